@@ -1,0 +1,64 @@
+"""The lot lifecycle: an enum with guarded transitions (house style rule 2).
+
+::
+
+    scheduled ──open──► open ──hammer / close with a bid ≥ reserve──► sold
+        │                 ├──pass / close without a valid winner──► passed
+        └──────withdraw───┴──withdraw──────────────────────────────► withdrawn
+
+``sold``, ``passed`` and ``withdrawn`` are terminal (落槌 / 流拍 / 撤拍).
+"""
+
+from __future__ import annotations
+
+import enum
+
+from auction.domain.errors import Rejection
+
+
+class LotStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    OPEN = "open"
+    SOLD = "sold"
+    PASSED = "passed"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def terminal(self) -> bool:
+        return self in _TERMINAL
+
+    def require(self, *allowed: LotStatus) -> None:
+        """Raise the rejection a bidder or auctioneer should see when not in ``allowed``."""
+        if self in allowed:
+            return
+        if self is LotStatus.SCHEDULED:
+            raise Rejection("lot_not_open", status=self.value)
+        if self.terminal:
+            raise Rejection("lot_closed", status=self.value)
+        raise Rejection("wrong_state", status=self.value)
+
+    def to(self, target: LotStatus) -> LotStatus:
+        """Return ``target`` if the move is legal, else raise naming the state."""
+        if target not in _MOVES[self]:
+            raise Rejection(
+                "wrong_state",
+                f"标的状态 {self.value} 不能变为 {target.value}",
+                status=self.value,
+                target=target.value,
+            )
+        return target
+
+
+class LotMode(enum.StrEnum):
+    LIVE = "live"  # the auctioneer opens, hammers or passes
+    TIMED = "timed"  # closes by the clock, with the anti-sniping extension
+
+
+_TERMINAL = frozenset({LotStatus.SOLD, LotStatus.PASSED, LotStatus.WITHDRAWN})
+_MOVES: dict[LotStatus, frozenset[LotStatus]] = {
+    LotStatus.SCHEDULED: frozenset({LotStatus.OPEN, LotStatus.WITHDRAWN}),
+    LotStatus.OPEN: frozenset({LotStatus.SOLD, LotStatus.PASSED, LotStatus.WITHDRAWN}),
+    LotStatus.SOLD: frozenset(),
+    LotStatus.PASSED: frozenset(),
+    LotStatus.WITHDRAWN: frozenset(),
+}

@@ -1,0 +1,168 @@
+"""The bidding room of one lot: state, commands, events and the rules that connect them.
+
+This is the reference model. ``auction/rooms/lua/*.lua`` is the same rule set executed atomically
+inside Redis; the two are tested as one (tests/rooms/test_lua_equivalence.py).
+
+Time is server time in integer milliseconds since the epoch (invariant 3): the caller passes
+``now``; in production it is Redis ``TIME`` read inside the script.
+
+Rules (DESIGN §6), English ascending:
+
+- R1 a bid is accepted only while the lot is open (and, for a timed lot, before ``ends_at``);
+- R2 the first bid is at least the start price; every bid is ``start + n × increment``;
+- R3 a later bid is at least ``high + increment``; ties cannot happen because bids are serialized
+  and an equal amount is ``too_low`` for the later one (the earlier bid by server time wins);
+- R4 the leader cannot outbid itself;
+- R5 timed lots: a bid with ``ends_at - now <= window`` moves the close to ``now + extension``
+  when that is later (judicial online-auction rule, 5 min / 5 min by default);
+- R6 a lot closes sold to the leader when the leader's amount ≥ the secret reserve, otherwise
+  passed (流拍) with reason ``no_bids`` or ``reserve_not_met``;
+- R7 live lots are closed by the auctioneer: hammer (only after a bid exists) or pass;
+  timed lots are closed by the clock (``close`` before ``ends_at`` is refused as ``not_due``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from auction.domain.errors import Rejection
+from auction.domain.lot import LotMode, LotStatus
+from auction.domain.money import is_fen
+
+
+@dataclass(frozen=True, slots=True)
+class RoomState:
+    """Everything the room knows; mirrors the Redis state hash field for field."""
+
+    mode: LotMode
+    start: int  # 起拍价, fen
+    inc: int  # 加价幅度, fen
+    reserve: int = 0  # 保留价, fen, secret; 0 = none
+    window_ms: int = 300_000
+    ext_ms: int = 300_000
+    duration_ms: int = 0  # timed lots: open → first ends_at
+    status: LotStatus = LotStatus.SCHEDULED
+    seq: int = 0
+    high: int = 0
+    leader: int = 0  # bidder id, 0 = none
+    paddle: int = 0
+    high_seq: int = 0
+    bids: int = 0
+    ends_at: int = 0
+    extensions: int = 0
+    opened_at: int = 0
+    closed_at: int = 0
+
+    def next_minimum(self) -> int:
+        """The lowest acceptable next bid (R2/R3)."""
+        return self.start if self.bids == 0 else self.high + self.inc
+
+
+@dataclass(frozen=True, slots=True)
+class LotEvent:
+    """One entry of a lot's event stream. ``seq`` is gapless per lot (invariant 2)."""
+
+    seq: int
+    kind: str
+    at: int
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_map(self) -> dict[str, Any]:
+        return {"seq": self.seq, "kind": self.kind, "at": self.at, **self.data}
+
+    @classmethod
+    def from_map(cls, m: dict[str, Any]) -> LotEvent:
+        rest = {k: v for k, v in m.items() if k not in ("seq", "kind", "at")}
+        return cls(seq=int(m["seq"]), kind=str(m["kind"]), at=int(m["at"]), data=rest)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    state: RoomState
+    events: tuple[LotEvent, ...]
+
+
+def _emit(state: RoomState, kind: str, now: int, **data: Any) -> tuple[RoomState, LotEvent]:
+    seq = state.seq + 1
+    return replace(state, seq=seq), LotEvent(seq=seq, kind=kind, at=now, data=data)
+
+
+def open_lot(state: RoomState, now: int) -> Outcome:
+    status = state.status.to(LotStatus.OPEN)
+    ends_at = now + state.duration_ms if state.mode is LotMode.TIMED else 0
+    state = replace(state, status=status, opened_at=now, ends_at=ends_at)
+    state, ev = _emit(state, "opened", now, start=state.start, inc=state.inc, ends_at=ends_at)
+    return Outcome(state, (ev,))
+
+
+def place_bid(state: RoomState, bidder: int, paddle: int, amount: int, now: int) -> Outcome:
+    if not is_fen(amount):
+        raise Rejection("bad_amount")
+    state.status.require(LotStatus.OPEN)  # R1
+    if state.mode is LotMode.TIMED and now >= state.ends_at:
+        raise Rejection("lot_closed", ends_at=state.ends_at)
+    if bidder == state.leader:  # R4
+        raise Rejection("already_leading")
+    if state.bids == 0 and amount < state.start:  # R2
+        raise Rejection("below_start", minimum=state.start)
+    if state.bids > 0 and amount < state.high + state.inc:  # R3
+        raise Rejection("too_low", minimum=state.high + state.inc)
+    if (amount - state.start) % state.inc != 0:  # R2
+        raise Rejection("off_increment", minimum=state.next_minimum())
+    state = replace(
+        state, high=amount, leader=bidder, paddle=paddle, bids=state.bids + 1
+    )
+    state, bid = _emit(state, "bid", now, bidder=bidder, paddle=paddle, amount=amount)
+    state = replace(state, high_seq=bid.seq)
+    events = [bid]
+    if state.mode is LotMode.TIMED and state.ends_at - now <= state.window_ms:  # R5
+        new_end = now + state.ext_ms
+        if new_end > state.ends_at:
+            state = replace(state, ends_at=new_end, extensions=state.extensions + 1)
+            state, ext = _emit(state, "extended", now, ends_at=new_end)
+            events.append(ext)
+    return Outcome(state, tuple(events))
+
+
+def _settle(state: RoomState, now: int, *, forced_reason: str | None = None) -> Outcome:
+    """R6: sold to the leader if at or above reserve, else passed."""
+    if forced_reason is None and state.bids > 0 and state.high >= state.reserve:
+        state = replace(state, status=state.status.to(LotStatus.SOLD), closed_at=now)
+        state, ev = _emit(
+            state, "sold", now,
+            bidder=state.leader, paddle=state.paddle, amount=state.high, winning_seq=state.high_seq,
+        )
+        return Outcome(state, (ev,))
+    reason = forced_reason or ("no_bids" if state.bids == 0 else "reserve_not_met")
+    state = replace(state, status=state.status.to(LotStatus.PASSED), closed_at=now)
+    state, ev = _emit(state, "passed", now, reason=reason)
+    return Outcome(state, (ev,))
+
+
+def close_timed(state: RoomState, now: int) -> Outcome:
+    """R7, timed: the closer calls this when the clock says so; idempotence lives in the caller."""
+    if state.mode is not LotMode.TIMED:
+        raise Rejection("wrong_mode")
+    state.status.require(LotStatus.OPEN)
+    if now < state.ends_at:
+        raise Rejection("not_due", ends_at=state.ends_at)
+    return _settle(state, now)
+
+
+def hammer(state: RoomState, now: int) -> Outcome:
+    """R7, live: 落槌. Needs a bid; below the reserve the lot passes instead of selling."""
+    if state.mode is not LotMode.LIVE:
+        raise Rejection("wrong_mode")
+    state.status.require(LotStatus.OPEN)
+    if state.bids == 0:
+        raise Rejection("no_bids")
+    return _settle(state, now)
+
+
+def pass_lot(state: RoomState, now: int) -> Outcome:
+    """R7, live: the auctioneer passes the lot (流拍) whatever the bids."""
+    if state.mode is not LotMode.LIVE:
+        raise Rejection("wrong_mode")
+    state.status.require(LotStatus.OPEN)
+    return _settle(state, now, forced_reason="auctioneer")

@@ -1,0 +1,75 @@
+"""Every Redis key and channel name the engine uses, as functions of ids (house style rule 6).
+
+All keys of one lot carry the lot id in a hash tag (``{lot:42}``) so that they hash to one Redis
+Cluster slot and one Lua script may touch them together (invariant 7). Every name starts with the
+deployment's namespace (``AUCTION_REDIS_NAMESPACE``, default ``auction``) so tests and several
+deployments can share one Redis without seeing each other's keys.
+
+Per lot:
+
+- ``<ns>:{lot:<id>}:state``   hash   the room state (status, prices, leader, seq, epoch, ends_at …)
+- ``<ns>:{lot:<id>}:events``  stream one entry per event, entry id ``<seq>-0``, field ``e`` = msgpack
+- ``<ns>:{lot:<id>}:idem``    hash   idempotency key → stored answer (``<fingerprint>|<answer>``)
+- ``<ns>:{lot:<id>}:ch``      pub/sub channel carrying the same msgpack blob as the stream entry
+
+Global (each a single key, so each lives on one shard):
+
+- ``<ns>:timed``    sorted set: open timed lots scored by a lower bound of their close time (ms)
+- ``<ns>:active``   set: lots whose journal still has events to drain to PostgreSQL
+- ``<ns>:lease:<name>`` string: a short lease held by the one process running a singleton loop
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class LotKeys:
+    """The keys of one lot, in the order the Lua scripts expect them in ``KEYS``."""
+
+    state: str
+    events: str
+    idem: str
+    channel: str
+
+    def script_keys(self) -> list[str]:
+        return [self.state, self.events, self.idem, self.channel]
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    """Key factory for one namespace."""
+
+    namespace: str = "auction"
+
+    def lot(self, lot_id: int) -> LotKeys:
+        tag = f"{self.namespace}:{{lot:{int(lot_id)}}}"
+        return LotKeys(
+            state=f"{tag}:state",
+            events=f"{tag}:events",
+            idem=f"{tag}:idem",
+            channel=f"{tag}:ch",
+        )
+
+    def channel_lot_id(self, channel: str | bytes) -> int:
+        """Inverse of ``lot(id).channel``: the lot id a pub/sub message arrived for."""
+        name = channel.decode() if isinstance(channel, bytes) else channel
+        start = name.index("{lot:") + 5
+        return int(name[start : name.index("}", start)])
+
+    @property
+    def timed(self) -> str:
+        return f"{self.namespace}:timed"
+
+    @property
+    def active(self) -> str:
+        return f"{self.namespace}:active"
+
+    def lease(self, name: str) -> str:
+        return f"{self.namespace}:lease:{name}"
+
+    @property
+    def pattern(self) -> str:
+        """A SCAN pattern matching every key of this namespace (used by tests to clean up)."""
+        return f"{self.namespace}:*"

@@ -1,0 +1,68 @@
+-- _common.lua: prepended to every script of this folder when the scripts are registered
+-- (auction/rooms/scripts.py). Holds the helpers every atomic decision shares.
+--
+-- KEYS (every script): 1 state hash, 2 event stream, 3 idempotency hash, 4 pub/sub channel.
+-- All four carry the lot's hash tag, so one script touches one Redis Cluster slot.
+local STATE, EVENTS, IDEM, CHANNEL = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+
+-- Server time in integer milliseconds (invariant 3: the bid's time is when Redis accepted it).
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- Lua numbers are doubles; '%d' keeps integers (every fen amount is < 2^53) out of '1e+15' form.
+local function s(n)
+  return string.format('%d', n)
+end
+
+-- Integer fields of the state hash, as Lua numbers.
+local function num(state, name)
+  return tonumber(state[name] or '0') or 0
+end
+
+local function load_state()
+  local flat = redis.call('HGETALL', STATE)
+  local state = {}
+  for i = 1, #flat, 2 do
+    state[flat[i]] = flat[i + 1]
+  end
+  return state
+end
+
+-- Idempotency (invariant 8): the same key with the same fingerprint returns the stored reply,
+-- marked as a replay; the same key with another fingerprint is refused and changes nothing.
+local function idem_lookup(field, fingerprint)
+  if field == '' then
+    return nil
+  end
+  local stored = redis.call('HGET', IDEM, field)
+  if not stored then
+    return nil
+  end
+  local sep = string.find(stored, '|', 1, true)
+  if string.sub(stored, 1, sep - 1) ~= fingerprint then
+    return {'err', 'idempotency_conflict', 0}
+  end
+  local reply = cmsgpack.unpack(string.sub(stored, sep + 1))
+  reply[#reply + 1] = 'replay'
+  return reply
+end
+
+local function idem_store(field, fingerprint, reply)
+  if field ~= '' then
+    redis.call('HSET', IDEM, field, fingerprint .. '|' .. cmsgpack.pack(reply))
+  end
+  return reply
+end
+
+-- Append one event: the next gapless seq is the stream entry id, the same msgpack blob goes to
+-- the stream and to the lot's channel. The caller has already updated the state's seq.
+local function emit(seq, kind, at, fields)
+  fields['seq'] = seq
+  fields['kind'] = kind
+  fields['at'] = at
+  local blob = cmsgpack.pack(fields)
+  redis.call('XADD', EVENTS, s(seq) .. '-0', 'e', blob)
+  redis.call('PUBLISH', CHANNEL, blob)
+end

@@ -1,0 +1,73 @@
+-- bid: one bid on an open lot, checked against rules R1-R5 of auction/domain/room.py, in the
+-- same order, then written. Read and validate everything before the first write: Lua never
+-- rolls back.
+-- ARGV: 1 bidder id, 2 paddle, 3 amount fen (decimal digits), 4 idempotency field ('' for none)
+-- Returns {'ok', bid_seq, last_seq, at, ends_at} or {'err', code, at, minimum}.
+local bidder = tonumber(ARGV[1])
+local paddle = tonumber(ARGV[2])
+local amount_text = ARGV[3]
+local idem_field = ARGV[4]
+local fingerprint = 'bid:' .. amount_text
+
+local replay = idem_lookup(idem_field, fingerprint)
+if replay then return replay end
+
+local at = now_ms()
+local function refuse(code, minimum)
+  return idem_store(idem_field, fingerprint, {'err', code, at, minimum or 0})
+end
+
+-- money is integer fen in 1 .. 10^15 (auction/domain/money.py MAX_FEN)
+if not string.match(amount_text, '^[1-9]%d*$') or string.len(amount_text) > 16 then
+  return refuse('bad_amount')
+end
+local amount = tonumber(amount_text)
+if amount > 1000000000000000 then
+  return refuse('bad_amount')
+end
+
+local state = load_state()
+local status = state['status']
+if not status then
+  return {'err', 'unknown_lot', at, 0}
+end
+-- R1
+if status == 'scheduled' then return refuse('lot_not_open') end
+if status ~= 'open' then return refuse('lot_closed') end
+local timed = state['mode'] == 'timed'
+local ends_at = num(state, 'ends_at')
+if timed and at >= ends_at then return refuse('lot_closed') end
+-- R4
+if bidder == num(state, 'leader') then return refuse('already_leading') end
+local start, inc = num(state, 'start'), num(state, 'inc')
+local high, bids = num(state, 'high'), num(state, 'bids')
+local minimum = start
+if bids > 0 then minimum = high + inc end
+-- R2, R3
+if bids == 0 and amount < start then return refuse('below_start', minimum) end
+if bids > 0 and amount < high + inc then return refuse('too_low', minimum) end
+if (amount - start) % inc ~= 0 then return refuse('off_increment', minimum) end
+
+-- accepted: from here on only writes
+local seq = num(state, 'seq') + 1
+local bid_seq = seq
+emit(seq, 'bid', at, {bidder = bidder, paddle = paddle, amount = amount})
+local fields = {'high', s(amount), 'leader', s(bidder), 'paddle', s(paddle),
+  'high_seq', s(bid_seq), 'bids', s(bids + 1)}
+-- R5: a bid in the last window moves the close to now + extension
+if timed and ends_at - at <= num(state, 'window_ms') then
+  local new_end = at + num(state, 'ext_ms')
+  if new_end > ends_at then
+    ends_at = new_end
+    seq = seq + 1
+    emit(seq, 'extended', at, {ends_at = new_end})
+    fields[#fields + 1] = 'ends_at'
+    fields[#fields + 1] = s(new_end)
+    fields[#fields + 1] = 'extensions'
+    fields[#fields + 1] = s(num(state, 'extensions') + 1)
+  end
+end
+fields[#fields + 1] = 'seq'
+fields[#fields + 1] = s(seq)
+redis.call('HSET', STATE, unpack(fields))
+return idem_store(idem_field, fingerprint, {'ok', bid_seq, seq, at, ends_at})

@@ -1,0 +1,25 @@
+-- open: scheduled → open (开拍). A timed lot's close is set to now + duration.
+-- ARGV: 1 idempotency field ('' for none)
+-- Returns {'ok', seq, seq, at, ends_at} or {'err', code, at}.
+local idem_field = ARGV[1]
+local replay = idem_lookup(idem_field, 'open')
+if replay then return replay end
+
+local at = now_ms()
+local state = load_state()
+if not state['status'] then
+  return {'err', 'unknown_lot', at}
+end
+if state['status'] ~= 'scheduled' then
+  return idem_store(idem_field, 'open', {'err', 'wrong_state', at})
+end
+
+local ends_at = 0
+if state['mode'] == 'timed' then
+  ends_at = at + num(state, 'duration_ms')
+end
+local seq = num(state, 'seq') + 1
+redis.call('HSET', STATE, 'status', 'open', 'opened_at', s(at), 'ends_at', s(ends_at),
+  'seq', s(seq))
+emit(seq, 'opened', at, {start = num(state, 'start'), inc = num(state, 'inc'), ends_at = ends_at})
+return idem_store(idem_field, 'open', {'ok', seq, seq, at, ends_at})

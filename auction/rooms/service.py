@@ -1,0 +1,194 @@
+"""The rooms service: Python's handle on the Lua scripts and the per-lot streams.
+
+Every state change goes through one script call (atomic, server-timed, gapless seq). Reads
+(snapshot, missed events) are plain single-key commands that are atomic on their own.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import msgpack
+from redis.asyncio import Redis
+
+from auction.domain.errors import Rejection
+from auction.domain.lot import LotMode, LotStatus
+from auction.domain.room import LotEvent, RoomState
+from auction.rooms.keys import Keys
+from auction.rooms.scripts import Scripts
+
+#: Fields of the state hash that a snapshot shows to everyone. The reserve and the leader's
+#: bidder id are secret and never leave the server.
+PUBLIC_FIELDS = (
+    "status", "mode", "start", "inc", "high", "paddle", "bids", "ends_at", "extensions",
+    "opened_at", "closed_at", "seq", "high_seq", "session",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A script accepted the command. ``seq`` is the command's own event (the bid), ``last_seq``
+    the last event it appended (an extension may follow a bid)."""
+
+    seq: int
+    last_seq: int
+    at: int
+    ends_at: int
+    outcome: str | None = None
+    replay: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    lot_id: int
+    epoch: str
+    seq: int
+    state: dict[str, Any]
+
+    @property
+    def status(self) -> LotStatus:
+        return LotStatus(self.state["status"])
+
+
+def _decode_reply(reply: list[Any]) -> Accepted:
+    parts = [p.decode() if isinstance(p, bytes) else p for p in reply]
+    replay = parts[-1] == "replay"
+    if replay:
+        parts = parts[:-1]
+    if parts[0] == "err":
+        data: dict[str, Any] = {}
+        if len(parts) > 3 and parts[3]:
+            data["minimum" if parts[1] != "not_due" else "ends_at"] = int(parts[3])
+        raise Rejection(str(parts[1]), replay=replay, at=int(parts[2]), **data)
+    outcome = str(parts[5]) if len(parts) > 5 else None
+    return Accepted(
+        seq=int(parts[1]), last_seq=int(parts[2]), at=int(parts[3]), ends_at=int(parts[4]),
+        outcome=outcome, replay=replay,
+    )
+
+
+def decode_event(blob: bytes) -> LotEvent:
+    """A stream entry / channel message → :class:`LotEvent` (same blob in both places)."""
+    return LotEvent.from_map(msgpack.unpackb(blob, raw=False, strict_map_key=False))
+
+
+def _int_fields(raw: dict[bytes, bytes]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in raw.items():
+        key, val = k.decode(), v.decode()
+        out[key] = val if key in ("status", "mode", "epoch") else int(val)
+    return out
+
+
+class Rooms:
+    """Commands and reads on lot rooms. One instance per process, made in the lifespan."""
+
+    def __init__(self, redis: Redis, keys: Keys) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.scripts = Scripts.register(redis)
+
+    async def init_lot(
+        self,
+        lot_id: int,
+        *,
+        mode: LotMode,
+        start: int,
+        inc: int,
+        reserve: int,
+        session_id: int,
+        window_ms: int = 300_000,
+        ext_ms: int = 300_000,
+        duration_ms: int = 0,
+        epoch: str | None = None,
+    ) -> bool:
+        """Create the room unless it exists. A new room gets a fresh random epoch."""
+        created = await self.scripts.init(
+            keys=self.keys.lot(lot_id).script_keys(),
+            args=[
+                mode.value, start, inc, reserve, window_ms, ext_ms, duration_ms,
+                epoch or secrets.token_hex(4), session_id,
+            ],
+        )
+        return bool(created)
+
+    async def open(self, lot_id: int, *, idem: str = "") -> Accepted:
+        if (await self._mode(lot_id)) is LotMode.TIMED:
+            # Lower-bound entry first (see keys.timed): if we die right after, the closer finds
+            # the lot anyway; the entry is rescored to the real ends_at below.
+            await self.redis.zadd(self.keys.timed, {str(lot_id): 0})
+        await self.redis.sadd(self.keys.active, str(lot_id))
+        result = _decode_reply(
+            await self.scripts.open(keys=self.keys.lot(lot_id).script_keys(), args=[idem])
+        )
+        if result.ends_at:
+            await self.redis.zadd(self.keys.timed, {str(lot_id): result.ends_at})
+        return result
+
+    async def bid(
+        self, lot_id: int, *, bidder: int, paddle: int, amount: int, idem: str = ""
+    ) -> Accepted:
+        if type(amount) is not int:
+            raise Rejection("bad_amount")
+        return _decode_reply(
+            await self.scripts.bid(
+                keys=self.keys.lot(lot_id).script_keys(),
+                args=[bidder, paddle, str(amount), idem],
+            )
+        )
+
+    async def close(self, lot_id: int, op: str, *, idem: str = "") -> Accepted:
+        """``op`` is ``timed`` (the closer), ``hammer`` or ``pass`` (the auctioneer)."""
+        return _decode_reply(
+            await self.scripts.close(keys=self.keys.lot(lot_id).script_keys(), args=[op, idem])
+        )
+
+    async def _mode(self, lot_id: int) -> LotMode:
+        raw = await self.redis.hget(self.keys.lot(lot_id).state, "mode")
+        if raw is None:
+            raise Rejection("unknown_lot")
+        return LotMode(raw.decode())
+
+    async def snapshot(self, lot_id: int) -> Snapshot | None:
+        raw = await self.redis.hgetall(self.keys.lot(lot_id).state)
+        if not raw:
+            return None
+        fields = _int_fields(raw)
+        public = {k: fields[k] for k in PUBLIC_FIELDS if k in fields}
+        return Snapshot(lot_id=lot_id, epoch=fields["epoch"], seq=fields["seq"], state=public)
+
+    async def room_state(self, lot_id: int) -> RoomState | None:
+        """The full state, reserve and leader included, as the domain model sees it."""
+        raw = await self.redis.hgetall(self.keys.lot(lot_id).state)
+        if not raw:
+            return None
+        f = _int_fields(raw)
+        return RoomState(
+            mode=LotMode(f["mode"]), start=f["start"], inc=f["inc"], reserve=f["reserve"],
+            window_ms=f["window_ms"], ext_ms=f["ext_ms"], duration_ms=f["duration_ms"],
+            status=LotStatus(f["status"]), seq=f["seq"], high=f["high"], leader=f["leader"],
+            paddle=f["paddle"], high_seq=f["high_seq"], bids=f["bids"], ends_at=f["ends_at"],
+            extensions=f["extensions"], opened_at=f["opened_at"], closed_at=f["closed_at"],
+        )
+
+    async def events_after(
+        self, lot_id: int, after_seq: int, *, limit: int | None = None
+    ) -> list[LotEvent] | None:
+        """Events with seq > ``after_seq`` in order, or ``None`` when the stream cannot prove it
+        still holds every one of them (trimmed or lost): the caller must fall back to a
+        snapshot (invariant 2: never a silent gap)."""
+        key = self.keys.lot(lot_id).events
+        entries = await self.redis.xrange(key, min=f"({after_seq}-0", max="+", count=limit)
+        events = [decode_event(fields[b"e"]) for _id, fields in entries]
+        expected = after_seq + 1
+        if events and events[0].seq != expected:
+            return None
+        if not events and after_seq > 0:
+            # nothing newer: valid only if the stream still has after_seq itself or the lot's
+            # seq says after_seq is current
+            snap_seq = await self.redis.hget(self.keys.lot(lot_id).state, "seq")
+            if snap_seq is None or int(snap_seq) != after_seq:
+                return None
+        return events
