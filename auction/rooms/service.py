@@ -61,7 +61,9 @@ def _decode_reply(reply: list[Any]) -> Accepted:
         data: dict[str, Any] = {}
         if len(parts) > 3 and parts[3]:
             data["minimum" if parts[1] != "not_due" else "ends_at"] = int(parts[3])
-        raise Rejection(str(parts[1]), replay=replay, at=int(parts[2]), **data)
+        if replay:
+            data["replay"] = True
+        raise Rejection(str(parts[1]), at=int(parts[2]), **data)
     outcome = str(parts[5]) if len(parts) > 5 else None
     return Accepted(
         seq=int(parts[1]), last_seq=int(parts[2]), at=int(parts[3]), ends_at=int(parts[4]),
@@ -89,6 +91,7 @@ class Rooms:
         self.redis = redis
         self.keys = keys
         self.scripts = Scripts.register(redis)
+        self._sessions: dict[int, int] = {}
 
     async def init_lot(
         self,
@@ -144,6 +147,19 @@ class Rooms:
         return _decode_reply(
             await self.scripts.close(keys=self.keys.lot(lot_id).script_keys(), args=[op, idem])
         )
+
+    async def session_of(self, lot_id: int) -> int:
+        """The session a lot belongs to, cached: a lot never changes session."""
+        cached = self._sessions.get(lot_id)
+        if cached is not None:
+            return cached
+        raw = await self.redis.hget(self.keys.lot(lot_id).state, "session")
+        if raw is None:
+            raise Rejection("unknown_lot")
+        if len(self._sessions) > 100_000:
+            self._sessions.clear()
+        self._sessions[lot_id] = int(raw)
+        return int(raw)
 
     async def _mode(self, lot_id: int) -> LotMode:
         raw = await self.redis.hget(self.keys.lot(lot_id).state, "mode")

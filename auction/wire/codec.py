@@ -1,0 +1,222 @@
+"""The websocket codec: msgpack frames ⇄ typed messages (docs/protocol.md).
+
+Exception tree::
+
+    WireError                 the frame cannot be acted on; ``code`` is stable
+    ├── FrameError            not msgpack / not a map / no ``t``: the connection is closed (4400)
+    └── (code, not subclass)  bad_request, unknown_type, bad_amount: answered with nack/error
+
+Client messages parse themselves (``from_map``); server messages are built by the ``encode_*``
+functions so the hot path (one ``ev`` frame fanned out to every watcher) encodes once.
+Decoder limits are explicit (house style rule 9): a hostile frame cannot make the unpacker
+allocate more than the frame's own size allows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import msgpack
+
+from auction.domain.money import MAX_FEN
+
+MAX_FRAME = 8 * 1024
+MAX_STR = 1024
+MAX_ITEMS = 64
+MAX_KEY_LEN = 64
+COMMAND_OPS = ("open", "hammer", "pass")
+
+CLOSE_BAD_FRAME = 4400
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_HELLO_TIMEOUT = 4408
+CLOSE_TOO_SLOW = 4429
+
+
+class WireError(Exception):
+    def __init__(self, code: str, message: str, *, key: str | None = None) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.key = key
+
+
+class FrameError(WireError):
+    """The frame is not a msgpack map with a string ``t``: close with 4400."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hello:
+    token: str | None
+    resume: dict[int, tuple[str, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class Sub:
+    lot: int
+    epoch: str | None
+    seq: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Unsub:
+    lot: int
+
+
+@dataclass(frozen=True, slots=True)
+class Bid:
+    lot: int
+    amount: int
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Cmd:
+    lot: int
+    op: str
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    id: int | None
+
+
+ClientMessage = Hello | Sub | Unsub | Bid | Cmd | Ping
+
+
+def _unpacker_limits() -> dict[str, int]:
+    return {
+        "max_buffer_size": MAX_FRAME,
+        "max_str_len": MAX_STR,
+        "max_bin_len": MAX_STR,
+        "max_array_len": MAX_ITEMS,
+        "max_map_len": MAX_ITEMS,
+        "max_ext_len": 0,
+    }
+
+
+def _depth(value: Any, level: int = 0) -> int:
+    if level > 4:
+        return level
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level + 1)
+    return level
+
+
+def _int(m: dict[str, Any], name: str, key: str | None, *, optional: bool = False) -> int | None:
+    value = m.get(name)
+    if value is None and optional:
+        return None
+    if type(value) is not int:
+        raise WireError("bad_request", f"字段 {name} 必须是整数", key=key)
+    return value
+
+
+def _str(
+    m: dict[str, Any], name: str, key: str | None, *, optional: bool = False, limit: int = MAX_STR
+) -> str | None:
+    value = m.get(name)
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not value or len(value) > limit:
+        raise WireError("bad_request", f"字段 {name} 必须是 1–{limit} 个字符的字符串", key=key)
+    return value
+
+
+def _lot(m: dict[str, Any], key: str | None) -> int:
+    lot = _int(m, "lot", key)
+    assert lot is not None
+    if lot <= 0:
+        raise WireError("bad_request", "字段 lot 必须是正整数", key=key)
+    return lot
+
+
+def decode(frame: bytes) -> ClientMessage:
+    """Parse one client frame or raise :class:`WireError` / :class:`FrameError`."""
+    if len(frame) > MAX_FRAME:
+        raise FrameError("bad_frame", "帧过大")
+    try:
+        m = msgpack.unpackb(frame, raw=False, strict_map_key=True, **_unpacker_limits())
+    except Exception:
+        raise FrameError("bad_frame", "不是有效的 msgpack 数据") from None
+    if not isinstance(m, dict) or not isinstance(m.get("t"), str):
+        raise FrameError("bad_frame", "帧必须是带字符串字段 t 的 msgpack 映射")
+    if _depth(m) > 4:
+        raise FrameError("bad_frame", "嵌套过深")
+    t = m["t"]
+    raw_key = m.get("key")
+    key = raw_key if isinstance(raw_key, str) and 0 < len(raw_key) <= MAX_KEY_LEN else None
+    if t == "bid":
+        key = _str(m, "key", None, limit=MAX_KEY_LEN)
+        lot = _lot(m, key)
+        amount = m.get("amount")
+        if type(amount) is not int or not 0 < amount <= MAX_FEN:
+            raise WireError("bad_amount", "出价金额必须是正整数(单位: 分)", key=key)
+        assert key is not None
+        return Bid(lot=lot, amount=amount, key=key)
+    if t == "cmd":
+        key = _str(m, "key", None, limit=MAX_KEY_LEN)
+        lot = _lot(m, key)
+        op = m.get("op")
+        if op not in COMMAND_OPS:
+            raise WireError("bad_request", f"字段 op 必须是 {'/'.join(COMMAND_OPS)} 之一", key=key)
+        assert key is not None
+        return Cmd(lot=lot, op=str(op), key=key)
+    if t == "sub":
+        lot = _lot(m, None)
+        epoch = _str(m, "epoch", None, optional=True, limit=32)
+        seq = _int(m, "seq", None, optional=True)
+        if (epoch is None) != (seq is None) or (seq is not None and seq < 0):
+            raise WireError("bad_request", "epoch 与 seq 须同时给出, seq ≥ 0")
+        return Sub(lot=lot, epoch=epoch, seq=seq)
+    if t == "unsub":
+        return Unsub(lot=_lot(m, None))
+    if t == "ping":
+        return Ping(id=_int(m, "id", None, optional=True))
+    if t == "hello":
+        token = _str(m, "token", None, optional=True)
+        resume: dict[int, tuple[str, int]] = {}
+        raw = m.get("resume") or {}
+        if not isinstance(raw, dict):
+            raise WireError("bad_request", "字段 resume 必须是映射")
+        for lot_key, pos in raw.items():
+            if (
+                type(lot_key) is not int
+                or not isinstance(pos, list)
+                or len(pos) != 2
+                or not isinstance(pos[0], str)
+                or type(pos[1]) is not int
+            ):
+                raise WireError("bad_request", "resume 的格式为 {lot: [epoch, seq]}")
+            resume[lot_key] = (pos[0], pos[1])
+        return Hello(token=token, resume=resume)
+    raise WireError("unknown_type", f"未知的消息类型 {t[:32]!r}", key=key)
+
+
+def pack(message: dict[str, Any]) -> bytes:
+    out: bytes = msgpack.packb(message, use_bin_type=True)
+    return out
+
+
+def encode_event(lot: int, epoch: str, event: dict[str, Any]) -> bytes:
+    """One ``ev`` frame. ``event`` is the stream map; the bidder id is internal and dropped."""
+    frame = {"t": "ev", "lot": lot, "epoch": epoch}
+    for k, v in event.items():
+        if k != "bidder":
+            frame[k] = v
+    return pack(frame)
+
+
+def encode_ack(key: str, lot: int, seq: int, at: int, replay: bool) -> bytes:
+    return pack({"t": "ack", "key": key, "lot": lot, "seq": seq, "at": at, "replay": replay})
+
+
+def encode_nack(key: str | None, code: str, message: str, **extra: Any) -> bytes:
+    return pack({"t": "nack", "key": key, "code": code, "message": message, **extra})
+
+
+def encode_error(code: str, message: str) -> bytes:
+    return pack({"t": "error", "code": code, "message": message})
