@@ -1,0 +1,86 @@
+"""The composition root: builds the Starlette app and, in its lifespan, every service
+(house style rule 4): the asyncpg pool, the Redis client and its registered scripts, the fan-out
+hub, and the background loops (closer of timed lots, journal drainer, registration deliverer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from redis.asyncio import Redis
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Mount, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+
+from auction.api import admin, catalogue, console, health, http_errors, openapi
+from auction.api.tokens import Tokens
+from auction.api.ws import ws_endpoint
+from auction.registration.deliverer import Deliverer
+from auction.rooms.closer import Closer
+from auction.rooms.fanout import Hub
+from auction.rooms.keys import Keys
+from auction.rooms.service import Rooms
+from auction.services import Services
+from auction.settings import Settings
+from auction.settlement.drainer import Drainer
+from auction.store import Store
+
+log = logging.getLogger("auction.app")
+
+WEB_ROOT = Path(__file__).resolve().parents[2] / "clients" / "web"
+
+
+def create_app(settings: Settings, *, background: bool = True) -> Starlette:
+    """``background=False`` leaves out the closer, drainer and deliverer (tests drive them)."""
+    assert settings.database_url and settings.redis_url, "URLs are resolved before the app"
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        store = await Store.connect(settings.database_url or "")
+        redis = Redis.from_url(settings.redis_url or "", max_connections=256)
+        keys = Keys(settings.redis_namespace)
+        rooms = Rooms(redis, keys)
+        hub = Hub(redis, keys, rooms)
+        await hub.start()
+        services = Services(
+            settings=settings, store=store, redis=redis, keys=keys, rooms=rooms,
+            tokens=Tokens(settings.secret, settings.admin_token), hub=hub,
+        )
+        app.state.services = services
+        tasks: list[asyncio.Task[None]] = []
+        if background:
+            tasks = [
+                asyncio.create_task(Closer(redis, keys, rooms).run(), name="closer"),
+                asyncio.create_task(Drainer(store, redis, keys).run(), name="drainer"),
+                asyncio.create_task(Deliverer(store, settings).run(), name="deliverer"),
+            ]
+        log.info("ready: redis namespace %r", keys.namespace)
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await hub.stop()
+            await redis.aclose()
+            await store.close()
+
+    routes: list[BaseRoute] = [
+        *health.routes,
+        *openapi.routes,
+        *console.routes,
+        *admin.routes,
+        *catalogue.routes,
+        WebSocketRoute("/ws", ws_endpoint),
+    ]
+    if WEB_ROOT.is_dir():
+        routes.append(Mount("/", StaticFiles(directory=WEB_ROOT, html=True), name="web"))
+    return Starlette(
+        routes=routes, lifespan=lifespan, exception_handlers=http_errors.exception_handlers()
+    )
