@@ -1,0 +1,381 @@
+"""Catalogue queries: markets, sessions, lots, bidders, registrations and the public reads.
+
+SQL is plain text in this module (house style rule 12). Every method translates asyncpg
+failures into :mod:`auction.store.errors` (unique key → ``Conflict``, missing reference →
+``NotFound``, CHECK → ``Invalid``, no server → ``Unavailable``).
+
+:class:`Catalogue` is a mixin of :class:`auction.store.Store`; it only needs ``self.pool``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from auction.store.errors import Conflict, NotFound, translated
+from auction.store.records import (
+    Bidder,
+    Lot,
+    Market,
+    PublicBid,
+    Registration,
+    RegistrationStatus,
+    Result,
+    Session,
+)
+
+#: Paddles of a session are handed out from this number up (docs/http-api.md).
+FIRST_PADDLE = 101
+
+_MARKET = "SELECT id, code, slug, name, level, parent_id FROM markets"
+
+_SESSION = """
+SELECT s.id, s.market_id, m.code AS market_code, s.name, s.season, s.mode, s.starts_at,
+       s.status, s.extension_window_s, s.extension_s,
+       (SELECT count(*) FROM lots l WHERE l.session_id = s.id)::int AS lot_count
+FROM sessions s JOIN markets m ON m.id = s.market_id
+"""
+
+_LOT_COLUMNS = """
+id, session_id, ordinal, title, description, result_type, ip_type, technology_field,
+transaction_mode, contract_type, holder_name, holder_uscc, start_price_fen, increment_fen,
+reserve_fen, non_tech_fen, duration_s, status
+"""
+
+_BIDDER_COLUMNS = "id, name, uscc, contact, created_at"
+
+_REGISTRATION_COLUMNS = "id, session_id, bidder_id, status, paddle, deposit_fen, reason"
+
+
+def _not_found(what: str, field: str | None = None) -> NotFound:
+    return NotFound(message=f"{what}不存在", field=field)
+
+
+class Catalogue:
+    """Catalogue reads and writes over ``self.pool`` (an asyncpg pool)."""
+
+    pool: Any
+
+    # -- markets ---------------------------------------------------------------------------
+
+    async def create_market(
+        self, *, code: str, slug: str, name: str, level: str, parent_code: str | None = None
+    ) -> Market:
+        """A new market; ``parent_code`` must name an existing market. Code and slug are
+        unique (``Conflict`` naming the field)."""
+        with translated():
+            async with self.pool.acquire() as conn:
+                parent_id = None
+                if parent_code is not None:
+                    parent_id = await conn.fetchval(
+                        "SELECT id FROM markets WHERE code = $1", parent_code
+                    )
+                    if parent_id is None:
+                        raise _not_found("上级技术市场", "parent_code")
+                row = await conn.fetchrow(
+                    "INSERT INTO markets (code, slug, name, level, parent_id)"
+                    " VALUES ($1, $2, $3, $4, $5)"
+                    " RETURNING id, code, slug, name, level, parent_id",
+                    code, slug, name, level, parent_id,
+                )
+        return Market(**dict(row))
+
+    async def list_markets(self) -> list[Market]:
+        """Every market, ordered by division code."""
+        with translated():
+            rows = await self.pool.fetch(_MARKET + " ORDER BY code")
+        return [Market(**dict(r)) for r in rows]
+
+    async def get_market_by_code(self, code: str) -> Market:
+        """The market with this division code, else ``NotFound``."""
+        with translated():
+            row = await self.pool.fetchrow(_MARKET + " WHERE code = $1", code)
+        if row is None:
+            raise _not_found("技术市场", "code")
+        return Market(**dict(row))
+
+    # -- sessions --------------------------------------------------------------------------
+
+    async def create_session(
+        self,
+        *,
+        market_code: str,
+        name: str,
+        season: str,
+        mode: str,
+        starts_at: datetime,
+        extension_window_s: int = 300,
+        extension_s: int = 300,
+    ) -> Session:
+        """A new scheduled session of the market ``market_code`` (``NotFound`` if missing)."""
+        with translated():
+            session_id = await self.pool.fetchval(
+                "INSERT INTO sessions (market_id, name, season, mode, starts_at,"
+                " extension_window_s, extension_s)"
+                " SELECT id, $2, $3, $4, $5, $6, $7 FROM markets WHERE code = $1"
+                " RETURNING id",
+                market_code, name, season, mode, starts_at, extension_window_s, extension_s,
+            )
+        if session_id is None:
+            raise _not_found("技术市场", "market_code")
+        return await self.get_session(session_id)
+
+    async def list_sessions(self, market_code: str | None = None) -> list[Session]:
+        """Sessions (of one market when ``market_code`` is given), by start time then id."""
+        with translated():
+            if market_code is None:
+                rows = await self.pool.fetch(_SESSION + " ORDER BY s.starts_at, s.id")
+            else:
+                rows = await self.pool.fetch(
+                    _SESSION + " WHERE m.code = $1 ORDER BY s.starts_at, s.id", market_code
+                )
+        return [Session(**dict(r)) for r in rows]
+
+    async def get_session(self, session_id: int) -> Session:
+        """One session with its lot count, else ``NotFound``."""
+        with translated():
+            row = await self.pool.fetchrow(_SESSION + " WHERE s.id = $1", session_id)
+        if row is None:
+            raise _not_found("场次", "session_id")
+        return Session(**dict(row))
+
+    # -- lots ------------------------------------------------------------------------------
+
+    async def create_lot(
+        self,
+        session_id: int,
+        *,
+        title: str,
+        result_type: str,
+        ip_type: str,
+        technology_field: str,
+        transaction_mode: str,
+        contract_type: str,
+        holder_name: str,
+        holder_uscc: str,
+        start_price_fen: int,
+        increment_fen: int,
+        reserve_fen: int = 0,
+        non_tech_fen: int = 0,
+        duration_s: int = 0,
+        description: str = "",
+        ordinal: int | None = None,
+    ) -> Lot:
+        """A new scheduled lot. Without ``ordinal`` it goes last in the session; the session
+        row is locked so concurrent creations get distinct ordinals."""
+        with translated():
+            async with self.pool.acquire() as conn, conn.transaction():
+                found = await conn.fetchval(
+                    "SELECT id FROM sessions WHERE id = $1 FOR UPDATE", session_id
+                )
+                if found is None:
+                    raise _not_found("场次", "session_id")
+                if ordinal is None:
+                    ordinal = await conn.fetchval(
+                        "SELECT coalesce(max(ordinal), 0) + 1 FROM lots WHERE session_id = $1",
+                        session_id,
+                    )
+                row = await conn.fetchrow(
+                    "INSERT INTO lots (session_id, ordinal, title, description, result_type,"
+                    " ip_type, technology_field, transaction_mode, contract_type, holder_name,"
+                    " holder_uscc, start_price_fen, increment_fen, reserve_fen, non_tech_fen,"
+                    " duration_s)"
+                    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
+                    " $15, $16)"
+                    f" RETURNING {_LOT_COLUMNS}",
+                    session_id, ordinal, title, description, result_type, ip_type,
+                    technology_field, transaction_mode, contract_type, holder_name,
+                    holder_uscc, start_price_fen, increment_fen, reserve_fen, non_tech_fen,
+                    duration_s,
+                )
+        return Lot(**dict(row))
+
+    async def list_lots(self, session_id: int) -> list[Lot]:
+        """The lots of a session in ``ordinal`` order (empty for an unknown session)."""
+        with translated():
+            rows = await self.pool.fetch(
+                f"SELECT {_LOT_COLUMNS} FROM lots WHERE session_id = $1 ORDER BY ordinal",
+                session_id,
+            )
+        return [Lot(**dict(r)) for r in rows]
+
+    async def get_lot(self, lot_id: int) -> Lot:
+        """One lot, else ``NotFound``."""
+        with translated():
+            row = await self.pool.fetchrow(f"SELECT {_LOT_COLUMNS} FROM lots WHERE id = $1", lot_id)
+        if row is None:
+            raise _not_found("标的", "lot_id")
+        return Lot(**dict(row))
+
+    # -- bidders ---------------------------------------------------------------------------
+
+    async def create_bidder(self, *, name: str, uscc: str, contact: str = "") -> Bidder:
+        """A new bidder; the credit code is unique (``Conflict`` on field ``uscc``). The caller
+        has validated the code (:mod:`auction.domain.identity`)."""
+        with translated():
+            row = await self.pool.fetchrow(
+                "INSERT INTO bidders (name, uscc, contact) VALUES ($1, $2, $3)"
+                f" RETURNING {_BIDDER_COLUMNS}",
+                name, uscc, contact,
+            )
+        return Bidder(**dict(row))
+
+    async def get_bidder(self, bidder_id: int) -> Bidder:
+        """One bidder, else ``NotFound``."""
+        with translated():
+            row = await self.pool.fetchrow(
+                f"SELECT {_BIDDER_COLUMNS} FROM bidders WHERE id = $1", bidder_id
+            )
+        if row is None:
+            raise _not_found("竞买人", "bidder_id")
+        return Bidder(**dict(row))
+
+    # -- registrations ---------------------------------------------------------------------
+
+    async def apply_registration(self, session_id: int, bidder_id: int) -> Registration:
+        """A bidder applies to a session: status ``applied``, no paddle yet. A second
+        application of the same bidder is a ``Conflict``; an unknown session or bidder is
+        ``NotFound`` naming ``session_id`` / ``bidder_id``."""
+        with translated():
+            row = await self.pool.fetchrow(
+                "INSERT INTO registrations (session_id, bidder_id) VALUES ($1, $2)"
+                f" RETURNING {_REGISTRATION_COLUMNS}",
+                session_id, bidder_id,
+            )
+        return Registration(**dict(row))
+
+    async def get_registration(self, registration_id: int) -> Registration:
+        """One registration, else ``NotFound``."""
+        with translated():
+            row = await self.pool.fetchrow(
+                f"SELECT {_REGISTRATION_COLUMNS} FROM registrations WHERE id = $1",
+                registration_id,
+            )
+        if row is None:
+            raise _not_found("报名", "registration_id")
+        return Registration(**dict(row))
+
+    async def get_registration_by_session_bidder(
+        self, session_id: int, bidder_id: int
+    ) -> Registration:
+        """The bidder's registration in the session, else ``NotFound``."""
+        with translated():
+            row = await self.pool.fetchrow(
+                f"SELECT {_REGISTRATION_COLUMNS} FROM registrations"
+                " WHERE session_id = $1 AND bidder_id = $2",
+                session_id, bidder_id,
+            )
+        if row is None:
+            raise _not_found("报名", "registration_id")
+        return Registration(**dict(row))
+
+    async def _move_registration(
+        self, registration_id: int, target: str, allowed: tuple[str, ...], reason: str = ""
+    ) -> Registration:
+        with translated():
+            async with self.pool.acquire() as conn, conn.transaction():
+                status = await conn.fetchval(
+                    "SELECT status FROM registrations WHERE id = $1 FOR UPDATE", registration_id
+                )
+                if status is None:
+                    raise _not_found("报名", "registration_id")
+                if status != target and status not in allowed:
+                    raise Conflict(
+                        "wrong_state", f"报名状态 {status} 不能变为 {target}", "status"
+                    )
+                row = await conn.fetchrow(
+                    "UPDATE registrations SET status = $2,"
+                    " reason = CASE WHEN $3 = '' THEN reason ELSE $3 END"
+                    f" WHERE id = $1 RETURNING {_REGISTRATION_COLUMNS}",
+                    registration_id, target, reason,
+                )
+        return Registration(**dict(row))
+
+    async def approve_registration(self, registration_id: int) -> Registration:
+        """``applied`` → ``approved``; approving again returns the row unchanged; any other
+        state is ``Conflict('wrong_state')``."""
+        return await self._move_registration(registration_id, "approved", ("applied",))
+
+    async def reject_registration(self, registration_id: int, reason: str) -> Registration:
+        """``applied``/``approved`` → ``rejected`` with a reason; a paid registration cannot be
+        rejected here (the deposit must be refunded first)."""
+        return await self._move_registration(
+            registration_id, "rejected", ("applied", "approved"), reason
+        )
+
+    async def mark_deposit_paid(self, registration_id: int, deposit_fen: int) -> Registration:
+        """Record the deposit and hand out the session's next paddle (from 101).
+
+        Allowed from ``applied`` or ``approved`` (the admin who confirms the deposit approves
+        too); ``rejected`` is ``Conflict('wrong_state')``. Already ``deposit_paid`` returns the
+        row unchanged, same paddle (a repeated call is a normal return, house style rule 13).
+        One transaction: the session row is locked first, so concurrent payments in one
+        session take distinct, consecutive paddles; ``UNIQUE (session_id, paddle)`` backs it.
+        """
+        with translated():
+            async with self.pool.acquire() as conn, conn.transaction():
+                session_id = await conn.fetchval(
+                    "SELECT session_id FROM registrations WHERE id = $1", registration_id
+                )
+                if session_id is None:
+                    raise _not_found("报名", "registration_id")
+                await conn.execute("SELECT id FROM sessions WHERE id = $1 FOR UPDATE", session_id)
+                current = await conn.fetchrow(
+                    f"SELECT {_REGISTRATION_COLUMNS} FROM registrations WHERE id = $1"
+                    " FOR UPDATE",
+                    registration_id,
+                )
+                if current["status"] == "deposit_paid":
+                    return Registration(**dict(current))
+                if current["status"] not in ("applied", "approved"):
+                    raise Conflict(
+                        "wrong_state", f"报名状态 {current['status']} 不能缴纳保证金", "status"
+                    )
+                paddle = await conn.fetchval(
+                    "SELECT coalesce(max(paddle), $2 - 1) + 1 FROM registrations"
+                    " WHERE session_id = $1",
+                    session_id, FIRST_PADDLE,
+                )
+                row = await conn.fetchrow(
+                    "UPDATE registrations SET status = 'deposit_paid', paddle = $2,"
+                    f" deposit_fen = $3 WHERE id = $1 RETURNING {_REGISTRATION_COLUMNS}",
+                    registration_id, paddle, deposit_fen,
+                )
+        return Registration(**dict(row))
+
+    # -- public reads ----------------------------------------------------------------------
+
+    async def public_bids(self, lot_id: int) -> list[PublicBid]:
+        """The lot's bids from the journal (``lot_events`` kind ``bid``) in seq order."""
+        with translated():
+            rows = await self.pool.fetch(
+                "SELECT seq, paddle, amount_fen, at FROM lot_events"
+                " WHERE lot_id = $1 AND kind = 'bid' ORDER BY seq",
+                lot_id,
+            )
+        return [PublicBid(**dict(r)) for r in rows]
+
+    async def results(self, session_id: int | None = None) -> list[Result]:
+        """成交公示: sold lots (of one session, or all), by hammer time then lot id."""
+        with translated():
+            rows = await self.pool.fetch(
+                "SELECT r.lot_id, l.session_id, l.title, r.paddle, r.amount_fen,"
+                " r.closed_at AS hammer_at, r.bid_count"
+                " FROM lot_results r JOIN lots l ON l.id = r.lot_id"
+                " WHERE r.outcome = 'sold' AND ($1::bigint IS NULL OR l.session_id = $1)"
+                " ORDER BY r.closed_at, r.lot_id",
+                session_id,
+            )
+        return [Result(**dict(r)) for r in rows]
+
+    async def registration_status(self, lot_id: int) -> RegistrationStatus:
+        """The lot's contract-registration outbox row, else ``NotFound``."""
+        with translated():
+            row = await self.pool.fetchrow(
+                "SELECT lot_id, status, attempts, last_error, idempotency_key, delivered_at"
+                " FROM registration_outbox WHERE lot_id = $1",
+                lot_id,
+            )
+        if row is None:
+            raise _not_found("登记记录", "lot_id")
+        return RegistrationStatus(**dict(row))

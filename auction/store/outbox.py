@@ -1,0 +1,255 @@
+"""Lot results and the registration outbox (tables ``lot_results``, ``registration_outbox``).
+
+:func:`record_result` is the settlement transaction: the result, the lot's status and, for a
+sold lot, the outbox row commit together or not at all (invariant 5: outbox row in the
+settlement transaction). ``lot_results.lot_id`` is the primary key, so a second settlement of
+the same lot inserts nothing and reports so (invariant 4, house style rule 13).
+
+The delivery side claims due rows with ``FOR UPDATE SKIP LOCKED`` and pushes their
+``next_attempt_at`` forward by a claim lease in the same statement, so several deliverer
+processes never send the same row at once and no transaction stays open across an HTTP call.
+A deliverer that dies mid-call leaves the row to be retried when the lease runs out.
+
+Outbox status: ``pending`` → ``delivered`` | ``filed`` (written to disk, no URL configured) |
+``dead`` (refused by the receiver or out of attempts; ``last_error`` says why).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from auction.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class LotSheet:
+    """What registration needs to know about a lot, its session and its market."""
+
+    lot_id: int
+    title: str
+    result_type: str
+    ip_type: str
+    technology_field: str
+    transaction_mode: str
+    contract_type: str
+    holder_name: str
+    holder_uscc: str
+    non_tech_fen: int
+    session_id: int
+    session_name: str
+    market_code: str
+
+
+@dataclass(frozen=True, slots=True)
+class BuyerRecord:
+    """The winning bidder: real name and credit code, and the paddle it bid with."""
+
+    bidder_id: int
+    name: str
+    uscc: str
+    paddle: int
+
+
+@dataclass(frozen=True, slots=True)
+class LotResult:
+    """One row of ``lot_results``; the winner fields are ``None`` unless sold."""
+
+    lot_id: int
+    outcome: str  # sold | passed | withdrawn
+    reason: str
+    winner_id: int | None
+    paddle: int | None
+    amount_fen: int | None
+    winning_seq: int | None
+    closed_at_ms: int
+    bid_count: int
+    bid_log_sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """A registration hand-off to queue; ``body`` is the packet's one serialization."""
+
+    idempotency_key: str
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class DueDelivery:
+    """A claimed outbox row. ``packet_json`` is PostgreSQL's text of the JSONB packet."""
+
+    lot_id: int
+    idempotency_key: str
+    packet_json: str
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryStatus:
+    """What the API shows about a lot's registration hand-off."""
+
+    lot_id: int
+    idempotency_key: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str
+    delivered_at: datetime | None
+
+
+_SHEET = """
+SELECT l.id, l.title, l.result_type, l.ip_type, l.technology_field, l.transaction_mode,
+       l.contract_type, l.holder_name, l.holder_uscc, l.non_tech_fen,
+       s.id AS session_id, s.name AS session_name, m.code AS market_code
+FROM lots l JOIN sessions s ON s.id = l.session_id JOIN markets m ON m.id = s.market_id
+WHERE l.id = $1
+"""
+
+# The paddle comes from the sold event (the one the room knew); name and code from bidders.
+_BUYER = "SELECT id, name, uscc FROM bidders WHERE id = $1"
+
+_INSERT_RESULT = """
+INSERT INTO lot_results (lot_id, outcome, reason, winner_id, paddle, amount_fen, winning_seq,
+                         closed_at, bid_count, bid_log_sha256)
+VALUES ($1, $2, $3, $4, $5, $6, $7, timestamptz 'epoch' + $8::bigint * interval '1 millisecond',
+        $9, $10)
+ON CONFLICT (lot_id) DO NOTHING
+RETURNING lot_id
+"""
+
+_UPDATE_LOT = "UPDATE lots SET status = $2 WHERE id = $1"
+
+# ::text::jsonb: the body goes in as text whatever JSON codec the pool may have registered.
+_INSERT_OUTBOX = """
+INSERT INTO registration_outbox (lot_id, idempotency_key, packet)
+VALUES ($1, $2, $3::text::jsonb)
+ON CONFLICT (lot_id) DO NOTHING
+"""
+
+_CLAIM = """
+UPDATE registration_outbox o
+SET next_attempt_at = now() + $2::int * interval '1 second'
+FROM (
+    SELECT lot_id FROM registration_outbox
+    WHERE status = 'pending' AND next_attempt_at <= now()
+    ORDER BY next_attempt_at
+    LIMIT $1
+    FOR UPDATE SKIP LOCKED
+) due
+WHERE o.lot_id = due.lot_id
+RETURNING o.lot_id, o.idempotency_key, o.packet::text AS packet_json, o.attempts
+"""
+
+_DELIVERED = """
+UPDATE registration_outbox
+SET status = $2, attempts = attempts + $3, delivered_at = now(), last_error = ''
+WHERE lot_id = $1 AND status = 'pending'
+"""
+
+_RETRY = """
+UPDATE registration_outbox
+SET attempts = attempts + 1, last_error = $3,
+    next_attempt_at = now() + $2::bigint * interval '1 millisecond'
+WHERE lot_id = $1 AND status = 'pending'
+"""
+
+_DEAD = """
+UPDATE registration_outbox
+SET status = 'dead', attempts = attempts + $3, last_error = $2
+WHERE lot_id = $1 AND status = 'pending'
+"""
+
+_STATUS = """
+SELECT lot_id, idempotency_key, status, attempts, next_attempt_at, last_error, delivered_at
+FROM registration_outbox WHERE lot_id = $1
+"""
+
+
+async def lot_sheet(store: Store, lot_id: int) -> LotSheet | None:
+    """The lot with its session and market, or ``None`` when the lot does not exist."""
+    r = await store.pool.fetchrow(_SHEET, lot_id)
+    if r is None:
+        return None
+    return LotSheet(
+        lot_id=int(r["id"]), title=r["title"], result_type=r["result_type"],
+        ip_type=r["ip_type"], technology_field=r["technology_field"],
+        transaction_mode=r["transaction_mode"], contract_type=r["contract_type"],
+        holder_name=r["holder_name"], holder_uscc=r["holder_uscc"],
+        non_tech_fen=int(r["non_tech_fen"]), session_id=int(r["session_id"]),
+        session_name=r["session_name"], market_code=str(r["market_code"]),
+    )
+
+
+async def buyer(store: Store, bidder_id: int, paddle: int) -> BuyerRecord | None:
+    """The bidders row of ``bidder_id`` with the paddle it won with, ``None`` if unknown."""
+    r = await store.pool.fetchrow(_BUYER, bidder_id)
+    if r is None:
+        return None
+    return BuyerRecord(bidder_id=int(r["id"]), name=r["name"], uscc=r["uscc"], paddle=paddle)
+
+
+async def record_result(store: Store, result: LotResult, entry: OutboxEntry | None) -> bool:
+    """The settlement transaction. ``True`` when this call settled the lot, ``False`` when it
+    was already settled (then nothing at all is written)."""
+    async with store.pool.acquire() as conn, conn.transaction():
+        inserted = await conn.fetchval(
+            _INSERT_RESULT, result.lot_id, result.outcome, result.reason, result.winner_id,
+            result.paddle, result.amount_fen, result.winning_seq, result.closed_at_ms,
+            result.bid_count, result.bid_log_sha256,
+        )
+        if inserted is None:
+            return False
+        await conn.execute(_UPDATE_LOT, result.lot_id, result.outcome)
+        if entry is not None:
+            await conn.execute(
+                _INSERT_OUTBOX, result.lot_id, entry.idempotency_key, entry.body.decode("utf-8")
+            )
+        return True
+
+
+async def claim_due(store: Store, *, limit: int, lease_s: int) -> list[DueDelivery]:
+    """Claim up to ``limit`` pending rows that are due; no other caller gets them for
+    ``lease_s`` seconds."""
+    rows = await store.pool.fetch(_CLAIM, limit, lease_s)
+    return [
+        DueDelivery(
+            lot_id=int(r["lot_id"]), idempotency_key=r["idempotency_key"],
+            packet_json=r["packet_json"], attempts=int(r["attempts"]),
+        )
+        for r in rows
+    ]
+
+
+async def mark_delivered(store: Store, lot_id: int) -> None:
+    """The receiver accepted the packet (2xx): one more attempt, status ``delivered``."""
+    await store.pool.execute(_DELIVERED, lot_id, "delivered", 1)
+
+
+async def mark_filed(store: Store, lot_id: int) -> None:
+    """The packet was written to disk for manual upload: status ``filed``."""
+    await store.pool.execute(_DELIVERED, lot_id, "filed", 0)
+
+
+async def mark_retry(store: Store, lot_id: int, *, delay_ms: int, error: str) -> None:
+    """A failed attempt worth repeating: count it and schedule the next in ``delay_ms``."""
+    await store.pool.execute(_RETRY, lot_id, delay_ms, error)
+
+
+async def mark_dead(store: Store, lot_id: int, *, error: str, counted: bool = True) -> None:
+    """Give up on the row (``dead``) with the reason; ``counted`` adds the failed attempt."""
+    await store.pool.execute(_DEAD, lot_id, error, 1 if counted else 0)
+
+
+async def registration_status(store: Store, lot_id: int) -> DeliveryStatus | None:
+    """The lot's outbox row as the API shows it, ``None`` when the lot has none (not sold)."""
+    r = await store.pool.fetchrow(_STATUS, lot_id)
+    if r is None:
+        return None
+    return DeliveryStatus(
+        lot_id=int(r["lot_id"]), idempotency_key=r["idempotency_key"], status=r["status"],
+        attempts=int(r["attempts"]), next_attempt_at=r["next_attempt_at"],
+        last_error=r["last_error"], delivered_at=r["delivered_at"],
+    )

@@ -1,0 +1,193 @@
+"""Rows the store returns: frozen dataclasses with the JSON shapes of docs/http-api.md.
+
+Money is integer fen. Timestamps are aware datetimes; :func:`rfc3339` renders them in China
+Standard Time (``+08:00``), as the HTTP API promises. The lot's reserve and the holder's credit
+code are kept on :class:`Lot` for the admin and settlement, and left out of :meth:`Lot.public`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+#: China Standard Time; the API renders every timestamp with this offset
+CST = timezone(timedelta(hours=8), "CST")
+
+Json = dict[str, Any]
+
+
+def rfc3339(at: datetime | None) -> str | None:
+    """``2026-04-01T09:30:00.000+08:00`` (millisecond precision), or ``None``."""
+    if at is None:
+        return None
+    if at.tzinfo is None:
+        raise ValueError("naive datetime: the store only handles aware timestamps")
+    return at.astimezone(CST).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True, slots=True)
+class Market:
+    id: int
+    code: str
+    slug: str
+    name: str
+    level: str
+    parent_id: int | None
+
+    def to_json(self) -> Json:
+        return {
+            "id": self.id, "code": self.code, "slug": self.slug, "name": self.name,
+            "level": self.level, "parent_id": self.parent_id,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    id: int
+    market_id: int
+    market_code: str
+    name: str
+    season: str
+    mode: str
+    starts_at: datetime
+    status: str
+    extension_window_s: int
+    extension_s: int
+    lot_count: int
+
+    def to_json(self) -> Json:
+        return {
+            "id": self.id, "market_id": self.market_id, "market_code": self.market_code,
+            "name": self.name, "season": self.season, "mode": self.mode,
+            "starts_at": rfc3339(self.starts_at), "status": self.status,
+            "extension_window_s": self.extension_window_s, "extension_s": self.extension_s,
+            "lot_count": self.lot_count,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Lot:
+    id: int
+    session_id: int
+    ordinal: int
+    title: str
+    description: str
+    result_type: str
+    ip_type: str
+    technology_field: str
+    transaction_mode: str
+    contract_type: str
+    holder_name: str
+    holder_uscc: str
+    start_price_fen: int
+    increment_fen: int
+    reserve_fen: int
+    non_tech_fen: int
+    duration_s: int
+    status: str
+
+    def public(self) -> Json:
+        """The lot as everyone may see it: no reserve (secret), no holder credit code."""
+        return {
+            "id": self.id, "session_id": self.session_id, "ordinal": self.ordinal,
+            "title": self.title, "description": self.description,
+            "result_type": self.result_type, "ip_type": self.ip_type,
+            "technology_field": self.technology_field,
+            "transaction_mode": self.transaction_mode, "contract_type": self.contract_type,
+            "holder_name": self.holder_name, "start_price_fen": self.start_price_fen,
+            "increment_fen": self.increment_fen, "non_tech_fen": self.non_tech_fen,
+            "duration_s": self.duration_s, "status": self.status,
+        }
+
+    def to_json(self) -> Json:
+        """The admin's view: :meth:`public` plus ``reserve_fen`` and ``holder_uscc``."""
+        return {**self.public(), "reserve_fen": self.reserve_fen, "holder_uscc": self.holder_uscc}
+
+
+@dataclass(frozen=True, slots=True)
+class Bidder:
+    id: int
+    name: str
+    uscc: str
+    contact: str
+    created_at: datetime
+
+    def to_json(self) -> Json:
+        return {
+            "id": self.id, "name": self.name, "uscc": self.uscc, "contact": self.contact,
+            "created_at": rfc3339(self.created_at),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    id: int
+    session_id: int
+    bidder_id: int
+    status: str
+    paddle: int | None
+    deposit_fen: int
+    reason: str
+
+    def to_json(self) -> Json:
+        return {
+            "id": self.id, "session_id": self.session_id, "bidder_id": self.bidder_id,
+            "status": self.status, "paddle": self.paddle, "deposit_fen": self.deposit_fen,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PublicBid:
+    """One entry of a lot's public bid history: paddle only, never the bidder's name."""
+
+    seq: int
+    paddle: int | None
+    amount_fen: int
+    at: datetime
+
+    def to_json(self) -> Json:
+        return {
+            "seq": self.seq, "paddle": self.paddle, "amount_fen": self.amount_fen,
+            "at": rfc3339(self.at),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """One line of the results publicity (成交公示): a sold lot."""
+
+    lot_id: int
+    session_id: int
+    title: str
+    paddle: int | None
+    amount_fen: int
+    hammer_at: datetime
+    bid_count: int
+
+    def to_json(self) -> Json:
+        return {
+            "lot_id": self.lot_id, "session_id": self.session_id, "title": self.title,
+            "paddle": self.paddle, "amount_fen": self.amount_fen,
+            "hammer_at": rfc3339(self.hammer_at), "bid_count": self.bid_count,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationStatus:
+    """Where a won lot's contract-registration hand-off stands (its outbox row)."""
+
+    lot_id: int
+    status: str
+    attempts: int
+    last_error: str
+    idempotency_key: str
+    delivered_at: datetime | None
+
+    def to_json(self) -> Json:
+        return {
+            "lot_id": self.lot_id, "status": self.status, "attempts": self.attempts,
+            "last_error": self.last_error, "idempotency_key": self.idempotency_key,
+            "delivered_at": rfc3339(self.delivered_at),
+        }
