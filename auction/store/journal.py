@@ -7,6 +7,7 @@ same event twice, from a retry or from a second drainer, stores it once (invaria
 Columns ``bidder_id``, ``paddle`` and ``amount_fen`` hold the event fields ``bidder``, ``paddle``
 and ``amount`` (filled for ``bid`` and ``sold``); every other field of the event goes to ``data``.
 :func:`last_event` reverses the split, so a row turns back into the :class:`LotEvent` it came from.
+Failures surface as :mod:`auction.store.errors` (``translated``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from auction.domain.room import LotEvent
+from auction.store.errors import translated
 
 if TYPE_CHECKING:
     from auction.store import Store
@@ -97,20 +99,23 @@ async def insert_events(
         paddles.append(paddle)
         amounts.append(amount)
         datas.append(data)
-    written = await store.pool.fetchval(
-        _INSERT, lot_id, epoch, seqs, kinds, ats, bidders, paddles, amounts, datas
-    )
+    with translated():
+        written = await store.pool.fetchval(
+            _INSERT, lot_id, epoch, seqs, kinds, ats, bidders, paddles, amounts, datas
+        )
     return int(written)
 
 
 async def max_seq(store: Store, lot_id: int) -> int:
     """The highest persisted seq of the lot, 0 when none."""
-    return int(await store.pool.fetchval(_MAX_SEQ, lot_id))
+    with translated():
+        return int(await store.pool.fetchval(_MAX_SEQ, lot_id))
 
 
 async def last_event(store: Store, lot_id: int) -> LotEvent | None:
     """The persisted event with the highest seq, rebuilt as the stream carried it."""
-    row = await store.pool.fetchrow(_LAST_EVENT, lot_id)
+    with translated():
+        row = await store.pool.fetchrow(_LAST_EVENT, lot_id)
     if row is None:
         return None
     data: dict[str, Any] = json.loads(row["data"])
@@ -122,7 +127,8 @@ async def last_event(store: Store, lot_id: int) -> LotEvent | None:
 
 async def bid_log(store: Store, lot_id: int) -> list[BidRecord]:
     """Every accepted bid of the lot, in seq order (the order the room accepted them)."""
-    rows = await store.pool.fetch(_BID_LOG, lot_id)
+    with translated():
+        rows = await store.pool.fetch(_BID_LOG, lot_id)
     return [
         BidRecord(
             seq=int(r["seq"]), bidder_id=int(r["bidder_id"]), paddle=int(r["paddle"]),

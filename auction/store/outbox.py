@@ -11,14 +11,18 @@ processes never send the same row at once and no transaction stays open across a
 A deliverer that dies mid-call leaves the row to be retried when the lease runs out.
 
 Outbox status: ``pending`` → ``delivered`` | ``filed`` (written to disk, no URL configured) |
-``dead`` (refused by the receiver or out of attempts; ``last_error`` says why).
+``dead`` (refused by the receiver or out of attempts; ``last_error`` says why). The API reads
+the row with :meth:`auction.store.catalogue.Catalogue.registration_status`.
+
+Failures surface as :mod:`auction.store.errors` (``translated``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING
+
+from auction.store.errors import translated
 
 if TYPE_CHECKING:
     from auction.store import Store
@@ -87,18 +91,6 @@ class DueDelivery:
     attempts: int
 
 
-@dataclass(frozen=True, slots=True)
-class DeliveryStatus:
-    """What the API shows about a lot's registration hand-off."""
-
-    lot_id: int
-    idempotency_key: str
-    status: str
-    attempts: int
-    next_attempt_at: datetime
-    last_error: str
-    delivered_at: datetime | None
-
 
 _SHEET = """
 SELECT l.id, l.title, l.result_type, l.ip_type, l.technology_field, l.transaction_mode,
@@ -162,15 +154,11 @@ SET status = 'dead', attempts = attempts + $3, last_error = $2
 WHERE lot_id = $1 AND status = 'pending'
 """
 
-_STATUS = """
-SELECT lot_id, idempotency_key, status, attempts, next_attempt_at, last_error, delivered_at
-FROM registration_outbox WHERE lot_id = $1
-"""
-
 
 async def lot_sheet(store: Store, lot_id: int) -> LotSheet | None:
     """The lot with its session and market, or ``None`` when the lot does not exist."""
-    r = await store.pool.fetchrow(_SHEET, lot_id)
+    with translated():
+        r = await store.pool.fetchrow(_SHEET, lot_id)
     if r is None:
         return None
     return LotSheet(
@@ -185,7 +173,8 @@ async def lot_sheet(store: Store, lot_id: int) -> LotSheet | None:
 
 async def buyer(store: Store, bidder_id: int, paddle: int) -> BuyerRecord | None:
     """The bidders row of ``bidder_id`` with the paddle it won with, ``None`` if unknown."""
-    r = await store.pool.fetchrow(_BUYER, bidder_id)
+    with translated():
+        r = await store.pool.fetchrow(_BUYER, bidder_id)
     if r is None:
         return None
     return BuyerRecord(bidder_id=int(r["id"]), name=r["name"], uscc=r["uscc"], paddle=paddle)
@@ -194,6 +183,11 @@ async def buyer(store: Store, bidder_id: int, paddle: int) -> BuyerRecord | None
 async def record_result(store: Store, result: LotResult, entry: OutboxEntry | None) -> bool:
     """The settlement transaction. ``True`` when this call settled the lot, ``False`` when it
     was already settled (then nothing at all is written)."""
+    with translated():
+        return await _record(store, result, entry)
+
+
+async def _record(store: Store, result: LotResult, entry: OutboxEntry | None) -> bool:
     async with store.pool.acquire() as conn, conn.transaction():
         inserted = await conn.fetchval(
             _INSERT_RESULT, result.lot_id, result.outcome, result.reason, result.winner_id,
@@ -213,7 +207,8 @@ async def record_result(store: Store, result: LotResult, entry: OutboxEntry | No
 async def claim_due(store: Store, *, limit: int, lease_s: int) -> list[DueDelivery]:
     """Claim up to ``limit`` pending rows that are due; no other caller gets them for
     ``lease_s`` seconds."""
-    rows = await store.pool.fetch(_CLAIM, limit, lease_s)
+    with translated():
+        rows = await store.pool.fetch(_CLAIM, limit, lease_s)
     return [
         DueDelivery(
             lot_id=int(r["lot_id"]), idempotency_key=r["idempotency_key"],
@@ -225,31 +220,24 @@ async def claim_due(store: Store, *, limit: int, lease_s: int) -> list[DueDelive
 
 async def mark_delivered(store: Store, lot_id: int) -> None:
     """The receiver accepted the packet (2xx): one more attempt, status ``delivered``."""
-    await store.pool.execute(_DELIVERED, lot_id, "delivered", 1)
+    with translated():
+        await store.pool.execute(_DELIVERED, lot_id, "delivered", 1)
 
 
 async def mark_filed(store: Store, lot_id: int) -> None:
     """The packet was written to disk for manual upload: status ``filed``."""
-    await store.pool.execute(_DELIVERED, lot_id, "filed", 0)
+    with translated():
+        await store.pool.execute(_DELIVERED, lot_id, "filed", 0)
 
 
 async def mark_retry(store: Store, lot_id: int, *, delay_ms: int, error: str) -> None:
     """A failed attempt worth repeating: count it and schedule the next in ``delay_ms``."""
-    await store.pool.execute(_RETRY, lot_id, delay_ms, error)
+    with translated():
+        await store.pool.execute(_RETRY, lot_id, delay_ms, error)
 
 
 async def mark_dead(store: Store, lot_id: int, *, error: str, counted: bool = True) -> None:
     """Give up on the row (``dead``) with the reason; ``counted`` adds the failed attempt."""
-    await store.pool.execute(_DEAD, lot_id, error, 1 if counted else 0)
+    with translated():
+        await store.pool.execute(_DEAD, lot_id, error, 1 if counted else 0)
 
-
-async def registration_status(store: Store, lot_id: int) -> DeliveryStatus | None:
-    """The lot's outbox row as the API shows it, ``None`` when the lot has none (not sold)."""
-    r = await store.pool.fetchrow(_STATUS, lot_id)
-    if r is None:
-        return None
-    return DeliveryStatus(
-        lot_id=int(r["lot_id"]), idempotency_key=r["idempotency_key"], status=r["status"],
-        attempts=int(r["attempts"]), next_attempt_at=r["next_attempt_at"],
-        last_error=r["last_error"], delivered_at=r["delivered_at"],
-    )

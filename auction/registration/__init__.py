@@ -1,0 +1,6 @@
+"""Registration hand-off (技术合同认定登记): deliver each sold lot's packet, at least once.
+
+- :mod:`auction.registration.packet`    the packet and its one serialization
+- :mod:`auction.registration.signing`   the ``X-Auction-Signature`` HMAC
+- :mod:`auction.registration.deliverer` outbox → HTTP POST (or a file), with retries
+"""
