@@ -1,0 +1,263 @@
+"""The Lua scripts and the Python rules are one rule set (house style rule 8).
+
+Every case runs twice: once through the real scripts in Redis, once through
+``auction.domain.room`` with ``now`` set to the server time the script used. Outcome (accepted or
+the rejection code), the appended events and the whole resulting state must be identical.
+A shared case table covers each rule by name; a Hypothesis state machine explores sequences.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, replace
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from redis.asyncio import Redis
+
+from auction.domain import room as rules
+from auction.domain.errors import Rejection
+from auction.domain.lot import LotMode, LotStatus
+from auction.domain.room import LotEvent, Outcome, RoomState
+from auction.rooms.keys import Keys
+from auction.rooms.service import Rooms
+
+START, INC = 1_000_000, 10_000  # 1万元起拍, 100元一加
+
+
+class Harness:
+    """Runs commands against Lua (real Redis) and the model, from the same starting state."""
+
+    def __init__(self, redis_url: str) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.redis = Redis.from_url(redis_url)
+        self.keys = Keys(f"test-eq-{uuid.uuid4().hex[:10]}")
+        self.rooms = Rooms(self.redis, self.keys)
+        self.next_lot = 1
+
+    def run(self, coro: Any) -> Any:
+        return self.loop.run_until_complete(coro)
+
+    def close(self) -> None:
+        async def cleanup() -> None:
+            async for key in self.redis.scan_iter(self.keys.pattern):
+                await self.redis.delete(key)
+            await self.redis.aclose()
+
+        self.run(cleanup())
+        self.loop.close()
+
+    def server_now(self) -> int:
+        sec, usec = self.run(self.redis.time())
+        return int(sec) * 1000 + int(usec) // 1000
+
+    def place(self, state: RoomState) -> int:
+        """Write ``state`` as a fresh lot's room; return the lot id."""
+        lot = self.next_lot
+        self.next_lot += 1
+        fields = {k: (v.value if hasattr(v, "value") else str(v)) for k, v in asdict(state).items()}
+        fields.update(epoch="e", session="1")
+        self.run(self.redis.hset(self.keys.lot(lot).state, mapping=fields))
+        return lot
+
+    def lua(self, lot: int, command: tuple[Any, ...]) -> tuple[str, int]:
+        """Run ``command`` through the scripts; return (outcome, server time used)."""
+        name, *args = command
+        try:
+            if name == "bid":
+                bidder, amount = args
+                acc = self.run(
+                    self.rooms.bid(lot, bidder=bidder, paddle=100 + bidder, amount=amount)
+                )
+            elif name == "open":
+                acc = self.run(self.rooms.open(lot))
+            else:
+                acc = self.run(self.rooms.close(lot, name))
+        except Rejection as rej:
+            return rej.code, int(rej.data["at"])
+        return "ok", acc.at
+
+    def model(self, state: RoomState, command: tuple[Any, ...], now: int) -> Outcome | str:
+        name, *args = command
+        call: dict[str, Callable[[], Outcome]] = {
+            "open": lambda: rules.open_lot(state, now),
+            "bid": lambda: rules.place_bid(state, args[0], 100 + args[0], args[1], now),
+            "timed": lambda: rules.close_timed(state, now),
+            "hammer": lambda: rules.hammer(state, now),
+            "pass": lambda: rules.pass_lot(state, now),
+        }
+        try:
+            return call[name]()
+        except Rejection as rej:
+            return rej.code
+
+    def check(self, lot: int, before: RoomState, command: tuple[Any, ...]) -> RoomState:
+        """Run both sides and assert they agree; return the state after."""
+        outcome, at = self.lua(lot, command)
+        expected = self.model(before, command, at)
+        after = self.run(self.rooms.room_state(lot))
+        events = self.run(self.rooms.events_after(lot, before.seq)) or []
+        if isinstance(expected, str):
+            assert outcome == expected, f"{command}: lua {outcome}, model {expected}"
+            assert after == before, f"{command}: a refused command changed the state"
+            assert events == [], f"{command}: a refused command appended events"
+            return before
+        assert outcome == "ok", f"{command}: lua refused {outcome}, model accepted"
+        assert after == expected.state, f"{command}:\n lua   {after}\n model {expected.state}"
+        assert [e.to_map() for e in events] == [e.to_map() for e in expected.events]
+        return after
+
+
+@pytest.fixture
+def harness(redis_url: str) -> Iterator[Harness]:
+    h = Harness(redis_url)
+    yield h
+    h.close()
+
+
+def live(**kw: Any) -> RoomState:
+    return RoomState(mode=LotMode.LIVE, start=START, inc=INC, **kw)
+
+
+def timed(**kw: Any) -> RoomState:
+    return RoomState(mode=LotMode.TIMED, start=START, inc=INC, window_ms=300_000, ext_ms=300_000,
+                     duration_ms=600_000, **kw)
+
+
+OPEN = {"status": LotStatus.OPEN, "seq": 1, "opened_at": 1}
+LED = {**OPEN, "seq": 2, "high": START, "leader": 1, "paddle": 101, "high_seq": 2, "bids": 1}
+
+# (rule, state builder, ends_at offset from server now or None, command, expected outcome)
+CASES: list[tuple[str, Callable[[], RoomState], int | None, tuple[Any, ...], str]] = [
+    ("open a scheduled live lot", lambda: live(), None, ("open",), "ok"),
+    ("open a scheduled timed lot sets ends_at", lambda: timed(), None, ("open",), "ok"),
+    ("open twice", lambda: live(**OPEN), None, ("open",), "wrong_state"),
+    ("R1 bid before open", lambda: live(), None, ("bid", 1, START), "lot_not_open"),
+    ("R1 bid after sold", lambda: live(**{**LED, "status": LotStatus.SOLD}), None,
+     ("bid", 2, START + INC), "lot_closed"),
+    ("R1 bid after the clock", lambda: timed(**OPEN), -1, ("bid", 1, START), "lot_closed"),
+    ("R2 first bid at start", lambda: live(**OPEN), None, ("bid", 1, START), "ok"),
+    ("R2 first bid below start", lambda: live(**OPEN), None, ("bid", 1, START - INC),
+     "below_start"),
+    ("R2 first bid above start on the grid", lambda: live(**OPEN), None,
+     ("bid", 1, START + 5 * INC), "ok"),
+    ("R2 off the increment grid", lambda: live(**OPEN), None, ("bid", 1, START + 1),
+     "off_increment"),
+    ("R3 next bid at high + inc", lambda: live(**LED), None, ("bid", 2, START + INC), "ok"),
+    ("R3 equal amount is too low (earlier bid wins)", lambda: live(**LED), None,
+     ("bid", 2, START), "too_low"),
+    ("R3 jump bid", lambda: live(**LED), None, ("bid", 2, START + 7 * INC), "ok"),
+    ("R4 leader cannot outbid itself", lambda: live(**LED), None, ("bid", 1, START + INC),
+     "already_leading"),
+    ("bad amount zero", lambda: live(**OPEN), None, ("bid", 1, 0), "bad_amount"),
+    ("bad amount negative", lambda: live(**OPEN), None, ("bid", 1, -START), "bad_amount"),
+    ("bad amount above 10^15", lambda: live(**OPEN), None, ("bid", 1, 10**15 + 1), "bad_amount"),
+    ("R5 bid in the last window extends", lambda: timed(**OPEN), 60_000, ("bid", 1, START), "ok"),
+    ("R5 bid before the window does not extend", lambda: timed(**OPEN), 3_600_000,
+     ("bid", 1, START), "ok"),
+    ("R6 timed close sold", lambda: timed(**LED), -1, ("timed",), "ok"),
+    ("R6 timed close no bids", lambda: timed(**OPEN), -1, ("timed",), "ok"),
+    ("R6 timed close under reserve", lambda: timed(**LED, reserve=START + INC), -1, ("timed",),
+     "ok"),
+    ("R7 timed close early", lambda: timed(**LED), 60_000, ("timed",), "not_due"),
+    ("R7 timed close twice", lambda: timed(**{**LED, "status": LotStatus.SOLD}), -1, ("timed",),
+     "lot_closed"),
+    ("R7 hammer with a bid", lambda: live(**LED), None, ("hammer",), "ok"),
+    ("R7 hammer without bids", lambda: live(**OPEN), None, ("hammer",), "no_bids"),
+    ("R6 hammer under reserve passes", lambda: live(**LED, reserve=START * 2), None, ("hammer",),
+     "ok"),
+    ("R7 hammer a timed lot", lambda: timed(**LED), 60_000, ("hammer",), "wrong_mode"),
+    ("R7 close a live lot by the clock", lambda: live(**LED), None, ("timed",), "wrong_mode"),
+    ("R7 pass with bids", lambda: live(**LED), None, ("pass",), "ok"),
+    ("R7 pass before open", lambda: live(), None, ("pass",), "lot_not_open"),
+    ("R7 hammer twice", lambda: live(**{**LED, "status": LotStatus.SOLD}), None, ("hammer",),
+     "lot_closed"),
+]
+
+
+@pytest.mark.parametrize(("rule", "build", "ends_in", "command", "expected"), CASES,
+                         ids=[c[0] for c in CASES])
+def test_case_table(harness: Harness, rule: str, build: Callable[[], RoomState],
+                    ends_in: int | None, command: tuple[Any, ...], expected: str) -> None:
+    """Each rule gives the same outcome, events and state in Lua and in Python."""
+    state = build()
+    if ends_in is not None:
+        state = replace(state, ends_at=harness.server_now() + ends_in)
+    lot = harness.place(state)
+    outcome, _ = harness.lua(lot, command)
+    assert outcome == expected, rule
+    # and once more from the same state through the full comparison
+    lot = harness.place(state)
+    harness.check(lot, state, command)
+
+
+def test_lua_events_have_gapless_seq(harness: Harness) -> None:
+    """Accepted commands append exactly the events the model predicts, seq 1, 2, 3 …"""
+    state = timed()
+    lot = harness.place(state)
+    for command in [("open",), ("bid", 1, START), ("bid", 2, START), ("bid", 2, START + INC)]:
+        state = harness.check(lot, state, command)
+    events: list[LotEvent] = harness.run(harness.rooms.events_after(lot, 0))
+    assert [e.seq for e in events] == list(range(1, state.seq + 1))
+
+
+class RoomMachine(RuleBasedStateMachine):
+    """Random command sequences on one lot: Lua and the model never disagree."""
+
+    harness: Harness
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lot = 0
+        self.state = live()
+
+    @initialize(
+        mode=st.sampled_from([LotMode.LIVE, LotMode.TIMED]),
+        reserve=st.sampled_from([0, START, START + 3 * INC]),
+        duration=st.sampled_from([0, 200, 60_000, 3_600_000]),
+        window=st.sampled_from([0, 100_000, 300_000]),
+    )
+    def setup(self, mode: LotMode, reserve: int, duration: int, window: int) -> None:
+        self.state = RoomState(mode=mode, start=START, inc=INC, reserve=reserve,
+                               window_ms=window, ext_ms=window, duration_ms=duration)
+        self.lot = self.harness.place(self.state)
+
+    def _step(self, *command: Any) -> None:
+        self.state = self.harness.check(self.lot, self.state, command)
+
+    @rule()
+    def open(self) -> None:
+        self._step("open")
+
+    @rule(bidder=st.integers(1, 4), steps=st.integers(-1, 3), skew=st.sampled_from([0, 0, 0, 1]))
+    def bid(self, bidder: int, steps: int, skew: int) -> None:
+        base = self.state.next_minimum()
+        self._step("bid", bidder, base + steps * INC + skew)
+
+    @rule(amount=st.integers(-(10**16), 10**16))
+    def wild_bid(self, amount: int) -> None:
+        self._step("bid", 3, amount)
+
+    @rule(op=st.sampled_from(["hammer", "pass", "timed"]))
+    def close(self, op: str) -> None:
+        self._step(op)
+
+    @invariant()
+    def seq_counts_events(self) -> None:
+        if self.lot:
+            events = self.harness.run(self.harness.rooms.events_after(self.lot, 0)) or []
+            assert len(events) == self.state.seq
+
+
+def test_state_machine(harness: Harness) -> None:
+    """Hypothesis explores command sequences; both implementations stay identical."""
+    RoomMachine.harness = harness
+    test = RoomMachine.TestCase
+    test.settings = settings(max_examples=60, stateful_step_count=12, deadline=None,
+                             suppress_health_check=list(HealthCheck))
+    test().runTest()
