@@ -87,7 +87,6 @@ ClientMessage = Hello | Sub | Unsub | Bid | Cmd | Ping
 
 def _unpacker_limits() -> dict[str, int]:
     return {
-        "max_buffer_size": MAX_FRAME,
         "max_str_len": MAX_STR,
         "max_bin_len": MAX_STR,
         "max_array_len": MAX_ITEMS,
@@ -139,7 +138,7 @@ def decode(frame: bytes) -> ClientMessage:
     if len(frame) > MAX_FRAME:
         raise FrameError("bad_frame", "帧过大")
     try:
-        m = msgpack.unpackb(frame, raw=False, strict_map_key=True, **_unpacker_limits())
+        m = msgpack.unpackb(frame, raw=False, strict_map_key=False, **_unpacker_limits())
     except Exception:
         raise FrameError("bad_frame", "不是有效的 msgpack 数据") from None
     if not isinstance(m, dict) or not isinstance(m.get("t"), str):

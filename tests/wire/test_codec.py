@@ -1,0 +1,97 @@
+"""The wire codec parses exactly the documented messages and refuses everything else."""
+
+from __future__ import annotations
+
+import msgpack
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from auction.wire import codec
+
+
+def frame(**m: object) -> bytes:
+    return msgpack.packb(m, use_bin_type=True)
+
+
+def test_bid_parses() -> None:
+    """A well-formed bid becomes a Bid with integer fen."""
+    msg = codec.decode(frame(t="bid", lot=3, amount=100_000, key="k1"))
+    assert msg == codec.Bid(lot=3, amount=100_000, key="k1")
+
+
+@pytest.mark.parametrize("amount", [1.5, 100.0, -5, 0, True, "100", None, 10**15 + 1, 2**64 - 1])
+def test_bad_amounts_are_refused_with_the_key(amount: object) -> None:
+    """Floats, negatives, zero, booleans, strings and oversize amounts are bad_amount."""
+    with pytest.raises(codec.WireError) as info:
+        codec.decode(frame(t="bid", lot=3, amount=amount, key="k1"))
+    assert info.value.code == "bad_amount"
+    assert info.value.key == "k1"
+    assert not isinstance(info.value, codec.FrameError)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"\xc1", b"not msgpack at all \xff", msgpack.packb([1, 2]), msgpack.packb({"x": 1}),
+     msgpack.packb({"t": 5}), b"", b"\x92\x01"],
+)
+def test_non_maps_are_frame_errors(raw: bytes) -> None:
+    """Undecodable frames, arrays, and maps without a string t close the connection."""
+    with pytest.raises(codec.FrameError):
+        codec.decode(raw)
+
+
+def test_oversize_frame_is_refused() -> None:
+    """A frame over the limit is refused before it is unpacked."""
+    with pytest.raises(codec.FrameError):
+        codec.decode(frame(t="ping", pad="x" * codec.MAX_FRAME))
+
+
+def test_deep_nesting_is_refused() -> None:
+    """Nesting deeper than the limit is a frame error."""
+    with pytest.raises(codec.FrameError):
+        codec.decode(frame(t="hello", resume={1: [[[[["e"]]]], 1]}))
+
+
+def test_unknown_type() -> None:
+    """An unknown t is answered, not closed, and carries the key when there is one."""
+    with pytest.raises(codec.WireError) as info:
+        codec.decode(frame(t="teleport", key="k9"))
+    assert info.value.code == "unknown_type" and info.value.key == "k9"
+
+
+@pytest.mark.parametrize(
+    "m",
+    [dict(t="bid", lot="3", amount=1, key="k"), dict(t="bid", lot=3, amount=1),
+     dict(t="bid", lot=3, amount=1, key="x" * 65), dict(t="cmd", lot=3, op="explode", key="k"),
+     dict(t="sub", lot=0), dict(t="sub", lot=1, epoch="e"), dict(t="hello", resume=[1]),
+     dict(t="hello", token=5)],
+)
+def test_wrong_field_types_are_bad_request(m: dict[str, object]) -> None:
+    """Wrong or missing fields are bad_request naming the field."""
+    with pytest.raises(codec.WireError) as info:
+        codec.decode(frame(**m))
+    assert info.value.code == "bad_request"
+
+
+def test_hello_resume() -> None:
+    """hello carries a resume map of lot → [epoch, seq]."""
+    msg = codec.decode(frame(t="hello", token="tok", resume={7: ["ab12", 41]}))
+    assert msg == codec.Hello(token="tok", resume={7: ("ab12", 41)})
+
+
+def test_event_frame_drops_bidder_identity() -> None:
+    """ev frames never carry the internal bidder id."""
+    out = msgpack.unpackb(codec.encode_event(5, "ep", {"seq": 2, "kind": "bid", "at": 1,
+                                                       "bidder": 99, "paddle": 286, "amount": 7}))
+    assert out == {"t": "ev", "lot": 5, "epoch": "ep", "seq": 2, "kind": "bid", "at": 1,
+                   "paddle": 286, "amount": 7}
+
+
+@given(st.binary(max_size=200))
+def test_arbitrary_bytes_never_crash(raw: bytes) -> None:
+    """Any byte string either parses or raises a WireError, never anything else."""
+    try:
+        codec.decode(raw)
+    except codec.WireError:
+        pass
