@@ -1,0 +1,190 @@
+"""``AuctionHTTP``: a thin async client of the HTTP JSON API (docs/http-api.md) over httpx.
+
+Every method returns the decoded JSON object of a 2xx answer or raises :class:`ApiError` with the
+HTTP status and the stable error ``code`` of the body (``conflict``, ``invalid_uscc`` …). Money
+fields are integer fen (``*_fen``). ``token`` is sent as ``Authorization: Bearer``; methods that
+need the admin token say so, the server decides.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from auction_client.errors import ApiError
+
+JSON = dict[str, Any]
+
+
+class AuctionHTTP:
+    """HTTP API client. ``base_url`` is ``http://host:port`` (without ``/api/v1``)."""
+
+    def __init__(self, base_url: str, token: str | None = None, *, timeout: float = 10.0) -> None:
+        headers = {"Accept": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=timeout)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AuctionHTTP:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: JSON | None = None,
+        params: dict[str, str | int] | None = None,
+        idempotency_key: str | None = None,
+        ok_statuses: tuple[int, ...] = (),
+    ) -> JSON:
+        """One call. Raises :class:`ApiError` unless 2xx or in ``ok_statuses``."""
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        resp = await self._http.request(method, path, json=json, params=params, headers=headers)
+        try:
+            body = resp.json() if resp.content else {}
+        except ValueError:
+            body = {}
+        if resp.is_success or resp.status_code in ok_statuses:
+            return body if isinstance(body, dict) else {"data": body}
+        err = body.get("error") if isinstance(body, dict) else None
+        if isinstance(err, dict):
+            raise ApiError(
+                resp.status_code,
+                str(err.get("code", "error")),
+                str(err.get("message", "")),
+                err.get("field"),
+            )
+        raise ApiError(resp.status_code, "http_error", resp.text[:200])
+
+    # ---------------------------------------------------------------- public reads
+
+    async def healthz(self) -> JSON:
+        """``GET /healthz`` (a 503 "degraded" answer is returned, not raised)."""
+        return await self.request("GET", "/healthz", ok_statuses=(503,))
+
+    async def markets(self) -> list[JSON]:
+        return list((await self.request("GET", "/api/v1/markets"))["markets"])
+
+    async def sessions(self, market_code: str | None = None) -> list[JSON]:
+        params: dict[str, str | int] | None = {"market": market_code} if market_code else None
+        return list((await self.request("GET", "/api/v1/sessions", params=params))["sessions"])
+
+    async def session(self, session_id: int) -> JSON:
+        return await self.request("GET", f"/api/v1/sessions/{session_id}")
+
+    async def lots(self, session_id: int) -> list[JSON]:
+        return list((await self.request("GET", f"/api/v1/sessions/{session_id}/lots"))["lots"])
+
+    async def lot(self, lot_id: int) -> JSON:
+        return await self.request("GET", f"/api/v1/lots/{lot_id}")
+
+    async def bids(self, lot_id: int) -> list[JSON]:
+        return list((await self.request("GET", f"/api/v1/lots/{lot_id}/bids"))["bids"])
+
+    async def registration_status(self, lot_id: int) -> JSON | None:
+        """The contract-registration hand-off of a sold lot, ``None`` when there is none (404)."""
+        try:
+            return await self.request("GET", f"/api/v1/lots/{lot_id}/registration")
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    async def results(self, session_id: int) -> list[JSON]:
+        params: dict[str, str | int] = {"session": session_id}
+        return list((await self.request("GET", "/api/v1/results", params=params))["results"])
+
+    # ---------------------------------------------------------------- admin writes
+
+    async def create_market(
+        self, code: str, slug: str, name: str, level: str, parent_code: str | None = None
+    ) -> JSON:
+        body: JSON = {"code": code, "slug": slug, "name": name, "level": level}
+        if parent_code:
+            body["parent_code"] = parent_code
+        return await self.request("POST", "/api/v1/markets", json=body)
+
+    async def create_session(
+        self,
+        market_code: str,
+        name: str,
+        season: str,
+        mode: str,
+        starts_at: str,
+        *,
+        extension_window_s: int | None = None,
+        extension_s: int | None = None,
+    ) -> JSON:
+        """``starts_at`` is RFC 3339 (e.g. ``2026-04-18T09:30:00+08:00``)."""
+        body: JSON = {
+            "market_code": market_code,
+            "name": name,
+            "season": season,
+            "mode": mode,
+            "starts_at": starts_at,
+        }
+        if extension_window_s is not None:
+            body["extension_window_s"] = extension_window_s
+        if extension_s is not None:
+            body["extension_s"] = extension_s
+        return await self.request("POST", "/api/v1/sessions", json=body)
+
+    async def create_lot(self, session_id: int, lot: JSON) -> JSON:
+        """``lot`` holds the fields of docs/http-api.md (title … increment_fen, reserve_fen?)."""
+        return await self.request("POST", f"/api/v1/sessions/{session_id}/lots", json=lot)
+
+    async def lot_command(self, lot_id: int, op: str, key: str) -> JSON:
+        return await self.request(
+            "POST", f"/api/v1/lots/{lot_id}/commands", json={"op": op, "key": key}
+        )
+
+    async def staff_token(self, session_id: int, name: str, role: str = "auctioneer") -> str:
+        body: JSON = {"role": role, "name": name}
+        answer = await self.request(
+            "POST", f"/api/v1/sessions/{session_id}/staff-tokens", json=body
+        )
+        return str(answer["token"])
+
+    async def register_bidder(self, name: str, uscc: str, contact: str = "") -> JSON:
+        body: JSON = {"name": name, "uscc": uscc}
+        if contact:
+            body["contact"] = contact
+        return await self.request("POST", "/api/v1/bidders", json=body)
+
+    async def register_for_session(self, session_id: int, bidder_id: int) -> JSON:
+        return await self.request(
+            "POST", f"/api/v1/sessions/{session_id}/registrations", json={"bidder_id": bidder_id}
+        )
+
+    async def approve(self, registration_id: int) -> JSON:
+        return await self.request("POST", f"/api/v1/registrations/{registration_id}/approve")
+
+    async def reject(self, registration_id: int, reason: str) -> JSON:
+        return await self.request(
+            "POST", f"/api/v1/registrations/{registration_id}/reject", json={"reason": reason}
+        )
+
+    async def pay_deposit(self, registration_id: int, deposit_fen: int) -> JSON:
+        """Mark the deposit paid → ``{registration, paddle, token}`` (the bidder's token)."""
+        if type(deposit_fen) is not int:
+            raise TypeError("deposit_fen must be int fen")
+        return await self.request(
+            "POST",
+            f"/api/v1/registrations/{registration_id}/deposit",
+            json={"deposit_fen": deposit_fen},
+        )

@@ -1,0 +1,56 @@
+"""Chinese wording of events and times for people (terminal bidder, demo, logs)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from auction_client.messages import Event
+from auction_client.money import yuan
+
+CST = timezone(timedelta(hours=8), "CST")
+
+PASS_REASONS = {
+    "no_bids": "无人出价",
+    "reserve_not_met": "未达保留价",
+    "auctioneer": "拍卖师宣布流拍",
+}
+STATUS_NAMES = {
+    "scheduled": "待拍",
+    "open": "竞价中",
+    "sold": "已成交",
+    "passed": "流拍",
+    "withdrawn": "撤拍",
+}
+
+
+def clock(ms: int) -> str:
+    """Server time in ms → ``"14:03:07"`` (China Standard Time)."""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(CST).strftime("%H:%M:%S")
+
+
+def remaining(ms: int) -> str:
+    """A countdown in ms → ``"4分05秒"`` (``"0秒"`` when past)."""
+    seconds = max(0, ms) // 1000
+    minutes, sec = divmod(seconds, 60)
+    return f"{minutes}分{sec:02d}秒" if minutes else f"{sec}秒"
+
+
+def describe(ev: Event) -> str:
+    """One line for an event, e.g. ``"286号 出价 1,040,000.00 元"``; unknown kinds are named."""
+    k = ev.kind
+    if k == "opened":
+        text = f"开拍 起拍价 {yuan(ev.get_int('start'))}，加价幅度 {yuan(ev.get_int('inc'))}"
+        if ev.ends_at:
+            text += f"，{clock(ev.ends_at)} 截止"
+        return text
+    if k == "bid":
+        return f"{ev.paddle}号 出价 {yuan(ev.amount)}"
+    if k == "extended":
+        return f"延时 截止时间顺延至 {clock(ev.ends_at)}"
+    if k == "sold":
+        return f"落槌 成交 {ev.paddle}号 {yuan(ev.amount)}"
+    if k == "passed":
+        return f"流拍（{PASS_REASONS.get(ev.reason, ev.reason or '未成交')}）"
+    if k == "withdrawn":
+        return "撤拍"
+    return f"事件 {k}"
