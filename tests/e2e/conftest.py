@@ -1,0 +1,201 @@
+"""Whole auctions through real sockets: a real uvicorn server in the test loop, real PostgreSQL
+and Redis, and clients that speak raw msgpack over websockets (so the tests check the protocol
+as documented, not a wrapper's view of it)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import msgpack
+import pytest
+import uvicorn
+from websockets.asyncio.client import ClientConnection, connect
+
+from auction.api.app import create_app
+from auction.settings import Settings
+from auction.wire.codec import MAX_FRAME
+
+ADMIN = {"Authorization": "Bearer test-admin-token"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    base: str
+    settings: Settings
+
+    @property
+    def ws_url(self) -> str:
+        return self.base.replace("http://", "ws://") + "/ws"
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[Server]:
+    port = free_port()
+    settings = settings.with_changes(port=port)
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, lifespan="on",
+                            ws_max_size=MAX_FRAME, log_level="warning")
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    try:
+        yield Server(f"http://127.0.0.1:{port}", settings)
+    finally:
+        server.should_exit = True
+        await task
+
+
+@pytest.fixture
+async def server(settings: Settings, tmp_path: Any) -> AsyncIterator[Server]:
+    """A fresh server (own Redis namespace) per test, background loops running."""
+    own = settings.with_changes(redis_namespace=f"test-{uuid.uuid4().hex[:10]}",
+                                data_dir=tmp_path)
+    async with running(own) as srv:
+        yield srv
+        from redis.asyncio import Redis
+
+        redis = Redis.from_url(own.redis_url or "")
+        async for key in redis.scan_iter(f"{own.redis_namespace}:*"):
+            await redis.delete(key)
+        await redis.aclose()
+
+
+@dataclass
+class Raw:
+    """A bare protocol client: send maps, read maps."""
+
+    ws: ClientConnection
+    inbox: list[dict[str, Any]] = field(default_factory=list)
+
+    async def send(self, **m: Any) -> None:
+        await self.ws.send(msgpack.packb(m, use_bin_type=True))
+
+    async def recv(self, timeout: float = 5.0) -> dict[str, Any]:
+        data = await asyncio.wait_for(self.ws.recv(), timeout)
+        assert isinstance(data, bytes), "server sent a text frame"
+        msg: dict[str, Any] = msgpack.unpackb(data, raw=False, strict_map_key=False)
+        self.inbox.append(msg)
+        return msg
+
+    async def until(self, pred: Any, timeout: float = 10.0) -> dict[str, Any]:
+        """Read frames until one satisfies ``pred``; return it."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            left = deadline - asyncio.get_running_loop().time()
+            assert left > 0, f"timed out; last frames: {self.inbox[-5:]}"
+            msg = await self.recv(left)
+            if pred(msg):
+                return msg
+
+    def events(self, lot: int) -> list[dict[str, Any]]:
+        return [m for m in self.inbox if m.get("t") == "ev" and m.get("lot") == lot]
+
+    async def close(self) -> None:
+        await self.ws.close()
+
+
+@contextlib.asynccontextmanager
+async def raw_client(server: Server, token: str | None = None,
+                     resume: dict[int, list[Any]] | None = None) -> AsyncIterator[Raw]:
+    async with connect(server.ws_url, max_size=2**20) as ws:
+        raw = Raw(ws)
+        hello: dict[str, Any] = {"t": "hello"}
+        if token:
+            hello["token"] = token
+        if resume:
+            hello["resume"] = resume
+        await raw.send(**hello)
+        welcome = await raw.recv()
+        assert welcome["t"] == "welcome", welcome
+        yield raw
+
+
+@dataclass
+class Sale:
+    """One market, one session, lots, and bidders with tokens, created through the HTTP API."""
+
+    session_id: int
+    lots: list[int]
+    tokens: list[str]
+    bidder_ids: list[int]
+    paddles: list[int]
+    auctioneer: str
+
+
+def uscc(n: int) -> str:
+    """A valid 统一社会信用代码 with a body derived from ``n`` (GB 32100-2015 check character)."""
+    chars = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+    body = f"91370100{n:09d}"
+    total = sum(chars.index(c) * w for c, w in zip(body, weights, strict=True))
+    return body + chars[(31 - total % 31) % 31]
+
+
+async def create_sale(
+    server: Server, *, mode: str = "live", lots: int = 1, bidders: int = 3,
+    duration_s: int = 0, window_s: int = 300, extension_s: int = 300, reserve_fen: int = 0,
+    start_fen: int = 1_000_000, inc_fen: int = 10_000,
+) -> Sale:
+    tag = uuid.uuid4().int % 10**6
+    async with httpx.AsyncClient(base_url=server.base, headers=ADMIN, timeout=10) as http:
+        code = f"{370100 + tag % 90:06d}"
+        r = await http.get("/api/v1/markets")
+        existing = {m["code"]: m for m in r.json()["markets"]}
+        if code not in existing:
+            r = await http.post("/api/v1/markets", json={
+                "code": code, "slug": f"m-{tag}", "name": f"测试市场{tag}", "level": "city"})
+            assert r.status_code == 201, r.text
+        r = await http.post("/api/v1/sessions", json={
+            "market_code": code, "name": f"测试场次{tag}", "season": "spring", "mode": mode,
+            "starts_at": "2026-11-21T09:00:00+08:00", "extension_window_s": window_s,
+            "extension_s": extension_s})
+        assert r.status_code == 201, r.text
+        session_id = r.json()["id"]
+        lot_ids = []
+        for i in range(lots):
+            r = await http.post(f"/api/v1/sessions/{session_id}/lots", json={
+                "title": f"一种测试技术{i} 发明专利", "result_type": "专利", "ip_type": "发明专利",
+                "technology_field": "电子信息", "transaction_mode": "转让",
+                "contract_type": "技术转让", "holder_name": "山东测试大学",
+                "holder_uscc": uscc(900_000 + tag), "start_price_fen": start_fen,
+                "increment_fen": inc_fen, "reserve_fen": reserve_fen, "duration_s": duration_s})
+            assert r.status_code == 201, r.text
+            lot_ids.append(r.json()["id"])
+        tokens, ids, paddles = [], [], []
+        for b in range(bidders):
+            r = await http.post("/api/v1/bidders", json={
+                "name": f"测试科技有限公司{tag}-{b}", "uscc": uscc(tag * 100 + b)})
+            assert r.status_code == 201, r.text
+            bidder_id = r.json()["id"]
+            r = await http.post(f"/api/v1/sessions/{session_id}/registrations",
+                                json={"bidder_id": bidder_id})
+            assert r.status_code == 201, r.text
+            reg = r.json()["id"]
+            r = await http.post(f"/api/v1/registrations/{reg}/approve")
+            assert r.status_code == 200, r.text
+            r = await http.post(f"/api/v1/registrations/{reg}/deposit",
+                                json={"deposit_fen": start_fen // 10})
+            assert r.status_code == 200, r.text
+            tokens.append(r.json()["token"])
+            paddles.append(r.json()["paddle"])
+            ids.append(bidder_id)
+        r = await http.post(f"/api/v1/sessions/{session_id}/staff-tokens",
+                            json={"role": "auctioneer", "name": "拍卖师甲"})
+        assert r.status_code in (200, 201), r.text
+        return Sale(session_id, lot_ids, tokens, ids, paddles, r.json()["token"])
