@@ -33,6 +33,7 @@ import inspect
 import itertools
 import logging
 import random
+import re
 import time
 import uuid
 import weakref
@@ -746,6 +747,10 @@ class AuctionClient:
         log.warning("auction_client: server error %s: %s", msg.code, msg.message)
         self._emit(N.Notice(N.ERROR, lot=msg.lot or 0, message=msg.message, code=msg.code))
         target = msg.lot
+        if target is None and msg.code == "unknown_lot":
+            # the server's error frame may not name the lot: find it in the message
+            named = [int(n) for n in re.findall(r"\d+", msg.message)]
+            target = next((lot for lot in named if lot in self._sub_waiters), None)
         if target is None and len(self._sub_waiters) == 1:
             target = next(iter(self._sub_waiters))
         if target is not None:
