@@ -8,7 +8,6 @@ connection before its ack, ``push_raw`` sends an arbitrary frame to every connec
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 from typing import Any

@@ -7,8 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-
-from auction_client import AuctionClient, BidRejected, Event, Notice, NotConnected
+from auction_client import AuctionClient, BidRejected, Event, NotConnected, Notice
 from sdk_fake_server import FakeServer
 
 

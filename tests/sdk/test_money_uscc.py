@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
 from auction_client import uscc
+from auction_client.messages import Event
 from auction_client.money import parse_yuan, wan, yuan
 from auction_client.phrases import describe, remaining
-from auction_client.messages import Event
 
 
 def test_yuan() -> None:

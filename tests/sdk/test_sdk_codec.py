@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import msgpack
 import pytest
-
 from auction_client.codec import MAX_FRAME, decode, encode
 from auction_client.errors import ProtocolError
 from auction_client.messages import (
