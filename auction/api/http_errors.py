@@ -1,0 +1,247 @@
+"""HTTP error mapping, in one table (house style rule 5), and request-body validation.
+
+Every error answer is ``{"error": {"code", "message", "field"?}}`` (docs/http-api.md)::
+
+    exception                                   status  code
+    BadRequest (bad JSON, a bad or unknown      400     bad_request / invalid_uscc / … (its own)
+      field, a bad query parameter)
+    auction.domain.identity.IdentityError       400     invalid_uscc / invalid_resident_id
+    TokenError, missing bearer token            401     unauthorized
+    console.Denied                              401/403 unauthorized / forbidden
+    store NotFound                              404     not_found
+    store Conflict                              409     conflict / wrong_state
+    store Invalid                               400     bad_request
+    store Unavailable, Redis connection errors  503     unavailable
+    Rejection unknown_lot                       404     unknown_lot
+    Rejection idempotency_conflict, wrong_state 409     (the rejection's code)
+    Rejection (any other rule)                  422     lot_closed / too_low / … (same as nack)
+    starlette HTTPException                     its own not_found / method_not_allowed / …
+    anything else                               500     internal_error
+
+:class:`Body` reads a JSON object field by field and raises :class:`BadRequest` naming the
+field; money fields must be JSON integers (``true``, ``1.0`` and ``"100"`` are refused).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from auction.api.console import Denied
+from auction.api.tokens import TokenError
+from auction.domain.errors import Rejection
+from auction.domain.identity import IdentityError
+from auction.store.errors import Conflict, Invalid, NotFound, StoreError, Unavailable
+
+log = logging.getLogger("auction.api")
+
+#: Largest request body read, and the largest money amount accepted. Amounts stay below 2^53
+#: because the Lua scripts see numbers as doubles (10^15 fen = 10 万亿元).
+MAX_BODY_BYTES = 64 * 1024
+MAX_FEN = 10**15
+
+
+class BadRequest(Exception):
+    """The request itself is malformed. ``status`` is 400 unless said otherwise."""
+
+    def __init__(
+        self, message: str, field: str | None = None, *, code: str = "bad_request",
+        status: int = 400,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+        self.status = status
+
+
+def error_response(
+    status: int, code: str, message: str, field: str | None = None
+) -> JSONResponse:
+    """The one error body of the API."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if field:
+        error["field"] = field
+    return JSONResponse({"error": error}, status_code=status)
+
+
+_STORE_STATUS: tuple[tuple[type[StoreError], int], ...] = (
+    (NotFound, 404), (Conflict, 409), (Invalid, 400), (Unavailable, 503),
+)
+_REJECTION_STATUS = {"unknown_lot": 404, "idempotency_conflict": 409, "wrong_state": 409}
+_HTTP_CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 413: "too_large", 503: "unavailable",
+}
+_HTTP_MESSAGES = {404: "请求的资源不存在", 405: "不支持该请求方法"}
+
+
+def to_response(exc: Exception) -> JSONResponse:
+    """The error answer for ``exc`` (the table in the module docstring)."""
+    if isinstance(exc, BadRequest):
+        return error_response(exc.status, exc.code, exc.message, exc.field)
+    if isinstance(exc, IdentityError):
+        return error_response(400, exc.code, exc.message)
+    if isinstance(exc, TokenError):
+        return error_response(401, "unauthorized", "需要有效的访问令牌 (Authorization: Bearer)")
+    if isinstance(exc, Denied):
+        return error_response(401 if exc.code == "unauthorized" else 403, exc.code, exc.message)
+    if isinstance(exc, StoreError):
+        for cls, status in _STORE_STATUS:
+            if isinstance(exc, cls):
+                return error_response(status, exc.code, exc.message, exc.field)
+        log.error("store error without an HTTP mapping: %r", exc)
+        return error_response(500, "internal_error", "服务器内部错误")
+    if isinstance(exc, Rejection):
+        return error_response(_REJECTION_STATUS.get(exc.code, 422), exc.code, exc.message)
+    if isinstance(exc, RedisConnectionError | RedisTimeoutError):
+        return error_response(503, "unavailable", "实时竞价服务暂时不可用")
+    if isinstance(exc, HTTPException):
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        message = _HTTP_MESSAGES.get(exc.status_code, str(exc.detail))
+        return error_response(exc.status_code, code, message)
+    log.exception("unhandled error", exc_info=exc)
+    return error_response(500, "internal_error", "服务器内部错误")
+
+
+async def _handle(request: Request, exc: Exception) -> Response:
+    return to_response(exc)
+
+
+Handler = Callable[[Request, Exception], Awaitable[Response]]
+
+
+def exception_handlers() -> dict[Any, Handler]:
+    """For ``Starlette(exception_handlers=...)``: every mapped exception → :func:`to_response`."""
+    mapped: list[type[Exception]] = [
+        BadRequest, IdentityError, TokenError, Denied, StoreError, Rejection,
+        RedisConnectionError, RedisTimeoutError, HTTPException,
+    ]
+    handlers: dict[Any, Handler] = {cls: _handle for cls in mapped}
+    handlers[Exception] = _handle  # 500, rendered by ServerErrorMiddleware
+    return handlers
+
+
+def install(app: Any) -> None:
+    """Register :func:`exception_handlers` on an existing Starlette app."""
+    for cls, handler in exception_handlers().items():
+        app.add_exception_handler(cls, handler)
+
+
+# -- request bodies ---------------------------------------------------------------------------
+
+
+async def read_body(request: Request, *, optional: bool = False) -> Body:
+    """The request's JSON object. An empty body is ``{}`` when ``optional``."""
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise BadRequest("请求体过大", code="too_large", status=413)
+    if not raw.strip():
+        if optional:
+            return Body({})
+        raise BadRequest("请求体不能为空, 应为 JSON 对象")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"请求体不是合法的 JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise BadRequest("请求体应为 JSON 对象")
+    return Body(data)
+
+
+_MISSING = object()
+
+
+class Body:
+    """Typed access to a JSON object; each getter raises :class:`BadRequest` naming the field.
+    Call :meth:`done` last: a field nobody asked for is refused (a misspelt ``reserve`` must not
+    be silently dropped)."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._data = data
+        self._seen: set[str] = set()
+
+    def _get(self, name: str) -> Any:
+        self._seen.add(name)
+        value = self._data.get(name, _MISSING)
+        return _MISSING if value is None else value
+
+    def text(
+        self, name: str, *, default: str | None = None, max_len: int = 200,
+        allow_empty: bool = False,
+    ) -> str:
+        value = self._get(name)
+        if value is _MISSING:
+            if default is None:
+                raise BadRequest(f"缺少字段 {name}", name)
+            return default
+        if not isinstance(value, str):
+            raise BadRequest(f"字段 {name} 应为字符串", name)
+        value = value.strip()
+        if not value and not allow_empty:
+            raise BadRequest(f"字段 {name} 不能为空", name)
+        if len(value) > max_len:
+            raise BadRequest(f"字段 {name} 过长 (最多 {max_len} 字)", name)
+        return value
+
+    def optional_text(self, name: str, *, max_len: int = 200) -> str | None:
+        if self._get(name) is _MISSING:
+            return None
+        return self.text(name, max_len=max_len)
+
+    def integer(
+        self, name: str, *, minimum: int = 0, maximum: int = MAX_FEN, default: int | None = None
+    ) -> int:
+        """A JSON integer in ``[minimum, maximum]``; ``bool``, floats and strings are refused."""
+        value = self._get(name)
+        if value is _MISSING:
+            if default is None:
+                raise BadRequest(f"缺少字段 {name}", name)
+            return default
+        if type(value) is not int:
+            raise BadRequest(f"字段 {name} 应为整数 (金额以分计)", name)
+        if not minimum <= value <= maximum:
+            raise BadRequest(f"字段 {name} 应在 {minimum} 到 {maximum} 之间", name)
+        return value
+
+    def choice(self, name: str, options: tuple[str, ...], *, default: str | None = None) -> str:
+        value = self.text(name, default=default)
+        if value not in options:
+            raise BadRequest(f"字段 {name} 应为 {' / '.join(options)} 之一", name)
+        return value
+
+    def timestamp(self, name: str) -> datetime:
+        """An RFC 3339 timestamp with an offset, e.g. ``2026-04-18T09:30:00+08:00``."""
+        value = self.text(name, max_len=40)
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise BadRequest(f"字段 {name} 应为 RFC 3339 时间", name) from exc
+        if parsed.tzinfo is None:
+            raise BadRequest(f"字段 {name} 须带时区偏移, 如 +08:00", name)
+        return parsed
+
+    def done(self) -> None:
+        """Refuse fields that were not read."""
+        for name in self._data:
+            if name not in self._seen:
+                raise BadRequest(f"未知字段 {name}", name)
+
+
+def query_int(request: Request, name: str) -> int | None:
+    """An optional positive integer query parameter."""
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        raise BadRequest(f"查询参数 {name} 应为正整数", name)
+    return int(raw)

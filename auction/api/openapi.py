@@ -1,0 +1,242 @@
+"""``GET /openapi.json``: the OpenAPI 3.1 description of the HTTP API, built by hand.
+
+Built from the operation table below rather than from docstrings (starlette's SchemaGenerator
+needs PyYAML); docs/http-api.md is the prose, this is the machine-readable mirror. Adding an
+endpoint means adding a row to :data:`OPERATIONS` (a test checks every HTTP route of the app is
+listed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route
+
+Schema = dict[str, Any]
+
+
+def _ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _obj(required: list[str], **props: Schema) -> Schema:
+    return {"type": "object", "required": required, "properties": props}
+
+
+def _list_of(key: str, item: Schema) -> Schema:
+    return _obj([key], **{key: {"type": "array", "items": item}})
+
+
+INT: Schema = {"type": "integer"}
+FEN: Schema = {"type": "integer", "minimum": 0, "description": "money in fen (分)"}
+STR: Schema = {"type": "string"}
+TIME: Schema = {"type": "string", "format": "date-time", "description": "RFC 3339, +08:00"}
+NULL_INT: Schema = {"type": ["integer", "null"]}
+
+
+def _enum(*values: str) -> Schema:
+    return {"type": "string", "enum": list(values)}
+
+
+SCHEMAS: dict[str, Schema] = {
+    "Error": _obj(["error"], error=_obj(["code", "message"], code=STR, message=STR, field=STR)),
+    "Market": _obj(
+        ["id", "code", "slug", "name", "level", "parent_id"], id=INT,
+        code={"type": "string", "pattern": "^[0-9]{6}$"}, slug=STR, name=STR,
+        level=_enum("province", "city", "county"), parent_id=NULL_INT,
+    ),
+    "Session": _obj(
+        ["id", "market_id", "market_code", "name", "season", "mode", "starts_at", "status",
+         "extension_window_s", "extension_s", "lot_count"],
+        id=INT, market_id=INT, market_code=STR, name=STR,
+        season=_enum("spring", "autumn", "special"), mode=_enum("live", "timed"),
+        starts_at=TIME, status=_enum("scheduled", "running", "finished"),
+        extension_window_s=INT, extension_s=INT, lot_count=INT,
+    ),
+    "Lot": _obj(
+        ["id", "session_id", "ordinal", "title", "description", "result_type", "ip_type",
+         "technology_field", "transaction_mode", "contract_type", "holder_name",
+         "start_price_fen", "increment_fen", "non_tech_fen", "duration_s", "status"],
+        id=INT, session_id=INT, ordinal=INT, title=STR, description=STR, result_type=STR,
+        ip_type=STR, technology_field=STR, transaction_mode=_enum("转让", "许可", "作价投资"),
+        contract_type=_enum("技术转让", "技术许可", "技术开发", "技术咨询", "技术服务"),
+        holder_name=STR, start_price_fen=FEN, increment_fen=FEN, non_tech_fen=FEN,
+        duration_s=INT, status=_enum("scheduled", "open", "sold", "passed", "withdrawn"),
+        live={"type": ["object", "null"], "description": "room snapshot (GET /lots/{id} only)"},
+        reserve_fen={**FEN, "description": "admin answers only"},
+        holder_uscc={**STR, "description": "admin answers only"},
+    ),
+    "Bidder": _obj(
+        ["id", "name", "uscc", "contact"], id=INT, name=STR, uscc=STR, contact=STR,
+        created_at=TIME,
+    ),
+    "Registration": _obj(
+        ["id", "session_id", "bidder_id", "status", "paddle"], id=INT, session_id=INT,
+        bidder_id=INT, status=_enum("applied", "approved", "rejected", "deposit_paid"),
+        paddle=NULL_INT, deposit_fen=FEN, reason=STR,
+    ),
+    "Bid": _obj(["seq", "paddle", "amount_fen", "at"], seq=INT, paddle=NULL_INT,
+                amount_fen=FEN, at=TIME),
+    "Result": _obj(
+        ["lot_id", "session_id", "title", "paddle", "amount_fen", "hammer_at", "bid_count"],
+        lot_id=INT, session_id=INT, title=STR, paddle=NULL_INT, amount_fen=FEN,
+        hammer_at=TIME, bid_count=INT,
+    ),
+    "RegistrationStatus": _obj(
+        ["lot_id", "status", "attempts", "last_error", "idempotency_key", "delivered_at"],
+        lot_id=INT, status=_enum("pending", "delivered", "filed", "dead"), attempts=INT,
+        last_error=STR, idempotency_key=STR, delivered_at={"type": ["string", "null"]},
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One row of the API: method, path, summary and the shapes in and out."""
+
+    method: str
+    path: str
+    summary: str
+    response: Schema
+    status: int = 200
+    admin: bool = False
+    body: Schema | None = None
+    query: dict[str, Schema] = field(default_factory=dict)
+    tag: str = "catalogue"
+
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation("get", "/healthz", "PostgreSQL and Redis reachability (503 when degraded)",
+              _obj(["status", "postgres", "redis"], status=_enum("ok", "degraded"),
+                   postgres=STR, redis=STR, server_time_ms=INT), tag="ops"),
+    Operation("get", "/api/v1/markets", "技术市场列表", _list_of("markets", _ref("Market"))),
+    Operation("get", "/api/v1/sessions", "场次列表 (可按市场代码过滤)",
+              _list_of("sessions", _ref("Session")), query={"market": STR}),
+    Operation("get", "/api/v1/sessions/{session_id}", "场次", _ref("Session")),
+    Operation("get", "/api/v1/sessions/{session_id}/lots", "场次的标的 (按序号)",
+              _list_of("lots", _ref("Lot"))),
+    Operation("get", "/api/v1/lots/{lot_id}", "标的及实时状态 (live)", _ref("Lot")),
+    Operation("get", "/api/v1/lots/{lot_id}/bids", "公开出价记录 (仅号牌)",
+              {**_list_of("bids", _ref("Bid")), "properties": {
+                  "lot_id": INT, "bids": {"type": "array", "items": _ref("Bid")}}}),
+    Operation("get", "/api/v1/lots/{lot_id}/registration", "技术合同认定登记移交状态",
+              _ref("RegistrationStatus")),
+    Operation("get", "/api/v1/results", "成交公示", _list_of("results", _ref("Result")),
+              query={"session": INT}),
+    Operation("post", "/api/v1/bidders", "竞买人实名登记 (校验统一社会信用代码)",
+              _ref("Bidder"), status=201, tag="registration",
+              body=_obj(["name", "uscc"], name=STR, uscc=STR, contact=STR)),
+    Operation("post", "/api/v1/sessions/{session_id}/registrations", "竞买报名",
+              _ref("Registration"), status=201, tag="registration",
+              body=_obj(["bidder_id"], bidder_id=INT)),
+    Operation("post", "/api/v1/markets", "新建技术市场", _ref("Market"), status=201,
+              admin=True, tag="admin",
+              body=_obj(["code", "slug", "name", "level"], code=STR, slug=STR, name=STR,
+                        level=_enum("province", "city", "county"), parent_code=STR)),
+    Operation("post", "/api/v1/sessions", "新建场次", _ref("Session"), status=201, admin=True,
+              tag="admin",
+              body=_obj(["market_code", "name", "season", "mode", "starts_at"], market_code=STR,
+                        name=STR, season=_enum("spring", "autumn", "special"),
+                        mode=_enum("live", "timed"), starts_at=TIME, extension_window_s=INT,
+                        extension_s=INT)),
+    Operation("post", "/api/v1/sessions/{session_id}/lots", "新建标的 (同时创建实时竞价房间)",
+              _ref("Lot"), status=201, admin=True, tag="admin",
+              body=_obj(["title", "result_type", "ip_type", "technology_field",
+                         "transaction_mode", "contract_type", "holder_name", "holder_uscc",
+                         "start_price_fen", "increment_fen"],
+                        title=STR, result_type=STR, ip_type=STR, technology_field=STR,
+                        transaction_mode=_enum("转让", "许可", "作价投资"),
+                        contract_type=_enum("技术转让", "技术许可", "技术开发", "技术咨询",
+                                            "技术服务"),
+                        holder_name=STR, holder_uscc=STR, start_price_fen=FEN,
+                        increment_fen=FEN, reserve_fen=FEN, non_tech_fen=FEN, duration_s=INT,
+                        description=STR)),
+    Operation("post", "/api/v1/lots/{lot_id}/commands", "拍卖师指令: 开拍 / 落槌 / 流拍",
+              _obj(["lot_id", "seq", "at"], lot_id=INT, seq=INT, at=INT, ends_at_ms=INT,
+                   outcome={"type": ["string", "null"]}, replay={"type": "boolean"}),
+              admin=True, tag="console",
+              body=_obj(["op", "key"], op=_enum("open", "hammer", "pass"), key=STR)),
+    Operation("post", "/api/v1/sessions/{session_id}/staff-tokens", "签发拍卖师令牌",
+              _obj(["token"], token=STR), admin=True, tag="admin",
+              body=_obj(["name"], role=_enum("auctioneer"), name=STR)),
+    Operation("post", "/api/v1/registrations/{registration_id}/approve", "审核通过报名",
+              _ref("Registration"), admin=True, tag="admin"),
+    Operation("post", "/api/v1/registrations/{registration_id}/reject", "驳回报名",
+              _ref("Registration"), admin=True, tag="admin", body=_obj(["reason"], reason=STR)),
+    Operation("post", "/api/v1/registrations/{registration_id}/deposit",
+              "确认保证金到账: 分配号牌 (从 101 起) 并签发竞买人令牌",
+              _obj(["registration", "paddle", "token"], registration=_ref("Registration"),
+                   paddle=INT, token=STR),
+              admin=True, tag="admin", body=_obj(["deposit_fen"], deposit_fen=FEN)),
+)
+
+_ERRORS = {
+    "400": "bad_request / invalid_uscc / …", "401": "unauthorized", "403": "forbidden",
+    "404": "not_found", "409": "conflict / wrong_state", "422": "rule rejection (too_low …)",
+    "503": "unavailable",
+}
+
+
+def _operation(op: Operation) -> Schema:
+    params: list[Schema] = [
+        {"name": name, "in": "path", "required": True, "schema": INT}
+        for name in _path_params(op.path)
+    ]
+    params += [{"name": n, "in": "query", "required": False, "schema": s}
+               for n, s in op.query.items()]
+    out: Schema = {
+        "summary": op.summary,
+        "tags": [op.tag],
+        "responses": {
+            str(op.status): {"description": "OK",
+                             "content": {"application/json": {"schema": op.response}}},
+            **{code: {"description": text,
+                      "content": {"application/json": {"schema": _ref("Error")}}}
+               for code, text in _ERRORS.items()},
+        },
+    }
+    if params:
+        out["parameters"] = params
+    if op.body is not None:
+        out["requestBody"] = {
+            "required": True, "content": {"application/json": {"schema": op.body}}
+        }
+    if op.admin:
+        out["security"] = [{"bearer": []}]
+    return out
+
+
+def _path_params(path: str) -> list[str]:
+    return [part[1:-1] for part in path.split("/") if part.startswith("{")]
+
+
+def document() -> Schema:
+    """The OpenAPI document (a fresh dict each call)."""
+    paths: dict[str, Schema] = {}
+    for op in OPERATIONS:
+        paths.setdefault(op.path, {})[op.method] = _operation(op)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "科技成果竞价(拍卖)引擎 HTTP API", "version": "1",
+            "description": "Money is integer fen (分); timestamps are RFC 3339 with +08:00. "
+            "Live bidding runs over the websocket at /ws (docs/protocol.md).",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+async def openapi_endpoint(request: Request) -> JSONResponse:
+    return JSONResponse(document())
+
+
+routes: list[BaseRoute] = [
+    Route("/openapi.json", openapi_endpoint, methods=["GET"], include_in_schema=False)
+]
