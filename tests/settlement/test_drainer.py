@@ -17,7 +17,6 @@ from auction.domain.room import LotEvent
 from auction.registration.packet import packet_body
 from auction.rooms.keys import Keys
 from auction.rooms.service import Rooms, decode_event
-from auction.settlement import drainer as drainer_module
 from auction.settlement.digest import bid_log_sha256
 from auction.settlement.drainer import Drainer
 from auction.settlement.settle import Settled, settle
@@ -25,7 +24,7 @@ from auction.store import Store, journal
 
 
 async def stream(redis: Redis, keys: Keys, lot_id: int) -> list[LotEvent]:
-    entries = await redis.xrange(keys.lot(lot_id).events)
+    entries: Any = await redis.xrange(keys.lot(lot_id).events)
     return [decode_event(fields[b"e"]) for _id, fields in entries]
 
 
@@ -58,9 +57,9 @@ async def run_sale(rooms: Rooms, lot: LotFixture, bids: int, *, close: str = "ha
 
 
 async def epoch_of(redis: Redis, keys: Keys, lot_id: int) -> str:
-    raw = await redis.hget(keys.lot(lot_id).state, "epoch")
-    assert raw is not None
-    return bytes(raw).decode()
+    raw: Any = await redis.hget(keys.lot(lot_id).state, "epoch")
+    assert isinstance(raw, bytes)
+    return raw.decode()
 
 
 async def test_sold_lot_is_journalled_and_settled(
@@ -245,7 +244,7 @@ async def test_a_failed_write_is_retried_and_nothing_is_lost(
             raise ConnectionError("PostgreSQL went away")
         return await real(*args, **kwargs)
 
-    monkeypatch.setattr(drainer_module.journal, "insert_events", flaky)
+    monkeypatch.setattr(journal, "insert_events", flaky)
     drainer = Drainer(store, redis, keys)
     assert await drainer.drain_once() == 0
     assert await redis.sismember(keys.active, str(lot.lot_id))
@@ -263,8 +262,8 @@ async def test_run_holds_a_lease_and_persists_bids_within_a_second(
     tasks = [asyncio.create_task(a.run()), asyncio.create_task(b.run())]
     try:
         await asyncio.sleep(0.3)
-        holder = await redis.get(keys.lease("drainer"))
-        assert holder is not None and bytes(holder).decode() in (a.lease.token, b.lease.token)
+        holder: Any = await redis.get(keys.lease("drainer"))
+        assert isinstance(holder, bytes) and holder.decode() in (a.lease.token, b.lease.token)
 
         b0 = lot.bidders[0]
         accepted = await rooms.bid(lot.lot_id, bidder=b0.id, paddle=b0.paddle, amount=lot.start)
