@@ -120,8 +120,8 @@ OPERATIONS: tuple[Operation, ...] = (
               _list_of("lots", _ref("Lot"))),
     Operation("get", "/api/v1/lots/{lot_id}", "标的及实时状态 (live)", _ref("Lot")),
     Operation("get", "/api/v1/lots/{lot_id}/bids", "公开出价记录 (仅号牌)",
-              {**_list_of("bids", _ref("Bid")), "properties": {
-                  "lot_id": INT, "bids": {"type": "array", "items": _ref("Bid")}}}),
+              _obj(["lot_id", "bids"], lot_id=INT,
+                   bids={"type": "array", "items": _ref("Bid")})),
     Operation("get", "/api/v1/lots/{lot_id}/registration", "技术合同认定登记移交状态",
               _ref("RegistrationStatus")),
     Operation("get", "/api/v1/results", "成交公示", _list_of("results", _ref("Result")),
