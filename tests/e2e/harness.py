@@ -1,6 +1,6 @@
-"""Whole auctions through real sockets: a real uvicorn server in the test loop, real PostgreSQL
-and Redis, and clients that speak raw msgpack over websockets (so the tests check the protocol
-as documented, not a wrapper's view of it)."""
+"""Helpers for whole auctions through real sockets: a real uvicorn server in the test
+loop, real PostgreSQL and Redis, and clients that speak raw msgpack over websockets (so the tests
+check the protocol as documented, not a wrapper's view of it)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 import msgpack
-import pytest
 import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -59,21 +58,6 @@ async def running(settings: Settings) -> AsyncIterator[Server]:
     finally:
         server.should_exit = True
         await task
-
-
-@pytest.fixture
-async def server(settings: Settings, tmp_path: Any) -> AsyncIterator[Server]:
-    """A fresh server (own Redis namespace) per test, background loops running."""
-    own = settings.with_changes(redis_namespace=f"test-{uuid.uuid4().hex[:10]}",
-                                data_dir=tmp_path)
-    async with running(own) as srv:
-        yield srv
-        from redis.asyncio import Redis
-
-        redis = Redis.from_url(own.redis_url or "")
-        async for key in redis.scan_iter(f"{own.redis_namespace}:*"):
-            await redis.delete(key)
-        await redis.aclose()
 
 
 @dataclass

@@ -7,7 +7,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.e2e.conftest import Server, create_sale, raw_client
+from tests.e2e.harness import Server, create_sale, raw_client
 from tests.e2e.test_live_auction import command
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.conftest import Raw, Server, create_sale, raw_client
+from tests.e2e.harness import Raw, Server, create_sale, raw_client
 
 
 async def wait_for(pred: Any, timeout: float = 10.0, every: float = 0.1) -> Any:

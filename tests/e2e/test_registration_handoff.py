@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from auction.settings import Secret, Settings
-from tests.e2e.conftest import create_sale, free_port, raw_client, running
+from tests.e2e.harness import create_sale, free_port, raw_client, running
 from tests.e2e.test_live_auction import command, wait_for
 
 
@@ -62,7 +62,8 @@ async def test_hammer_to_signed_registration_packet(settings: Settings, tmp_path
                 await command(console, lot, "open", "o")
                 for i, (bidder, amount) in enumerate([(b1, 1_000_000), (b2, 1_050_000)]):
                     await bidder.send(t="bid", lot=lot, amount=amount, key=f"k{i}")
-                    assert (await bidder.until(lambda m, k=f"k{i}": m.get("key") == k))["t"] == "ack"
+                    reply = await bidder.until(lambda m, k=f"k{i}": m.get("key") == k)
+                    assert reply["t"] == "ack"
                 assert (await command(console, lot, "hammer", "h"))["t"] == "ack"
 
             async with httpx.AsyncClient(base_url=server.base) as http:

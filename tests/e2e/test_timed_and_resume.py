@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.e2e.conftest import Server, create_sale, raw_client
+from tests.e2e.harness import Server, create_sale, raw_client
 from tests.e2e.test_live_auction import command
 
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from auction.settings import Settings
-from tests.e2e.conftest import Server, create_sale, free_port, raw_client
+from tests.e2e.harness import Server, create_sale, free_port, raw_client
 from tests.e2e.test_live_auction import command
 
 

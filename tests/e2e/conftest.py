@@ -1,0 +1,29 @@
+"""Fixtures of the end-to-end tests (helpers live in tests/e2e/harness.py)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from auction.settings import Settings
+from tests.e2e.harness import Server, running
+
+
+@pytest.fixture
+async def server(settings: Settings, tmp_path: Any) -> AsyncIterator[Server]:
+    """A fresh server (own Redis namespace) per test, background loops running."""
+    own = settings.with_changes(redis_namespace=f"test-{uuid.uuid4().hex[:10]}",
+                                data_dir=tmp_path)
+    async with running(own) as srv:
+        yield srv
+        from redis.asyncio import Redis
+
+        redis = Redis.from_url(own.redis_url or "")
+        async for key in redis.scan_iter(f"{own.redis_namespace}:*"):
+            await redis.delete(key)
+        await redis.aclose()
+
+
