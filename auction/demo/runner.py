@@ -1,0 +1,149 @@
+"""``run_demo``: seed over HTTP, print where to look, run the bots over the websocket.
+
+Contract: ``run_demo(base_url, admin_token, fast=…, once=…, progress=…)``
+
+- seeds one round (:mod:`auction.demo.seed`), prints the page and API URLs and Chinese progress
+  lines through ``progress``;
+- runs the live session (auctioneer bot, lot by lot) and the timed session (all lots at once,
+  closed by the server clock) concurrently, with every bidder bot;
+- ``once=True``: returns after every lot of the round is settled — ``GET /api/v1/lots/{id}``
+  says ``sold``/``passed`` and, for sold lots, ``GET /api/v1/lots/{id}/registration`` says
+  ``delivered``/``filed``/``dead`` — or raises ``TimeoutError`` naming the lots still open;
+- ``once=False``: after a round it idles briefly and starts another round with new sessions,
+  until cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+
+from auction_client import AuctionClient, AuctionHTTP, wan
+
+from auction.demo.bots import run_live_auctioneer, run_timed_session, start_bidders
+from auction.demo.pace import Pace
+from auction.demo.seed import SeededDemo, seed
+
+SETTLED_REGISTRATION = frozenset({"delivered", "filed", "dead"})
+
+
+def ws_url_for(base_url: str) -> str:
+    """``http://h:p`` → ``ws://h:p/ws`` (``https`` → ``wss``)."""
+    base = base_url.rstrip("/")
+    if base.startswith("https://"):
+        return "wss://" + base[len("https://") :] + "/ws"
+    if base.startswith("http://"):
+        return "ws://" + base[len("http://") :] + "/ws"
+    return base + "/ws"
+
+
+async def _wait_healthy(http: AuctionHTTP, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            health = await http.healthz()
+            if health.get("status") == "ok":
+                return
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+        if time.monotonic() > deadline:
+            raise TimeoutError("服务未就绪 (healthz)")
+        await asyncio.sleep(0.3)
+
+
+def _announce(base_url: str, demo: SeededDemo, progress: Callable[[str], None]) -> None:
+    base = base_url.rstrip("/")
+    progress(f"首页: {base}/")
+    for s in (demo.live, demo.timed):
+        progress(f"场次 {s.id} {s.name}: {base}/api/v1/sessions/{s.id}/lots")
+        progress(f"  成交公示: {base}/api/v1/results?session={s.id}")
+    sample = demo.live.bidders[0]
+    progress(f"竞买号牌: {', '.join(str(b.paddle) for b in demo.live.bidders)}")
+    progress(
+        f"  终端出价器观看: python -m auction_client.cli watch --url {ws_url_for(base)} "
+        f"--lot {demo.live.lots[0].id}  (号牌 {sample.paddle} 等由机器人出价)"
+    )
+
+
+async def _run_round(
+    base_url: str, demo: SeededDemo, pace: Pace, progress: Callable[[str], None], seed_n: int
+) -> None:
+    ws_url = ws_url_for(base_url)
+    clients: list[AuctionClient] = []
+    tasks: list[asyncio.Task[None]] = []
+    try:
+        for n, session in enumerate((demo.live, demo.timed)):
+            c, t = await start_bidders(ws_url, session, pace, seed_n * 10 + n)
+            clients += c
+            tasks += t
+        await asyncio.gather(
+            run_live_auctioneer(ws_url, demo.live, pace, progress),
+            run_timed_session(ws_url, demo.timed, pace, progress),
+        )
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for client in clients:
+            with contextlib.suppress(Exception):
+                await client.close()
+
+
+async def wait_settled(
+    http: AuctionHTTP, demo: SeededDemo, timeout: float, progress: Callable[[str], None]
+) -> None:
+    """Poll until every lot is sold/passed and every sold lot's registration is handed off."""
+    lot_ids = [lot.id for s in (demo.live, demo.timed) for lot in s.lots]
+    waiting = set(lot_ids)
+    deadline = time.monotonic() + timeout
+    while waiting:
+        for lot_id in sorted(waiting):
+            lot = await http.lot(lot_id)
+            status = lot.get("status")
+            if status == "passed" or status == "withdrawn":
+                waiting.discard(lot_id)
+            elif status == "sold":
+                reg = await http.registration_status(lot_id)
+                if reg is not None and reg.get("status") in SETTLED_REGISTRATION:
+                    waiting.discard(lot_id)
+        if not waiting:
+            break
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"以下标的未在 {timeout:.0f} 秒内完成结算/登记: {sorted(waiting)}")
+        await asyncio.sleep(0.5)
+    for session in (demo.live, demo.timed):
+        results = await http.results(session.id)
+        total = sum(int(r["amount_fen"]) for r in results)
+        progress(
+            f"成交公示 {session.name}: 成交 {len(results)}/{len(session.lots)} 件，"
+            f"成交总额 {wan(total)}"
+        )
+
+
+async def run_demo(
+    base_url: str,
+    admin_token: str,
+    *,
+    fast: bool,
+    once: bool,
+    progress: Callable[[str], None],
+) -> None:
+    """Seed and run the demo (see module docstring)."""
+    pace = Pace.fast() if fast else Pace.normal()
+    round_no = 0
+    async with AuctionHTTP(base_url, admin_token) as http:
+        await _wait_healthy(http)
+        while True:
+            round_no += 1
+            demo = await seed(http, timed=pace.timed, progress=progress)
+            _announce(base_url, demo, progress)
+            await _run_round(base_url, demo, pace, progress, round_no)
+            if once:
+                await wait_settled(http, demo, pace.settle_timeout_s, progress)
+                progress("演示结束: 全部标的已结算，成交标的已移交技术合同认定登记")
+                return
+            progress(f"本轮结束，{pace.idle_between_rounds_s:.0f} 秒后开始新一轮演示场次")
+            await asyncio.sleep(pace.idle_between_rounds_s)

@@ -1,0 +1,247 @@
+"""Seeding through the HTTP API with the admin token (like any client; no server imports).
+
+Contract of :func:`seed`:
+
+- markets 370000 / 370100 / 371425 are created, or reused when the code exists (409 conflict →
+  looked up with ``GET /api/v1/markets``);
+- every call creates **new** sessions (names suffixed with the run time) with their lots, so a
+  rerun bids again;
+- bidders are created once and reused: the HTTP API has no lookup by credit code, so ids are
+  remembered in a small cache file per server; if a bidder exists on the server but not in the
+  cache, a per-run bidder with the same name and a fresh valid credit code is registered instead;
+- every bidder is registered to both sessions, approved, and its deposit (10 % of the session's
+  highest start price) marked paid, which yields its paddle and session-bound token;
+- each session gets an auctioneer staff token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from auction_client import ApiError, AuctionHTTP, uscc, wan
+
+from auction.demo.catalogue import (
+    BIDDERS,
+    MARKETS,
+    PROVINCE,
+    QIHE_LOTS,
+    QIHE_NAME,
+    SPRING_LOTS,
+    SPRING_NAME,
+    BidderSpec,
+    LotSpec,
+    MarketSpec,
+)
+
+CST = timezone(timedelta(hours=8))
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class SeededLot:
+    id: int
+    ordinal: int
+    title: str
+    start_fen: int
+    increment_fen: int
+
+
+@dataclass(frozen=True, slots=True)
+class SeededBidder:
+    bidder_id: int
+    name: str
+    paddle: int
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class SeededSession:
+    id: int
+    name: str
+    mode: str
+    lots: tuple[SeededLot, ...]
+    bidders: tuple[SeededBidder, ...]
+    staff_token: str
+
+
+@dataclass(frozen=True, slots=True)
+class SeededDemo:
+    live: SeededSession
+    timed: SeededSession
+
+
+@dataclass(frozen=True, slots=True)
+class TimedRules:
+    """Timed-session timings in seconds."""
+
+    duration_s: int
+    extension_window_s: int
+    extension_s: int
+
+
+async def ensure_markets(http: AuctionHTTP, markets: Sequence[MarketSpec] = MARKETS) -> None:
+    """Create the market tree, reusing markets whose code exists (idempotent)."""
+    for m in markets:
+        try:
+            await http.create_market(m.code, m.slug, m.name, m.level, m.parent_code)
+        except ApiError as exc:
+            if exc.status != 409:
+                raise
+            existing = {str(x["code"]) for x in await http.markets()}
+            if m.code not in existing:
+                raise  # the slug (not the code) clashed: a real conflict
+
+
+class BidderCache:
+    """``uscc → bidder id`` remembered per server in the temp directory."""
+
+    def __init__(self, base_url: str) -> None:
+        safe = "".join(c if c.isalnum() else "_" for c in base_url)
+        self.path = Path(tempfile.gettempdir()) / f"auction-demo-bidders-{safe}.json"
+        try:
+            loaded = json.loads(self.path.read_text("utf-8"))
+            self.ids: dict[str, int] = {str(k): int(v) for k, v in loaded.items()}
+        except (OSError, ValueError, AttributeError):
+            self.ids = {}
+
+    def save(self) -> None:
+        try:
+            self.path.write_text(json.dumps(self.ids), "utf-8")
+        except OSError:
+            pass
+
+
+async def ensure_bidders(
+    http: AuctionHTTP, run_label: str, specs: Sequence[BidderSpec] = BIDDERS
+) -> list[tuple[int, BidderSpec]]:
+    """Bidder ids for ``specs`` (created once, then reused; see module docstring)."""
+    cache = BidderCache(http.base_url)
+    out: list[tuple[int, BidderSpec]] = []
+    for spec in specs:
+        try:
+            created = await http.register_bidder(spec.name, spec.uscc, spec.contact)
+            cache.ids[spec.uscc] = int(created["id"])
+        except ApiError as exc:
+            if exc.status != 409:
+                raise
+            if spec.uscc not in cache.ids:
+                division = spec.uscc[2:8]
+                fresh = uscc.synthetic(uscc.ENTERPRISE, division, f"{spec.name}:{run_label}")
+                created = await http.register_bidder(spec.name, fresh, spec.contact)
+                spec = BidderSpec(spec.name, fresh, spec.contact)
+                cache.ids[fresh] = int(created["id"])
+        out.append((cache.ids[spec.uscc], spec))
+    cache.save()
+    return out
+
+
+def _lot_body(spec: LotSpec, duration_s: int) -> dict[str, object]:
+    body: dict[str, object] = {
+        "title": spec.title,
+        "description": spec.description,
+        "result_type": spec.result_type,
+        "ip_type": spec.ip_type,
+        "technology_field": spec.technology_field,
+        "transaction_mode": spec.transaction_mode,
+        "contract_type": spec.contract_type,
+        "holder_name": spec.holder.name,
+        "holder_uscc": spec.holder.uscc,
+        "start_price_fen": spec.start_fen,
+        "increment_fen": spec.increment_fen,
+    }
+    if spec.reserve_fen:
+        body["reserve_fen"] = spec.reserve_fen
+    if spec.non_tech_fen:
+        body["non_tech_fen"] = spec.non_tech_fen
+    if duration_s:
+        body["duration_s"] = duration_s
+    return body
+
+
+async def _register(
+    http: AuctionHTTP, session_id: int, bidder_id: int, name: str, deposit_fen: int
+) -> SeededBidder:
+    reg = await http.register_for_session(session_id, bidder_id)
+    await http.approve(int(reg["id"]))
+    paid = await http.pay_deposit(int(reg["id"]), deposit_fen)
+    return SeededBidder(bidder_id, name, int(paid["paddle"]), str(paid["token"]))
+
+
+async def create_session(
+    http: AuctionHTTP,
+    *,
+    market_code: str,
+    name: str,
+    season: str,
+    mode: str,
+    lots: Sequence[LotSpec],
+    bidders: Sequence[tuple[int, BidderSpec]],
+    timed: TimedRules | None = None,
+) -> SeededSession:
+    """One session with its lots, registered bidders (deposit paid) and an auctioneer token."""
+    starts_at = datetime.now(CST).replace(microsecond=0).isoformat()
+    session = await http.create_session(
+        market_code,
+        name,
+        season,
+        mode,
+        starts_at,
+        extension_window_s=timed.extension_window_s if timed else None,
+        extension_s=timed.extension_s if timed else None,
+    )
+    sid = int(session["id"])
+    seeded_lots: list[SeededLot] = []
+    for i, spec in enumerate(lots, 1):
+        lot = await http.create_lot(sid, _lot_body(spec, timed.duration_s if timed else 0))
+        ordinal = int(lot.get("ordinal", i))
+        seeded_lots.append(
+            SeededLot(int(lot["id"]), ordinal, spec.title, spec.start_fen, spec.increment_fen)
+        )
+    deposit = max(spec.start_fen for spec in lots) // 10
+    registered = await asyncio.gather(
+        *(_register(http, sid, bid, spec.name, deposit) for bid, spec in bidders)
+    )
+    staff = await http.staff_token(sid, "演示拍卖师")
+    return SeededSession(
+        sid, str(session.get("name", name)), mode, tuple(seeded_lots), tuple(registered), staff
+    )
+
+
+async def seed(
+    http: AuctionHTTP, *, timed: TimedRules, progress: Progress, run_label: str | None = None
+) -> SeededDemo:
+    """Seed one demo round (see module docstring). ``http`` carries the admin token."""
+    label = run_label or datetime.now(CST).strftime("%m-%d %H:%M:%S")
+    await ensure_markets(http)
+    bidders = await ensure_bidders(http, label)
+    live = await create_session(
+        http,
+        market_code=PROVINCE.code,
+        name=f"{SPRING_NAME}（{label}）",
+        season="spring",
+        mode="live",
+        lots=SPRING_LOTS,
+        bidders=bidders,
+    )
+    qihe = await create_session(
+        http,
+        market_code="371425",
+        name=f"{QIHE_NAME}（{label}）",
+        season="special",
+        mode="timed",
+        lots=QIHE_LOTS,
+        bidders=bidders,
+        timed=timed,
+    )
+    deposit = wan(max(s.start_fen for s in SPRING_LOTS) // 10)
+    progress(
+        f"已准备: {live.name} {len(live.lots)} 件标的; {qihe.name} {len(qihe.lots)} 件标的; "
+        f"{len(bidders)} 家竞买人已交保证金（{deposit}）"
+    )
+    return SeededDemo(live, qihe)
