@@ -47,7 +47,7 @@ class BidderBot:
         self.rng = random.Random(seed)
         self.maximum: dict[int, int] = {}
         for lot in self.lots:
-            if self.rng.random() < 0.8:  # not every bidder wants every lot
+            if self.rng.random() < 0.6:  # not every bidder wants every lot
                 raw = lot.start_fen * self.rng.uniform(1.1, 1.8)
                 self.maximum[lot.id] = int(raw) // lot.increment_fen * lot.increment_fen
 
