@@ -1,0 +1,417 @@
+// Shared helpers of the pages: language (中文 by default, English switch), money in 元 from
+// integer fen, tokens from "#token=…" or a pasted login, the HTTP API, time formatting.
+
+const DICT = {
+  zh: {
+    app: "科技成果竞价",
+    catalogue: "场次与标的",
+    results: "成交公示",
+    lang: "English",
+    loading: "加载中…",
+    none: "暂无",
+    session: "场次",
+    sessions: "场次",
+    lots: "标的",
+    lot: "标的",
+    mode_live: "现场拍卖",
+    mode_timed: "限时竞价",
+    st_scheduled: "未开拍",
+    st_open: "竞价中",
+    st_sold: "成交",
+    st_passed: "流拍",
+    st_withdrawn: "撤拍",
+    st_draft: "筹备中",
+    st_closed: "已结束",
+    bid_page: "竞买",
+    console: "拍卖师控制台",
+    screen: "现场大屏",
+    start_price: "起拍价",
+    increment: "加价幅度",
+    current_price: "当前价",
+    next_bid: "下一口价",
+    leader: "领先号牌",
+    bids: "出价次数",
+    ladder: "出价记录",
+    paddle: "号牌",
+    amount: "金额",
+    time: "时间",
+    countdown: "剩余时间",
+    ends_at: "结束时间",
+    live_no_clock: "现场拍卖, 由拍卖师落槌",
+    not_open_yet: "尚未开拍",
+    ended: "已结束",
+    bid_btn: "出价",
+    custom_amount: "自定义金额 (元)",
+    quick_bid: "快速出价",
+    confirm_title: "确认大额加价",
+    confirm_text: "您的出价 {amount} 比下一口价 {next} 高出 {steps} 个加价幅度。确定出价吗?",
+    confirm_ok: "确认出价",
+    cancel: "取消",
+    leading: "您当前领先",
+    outbid: "您已被超越",
+    not_bidding: "您尚未出价",
+    won: "成交 — 恭喜您竞得本标的",
+    sold_to: "成交 — 号牌 {paddle}",
+    passed_text: "流拍",
+    conn_connecting: "连接中…",
+    conn_open: "已连接",
+    conn_reconnecting: "连接中断, 正在重连…",
+    conn_unauthorized: "令牌无效或已过期",
+    conn_closed: "已断开",
+    conn_idle: "未连接",
+    resumed_ok: "已恢复, 未丢失任何出价",
+    state_replaced: "连接中断期间的记录无法补齐, 已刷新为最新状态",
+    login: "登录",
+    logout: "退出",
+    token_placeholder: "粘贴竞买令牌",
+    staff_token_placeholder: "粘贴拍卖师令牌",
+    viewer: "游客 (仅查看)",
+    reg_status: "报名与保证金",
+    reg_none: "未登录: 报名并缴纳保证金后获得竞买令牌",
+    reg_ok: "已报名, 保证金已缴, 号牌 {paddle}",
+    reg_other: "您的令牌属于其他场次, 不能对本标的出价",
+    reg_staff: "工作人员身份, 不能出价",
+    sent: "已发送…",
+    accepted: "出价成功",
+    rejected: "出价未被接受: {message}",
+    pending_retry: "等待连接恢复后自动重发",
+    server_time: "服务器时间",
+    back: "返回",
+    open_cmd: "开拍",
+    hammer_cmd: "落槌",
+    pass_cmd: "流拍",
+    warn_cmd: "提醒 (即将落槌)",
+    undo_cmd: "撤销上一口",
+    floor_cmd: "场内出价",
+    phone_cmd: "电话出价",
+    inc_half: "幅度减半",
+    inc_double: "幅度加倍",
+    inc_set: "设定幅度",
+    inc_controls: "加价幅度调整",
+    floor_phone: "场内 / 电话出价",
+    missed_alerts: "漏看出价提醒",
+    not_yet: "引擎暂不支持",
+    online_bidders: "在线竞买人",
+    current_lot: "当前标的",
+    asking: "叫价",
+    next_lots: "后续标的",
+    all_lots: "本场全部标的",
+    shortcuts: "快捷键",
+    log: "操作记录",
+    ok: "成功",
+    select: "选择",
+    no_current: "当前没有竞价中的标的",
+    title: "名称",
+    winner: "买受人号牌",
+    hammer_at: "成交时间",
+    deal_price: "成交价",
+    all_sessions: "全部场次",
+    refresh: "刷新",
+    field: "技术领域",
+    result_type: "成果类型",
+    transaction_mode: "交易方式",
+    holder: "持有人",
+    description: "简介",
+    links: "链接",
+    welcome_hint: "点击标的进入竞买页面; 拍卖师使用控制台; 现场大屏与成交公示对所有人公开。",
+    you: "您",
+    extended: "延时至 {time}",
+    r_no_bids: "无人出价",
+    r_reserve_not_met: "未达保留价",
+    r_auctioneer: "拍卖师宣布流拍",
+    console_need_token: "请粘贴本场次的拍卖师令牌 (或在链接中带 #token=)",
+    confirm_hammer: "确认落槌?",
+    err_amount: "请输入正确的金额",
+    history_partial: "(仅显示部分历史)",
+    lots_of: "{n} 个标的",
+  },
+  en: {
+    app: "Technology Results Auction",
+    catalogue: "Sessions & lots",
+    results: "Results",
+    lang: "中文",
+    loading: "Loading…",
+    none: "None",
+    session: "Session",
+    sessions: "Sessions",
+    lots: "Lots",
+    lot: "Lot",
+    mode_live: "Live auction",
+    mode_timed: "Timed bidding",
+    st_scheduled: "Not open",
+    st_open: "Open",
+    st_sold: "Sold",
+    st_passed: "Passed",
+    st_withdrawn: "Withdrawn",
+    st_draft: "Draft",
+    st_closed: "Closed",
+    bid_page: "Bid",
+    console: "Auctioneer console",
+    screen: "Room screen",
+    start_price: "Start price",
+    increment: "Increment",
+    current_price: "Current price",
+    next_bid: "Next bid",
+    leader: "Leading paddle",
+    bids: "Bids",
+    ladder: "Bid ladder",
+    paddle: "Paddle",
+    amount: "Amount",
+    time: "Time",
+    countdown: "Time left",
+    ends_at: "Closes at",
+    live_no_clock: "Live sale: the auctioneer hammers",
+    not_open_yet: "Not open yet",
+    ended: "Ended",
+    bid_btn: "Bid",
+    custom_amount: "Other amount (yuan)",
+    quick_bid: "Quick bid",
+    confirm_title: "Confirm a large jump",
+    confirm_text: "Your bid {amount} is {steps} increments above the next bid {next}. Bid anyway?",
+    confirm_ok: "Confirm bid",
+    cancel: "Cancel",
+    leading: "You are leading",
+    outbid: "You have been outbid",
+    not_bidding: "You have not bid yet",
+    won: "成交 Sold — you won this lot",
+    sold_to: "成交 Sold — paddle {paddle}",
+    passed_text: "流拍 Passed",
+    conn_connecting: "Connecting…",
+    conn_open: "Connected",
+    conn_reconnecting: "Connection lost, reconnecting…",
+    conn_unauthorized: "Token invalid or expired",
+    conn_closed: "Disconnected",
+    conn_idle: "Not connected",
+    resumed_ok: "Resumed, no bid missed",
+    state_replaced: "Missed events could not be replayed; showing the latest state",
+    login: "Log in",
+    logout: "Log out",
+    token_placeholder: "Paste your bidder token",
+    staff_token_placeholder: "Paste your auctioneer token",
+    viewer: "Guest (view only)",
+    reg_status: "Registration & deposit",
+    reg_none: "Not logged in: register and pay the deposit to get a bidder token",
+    reg_ok: "Registered, deposit paid, paddle {paddle}",
+    reg_other: "Your token belongs to another session: you cannot bid on this lot",
+    reg_staff: "Staff token: cannot bid",
+    sent: "Sent…",
+    accepted: "Bid accepted",
+    rejected: "Bid not accepted: {message}",
+    pending_retry: "Will be resent automatically when the connection is back",
+    server_time: "Server time",
+    back: "Back",
+    open_cmd: "Open",
+    hammer_cmd: "Hammer",
+    pass_cmd: "Pass",
+    warn_cmd: "Fair warning",
+    undo_cmd: "Undo last bid",
+    floor_cmd: "Floor bid",
+    phone_cmd: "Phone bid",
+    inc_half: "Halve increment",
+    inc_double: "Double increment",
+    inc_set: "Set increment",
+    inc_controls: "Increment",
+    floor_phone: "Floor / phone bids",
+    missed_alerts: "Missed-bid alerts",
+    not_yet: "not in the engine yet",
+    online_bidders: "Bidders online",
+    current_lot: "Current lot",
+    asking: "Asking",
+    next_lots: "Next lots",
+    all_lots: "All lots of the session",
+    shortcuts: "Shortcuts",
+    log: "Log",
+    ok: "OK",
+    select: "Select",
+    no_current: "No lot is open",
+    title: "Title",
+    winner: "Buyer paddle",
+    hammer_at: "Hammer time",
+    deal_price: "Price",
+    all_sessions: "All sessions",
+    refresh: "Refresh",
+    field: "Field",
+    result_type: "Result type",
+    transaction_mode: "Transaction",
+    holder: "Holder",
+    description: "Description",
+    links: "Links",
+    welcome_hint: "Open a lot to bid; auctioneers use the console; the room screen and results are public.",
+    you: "you",
+    extended: "Extended to {time}",
+    r_no_bids: "no bids",
+    r_reserve_not_met: "reserve not met",
+    r_auctioneer: "passed by the auctioneer",
+    console_need_token: "Paste the session's auctioneer token (or open the link with #token=)",
+    confirm_hammer: "Hammer?",
+    err_amount: "Enter a valid amount",
+    history_partial: "(partial history)",
+    lots_of: "{n} lots",
+  },
+};
+
+export function lang() {
+  return localStorage.getItem("auction.lang") === "en" ? "en" : "zh";
+}
+
+export function t(key, vars = {}) {
+  const text = DICT[lang()][key] ?? DICT.zh[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, k) => (k in vars ? String(vars[k]) : `{${k}}`));
+}
+
+/** Fill every [data-i18n] (text) and [data-i18n-ph] (placeholder) under root. */
+export function applyI18n(root = document) {
+  document.documentElement.lang = lang() === "en" ? "en" : "zh-CN";
+  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll("[data-i18n-ph]")) el.placeholder = t(el.dataset.i18nPh);
+}
+
+/** Wire the language switch button; ``rerender`` redraws dynamic parts. */
+export function setupLang(button, rerender) {
+  const paint = () => {
+    applyI18n();
+    button.textContent = t("lang");
+    if (rerender) rerender();
+  };
+  button.addEventListener("click", () => {
+    localStorage.setItem("auction.lang", lang() === "en" ? "zh" : "en");
+    paint();
+  });
+  paint();
+}
+
+// --- money -------------------------------------------------------------------------------------
+
+function group(n) {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+}
+
+/** Integer fen → "1,234,000.00 元" (no float arithmetic on the value). */
+export function yuan(fen, unit = true) {
+  if (fen === null || fen === undefined || Number.isNaN(fen)) return "—";
+  const neg = fen < 0;
+  const abs = Math.abs(Math.trunc(fen));
+  const text = `${neg ? "-" : ""}${group(Math.floor(abs / 100))}.${String(abs % 100).padStart(2, "0")}`;
+  return unit ? `${text} ${lang() === "en" ? "yuan" : "元"}` : text;
+}
+
+/** Integer fen → "123.45 万元" (short form for big screens); exact to the fen, trailing 0s cut. */
+export function wan(fen) {
+  if (fen === null || fen === undefined) return "—";
+  const abs = Math.abs(Math.trunc(fen));
+  const whole = Math.floor(abs / 1000000);
+  let frac = String(abs % 1000000).padStart(6, "0").replace(/0+$/, "");
+  const text = `${fen < 0 ? "-" : ""}${group(whole)}${frac ? "." + frac : ""}`;
+  return `${text} 万元`;
+}
+
+/** "1,234.5" (元) → 123450 fen; null when not a valid amount. */
+export function parseYuan(text) {
+  const s = String(text).replace(/[,\s，元]/g, "");
+  const m = /^(\d{1,13})(?:\.(\d{1,2}))?$/.exec(s);
+  if (!m) return null;
+  return Number(m[1]) * 100 + Number((m[2] || "").padEnd(2, "0"));
+}
+
+// --- time (China Standard Time, from server milliseconds) --------------------------------------
+
+export function clock(ms) {
+  if (!ms) return "—";
+  return new Date(ms).toLocaleTimeString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
+}
+
+export function dateTime(value) {
+  if (!value) return "—";
+  const d = typeof value === "number" ? new Date(value) : new Date(value);
+  return d.toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
+}
+
+/** ms → "1:02:03" / "04:05". */
+export function duration(ms) {
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  const mm = String(m).padStart(2, "0");
+  const ss = String(sec).padStart(2, "0");
+  return h ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
+}
+
+// --- tokens --------------------------------------------------------------------------------------
+
+/** A token given as "#token=…" is stored in sessionStorage (per tab) and removed from the URL. */
+export function takeToken(kind) {
+  const slot = `auction.token.${kind}`;
+  const hash = new URLSearchParams(location.hash.replace(/^#/, ""));
+  const given = hash.get("token");
+  if (given) {
+    sessionStorage.setItem(slot, given);
+    hash.delete("token");
+    const rest = hash.toString();
+    history.replaceState(null, "", location.pathname + location.search + (rest ? "#" + rest : ""));
+  }
+  return sessionStorage.getItem(slot);
+}
+
+export function storeToken(kind, token) {
+  const slot = `auction.token.${kind}`;
+  if (token) sessionStorage.setItem(slot, token);
+  else sessionStorage.removeItem(slot);
+}
+
+// --- HTTP ----------------------------------------------------------------------------------------
+
+export async function api(path, opts = {}) {
+  const r = await fetch(`/api/v1${path}`, {
+    headers: { Accept: "application/json", ...(opts.headers || {}) },
+    ...opts,
+  });
+  let body = null;
+  try {
+    body = await r.json();
+  } catch {
+    body = null;
+  }
+  if (!r.ok) {
+    const err = new Error(body?.error?.message || `HTTP ${r.status}`);
+    err.status = r.status;
+    err.code = body?.error?.code;
+    throw err;
+  }
+  return body;
+}
+
+export function param(name) {
+  return new URLSearchParams(location.search).get(name);
+}
+
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === "class") node.className = v;
+    else if (k === "text") node.textContent = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return node;
+}
+
+export function statusText(status) {
+  return t(`st_${status}`);
+}
+
+export function passReason(reason) {
+  return reason ? t(`r_${reason}`) : "";
+}
+
+/** The connection pill: text and a class per status. */
+export function paintConn(node, status) {
+  node.textContent = t(`conn_${status}`);
+  node.className = `conn conn-${status}`;
+  node.dataset.status = status;
+}

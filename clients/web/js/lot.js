@@ -1,0 +1,325 @@
+// The bidder page: lot.html?id=N (token as #token=… or pasted).
+import {
+  api, clock, duration, el, paintConn, param, parseYuan, passReason, setupLang, statusText,
+  storeToken, t, takeToken, yuan,
+} from "./common.js";
+import { AuctionConnection, newKey, nextBid } from "./protocol.js";
+
+const LARGE_JUMP_STEPS = 5; // a bid this many increments above the next bid asks first
+const $ = (id) => document.getElementById(id);
+
+const lotId = Number(param("id"));
+let info = null; // the lot from the HTTP API
+let session = null;
+let token = takeToken("bidder");
+const conn = new AuctionConnection({ token });
+const feed = conn.watch(lotId);
+let notice = null; // {key, kind}
+let feedback = null; // {text, kind}
+let busy = false;
+window.auctionDebug = { conn, lotId, feed };
+
+function myPaddle() {
+  const w = conn.welcome;
+  return w && w.role === "bidder" ? w.paddle : null;
+}
+
+function mayBid() {
+  const w = conn.welcome;
+  if (!w || w.role !== "bidder") return false;
+  const sess = feed.state?.session || info?.session_id;
+  return !sess || !w.session || w.session === sess;
+}
+
+function showNotice(key, kind = "") {
+  notice = { key, kind };
+  render();
+}
+
+function renderStanding(s) {
+  const box = $("standing");
+  const mine = myPaddle();
+  let text = "";
+  let cls = "neutral";
+  let state = "none";
+  if (!s) {
+    text = "";
+  } else if (s.status === "sold") {
+    cls = "sold";
+    state = mine && s.paddle === mine ? "won" : "sold";
+    text = state === "won" ? t("won") : t("sold_to", { paddle: s.paddle });
+  } else if (s.status === "passed") {
+    cls = "passed";
+    state = "passed";
+    text = `${t("passed_text")} ${s.reason ? "· " + passReason(s.reason) : ""}`;
+  } else if (mine && s.status === "open") {
+    const iBid = feed.bids().some((b) => b.paddle === mine);
+    if (s.bids > 0 && s.paddle === mine) {
+      cls = "leading";
+      state = "leading";
+      text = t("leading");
+    } else if (iBid) {
+      cls = "outbid";
+      state = "outbid";
+      text = t("outbid");
+    } else {
+      text = t("not_bidding");
+    }
+  } else if (s.status === "scheduled") {
+    text = t("not_open_yet");
+  }
+  box.textContent = text;
+  box.className = `standing ${cls}${text ? "" : " hidden"}`;
+  box.dataset.state = state;
+}
+
+function renderQuick(s) {
+  const quick = $("quick");
+  quick.textContent = "";
+  const next = nextBid(s);
+  const enabled = s && s.status === "open" && mayBid() && !(s.bids > 0 && s.paddle === myPaddle());
+  for (let k = 0; k < 3; k++) {
+    const amount = next + k * (s?.inc || 0);
+    const label = k === 0 ? t("next_bid") : `+${k} × ${t("increment")}`;
+    const b = el("button", {
+      type: "button", class: k === 0 ? "primary" : "", "data-amount": String(amount),
+      disabled: !enabled || busy || !s, onclick: () => placeBid(amount),
+    }, yuan(amount, false), el("span", { class: "sub", text: label }));
+    quick.append(b);
+  }
+  for (const b of $("custom").querySelectorAll("button, input")) b.disabled = !enabled;
+}
+
+function renderLadder(s) {
+  const body = $("ladder").tBodies[0];
+  body.textContent = "";
+  const mine = myPaddle();
+  for (const b of feed.bids()) {
+    const lead = s && s.bids > 0 && b.seq === (s.high_seq || -1);
+    body.append(el("tr", {
+      "data-seq": String(b.seq), "data-paddle": String(b.paddle),
+      class: [lead ? "lead" : "", mine && b.paddle === mine ? "mine" : ""].join(" ").trim(),
+    }, el("td", { class: "num" }, b.paddle), el("td", { class: "r num" }, yuan(b.amount)),
+    el("td", { class: "r num small" }, clock(b.at))));
+  }
+  $("ladder-note").textContent = feed.historyComplete || !s?.bids ? "" : t("history_partial");
+}
+
+function renderReg() {
+  const w = conn.welcome;
+  const reg = $("reg");
+  let text = t("reg_none");
+  if (w?.role === "bidder") text = mayBid() ? t("reg_ok", { paddle: w.paddle }) : t("reg_other");
+  else if (w && w.role !== "viewer") text = t("reg_staff");
+  reg.textContent = text;
+  reg.dataset.role = w?.role || "";
+  const loggedIn = Boolean(token);
+  $("login").classList.toggle("hidden", loggedIn && conn.status !== "unauthorized");
+  $("logout").classList.toggle("hidden", !loggedIn);
+}
+
+function renderDetails() {
+  const box = $("details");
+  box.textContent = "";
+  if (!info) return;
+  const rows = [
+    ["result_type", `${info.result_type || ""} ${info.ip_type ? "· " + info.ip_type : ""}`],
+    ["transaction_mode", info.transaction_mode], ["field", info.technology_field],
+    ["holder", info.holder_name], ["description", info.description],
+  ];
+  const table = el("table");
+  for (const [k, v] of rows) {
+    if (v) table.append(el("tr", {}, el("th", { text: t(k) }), el("td", { text: v })));
+  }
+  box.append(table);
+}
+
+function renderClock() {
+  const s = feed.state;
+  const cd = $("countdown");
+  $("server-time").textContent = conn.welcome ? clock(conn.now()) : "—";
+  if (!s) return;
+  if (s.status !== "open") {
+    cd.textContent = s.status === "scheduled" ? t("not_open_yet") : t("ended");
+    cd.className = "countdown";
+    cd.style.fontSize = "1.1rem";
+  } else if (s.mode === "timed" && s.ends_at) {
+    const left = s.ends_at - conn.now();
+    cd.textContent = duration(left);
+    cd.className = `countdown num${left < 60000 ? " urgent" : ""}`;
+    cd.style.fontSize = "";
+    cd.dataset.endsAt = String(s.ends_at);
+  } else {
+    cd.textContent = t("live_no_clock");
+    cd.className = "countdown small";
+    cd.style.fontSize = "1rem";
+  }
+}
+
+function render() {
+  const s = feed.state;
+  paintConn($("conn"), conn.status);
+  const n = $("notice");
+  if (notice) {
+    n.textContent = t(notice.key);
+    n.className = `notice ${notice.kind}`;
+    n.dataset.key = notice.key;
+  } else {
+    n.className = "notice hidden";
+  }
+  if (info) {
+    $("title").textContent = `${info.ordinal ? info.ordinal + ". " : ""}${info.title}`;
+    document.title = `${info.title} · ${t("app")}`;
+  }
+  $("session-name").textContent = session ? session.name : "";
+  const mode = s?.mode || session?.mode;
+  $("mode").textContent = mode ? t(`mode_${mode}`) : "";
+  const status = s?.status || info?.status;
+  $("status").textContent = status ? statusText(status) : "";
+  $("status").className = `badge st-${status || ""}`;
+  $("status").dataset.status = status || "";
+  if (s) {
+    $("price").textContent = s.bids > 0 || s.status === "sold" ? yuan(s.high) : yuan(s.start);
+    $("leader").textContent = s.paddle ? String(s.paddle) : "—";
+    $("bid-count").textContent = String(s.bids || 0);
+    $("start").textContent = yuan(s.start);
+    $("inc").textContent = yuan(s.inc);
+    $("next").textContent = s.status === "open" || s.status === "scheduled" ? yuan(nextBid(s)) : "—";
+    $("price").dataset.fen = String(s.high || 0);
+  } else if (info) {
+    $("start").textContent = yuan(info.start_price_fen);
+    $("inc").textContent = yuan(info.increment_fen);
+  }
+  renderStanding(s);
+  renderQuick(s);
+  renderLadder(s);
+  renderReg();
+  renderClock();
+  const fb = $("feedback");
+  fb.textContent = feedback ? feedback.text : "";
+  fb.className = `feedback ${feedback ? feedback.kind : ""}`;
+}
+
+function askLargeJump(amount, next, steps) {
+  return new Promise((resolve) => {
+    const dlg = $("confirm");
+    $("confirm-text").textContent = t("confirm_text", {
+      amount: yuan(amount), next: yuan(next), steps,
+    });
+    const done = (ok) => {
+      $("confirm-ok").onclick = null;
+      $("confirm-cancel").onclick = null;
+      dlg.close();
+      resolve(ok);
+    };
+    $("confirm-ok").onclick = () => done(true);
+    $("confirm-cancel").onclick = () => done(false);
+    dlg.oncancel = () => resolve(false);
+    dlg.showModal();
+  });
+}
+
+async function placeBid(amount) {
+  const s = feed.state;
+  if (!s || !Number.isInteger(amount) || amount <= 0) {
+    feedback = { text: t("err_amount"), kind: "bad" };
+    render();
+    return;
+  }
+  const next = nextBid(s);
+  if (s.inc > 0 && amount - next >= LARGE_JUMP_STEPS * s.inc) {
+    const steps = Math.floor((amount - next) / s.inc);
+    if (!(await askLargeJump(amount, next, steps))) return;
+  }
+  busy = true;
+  feedback = {
+    text: conn.status === "open" ? t("sent") : `${t("sent")} ${t("pending_retry")}`, kind: "",
+  };
+  render();
+  const answer = await conn.bid(lotId, amount, newKey("b"));
+  busy = false;
+  if (answer.t === "ack") {
+    feedback = { text: `${t("accepted")}: ${yuan(amount)}`, kind: "good" };
+  } else {
+    let message = answer.message || answer.code;
+    if (answer.minimum) message += ` (${t("next_bid")} ${yuan(answer.minimum)})`;
+    feedback = { text: t("rejected", { message }), kind: "bad" };
+  }
+  render();
+}
+
+$("custom").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const fen = parseYuan($("amount").value);
+  if (fen === null) {
+    feedback = { text: t("err_amount"), kind: "bad" };
+    render();
+    return;
+  }
+  placeBid(fen);
+});
+
+$("login").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const value = $("token").value.trim();
+  if (!value) return;
+  token = value;
+  storeToken("bidder", token);
+  $("token").value = "";
+  notice = null;
+  conn.setToken(token);
+});
+
+$("logout").addEventListener("click", () => {
+  token = null;
+  storeToken("bidder", null);
+  conn.setToken(null);
+});
+
+conn.on((e) => {
+  if (e.type === "unauthorized") {
+    token = null;
+    storeToken("bidder", null);
+    showNotice("conn_unauthorized", "bad");
+    conn.setToken(null); // carry on as a viewer
+    return;
+  }
+  if (e.type === "notice" && e.code === "state_replaced") {
+    showNotice("state_replaced");
+    return;
+  }
+  if (e.type === "resumed" && conn.reconnects > 0) {
+    notice = { key: "resumed_ok", kind: "good" };
+  }
+  if (e.type === "status" && e.status === "reconnecting") {
+    notice = { key: "conn_reconnecting", kind: "" };
+  }
+  if (e.type === "status" && e.status === "open" && notice?.key === "conn_reconnecting") {
+    notice = null;
+  }
+  render();
+});
+
+setupLang($("lang"), () => {
+  renderDetails();
+  render();
+});
+setInterval(renderClock, 250);
+
+async function load() {
+  if (!lotId) {
+    $("title").textContent = "?id=";
+    return;
+  }
+  try {
+    info = await api(`/lots/${lotId}`);
+    session = await api(`/sessions/${info.session_id}`).catch(() => null);
+  } catch (err) {
+    $("title").textContent = err.message;
+  }
+  renderDetails();
+  render();
+}
+
+load();
+conn.connect();

@@ -1,0 +1,454 @@
+// The websocket client shared by every page (docs/protocol.md): msgpack frames, hello with a
+// token, per-lot epoch/seq tracking, resume after a reconnect (no gap, no duplicate), reconnect
+// with backoff, server-time offset from welcome/pong, idempotency keys for bids and commands
+// (a request not yet answered is sent again with the SAME key after a reconnect).
+//
+// Needs vendor/msgpack.min.js loaded first (global MessagePack).
+
+const MP = globalThis.MessagePack;
+
+const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 5000];
+const PING_EVERY_MS = 10000;
+const PONG_TIMEOUT_MS = 8000;
+const REQUEST_GIVE_UP_MS = 60000;
+const FATAL_CLOSES = new Set([4401, 4400, 1009]);
+
+/** A random idempotency key (works on plain http too, unlike crypto.randomUUID). */
+export function newKey(prefix = "w") {
+  const bytes = new Uint8Array(12);
+  crypto.getRandomValues(bytes);
+  return prefix + "-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export function defaultWsUrl() {
+  return (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws";
+}
+
+/** The next valid bid of a lot state (docs/protocol.md, Snapshot state). */
+export function nextBid(state) {
+  if (!state) return 0;
+  return state.bids > 0 ? state.high + state.inc : state.start;
+}
+
+/** One lot as this client knows it. */
+export class LotFeed {
+  constructor(id) {
+    this.id = id;
+    this.epoch = null; // null until the first snapshot
+    this.seq = 0; // last seq applied
+    this.state = null; // snapshot state, kept current by events
+    this.ladder = new Map(); // seq -> {seq, paddle, amount, at}
+    this.applied = []; // every seq applied live or by resume (tests check it is gapless)
+    this.historyComplete = false; // ladder holds every bid since opening
+    this.backfilling = false;
+    this.gaps = 0; // gaps seen (then repaired by resubscribing); should stay 0
+    this.resets = 0; // snapshots with recovered:false
+    this.last = null; // last event applied
+  }
+
+  bids() {
+    return Array.from(this.ladder.values()).sort((a, b) => b.seq - a.seq);
+  }
+}
+
+function applyEvent(state, ev) {
+  switch (ev.kind) {
+    case "opened":
+      state.status = "open";
+      state.start = ev.start;
+      state.inc = ev.inc;
+      state.ends_at = ev.ends_at || 0;
+      state.opened_at = ev.at;
+      state.high = 0;
+      state.paddle = 0;
+      state.bids = 0;
+      break;
+    case "bid":
+      state.high = ev.amount;
+      state.paddle = ev.paddle;
+      state.bids = (state.bids || 0) + 1;
+      state.high_seq = ev.seq;
+      break;
+    case "extended":
+      state.ends_at = ev.ends_at;
+      state.extensions = (state.extensions || 0) + 1;
+      break;
+    case "sold":
+      state.status = "sold";
+      state.paddle = ev.paddle;
+      state.high = ev.amount;
+      state.closed_at = ev.at;
+      break;
+    case "passed":
+      state.status = "passed";
+      state.reason = ev.reason;
+      state.closed_at = ev.at;
+      break;
+    default:
+      break; // unknown kinds are ignored (their seq still counts)
+  }
+  state.seq = ev.seq;
+}
+
+export class AuctionConnection {
+  /**
+   * @param {{url?: string, token?: string|null, api?: string}} opts
+   */
+  constructor(opts = {}) {
+    this.url = opts.url || defaultWsUrl();
+    this.api = opts.api || "";
+    this.token = opts.token || null;
+    this.ws = null;
+    this.status = "idle"; // idle | connecting | open | reconnecting | unauthorized | closed
+    this.welcome = null;
+    this.offset = 0; // server time - local time, ms
+    this.bestRtt = Infinity;
+    this.lots = new Map();
+    this.pending = new Map(); // key -> {msg, resolve, sentAt, firstAt}
+    this.listeners = new Set();
+    this.attempt = 0;
+    this.reconnects = 0;
+    this.lastClose = null;
+    this.timer = null;
+    this.pingTimer = null;
+    this.pingId = 0;
+    this.pings = new Map();
+    this.stopped = false;
+  }
+
+  // --- public API --------------------------------------------------------------------------
+
+  on(fn) {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Server time now (ms since the epoch): never the raw device clock. */
+  now() {
+    return Date.now() + this.offset;
+  }
+
+  connect() {
+    this.stopped = false;
+    this._open();
+  }
+
+  close() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearInterval(this.pingTimer);
+    if (this.ws) this.ws.close(1000);
+    this._setStatus("closed");
+  }
+
+  setToken(token) {
+    this.token = token || null;
+    this.welcome = null;
+    this.attempt = 0;
+    if (this.ws) {
+      const ws = this.ws;
+      this.ws = null; // its close is ours: open the new connection at once
+      ws.close(1000, "token changed");
+    }
+    if (!this.stopped) this._open();
+  }
+
+  /** Follow a lot: snapshot first, then every event; resumed after reconnects. */
+  watch(lotId) {
+    lotId = Number(lotId);
+    if (!this.lots.has(lotId)) {
+      this.lots.set(lotId, new LotFeed(lotId));
+      if (this.status === "open") this._send({ t: "sub", lot: lotId });
+    }
+    return this.lots.get(lotId);
+  }
+
+  lot(lotId) {
+    return this.lots.get(Number(lotId));
+  }
+
+  /** Place a bid; resolves with the ack or nack frame (or a local {t:"nack", code:"timeout"}). */
+  bid(lot, amount, key = newKey("b")) {
+    return this._request({ t: "bid", lot: Number(lot), amount: Number(amount), key });
+  }
+
+  /** A console command (open / hammer / pass, later more); resolves with the ack or nack. */
+  command(lot, op, key = newKey("c")) {
+    return this._request({ t: "cmd", lot: Number(lot), op, key });
+  }
+
+  // --- internals -----------------------------------------------------------------------------
+
+  _emit(type, detail = {}) {
+    const event = { type, ...detail };
+    for (const fn of this.listeners) {
+      try {
+        fn(event);
+      } catch (err) {
+        console.error(err);
+      }
+    }
+  }
+
+  _setStatus(status) {
+    if (this.status !== status) {
+      this.status = status;
+      this._emit("status", { status });
+    }
+  }
+
+  _request(msg) {
+    return new Promise((resolve) => {
+      const now = Date.now();
+      this.pending.set(msg.key, { msg, resolve, sentAt: now, firstAt: now });
+      if (this.status === "open") this._send(msg);
+      this._emit("pending", { count: this.pending.size });
+    });
+  }
+
+  _send(msg) {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(MP.encode(msg));
+    return true;
+  }
+
+  _open() {
+    clearTimeout(this.timer);
+    if (this.stopped) return;
+    this._setStatus(this.attempt === 0 && this.reconnects === 0 ? "connecting" : "reconnecting");
+    let ws;
+    try {
+      ws = new WebSocket(this.url);
+    } catch (err) {
+      this._scheduleReconnect();
+      return;
+    }
+    ws.binaryType = "arraybuffer";
+    this.ws = ws;
+    ws.onopen = () => {
+      const hello = { t: "hello" };
+      if (this.token) hello.token = this.token;
+      const resume = new Map(); // integer keys, as the protocol wants
+      for (const feed of this.lots.values()) {
+        if (feed.epoch !== null) resume.set(feed.id, [feed.epoch, feed.seq]);
+      }
+      if (resume.size) hello.resume = resume;
+      ws.send(MP.encode(hello));
+    };
+    ws.onmessage = (e) => {
+      if (this.ws !== ws) return;
+      let msg;
+      try {
+        msg = MP.decode(new Uint8Array(e.data));
+      } catch (err) {
+        console.error("undecodable frame", err);
+        return;
+      }
+      this._handle(msg);
+    };
+    ws.onclose = (e) => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      clearInterval(this.pingTimer);
+      this.lastClose = { code: e.code, reason: e.reason };
+      const wasOpen = this.status === "open";
+      if (e.code === 4401) {
+        this.welcome = null;
+        this._setStatus("unauthorized");
+        this._emit("unauthorized", { code: e.code });
+        return;
+      }
+      if (this.stopped) return;
+      if (FATAL_CLOSES.has(e.code)) {
+        this._emit("notice", { code: "fatal_close", closeCode: e.code });
+      }
+      if (wasOpen) this.reconnects += 1;
+      this._scheduleReconnect();
+    };
+    ws.onerror = () => {
+      /* onclose follows */
+    };
+  }
+
+  _scheduleReconnect() {
+    if (this.stopped) return;
+    this._setStatus("reconnecting");
+    const base = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)];
+    const delay = base + Math.floor(Math.random() * base * 0.3);
+    this.attempt += 1;
+    this._emit("retry", { delay, attempt: this.attempt });
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this._open(), delay);
+  }
+
+  _startPings() {
+    clearInterval(this.pingTimer);
+    const ping = () => {
+      const id = ++this.pingId;
+      this.pings.set(id, Date.now());
+      this._send({ t: "ping", id });
+      const ws = this.ws;
+      setTimeout(() => {
+        if (this.pings.has(id) && this.ws === ws && ws) {
+          this.pings.delete(id);
+          ws.close(4000, "no pong"); // half-open connection: reconnect and resume
+        }
+      }, PONG_TIMEOUT_MS);
+    };
+    ping();
+    this.pingTimer = setInterval(ping, PING_EVERY_MS);
+  }
+
+  _handle(msg) {
+    switch (msg.t) {
+      case "welcome": {
+        this.welcome = msg;
+        this.offset = msg.server_time - Date.now();
+        this.bestRtt = Infinity;
+        this.attempt = 0;
+        this._setStatus("open");
+        this._emit("welcome", { welcome: msg });
+        for (const feed of this.lots.values()) {
+          if (feed.epoch === null) this._send({ t: "sub", lot: feed.id });
+        }
+        this._startPings();
+        // requests not answered before the drop: same key again (the server dedups)
+        const now = Date.now();
+        for (const [key, p] of this.pending) {
+          if (now - p.firstAt > REQUEST_GIVE_UP_MS) {
+            this.pending.delete(key);
+            p.resolve({ t: "nack", key, code: "timeout", lot: p.msg.lot });
+          } else {
+            p.sentAt = now;
+            this._send(p.msg);
+          }
+        }
+        break;
+      }
+      case "pong": {
+        const sent = this.pings.get(msg.id);
+        this.pings.delete(msg.id);
+        if (sent !== undefined && typeof msg.server_time === "number") {
+          const recv = Date.now();
+          const rtt = recv - sent;
+          // keep the sample with the smallest round trip (least uncertainty)
+          if (rtt <= this.bestRtt * 1.5 || rtt < 50) {
+            this.bestRtt = Math.min(this.bestRtt, rtt);
+            this.offset = msg.server_time + rtt / 2 - recv;
+          }
+          this._emit("clock", { offset: this.offset, rtt });
+        }
+        break;
+      }
+      case "snapshot":
+        this._snapshot(msg);
+        break;
+      case "resumed": {
+        const feed = this.lots.get(msg.lot);
+        if (feed) {
+          feed.epoch = msg.epoch;
+          this._emit("resumed", { lot: msg.lot, count: msg.count, after: msg.after });
+        }
+        break;
+      }
+      case "ev":
+        this._event(msg);
+        break;
+      case "ack":
+      case "nack": {
+        const p = this.pending.get(msg.key);
+        if (p) {
+          this.pending.delete(msg.key);
+          p.resolve(msg);
+        }
+        this._emit(msg.t, { msg });
+        break;
+      }
+      case "error":
+        this._emit("server_error", { msg });
+        break;
+      default:
+        break;
+    }
+  }
+
+  _snapshot(msg) {
+    const feed = this.lots.get(msg.lot);
+    if (!feed) return;
+    const wasBackfill = feed.backfilling;
+    feed.backfilling = false;
+    const gap = msg.recovered === false && !wasBackfill;
+    const epochChanged = feed.epoch !== null && feed.epoch !== msg.epoch;
+    if (gap || epochChanged) {
+      feed.resets += 1;
+      feed.ladder.clear();
+      feed.applied = [];
+      feed.historyComplete = false;
+    }
+    feed.epoch = msg.epoch;
+    feed.seq = msg.seq;
+    feed.state = { ...msg.state, seq: msg.seq };
+    if (gap) this._emit("notice", { code: "state_replaced", lot: feed.id });
+    this._emit("lot", { lot: feed.id, feed, reason: "snapshot" });
+    if (!feed.historyComplete) {
+      if (msg.seq === 0) {
+        feed.historyComplete = true;
+      } else if (!wasBackfill) {
+        // fetch the lot's whole history from its stream: resume "after 0" (gapless, in order)
+        feed.backfilling = true;
+        this._send({ t: "sub", lot: feed.id, epoch: msg.epoch, seq: 0 });
+      } else {
+        this._historyFromHttp(feed); // the stream no longer holds it all
+      }
+    }
+  }
+
+  async _historyFromHttp(feed) {
+    try {
+      const r = await fetch(`${this.api}/api/v1/lots/${feed.id}/bids`);
+      if (!r.ok) return;
+      const body = await r.json();
+      for (const b of body.bids || []) {
+        if (!feed.ladder.has(b.seq) && b.seq <= feed.seq) {
+          feed.ladder.set(b.seq, { seq: b.seq, paddle: b.paddle, amount: b.amount_fen, at: b.at });
+        }
+      }
+      this._emit("lot", { lot: feed.id, feed, reason: "history" });
+    } catch (err) {
+      console.warn("history", err);
+    }
+  }
+
+  _event(ev) {
+    const feed = this.lots.get(ev.lot);
+    if (!feed || feed.epoch === null) return;
+    if (ev.epoch !== feed.epoch) return; // a snapshot for the new epoch is on its way
+    if (ev.seq <= feed.seq) {
+      // history (the backfill after a fresh snapshot): the ladder only
+      if (ev.kind === "bid" && !feed.ladder.has(ev.seq)) {
+        feed.ladder.set(ev.seq, { seq: ev.seq, paddle: ev.paddle, amount: ev.amount, at: ev.at });
+      }
+      if (ev.seq === feed.seq) {
+        feed.historyComplete = true;
+        this._emit("lot", { lot: feed.id, feed, reason: "history" });
+      }
+      return;
+    }
+    if (ev.seq !== feed.seq + 1) {
+      // never expected; repair by resuming from what we have
+      feed.gaps += 1;
+      this._send({ t: "sub", lot: feed.id, epoch: feed.epoch, seq: feed.seq });
+      return;
+    }
+    if (feed.backfilling) feed.historyComplete = true; // history reached the live edge
+    applyEvent(feed.state, ev);
+    feed.seq = ev.seq;
+    feed.applied.push(ev.seq);
+    if (feed.applied.length > 5000) feed.applied.splice(0, 1000);
+    if (ev.kind === "bid") {
+      feed.ladder.set(ev.seq, { seq: ev.seq, paddle: ev.paddle, amount: ev.amount, at: ev.at });
+    }
+    feed.last = ev;
+    this._emit("lot", { lot: feed.id, feed, reason: "event", ev });
+  }
+}

@@ -1,0 +1,114 @@
+"""Browser tests: the pages of clients/web in Debian's headless Chromium, driven by Playwright.
+
+- ``chromium`` (session): a Playwright browser on ``/usr/bin/chromium`` (``CHROMIUM`` overrides).
+  With ``CI`` set a missing browser or Playwright fails the session; otherwise the tests skip
+  with the reason.
+- ``browser_context`` (function): a fresh context (own sessionStorage); on a failing test every
+  page it opened is saved as a PNG under ``test-artifacts/browser/``.
+- :func:`serve_on`: like ``tests.e2e.conftest.running`` but on a given port, so a test can stop
+  the server and start another where the pages reconnect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from auction.api.app import create_app
+from auction.settings import Settings
+from auction.wire.codec import MAX_FRAME
+from tests.e2e.harness import Server
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI is set: browser tests must run; see .ci/install-browser)",
+                    pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+async def chromium() -> AsyncIterator[Any]:
+    if not os.access(CHROMIUM, os.X_OK):
+        _unavailable(f"no Chromium at {CHROMIUM}: run .ci/install-browser (apt-get install chromium)")
+    try:
+        from playwright.async_api import async_playwright
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        _unavailable(f"playwright is not installed: {exc}")
+    pw = await async_playwright().start()
+    try:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                           headless=True)
+    except Exception as exc:
+        await pw.stop()
+        _unavailable(f"Chromium did not start: {exc}")
+    try:
+        yield browser
+    finally:
+        await browser.close()
+        await pw.stop()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+@pytest.fixture
+async def browser_context(chromium: Any, request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    context = await chromium.new_context(viewport={"width": 1280, "height": 900},
+                                         locale="zh-CN", timezone_id="Asia/Shanghai")
+    logs: list[str] = []
+    context.on("page", lambda page: page.on(
+        "console", lambda msg: logs.append(f"{page.url} [{msg.type}] {msg.text}")))
+    try:
+        yield context
+    finally:
+        failed = any(getattr(request.node, f"rep_{when}", None) is not None
+                     and getattr(request.node, f"rep_{when}").failed
+                     for when in ("setup", "call"))
+        if failed:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            name = re.sub(r"[^\w.-]+", "_", request.node.name)
+            for i, page in enumerate(context.pages):
+                with contextlib.suppress(Exception):
+                    await page.screenshot(path=str(ARTIFACTS / f"{name}-{i}.png"), full_page=True)
+            (ARTIFACTS / f"{name}-console.log").write_text("\n".join(logs), encoding="utf-8")
+        await context.close()
+
+
+@contextlib.asynccontextmanager
+async def serve_on(settings: Settings, port: int) -> AsyncIterator[Server]:
+    """A real uvicorn server on ``port`` in the test loop (background loops running)."""
+    settings = settings.with_changes(port=port)
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, lifespan="on",
+                            ws_max_size=MAX_FRAME, log_level="warning")
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    try:
+        yield Server(f"http://127.0.0.1:{port}", settings)
+    finally:
+        server.should_exit = True
+        await task

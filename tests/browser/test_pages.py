@@ -1,0 +1,217 @@
+"""The web pages in a real browser against a real server: a bidder and the auctioneer console in
+one test, the hammer reaching the bidder, a server restart the pages live through, the countdown
+on server time, and the public pages."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import httpx
+
+from auction.settings import Settings
+from tests.browser.conftest import serve_on
+from tests.e2e.harness import ADMIN, Server, create_sale, raw_client, running
+
+TIMEOUT_MS = 10_000
+
+
+async def open_page(context: Any, url: str) -> Any:
+    page = await context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    await page.goto(url)
+    return page
+
+
+async def connected(page: Any) -> None:
+    await page.wait_for_selector("#conn[data-status=open]")
+
+
+async def ladder_seqs(page: Any) -> list[int]:
+    seqs = await page.eval_on_selector_all("#ladder tbody tr", "rows => rows.map(r => +r.dataset.seq)")
+    return sorted(seqs)
+
+
+async def wait_ladder(page: Any, count: int) -> None:
+    await page.wait_for_function(
+        "n => document.querySelectorAll('#ladder tbody tr').length >= n", arg=count)
+
+
+async def feed_of(page: Any, lot: int) -> dict[str, Any]:
+    """What the page's protocol client holds for a lot (seq tracking checked by the tests)."""
+    result: dict[str, Any] = await page.evaluate(
+        """lot => { const f = window.auctionDebug.conn.lot(lot);
+                    return {seq: f.seq, applied: f.applied, gaps: f.gaps, resets: f.resets,
+                            complete: f.historyComplete, reconnects: window.auctionDebug.conn.reconnects,
+                            ladder: f.bids().map(b => b.seq).sort((a, b) => a - b)}; }""", lot)
+    return result
+
+
+async def test_bid_on_bidder_page_shows_on_console_and_hammer_shows_sold(
+    settings: Settings, browser_context: Any
+) -> None:
+    async with running(settings) as server:
+        sale = await create_sale(server, lots=2, bidders=2)
+        lot = sale.lots[0]
+        console = await open_page(
+            browser_context, f"{server.base}/console.html?session={sale.session_id}"
+                             f"#token={sale.auctioneer}")
+        bidder = await open_page(browser_context, f"{server.base}/lot.html?id={lot}"
+                                                  f"#token={sale.tokens[0]}")
+        await connected(console)
+        await connected(bidder)
+        assert "#token" not in bidder.url, "the token is taken out of the address bar"
+        await bidder.wait_for_selector(f"#reg[data-role=bidder]")
+        assert str(sale.paddles[0]) in await bidder.inner_text("#reg")
+
+        # the console opens the first lot with its keyboard shortcut
+        await console.wait_for_selector(f"#cur-title[data-lot='{lot}']")
+        await console.keyboard.press("o")
+        await console.wait_for_selector("#cur-status[data-status=open]")
+        await bidder.wait_for_selector("#status[data-status=open]")
+
+        # the bidder bids with the quick button; the console sees the paddle in its ladder
+        await bidder.click("#quick button.primary")
+        await bidder.wait_for_selector("#standing[data-state=leading]")
+        await console.wait_for_selector(f"#ladder tbody tr[data-paddle='{sale.paddles[0]}']")
+        assert (await console.inner_text("#cur-leader")).strip() == str(sale.paddles[0])
+
+        # another bidder (over the wire) outbids: the page says so
+        async with raw_client(server, sale.tokens[1]) as other:
+            await other.send(t="bid", lot=lot, amount=1_020_000, key="other-1")
+            ack = await other.until(lambda m: m["t"] in ("ack", "nack"))
+            assert ack["t"] == "ack", ack
+        await bidder.wait_for_selector("#standing[data-state=outbid]")
+        await bidder.click("#quick button.primary")
+        await bidder.wait_for_selector("#standing[data-state=leading]")
+        await console.wait_for_function("document.querySelectorAll('#ladder tbody tr').length == 3")
+
+        # hammer (H) → 成交 on the bidder page
+        await console.keyboard.press("h")
+        await bidder.wait_for_selector("#standing[data-state=won]")
+        assert "成交" in await bidder.inner_text("#standing")
+        await console.wait_for_selector(f"#lots tr[data-lot='{lot}'] .st-sold")
+        # the console moves on to the next lot; P passes it after opening
+        await console.wait_for_selector(f"#cur-title[data-lot='{sale.lots[1]}']")
+        await console.keyboard.press("o")
+        await console.wait_for_selector("#cur-status[data-status=open]")
+        await console.keyboard.press("p")
+        await console.wait_for_selector(f"#lots tr[data-lot='{sale.lots[1]}'] .st-passed")
+
+        feed = await feed_of(bidder, lot)
+        assert feed["gaps"] == 0 and feed["resets"] == 0
+        assert feed["ladder"] == [2, 3, 4]
+
+
+async def test_restart_resumes_with_no_gap(settings: Settings, browser_context: Any) -> None:
+    async with contextlib.AsyncExitStack() as stack:
+        first = await stack.enter_async_context(running(settings))
+        port = int(first.base.rsplit(":", 1)[1])
+        sale = await create_sale(first, lots=1, bidders=3)
+        lot = sale.lots[0]
+        async with httpx.AsyncClient(base_url=first.base, headers=ADMIN) as http:
+            r = await http.post(f"/api/v1/lots/{lot}/commands", json={"op": "open", "key": "o1"})
+            assert r.status_code == 200, r.text
+        await bid(first, sale.tokens[1], lot, 1_000_000, "r1")
+        bidder = await open_page(browser_context,
+                                 f"{first.base}/lot.html?id={lot}#token={sale.tokens[0]}")
+        console = await open_page(browser_context, f"{first.base}/console.html?session="
+                                                   f"{sale.session_id}#token={sale.auctioneer}")
+        await connected(bidder)
+        await connected(console)
+        await wait_ladder(bidder, 1)
+        await bid(first, sale.tokens[2], lot, 1_010_000, "r2")
+        await wait_ladder(bidder, 2)
+        await wait_ladder(console, 2)
+        await stack.aclose()  # the server stops; the pages lose their sockets
+
+        await bidder.wait_for_selector("#conn[data-status=reconnecting]")
+        await console.wait_for_selector("#conn[data-status=reconnecting]")
+        async with serve_on(settings, port) as second:
+            # bids land before the pages are back: they must arrive by resume, in order
+            await bid(second, sale.tokens[1], lot, 1_020_000, "r3")
+            await bid(second, sale.tokens[2], lot, 1_030_000, "r4")
+            await connected(bidder)
+            await connected(console)
+            await bid(second, sale.tokens[1], lot, 1_040_000, "r5")
+            for page in (bidder, console):
+                await wait_ladder(page, 5)
+                feed = await feed_of(page, lot)
+                assert feed["reconnects"] >= 1
+                assert feed["ladder"] == [2, 3, 4, 5, 6], feed
+                assert feed["gaps"] == 0 and feed["resets"] == 0, feed
+                assert feed["seq"] == 6
+                applied = feed["applied"]
+                assert applied == list(range(applied[0], 7)), feed
+            assert await bidder.get_attribute("#notice", "data-key") == "resumed_ok"
+            # the page bids again over the new connection
+            await bidder.click("#quick button.primary")
+            await bidder.wait_for_selector("#standing[data-state=leading]")
+            await wait_ladder(console, 6)
+
+
+async def bid(server: Server, token: str, lot: int, amount: int, key: str) -> None:
+    async with raw_client(server, token) as c:
+        await c.send(t="bid", lot=lot, amount=amount, key=key)
+        ack = await c.until(lambda m: m["t"] in ("ack", "nack"))
+        assert ack["t"] == "ack", ack
+
+
+async def test_countdown_follows_server_time_not_device_clock(
+    settings: Settings, browser_context: Any
+) -> None:
+    async with running(settings) as server:
+        sale = await create_sale(server, mode="timed", lots=1, bidders=1, duration_s=600)
+        lot = sale.lots[0]
+        async with httpx.AsyncClient(base_url=server.base, headers=ADMIN) as http:
+            r = await http.post(f"/api/v1/lots/{lot}/commands", json={"op": "open", "key": "o"})
+            assert r.status_code == 200, r.text
+        # the device clock is one hour fast
+        await browser_context.add_init_script(
+            "(() => { const real = Date.now; Date.now = () => real() + 3600000; })()")
+        page = await open_page(browser_context, f"{server.base}/lot.html?id={lot}")
+        await connected(page)
+        await page.wait_for_function(
+            "document.querySelector('#countdown').textContent.match(/^\\d\\d:\\d\\d$/)")
+        text = (await page.inner_text("#countdown")).strip()
+        minutes, seconds = (int(x) for x in text.split(":"))
+        assert 9 * 60 <= minutes * 60 + seconds <= 600, text
+
+
+async def test_public_pages_and_catalogue(settings: Settings, browser_context: Any) -> None:
+    async with running(settings) as server:
+        sale = await create_sale(server, lots=1, bidders=1)
+        lot = sale.lots[0]
+        async with httpx.AsyncClient(base_url=server.base, headers=ADMIN) as http:
+            for op in ("open",):
+                r = await http.post(f"/api/v1/lots/{lot}/commands", json={"op": op, "key": op})
+                assert r.status_code == 200, r.text
+        screen = await open_page(browser_context,
+                                 f"{server.base}/screen.html?session={sale.session_id}")
+        await connected(screen)
+        await bid(server, sale.tokens[0], lot, 1_000_000, "s1")
+        await screen.wait_for_function(
+            f"document.querySelector('#paddle').textContent.includes('{sale.paddles[0]}')")
+        async with httpx.AsyncClient(base_url=server.base, headers=ADMIN) as http:
+            r = await http.post(f"/api/v1/lots/{lot}/commands", json={"op": "hammer", "key": "h"})
+            assert r.status_code == 200, r.text
+        await screen.wait_for_selector("#state[data-status=sold]")
+        assert "成交" in await screen.inner_text("#state")
+
+        index = await open_page(browser_context, f"{server.base}/")
+        await index.wait_for_selector(f"a[href='lot.html?id={lot}']")
+        # results are published once settlement has run (the drainer, within seconds)
+        results = await open_page(browser_context,
+                                  f"{server.base}/results.html?session={sale.session_id}")
+        for _ in range(40):
+            if await results.query_selector(f"tr[data-lot='{lot}']"):
+                break
+            await asyncio.sleep(0.5)
+            await results.click("#refresh")
+        row = await results.inner_text(f"tr[data-lot='{lot}']")
+        assert str(sale.paddles[0]) in row and "10,000.00" in row
+
+        # English switch
+        await index.click("#lang")
+        await index.wait_for_function("document.documentElement.lang === 'en'")
