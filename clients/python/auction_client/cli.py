@@ -17,7 +17,7 @@ from auction_client.errors import AuctionClientError, BidRejected
 from auction_client.lot_view import LotView
 from auction_client.messages import Event
 from auction_client.money import parse_yuan, yuan
-from auction_client.notice import CLOSED, Notice
+from auction_client.notice import CLOSED
 from auction_client.phrases import STATUS_NAMES, clock, describe, remaining
 
 
@@ -50,24 +50,23 @@ async def _bid(url: str, token: str, lot: int, amount: int, key: str | None) -> 
 
 async def _watch(url: str, token: str | None, lot: int) -> int:
     async with AuctionClient(url, token) as client:
-        stream = client.events()
-        view = await client.subscribe(lot)
-        print(f"[{clock(client.server_now_ms())}] {_state_line(view, client.server_now_ms())}")
+        stream = client.events(lot)
+        await client.subscribe(lot)
         async for item in stream:
             now = client.server_now_ms()
             if isinstance(item, Event):
                 print(f"[{clock(item.at or now)}] {item.lot}号标的 {describe(item)}")
-                if item.kind in ("sold", "passed", "withdrawn"):
-                    return 0
-            elif isinstance(item, Notice):
-                if item.kind == CLOSED:
-                    print(f"[{clock(now)}] 连接已关闭 {item.message}")
-                    return 2
-                if item.kind not in ("snapshot", "connected") or item.lot == lot:
-                    line = f"{item.kind} {item.message}".strip()
-                    print(f"[{clock(now)}] 状态：{line}")
-                if item.kind in ("resync", "snapshot"):
-                    print(f"[{clock(now)}] {_state_line(client.view(lot), now)}")
+            elif item.kind in ("snapshot", "resync"):
+                if item.kind == "resync":
+                    print(f"[{clock(now)}] {item.message}")
+                print(f"[{clock(now)}] {_state_line(client.view(lot), now)}")
+            elif item.kind == CLOSED:
+                print(f"[{clock(now)}] 连接已关闭 {item.message}")
+                return 2
+            elif item.kind in ("disconnected", "resumed", "error"):
+                print(f"[{clock(now)}] {item.kind} {item.message}".rstrip())
+            if client.view(lot).terminal:
+                return 0
     return 0
 
 
