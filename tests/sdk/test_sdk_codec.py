@@ -52,9 +52,8 @@ def test_parse_every_server_message() -> None:
     assert parse({"t": "welcome", "server_time": 5, "role": "bidder", "paddle": 286}) == Welcome(
         5, "bidder", 286
     )
-    assert (
-        parse({"t": "welcome", "server_time": 5, "role": "viewer", "paddle": None}).paddle is None
-    )
+    viewer = parse({"t": "welcome", "server_time": 5, "role": "viewer", "paddle": None})
+    assert isinstance(viewer, Welcome) and viewer.paddle is None
     snap = parse({"t": "snapshot", "lot": 3, "epoch": "e", "seq": 4, "state": {"status": "open"}})
     assert isinstance(snap, Snapshot) and snap.state.status == "open" and snap.recovered is None
     assert parse({"t": "resumed", "lot": 3, "epoch": "e", "after": 2, "count": 1}) == Resumed(
