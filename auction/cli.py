@@ -12,7 +12,8 @@ import contextlib
 import logging
 import secrets
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any
 
 import uvicorn
 
@@ -121,14 +122,14 @@ def main(argv: list[str] | None = None) -> int:
         changes["admin_token"] = Secret(secrets.token_urlsafe(24))
     settings = settings.with_changes(**changes)
 
-    runners: dict[str, Callable[[Settings], object]] = {
+    runners: dict[str, Callable[[Settings], Coroutine[Any, Any, object]]] = {
         "serve": _serve,
         "migrate": _migrate,
         "demo": lambda s: _demo(s, fast=args.fast, once=args.once),
     }
     with _resolved(settings) as resolved:
         try:
-            result = asyncio.run(runners[args.command](resolved))  # type: ignore[arg-type]
+            result = asyncio.run(runners[args.command](resolved))
         except KeyboardInterrupt:
             return 130
     return result if isinstance(result, int) else 0

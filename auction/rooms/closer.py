@@ -44,7 +44,7 @@ class Closer:
         due = await self.redis.zrangebyscore(self.keys.timed, "-inf", now_ms, start=0, num=batch)
         closed: list[int] = []
         for raw in due:
-            lot = int(raw)
+            lot = int(raw.decode() if isinstance(raw, bytes) else str(raw))
             try:
                 result = await self.rooms.close(lot, "timed")
             except Rejection as rej:

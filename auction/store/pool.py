@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
