@@ -13,7 +13,6 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from auction.api.tokens import Principal, TokenError
-from auction.domain.errors import Rejection
 from auction.rooms.service import Accepted
 from auction.services import Services
 

@@ -8,7 +8,7 @@ deployments can share one Redis without seeing each other's keys.
 Per lot:
 
 - ``<ns>:{lot:<id>}:state``   hash   the room state (status, prices, leader, seq, epoch, ends_at …)
-- ``<ns>:{lot:<id>}:events``  stream one entry per event, entry id ``<seq>-0``, field ``e`` = msgpack
+- ``<ns>:{lot:<id>}:events``  stream, one entry per event: id ``<seq>-0``, field ``e`` = msgpack
 - ``<ns>:{lot:<id>}:idem``    hash   idempotency key → stored answer (``<fingerprint>|<answer>``)
 - ``<ns>:{lot:<id>}:ch``      pub/sub channel carrying the same msgpack blob as the stream entry
 
