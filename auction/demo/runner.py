@@ -55,16 +55,20 @@ async def _wait_healthy(http: AuctionHTTP, timeout: float = 30.0) -> None:
 
 
 def _announce(base_url: str, demo: SeededDemo, progress: Callable[[str], None]) -> None:
+    """Print the pages (clients/web) and API addresses of this round. Tokens are never printed."""
     base = base_url.rstrip("/")
+    live, timed = demo.live, demo.timed
     progress(f"首页: {base}/")
-    for s in (demo.live, demo.timed):
-        progress(f"场次 {s.id} {s.name}: {base}/api/v1/sessions/{s.id}/lots")
-        progress(f"  成交公示: {base}/api/v1/results?session={s.id}")
-    sample = demo.live.bidders[0]
-    progress(f"竞买号牌: {', '.join(str(b.paddle) for b in demo.live.bidders)}")
+    progress(f"大屏 {live.name}: {base}/screen.html?session={live.id}")
+    progress(f"大屏 {timed.name}: {base}/screen.html?session={timed.id}")
+    progress(f"标的页（第一件）: {base}/lot.html?id={live.lots[0].id}")
+    for s in (live, timed):
+        progress(f"成交公示 {s.name}: {base}/results.html?session={s.id}")
+    progress(f"接口: {base}/api/v1/sessions/{live.id}/lots · {base}/openapi.json")
+    progress(f"竞买号牌: {', '.join(str(b.paddle) for b in live.bidders)}（机器人出价）")
     progress(
-        f"  终端出价器观看: python -m auction_client.cli watch --url {ws_url_for(base)} "
-        f"--lot {demo.live.lots[0].id}  (号牌 {sample.paddle} 等由机器人出价)"
+        f"终端观看: python -m auction_client.cli watch --url {ws_url_for(base)} "
+        f"--lot {live.lots[0].id}"
     )
 
 
