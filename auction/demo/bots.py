@@ -47,7 +47,7 @@ class BidderBot:
         self.rng = random.Random(seed)
         self.maximum: dict[int, int] = {}
         for lot in self.lots:
-            if self.rng.random() < 0.6:  # not every bidder wants every lot
+            if self.rng.random() < 0.45:  # not every bidder wants every lot
                 raw = lot.start_fen * self.rng.uniform(1.1, 1.8)
                 self.maximum[lot.id] = int(raw) // lot.increment_fen * lot.increment_fen
 
@@ -67,11 +67,11 @@ class BidderBot:
         amount = view.next_minimum
         room = maximum - amount
         roll = self.rng.random()
-        if room > lot.start_fen // 10 and roll < 0.35:
+        if room > lot.start_fen // 10 and roll < 0.5:
             # early and far below the maximum: a bold, round jump (1–4 % of the start)
             jump = lot.start_fen * self.rng.choice((1, 2, 3, 4)) // 100
             amount += jump // lot.increment_fen * lot.increment_fen
-        elif roll < 0.55:
+        elif roll < 0.7:
             amount += 2 * lot.increment_fen
         return amount if amount <= maximum else view.next_minimum
 

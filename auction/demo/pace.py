@@ -23,7 +23,7 @@ class Pace:
     @classmethod
     def normal(cls) -> Pace:
         return cls(
-            think=(1.0, 4.0),
+            think=(0.8, 3.0),
             timed_think=(4.0, 20.0),
             quiet_s=8.0,
             no_bid_s=20.0,
