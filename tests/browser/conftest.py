@@ -3,8 +3,9 @@
 - ``chromium`` (session): a Playwright browser on ``/usr/bin/chromium`` (``CHROMIUM`` overrides).
   With ``CI`` set a missing browser or Playwright fails the session; otherwise the tests skip
   with the reason.
-- ``browser_context`` (function): a fresh context (own sessionStorage); on a failing test every
-  page it opened is saved as a PNG under ``test-artifacts/browser/``.
+- ``new_context`` (function): a factory of contexts (own sessionStorage each); on a failing test
+  every page they opened is saved as a PNG under ``test-artifacts/browser/``.
+- ``browser_context`` (function): one desktop context made by ``new_context``.
 - :func:`serve_on`: like ``tests.e2e.conftest.running`` but on a given port, so a test can stop
   the server and start another where the pages reconnect.
 """
@@ -45,7 +46,8 @@ def _unavailable(reason: str) -> None:
 @pytest.fixture(scope="session")
 async def chromium() -> AsyncIterator[Any]:
     if not os.access(CHROMIUM, os.X_OK):
-        _unavailable(f"no Chromium at {CHROMIUM}: run .ci/install-browser (apt-get install chromium)")
+        _unavailable(f"no Chromium at {CHROMIUM}: run .ci/install-browser "
+                     "(apt-get install chromium)")
     try:
         from playwright.async_api import async_playwright
     except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -72,14 +74,23 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 @pytest.fixture
-async def browser_context(chromium: Any, request: pytest.FixtureRequest) -> AsyncIterator[Any]:
-    context = await chromium.new_context(viewport={"width": 1280, "height": 900},
-                                         locale="zh-CN", timezone_id="Asia/Shanghai")
+async def new_context(chromium: Any, request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    """A factory of browser contexts (own sessionStorage each). On a failing test every page of
+    every context it made is saved under test-artifacts/browser/, with the pages' console."""
+    contexts: list[Any] = []
     logs: list[str] = []
-    context.on("page", lambda page: page.on(
-        "console", lambda msg: logs.append(f"{page.url} [{msg.type}] {msg.text}")))
+
+    async def make(**options: Any) -> Any:
+        options = {"viewport": {"width": 1280, "height": 900}, "locale": "zh-CN",
+                   "timezone_id": "Asia/Shanghai", **options}
+        context = await chromium.new_context(**options)
+        context.on("page", lambda page: page.on(
+            "console", lambda msg: logs.append(f"{page.url} [{msg.type}] {msg.text}")))
+        contexts.append(context)
+        return context
+
     try:
-        yield context
+        yield make
     finally:
         failed = any(getattr(request.node, f"rep_{when}", None) is not None
                      and getattr(request.node, f"rep_{when}").failed
@@ -87,11 +98,20 @@ async def browser_context(chromium: Any, request: pytest.FixtureRequest) -> Asyn
         if failed:
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             name = re.sub(r"[^\w.-]+", "_", request.node.name)
-            for i, page in enumerate(context.pages):
+            shots = [page for context in contexts for page in context.pages]
+            for i, page in enumerate(shots):
                 with contextlib.suppress(Exception):
                     await page.screenshot(path=str(ARTIFACTS / f"{name}-{i}.png"), full_page=True)
             (ARTIFACTS / f"{name}-console.log").write_text("\n".join(logs), encoding="utf-8")
-        await context.close()
+        for context in contexts:
+            with contextlib.suppress(Exception):
+                await context.close()
+
+
+@pytest.fixture
+async def browser_context(new_context: Any) -> Any:
+    """One desktop-sized context (1280 × 900, zh-CN, Asia/Shanghai)."""
+    return await new_context()
 
 
 @contextlib.asynccontextmanager

@@ -28,11 +28,6 @@ async def connected(page: Any) -> None:
     await page.wait_for_selector("#conn[data-status=open]")
 
 
-async def ladder_seqs(page: Any) -> list[int]:
-    seqs = await page.eval_on_selector_all("#ladder tbody tr", "rows => rows.map(r => +r.dataset.seq)")
-    return sorted(seqs)
-
-
 async def wait_ladder(page: Any, count: int) -> None:
     await page.wait_for_function(
         "n => document.querySelectorAll('#ladder tbody tr').length >= n", arg=count)
@@ -41,9 +36,9 @@ async def wait_ladder(page: Any, count: int) -> None:
 async def feed_of(page: Any, lot: int) -> dict[str, Any]:
     """What the page's protocol client holds for a lot (seq tracking checked by the tests)."""
     result: dict[str, Any] = await page.evaluate(
-        """lot => { const f = window.auctionDebug.conn.lot(lot);
+        """lot => { const c = window.auctionDebug.conn, f = c.lot(lot);
                     return {seq: f.seq, applied: f.applied, gaps: f.gaps, resets: f.resets,
-                            complete: f.historyComplete, reconnects: window.auctionDebug.conn.reconnects,
+                            complete: f.historyComplete, reconnects: c.reconnects,
                             ladder: f.bids().map(b => b.seq).sort((a, b) => a - b)}; }""", lot)
     return result
 
@@ -62,7 +57,7 @@ async def test_bid_on_bidder_page_shows_on_console_and_hammer_shows_sold(
         await connected(console)
         await connected(bidder)
         assert "#token" not in bidder.url, "the token is taken out of the address bar"
-        await bidder.wait_for_selector(f"#reg[data-role=bidder]")
+        await bidder.wait_for_selector("#reg[data-role=bidder]")
         assert str(sale.paddles[0]) in await bidder.inner_text("#reg")
 
         # the console opens the first lot with its keyboard shortcut
@@ -215,3 +210,45 @@ async def test_public_pages_and_catalogue(settings: Settings, browser_context: A
         # English switch
         await index.click("#lang")
         await index.wait_for_function("document.documentElement.lang === 'en'")
+
+
+async def test_phone_layout_large_jump_confirmation_and_english(
+    settings: Settings, new_context: Any
+) -> None:
+    async with running(settings) as server:
+        sale = await create_sale(server, lots=1, bidders=1)
+        lot = sale.lots[0]
+        async with httpx.AsyncClient(base_url=server.base, headers=ADMIN) as http:
+            r = await http.post(f"/api/v1/lots/{lot}/commands", json={"op": "open", "key": "o"})
+            assert r.status_code == 200, r.text
+        phone = await new_context(viewport={"width": 375, "height": 740}, is_mobile=True,
+                                  has_touch=True)
+        page = await open_page(phone, f"{server.base}/lot.html?id={lot}#token={sale.tokens[0]}")
+        await connected(page)
+        await page.wait_for_selector("#status[data-status=open]")
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375, f"the bidder page is {width}px wide on a 375px phone"
+
+        # 10,000 元 start, 100 元 increment: 11,000 元 is ten increments above: asks first
+        await page.fill("#amount", "11000")
+        await page.click("#custom button[type=submit]")
+        await page.wait_for_selector("#confirm[open]")
+        await page.click("#confirm-cancel")
+        await page.wait_for_selector("#confirm", state="hidden")
+        assert await page.inner_text("#bid-count") == "0"
+        await page.click("#custom button[type=submit]")
+        await page.click("#confirm-ok")
+        await page.wait_for_selector("#standing[data-state=leading]")
+        assert "11,000.00" in await page.inner_text("#price")
+
+        # a bid the engine refuses shows its reason (the leader cannot outbid itself)
+        await page.fill("#amount", "11100")
+        await page.evaluate("document.querySelector('#amount').disabled = false;"
+                            "document.querySelector('#custom button').disabled = false")
+        await page.click("#custom button[type=submit]")
+        await page.wait_for_selector("#feedback.bad")
+
+        await page.click("#lang")
+        await page.wait_for_selector("#standing:has-text('You are leading')")
+        await page.click("#lang")
+        await page.wait_for_selector("#standing:has-text('您当前领先')")

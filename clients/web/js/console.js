@@ -144,6 +144,8 @@ function renderCurrent() {
 function renderClock() {
   const s = selected !== null ? stateOf(selected) : null;
   const box = $("cur-clock");
+  const live = s && s.status === "open" && !(s.mode === "timed" && s.ends_at);
+  $("cur-clock-label").textContent = live ? t("elapsed") : t("countdown");
   if (!s || s.status !== "open") {
     box.textContent = s?.status === "passed" ? passReason(s.reason) || t("ended") : "—";
   } else if (s.mode === "timed" && s.ends_at) {

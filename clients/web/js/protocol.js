@@ -24,6 +24,29 @@ export function defaultWsUrl() {
   return (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws";
 }
 
+/**
+ * A msgpack map from [key, value] pairs; keys may be integers (the resume map's lot ids), which
+ * MessagePack.encode cannot do for a plain object or a JS Map. A value that is already a
+ * Uint8Array made by this function is inserted as is.
+ */
+export function encodeMap(pairs) {
+  const parts = [];
+  const n = pairs.length;
+  parts.push(n < 16 ? Uint8Array.of(0x80 | n) : Uint8Array.of(0xde, n >> 8, n & 0xff));
+  for (const [k, v] of pairs) {
+    parts.push(MP.encode(k));
+    parts.push(v instanceof Uint8Array && v.packedMap ? v : MP.encode(v));
+  }
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  out.packedMap = true;
+  return out;
+}
+
 /** The next valid bid of a lot state (docs/protocol.md, Snapshot state). */
 export function nextBid(state) {
   if (!state) return 0;
@@ -226,14 +249,16 @@ export class AuctionConnection {
     ws.binaryType = "arraybuffer";
     this.ws = ws;
     ws.onopen = () => {
-      const hello = { t: "hello" };
-      if (this.token) hello.token = this.token;
-      const resume = new Map(); // integer keys, as the protocol wants
+      const hello = [["t", "hello"]];
+      if (this.token) hello.push(["token", this.token]);
+      const resume = [];
       for (const feed of this.lots.values()) {
-        if (feed.epoch !== null) resume.set(feed.id, [feed.epoch, feed.seq]);
+        if (feed.epoch !== null && resume.length < 64) {
+          resume.push([feed.id, [feed.epoch, feed.seq]]);
+        }
       }
-      if (resume.size) hello.resume = resume;
-      ws.send(MP.encode(hello));
+      if (resume.length) hello.push(["resume", encodeMap(resume)]);
+      ws.send(encodeMap(hello));
     };
     ws.onmessage = (e) => {
       if (this.ws !== ws) return;

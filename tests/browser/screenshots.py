@@ -1,0 +1,137 @@
+"""Take the screenshots of docs/clients.md (run by hand, not by pytest):
+
+    .venv/bin/python -m tests.browser.screenshots [--out docs/img] [--keep]
+
+Starts embedded PostgreSQL and Valkey in a temp dir (or uses DATABASE_URL / REDIS_URL), serves the
+app, seeds the demo catalogue (auction.demo.seed), plays a few bids and a hammer, then shoots every
+page in /usr/bin/chromium. ``--keep`` leaves the server running and prints the page links.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+from auction_client import AuctionHTTP
+from playwright.async_api import async_playwright
+
+from auction.demo.seed import TimedRules, seed
+from auction.embedded import EmbeddedServers
+from auction.settings import Settings
+from auction.store.migrate import migrate
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.harness import raw_client, running
+
+ADMIN_TOKEN = "docs-admin-token"
+
+
+async def command(base: str, lot: int, op: str) -> None:
+    async with AuctionHTTP(base, ADMIN_TOKEN) as http:
+        await http.lot_command(lot, op, key=f"docs-{op}-{lot}-{uuid.uuid4().hex[:6]}")
+
+
+async def bid(server: Any, token: str, lot: int, amount: int) -> None:
+    async with raw_client(server, token) as c:
+        await c.send(t="bid", lot=lot, amount=amount, key=uuid.uuid4().hex[:16])
+        answer = await c.until(lambda m: m["t"] in ("ack", "nack"))
+        assert answer["t"] == "ack", answer
+
+
+async def shoot(settings: Settings, out: Path, keep: bool) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    async with running(settings) as server:
+        base = server.base
+        async with AuctionHTTP(base, ADMIN_TOKEN) as http:
+            demo = await seed(http, timed=TimedRules(1800, 300, 300), progress=print,
+                              run_label="docs")
+        live, timed = demo.live, demo.timed
+        # live session: lot 1 sold, lot 2 open with a few bids
+        l1, l2 = live.lots[0], live.lots[1]
+        b = live.bidders
+        await command(base, l1.id, "open")
+        await bid(server, b[0].token, l1.id, l1.start_fen)
+        steps = -(-l1.start_fen // l1.increment_fen)  # about twice the start: above any reserve
+        await bid(server, b[1].token, l1.id, l1.start_fen + steps * l1.increment_fen)
+        await command(base, l1.id, "hammer")
+        await command(base, l2.id, "open")
+        for i in range(5):
+            await bid(server, b[i % 3].token, l2.id, l2.start_fen + i * l2.increment_fen)
+        # timed session: every lot open, some bids
+        for lot in timed.lots:
+            await command(base, lot.id, "open")
+        t1 = timed.lots[0]
+        await bid(server, timed.bidders[0].token, t1.id, t1.start_fen)
+        await bid(server, timed.bidders[1].token, t1.id, t1.start_fen + t1.increment_fen)
+        async with AuctionHTTP(base) as http:  # the drainer settles lot 1: 成交公示 has a row
+            for _ in range(100):
+                if await http.results(live.id):
+                    break
+                await asyncio.sleep(0.2)
+
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            desk = await browser.new_context(viewport={"width": 1280, "height": 860},
+                                             locale="zh-CN", timezone_id="Asia/Shanghai")
+            phone = await browser.new_context(viewport={"width": 375, "height": 760},
+                                              device_scale_factor=2, is_mobile=True,
+                                              has_touch=True, locale="zh-CN",
+                                              timezone_id="Asia/Shanghai")
+
+            async def snap(ctx: Any, url: str, name: str, ready: str, full: bool = False) -> Any:
+                page = await ctx.new_page()
+                await page.goto(url)
+                await page.wait_for_selector(ready, timeout=15000)
+                await asyncio.sleep(0.6)
+                await page.screenshot(path=str(out / name), full_page=full)
+                print("wrote", out / name)
+                return page
+
+            await snap(desk, f"{base}/", "index.png", "a[href^='lot.html']")
+            bidder = b[3].token if len(b) > 3 else b[0].token
+            lot_url = f"{base}/lot.html?id={l2.id}#token={bidder}"
+            await snap(desk, lot_url, "lot-desktop.png", "#conn[data-status=open]")
+            await snap(phone, f"{base}/lot.html?id={t1.id}#token={timed.bidders[1].token}",
+                       "lot-phone.png", "#standing[data-state=leading]", full=True)
+            await snap(desk, f"{base}/console.html?session={live.id}#token={live.staff_token}",
+                       "console.png", "#conn[data-status=open]")
+            screen = await browser.new_context(viewport={"width": 1280, "height": 720})
+            await snap(screen, f"{base}/screen.html?session={live.id}", "screen.png",
+                       "#conn[data-status=open]")
+            await snap(desk, f"{base}/results.html", "results.png", "#results tbody tr")
+            await browser.close()
+        if keep:
+            print(f"\n首页 {base}/\n控制台 {base}/console.html?session={live.id}"
+                  f"#token={live.staff_token}\n竞买 {lot_url}")
+            await asyncio.Event().wait()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", default="docs/img")
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="auction-shots-"))
+    settings = Settings.from_env({
+        "DATABASE_URL": os.environ.get("DATABASE_URL", ""),
+        "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        "AUCTION_ADMIN_TOKEN": ADMIN_TOKEN,
+        "AUCTION_DATA_DIR": str(tmp),
+        "AUCTION_REDIS_NAMESPACE": f"docs-{uuid.uuid4().hex[:8]}",
+    })
+    with EmbeddedServers() as servers:
+        if not (settings.database_url and settings.redis_url):
+            settings = servers.start(settings)
+        assert settings.database_url
+        asyncio.run(migrate(settings.database_url))
+        asyncio.run(shoot(settings, Path(args.out), args.keep))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
