@@ -1,0 +1,464 @@
+"""``python -m loadtests.bench --json``: the engine's benchmark (docs/performance.md).
+
+Uses ``DATABASE_URL`` / ``REDIS_URL``; creates its own database ``auction_bench_<hex>`` and
+Redis namespace, starts ``python -m auction serve`` on free ports, seeds a session with bidders
+through the HTTP API, runs every scenario ``--runs`` times (load generators in separate
+processes), prints progress on stderr and, last on stdout, one JSON object with the medians and
+the parameters used. Everything it created is removed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import multiprocessing as mp
+import os
+import platform
+import statistics
+import sys
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import asyncpg
+import psutil
+from redis.asyncio import Redis
+
+from loadtests.seed import START_FEN, Sale, new_sale
+from loadtests.stack import ServerProc, Stack, progress
+from loadtests.workers import child_main
+from loadtests.wsclient import Session
+
+SCENARIOS = ("settle", "connections", "hot_lot", "ack", "fanout", "many_lots")
+
+
+@dataclass
+class Params:
+    runs: int = 3
+    duration_s: float = 5.0
+    warmup_s: float = 1.0
+    bidders: int = 300
+    hot_lot_bidders: int = 300
+    hot_lot_procs: int = 1
+    per_conn_rate: float = 18.0
+    offered_bids_per_s: float = 1000.0
+    ack_lots: int = 10
+    ack_bidders: int = 100
+    fanout_viewers: int = 2000
+    fanout_viewer_procs: int = 2
+    fanout_bids_per_s: float = 30.0
+    many_lots: int = 100
+    many_lots_procs: int = 2
+    connections: int = 10_000
+    connection_procs: int = 2
+    settle_lots: int = 1000
+    ws: str = ""
+
+    @classmethod
+    def quick(cls) -> Params:
+        """Tiny sizes for the smoke test (tests/loadtests): correctness, not speed."""
+        return cls(runs=1, duration_s=1.0, warmup_s=0.3, bidders=8, hot_lot_bidders=6,
+                   offered_bids_per_s=40, ack_lots=2, ack_bidders=4, fanout_viewers=10,
+                   fanout_bids_per_s=10, many_lots=4, connections=20, settle_lots=10)
+
+
+def pct(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, math.ceil(p / 100 * len(s)) - 1))]
+
+
+def median(values: list[float | None]) -> float | None:
+    vals = [v for v in values if v is not None]
+    return round(statistics.median(vals), 2) if vals else None
+
+
+# --- generator processes ------------------------------------------------------------------------
+
+class Gen:
+    def __init__(self, kind: str, **kwargs: Any) -> None:
+        ctx = mp.get_context("spawn")
+        self.pipe, child = ctx.Pipe()
+        self.proc = ctx.Process(target=child_main, args=(kind, kwargs, child), daemon=True)
+        self.proc.start()
+        self.kind = kind
+
+    def recv(self, timeout: float) -> tuple[str, Any]:
+        if not self.pipe.poll(timeout):
+            raise TimeoutError(f"{self.kind} generator gave no answer in {timeout} s")
+        msg = self.pipe.recv()
+        if msg[0] == "error":
+            raise RuntimeError(f"{self.kind} generator failed: {msg[1]}")
+        return msg  # type: ignore[no-any-return]
+
+    def stop(self) -> None:
+        if self.proc.is_alive():
+            self.proc.terminate()
+        self.proc.join(5)
+
+
+class CpuMeter:
+    """CPU seconds of the server(s), the generators and Redis over a measured interval."""
+
+    def __init__(self, servers: list[ServerProc], gens: list[Gen], redis: Redis) -> None:
+        self.procs = {"server": [psutil.Process(s.pid) for s in servers],
+                      "generators": [psutil.Process(g.proc.pid) for g in gens if g.proc.pid]}
+        self.redis = redis
+        self.t0 = 0.0
+        self.c0: dict[str, float] = {}
+
+    def _cpu(self) -> dict[str, float]:
+        out = {}
+        for name, procs in self.procs.items():
+            total = 0.0
+            for p in procs:
+                try:
+                    t = p.cpu_times()
+                    total += t.user + t.system
+                except psutil.Error:
+                    pass
+            out[name] = total
+        return out
+
+    async def _redis_cpu(self) -> float:
+        info = await self.redis.info("cpu")
+        return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+    async def start(self) -> None:
+        self.t0 = time.monotonic()
+        self.c0 = self._cpu()
+        self.c0["redis"] = await self._redis_cpu()
+
+    async def stop(self) -> dict[str, float]:
+        wall = time.monotonic() - self.t0
+        c1 = self._cpu()
+        c1["redis"] = await self._redis_cpu()
+        return {f"{k}_cores": round((c1[k] - self.c0[k]) / wall, 2) for k in c1}
+
+
+async def run_gens(gens: list[Gen], stack: Stack, redis: Redis, *, ready_timeout: float = 180,
+                   run_timeout: float = 120, lead: float = 0.5,
+                   between: Any = None) -> tuple[list[Any], dict[str, float], Any]:
+    """Wait until every generator is ready, optionally run ``between()`` (e.g. measure RSS),
+    start them together, and collect their results with the CPU shares of the interval."""
+    loop = asyncio.get_running_loop()
+    extra = None
+    try:
+        for g in gens:
+            await loop.run_in_executor(None, g.recv, ready_timeout)
+        if between is not None:
+            extra = await between()
+        meter = CpuMeter(stack.servers, gens, redis)
+        start_at = time.time() + lead
+        for g in gens:
+            g.pipe.send(("go", start_at))
+        await asyncio.sleep(lead)
+        await meter.start()
+        results = []
+        for g in gens:
+            results.append((await loop.run_in_executor(None, g.recv, run_timeout))[1])
+        cpu = await meter.stop()
+    finally:
+        for g in gens:
+            g.stop()
+    return results, cpu, extra
+
+
+def split(items: list[Any], parts: int) -> list[list[Any]]:
+    return [items[i::parts] for i in range(parts) if items[i::parts]]
+
+
+# --- scenarios ------------------------------------------------------------------------------------
+
+class Bench:
+    def __init__(self, stack: Stack, server: ServerProc, sale: Sale, p: Params, redis: Redis,
+                 pg: asyncpg.Connection) -> None:
+        self.stack, self.server, self.sale, self.p = stack, server, sale, p
+        self.redis, self.pg = redis, pg
+
+    async def hot_lot(self) -> dict[str, Any]:
+        p = self.p
+        (lot,) = await self.sale.add_lots(1)
+        tokens = self.sale.tokens[: p.hot_lot_bidders]
+        gens = [Gen("ladder", url=self.server.ws_url, tokens=part, lots=[lot],
+                    duration=p.duration_s, warmup=p.warmup_s, per_conn_rate=p.per_conn_rate)
+                for part in split(tokens, p.hot_lot_procs)]
+        results, cpu, _ = await run_gens(gens, self.stack, self.redis)
+        acks = sum(r["acks_in_window"] for r in results)
+        codes: Counter[str] = Counter()
+        lat: list[float] = []
+        for r in results:
+            codes.update(r["codes"])
+            lat += r["ack_latency_ms"]
+        return {"bids_per_s": acks / p.duration_s, "codes": dict(codes), "cpu": cpu,
+                "closed_loop_ack_p50_ms": pct(lat, 50), "closed_loop_ack_p99_ms": pct(lat, 99)}
+
+    async def many_lots(self) -> dict[str, Any]:
+        p = self.p
+        lots = await self.sale.add_lots(p.many_lots)
+        tokens = self.sale.tokens[: p.hot_lot_bidders]
+        procs = max(1, min(p.many_lots_procs, len(lots)))
+        gens = [Gen("ladder", url=self.server.ws_url, tokens=tk, lots=ls,
+                    duration=p.duration_s, warmup=p.warmup_s, per_conn_rate=p.per_conn_rate)
+                for tk, ls in zip(split(tokens, procs), split(lots, procs), strict=True)]
+        results, cpu, _ = await run_gens(gens, self.stack, self.redis)
+        acks = sum(r["acks_in_window"] for r in results)
+        codes: Counter[str] = Counter()
+        for r in results:
+            codes.update(r["codes"])
+        return {"bids_per_s": acks / p.duration_s, "codes": dict(codes), "cpu": cpu}
+
+    async def ack(self) -> dict[str, Any]:
+        p = self.p
+        lots = await self.sale.add_lots(p.ack_lots)
+        tokens = self.sale.tokens[: p.ack_bidders]
+        gens = [Gen("open_loop", url=self.server.ws_url, tokens=tokens, lots=lots,
+                    rate=p.offered_bids_per_s, duration=p.duration_s, warmup=p.warmup_s)]
+        results, cpu, _ = await run_gens(gens, self.stack, self.redis)
+        lat = results[0]["latency_ms"]
+        return {"p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99), "max_ms": pct(lat, 100),
+                "samples": len(lat), "codes": results[0]["codes"], "cpu": cpu}
+
+    async def fanout(self) -> dict[str, Any]:
+        p = self.p
+        (lot,) = await self.sale.add_lots(1)
+        per = split(list(range(p.fanout_viewers)), p.fanout_viewer_procs)
+        gens = [Gen("viewers", url=self.server.ws_url, n=len(part), lot=lot,
+                    duration=p.duration_s, warmup=p.warmup_s) for part in per]
+        gens.append(Gen("driver", url=self.server.ws_url, tokens=self.sale.tokens[:4], lot=lot,
+                        rate=p.fanout_bids_per_s, duration=p.duration_s, warmup=p.warmup_s))
+        results, cpu, _ = await run_gens(gens, self.stack, self.redis)
+        driver = results[-1]
+        merged: dict[int, list[float]] = {}
+        for r in results[:-1]:
+            for seq, (at, last, count) in r["per_seq"].items():
+                rec = merged.setdefault(int(seq), [at, last, 0])
+                rec[1] = max(rec[1], last)
+                rec[2] += count
+        window = driver["window_seqs"]
+        lat = [merged[s][1] - merged[s][0] for s in window if s in merged]
+        delivered = sum(merged[s][2] for s in window if s in merged)
+        complete = sum(1 for s in window if s in merged and merged[s][2] >= p.fanout_viewers)
+        return {"deliveries_per_s": delivered / p.duration_s, "p99_ms": pct(lat, 99),
+                "p50_ms": pct(lat, 50), "events": len(window), "complete_events": complete,
+                "viewers": p.fanout_viewers, "driver_codes": driver["codes"],
+                "viewer_closes": sum(r["closed"] for r in results[:-1]), "cpu": cpu}
+
+    async def connections(self) -> dict[str, Any]:
+        """A fresh server process holds ``connections`` idle websockets (hello + sub)."""
+        p = self.p
+        server = await self.stack.start_server()
+        try:
+            (lot,) = await self.sale.add_lots(1)
+            proc = psutil.Process(server.pid)
+            rss_before = proc.memory_info().rss / 2**20
+            procs = max(math.ceil(p.connections / 5000),
+                        p.connection_procs if p.connections >= 1000 else 1)
+            gens = [Gen("idle", url=server.ws_url, n=len(part), lot=lot)
+                    for part in split(list(range(p.connections)), procs)]
+
+            async def measure() -> dict[str, float]:
+                await asyncio.sleep(1.0)
+                return {"rss_mb": proc.memory_info().rss / 2**20,
+                        "fds": proc.num_fds()}
+
+            results, _cpu, m = await run_gens(gens, self.stack, self.redis, ready_timeout=300,
+                                          between=measure)
+            alive = sum(r["alive"] for r in results)
+        finally:
+            self.stack.servers.remove(server)
+            server.proc.terminate()
+            server.proc.wait(15)
+        return {"connections": alive, "rss_mb": m["rss_mb"], "rss_idle_server_mb": rss_before,
+                "server_fds": m["fds"]}
+
+    async def settle(self) -> dict[str, Any]:
+        """``settle_lots`` open lots with one bid each, persisted; then all hammered in one
+        Redis pipeline (the same ``close.lua`` call the console's hammer makes); the clock
+        stops when every ``lot_results`` and ``registration_outbox`` row is in PostgreSQL."""
+        from auction.rooms.keys import Keys
+        from auction.rooms.service import Rooms
+
+        p = self.p
+        n = p.settle_lots
+        lots = await self.sale.add_lots(n, concurrency=32)
+        await self._one_bid_each(lots)
+        # wait until the drainer has persisted opened + bid of every lot
+        deadline = time.monotonic() + 120
+        while True:
+            have = await self.pg.fetchval(
+                "SELECT count(*) FROM lot_events WHERE lot_id = ANY($1::bigint[])", lots)
+            if have >= 2 * n:
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"drainer persisted {have} of {2 * n} events")
+            await asyncio.sleep(0.05)
+        rooms = Rooms(self.redis, Keys(self.stack.namespace))
+        t0 = time.monotonic()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for lot in lots:
+                await rooms.scripts.close(keys=rooms.keys.lot(lot).script_keys(),
+                                          args=["hammer", f"bench-hammer-{lot}"], client=pipe)
+            replies = await pipe.execute()
+        t_closed = time.monotonic() - t0
+        sold = sum(1 for r in replies if (r[0] == b"ok" or r[0] == "ok"))
+        while True:
+            results, outbox = await self.pg.fetchrow(
+                "SELECT (SELECT count(*) FROM lot_results WHERE lot_id = ANY($1::bigint[])),"
+                " (SELECT count(*) FROM registration_outbox WHERE lot_id = ANY($1::bigint[]))",
+                lots)
+            if results >= n and outbox >= n:
+                break
+            if time.monotonic() - t0 > 120:
+                raise TimeoutError(f"settled {results}/{n}, outbox {outbox}/{n}")
+            await asyncio.sleep(0.01)
+        return {"settle_s": time.monotonic() - t0, "close_pipeline_s": t_closed, "sold": sold,
+                "lots": n}
+
+    async def _one_bid_each(self, lots: list[int]) -> None:
+        tokens = self.sale.tokens
+        per_bidder: dict[int, list[int]] = {}
+        for i, lot in enumerate(lots):
+            per_bidder.setdefault(i % len(tokens), []).append(lot)
+
+        async def bidder(idx: int, mine: list[int]) -> None:
+            sess = Session()
+            answers: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+            sess.handler = lambda m: answers.put_nowait(m) if m.get("t") in ("ack", "nack") \
+                else None
+            await sess.open(self.server.ws_url, tokens[idx])
+            for j, lot in enumerate(mine):
+                if j and j % 15 == 0:
+                    await asyncio.sleep(1.0)  # stay under the per-connection rate limit
+                sess.send({"t": "bid", "lot": lot, "amount": START_FEN, "key": f"s{lot}"})
+                msg = await asyncio.wait_for(answers.get(), 30)
+                if msg["t"] != "ack":
+                    raise RuntimeError(f"settle seed bid refused: {msg}")
+            sess.close()
+
+        sem = asyncio.Semaphore(200)
+
+        async def bounded(idx: int, mine: list[int]) -> None:
+            async with sem:
+                await bidder(idx, mine)
+
+        await asyncio.gather(*(bounded(i, m) for i, m in per_bidder.items()))
+
+
+# --- main ---------------------------------------------------------------------------------------
+
+def machine() -> dict[str, Any]:
+    return {"cpus": os.cpu_count(), "mem_gib": round(psutil.virtual_memory().total / 2**30, 1),
+            "python": platform.python_version(), "platform": platform.platform(),
+            "cpu_model": _cpu_model()}
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+async def run(p: Params, scenarios: list[str]) -> dict[str, Any]:
+    database_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
+    if not database_url or not redis_url:
+        raise SystemExit("DATABASE_URL and REDIS_URL must be set")
+    stack = Stack(database_url, redis_url, ws_impl=p.ws)
+    t_start = time.monotonic()
+    runs: dict[str, list[dict[str, Any]]] = {s: [] for s in scenarios}
+    redis = Redis.from_url(redis_url)
+    try:
+        progress(f"database {stack.db_name}, redis namespace {stack.namespace}")
+        await stack.create_database()
+        server = await stack.start_server()
+        progress(f"server pid {server.pid} on port {server.port} (ws={p.ws or 'default'})")
+        sale = await new_sale(server.base, stack.admin_token)
+        await sale.add_bidders(max(p.bidders, p.hot_lot_bidders, p.ack_bidders, 4))
+        progress(f"seeded session {sale.session_id} with {len(sale.tokens)} bidders")
+        pg = await asyncpg.connect(stack.bench_db_url)
+        bench = Bench(stack, server, sale, p, redis, pg)
+        try:
+            for name in scenarios:
+                for i in range(p.runs):
+                    t0 = time.monotonic()
+                    result = await getattr(bench, name)()
+                    runs[name].append(result)
+                    brief = {k: (round(v, 2) if isinstance(v, float) else v)
+                             for k, v in result.items() if k not in ("codes",)}
+                    progress(f"{name} run {i + 1}/{p.runs} ({time.monotonic() - t0:.1f} s): "
+                             f"{json.dumps(brief, ensure_ascii=False)}")
+        finally:
+            await pg.close()
+    finally:
+        stack.stop_servers()
+        deleted = await stack.clean_redis()
+        await redis.aclose()
+        await stack.drop_database()
+        progress(f"cleaned up: {deleted} redis keys, database {stack.db_name} dropped")
+
+    def med(name: str, key: str) -> float | None:
+        return median([r.get(key) for r in runs.get(name, [])])
+
+    return {
+        "hot_lot_bids_per_s": med("hot_lot", "bids_per_s"),
+        "bid_ack_p50_ms": med("ack", "p50_ms"),
+        "bid_ack_p99_ms": med("ack", "p99_ms"),
+        "offered_bids_per_s": p.offered_bids_per_s,
+        "fanout_deliveries_per_s": med("fanout", "deliveries_per_s"),
+        "fanout_p99_ms": med("fanout", "p99_ms"),
+        "fanout_viewers": p.fanout_viewers,
+        "many_lots_bids_per_s": med("many_lots", "bids_per_s"),
+        "many_lots": p.many_lots,
+        "connections": med("connections", "connections"),
+        "rss_mb": med("connections", "rss_mb"),
+        "settle_1000_lots_s": med("settle", "settle_s"),
+        "settle_lots": p.settle_lots,
+        "params": asdict(p),
+        "scenarios": scenarios,
+        "machine": machine(),
+        "elapsed_s": round(time.monotonic() - t_start, 1),
+        "runs": {name: [{k: v for k, v in r.items()} for r in rs] for name, rs in runs.items()},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m loadtests.bench")
+    parser.add_argument("--json", action="store_true",
+                        help="print the result as one JSON object on the last stdout line")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke test)")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS),
+                        help=f"comma-separated subset of {','.join(SCENARIOS)}")
+    defaults = Params()
+    for name, value in asdict(defaults).items():
+        flag = "--" + name.replace("_", "-")
+        parser.add_argument(flag, type=type(value), default=None)
+    args = parser.parse_args(argv)
+    p = Params.quick() if args.quick else Params()
+    for name in asdict(defaults):
+        value = getattr(args, name)
+        if value is not None:
+            setattr(p, name, value)
+    scenarios = [s for s in args.scenarios.split(",") if s]
+    unknown = set(scenarios) - set(SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenarios: {sorted(unknown)}")
+    result = asyncio.run(run(p, scenarios))
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        summary = {k: v for k, v in result.items() if k not in ("runs", "params", "machine")}
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""Seeding through the public HTTP API (docs/http-api.md), with the SDK's ``AuctionHTTP``:
+a market, a live session, lots, and bidders with tokens (registration → approve → deposit)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sys
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+sys.path.insert(0, __file__.rsplit("/loadtests/", 1)[0] + "/clients/python")
+
+from auction_client import AuctionHTTP  # noqa: E402
+
+T = TypeVar("T")
+
+START_FEN = 1_000_000
+INC_FEN = 10_000
+USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+
+
+def uscc(n: int) -> str:
+    """A valid 统一社会信用代码 whose body is derived from ``n`` (GB 32100-2015 check char)."""
+    body = f"91370100{n % 10**9:09d}"
+    total = sum(USCC_CHARS.index(c) * w for c, w in zip(body, USCC_WEIGHTS, strict=True))
+    return body + USCC_CHARS[(31 - total % 31) % 31]
+
+
+async def bounded(items: Iterable[T], fn: Callable[[T], Awaitable[Any]], limit: int = 16) -> list[Any]:
+    sem = asyncio.Semaphore(limit)
+
+    async def one(item: T) -> Any:
+        async with sem:
+            return await fn(item)
+
+    return list(await asyncio.gather(*(one(i) for i in items)))
+
+
+@dataclass
+class Sale:
+    base: str
+    admin_token: str
+    session_id: int
+    tag: int
+    tokens: list[str] = field(default_factory=list)
+    paddles: list[int] = field(default_factory=list)
+    lots_made: int = 0
+
+    def http(self) -> AuctionHTTP:
+        return AuctionHTTP(self.base, self.admin_token, timeout=60)
+
+    async def add_lots(self, n: int, *, open_them: bool = True, concurrency: int = 16) -> list[int]:
+        async with self.http() as http:
+            async def make(i: int) -> int:
+                lot = await http.create_lot(self.session_id, {
+                    "title": f"一种压测用技术{self.lots_made + i} 发明专利", "result_type": "专利",
+                    "ip_type": "发明专利", "technology_field": "电子信息",
+                    "transaction_mode": "转让", "contract_type": "技术转让",
+                    "holder_name": "山东压测大学", "holder_uscc": uscc(800_000_000 + self.tag),
+                    "start_price_fen": START_FEN, "increment_fen": INC_FEN,
+                })
+                lot_id = int(lot["id"])
+                if open_them:
+                    await http.lot_command(lot_id, "open", f"open-{lot_id}")
+                return lot_id
+
+            lots = await bounded(range(n), make, concurrency)
+        self.lots_made += n
+        return lots
+
+    async def add_bidders(self, n: int, *, concurrency: int = 16) -> None:
+        base = len(self.tokens)
+        async with self.http() as http:
+            async def make(i: int) -> tuple[str, int]:
+                b = base + i
+                bidder = await http.register_bidder(f"压测科技有限公司{self.tag}-{b}",
+                                                    uscc(self.tag * 10_000 + b))
+                reg = await http.register_for_session(self.session_id, int(bidder["id"]))
+                await http.approve(int(reg["id"]))
+                paid = await http.pay_deposit(int(reg["id"]), START_FEN // 10)
+                return str(paid["token"]), int(paid["paddle"])
+
+            made = await bounded(range(n), make, concurrency)
+        self.tokens += [t for t, _ in made]
+        self.paddles += [p for _, p in made]
+
+
+async def new_sale(base: str, admin_token: str) -> Sale:
+    tag = random.randrange(10_000, 99_999)
+    async with AuctionHTTP(base, admin_token, timeout=60) as http:
+        code = f"{370100 + tag % 90:06d}"
+        existing = {m["code"] for m in await http.markets()}
+        if code not in existing:
+            await http.create_market(code=code, slug=f"bench-{tag}", name=f"压测市场{tag}",
+                                     level="city")
+        session = await http.create_session(
+            market_code=code, name=f"压测场次{tag}", season="spring", mode="live",
+            starts_at="2026-11-21T09:00:00+08:00",
+        )
+    return Sale(base, admin_token, int(session["id"]), tag)

@@ -1,0 +1,40 @@
+"""Start the server for the bench: ``python -m auction serve`` unless ``AUCTION_BENCH_WS`` names a
+uvicorn websocket implementation (``websockets``, ``websockets-sansio``, ``wsproto``) to compare;
+then the same uvicorn configuration as ``auction/cli.py`` with only ``ws=`` changed."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+
+from auction import cli
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    impl = os.environ.get("AUCTION_BENCH_WS", "")
+    if not impl:
+        return cli.main(["serve", "--port", str(args.port)])
+
+    import uvicorn
+
+    from auction.api.app import create_app
+    from auction.settings import Settings
+    from auction.wire.codec import MAX_FRAME
+
+    settings = Settings.from_env().with_changes(port=args.port)
+    cli._setup_logging(settings.log_level)
+    config = uvicorn.Config(
+        create_app(settings), host=settings.host, port=settings.port, ws=impl,
+        ws_max_size=MAX_FRAME, log_level=settings.log_level.lower(), lifespan="on",
+        ws_ping_interval=20, ws_ping_timeout=20,
+    )
+    asyncio.run(uvicorn.Server(config).serve())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,167 @@
+"""The bench's own stack: a throwaway database, server processes on free ports, Redis cleanup.
+
+Everything is created from ``DATABASE_URL`` / ``REDIS_URL``: a database ``auction_bench_<hex>``
+on the same PostgreSQL server (created, migrated with ``python -m auction migrate``, dropped at
+the end) and a Redis namespace ``bench-<hex>`` whose keys are deleted at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import resource
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+from redis.asyncio import Redis
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def progress(line: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+
+
+def _raise_nofile() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = hard if hard != resource.RLIM_INFINITY else 65536
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, want), hard))
+
+
+@dataclass
+class ServerProc:
+    port: int
+    proc: subprocess.Popen[bytes]
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+
+@dataclass
+class Stack:
+    database_url: str
+    redis_url: str
+    db_name: str = field(default_factory=lambda: f"auction_bench_{secrets.token_hex(4)}")
+    namespace: str = field(default_factory=lambda: f"bench-{secrets.token_hex(4)}")
+    secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    admin_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    ws_impl: str = ""
+    servers: list[ServerProc] = field(default_factory=list)
+    data_dir: str = field(default_factory=lambda: tempfile.mkdtemp(prefix="auction-bench-"))
+
+    @property
+    def bench_db_url(self) -> str:
+        return with_database(self.database_url, self.db_name)
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            DATABASE_URL=self.bench_db_url, REDIS_URL=self.redis_url,
+            AUCTION_SECRET=self.secret, AUCTION_ADMIN_TOKEN=self.admin_token,
+            AUCTION_REDIS_NAMESPACE=self.namespace, AUCTION_LOG_LEVEL="WARNING",
+            AUCTION_DATA_DIR=self.data_dir, PYTHONPATH=str(ROOT),
+        )
+        if self.ws_impl:
+            env["AUCTION_BENCH_WS"] = self.ws_impl
+        return env
+
+    async def create_database(self) -> None:
+        conn = await asyncpg.connect(self.database_url)
+        try:
+            await conn.execute(f'CREATE DATABASE "{self.db_name}"')
+        finally:
+            await conn.close()
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "auction", "migrate", env=self.env(), cwd=ROOT,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        )
+        _, err = await proc.communicate()
+        if proc.returncode != 0:
+            raise RuntimeError(f"migrate failed: {err.decode(errors='replace')}")
+
+    async def drop_database(self) -> None:
+        conn = await asyncpg.connect(self.database_url)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    async def start_server(self) -> ServerProc:
+        port = free_port()
+        cmd = [sys.executable, "-m", "loadtests.serve", "--port", str(port)]
+        proc = subprocess.Popen(cmd, env=self.env(), cwd=ROOT, preexec_fn=_raise_nofile,
+                                stdout=subprocess.DEVNULL, stderr=sys.stderr)
+        server = ServerProc(port, proc)
+        deadline = time.monotonic() + 60
+        async with httpx.AsyncClient(timeout=2) as http:
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"server exited with {proc.returncode}")
+                with contextlib.suppress(httpx.HTTPError):
+                    r = await http.get(f"{server.base}/healthz")
+                    if r.status_code == 200:
+                        break
+                if time.monotonic() > deadline:
+                    raise RuntimeError("server did not become healthy in 60 s")
+                await asyncio.sleep(0.1)
+        self.servers.append(server)
+        return server
+
+    def stop_servers(self) -> None:
+        for server in self.servers:
+            if server.proc.poll() is None:
+                server.proc.terminate()
+        for server in self.servers:
+            try:
+                server.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                server.proc.kill()
+                server.proc.wait()
+        self.servers.clear()
+
+    async def clean_redis(self) -> int:
+        redis = Redis.from_url(self.redis_url)
+        deleted = 0
+        try:
+            batch: list[bytes] = []
+            async for key in redis.scan_iter(f"{self.namespace}:*", count=1000):
+                batch.append(key)
+                if len(batch) >= 500:
+                    deleted += await redis.delete(*batch)
+                    batch.clear()
+            if batch:
+                deleted += await redis.delete(*batch)
+        finally:
+            await redis.aclose()
+        return deleted
