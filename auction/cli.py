@@ -33,6 +33,8 @@ def _setup_logging(level: str) -> None:
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         datefmt="%H:%M:%S",
     )
+    # one line per HTTP request of the demo's own client is noise, not progress
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
 @contextlib.contextmanager
@@ -85,13 +87,19 @@ async def _demo(settings: Settings, *, fast: bool, once: bool) -> int:
         await asyncio.sleep(0.05)
     base_url = f"http://{settings.host}:{settings.port}"
     _progress(f"演示拍卖会已启动: {base_url}/")
-    try:
-        await run_demo(base_url, settings.admin_token.value, fast=fast, once=once,
-                       progress=_progress)
-    finally:
-        if once:
-            server.should_exit = True
-    await serving
+    demo = asyncio.create_task(
+        run_demo(base_url, settings.admin_token.value, fast=fast, once=once, progress=_progress)
+    )
+    done, _ = await asyncio.wait({serving, demo}, return_when=asyncio.FIRST_COMPLETED)
+    if demo in done:
+        server.should_exit = True  # --once: every lot is settled and handed off
+        await serving
+        demo.result()
+        return 0
+    # the server stopped (Ctrl-C): the simulated bidders have nobody to talk to
+    demo.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await demo
     return 0
 
 
