@@ -45,6 +45,13 @@ WITH ins AS (
 SELECT count(*) FROM ins
 """
 
+# The catalogue follows the room: an ``opened`` event marks the lot open and its session running.
+_MARK_OPEN = "UPDATE lots SET status = 'open' WHERE id = $1 AND status = 'scheduled'"
+_MARK_RUNNING = """
+UPDATE sessions SET status = 'running'
+WHERE id = (SELECT session_id FROM lots WHERE id = $1) AND status = 'scheduled'
+"""
+
 _MAX_SEQ = "SELECT coalesce(max(seq), 0) FROM lot_events WHERE lot_id = $1"
 
 _LAST_EVENT = """
@@ -100,9 +107,13 @@ async def insert_events(
         amounts.append(amount)
         datas.append(data)
     with translated():
-        written = await store.pool.fetchval(
-            _INSERT, lot_id, epoch, seqs, kinds, ats, bidders, paddles, amounts, datas
-        )
+        async with store.pool.acquire() as conn, conn.transaction():
+            written = await conn.fetchval(
+                _INSERT, lot_id, epoch, seqs, kinds, ats, bidders, paddles, amounts, datas
+            )
+            if "opened" in kinds:
+                await conn.execute(_MARK_OPEN, lot_id)
+                await conn.execute(_MARK_RUNNING, lot_id)
     return int(written)
 
 

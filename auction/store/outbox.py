@@ -114,6 +114,15 @@ RETURNING lot_id
 
 _UPDATE_LOT = "UPDATE lots SET status = $2 WHERE id = $1"
 
+# The session is finished when its last lot is settled. Settlements run one at a time (the
+# drainer holds a lease), so two last lots cannot miss each other.
+_FINISH_SESSION = """
+UPDATE sessions s SET status = 'finished'
+WHERE s.id = (SELECT session_id FROM lots WHERE id = $1) AND s.status <> 'finished'
+  AND NOT EXISTS (SELECT 1 FROM lots l WHERE l.session_id = s.id
+                  AND l.status IN ('scheduled', 'open'))
+"""
+
 # ::text::jsonb: the body goes in as text whatever JSON codec the pool may have registered.
 _INSERT_OUTBOX = """
 INSERT INTO registration_outbox (lot_id, idempotency_key, packet)
@@ -197,6 +206,7 @@ async def _record(store: Store, result: LotResult, entry: OutboxEntry | None) ->
         if inserted is None:
             return False
         await conn.execute(_UPDATE_LOT, result.lot_id, result.outcome)
+        await conn.execute(_FINISH_SESSION, result.lot_id)
         if entry is not None:
             await conn.execute(
                 _INSERT_OUTBOX, result.lot_id, entry.idempotency_key, entry.body.decode("utf-8")

@@ -106,6 +106,8 @@ async def test_three_bidders_bid_concurrently_and_everyone_sees_one_order(server
         assert [(r["lot_id"], r["amount_fen"]) for r in results_list] == [(lot, accepted[-1])]
         r = await http.get(f"/api/v1/lots/{lot}")
         assert r.json()["status"] == "sold"
+        r = await http.get(f"/api/v1/sessions/{sale.session_id}")
+        assert r.json()["status"] == "finished", "the session's only lot is settled"
 
 
 async def test_console_permissions(server: Server) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
+
 from tests.e2e.harness import Server, create_sale, raw_client
-from tests.e2e.test_live_auction import command
+from tests.e2e.test_live_auction import command, wait_for
 
 
 async def test_extension_fires_and_the_clock_closes_the_lot(server: Server) -> None:
@@ -28,6 +30,14 @@ async def test_extension_fires_and_the_clock_closes_the_lot(server: Server) -> N
         assert ack["t"] == "ack", ack
         ext = await b1.until(lambda m: m.get("t") == "ev" and m["kind"] == "extended")
         assert ext["ends_at"] == ack["at"] + 2000 > first_end
+
+        async def catalogue_follows() -> bool:
+            async with httpx.AsyncClient(base_url=server.base) as http:
+                lots = (await http.get(f"/api/v1/sessions/{sale.session_id}/lots")).json()
+                session = (await http.get(f"/api/v1/sessions/{sale.session_id}")).json()
+            return lots["lots"][0]["status"] == "open" and session["status"] == "running"
+
+        await wait_for(catalogue_follows, timeout=5)
         sold = await b1.until(lambda m: m.get("t") == "ev" and m["kind"] == "sold", timeout=8)
         assert sold["at"] >= ext["ends_at"]
         assert sold["paddle"] == sale.paddles[0] and sold["amount"] == 1_000_000
