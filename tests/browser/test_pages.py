@@ -242,9 +242,9 @@ async def test_phone_layout_large_jump_confirmation_and_english(
         assert "11,000.00" in await page.inner_text("#price")
 
         # a bid the engine refuses shows its reason (the leader cannot outbid itself)
-        await page.fill("#amount", "11100")
         await page.evaluate("document.querySelector('#amount').disabled = false;"
                             "document.querySelector('#custom button').disabled = false")
+        await page.fill("#amount", "11100")
         await page.click("#custom button[type=submit]")
         await page.wait_for_selector("#feedback.bad")
 
