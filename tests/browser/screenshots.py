@@ -79,7 +79,7 @@ async def shoot(settings: Settings, out: Path, keep: bool) -> None:
             desk = await browser.new_context(viewport={"width": 1280, "height": 860},
                                              locale="zh-CN", timezone_id="Asia/Shanghai")
             phone = await browser.new_context(viewport={"width": 375, "height": 760},
-                                              device_scale_factor=2, is_mobile=True,
+                                              device_scale_factor=1, is_mobile=True,
                                               has_touch=True, locale="zh-CN",
                                               timezone_id="Asia/Shanghai")
 
@@ -96,14 +96,16 @@ async def shoot(settings: Settings, out: Path, keep: bool) -> None:
             bidder = b[3].token if len(b) > 3 else b[0].token
             lot_url = f"{base}/lot.html?id={l2.id}#token={bidder}"
             await snap(desk, lot_url, "lot-desktop.png", "#conn[data-status=open]")
-            await snap(phone, f"{base}/lot.html?id={t1.id}#token={timed.bidders[1].token}",
-                       "lot-phone.png", "#standing[data-state=leading]", full=True)
+            await snap(phone, f"{base}/lot.html?id={t1.id}#token={timed.bidders[0].token}",
+                       "lot-phone.png", "#standing[data-state=outbid]", full=True)
             await snap(desk, f"{base}/console.html?session={live.id}#token={live.staff_token}",
                        "console.png", "#conn[data-status=open]")
             screen = await browser.new_context(viewport={"width": 1280, "height": 720})
             await snap(screen, f"{base}/screen.html?session={live.id}", "screen.png",
                        "#conn[data-status=open]")
-            await snap(desk, f"{base}/results.html", "results.png", "#results tbody tr")
+            short = await browser.new_context(viewport={"width": 1280, "height": 300},
+                                              locale="zh-CN", timezone_id="Asia/Shanghai")
+            await snap(short, f"{base}/results.html", "results.png", "#results tbody tr")
             await browser.close()
         if keep:
             print(f"\n首页 {base}/\n控制台 {base}/console.html?session={live.id}"
