@@ -31,8 +31,8 @@ function mayBid() {
   return !sess || !w.session || w.session === sess;
 }
 
-function showNotice(key, kind = "") {
-  notice = { key, kind };
+function showNotice(key, kind = "", vars = {}) {
+  notice = { key, kind, vars };
   render();
 }
 
@@ -161,7 +161,7 @@ function render() {
   paintConn($("conn"), conn.status);
   const n = $("notice");
   if (notice) {
-    n.textContent = t(notice.key);
+    n.textContent = t(notice.key, notice.vars || {});
     n.className = `notice ${notice.kind}`;
     n.dataset.key = notice.key;
   } else {
@@ -287,6 +287,9 @@ conn.on((e) => {
   if (e.type === "notice" && e.code === "state_replaced") {
     showNotice("state_replaced");
     return;
+  }
+  if (e.type === "lot" && e.lot === lotId && e.ev?.kind === "extended") {
+    notice = { key: "extended", kind: "", vars: { time: clock(e.ev.ends_at) } };
   }
   if (e.type === "resumed" && conn.reconnects > 0) {
     notice = { key: "resumed_ok", kind: "good" };
