@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from auction_client import AuctionClient, AuctionHTTP, wan
 
@@ -55,7 +56,8 @@ async def _wait_healthy(http: AuctionHTTP, timeout: float = 30.0) -> None:
 
 
 def _announce(base_url: str, demo: SeededDemo, progress: Callable[[str], None]) -> None:
-    """Print the pages (clients/web) and API addresses of this round. Tokens are never printed."""
+    """Print the pages (clients/web) and API addresses of this round. Only the hands-on
+    session's links carry tokens; the bots' tokens are never printed."""
     base = base_url.rstrip("/")
     live, timed = demo.live, demo.timed
     progress(f"首页: {base}/")
@@ -70,6 +72,16 @@ def _announce(base_url: str, demo: SeededDemo, progress: Callable[[str], None]) 
         f"终端观看: python -m auction_client.cli watch --url {ws_url_for(base)} "
         f"--lot {live.lots[0].id}"
     )
+    hands = demo.hands_on
+    if hands is not None:
+        # The hands-on session is for a person at this machine: its links carry tokens (in the
+        # URL fragment, which browsers never send to a server).
+        you = hands.bidders[0]
+        progress(f"—— 亲自体验: {hands.name} ——")
+        progress(f"  拍卖师控制台（按 O 开拍, H 落槌, P 流拍）: "
+                 f"{base}/console.html?session={hands.id}#token={hands.staff_token}")
+        progress(f"  您的竞买页面（{you.paddle}号）: "
+                 f"{base}/lot.html?id={hands.lots[0].id}#token={you.token}")
 
 
 async def _run_round(
@@ -81,6 +93,12 @@ async def _run_round(
     try:
         for n, session in enumerate((demo.live, demo.timed)):
             c, t = await start_bidders(ws_url, session, pace, seed_n * 10 + n)
+            clients += c
+            tasks += t
+        if demo.hands_on is not None:
+            # bots compete with the person; the first bidder is the person's
+            rivals = replace(demo.hands_on, bidders=demo.hands_on.bidders[1:])
+            c, t = await start_bidders(ws_url, rivals, pace, seed_n * 10 + 2)
             clients += c
             tasks += t
         await asyncio.gather(
@@ -142,7 +160,8 @@ async def run_demo(
         await _wait_healthy(http)
         while True:
             round_no += 1
-            demo = await seed(http, timed=pace.timed, progress=progress)
+            demo = await seed(http, timed=pace.timed, progress=progress,
+                              with_hands_on=not once and round_no == 1)
             _announce(base_url, demo, progress)
             await _run_round(base_url, demo, pace, progress, round_no)
             if once:

@@ -28,6 +28,7 @@ from auction_client import ApiError, AuctionHTTP, uscc, wan
 
 from auction.demo.catalogue import (
     BIDDERS,
+    HANDS_ON_NAME,
     MARKETS,
     PROVINCE,
     QIHE_LOTS,
@@ -74,6 +75,7 @@ class SeededSession:
 class SeededDemo:
     live: SeededSession
     timed: SeededSession
+    hands_on: SeededSession | None = None  # run by a person from the browser console
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +216,12 @@ async def create_session(
 
 
 async def seed(
-    http: AuctionHTTP, *, timed: TimedRules, progress: Progress, run_label: str | None = None
+    http: AuctionHTTP,
+    *,
+    timed: TimedRules,
+    progress: Progress,
+    run_label: str | None = None,
+    with_hands_on: bool = False,
 ) -> SeededDemo:
     """Seed one demo round (see module docstring). ``http`` carries the admin token."""
     label = run_label or datetime.now(CST).strftime("%m-%d %H:%M:%S")
@@ -239,9 +246,22 @@ async def seed(
         bidders=bidders,
         timed=timed,
     )
+    hands_on = None
+    if with_hands_on:
+        # A small live session nobody's bot runs: the printed console link drives it, and the
+        # first registered bidder is left to the person holding the printed bidder link.
+        hands_on = await create_session(
+            http,
+            market_code="370100",
+            name=f"{HANDS_ON_NAME}（{label}）",
+            season="special",
+            mode="live",
+            lots=SPRING_LOTS[-2:],
+            bidders=bidders,
+        )
     deposit = wan(max(s.start_fen for s in SPRING_LOTS) // 10)
     progress(
         f"已准备: {live.name} {len(live.lots)} 件标的; {qihe.name} {len(qihe.lots)} 件标的; "
         f"{len(bidders)} 家竞买人已交保证金（{deposit}）"
     )
-    return SeededDemo(live, qihe)
+    return SeededDemo(live, qihe, hands_on)
