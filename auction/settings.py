@@ -48,6 +48,14 @@ class Settings:
     data_dir: Path
     redis_namespace: str
     log_level: str
+    #: browser origins allowed to open /ws (``AUCTION_ALLOWED_ORIGINS``, comma-separated);
+    #: empty: only the server's own origin. Clients that send no Origin are not browsers.
+    allowed_origins: tuple[str, ...] = ()
+    #: lifetime of tokens minted at login (``AUCTION_TOKEN_TTL_S``, seconds)
+    token_ttl_s: int = 12 * 3600
+    #: argon2 parameters for new password hashes (``AUCTION_PASSWORD_PROFILE``: ``default``;
+    #: ``fast`` is for tests only)
+    password_profile: str = "default"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -70,6 +78,12 @@ class Settings:
             data_dir=data_dir,
             redis_namespace=env.get("AUCTION_REDIS_NAMESPACE") or "auction",
             log_level=(env.get("AUCTION_LOG_LEVEL") or "INFO").upper(),
+            allowed_origins=tuple(
+                o.strip().rstrip("/") for o in (env.get("AUCTION_ALLOWED_ORIGINS") or "").split(",")
+                if o.strip()
+            ),
+            token_ttl_s=int(env.get("AUCTION_TOKEN_TTL_S") or str(12 * 3600)),
+            password_profile=env.get("AUCTION_PASSWORD_PROFILE") or "default",
         )
 
     def with_urls(self, database_url: str, redis_url: str) -> Settings:

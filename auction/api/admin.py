@@ -1,9 +1,12 @@
-"""Admin writes of the HTTP API (docs/http-api.md "Writes"): markets, sessions, lots, staff
+"""Staff writes of the HTTP API (docs/http-api.md "Writes"): markets, sessions, lots, staff
 tokens and the registration desk (approve, reject, deposit → paddle + bidder token).
 
-Every handler first checks ``Authorization: Bearer <token>`` resolves to the admin
-(:func:`require_admin`). Creating a lot also creates its Redis room, with the session's mode and
-anti-sniping window (DESIGN §6).
+Every handler authenticates the bearer token, resolves the target's market and asks
+:func:`auction.api.guard.require` (docs/roles.md): the platform admin (``AUCTION_ADMIN_TOKEN`` or a
+``platform_admin`` account) may do all of it; a market admin within its market and below; finance
+confirms deposits of its market. Creating a lot also creates its Redis room, with the session's
+mode and anti-sniping window (DESIGN §6), and sets its deposit requirement (default 10 % of the
+start price).
 """
 
 from __future__ import annotations
@@ -14,12 +17,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from auction.api.console import Denied
+from auction.accounts.policy import Action
+from auction.api import guard
+from auction.api.guard import Denied
 from auction.api.http_errors import MAX_FEN, BadRequest, read_body
-from auction.api.tokens import Principal, TokenError
+from auction.api.tokens import Principal
+from auction.domain.deposits import default_requirement
 from auction.domain.identity import IdentityError, validate_uscc
 from auction.domain.lot import LotMode
 from auction.services import Services
+from auction.store import accounts as account_store
+from auction.store import ledger
+from auction.store.errors import NotFound
 
 _DIVISION_CODE = re.compile(r"^[0-9]{6}$")
 _SLUG = re.compile(r"^[a-z0-9-]{2,64}$")
@@ -36,19 +45,51 @@ MAX_DURATION_S = 30 * 86_400
 
 
 def _services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
+    return guard.services_of(request)
 
 
-def require_admin(request: Request) -> Principal:
-    """The admin principal of the request, else ``TokenError`` (401) / ``Denied`` (403)."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise TokenError("missing bearer token")
-    principal = _services(request).tokens.verify(token.strip())
+async def require_admin(request: Request) -> Principal:
+    """The platform admin of the request, else ``TokenError`` (401) / ``Denied`` (403)."""
+    principal = await guard.principal_of(request)
     if principal.role != "admin":
-        raise Denied("forbidden", "需要管理员权限")
+        raise Denied("forbidden", "需要平台管理员权限")
     return principal
+
+
+def missing(who: Principal, message: str, field: str) -> Exception:
+    """A target that does not exist: 404 for the platform admin, 403 for everyone else (a
+    guessed id tells nothing)."""
+    if guard.is_platform_admin(who):
+        return NotFound(message=message, field=field)
+    return Denied("forbidden", "无权在该技术市场执行此操作")
+
+
+async def session_scope(request: Request, who: Principal, action: Action) -> int:
+    """Authorise ``action`` on the path's session; its id."""
+    services = _services(request)
+    session_id = int(request.path_params["session_id"])
+    try:
+        market = await guard.session_market(services, session_id)
+    except NotFound:
+        raise missing(who, "场次不存在", "session_id") from None
+    await guard.require(services, who, action, market_id=market, session_id=session_id)
+    return session_id
+
+
+async def registration_scope(
+    request: Request, who: Principal, action: Action
+) -> tuple[int, int, int, int]:
+    """Authorise ``action`` on the path's registration: ``(id, session, market, bidder)``."""
+    services = _services(request)
+    registration_id = int(request.path_params["registration_id"])
+    found = await account_store.registration_scope(services.store, registration_id)
+    if found is None:
+        raise missing(who, "报名不存在", "registration_id")
+    session_id, market_id, bidder_id = found
+    await guard.require(
+        services, who, action, market_id=market_id, session_id=session_id, bidder_id=bidder_id
+    )
+    return registration_id, session_id, market_id, bidder_id
 
 
 def _division_code(value: str, field: str) -> str:
@@ -58,7 +99,11 @@ def _division_code(value: str, field: str) -> str:
 
 
 async def create_market(request: Request) -> JSONResponse:
-    require_admin(request)
+    """A top-level market needs the platform admin; a market below another needs
+    ``create_market`` on its parent (a market admin of the parent or above)."""
+    services = _services(request)
+    who = await guard.principal_of(request)
+    await guard.require_staff(services, who)
     body = await read_body(request)
     code = _division_code(body.text("code", max_len=6), "code")
     slug = body.text("slug", max_len=64)
@@ -68,15 +113,27 @@ async def create_market(request: Request) -> JSONResponse:
     level = body.choice("level", LEVELS)
     parent = body.optional_text("parent_code", max_len=6)
     body.done()
-    market = await _services(request).store.create_market(
-        code=code, slug=slug, name=name, level=level,
-        parent_code=None if parent is None else _division_code(parent, "parent_code"),
+    if parent is None:
+        if not guard.is_platform_admin(who):
+            raise Denied("forbidden", "只有平台管理员可以创建顶级技术市场")
+    else:
+        parent = _division_code(parent, "parent_code")
+        try:
+            parent_market = await services.store.get_market_by_code(parent)
+        except NotFound:
+            raise missing(who, "上级技术市场不存在", "parent_code") from None
+        await guard.require(services, who, Action.CREATE_MARKET, market_id=parent_market.id)
+    market = await services.store.create_market(
+        code=code, slug=slug, name=name, level=level, parent_code=parent
     )
+    services.tokens.cache.forget_tree()
     return JSONResponse(market.to_json(), status_code=201)
 
 
 async def create_session(request: Request) -> JSONResponse:
-    require_admin(request)
+    services = _services(request)
+    who = await guard.principal_of(request)
+    await guard.require_staff(services, who)
     body = await read_body(request)
     market_code = _division_code(body.text("market_code", max_len=6), "market_code")
     name = body.text("name")
@@ -86,7 +143,12 @@ async def create_session(request: Request) -> JSONResponse:
     window = body.integer("extension_window_s", maximum=MAX_WINDOW_S, default=300)
     extension = body.integer("extension_s", maximum=MAX_WINDOW_S, default=300)
     body.done()
-    session = await _services(request).store.create_session(
+    try:
+        market = await services.store.get_market_by_code(market_code)
+    except NotFound:
+        raise missing(who, "技术市场不存在", "market_code") from None
+    await guard.require(services, who, Action.MANAGE_SESSIONS, market_id=market.id)
+    session = await services.store.create_session(
         market_code=market_code, name=name, season=season, mode=mode, starts_at=starts_at,
         extension_window_s=window, extension_s=extension,
     )
@@ -94,10 +156,12 @@ async def create_session(request: Request) -> JSONResponse:
 
 
 async def create_lot(request: Request) -> JSONResponse:
-    """Insert the lot, then create its room (``Rooms.init_lot`` is a no-op if it exists)."""
-    require_admin(request)
+    """Insert the lot, then create its room (``Rooms.init_lot`` is a no-op if it exists).
+    ``deposit_fen`` (optional) is the deposit a bidder must hold to bid on it."""
     services = _services(request)
-    session = await services.store.get_session(request.path_params["session_id"])
+    who = await guard.principal_of(request)
+    session_id = await session_scope(request, who, Action.MANAGE_SESSIONS)
+    session = await services.store.get_session(session_id)
     body = await read_body(request)
     title = body.text("title")
     result_type = body.text("result_type", max_len=50)
@@ -113,6 +177,7 @@ async def create_lot(request: Request) -> JSONResponse:
     reserve = body.integer("reserve_fen", default=0)
     non_tech = body.integer("non_tech_fen", default=0)
     duration = body.integer("duration_s", maximum=MAX_DURATION_S, default=0)
+    deposit = body.integer("deposit_fen", maximum=MAX_FEN, default=default_requirement(start))
     body.done()
     try:
         holder_uscc = validate_uscc(raw_uscc)
@@ -128,63 +193,79 @@ async def create_lot(request: Request) -> JSONResponse:
         start_price_fen=start, increment_fen=inc, reserve_fen=reserve, non_tech_fen=non_tech,
         duration_s=duration, description=description,
     )
+    await ledger.set_lot_deposit(services.store, lot.id, deposit)
     await services.rooms.init_lot(
         lot.id, mode=mode, start=start, inc=inc, reserve=reserve, session_id=session.id,
         window_ms=session.extension_window_s * 1000, ext_ms=session.extension_s * 1000,
         duration_ms=duration * 1000,
     )
-    return JSONResponse(lot.to_json(), status_code=201)
+    return JSONResponse({**lot.to_json(), "deposit_fen": deposit}, status_code=201)
 
 
 async def create_staff_token(request: Request) -> JSONResponse:
-    """A token for an auctioneer, bound to this session."""
-    require_admin(request)
+    """A token for an auctioneer, bound to this session (and its market)."""
     services = _services(request)
-    session = await services.store.get_session(request.path_params["session_id"])
+    who = await guard.principal_of(request)
+    session_id = await session_scope(request, who, Action.MANAGE_SESSIONS)
+    session = await services.store.get_session(session_id)
     body = await read_body(request)
     role = body.choice("role", STAFF_ROLES, default="auctioneer")
     name = body.text("name", max_len=64)
     body.done()
-    token = services.tokens.mint(Principal(role=role, subject=name, session_id=session.id))
+    token = services.tokens.mint(
+        Principal(role=role, subject=name, session_id=session.id, market_id=session.market_id)
+    )
     return JSONResponse({"token": token, "role": role, "session_id": session.id})
 
 
 async def approve_registration(request: Request) -> JSONResponse:
-    require_admin(request)
+    """Approved: the band deposit becomes ``required`` (its amount in ``deposit_required_fen``:
+    the session's largest lot requirement)."""
+    services = _services(request)
+    who = await guard.principal_of(request)
+    registration_id, *_ = await registration_scope(request, who, Action.REVIEW_REGISTRATIONS)
     (await read_body(request, optional=True)).done()
-    registration = await _services(request).store.approve_registration(
-        request.path_params["registration_id"]
+    registration = await services.store.approve_registration(registration_id)
+    required = await ledger.require_deposit(
+        services.store, registration_id, actor=who.subject or who.role
     )
-    return JSONResponse(registration.to_json())
+    return JSONResponse({**registration.to_json(), "deposit_required_fen": required})
 
 
 async def reject_registration(request: Request) -> JSONResponse:
-    require_admin(request)
+    who = await guard.principal_of(request)
+    registration_id, *_ = await registration_scope(request, who, Action.REVIEW_REGISTRATIONS)
     body = await read_body(request)
     reason = body.text("reason", max_len=500)
     body.done()
-    registration = await _services(request).store.reject_registration(
-        request.path_params["registration_id"], reason
-    )
+    registration = await _services(request).store.reject_registration(registration_id, reason)
     return JSONResponse(registration.to_json())
 
 
 async def mark_deposit_paid(request: Request) -> JSONResponse:
-    """Deposit received: the next paddle of the session and a bidder token bound to it.
-    Repeating the call returns the same paddle (and a fresh token)."""
-    require_admin(request)
+    """Deposit received (finance): the deposit is ``confirmed`` in the ledger, and the
+    registration gets the next paddle of the session and a bidder token bound to it. With
+    ``lot_id`` the deposit covers that lot only, else the session band. Repeating the call
+    returns the same paddle (and a fresh token) and writes no second entry."""
+    services = _services(request)
+    who = await guard.principal_of(request)
+    registration_id, session_id, market_id, _ = await registration_scope(
+        request, who, Action.MANAGE_DEPOSITS
+    )
     body = await read_body(request)
     deposit = body.integer("deposit_fen", maximum=MAX_FEN)
+    lot_id = body.integer("lot_id", minimum=1, maximum=2**63 - 1, default=0) or None
     body.done()
-    services = _services(request)
-    registration = await services.store.mark_deposit_paid(
-        request.path_params["registration_id"], deposit
+    registration = await ledger.confirm_deposit(
+        services.store, registration_id, deposit, lot_id=lot_id, actor=who.subject or who.role
     )
+    services.tokens.cache.forget_covers(session_id)
     paddle = registration.paddle or 0
     token = services.tokens.mint(
         Principal(
             role="bidder", subject=str(registration.bidder_id),
             bidder_id=registration.bidder_id, session_id=registration.session_id, paddle=paddle,
+            market_id=market_id,
         )
     )
     return JSONResponse({"registration": registration.to_json(), "paddle": paddle, "token": token})

@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
-from auction.api import admin, catalogue, console, health, http_errors, openapi
+from auction.api import admin, auth, catalogue, console, deposits, health, http_errors, openapi
 from auction.api.tokens import Tokens
 from auction.api.ws import ws_endpoint
 from auction.registration.deliverer import Deliverer
@@ -76,6 +76,8 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
         *openapi.routes,
         *console.routes,
         *admin.routes,
+        *auth.routes,
+        *deposits.routes,
         *catalogue.routes,
         WebSocketRoute("/ws", ws_endpoint),
     ]

@@ -3,19 +3,30 @@ registrations). Handlers are thin: decode → store/rooms → encode; errors go 
 :mod:`auction.api.http_errors`.
 
 Nothing here shows a reserve price, a holder's credit code or a bidder's name next to a paddle.
+Lots carry ``deposit_fen`` (the deposit needed to bid on them). Applying for a session needs the
+bidder's own account (or staff of the session's market: the registration desk).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
+from auction.accounts import passwords
+from auction.accounts.policy import Action
+from auction.api import guard
+from auction.api.guard import Denied
 from auction.api.http_errors import BadRequest, query_int, read_body
-from auction.domain.identity import IdentityError, validate_uscc
+from auction.domain.identity import IdentityError, validate_resident_id, validate_uscc
 from auction.services import Services
+from auction.store import accounts as account_store
+from auction.store import ledger
+from auction.store.errors import NotFound
+from auction.store.records import CST
 
 
 def _services(request: Request) -> Services:
@@ -43,18 +54,22 @@ async def list_lots(request: Request) -> JSONResponse:
     store = _services(request).store
     session = await store.get_session(request.path_params["session_id"])
     lots = await store.list_lots(session.id)
-    return JSONResponse({"lots": [lot.public() for lot in lots]})
+    deposits = await ledger.lot_deposits(store, [lot.id for lot in lots])
+    return JSONResponse(
+        {"lots": [{**lot.public(), "deposit_fen": deposits.get(lot.id, 0)} for lot in lots]}
+    )
 
 
 async def get_lot(request: Request) -> JSONResponse:
     """The public lot plus ``live``: the room snapshot (public fields, epoch, seq) or null."""
     services = _services(request)
     lot = await services.store.get_lot(request.path_params["lot_id"])
+    deposit = (await ledger.lot_deposits(services.store, [lot.id])).get(lot.id, 0)
     snapshot = await services.rooms.snapshot(lot.id)
     live: dict[str, Any] | None = None
     if snapshot is not None:
         live = {**snapshot.state, "epoch": snapshot.epoch, "seq": snapshot.seq}
-    return JSONResponse({**lot.public(), "live": live})
+    return JSONResponse({**lot.public(), "deposit_fen": deposit, "live": live})
 
 
 async def list_bids(request: Request) -> JSONResponse:
@@ -75,25 +90,68 @@ async def list_results(request: Request) -> JSONResponse:
 
 
 async def create_bidder(request: Request) -> JSONResponse:
-    """Real-name sign-up by credit code; the check character is verified (invalid_uscc)."""
+    """Real-name sign-up by credit code; the check character is verified (invalid_uscc).
+
+    With ``username`` and ``password`` (and the person's ``person_name`` and ``resident_id``,
+    checked by GB 11643-1999) a bidder account for the enterprise is created too."""
     body = await read_body(request)
     name = body.text("name")
     raw_uscc = body.text("uscc", max_len=40)
     contact = body.text("contact", default="", allow_empty=True)
+    username = body.optional_text("username", max_len=64)
+    password = body.optional_text("password", max_len=passwords.MAX_LENGTH)
+    person_name = body.text("person_name", default="", allow_empty=True, max_len=64)
+    raw_resident_id = body.text("resident_id", default="", allow_empty=True, max_len=40)
     body.done()
     try:
         uscc = validate_uscc(raw_uscc)
     except IdentityError as exc:
         raise BadRequest(exc.message, "uscc", code=exc.code) from exc
-    bidder = await _services(request).store.create_bidder(name=name, uscc=uscc, contact=contact)
-    return JSONResponse(bidder.to_json(), status_code=201)
+    resident_id = ""
+    if raw_resident_id:
+        try:
+            resident_id = validate_resident_id(raw_resident_id, today=datetime.now(CST).date())
+        except IdentityError as exc:
+            raise BadRequest(exc.message, "resident_id", code=exc.code) from exc
+    if (username is None) != (password is None):
+        raise BadRequest("username 与 password 须同时提供", "password" if password is None
+                         else "username")
+    if password is not None and len(password) < passwords.MIN_LENGTH:
+        raise BadRequest(f"密码至少 {passwords.MIN_LENGTH} 位", "password")
+    services = _services(request)
+    if username is not None and await account_store.find_account(services.store, username):
+        raise BadRequest("用户名已被使用", "username", code="conflict", status=409)
+    bidder = await services.store.create_bidder(name=name, uscc=uscc, contact=contact)
+    answer = bidder.to_json()
+    if username is not None and password is not None:
+        account = await account_store.create_account(
+            services.store, username=username, password_hash=await passwords.hash_password(
+                password, services.settings.password_profile
+            ),
+            role="bidder", bidder_id=bidder.id, person_name=person_name, resident_id=resident_id,
+        )
+        answer["account_id"] = account.id
+    return JSONResponse(answer, status_code=201)
 
 
 async def apply_registration(request: Request) -> JSONResponse:
+    """报名: by the bidder's own account, or by staff of the session's market for a bidder."""
+    services = _services(request)
+    who = await guard.principal_of(request)
     body = await read_body(request)
     bidder_id = body.integer("bidder_id", minimum=1, maximum=2**63 - 1)
     body.done()
-    store = _services(request).store
+    store = services.store
+    try:
+        market = await guard.session_market(services, int(request.path_params["session_id"]))
+    except NotFound:
+        if who.role != "admin":
+            raise Denied("forbidden", "无权为该场次报名") from None
+        raise
+    await guard.require(
+        services, who, Action.REGISTER, market_id=market, bidder_id=bidder_id,
+        session_id=int(request.path_params["session_id"]),
+    )
     session = await store.get_session(request.path_params["session_id"])
     await store.get_bidder(bidder_id)
     registration = await store.apply_registration(session.id, bidder_id)

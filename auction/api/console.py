@@ -1,29 +1,39 @@
 """Console commands (开拍 / 落槌 / 流拍) and bids, shared by the websocket and HTTP handlers.
 
-Authorisation lives here, once: bids need a bidder token of the lot's session; commands need
-the admin or an auctioneer of the lot's session. The rules themselves are in the Lua scripts.
+Authorisation lives here, once, through :mod:`auction.api.guard`:
+
+- a bid needs a bidder token of the lot's session (with a paddle), then the per-bidder and
+  per-address rate limits, then a confirmed deposit covering the lot (``deposit_required``);
+- a command needs ``run_console`` on the lot's market (the platform admin, a market admin of
+  that market or above, an auctioneer of that market; a session-bound auctioneer token runs its
+  session only), then the per-staff rate limit.
+
+The rules themselves are in the Lua scripts. Opening a lot moves the session's confirmed
+deposits to ``held`` (bidding has started).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from auction.api.tokens import Principal, TokenError
+from auction.accounts.policy import Action
+from auction.api import guard
+from auction.api.guard import Denied
+from auction.api.tokens import Principal
 from auction.rooms.service import Accepted
 from auction.services import Services
+from auction.store import ledger
+from auction.store.errors import StoreError
 
+__all__ = ["Denied", "place_bid", "run_command"]
 
-class Denied(Exception):
-    """The principal may not do this. ``code`` is ``unauthorized`` or ``forbidden``."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+log = logging.getLogger("auction.api.console")
 
 
 async def place_bid(
@@ -34,6 +44,8 @@ async def place_bid(
     session = await services.rooms.session_of(lot)
     if not who.may_bid(session):
         raise Denied("forbidden", "您不是本场次的竞买人")
+    await guard.check_bid_limits(services, who)
+    await guard.check_deposit(services, who, lot)
     return await services.rooms.bid(
         lot, bidder=who.bidder_id, paddle=who.paddle, amount=amount, idem=f"b{who.bidder_id}:{key}"
     )
@@ -43,11 +55,22 @@ async def run_command(services: Services, who: Principal, lot: int, op: str, key
     if who.role == "viewer":
         raise Denied("unauthorized", "需要拍卖师或管理员身份")
     session = await services.rooms.session_of(lot)
-    if not who.may_run(session):
-        raise Denied("forbidden", "您不是本场次的拍卖师")
-    idem = f"s{who.role}:{who.subject}:{key}"
+    if who.role != "admin":
+        market = await guard.session_market(services, session)
+        await guard.require(
+            services, who, Action.RUN_CONSOLE, market_id=market, session_id=session
+        )
+    await guard.check_command_limits(services, who)
+    idem = f"s{who.role}:{who.account_id or who.subject}:{key}"
     if op == "open":
-        return await services.rooms.open(lot, idem=idem)
+        result = await services.rooms.open(lot, idem=idem)
+        if not result.replay:
+            try:
+                await ledger.hold_session(services.store, session, actor=f"open:{lot}")
+            except StoreError:
+                # the lot is open either way; settling the session holds what is left
+                log.exception("could not hold the deposits of session %s", session)
+        return result
     return await services.rooms.close(lot, op, idem=idem)
 
 
@@ -60,11 +83,10 @@ def accepted_json(lot: int, result: Accepted) -> dict[str, Any]:
 
 async def command_endpoint(request: Request) -> JSONResponse:
     """POST /api/v1/lots/{id}/commands {op, key}: the console over HTTP."""
-    services: Services = request.app.state.services
-    auth = request.headers.get("authorization", "")
-    if not auth.startswith("Bearer "):
-        raise TokenError("missing bearer token")
-    who = services.tokens.verify(auth[7:])
+    services = guard.services_of(request)
+    who = await guard.principal_of(request)
+    if request.client is not None:
+        who = dataclasses.replace(who, address=request.client.host)
     try:
         body = await request.json()
     except ValueError:

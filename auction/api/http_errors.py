@@ -7,7 +7,10 @@ Every error answer is ``{"error": {"code", "message", "field"?}}`` (docs/http-ap
       field, a bad query parameter)
     auction.domain.identity.IdentityError       400     invalid_uscc / invalid_resident_id
     TokenError, missing bearer token            401     unauthorized
-    console.Denied                              401/403 unauthorized / forbidden
+    guard.Denied                                401/403 unauthorized / forbidden /
+                                                        deposit_required
+    guard.Denied rate_limited, RateLimited      429     rate_limited (+ retry_after_ms and a
+                                                        Retry-After header)
     store NotFound                              404     not_found
     store Conflict                              409     conflict / wrong_state
     store Invalid                               400     bad_request
@@ -36,7 +39,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from auction.api.console import Denied
+from auction.accounts.limits import RateLimited
+from auction.api.guard import Denied
 from auction.api.tokens import TokenError
 from auction.domain.errors import Rejection
 from auction.domain.identity import IdentityError
@@ -65,19 +69,23 @@ class BadRequest(Exception):
 
 
 def error_response(
-    status: int, code: str, message: str, field: str | None = None
+    status: int, code: str, message: str, field: str | None = None, **extra: Any
 ) -> JSONResponse:
-    """The one error body of the API."""
-    error: dict[str, Any] = {"code": code, "message": message}
+    """The one error body of the API; ``extra`` (e.g. ``retry_after_ms``) joins ``error``."""
+    error: dict[str, Any] = {"code": code, "message": message, **extra}
     if field:
         error["field"] = field
-    return JSONResponse({"error": error}, status_code=status)
+    headers = None
+    if "retry_after_ms" in extra:
+        headers = {"Retry-After": str(max(1, -(-int(extra["retry_after_ms"]) // 1000)))}
+    return JSONResponse({"error": error}, status_code=status, headers=headers)
 
 
 _STORE_STATUS: tuple[tuple[type[StoreError], int], ...] = (
     (NotFound, 404), (Conflict, 409), (Invalid, 400), (Unavailable, 503),
 )
 _REJECTION_STATUS = {"unknown_lot": 404, "idempotency_conflict": 409, "wrong_state": 409}
+_DENIED_STATUS = {"unauthorized": 401, "bad_credentials": 401, "rate_limited": 429}
 _HTTP_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
     405: "method_not_allowed", 409: "conflict", 413: "too_large", 503: "unavailable",
@@ -94,7 +102,10 @@ def to_response(exc: Exception) -> JSONResponse:
     if isinstance(exc, TokenError):
         return error_response(401, "unauthorized", "需要有效的访问令牌 (Authorization: Bearer)")
     if isinstance(exc, Denied):
-        return error_response(401 if exc.code == "unauthorized" else 403, exc.code, exc.message)
+        status = _DENIED_STATUS.get(exc.code, 403)
+        return error_response(status, exc.code, exc.message, **exc.extra)
+    if isinstance(exc, RateLimited):
+        return error_response(429, exc.code, exc.message, retry_after_ms=exc.retry_after_ms)
     if isinstance(exc, StoreError):
         for cls, status in _STORE_STATUS:
             if isinstance(exc, cls):
@@ -123,7 +134,7 @@ Handler = Callable[[Request, Exception], Awaitable[Response]]
 def exception_handlers() -> dict[Any, Handler]:
     """For ``Starlette(exception_handlers=...)``: every mapped exception → :func:`to_response`."""
     mapped: list[type[Exception]] = [
-        BadRequest, IdentityError, TokenError, Denied, StoreError, Rejection,
+        BadRequest, IdentityError, TokenError, Denied, RateLimited, StoreError, Rejection,
         RedisConnectionError, RedisTimeoutError, HTTPException,
     ]
     handlers: dict[Any, Handler] = {cls: _handle for cls in mapped}

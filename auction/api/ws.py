@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from redis.exceptions import RedisError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from auction.api import ws_auth
 from auction.api.console import Denied, place_bid, run_command
 from auction.api.tokens import VIEWER, Principal, TokenError
 from auction.domain.errors import Rejection
@@ -170,7 +171,8 @@ class Connection:
                 extra = {k: v for k, v in rej.data.items() if k in ("minimum", "ends_at")}
                 self._put(codec.encode_nack(msg.key, rej.code, rej.message, lot=msg.lot, **extra))
             except Denied as denied:
-                self._put(codec.encode_nack(msg.key, denied.code, denied.message, lot=msg.lot))
+                self._put(codec.encode_nack(msg.key, denied.code, denied.message, lot=msg.lot,
+                                            **denied.extra))
             except (RedisError, OSError):
                 log.exception("redis unavailable while handling %s", type(msg).__name__)
                 self._put(codec.encode_nack(msg.key, "unavailable", "服务暂时不可用, 请用同一 key 重试",
@@ -217,7 +219,7 @@ class Connection:
                 raise codec.FrameError("bad_frame", "第一帧必须是 hello")
             if hello.token:
                 try:
-                    self.who = self.services.tokens.verify(hello.token)
+                    self.who = await ws_auth.on_hello(self.services, hello.token, self.ws)
                 except TokenError:
                     await self._close(codec.CLOSE_UNAUTHORIZED, "invalid token")
                     return
@@ -255,6 +257,7 @@ class Connection:
         finally:
             for lot in list(self.lots):
                 self.unsubscribe(lot)
+            await ws_auth.on_close(self.services, self.ws)
             if writer is not None:
                 writer.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -271,5 +274,6 @@ class Connection:
 
 
 async def ws_endpoint(websocket: WebSocket) -> None:
-    await websocket.accept()
+    if not await ws_auth.admit(websocket):
+        return
     await Connection(websocket, websocket.app.state.services).serve()

@@ -175,7 +175,7 @@ async def test_registration_desk_issues_paddles_and_tokens(
             "name": f"竞买企业{i}", "uscc": new_uscc()})
         assert bidder.status_code == 201, bidder.text
         reg = await client.post(f"/api/v1/sessions/{session['id']}/registrations",
-                                json={"bidder_id": bidder.json()["id"]})
+                                headers=ADMIN, json={"bidder_id": bidder.json()["id"]})
         assert (reg.status_code, reg.json()["status"], reg.json()["paddle"]) == (
             201, "applied", None)
         approved = await client.post(f"/api/v1/registrations/{reg.json()['id']}/approve",
@@ -204,7 +204,7 @@ async def test_rejected_registration_cannot_pay(
     session = await new_session()
     bidder = await client.post("/api/v1/bidders", json={"name": "某公司", "uscc": new_uscc()})
     reg = await client.post(f"/api/v1/sessions/{session['id']}/registrations",
-                            json={"bidder_id": bidder.json()["id"]})
+                            headers=ADMIN, json={"bidder_id": bidder.json()["id"]})
     rid = reg.json()["id"]
     rejected = await client.post(f"/api/v1/registrations/{rid}/reject", headers=ADMIN,
                                  json={"reason": "营业执照已过期"})

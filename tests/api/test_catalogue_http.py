@@ -10,6 +10,7 @@ import httpx
 
 from auction.services import Services
 from auction.store import Store
+from tests.api.conftest import ADMIN
 
 NewSession = Callable[..., Awaitable[dict[str, Any]]]
 NewLot = Callable[..., Awaitable[dict[str, Any]]]
@@ -149,14 +150,15 @@ async def test_registration_needs_known_session_and_bidder(
     session = await new_session()
     bidder = (await client.post("/api/v1/bidders", json={"name": "甲", "uscc": new_uscc()})).json()
     url = f"/api/v1/sessions/{session['id']}/registrations"
-    assert (await client.post(url, json={"bidder_id": 999_999_999})).status_code == 404
+    desk = {"headers": ADMIN}  # the registration desk applies for the bidder
+    assert (await client.post(url, **desk, json={"bidder_id": 999_999_999})).status_code == 404
     unknown_session = await client.post("/api/v1/sessions/999999999/registrations",
-                                        json={"bidder_id": bidder["id"]})
+                                        headers=ADMIN, json={"bidder_id": bidder["id"]})
     assert unknown_session.status_code == 404
-    text_id = await client.post(url, json={"bidder_id": str(bidder["id"])})
+    text_id = await client.post(url, **desk, json={"bidder_id": str(bidder["id"])})
     assert (text_id.status_code, error_of(text_id)["field"]) == (400, "bidder_id")
-    assert (await client.post(url, json={"bidder_id": bidder["id"]})).status_code == 201
-    assert (await client.post(url, json={"bidder_id": bidder["id"]})).status_code == 409
+    assert (await client.post(url, **desk, json={"bidder_id": bidder["id"]})).status_code == 201
+    assert (await client.post(url, **desk, json={"bidder_id": bidder["id"]})).status_code == 409
 
 
 async def test_unavailable_database_is_503(

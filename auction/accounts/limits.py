@@ -1,0 +1,72 @@
+"""Rate limits in Redis: fixed-window counters shared by every process (per bidder, per
+address, per username), each refusal with ``rate_limited`` and ``retry_after_ms``.
+
+One round trip per check: ``INCR`` and ``PEXPIRE … NX`` (the window starts with the first hit)
+and ``PTTL`` in one pipeline, for every counter of the check at once. The per-connection token
+bucket of ``auction/api/ws.py`` stays in front of these (no round trip for a flooding socket).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from auction.accounts.keys import AccountKeys
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    scope: str
+    count: int
+    window_ms: int
+
+
+#: bids of one bidder (any connection, any process): a person cannot click faster than this
+BID_PER_BIDDER = Limit("bid-bidder", 20, 1_000)
+#: bids and commands from one address (a bidder hall behind one NAT is many people)
+BID_PER_ADDRESS = Limit("bid-addr", 200, 1_000)
+#: console commands of one staff member
+CMD_PER_STAFF = Limit("cmd-staff", 20, 1_000)
+#: websocket connects from one address
+CONNECT_PER_ADDRESS = Limit("connect-addr", 120, 10_000)
+#: login attempts per address and per username
+LOGIN_PER_ADDRESS = Limit("login-addr", 30, 60_000)
+LOGIN_PER_USERNAME = Limit("login-user", 10, 60_000)
+
+
+class RateLimited(Exception):
+    """A limit was hit; nothing was done. Retry after ``retry_after_ms``."""
+
+    code = "rate_limited"
+
+    def __init__(self, retry_after_ms: int, scope: str) -> None:
+        super().__init__(f"rate limited ({scope}); retry after {retry_after_ms} ms")
+        self.retry_after_ms = retry_after_ms
+        self.scope = scope
+        self.message = f"请求过于频繁, 请 {retry_after_ms} 毫秒后重试"
+
+
+async def check(redis: Redis, keys: AccountKeys, *hits: tuple[Limit, str]) -> None:
+    """Count one hit on each ``(limit, identity)``; raise :class:`RateLimited` (with the longest
+    wait) when any is over its count. Empty identities are skipped."""
+    hits = tuple((limit, ident) for limit, ident in hits if ident)
+    if not hits:
+        return
+    pipe = redis.pipeline(transaction=False)
+    for limit, ident in hits:
+        key = keys.counter(limit.scope, ident, limit.window_ms)
+        pipe.incr(key)
+        pipe.pexpire(key, limit.window_ms, nx=True)
+        pipe.pttl(key)
+    replies = await pipe.execute()
+    wait = 0
+    scope = ""
+    for i, (limit, _ident) in enumerate(hits):
+        count, ttl = int(replies[3 * i]), int(replies[3 * i + 2])
+        if count > limit.count:
+            retry = ttl if ttl > 0 else limit.window_ms
+            if retry > wait:
+                wait, scope = retry, limit.scope
+    if wait:
+        raise RateLimited(wait, scope)

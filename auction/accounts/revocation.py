@@ -1,0 +1,131 @@
+"""Revocation of tokens (logout) and of accounts (disable), and closing the websockets they
+opened.
+
+- A token is revoked by its id (``jti``): a Redis key that lives as long as the token would
+  have. An account is revoked by a timestamp: its tokens issued at or before it are void.
+  Both are read (one ``MGET``) on every verification of a token that carries an id.
+- Each revocation is also published on one channel. :class:`SocketRegistry` (one per process)
+  subscribes to it while the process has at least one authenticated socket, and calls the
+  close callback of every socket of the revoked token or account (ws.py closes with 4401).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from redis.asyncio import Redis
+
+from auction.accounts.keys import AccountKeys
+
+log = logging.getLogger("auction.accounts")
+
+Close = Callable[[], Awaitable[None]]
+
+#: how long an account revocation is remembered: the longest token lifetime
+ACCOUNT_REVOCATION_TTL_S = 7 * 86_400
+
+
+async def is_revoked(
+    redis: Redis, keys: AccountKeys, *, jti: str, account_id: int, issued_at: int
+) -> bool:
+    names = [keys.revoked_token(jti)]
+    if account_id:
+        names.append(keys.revoked_account(account_id))
+    values = await redis.mget(names)
+    if values[0] is not None:
+        return True
+    return bool(account_id) and values[1] is not None and issued_at <= int(values[1])
+
+
+async def revoke_token(redis: Redis, keys: AccountKeys, *, jti: str, expires_at: int) -> None:
+    ttl = max(1, expires_at - int(time.time()) + 1)
+    await redis.set(keys.revoked_token(jti), "1", ex=ttl)
+    await redis.publish(keys.revocations, f"jti:{jti}")
+
+
+async def revoke_account(redis: Redis, keys: AccountKeys, *, account_id: int) -> None:
+    await redis.set(
+        keys.revoked_account(account_id), str(int(time.time())), ex=ACCOUNT_REVOCATION_TTL_S
+    )
+    await redis.publish(keys.revocations, f"account:{account_id}")
+
+
+class SocketRegistry:
+    """Open authenticated sockets of this process, by token id and by account."""
+
+    def __init__(self) -> None:
+        self._sockets: dict[str, set[Close]] = {}
+        self._handles: dict[int, tuple[list[str], Close]] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._ready: asyncio.Event | None = None
+        self._closing: set[asyncio.Task[None]] = set()
+
+    async def watch(
+        self, redis: Redis, keys: AccountKeys, *, handle: object, jti: str, account_id: int,
+        close: Close,
+    ) -> None:
+        """Register ``close`` for the socket ``handle``; return once the process listens for
+        revocations."""
+        names = [f"jti:{jti}"] + ([f"account:{account_id}"] if account_id else [])
+        self._handles[id(handle)] = (names, close)
+        for name in names:
+            self._sockets.setdefault(name, set()).add(close)
+        if self._task is None or self._task.done():
+            self._ready = asyncio.Event()
+            self._task = asyncio.create_task(
+                self._listen(redis, keys.revocations, self._ready), name="revocations"
+            )
+        assert self._ready is not None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._ready.wait(), 5.0)
+
+    async def unwatch(self, handle: object) -> None:
+        """Forget the socket ``handle``; the last one stops the listener."""
+        found = self._handles.pop(id(handle), None)
+        if found is None:
+            return
+        names, close = found
+        for name in names:
+            closes = self._sockets.get(name)
+            if closes is not None:
+                closes.discard(close)
+                if not closes:
+                    del self._sockets[name]
+        if not self._sockets and self._task is not None:
+            task, self._task = self._task, None
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _listen(self, redis: Redis, channel: str, ready: asyncio.Event) -> None:
+        pubsub = redis.pubsub()
+        try:
+            await pubsub.subscribe(channel)
+            ready.set()
+            while True:
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=30.0)
+                if message is None or message.get("type") != "message":
+                    continue
+                data = message["data"]
+                name = data.decode() if isinstance(data, bytes) else str(data)
+                for close in list(self._sockets.get(name, ())):
+                    task = asyncio.create_task(self._close(close))
+                    self._closing.add(task)
+                    task.add_done_callback(self._closing.discard)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("revocation listener stopped; restarting with the next socket")
+            ready.set()
+        finally:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    @staticmethod
+    async def _close(close: Close) -> None:
+        with contextlib.suppress(Exception):
+            await close()

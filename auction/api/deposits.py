@@ -1,0 +1,147 @@
+"""Deposits over HTTP (finance): lists and refunds, settling a session's deposits, forfeits, the
+ledger's conservation view, and recording an agent before bidding starts.
+
+- ``GET /api/v1/sessions/{id}/deposits?state=`` (``state=released``: the refunds to pay)
+- ``POST /api/v1/sessions/{id}/deposits/settle``: every lot settled → winners' deposits
+  ``applied``, the others ``released``; idempotent
+- ``POST /api/v1/deposits/{id}/forfeit {reason}``: default (悔拍)
+- ``GET /api/v1/markets/{code}/ledger``: per market of the caller's scope under ``code`` (the
+  market and every market below it), received vs. balances per state, and ``conserved``
+- ``POST /api/v1/registrations/{id}/agent {agent_name, agent_resident_id}``: 委托代理竞买
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route
+
+from auction.accounts.policy import Action, allows
+from auction.api import guard
+from auction.api.admin import missing, registration_scope, session_scope
+from auction.api.guard import Denied
+from auction.api.http_errors import BadRequest, read_body
+from auction.domain.deposits import DepositState
+from auction.domain.identity import IdentityError, validate_resident_id
+from auction.store import accounts as account_store
+from auction.store import ledger
+from auction.store.errors import Conflict, NotFound
+from auction.store.records import CST, rfc3339
+
+
+async def list_deposits(request: Request) -> JSONResponse:
+    services = guard.services_of(request)
+    who = await guard.principal_of(request)
+    session_id = await session_scope(request, who, Action.MANAGE_DEPOSITS)
+    state = request.query_params.get("state") or None
+    if state is not None and state not in tuple(DepositState):
+        raise BadRequest("查询参数 state 不是保证金状态", "state")
+    deposits = await ledger.list_deposits(services.store, session_id, state)
+    return JSONResponse({
+        "session_id": session_id, "deposits": [d.to_json() for d in deposits],
+        "total_fen": sum(d.amount_fen for d in deposits),
+    })
+
+
+async def settle_deposits(request: Request) -> JSONResponse:
+    services = guard.services_of(request)
+    who = await guard.principal_of(request)
+    session_id = await session_scope(request, who, Action.MANAGE_DEPOSITS)
+    (await read_body(request, optional=True)).done()
+    summary = await ledger.settle_session(
+        services.store, session_id, actor=who.subject or who.role
+    )
+    services.tokens.cache.forget_covers(session_id)
+    return JSONResponse({"session_id": session_id, **summary})
+
+
+async def forfeit_deposit(request: Request) -> JSONResponse:
+    services = guard.services_of(request)
+    who = await guard.principal_of(request)
+    deposit_id = int(request.path_params["deposit_id"])
+    found = await ledger.deposit_scope(services.store, deposit_id)
+    if found is None:
+        raise missing(who, "保证金记录不存在", "deposit_id")
+    session_id, market_id = found
+    await guard.require(
+        services, who, Action.MANAGE_DEPOSITS, market_id=market_id, session_id=session_id
+    )
+    body = await read_body(request)
+    reason = body.text("reason", max_len=500)
+    body.done()
+    deposit = await ledger.forfeit(
+        services.store, deposit_id, reason=reason, actor=who.subject or who.role
+    )
+    services.tokens.cache.forget_covers(session_id)
+    return JSONResponse(deposit.to_json())
+
+
+async def market_ledger(request: Request) -> JSONResponse:
+    services = guard.services_of(request)
+    who = await guard.principal_of(request)
+    code = request.path_params["code"]
+    try:
+        market = await services.store.get_market_by_code(code)
+    except NotFound:
+        raise missing(who, "技术市场不存在", "code") from None
+    await guard.require(services, who, Action.VIEW_LEDGER, market_id=market.id)
+    tree = await guard.market_tree(services)
+    visible = [
+        m for m in tree.subtree(market.id)
+        if allows(who.actor, Action.VIEW_LEDGER, market_id=m, tree=tree)
+    ]
+    rows = await ledger.balances(services.store, visible)
+    return JSONResponse({
+        "market_code": code, "markets": [r.to_json() for r in rows],
+        "conserved": all(r.conserved for r in rows),
+    })
+
+
+async def record_agent(request: Request) -> JSONResponse:
+    """The agent authorised to bid for the enterprise; refused once a lot of the session has
+    been opened (``bidding_started``)."""
+    services = guard.services_of(request)
+    who = await guard.principal_of(request)
+    if who.role == "bidder":
+        registration_id = int(request.path_params["registration_id"])
+        found = await account_store.registration_scope(services.store, registration_id)
+        if found is None or found[2] != who.bidder_id:
+            raise Denied("forbidden", "只能为本企业的报名登记代理人")
+        session_id = found[0]
+    else:
+        registration_id, session_id, _, _ = await registration_scope(
+            request, who, Action.REVIEW_REGISTRATIONS
+        )
+    body = await read_body(request)
+    agent_name = body.text("agent_name", max_len=64)
+    raw_id = body.text("agent_resident_id", max_len=40)
+    body.done()
+    try:
+        resident_id = validate_resident_id(raw_id, today=datetime.now(CST).date())
+    except IdentityError as exc:
+        raise BadRequest(exc.message, "agent_resident_id", code=exc.code) from exc
+    for lot in await services.store.list_lots(session_id):
+        state = await services.rooms.room_state(lot.id)
+        if lot.status != "scheduled" or (state is not None and state.status.value != "scheduled"):
+            raise Conflict("bidding_started", "竞价已开始, 不能再登记委托代理人", "registration_id")
+    row = await ledger.record_agent(
+        services.store, registration_id, agent_name=agent_name, agent_resident_id=resident_id
+    )
+    return JSONResponse({
+        "registration_id": registration_id, "agent_name": row["agent_name"],
+        "agent_resident_id": "*" * 14 + resident_id[-4:],
+        "recorded_at": rfc3339(row["agent_recorded_at"]),
+    })
+
+
+routes: list[BaseRoute] = [
+    Route("/api/v1/sessions/{session_id:int}/deposits", list_deposits, methods=["GET"]),
+    Route(
+        "/api/v1/sessions/{session_id:int}/deposits/settle", settle_deposits, methods=["POST"]
+    ),
+    Route("/api/v1/deposits/{deposit_id:int}/forfeit", forfeit_deposit, methods=["POST"]),
+    Route("/api/v1/markets/{code}/ledger", market_ledger, methods=["GET"]),
+    Route("/api/v1/registrations/{registration_id:int}/agent", record_agent, methods=["POST"]),
+]

@@ -1,0 +1,169 @@
+"""Authorisation at the edge: the principal of a request, and :func:`require`, which asks
+:func:`auction.accounts.policy.allows` with the market the target belongs to.
+
+Targets are resolved to their market here (session → market, lot → session → market,
+registration → session → market), through the per-process caches of
+:class:`auction.accounts.cache.AuthCache`. A target that does not exist is refused the same way
+as one of another market would be for everyone but the platform admin (403, not 404), so a
+guessed id tells an outsider nothing.
+
+Exception tree::
+
+    Denied(code, message, **extra)   code unauthorized / forbidden / deposit_required /
+                                     rate_limited (extra: retry_after_ms)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import HTTPConnection
+
+from auction.accounts import limits
+from auction.accounts.cache import Cover, LotTerms
+from auction.accounts.policy import Action, MarketTree, allows, tree_of
+from auction.api.tokens import VIEWER, Principal, account_keys, authenticate, bearer
+from auction.domain.deposits import DepositState, covers
+from auction.domain.errors import Rejection
+from auction.services import Services
+from auction.store import accounts as account_store
+from auction.store import ledger
+from auction.store.errors import NotFound
+
+
+class Denied(Exception):
+    """The principal may not do this. ``code`` is ``unauthorized`` (no valid credential),
+    ``forbidden``, ``deposit_required`` or ``rate_limited``; ``extra`` goes into the answer."""
+
+    def __init__(self, code: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.extra = extra
+
+
+def services_of(conn: HTTPConnection) -> Services:
+    services: Services = conn.app.state.services
+    return services
+
+
+async def principal_of(conn: HTTPConnection, *, required: bool = True) -> Principal:
+    """The authenticated principal of a request (401 without a valid bearer token), or the
+    anonymous viewer when ``required`` is false and no ``Authorization`` header was sent."""
+    header = conn.headers.get("authorization", "")
+    if not header and not required:
+        return VIEWER
+    return await authenticate(services_of(conn), bearer(header))
+
+
+async def market_tree(services: Services, *, refresh: bool = False) -> MarketTree:
+    cache = services.tokens.cache
+    if cache.tree is None or refresh:
+        cache.tree = tree_of(await account_store.market_rows(services.store))
+    return cache.tree
+
+
+async def session_market(services: Services, session_id: int) -> int:
+    """The market of a session (cached: sessions never move), else ``NotFound``."""
+    cache = services.tokens.cache.session_market
+    market = cache.get(session_id)
+    if market is None:
+        market = await account_store.session_market(services.store, session_id)
+        if market is None:
+            raise NotFound(message="场次不存在", field="session_id")
+        cache[session_id] = market
+    return market
+
+
+async def lot_terms(services: Services, lot_id: int) -> LotTerms:
+    """Session, market and deposit requirement of a lot (cached: none of them changes)."""
+    cache = services.tokens.cache.lots
+    terms = cache.get(lot_id)
+    if terms is None:
+        found = await ledger.lot_terms(services.store, lot_id)
+        if found is None:
+            raise Rejection("unknown_lot")
+        terms = LotTerms(*found)
+        if len(cache) > 100_000:
+            cache.clear()
+        cache[lot_id] = terms
+    return terms
+
+
+async def require(
+    services: Services, who: Principal, action: Action, *, market_id: int, session_id: int = 0,
+    bidder_id: int = 0,
+) -> None:
+    """Raise :class:`Denied` unless ``who`` may do ``action`` there."""
+    if who.role == "viewer":
+        raise Denied("unauthorized", "请先登录")
+    tree = await market_tree(services)
+    if market_id not in tree or (who.market_id and who.market_id not in tree):
+        tree = await market_tree(services, refresh=True)
+    if not allows(
+        who.actor, action, market_id=market_id, tree=tree, session_id=session_id,
+        bidder_id=bidder_id,
+    ):
+        raise Denied("forbidden", "无权在该技术市场执行此操作")
+
+
+def is_platform_admin(who: Principal) -> bool:
+    return who.role == "admin"
+
+
+async def require_staff(services: Services, who: Principal) -> None:
+    """Any staff role at all (used before a target's market is known)."""
+    if who.role == "viewer":
+        raise Denied("unauthorized", "请先登录")
+    if not who.is_staff:
+        raise Denied("forbidden", "需要工作人员身份")
+
+
+async def check_bid_limits(services: Services, who: Principal) -> None:
+    try:
+        await limits.check(
+            services.redis, account_keys(services),
+            (limits.BID_PER_BIDDER, str(who.bidder_id)),
+            (limits.BID_PER_ADDRESS, who.address),
+        )
+    except limits.RateLimited as exc:
+        raise Denied(exc.code, exc.message, retry_after_ms=exc.retry_after_ms) from exc
+
+
+async def check_command_limits(services: Services, who: Principal) -> None:
+    try:
+        await limits.check(
+            services.redis, account_keys(services),
+            (limits.CMD_PER_STAFF, f"{who.role}:{who.account_id or who.subject}"),
+            (limits.BID_PER_ADDRESS, who.address),
+        )
+    except limits.RateLimited as exc:
+        raise Denied(exc.code, exc.message, retry_after_ms=exc.retry_after_ms) from exc
+
+
+async def check_deposit(services: Services, who: Principal, lot_id: int) -> None:
+    """Refuse ``deposit_required`` unless the bidder holds a confirmed (or held) deposit of the
+    lot's session that covers the lot's requirement. A covering answer is cached briefly."""
+    terms = await lot_terms(services, lot_id)
+    cache = services.tokens.cache
+    found = cache.cover(terms.session_id, who.bidder_id)
+    fresh = found is None
+    if found is None:
+        found = [
+            Cover(lot, amount, state)
+            for lot, amount, state in await ledger.covers(
+                services.store, terms.session_id, who.bidder_id
+            )
+        ]
+    ok = any(
+        covers(c.lot_id, c.amount_fen, DepositState(c.state), lot_id=lot_id,
+               requirement_fen=terms.deposit_fen)
+        for c in found
+    )
+    if not ok:
+        raise Denied(
+            "deposit_required", f"保证金不足: 本标的须缴纳保证金 {terms.deposit_fen} 分并经确认",
+            required_fen=terms.deposit_fen,
+        )
+    if fresh:
+        cache.keep_cover(terms.session_id, who.bidder_id, found)

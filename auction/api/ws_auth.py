@@ -1,0 +1,94 @@
+"""Authentication of the websocket (docs/protocol.md "Authentication"): who may connect, the
+token of ``hello``, and closing a socket whose token or account is revoked.
+
+- :func:`admit` runs before the handshake is accepted: a browser ``Origin`` must be on
+  ``AUCTION_ALLOWED_ORIGINS`` (default: the server's own origin), else the handshake is refused
+  (HTTP 403); connects per address are limited (``error rate_limited`` with
+  ``retry_after_ms``, then close 4430).
+- :func:`on_hello` verifies the token (signature, expiry, revocation: close 4401 when bad),
+  notes the client's address on the principal (per-address bid limits) and registers the
+  socket so that a revocation closes it with 4401.
+- :func:`on_close` unregisters it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+from urllib.parse import urlsplit
+
+from starlette.websockets import WebSocket
+
+from auction.accounts import limits
+from auction.api.tokens import Principal, TokenError, account_keys, authenticate
+from auction.services import Services
+from auction.wire import codec
+
+log = logging.getLogger("auction.ws")
+
+CLOSE_RATE_LIMITED = 4430
+
+
+def origin_allowed(websocket: WebSocket, allowed: tuple[str, ...]) -> bool:
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True  # not a browser: browsers always send Origin on a websocket handshake
+    origin = origin.rstrip("/")
+    if allowed:
+        return "*" in allowed or origin in allowed
+    host = websocket.headers.get("host", "")
+    return urlsplit(origin).netloc.lower() == host.lower()
+
+
+async def admit(websocket: WebSocket) -> bool:
+    """Accept the handshake unless the origin or the connect rate refuses it."""
+    services: Services = websocket.app.state.services
+    if not origin_allowed(websocket, services.settings.allowed_origins):
+        log.info("websocket refused: origin %r", websocket.headers.get("origin"))
+        await websocket.close(code=1008)  # before accept: the handshake gets HTTP 403
+        return False
+    address = websocket.client.host if websocket.client is not None else ""
+    try:
+        await limits.check(
+            services.redis, account_keys(services), (limits.CONNECT_PER_ADDRESS, address)
+        )
+    except limits.RateLimited as exc:
+        await websocket.accept()
+        with contextlib.suppress(Exception):
+            await websocket.send_bytes(codec.pack({
+                "t": "error", "code": exc.code, "message": exc.message,
+                "retry_after_ms": exc.retry_after_ms,
+            }))
+            await websocket.close(CLOSE_RATE_LIMITED, "rate_limited")
+        return False
+    await websocket.accept()
+    return True
+
+
+async def on_hello(services: Services, token: str, websocket: WebSocket) -> Principal:
+    """The principal of ``hello.token``; :class:`TokenError` when it is not valid (or revoked
+    while the socket was being registered)."""
+    who = await authenticate(services, token)
+    address = websocket.client.host if websocket.client is not None else ""
+    who = dataclasses.replace(who, address=address)
+    if who.jti:
+
+        async def close() -> None:
+            await websocket.close(codec.CLOSE_UNAUTHORIZED, "token revoked")
+
+        await services.tokens.sockets.watch(
+            services.redis, account_keys(services), handle=websocket, jti=who.jti,
+            account_id=who.account_id, close=close,
+        )
+        # a revocation published before the subscription was in place
+        try:
+            await authenticate(services, token)
+        except TokenError:
+            await on_close(services, websocket)
+            raise
+    return who
+
+
+async def on_close(services: Services, websocket: WebSocket) -> None:
+    await services.tokens.sockets.unwatch(websocket)

@@ -1,0 +1,126 @@
+"""Accounts and the market tree (SQL as plain text, house style rule 12).
+
+Functions take the :class:`auction.store.Store` (like :mod:`auction.store.journal`). Failures
+come out as :mod:`auction.store.errors`: a taken username is ``Conflict`` on ``username``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from auction.store.errors import NotFound, translated
+
+if TYPE_CHECKING:
+    from auction.store import Store
+
+_COLUMNS = (
+    "a.id, a.username, a.password_hash, a.role, a.market_id, m.code AS market_code,"
+    " a.bidder_id, a.person_name, a.resident_id, a.disabled"
+)
+_FROM = " FROM accounts a LEFT JOIN markets m ON m.id = a.market_id"
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: int
+    username: str
+    password_hash: str
+    role: str
+    market_id: int | None
+    market_code: str | None
+    bidder_id: int | None
+    person_name: str
+    resident_id: str
+    disabled: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """The public shape: never the hash; the resident id masked but for its last 4."""
+        return {
+            "id": self.id, "username": self.username, "role": self.role,
+            "market_id": self.market_id, "market_code": self.market_code,
+            "bidder_id": self.bidder_id, "person_name": self.person_name,
+            "resident_id": ("*" * 14 + self.resident_id[-4:]) if self.resident_id else "",
+            "disabled": self.disabled,
+        }
+
+
+async def create_account(
+    store: Store, *, username: str, password_hash: str, role: str, market_id: int | None = None,
+    bidder_id: int | None = None, person_name: str = "", resident_id: str = "",
+) -> Account:
+    with translated():
+        account_id = await store.pool.fetchval(
+            "INSERT INTO accounts (username, password_hash, role, market_id, bidder_id,"
+            " person_name, resident_id) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            username, password_hash, role, market_id, bidder_id, person_name, resident_id,
+        )
+    return await get_account(store, account_id)
+
+
+async def get_account(store: Store, account_id: int) -> Account:
+    with translated():
+        row = await store.pool.fetchrow(f"SELECT {_COLUMNS}{_FROM} WHERE a.id = $1", account_id)
+    if row is None:
+        raise NotFound(message="账号不存在", field="account_id")
+    return Account(**dict(row))
+
+
+async def find_account(store: Store, username: str) -> Account | None:
+    with translated():
+        row = await store.pool.fetchrow(
+            f"SELECT {_COLUMNS}{_FROM} WHERE a.username = $1", username
+        )
+    return None if row is None else Account(**dict(row))
+
+
+async def set_disabled(store: Store, account_id: int, disabled: bool) -> Account:
+    with translated():
+        found = await store.pool.fetchval(
+            "UPDATE accounts SET disabled = $2 WHERE id = $1 RETURNING id", account_id, disabled
+        )
+    if found is None:
+        raise NotFound(message="账号不存在", field="account_id")
+    return await get_account(store, account_id)
+
+
+async def set_password_hash(store: Store, account_id: int, password_hash: str) -> None:
+    with translated():
+        await store.pool.execute(
+            "UPDATE accounts SET password_hash = $2 WHERE id = $1", account_id, password_hash
+        )
+
+
+async def market_rows(store: Store) -> list[tuple[int, int | None]]:
+    """``(id, parent_id)`` of every market: the tree the policy reads."""
+    with translated():
+        rows = await store.pool.fetch("SELECT id, parent_id FROM markets")
+    return [(int(r["id"]), r["parent_id"]) for r in rows]
+
+
+async def session_market(store: Store, session_id: int) -> int | None:
+    with translated():
+        value = await store.pool.fetchval(
+            "SELECT market_id FROM sessions WHERE id = $1", session_id
+        )
+    return None if value is None else int(value)
+
+
+async def registration_scope(store: Store, registration_id: int) -> tuple[int, int, int] | None:
+    """``(session_id, market_id, bidder_id)`` of a registration, or None."""
+    with translated():
+        row = await store.pool.fetchrow(
+            "SELECT r.session_id, s.market_id, r.bidder_id FROM registrations r"
+            " JOIN sessions s ON s.id = r.session_id WHERE r.id = $1",
+            registration_id,
+        )
+    return None if row is None else (int(row[0]), int(row[1]), int(row[2]))
+
+
+async def markets_by_id(store: Store, ids: list[int]) -> dict[int, str]:
+    """Division codes of the markets ``ids``."""
+    with translated():
+        rows = await store.pool.fetch(
+            "SELECT id, code FROM markets WHERE id = ANY($1::bigint[])", ids
+        )
+    return {int(r["id"]): str(r["code"]) for r in rows}
