@@ -64,9 +64,14 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
         finally:
             for task in tasks:
                 task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            if tasks:
+                stopped, stuck = await asyncio.wait(tasks, timeout=5)
+                for task in stopped:
+                    if not task.cancelled() and task.exception() is not None:
+                        log.error("background task %s failed", task.get_name(),
+                                  exc_info=task.exception())
+                for task in stuck:
+                    log.error("background task %s did not stop within 5 s", task.get_name())
             await hub.stop()
             await redis.aclose()
             await store.close()

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from auction.background import raise_if_stopping
 from auction.registration.packet import packet_body
 from auction.registration.signing import HEADER, signature
 from auction.store import outbox
@@ -90,6 +91,7 @@ class Deliverer:
                 try:
                     claimed = await self.deliver_due()
                 except Exception:
+                    raise_if_stopping()
                     log.exception("delivery pass failed; retrying")
                 if claimed < self.batch:
                     await asyncio.sleep(self.interval_s)

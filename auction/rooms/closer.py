@@ -15,6 +15,7 @@ import logging
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from auction.background import raise_if_stopping
 from auction.domain.errors import Rejection
 from auction.rooms.keys import Keys
 from auction.rooms.service import Rooms
@@ -34,6 +35,7 @@ class Closer:
             try:
                 await self.close_due()
             except (RedisError, OSError) as exc:
+                raise_if_stopping()
                 log.warning("closer: redis error (%s); retrying", exc)
             await asyncio.sleep(self.interval_s)
 

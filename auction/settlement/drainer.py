@@ -23,6 +23,7 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING
 
+from auction.background import raise_if_stopping
 from auction.domain.room import LotEvent
 from auction.rooms.service import decode_event
 from auction.settlement.lease import Lease
@@ -73,6 +74,7 @@ class Drainer:
                     if await self.lease.acquire():
                         await self.drain_once()
                 except Exception:
+                    raise_if_stopping()
                     log.exception("drain tick failed; retrying next tick")
                 if not self._more:
                     await asyncio.sleep(self.interval_s)
