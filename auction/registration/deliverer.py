@@ -87,6 +87,7 @@ class Deliverer:
         """Deliver due rows every ``interval_s`` until cancelled; errors are logged and retried."""
         try:
             while True:
+                raise_if_stopping()
                 claimed = 0
                 try:
                     claimed = await self.deliver_due()

@@ -32,6 +32,7 @@ class Closer:
 
     async def run(self) -> None:
         while True:
+            raise_if_stopping()
             try:
                 await self.close_due()
             except (RedisError, OSError) as exc:

@@ -69,6 +69,7 @@ class Drainer:
         logged and the work is retried on the next tick."""
         try:
             while True:
+                raise_if_stopping()
                 self._more = False
                 try:
                     if await self.lease.acquire():

@@ -18,11 +18,13 @@ import io
 import os
 import re
 import sys
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 import uvicorn
 
 from auction.api.app import create_app
@@ -153,3 +155,17 @@ def _dump_tasks(name: str) -> None:
         t.print_stack(file=out)
     (ARTIFACTS / f"{name}.txt").write_text(out.getvalue(), encoding="utf-8")
     print(f"server did not stop in 5 s: tasks in {ARTIFACTS / name}.txt", file=sys.stderr)
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Iterator[Settings]:
+    """The session's settings with a Redis namespace of this test's own: a server left over by
+    an earlier test can never hold this test's drainer lease or see its keys. Removed after."""
+    own = settings.with_changes(redis_namespace=f"test-browser-{uuid.uuid4().hex[:10]}")
+    yield own
+    client = redis.Redis.from_url(own.redis_url or "")
+    try:
+        for key in client.scan_iter(f"{own.redis_namespace}:*"):
+            client.delete(key)
+    finally:
+        client.close()
