@@ -16,11 +16,14 @@ import math
 import multiprocessing as mp
 import os
 import platform
+import signal
 import statistics
+import subprocess
 import sys
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -56,6 +59,9 @@ class Params:
     connection_procs: int = 2
     settle_lots: int = 1000
     ws: str = ""
+    server_root: str = ""
+    #: a directory: py-spy records the server (collapsed stacks) during each scenario's first run
+    profile: str = ""
 
     @classmethod
     def quick(cls) -> Params:
@@ -128,21 +134,33 @@ class CpuMeter:
         info = await self.redis.info("cpu")
         return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
+    def _busy(self) -> float:
+        t = psutil.cpu_times()
+        return float(t.user + t.nice + t.system + t.irq + t.softirq + getattr(t, "steal", 0.0))
+
     async def start(self) -> None:
         self.t0 = time.monotonic()
         self.c0 = self._cpu()
+        self.c0["machine"] = self._busy()
         self.c0["redis"] = await self._redis_cpu()
 
     async def stop(self) -> dict[str, float]:
         wall = time.monotonic() - self.t0
         c1 = self._cpu()
         c1["redis"] = await self._redis_cpu()
-        return {f"{k}_cores": round((c1[k] - self.c0[k]) / wall, 2) for k in c1}
+        c1["machine"] = self._busy()
+        out = {f"{k}_cores": round((c1[k] - self.c0[k]) / wall, 2) for k in c1}
+        # CPU used by everything else on the machine (other processes share the 2 cores)
+        out["others_cores"] = round(out["machine_cores"] - out["server_cores"]
+                                    - out["generators_cores"] - out["redis_cores"], 2)
+        out["loadavg_1m"] = round(os.getloadavg()[0], 2)
+        return out
 
 
 async def run_gens(gens: list[Gen], stack: Stack, redis: Redis, *, ready_timeout: float = 180,
                    run_timeout: float = 120, lead: float = 0.5,
-                   between: Any = None) -> tuple[list[Any], dict[str, float], Any]:
+                   between: Any = None, profile: str = "",
+                   profile_s: float = 0.0) -> tuple[list[Any], dict[str, float], Any]:
     """Wait until every generator is ready, optionally run ``between()`` (e.g. measure RSS),
     start them together, and collect their results with the CPU shares of the interval."""
     loop = asyncio.get_running_loop()
@@ -157,11 +175,20 @@ async def run_gens(gens: list[Gen], stack: Stack, redis: Redis, *, ready_timeout
         for g in gens:
             g.pipe.send(("go", start_at))
         await asyncio.sleep(lead)
+        spy = None
+        if profile and stack.servers:
+            spy = subprocess.Popen(
+                [str(Path(sys.executable).with_name("py-spy")), "record", "--pid",
+                 str(stack.servers[0].pid), "--duration", str(max(1, int(profile_s))),
+                 "--format", "raw", "--rate", "200", "--nonblocking", "-o", profile],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         await meter.start()
         results = []
         for g in gens:
             results.append((await loop.run_in_executor(None, g.recv, run_timeout))[1])
         cpu = await meter.stop()
+        if spy is not None:
+            spy.wait(60)
     finally:
         for g in gens:
             g.stop()
@@ -179,6 +206,11 @@ class Bench:
                  pg: asyncpg.Connection) -> None:
         self.stack, self.server, self.sale, self.p = stack, server, sale, p
         self.redis, self.pg = redis, pg
+        self.profile_to = ""
+
+    def _prof(self) -> dict[str, Any]:
+        return {"profile": self.profile_to,
+                "profile_s": self.p.warmup_s + self.p.duration_s}
 
     async def hot_lot(self) -> dict[str, Any]:
         p = self.p
@@ -187,7 +219,7 @@ class Bench:
         gens = [Gen("ladder", url=self.server.ws_url, tokens=part, lots=[lot],
                     duration=p.duration_s, warmup=p.warmup_s, per_conn_rate=p.per_conn_rate)
                 for part in split(tokens, p.hot_lot_procs)]
-        results, cpu, _ = await run_gens(gens, self.stack, self.redis)
+        results, cpu, _ = await run_gens(gens, self.stack, self.redis, **self._prof())
         acks = sum(r["acks_in_window"] for r in results)
         codes: Counter[str] = Counter()
         lat: list[float] = []
@@ -205,7 +237,7 @@ class Bench:
         gens = [Gen("ladder", url=self.server.ws_url, tokens=tk, lots=ls,
                     duration=p.duration_s, warmup=p.warmup_s, per_conn_rate=p.per_conn_rate)
                 for tk, ls in zip(split(tokens, procs), split(lots, procs), strict=True)]
-        results, cpu, _ = await run_gens(gens, self.stack, self.redis)
+        results, cpu, _ = await run_gens(gens, self.stack, self.redis, **self._prof())
         acks = sum(r["acks_in_window"] for r in results)
         codes: Counter[str] = Counter()
         for r in results:
@@ -218,7 +250,7 @@ class Bench:
         tokens = self.sale.tokens[: p.ack_bidders]
         gens = [Gen("open_loop", url=self.server.ws_url, tokens=tokens, lots=lots,
                     rate=p.offered_bids_per_s, duration=p.duration_s, warmup=p.warmup_s)]
-        results, cpu, _ = await run_gens(gens, self.stack, self.redis)
+        results, cpu, _ = await run_gens(gens, self.stack, self.redis, **self._prof())
         lat = results[0]["latency_ms"]
         return {"p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99), "max_ms": pct(lat, 100),
                 "samples": len(lat), "codes": results[0]["codes"], "cpu": cpu}
@@ -231,7 +263,7 @@ class Bench:
                     duration=p.duration_s, warmup=p.warmup_s) for part in per]
         gens.append(Gen("driver", url=self.server.ws_url, tokens=self.sale.tokens[:4], lot=lot,
                         rate=p.fanout_bids_per_s, duration=p.duration_s, warmup=p.warmup_s))
-        results, cpu, _ = await run_gens(gens, self.stack, self.redis)
+        results, cpu, _ = await run_gens(gens, self.stack, self.redis, **self._prof())
         driver = results[-1]
         merged: dict[int, list[float]] = {}
         for r in results[:-1]:
@@ -373,6 +405,8 @@ async def run(p: Params, scenarios: list[str]) -> dict[str, Any]:
     if not database_url or not redis_url:
         raise SystemExit("DATABASE_URL and REDIS_URL must be set")
     stack = Stack(database_url, redis_url, ws_impl=p.ws)
+    if p.server_root:
+        stack.server_root = Path(p.server_root).resolve()
     t_start = time.monotonic()
     runs: dict[str, list[dict[str, Any]]] = {s: [] for s in scenarios}
     redis = Redis.from_url(redis_url)
@@ -380,7 +414,8 @@ async def run(p: Params, scenarios: list[str]) -> dict[str, Any]:
         progress(f"database {stack.db_name}, redis namespace {stack.namespace}")
         await stack.create_database()
         server = await stack.start_server()
-        progress(f"server pid {server.pid} on port {server.port} (ws={p.ws or 'default'})")
+        progress(f"server pid {server.pid} on port {server.port} (ws={p.ws or 'default'}, "
+                 f"tree {stack.server_root})")
         sale = await new_sale(server.base, stack.admin_token)
         await sale.add_bidders(max(p.bidders, p.hot_lot_bidders, p.ack_bidders, 4))
         progress(f"seeded session {sale.session_id} with {len(sale.tokens)} bidders")
@@ -390,10 +425,14 @@ async def run(p: Params, scenarios: list[str]) -> dict[str, Any]:
             for name in scenarios:
                 for i in range(p.runs):
                     t0 = time.monotonic()
+                    bench.profile_to = ""
+                    if p.profile and i == 0:
+                        Path(p.profile).mkdir(parents=True, exist_ok=True)
+                        bench.profile_to = str(Path(p.profile).resolve() / f"{name}.txt")
                     result = await getattr(bench, name)()
                     runs[name].append(result)
                     brief = {k: (round(v, 2) if isinstance(v, float) else v)
-                             for k, v in result.items() if k not in ("codes",)}
+                             for k, v in result.items()}
                     progress(f"{name} run {i + 1}/{p.runs} ({time.monotonic() - t0:.1f} s): "
                              f"{json.dumps(brief, ensure_ascii=False)}")
         finally:
@@ -430,6 +469,10 @@ async def run(p: Params, scenarios: list[str]) -> dict[str, Any]:
     }
 
 
+def _terminate(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m loadtests.bench")
     parser.add_argument("--json", action="store_true",
@@ -451,6 +494,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(scenarios) - set(SCENARIOS)
     if unknown:
         parser.error(f"unknown scenarios: {sorted(unknown)}")
+    # SIGTERM unwinds like Ctrl-C, so the servers, the database and the Redis keys are removed
+    signal.signal(signal.SIGTERM, _terminate)
     result = asyncio.run(run(p, scenarios))
     if args.json:
         print(json.dumps(result, ensure_ascii=False))

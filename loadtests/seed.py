@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 sys.path.insert(0, __file__.rsplit("/loadtests/", 1)[0] + "/clients/python")
 
-from auction_client import AuctionHTTP  # noqa: E402
+from auction_client import AuctionHTTP
 
 T = TypeVar("T")
 
@@ -29,7 +29,9 @@ def uscc(n: int) -> str:
     return body + USCC_CHARS[(31 - total % 31) % 31]
 
 
-async def bounded(items: Iterable[T], fn: Callable[[T], Awaitable[Any]], limit: int = 16) -> list[Any]:
+async def bounded(
+    items: Iterable[T], fn: Callable[[T], Awaitable[Any]], limit: int = 16
+) -> list[Any]:
     sem = asyncio.Semaphore(limit)
 
     async def one(item: T) -> Any:

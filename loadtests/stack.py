@@ -77,6 +77,9 @@ class Stack:
     secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     admin_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     ws_impl: str = ""
+    #: the source tree the server runs from (default: this checkout); the bench can measure a
+    #: clean snapshot (``git archive``) while the working tree is being edited
+    server_root: Path = ROOT
     servers: list[ServerProc] = field(default_factory=list)
     data_dir: str = field(default_factory=lambda: tempfile.mkdtemp(prefix="auction-bench-"))
 
@@ -90,7 +93,8 @@ class Stack:
             DATABASE_URL=self.bench_db_url, REDIS_URL=self.redis_url,
             AUCTION_SECRET=self.secret, AUCTION_ADMIN_TOKEN=self.admin_token,
             AUCTION_REDIS_NAMESPACE=self.namespace, AUCTION_LOG_LEVEL="WARNING",
-            AUCTION_DATA_DIR=self.data_dir, PYTHONPATH=str(ROOT),
+            AUCTION_DATA_DIR=self.data_dir,
+            PYTHONPATH=os.pathsep.join(dict.fromkeys([str(self.server_root), str(ROOT)])),
         )
         if self.ws_impl:
             env["AUCTION_BENCH_WS"] = self.ws_impl
@@ -103,7 +107,7 @@ class Stack:
         finally:
             await conn.close()
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "auction", "migrate", env=self.env(), cwd=ROOT,
+            sys.executable, "-m", "auction", "migrate", env=self.env(), cwd=self.server_root,
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
         )
         _, err = await proc.communicate()
@@ -120,7 +124,7 @@ class Stack:
     async def start_server(self) -> ServerProc:
         port = free_port()
         cmd = [sys.executable, "-m", "loadtests.serve", "--port", str(port)]
-        proc = subprocess.Popen(cmd, env=self.env(), cwd=ROOT, preexec_fn=_raise_nofile,
+        proc = subprocess.Popen(cmd, env=self.env(), cwd=self.server_root, preexec_fn=_raise_nofile,
                                 stdout=subprocess.DEVNULL, stderr=sys.stderr)
         server = ServerProc(port, proc)
         deadline = time.monotonic() + 60

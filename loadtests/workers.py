@@ -31,7 +31,9 @@ def now_ms() -> float:
     return time.time() * 1000.0
 
 
-async def open_sessions(url: str, tokens: list[str | None], concurrency: int = 200) -> list[Session]:
+async def open_sessions(
+    url: str, tokens: list[str | None], concurrency: int = 200
+) -> list[Session]:
     sem = asyncio.Semaphore(concurrency)
 
     async def one(token: str | None) -> Session:
@@ -46,6 +48,32 @@ async def open_sessions(url: str, tokens: list[str | None], concurrency: int = 2
             raise AssertionError("unreachable")
 
     return list(await asyncio.gather(*(one(t) for t in tokens)))
+
+
+async def subscribe_all(sessions: list[Session], lot: int, on_frame: Any,
+                        concurrency: int = 64) -> None:
+    """``sub`` every session to ``lot`` with at most ``concurrency`` snapshots outstanding (a
+    10,000-socket subscribe storm at once exhausts the server's Redis pool: see
+    docs/performance.md), then hand every later frame to ``on_frame``."""
+    sem = asyncio.Semaphore(concurrency)
+    loop = asyncio.get_running_loop()
+
+    async def one(sess: Session) -> None:
+        async with sem:
+            fut: asyncio.Future[None] = loop.create_future()
+
+            def on(msg: dict[str, Any]) -> None:
+                if msg.get("t") == "snapshot" and not fut.done():
+                    fut.set_result(None)
+                    sess.handler = on_frame
+                elif msg.get("t") == "error" and not fut.done():
+                    fut.set_exception(RuntimeError(f"sub refused: {msg}"))
+
+            sess.handler = on
+            sess.send({"t": "sub", "lot": lot})
+            await asyncio.wait_for(fut, 60)
+
+    await asyncio.gather(*(one(s) for s in sessions))
 
 
 async def _handshake(pipe: Connection, info: dict[str, Any]) -> float:
@@ -219,13 +247,9 @@ async def viewers(pipe: Connection, url: str, n: int, lot: int, duration: float,
                   grace: float = 2.0) -> dict[str, Any]:
     sessions = await open_sessions(url, [None] * n)
     got: dict[int, list[float]] = {}  # seq → [at, last receive ms, count]
-    subscribed = 0
-    sub_done = asyncio.get_running_loop().create_future()
 
     def on(msg: dict[str, Any]) -> None:
-        nonlocal subscribed
-        t = msg.get("t")
-        if t == "ev":
+        if msg.get("t") == "ev":
             t_recv = now_ms()
             rec = got.get(msg["seq"])
             if rec is None:
@@ -234,15 +258,8 @@ async def viewers(pipe: Connection, url: str, n: int, lot: int, duration: float,
                 if t_recv > rec[1]:
                     rec[1] = t_recv
                 rec[2] += 1
-        elif t == "snapshot":
-            subscribed += 1
-            if subscribed == n and not sub_done.done():
-                sub_done.set_result(None)
 
-    for s in sessions:
-        s.handler = on
-        s.send({"t": "sub", "lot": lot})
-    await asyncio.wait_for(sub_done, 60)
+    await subscribe_all(sessions, lot, on)
     start_at = await _handshake(pipe, {"connections": n})
     await asyncio.sleep(max(0.0, start_at + warmup + duration + grace - time.time()))
     closes = sum(1 for s in sessions if s.ws is not None and s.ws.closed.done())
@@ -295,20 +312,7 @@ async def bid_driver(pipe: Connection, url: str, tokens: list[str], lot: int, ra
 
 async def idle(pipe: Connection, url: str, n: int, lot: int) -> dict[str, Any]:
     sessions = await open_sessions(url, [None] * n, concurrency=100)
-    snapshots = 0
-    done = asyncio.get_running_loop().create_future()
-
-    def on(msg: dict[str, Any]) -> None:
-        nonlocal snapshots
-        if msg.get("t") == "snapshot":
-            snapshots += 1
-            if snapshots == n and not done.done():
-                done.set_result(None)
-
-    for s in sessions:
-        s.handler = on
-        s.send({"t": "sub", "lot": lot})
-    await asyncio.wait_for(done, 120)
+    await subscribe_all(sessions, lot, lambda msg: None)
     await _handshake(pipe, {"connections": n})
     alive = sum(1 for s in sessions if s.ws is not None and not s.ws.closed.done())
     for s in sessions:

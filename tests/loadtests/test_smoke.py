@@ -1,0 +1,87 @@
+"""The bench and the locust users at tiny sizes, so they cannot rot: correctness only, no timing
+assertions (the figures live in docs/performance.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from loadtests.stack import Stack
+
+ROOT = Path(__file__).resolve().parents[2]
+KEYS = (
+    "hot_lot_bids_per_s", "bid_ack_p50_ms", "bid_ack_p99_ms", "offered_bids_per_s",
+    "fanout_deliveries_per_s", "fanout_p99_ms", "fanout_viewers", "many_lots_bids_per_s",
+    "connections", "rss_mb", "settle_1000_lots_s",
+)
+
+
+def _env(settings_env: dict[str, str]) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(settings_env)
+    return env
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_bench_quick_prints_every_key(database_url: str, redis_url: str) -> None:
+    env = _env({"DATABASE_URL": database_url, "REDIS_URL": redis_url})
+    out = subprocess.run(
+        [sys.executable, "-m", "loadtests.bench", "--json", "--quick"], cwd=ROOT, env=env,
+        capture_output=True, text=True, timeout=280,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    for key in KEYS:
+        assert result[key] is not None, (key, result)
+    assert result["connections"] == result["params"]["connections"]
+    assert result["hot_lot_bids_per_s"] > 0 and result["many_lots_bids_per_s"] > 0
+    runs = result["runs"]
+    assert runs["fanout"][0]["complete_events"] == runs["fanout"][0]["events"] > 0
+    assert runs["ack"][0]["codes"]["unanswered"] == 0
+    assert runs["settle"][0]["sold"] == result["settle_lots"]
+    assert "[bench" in out.stderr  # progress goes to stderr
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_locust_headless_has_no_failures(database_url: str, redis_url: str, tmp_path: Path) -> None:
+    locust = Path(sys.executable).with_name("locust")
+    if not locust.exists():
+        pytest.skip("locust is not installed (pip install -e '.[load]')")
+    stack = Stack(database_url, redis_url)
+
+    async def up() -> str:
+        await stack.create_database()
+        return (await stack.start_server()).base
+
+    base = asyncio.run(up())
+    try:
+        env = _env({"AUCTION_ADMIN_TOKEN": stack.admin_token, "LOCUST_LOTS": "2",
+                    "LOCUST_BIDDERS": "6", "PYTHONPATH": str(ROOT)})
+        csv = tmp_path / "run"
+        out = subprocess.run(
+            [str(locust), "-f", "loadtests/locustfile.py", "--headless", "-H", base,
+             "-u", "12", "-r", "12", "-t", "8s", "--csv", str(csv), "--only-summary"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=150,
+        )
+        assert out.returncode == 0, out.stderr[-3000:]
+        stats = (tmp_path / "run_stats.csv").read_text(encoding="utf-8").splitlines()
+        header = stats[0].split(",")
+        total = dict(zip(header, stats[-1].split(","), strict=False))
+        assert int(total["Request Count"]) > 0
+        assert int(total["Failure Count"]) == 0, out.stderr[-3000:]
+    finally:
+        stack.stop_servers()
+
+        async def down() -> None:
+            await stack.clean_redis()
+            await stack.drop_database()
+
+        asyncio.run(down())
