@@ -33,7 +33,7 @@ from redis.asyncio import Redis
 from loadtests.seed import START_FEN, Sale, new_sale
 from loadtests.stack import ServerProc, Stack, progress
 from loadtests.workers import child_main
-from loadtests.wsclient import Session
+from loadtests.wsclient import Session, client_address
 
 SCENARIOS = ("settle", "connections", "hot_lot", "ack", "fanout", "many_lots")
 
@@ -362,7 +362,7 @@ class Bench:
             answers: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
             sess.handler = lambda m: answers.put_nowait(m) if m.get("t") in ("ack", "nack") \
                 else None
-            await sess.open(self.server.ws_url, tokens[idx])
+            await sess.open(self.server.ws_url, tokens[idx], forwarded_for=client_address())
             for j, lot in enumerate(mine):
                 if j and j % 15 == 0:
                     await asyncio.sleep(1.0)  # stay under the per-connection rate limit
@@ -382,6 +382,20 @@ class Bench:
 
 
 # --- main ---------------------------------------------------------------------------------------
+
+def _redis_opener(redis: Redis, namespace: str) -> Any:
+    """Open seeded lots with the rooms service directly (what the console's ``open`` calls):
+    the console is limited to 20 commands/s per staff member, too slow to seed 1,000 lots."""
+    from auction.rooms.keys import Keys
+    from auction.rooms.service import Rooms
+
+    rooms = Rooms(redis, Keys(namespace))
+
+    async def opener(lot: int) -> None:
+        await rooms.open(lot, idem=f"bench-open-{lot}")
+
+    return opener
+
 
 def machine() -> dict[str, Any]:
     return {"cpus": os.cpu_count(), "mem_gib": round(psutil.virtual_memory().total / 2**30, 1),
@@ -417,6 +431,7 @@ async def run(p: Params, scenarios: list[str]) -> dict[str, Any]:
         progress(f"server pid {server.pid} on port {server.port} (ws={p.ws or 'default'}, "
                  f"tree {stack.server_root})")
         sale = await new_sale(server.base, stack.admin_token)
+        sale.opener = _redis_opener(redis, stack.namespace)
         await sale.add_bidders(max(p.bidders, p.hot_lot_bidders, p.ack_bidders, 4))
         progress(f"seeded session {sale.session_id} with {len(sale.tokens)} bidders")
         pg = await asyncpg.connect(stack.bench_db_url)

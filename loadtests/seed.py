@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 sys.path.insert(0, __file__.rsplit("/loadtests/", 1)[0] + "/clients/python")
 
-from auction_client import AuctionHTTP
+from auction_client import ApiError, AuctionHTTP
 
 T = TypeVar("T")
 
@@ -27,6 +27,18 @@ def uscc(n: int) -> str:
     body = f"91370100{n % 10**9:09d}"
     total = sum(USCC_CHARS.index(c) * w for c, w in zip(body, USCC_WEIGHTS, strict=True))
     return body + USCC_CHARS[(31 - total % 31) % 31]
+
+
+async def retrying(call: Callable[[], Awaitable[T]], attempts: int = 50) -> T:
+    """``call()``, waiting out ``429 rate_limited`` answers (admin commands are limited)."""
+    for _ in range(attempts - 1):
+        try:
+            return await call()
+        except ApiError as exc:
+            if exc.status != 429:
+                raise
+            await asyncio.sleep(0.5 + random.random() * 0.5)
+    return await call()
 
 
 async def bounded(
@@ -50,6 +62,8 @@ class Sale:
     tokens: list[str] = field(default_factory=list)
     paddles: list[int] = field(default_factory=list)
     lots_made: int = 0
+    #: opens a lot; default: the console command over HTTP (``POST /lots/{id}/commands``)
+    opener: Callable[[int], Awaitable[Any]] | None = None
 
     def http(self) -> AuctionHTTP:
         return AuctionHTTP(self.base, self.admin_token, timeout=60)
@@ -65,8 +79,10 @@ class Sale:
                     "start_price_fen": START_FEN, "increment_fen": INC_FEN,
                 })
                 lot_id = int(lot["id"])
-                if open_them:
-                    await http.lot_command(lot_id, "open", f"open-{lot_id}")
+                if open_them and self.opener is not None:
+                    await self.opener(lot_id)
+                elif open_them:
+                    await retrying(lambda: http.lot_command(lot_id, "open", f"open-{lot_id}"))
                 return lot_id
 
             lots = await bounded(range(n), make, concurrency)
@@ -78,11 +94,12 @@ class Sale:
         async with self.http() as http:
             async def make(i: int) -> tuple[str, int]:
                 b = base + i
-                bidder = await http.register_bidder(f"压测科技有限公司{self.tag}-{b}",
-                                                    uscc(self.tag * 10_000 + b))
-                reg = await http.register_for_session(self.session_id, int(bidder["id"]))
-                await http.approve(int(reg["id"]))
-                paid = await http.pay_deposit(int(reg["id"]), START_FEN // 10)
+                name, code = f"压测科技有限公司{self.tag}-{b}", uscc(self.tag * 10_000 + b)
+                bidder = await retrying(lambda: http.register_bidder(name, code))
+                reg = await retrying(lambda: http.register_for_session(self.session_id,
+                                                                       int(bidder["id"])))
+                await retrying(lambda: http.approve(int(reg["id"])))
+                paid = await retrying(lambda: http.pay_deposit(int(reg["id"]), START_FEN // 10))
                 return str(paid["token"]), int(paid["paddle"])
 
             made = await bounded(range(n), make, concurrency)

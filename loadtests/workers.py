@@ -22,7 +22,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from loadtests.seed import INC_FEN, START_FEN
-from loadtests.wsclient import Session
+from loadtests.wsclient import Session, client_address
 
 RETRY_MINIMUM = ("too_low", "below_start", "off_increment")
 
@@ -40,7 +40,7 @@ async def open_sessions(
         async with sem:
             for attempt in range(5):
                 try:
-                    return await Session().open(url, token)
+                    return await Session().open(url, token, forwarded_for=client_address())
                 except (OSError, ConnectionError, TimeoutError):
                     if attempt == 4:
                         raise

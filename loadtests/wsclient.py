@@ -134,20 +134,34 @@ class MiniWS(asyncio.Protocol):
 
 async def connect(url: str, on_message: Callable[[dict[str, Any]], None] | None = None, *,
                   on_raw: Callable[[bytes], None] | None = None,
-                  timeout: float = 30.0) -> MiniWS:
-    """Open ``ws://host:port/path`` and finish the handshake."""
+                  timeout: float = 30.0, forwarded_for: str | None = None) -> MiniWS:
+    """Open ``ws://host:port/path`` and finish the handshake. ``forwarded_for`` sends
+    ``X-Forwarded-For``: uvicorn trusts it from 127.0.0.1 (``forwarded_allow_ips``), exactly as
+    behind a load balancer, so each simulated client has its own address for the per-address
+    limits (auction/accounts/limits.py) instead of all of them being 127.0.0.1."""
+    xff = f"X-Forwarded-For: {forwarded_for}\r\n" if forwarded_for else ""
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     key = base64.b64encode(os.urandom(16)).decode()
     proto = MiniWS(on_message, on_raw)
     proto._request = (
         f"GET {parts.path or '/'} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+        f"{xff}\r\n"
     ).encode()
     loop = asyncio.get_running_loop()
     await asyncio.wait_for(loop.create_connection(lambda: proto, host, port), timeout)
     await asyncio.wait_for(proto.ready, timeout)
     return proto
+
+
+_next_address = [int.from_bytes(os.urandom(3), "big")]
+
+
+def client_address() -> str:
+    """A fresh private address per simulated client (10.0.0.0/8)."""
+    n = _next_address[0] = (_next_address[0] + 1) % (1 << 24)
+    return f"10.{n >> 16}.{(n >> 8) & 255}.{n & 255}"
 
 
 class Session:
@@ -169,9 +183,10 @@ class Session:
         if self.handler is not None:
             self.handler(msg)
 
-    async def open(self, url: str, token: str | None = None, timeout: float = 30.0) -> Session:
+    async def open(self, url: str, token: str | None = None, timeout: float = 30.0,
+                   forwarded_for: str | None = None) -> Session:
         self._welcomed = asyncio.get_running_loop().create_future()
-        self.ws = await connect(url, self._on, timeout=timeout)
+        self.ws = await connect(url, self._on, timeout=timeout, forwarded_for=forwarded_for)
         hello: dict[str, Any] = {"t": "hello"}
         if token:
             hello["token"] = token
