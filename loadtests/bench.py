@@ -444,8 +444,15 @@ async def run(p: Params, scenarios: list[str]) -> dict[str, Any]:
                     if p.profile and i == 0:
                         Path(p.profile).mkdir(parents=True, exist_ok=True)
                         bench.profile_to = str(Path(p.profile).resolve() / f"{name}.txt")
-                    result = await getattr(bench, name)()
+                    try:
+                        result = await getattr(bench, name)()
+                    except Exception as exc:  # one failed run must not lose the others
+                        progress(f"{name} run {i + 1} failed: {type(exc).__name__}: {exc}")
+                        runs[name].append({"error": f"{type(exc).__name__}: {exc}"})
+                        await asyncio.sleep(3)
+                        continue
                     runs[name].append(result)
+                    await asyncio.sleep(1.0)  # let the server finish what the run left queued
                     brief = {k: (round(v, 2) if isinstance(v, float) else v)
                              for k, v in result.items()}
                     progress(f"{name} run {i + 1}/{p.runs} ({time.monotonic() - t0:.1f} s): "

@@ -71,7 +71,7 @@ async def subscribe_all(sessions: list[Session], lot: int, on_frame: Any,
 
             sess.handler = on
             sess.send({"t": "sub", "lot": lot})
-            await asyncio.wait_for(fut, 60)
+            await asyncio.wait_for(fut, 120)
 
     await asyncio.gather(*(one(s) for s in sessions))
 
