@@ -32,7 +32,7 @@ def now_ms() -> float:
 
 
 async def open_sessions(
-    url: str, tokens: list[str | None], concurrency: int = 200
+    url: str, tokens: list[str | None], concurrency: int = 64
 ) -> list[Session]:
     sem = asyncio.Semaphore(concurrency)
 
@@ -311,7 +311,7 @@ async def bid_driver(pipe: Connection, url: str, tokens: list[str], lot: int, ra
 # --- idle connections ---------------------------------------------------------------------------
 
 async def idle(pipe: Connection, url: str, n: int, lot: int) -> dict[str, Any]:
-    sessions = await open_sessions(url, [None] * n, concurrency=100)
+    sessions = await open_sessions(url, [None] * n, concurrency=100)  # idle: 2 × 100 < pool
     await subscribe_all(sessions, lot, lambda msg: None)
     await _handshake(pipe, {"connections": n})
     alive = sum(1 for s in sessions if s.ws is not None and not s.ws.closed.done())
