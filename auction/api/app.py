@@ -11,7 +11,7 @@ import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, WebSocketRoute
 from starlette.staticfiles import StaticFiles
@@ -41,7 +41,11 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store = await Store.connect(settings.database_url or "")
-        redis = Redis.from_url(settings.redis_url or "", max_connections=256)
+        # A blocking pool: under a burst, a bid waits for a free connection instead of failing
+        # with "too many connections" (it then answers `unavailable` only after 5 s).
+        redis = Redis.from_pool(BlockingConnectionPool.from_url(
+            settings.redis_url or "", max_connections=256, timeout=5,
+        ))
         keys = Keys(settings.redis_namespace)
         rooms = Rooms(redis, keys)
         hub = Hub(redis, keys, rooms)
