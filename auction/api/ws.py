@@ -175,8 +175,9 @@ class Connection:
                                             **denied.extra))
             except (RedisError, OSError):
                 log.exception("redis unavailable while handling %s", type(msg).__name__)
-                self._put(codec.encode_nack(msg.key, "unavailable", "服务暂时不可用, 请用同一 key 重试",
-                                            lot=msg.lot))
+                self._put(codec.encode_nack(
+                    msg.key, "unavailable", "服务暂时不可用, 请用同一 key 重试", lot=msg.lot
+                ))
             else:
                 self._put(codec.encode_ack(msg.key, msg.lot, result.seq, result.at, result.replay))
         elif isinstance(msg, Sub):

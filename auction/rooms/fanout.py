@@ -67,7 +67,7 @@ class Hub:
             with contextlib.suppress(asyncio.CancelledError, RedisError):
                 await task
         if self._pubsub is not None:
-            await self._pubsub.aclose()
+            await self._pubsub.aclose()  # type: ignore[no-untyped-call]
 
     def watching(self, lot: int) -> int:
         return len(self._watchers.get(lot, ()))
@@ -170,7 +170,7 @@ class Hub:
         try:
             if self._pubsub is not None:
                 with contextlib.suppress(RedisError, OSError):
-                    await self._pubsub.aclose()
+                    await self._pubsub.aclose()  # type: ignore[no-untyped-call]
             self._pubsub = self.redis.pubsub()
             channels = [self.keys.lot(lot).channel for lot in self._watchers]
             if channels:

@@ -7,8 +7,9 @@ Every state change goes through one script call (atomic, server-timed, gapless s
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import msgpack
 from redis.asyncio import Redis
@@ -76,10 +77,14 @@ def decode_event(blob: bytes) -> LotEvent:
     return LotEvent.from_map(msgpack.unpackb(blob, raw=False, strict_map_key=False))
 
 
-def _int_fields(raw: dict[bytes, bytes]) -> dict[str, Any]:
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _int_fields(raw: Mapping[bytes | str, bytes | str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in raw.items():
-        key, val = k.decode(), v.decode()
+        key, val = _text(k), _text(v)
         out[key] = val if key in ("status", "mode", "epoch") else int(val)
     return out
 
@@ -165,7 +170,7 @@ class Rooms:
         raw = await self.redis.hget(self.keys.lot(lot_id).state, "mode")
         if raw is None:
             raise Rejection("unknown_lot")
-        return LotMode(raw.decode())
+        return LotMode(_text(raw))
 
     async def snapshot(self, lot_id: int) -> Snapshot | None:
         raw = await self.redis.hgetall(self.keys.lot(lot_id).state)
@@ -196,7 +201,10 @@ class Rooms:
         still holds every one of them (trimmed or lost): the caller must fall back to a
         snapshot (invariant 2: never a silent gap)."""
         key = self.keys.lot(lot_id).events
-        entries = await self.redis.xrange(key, min=f"({after_seq}-0", max="+", count=limit)
+        entries = cast(
+            "list[tuple[bytes, dict[bytes, bytes]]]",
+            await self.redis.xrange(key, min=f"({after_seq}-0", max="+", count=limit),
+        )
         events = [decode_event(fields[b"e"]) for _id, fields in entries]
         expected = after_seq + 1
         if events and events[0].seq != expected:
