@@ -41,11 +41,13 @@ class Server:
 
 
 @contextlib.asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[Server]:
-    port = free_port()
+async def running(settings: Settings, port: int | None = None) -> AsyncIterator[Server]:
+    """A real server in this loop; ``port`` to restart one on the same address."""
+    port = port or free_port()
     settings = settings.with_changes(port=port)
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, lifespan="on",
-                            ws_max_size=MAX_FRAME, log_level="warning")
+                            ws_max_size=MAX_FRAME, log_level="warning",
+                            timeout_graceful_shutdown=3)
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     task = asyncio.create_task(server.serve())
