@@ -8,49 +8,15 @@ issues".
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from auction.api.app import create_app
 from auction.settings import Settings
-from auction.wire.codec import MAX_FRAME
-from tests.e2e.harness import Server, free_port
-
-BACKGROUND = ("closer", "drainer", "deliverer")
-
-
-@contextlib.asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[Server]:
-    port = free_port()
-    settings = settings.with_changes(port=port)
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, lifespan="on",
-                            ws_max_size=MAX_FRAME, log_level="warning")
-    server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    try:
-        yield Server(f"http://127.0.0.1:{port}", settings)
-    finally:
-        server.should_exit = True
-        for _ in range(10):
-            done, _ = await asyncio.wait({task}, timeout=3)
-            if done:
-                break
-            for stuck in asyncio.all_tasks():
-                if stuck.get_name() in BACKGROUND and stuck.cancelling():
-                    stuck.cancel()
-        await task
+from tests.e2e.harness import Server, running
 
 
 @pytest.fixture

@@ -6,18 +6,16 @@
 - ``new_context`` (function): a factory of contexts (own sessionStorage each); on a failing test
   every page they opened is saved as a PNG under ``test-artifacts/browser/``.
 - ``browser_context`` (function): one desktop context made by ``new_context``.
-- :func:`serve_on`: like ``tests.e2e.harness.running`` but on a given port (a test can stop the
-  server and start another where the pages reconnect) and with a bounded shutdown.
+- ``settings`` (function): the session's settings with a Redis namespace of the test's own.
+  Servers come from ``tests.e2e.harness.running`` (a given port lets a test restart the server
+  where the pages reconnect).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import io
 import os
 import re
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -25,12 +23,8 @@ from typing import Any
 
 import pytest
 import redis
-import uvicorn
 
-from auction.api.app import create_app
 from auction.settings import Settings
-from auction.wire.codec import MAX_FRAME
-from tests.e2e.harness import Server, free_port
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -116,45 +110,6 @@ async def new_context(chromium: Any, request: pytest.FixtureRequest) -> AsyncIte
 async def browser_context(new_context: Any) -> Any:
     """One desktop-sized context (1280 × 900, zh-CN, Asia/Shanghai)."""
     return await new_context()
-
-
-@contextlib.asynccontextmanager
-async def serve_on(settings: Settings, port: int | None = None) -> AsyncIterator[Server]:
-    """A real uvicorn server in the test loop (background loops running), on ``port`` (a free
-    one when ``None``). Stopping it never hangs the test: if the server is not down 5 s after the
-    stop, the asyncio tasks are dumped to test-artifacts/browser/shutdown-*.txt and it is forced.
-    """
-    port = port or free_port()
-    settings = settings.with_changes(port=port)
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, lifespan="on",
-                            ws_max_size=MAX_FRAME, log_level="warning",
-                            timeout_graceful_shutdown=3)
-    server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    try:
-        yield Server(f"http://127.0.0.1:{port}", settings)
-    finally:
-        server.should_exit = True
-        done, _ = await asyncio.wait({task}, timeout=5)
-        if not done:
-            _dump_tasks(f"shutdown-{port}")
-            server.force_exit = True
-        await task
-
-
-def _dump_tasks(name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    out = io.StringIO()
-    for t in asyncio.all_tasks():
-        out.write(f"--- {t!r}\n")
-        t.print_stack(file=out)
-    (ARTIFACTS / f"{name}.txt").write_text(out.getvalue(), encoding="utf-8")
-    print(f"server did not stop in 5 s: tasks in {ARTIFACTS / name}.txt", file=sys.stderr)
 
 
 @pytest.fixture

@@ -11,8 +11,7 @@ from typing import Any
 import httpx
 
 from auction.settings import Settings
-from tests.browser.conftest import serve_on
-from tests.e2e.harness import ADMIN, Server, create_sale, free_port, raw_client
+from tests.e2e.harness import ADMIN, Server, create_sale, free_port, raw_client, running
 
 TIMEOUT_MS = 10_000
 
@@ -46,7 +45,7 @@ async def feed_of(page: Any, lot: int) -> dict[str, Any]:
 async def test_bid_on_bidder_page_shows_on_console_and_hammer_shows_sold(
     settings: Settings, browser_context: Any
 ) -> None:
-    async with serve_on(settings) as server:
+    async with running(settings) as server:
         sale = await create_sale(server, lots=2, bidders=2)
         lot = sale.lots[0]
         console = await open_page(
@@ -102,7 +101,7 @@ async def test_bid_on_bidder_page_shows_on_console_and_hammer_shows_sold(
 async def test_restart_resumes_with_no_gap(settings: Settings, browser_context: Any) -> None:
     async with contextlib.AsyncExitStack() as stack:
         port = free_port()
-        first = await stack.enter_async_context(serve_on(settings, port))
+        first = await stack.enter_async_context(running(settings, port))
         sale = await create_sale(first, lots=1, bidders=3)
         lot = sale.lots[0]
         async with httpx.AsyncClient(base_url=first.base, headers=ADMIN) as http:
@@ -123,7 +122,7 @@ async def test_restart_resumes_with_no_gap(settings: Settings, browser_context: 
 
         await bidder.wait_for_selector("#conn[data-status=reconnecting]")
         await console.wait_for_selector("#conn[data-status=reconnecting]")
-        async with serve_on(settings, port) as second:
+        async with running(settings, port) as second:
             # bids land before the pages are back: they must arrive by resume, in order
             await bid(second, sale.tokens[1], lot, 1_020_000, "r3")
             await bid(second, sale.tokens[2], lot, 1_030_000, "r4")
@@ -156,7 +155,7 @@ async def bid(server: Server, token: str, lot: int, amount: int, key: str) -> No
 async def test_countdown_follows_server_time_not_device_clock(
     settings: Settings, browser_context: Any
 ) -> None:
-    async with serve_on(settings) as server:
+    async with running(settings) as server:
         sale = await create_sale(server, mode="timed", lots=1, bidders=1, duration_s=600)
         lot = sale.lots[0]
         async with httpx.AsyncClient(base_url=server.base, headers=ADMIN) as http:
@@ -175,7 +174,7 @@ async def test_countdown_follows_server_time_not_device_clock(
 
 
 async def test_public_pages_and_catalogue(settings: Settings, browser_context: Any) -> None:
-    async with serve_on(settings) as server:
+    async with running(settings) as server:
         sale = await create_sale(server, lots=1, bidders=1)
         lot = sale.lots[0]
         async with httpx.AsyncClient(base_url=server.base, headers=ADMIN) as http:
@@ -215,7 +214,7 @@ async def test_public_pages_and_catalogue(settings: Settings, browser_context: A
 async def test_phone_layout_large_jump_confirmation_and_english(
     settings: Settings, new_context: Any
 ) -> None:
-    async with serve_on(settings) as server:
+    async with running(settings) as server:
         sale = await create_sale(server, lots=1, bidders=1)
         lot = sale.lots[0]
         async with httpx.AsyncClient(base_url=server.base, headers=ADMIN) as http:

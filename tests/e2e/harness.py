@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import socket
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -40,9 +43,14 @@ class Server:
         return self.base.replace("http://", "ws://") + "/ws"
 
 
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
 @contextlib.asynccontextmanager
 async def running(settings: Settings, port: int | None = None) -> AsyncIterator[Server]:
-    """A real server in this loop; ``port`` to restart one on the same address."""
+    """A real server in this loop (background loops running); ``port`` to restart one on the
+    same address. Stopping never hangs a test: a server not down 5 s after the stop has its
+    asyncio tasks dumped to test-artifacts/shutdown-<port>.txt and is forced down."""
     port = port or free_port()
     settings = settings.with_changes(port=port)
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, lifespan="on",
@@ -59,7 +67,21 @@ async def running(settings: Settings, port: int | None = None) -> AsyncIterator[
         yield Server(f"http://127.0.0.1:{port}", settings)
     finally:
         server.should_exit = True
+        done, _ = await asyncio.wait({task}, timeout=5)
+        if not done:
+            _dump_tasks(f"shutdown-{port}")
+            server.force_exit = True
         await task
+
+
+def _dump_tasks(name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    out = io.StringIO()
+    for t in asyncio.all_tasks():
+        out.write(f"--- {t!r}\n")
+        t.print_stack(file=out)
+    (ARTIFACTS / f"{name}.txt").write_text(out.getvalue(), encoding="utf-8")
+    print(f"server did not stop in 5 s: tasks in {ARTIFACTS / name}.txt", file=sys.stderr)
 
 
 @dataclass
