@@ -24,9 +24,11 @@ from dataclasses import replace
 from auction_client import AuctionClient, AuctionHTTP, wan
 
 from auction.demo.bots import run_live_auctioneer, run_timed_session, start_bidders
+from auction.demo.catalogue import PROVINCE
 from auction.demo.pace import Pace
 from auction.demo.seed import SeededDemo, seed
 
+PROVINCE_CODE = PROVINCE.code
 SETTLED_REGISTRATION = frozenset({"delivered", "filed", "dead"})
 
 
@@ -143,6 +145,35 @@ async def wait_settled(
             f"成交公示 {session.name}: 成交 {len(results)}/{len(session.lots)} 件，"
             f"成交总额 {wan(total)}"
         )
+    await settle_deposits(http, demo, progress)
+
+
+async def settle_deposits(
+    http: AuctionHTTP, demo: SeededDemo, progress: Callable[[str], None]
+) -> None:
+    """After the session: winners' deposits applied, the others released (退还), then the money
+    check per market: Σ confirmed = Σ held + released + applied + forfeited, in integer fen."""
+    for session in (demo.live, demo.timed):
+        summary = await http.request("POST", f"/api/v1/sessions/{session.id}/deposits/settle")
+        progress(
+            f"保证金结算 {session.name}: {summary['applied']} 笔转为价款 "
+            f"（{wan(int(summary['applied_fen']))}），{summary['released']} 笔退还 "
+            f"（{wan(int(summary['released_fen']))}）"
+        )
+    ledger = await http.request("GET", f"/api/v1/markets/{PROVINCE_CODE}/ledger")
+    for market in ledger["markets"]:
+        if not market["received_fen"]:
+            continue
+        b = market["balances"]
+        funded = sum(b[k] for k in ("confirmed", "held", "released", "applied", "forfeited"))
+        progress(
+            f"保证金对账 {market['market_code']}: 收到 {wan(market['received_fen'])} = "
+            f"在押 {wan(b['confirmed'] + b['held'])} + 退还 {wan(b['released'])} + "
+            f"转价款 {wan(b['applied'])} + 没收 {wan(b['forfeited'])} "
+            f"（合计 {wan(funded)}）{'✓ 平衡' if market['conserved'] else '✗ 不平衡'}"
+        )
+    if not ledger["conserved"]:
+        raise RuntimeError("保证金对账不平衡: 见上")
 
 
 async def run_demo(
