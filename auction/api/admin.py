@@ -48,14 +48,6 @@ def _services(request: Request) -> Services:
     return guard.services_of(request)
 
 
-async def require_admin(request: Request) -> Principal:
-    """The platform admin of the request, else ``TokenError`` (401) / ``Denied`` (403)."""
-    principal = await guard.principal_of(request)
-    if principal.role != "admin":
-        raise Denied("forbidden", "需要平台管理员权限")
-    return principal
-
-
 def missing(who: Principal, message: str, field: str) -> Exception:
     """A target that does not exist: 404 for the platform admin, 403 for everyone else (a
     guessed id tells nothing)."""

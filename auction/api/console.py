@@ -41,8 +41,8 @@ async def place_bid(
 ) -> Accepted:
     if who.role == "viewer":
         raise Denied("unauthorized", "请先登录竞买人账号")
-    session = await services.rooms.session_of(lot)
-    if not who.may_bid(session):
+    terms = await guard.lot_terms(services, lot)
+    if not who.may_bid(terms.session_id):
         raise Denied("forbidden", "您不是本场次的竞买人")
     await guard.check_bid_limits(services, who)
     await guard.check_deposit(services, who, lot)
@@ -54,11 +54,11 @@ async def place_bid(
 async def run_command(services: Services, who: Principal, lot: int, op: str, key: str) -> Accepted:
     if who.role == "viewer":
         raise Denied("unauthorized", "需要拍卖师或管理员身份")
-    session = await services.rooms.session_of(lot)
+    terms = await guard.lot_terms(services, lot)
+    session = terms.session_id
     if who.role != "admin":
-        market = await guard.session_market(services, session)
         await guard.require(
-            services, who, Action.RUN_CONSOLE, market_id=market, session_id=session
+            services, who, Action.RUN_CONSOLE, market_id=terms.market_id, session_id=session
         )
     await guard.check_command_limits(services, who)
     idem = f"s{who.role}:{who.account_id or who.subject}:{key}"

@@ -142,12 +142,6 @@ def exception_handlers() -> dict[Any, Handler]:
     return handlers
 
 
-def install(app: Any) -> None:
-    """Register :func:`exception_handlers` on an existing Starlette app."""
-    for cls, handler in exception_handlers().items():
-        app.add_exception_handler(cls, handler)
-
-
 # -- request bodies ---------------------------------------------------------------------------
 
 

@@ -71,11 +71,6 @@ class Principal:
             bidder_id=self.bidder_id, paddle=self.paddle,
         )
 
-    def may_run(self, session_id: int) -> bool:
-        """Session-bound check kept for the session tokens of the staff-tokens route; the
-        market-scoped rule is :func:`auction.accounts.policy.allows`."""
-        return self.role == "admin" or (self.role == "auctioneer" and self.session_id == session_id)
-
     def may_bid(self, session_id: int) -> bool:
         return self.role == "bidder" and self.session_id == session_id and self.paddle > 0
 

@@ -26,13 +26,6 @@ def format_yuan(fen: int) -> str:
     return f"{sign}{yuan:,}.{cents:02d} 元"
 
 
-def format_wan(fen: int) -> str:
-    """Auctioneer's style: ``2000000000`` → ``"2,000万元"``; falls back to 元 below 1万."""
-    if fen % 1_000_000 == 0 and fen >= 1_000_000:
-        return f"{fen // 1_000_000:,}万元"
-    return format_yuan(fen)
-
-
 def parse_yuan(text: str) -> int:
     """``"1,234.5"`` / ``"1234.50元"`` → ``123450`` fen; more than two decimals is an error."""
     cleaned = text.replace(",", "").replace("元", "").replace("¥", "").strip()

@@ -51,7 +51,6 @@ class Hub:
         self._pubsub: PubSub | None = None
         self._confirmed: dict[str, asyncio.Event] = {}
         self._tasks: list[asyncio.Task[None]] = []
-        self.delivered = 0  # frames offered, for metrics and benchmarks
 
     async def start(self) -> None:
         self._pubsub = self.redis.pubsub()
@@ -68,9 +67,6 @@ class Hub:
                 await task
         if self._pubsub is not None:
             await self._pubsub.aclose()  # type: ignore[no-untyped-call]
-
-    def watching(self, lot: int) -> int:
-        return len(self._watchers.get(lot, ()))
 
     def epoch(self, lot: int) -> str | None:
         return self._epoch.get(lot)
@@ -120,7 +116,6 @@ class Hub:
         frame = encode_event(lot, self._epoch.get(lot, ""), event.to_map())
         for watcher in tuple(self._watchers.get(lot, ())):
             watcher.offer(lot, event.seq, frame)
-            self.delivered += 1
 
     async def _advance(self, lot: int, event: LotEvent | None) -> None:
         """Deliver ``event`` (or just catch up when ``None``), backfilling any gap first."""

@@ -96,7 +96,6 @@ class Rooms:
         self.redis = redis
         self.keys = keys
         self.scripts = Scripts.register(redis)
-        self._sessions: dict[int, int] = {}
 
     async def init_lot(
         self,
@@ -152,19 +151,6 @@ class Rooms:
         return _decode_reply(
             await self.scripts.close(keys=self.keys.lot(lot_id).script_keys(), args=[op, idem])
         )
-
-    async def session_of(self, lot_id: int) -> int:
-        """The session a lot belongs to, cached: a lot never changes session."""
-        cached = self._sessions.get(lot_id)
-        if cached is not None:
-            return cached
-        raw = await self.redis.hget(self.keys.lot(lot_id).state, "session")
-        if raw is None:
-            raise Rejection("unknown_lot")
-        if len(self._sessions) > 100_000:
-            self._sessions.clear()
-        self._sessions[lot_id] = int(raw)
-        return int(raw)
 
     async def _mode(self, lot_id: int) -> LotMode:
         raw = await self.redis.hget(self.keys.lot(lot_id).state, "mode")

@@ -10,7 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from auction.domain.deposits import FUNDED, DepositError, DepositState, after_session, check_move
+from auction.domain.deposits import (
+    DepositError,
+    DepositState,
+    after_session,
+    check_move,
+    conserved,
+)
 from auction.store.catalogue import FIRST_PADDLE
 from auction.store.errors import Conflict, NotFound, translated
 from auction.store.records import Registration
@@ -64,10 +70,9 @@ class MarketBalance:
 
     @property
     def conserved(self) -> bool:
-        funded = sum(v for k, v in self.balances.items() if k in FUNDED)
         # terminal states are entered once and never left but to forfeited: their entry sums
         # bound the balances from above
-        return self.received_fen == funded and all(
+        return conserved(self.received_fen, self.balances) and all(
             self.balances.get(k, 0) <= self.entries.get(k, 0)
             for k in ("released", "applied", "forfeited")
         )
@@ -132,15 +137,6 @@ async def _new_deposit(
         row["id"], row["market_id"], amount_fen, actor,
     )
     return int(row["id"])
-
-
-async def session_requirement(store: Store, session_id: int) -> int:
-    """The band deposit that covers every lot of the session (its largest requirement)."""
-    with translated():
-        value = await store.pool.fetchval(
-            "SELECT coalesce(max(deposit_fen), 0) FROM lots WHERE session_id = $1", session_id
-        )
-    return int(value)
 
 
 async def require_deposit(store: Store, registration_id: int, *, actor: str) -> int:

@@ -21,6 +21,7 @@ import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 
 from auction.api.app import create_app
+from auction.domain.identity import uscc_check_char
 from auction.settings import Settings
 from auction.wire.codec import MAX_FRAME
 
@@ -148,11 +149,8 @@ class Sale:
 
 def uscc(n: int) -> str:
     """A valid 统一社会信用代码 with a body derived from ``n`` (GB 32100-2015 check character)."""
-    chars = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-    weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
     body = f"91370100{n:09d}"
-    total = sum(chars.index(c) * w for c, w in zip(body, weights, strict=True))
-    return body + chars[(31 - total % 31) % 31]
+    return body + uscc_check_char(body)
 
 
 async def create_sale(
