@@ -3,6 +3,16 @@
 Nothing else in the package reads ``os.environ``: the CLI calls :func:`Settings.from_env` once and
 passes the result down (house style rule 14). Secrets are wrapped in :class:`Secret` so they never
 appear in a log line or a ``repr``.
+
+A value that cannot be used raises :class:`ConfigError`, whose message is one line naming the
+variable and what to do; the CLI prints it and exits with code 2. :meth:`Settings.from_env`
+checks what it parses (numbers, the log level and format); :meth:`Settings.check_urls` checks
+the two URLs before anything connects (the CLI calls it; tests that never connect need not).
+
+The key that signs tokens (``AUCTION_SECRET``) survives restarts: when it is not set it is
+generated once and kept in ``<AUCTION_DATA_DIR>/secret`` (mode 0600). Every process sharing the
+data dir reads the same key, so a token minted by one is accepted by the others; processes on
+different machines must share ``AUCTION_SECRET`` instead (docs/operations.md "Processes").
 """
 
 from __future__ import annotations
@@ -12,6 +22,22 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import urlsplit
+
+#: the levels ``AUCTION_LOG_LEVEL`` accepts (the logging module's names)
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+#: ``AUCTION_LOG_FORMAT``: ``plain`` lines or ``json`` lines (auction/logs.py)
+LOG_FORMATS = ("plain", "json")
+#: name of the file in the data dir that keeps the generated token-signing key
+SECRET_FILE = "secret"
+
+_POSTGRES_SCHEMES = ("postgresql", "postgres")
+_REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
+class ConfigError(Exception):
+    """A setting cannot be used. ``str(exc)`` is one line: the variable, the value's problem
+    and what to do (never the secret part of a URL)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +53,99 @@ class Secret:
 
     def __bool__(self) -> bool:
         return bool(self.value)
+
+
+def redact(url: str) -> str:
+    """``url`` without its password, for messages (``postgresql://u:***@h/db``)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable>"
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
+def _check_url(variable: str, url: str, schemes: tuple[str, ...], example: str) -> None:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parsing the port raises ValueError on garbage
+    except ValueError as exc:
+        raise ConfigError(f"{variable} 无法解析 ({redact(url)}): {exc}; 例: {example}") from None
+    if parts.scheme not in schemes:
+        got = f"协议为 {parts.scheme}://" if parts.scheme else "没有协议前缀"
+        wanted = " 或 ".join(f"{s}://" for s in schemes)
+        raise ConfigError(f"{variable} 应以 {wanted} 开头, 而它{got} ({redact(url)}); "
+                          f"例: {example}")
+
+
+def _int(env: Mapping[str, str], variable: str, default: int, low: int, high: int) -> int:
+    raw = env.get(variable) or ""
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{variable} 应为整数, 实为 {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{variable} 应在 {low}–{high} 之间, 实为 {value}")
+    return value
+
+
+def _choice(env: Mapping[str, str], variable: str, default: str, allowed: tuple[str, ...],
+            *, upper: bool = False) -> str:
+    raw = (env.get(variable) or default).strip()
+    value = raw.upper() if upper else raw.lower()
+    if value not in allowed:
+        raise ConfigError(f"{variable} 应为 {' / '.join(allowed)} 之一, 实为 {raw!r}")
+    return value
+
+
+def load_or_create_secret(data_dir: Path) -> Secret:
+    """The key kept in ``<data_dir>/secret``, generated on first use.
+
+    Created atomically: the key is written and fsynced to a private temp file (``O_EXCL``, mode
+    0600) which is then hard-linked to its name; ``link`` fails if the name exists. So a
+    reader never sees a half-written key, and of several processes starting at once exactly
+    one key wins and every one of them re-reads and uses it.
+    """
+    path = data_dir / SECRET_FILE
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            return _read_secret(path)
+        except FileNotFoundError:
+            pass
+        temp = data_dir / f".{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as handle:
+                handle.write(secrets.token_urlsafe(32) + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            try:
+                os.link(temp, path)
+            except FileExistsError:
+                pass  # another process won the race: use its key
+        finally:
+            temp.unlink(missing_ok=True)
+        return _read_secret(path)
+    except ConfigError:
+        raise
+    except OSError as exc:
+        raise ConfigError(
+            f"无法读写令牌签名密钥文件 {path}: {exc.strerror or exc}; "
+            "检查 AUCTION_DATA_DIR 的权限, 或设置 AUCTION_SECRET"
+        ) from None
+
+
+def _read_secret(path: Path) -> Secret:
+    value = path.read_text(encoding="ascii", errors="replace").strip()
+    if len(value) < 16:
+        raise ConfigError(f"令牌签名密钥文件 {path} 内容过短或为空; 删除它(将重新生成, "
+                          "已签发的令牌失效)或设置 AUCTION_SECRET")
+    return Secret(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,35 +175,56 @@ class Settings:
     #: argon2 parameters for new password hashes (``AUCTION_PASSWORD_PROFILE``: ``default``;
     #: ``fast`` is for tests only)
     password_profile: str = "default"
+    #: ``plain`` or ``json`` log lines (``AUCTION_LOG_FORMAT``)
+    log_format: str = "plain"
+    #: where the token-signing key came from: the file it is kept in, ``None`` when
+    #: ``AUCTION_SECRET`` gave it
+    secret_file: Path | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read the environment (or ``environ``); :class:`ConfigError` on an unusable value.
+
+        Without ``AUCTION_SECRET`` this reads, or creates, ``<AUCTION_DATA_DIR>/secret``.
+        """
         env = os.environ if environ is None else environ
         data_dir = Path(env.get("AUCTION_DATA_DIR") or ".auction").resolve()
-        secret = env.get("AUCTION_SECRET") or ""
-        if not secret:
-            # A per-process random key: tokens die with the process. Fine for the demo; a
-            # deployment with several processes must set AUCTION_SECRET (docs/operations.md).
-            secret = secrets.token_urlsafe(32)
+        secret_file: Path | None = None
+        if env.get("AUCTION_SECRET"):
+            secret = Secret(env["AUCTION_SECRET"])
+        else:
+            secret = load_or_create_secret(data_dir)
+            secret_file = data_dir / SECRET_FILE
         return cls(
             database_url=env.get("DATABASE_URL") or None,
             redis_url=env.get("REDIS_URL") or None,
             host=env.get("AUCTION_HOST") or "127.0.0.1",
-            port=int(env.get("AUCTION_PORT") or "8000"),
-            secret=Secret(secret),
+            port=_int(env, "AUCTION_PORT", 8000, 0, 65535),
+            secret=secret,
             admin_token=Secret(env.get("AUCTION_ADMIN_TOKEN") or ""),
             registration_url=env.get("AUCTION_REGISTRATION_URL") or None,
             registration_secret=Secret(env.get("AUCTION_REGISTRATION_SECRET") or ""),
             data_dir=data_dir,
             redis_namespace=env.get("AUCTION_REDIS_NAMESPACE") or "auction",
-            log_level=(env.get("AUCTION_LOG_LEVEL") or "INFO").upper(),
+            log_level=_choice(env, "AUCTION_LOG_LEVEL", "INFO", LOG_LEVELS, upper=True),
             allowed_origins=tuple(
                 o.strip().rstrip("/") for o in (env.get("AUCTION_ALLOWED_ORIGINS") or "").split(",")
                 if o.strip()
             ),
-            token_ttl_s=int(env.get("AUCTION_TOKEN_TTL_S") or str(12 * 3600)),
+            token_ttl_s=_int(env, "AUCTION_TOKEN_TTL_S", 12 * 3600, 60, 366 * 24 * 3600),
             password_profile=env.get("AUCTION_PASSWORD_PROFILE") or "default",
+            log_format=_choice(env, "AUCTION_LOG_FORMAT", "plain", LOG_FORMATS),
+            secret_file=secret_file,
         )
+
+    def check_urls(self) -> None:
+        """:class:`ConfigError` when ``DATABASE_URL`` / ``REDIS_URL`` (if set) cannot be right:
+        a wrong scheme (``mysql://``), garbage, a port that is not a number, no host."""
+        if self.database_url is not None:
+            _check_url("DATABASE_URL", self.database_url, _POSTGRES_SCHEMES,
+                       "postgresql://user:password@host:5432/auction")
+        if self.redis_url is not None:
+            _check_url("REDIS_URL", self.redis_url, _REDIS_SCHEMES, "redis://host:6379/0")
 
     def with_urls(self, database_url: str, redis_url: str) -> Settings:
         return replace(self, database_url=database_url, redis_url=redis_url)

@@ -16,7 +16,18 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
-from auction.api import admin, auth, catalogue, console, deposits, health, http_errors, openapi
+from auction.api import (
+    admin,
+    auth,
+    catalogue,
+    console,
+    deposits,
+    health,
+    http_errors,
+    metrics_route,
+    openapi,
+    shutdown,
+)
 from auction.api.tokens import Tokens
 from auction.api.ws import ws_endpoint
 from auction.registration.deliverer import Deliverer
@@ -66,6 +77,9 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
         try:
             yield
         finally:
+            # sockets still open (a server without GracefulServer) go away with 1001 while
+            # Redis and PostgreSQL are still there for their handlers' clean-up
+            await shutdown.close_all(app=app)
             for task in tasks:
                 task.cancel()
             if tasks:
@@ -82,13 +96,14 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
 
     routes: list[BaseRoute] = [
         *health.routes,
+        *metrics_route.routes,
         *openapi.routes,
         *console.routes,
         *admin.routes,
         *auth.routes,
         *deposits.routes,
         *catalogue.routes,
-        WebSocketRoute("/ws", ws_endpoint),
+        WebSocketRoute("/ws", shutdown.tracked(ws_endpoint)),
     ]
     if WEB_ROOT.is_dir():
         routes.append(Mount("/", StaticFiles(directory=WEB_ROOT, html=True), name="web"))
