@@ -3,7 +3,8 @@
 Nothing above this package imports asyncpg (house style rule 12); failures surface as the
 :mod:`auction.store.errors` tree. :class:`Store` is made once, in the application lifespan
 (``await Store.connect(dsn)``), and closed there. Other store modules (the journal, the outbox)
-take ``store.pool``.
+take ``store.pool``. Every wait on PostgreSQL is bounded (:mod:`auction.store.pool`): a server
+that is down or frozen surfaces as ``Unavailable`` within a couple of seconds.
 """
 
 from __future__ import annotations
@@ -24,11 +25,21 @@ class Store(Catalogue):
         self.pool = pool
 
     @classmethod
-    async def connect(cls, dsn: str, *, min_size: int = 1, max_size: int = 10) -> Store:
-        """Open a pool on ``dsn``; ``Unavailable`` when the server cannot be reached."""
+    async def connect(
+        cls, dsn: str, *, min_size: int = 0, max_size: int = 10, **timeouts: float
+    ) -> Store:
+        """Open a pool on ``dsn`` and check that the server answers; ``Unavailable`` when it
+        cannot be reached. ``timeouts`` (``connect_timeout``, ``command_timeout``,
+        ``acquire_timeout``) override the defaults of :mod:`auction.store.pool`."""
         with translated():
-            pool = await create_pool(dsn, min_size=min_size, max_size=max_size)
-        return cls(pool)
+            pool = await create_pool(dsn, min_size=min_size, max_size=max_size, **timeouts)
+        store = cls(pool)
+        try:
+            await store.ping()
+        except BaseException:
+            await pool.close()
+            raise
+        return store
 
     async def close(self) -> None:
         """Close the pool, waiting for connections in use to be released."""

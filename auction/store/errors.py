@@ -7,12 +7,16 @@ Exception tree::
     ├── Conflict       code ``conflict`` or a state code such as ``wrong_state``: a unique key
     │                  is taken, or the row is not in a state that allows the change
     ├── Invalid        code ``bad_request``: a CHECK constraint refused a value
-    ├── Unavailable    code ``unavailable``: PostgreSQL cannot be reached
+    ├── Unavailable    code ``unavailable``: PostgreSQL cannot be reached, or did not answer
+    │                  in time (a connect, query or pool wait timed out); nothing is known to
+    │                  have changed, the caller may retry
     └── MigrationError code ``migration_failed``: a migration file is broken or was edited
 
 ``field`` names the offending column/body field when one is known. Nothing above the store
 imports asyncpg (house style rule 12): :func:`translated` is the one place that looks at
-SQLSTATE classes.
+SQLSTATE classes. It also tells :data:`auction.outage.POSTGRES` when PostgreSQL goes away (one
+warning per outage, a counter per failed call) and when a call succeeds again (one line); the
+``Unavailable`` it raises carries a fixed message, the details go to that one log line only.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import asyncpg
+
+from auction import outage
 
 
 class StoreError(Exception):
@@ -96,17 +102,26 @@ def translate(exc: BaseException) -> StoreError | None:
         if isinstance(exc, asyncpg.NotNullViolationError):
             column = getattr(exc, "column_name", None)
             return Invalid("bad_request", f"{column or '字段'} 不能为空", column)
-        if isinstance(
-            exc,
-            asyncpg.PostgresConnectionError
-            | asyncpg.CannotConnectNowError
-            | asyncpg.AdminShutdownError,
-        ):
+        if isinstance(exc, _UNAVAILABLE_SQLSTATES):
             return Unavailable()
         return None
     if isinstance(exc, OSError | asyncpg.InterfaceError | TimeoutError):
-        return Unavailable(message=f"数据库暂时不可用: {exc}")
+        # connection refused / reset, a connection closed under a query, and every timeout
+        # of the pool (connect, command, acquire)
+        return Unavailable()
     return None
+
+
+#: server answers that mean "not now" rather than "not this": shutting down, starting up,
+#: out of connections, or a query cancelled on the server's side (statement timeout)
+_UNAVAILABLE_SQLSTATES = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.QueryCanceledError,
+)
 
 
 @contextmanager
@@ -114,10 +129,18 @@ def translated() -> Iterator[None]:
     """Run a block, re-raising known asyncpg failures as :class:`StoreError`."""
     try:
         yield
+    except Unavailable:
+        raise  # already reported where it was translated (nested blocks)
     except StoreError:
+        outage.POSTGRES.ok()
         raise
     except Exception as exc:
         mapped = translate(exc)
         if mapped is None:
             raise
+        if isinstance(mapped, Unavailable):
+            outage.POSTGRES.failed(exc, where="store")
+        else:
+            outage.POSTGRES.ok()
         raise mapped from exc
+    outage.POSTGRES.ok()
