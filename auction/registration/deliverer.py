@@ -2,21 +2,37 @@
 
 Invariant 5 (every won lot is handed to registration exactly once in effect): the outbox row was
 written in the settlement transaction; this loop POSTs it until the receiver answers 2xx, always
-with the same body bytes and the same ``Idempotency-Key``, so the receiver can dedup retries.
+with the same body bytes and the same ``Idempotency-Key``, so the receiver can dedup retries (a
+lost response — applied by the receiver, answer never seen — is just one more such retry).
 
 Per attempt (``AUCTION_REGISTRATION_URL`` set)::
 
     2xx                          → delivered
-    network error, timeout, 5xx  → retry after min(cap, base·2^attempts)·jitter, jitter ∈ [0.5, 1)
-    429                          → retry after Retry-After when given, else as above
-    any other status             → dead, last_error "HTTP <code>: <body excerpt>"
-    max_attempts failures        → dead, last_error names the last failure
+    429, 503                     → deferred: retry after Retry-After (delta-seconds or HTTP
+                                   date, RFC 9110 §10.2.3) when given, else after the backoff;
+                                   counted in ``deferrals``, never in ``attempts``
+    network error, timeout,      → retry after the backoff; one more attempt
+      other 5xx
+    any other status             → dead at once, last_error "HTTP <code>: <body excerpt>"
+
+    backoff = min(cap, base·2^failures)·jitter, jitter ∈ [0.5, 1), cap 10 minutes; failures
+    counts attempts and deferrals so far. A Retry-After gets up to 10 % more, never less, so
+    rows told the same time do not all come back in the same second.
+
+A retryable failure dead-letters the row only once the row has been failing for the retry window
+(7 days) since its first attempt — time, not a count, so a receiver that fails fast cannot use
+it up. The window is measured with PostgreSQL's clock from ``first_attempt_at``, which a re-queue
+clears. A Retry-After also pauses this deliverer's claims (at most ``backoff_cap_s``): a receiver
+asking for air is not sent the rest of the backlog meanwhile.
 
 With no URL configured, each packet is written to ``<data_dir>/registration/<key>.json`` (the
 exact body that would have been sent) and the row becomes ``filed`` for manual upload.
 
 Rows are claimed with ``FOR UPDATE SKIP LOCKED`` (:func:`auction.store.outbox.claim_due`), so
-any number of processes may run a deliverer.
+any number of processes may run a deliverer. Every pass also refreshes the backlog gauges
+(:func:`auction.registration.backlog.report`). A pass that fails because PostgreSQL is
+unreachable logs nothing itself: the store has reported it to :data:`auction.outage.POSTGRES`
+(one line per outage, a counter in between).
 """
 
 from __future__ import annotations
@@ -26,6 +42,7 @@ import json
 import logging
 import os
 import random
+import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -34,9 +51,11 @@ from typing import TYPE_CHECKING
 import httpx
 
 from auction.background import raise_if_stopping
+from auction.registration import backlog
 from auction.registration.packet import packet_body
 from auction.registration.signing import HEADER, signature
 from auction.store import outbox
+from auction.store.errors import Unavailable
 
 if TYPE_CHECKING:
     from auction.settings import Settings
@@ -48,6 +67,10 @@ log = logging.getLogger(__name__)
 EXCERPT_CHARS = 200
 #: Upper bound on a receiver's Retry-After, against a typo of a year in a header.
 MAX_RETRY_AFTER_S = 24 * 3600.0
+#: How long a row keeps being retried, from its first attempt, before it is dead-lettered.
+RETRY_WINDOW_S = 7 * 24 * 3600.0
+#: Answers that mean "not now": deferred, never counted as attempts.
+DEFER_STATUSES = frozenset({429, 503})
 
 
 class Deliverer:
@@ -64,7 +87,8 @@ class Deliverer:
         timeout_s: float = 5.0,
         backoff_base_s: float = 2.0,
         backoff_cap_s: float = 600.0,
-        max_attempts: int = 12,
+        retry_window_s: float = RETRY_WINDOW_S,
+        min_retry_after_s: float = 1.0,
         claim_lease_s: int = 60,
         rng: random.Random | None = None,
     ) -> None:
@@ -75,22 +99,32 @@ class Deliverer:
         self.timeout_s = timeout_s
         self.backoff_base_s = backoff_base_s
         self.backoff_cap_s = backoff_cap_s
-        self.max_attempts = max_attempts
+        self.retry_window_s = retry_window_s
+        #: floor on Retry-After, so "Retry-After: 0" cannot turn the loop into a busy spin
+        self.min_retry_after_s = min_retry_after_s
         self.claim_lease_s = claim_lease_s
         self.rng = rng or random.Random()
+        #: time.monotonic() before which this deliverer claims nothing (a Retry-After)
+        self.paused_until = 0.0
         self._http = http
         self._owns_http = http is None
         if settings.registration_url and not settings.registration_secret:
             log.warning("AUCTION_REGISTRATION_SECRET is empty: deliveries are signed with ''")
 
     async def run(self) -> None:
-        """Deliver due rows every ``interval_s`` until cancelled; errors are logged and retried."""
+        """Deliver due rows every ``interval_s`` until cancelled, refreshing the backlog gauges
+        each pass. PostgreSQL down is one outage line; other errors are logged and retried."""
         try:
             while True:
                 raise_if_stopping()
                 claimed = 0
                 try:
                     claimed = await self.deliver_due()
+                    await backlog.report(self.store)
+                except Unavailable:
+                    # already reported to outage.POSTGRES by the store (one line per outage,
+                    # a counter in between); a line here would be one per pass
+                    raise_if_stopping()
                 except Exception:
                     raise_if_stopping()
                     log.exception("delivery pass failed; retrying")
@@ -106,10 +140,27 @@ class Deliverer:
             self._http = None
 
     async def deliver_due(self) -> int:
-        """Attempt every due pending row (up to ``batch``); returns how many were attempted."""
+        """Attempt every due pending row (up to ``batch``); returns how many were attempted.
+        Claims nothing while a receiver's Retry-After pauses this deliverer."""
+        if time.monotonic() < self.paused_until:
+            return 0
         due = await outbox.claim_due(self.store, limit=self.batch, lease_s=self.claim_lease_s)
-        if due:
-            await asyncio.gather(*(self._deliver(row) for row in due))
+        if not due:
+            return 0
+        results = await asyncio.gather(
+            *(self._deliver(row) for row in due), return_exceptions=True
+        )
+        unavailable: Unavailable | None = None
+        for row, result in zip(due, results, strict=True):
+            if isinstance(result, Unavailable):
+                unavailable = unavailable or result
+            elif isinstance(result, Exception):
+                # the row stays claimed until its lease runs out, then it is tried again
+                log.error("lot %d: delivery failed unexpectedly", row.lot_id, exc_info=result)
+            elif isinstance(result, BaseException):
+                raise result
+        if unavailable is not None:
+            raise unavailable
         return len(due)
 
     async def _deliver(self, row: outbox.DueDelivery) -> None:
@@ -130,40 +181,57 @@ class Deliverer:
         try:
             response = await self._client().post(url, content=body, headers=headers)
         except httpx.HTTPError as exc:
-            await self._failed(row, f"network: {type(exc).__name__}: {exc}", retry_after=None)
+            await self._failed(row, f"network: {type(exc).__name__}: {exc}")
             return
         code = response.status_code
         if 200 <= code < 300:
             await outbox.mark_delivered(self.store, row.lot_id)
-            log.info("lot %d: registration delivered (HTTP %d)", row.lot_id, code)
-        elif code == 429 or code >= 500:
-            retry_after = None
-            if code == 429:
-                retry_after = _retry_after_s(response.headers.get("Retry-After"))
-            await self._failed(row, _http_error(response), retry_after=retry_after)
+            log.info("lot %d: registration delivered (HTTP %d; attempts %d, deferrals %d)",
+                     row.lot_id, code, row.attempts + 1, row.deferrals)
+        elif code in DEFER_STATUSES:
+            retry_after = _retry_after_s(response.headers.get("Retry-After"))
+            await self._failed(row, _http_error(response), retry_after=retry_after, deferred=True)
+        elif code >= 500:
+            await self._failed(row, _http_error(response))
         else:
             reason = _http_error(response)
             await outbox.mark_dead(self.store, row.lot_id, error=reason)
             log.error("lot %d: registration refused, dead-lettered: %s", row.lot_id, reason)
 
     async def _failed(
-        self, row: outbox.DueDelivery, error: str, *, retry_after: float | None
+        self, row: outbox.DueDelivery, error: str, *, retry_after: float | None = None,
+        deferred: bool = False,
     ) -> None:
-        attempts = row.attempts + 1
-        if attempts >= self.max_attempts:
-            reason = f"gave up after {attempts} attempts; last: {error}"
-            await outbox.mark_dead(self.store, row.lot_id, error=reason)
+        if row.retrying_s >= self.retry_window_s:
+            attempts = row.attempts + (0 if deferred else 1)
+            deferrals = row.deferrals + (1 if deferred else 0)
+            reason = (f"gave up after {row.retrying_s / 86400:.1f} days ({attempts} attempts, "
+                      f"{deferrals} deferrals); last: {error}")
+            await outbox.mark_dead(self.store, row.lot_id, error=reason, deferred=deferred)
             log.error("lot %d: registration dead-lettered: %s", row.lot_id, reason)
             return
-        delay_s = retry_after if retry_after is not None else self.backoff_s(row.attempts)
-        await outbox.mark_retry(self.store, row.lot_id, delay_ms=int(delay_s * 1000), error=error)
-        log.warning("lot %d: registration attempt %d failed (%s); retry in %.3f s",
-                    row.lot_id, attempts, error, delay_s)
+        if retry_after is not None:
+            retry_after = max(retry_after, self.min_retry_after_s)
+            delay_s = retry_after * self.rng.uniform(1.0, 1.1)
+            # the receiver asked for air: claim nothing more until then (capped: one row's
+            # header must not stall the others for a day)
+            pause = min(retry_after, self.backoff_cap_s)
+            self.paused_until = max(self.paused_until, time.monotonic() + pause)
+        else:
+            delay_s = self.backoff_s(row.failures)
+        await outbox.mark_retry(
+            self.store, row.lot_id, delay_ms=int(delay_s * 1000), error=error, deferred=deferred
+        )
+        # one warning when a row starts failing; the rest are in the backlog gauges and
+        # /healthz, not one line per row per retry for days
+        level = logging.WARNING if row.failures == 0 else logging.DEBUG
+        log.log(level, "lot %d: registration %s (%s); retry in %.3f s", row.lot_id,
+                "deferred" if deferred else f"attempt {row.attempts + 1} failed", error, delay_s)
 
-    def backoff_s(self, attempts: int) -> float:
-        """Delay before the next try after ``attempts`` earlier failures (exponential, capped,
+    def backoff_s(self, failures: int) -> float:
+        """Delay before the next try after ``failures`` earlier failures (exponential, capped,
         jittered so a receiver coming back up is not hit by every row at once)."""
-        ceiling = min(self.backoff_cap_s, self.backoff_base_s * 2.0 ** min(attempts, 62))
+        ceiling = min(self.backoff_cap_s, self.backoff_base_s * 2.0 ** min(failures, 62))
         return ceiling * self.rng.uniform(0.5, 1.0)
 
     def _client(self) -> httpx.AsyncClient:
@@ -183,7 +251,7 @@ class Deliverer:
 
 
 def _http_error(response: httpx.Response) -> str:
-    excerpt = response.text[:EXCERPT_CHARS].strip()
+    excerpt = " ".join(response.text[:EXCERPT_CHARS].split())
     return f"HTTP {response.status_code}: {excerpt}"
 
 
@@ -192,7 +260,7 @@ def _retry_after_s(value: str | None) -> float | None:
     if value is None:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return min(float(value), MAX_RETRY_AFTER_S)
     try:
         when = parsedate_to_datetime(value)

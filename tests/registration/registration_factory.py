@@ -29,9 +29,14 @@ SECRET = Secret("registration-test-secret")
 
 @dataclass(frozen=True, slots=True)
 class Answer:
+    """One scripted answer. ``applied``: keep the packet before answering (as an office whose
+    answer is then lost would); ``delay_s``: wait that long before answering."""
+
     status: int
     body: str = ""
     headers: dict[str, str] = field(default_factory=dict)
+    applied: bool = False
+    delay_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +70,10 @@ class Receiver:
         queued = self.script.get(key)
         if queued:
             answer = queued.pop(0)
+            if answer.applied:
+                self.packets.setdefault(key, body)
+            if answer.delay_s:
+                await asyncio.sleep(answer.delay_s)
             return Response(answer.body, status_code=answer.status, headers=answer.headers)
         self.packets.setdefault(key, body)
         return Response(status_code=201)
@@ -97,6 +106,7 @@ class SoldLot:
     lot_id: int
     key: str
     amount_fen: int
+    market_id: int
 
 
 async def sold_lot(store: Store, *, amount_fen: int = 1_200_000_00) -> SoldLot:
@@ -132,4 +142,24 @@ async def sold_lot(store: Store, *, amount_fen: int = 1_200_000_00) -> SoldLot:
     key = await store.pool.fetchval(
         "SELECT idempotency_key FROM registration_outbox WHERE lot_id = $1", lot.id
     )
-    return SoldLot(lot.id, str(key), amount_fen)
+    return SoldLot(lot.id, str(key), amount_fen, market.id)
+
+
+async def unsold_lot(store: Store) -> int:
+    """A scheduled lot (so with no registration row); its id."""
+    tag = secrets.token_hex(4)
+    market = await store.create_market(
+        code=f"{secrets.randbelow(900_000) + 100_000}", slug=f"u-{tag}",
+        name=f"测试市场{tag}", level="county",
+    )
+    session = await store.create_session(
+        market_code=market.code, name="未成交专场", season="special", mode="live",
+        starts_at=datetime.now(UTC),
+    )
+    lot = await store.create_lot(
+        session.id, title="待拍标的", result_type="专利", ip_type="发明专利",
+        technology_field="农业", transaction_mode="转让", contract_type="技术转让",
+        holder_name="某大学", holder_uscc="12410000MB0000000A",
+        start_price_fen=100_000_00, increment_fen=10_000_00, non_tech_fen=0,
+    )
+    return lot.id
