@@ -178,9 +178,12 @@ class EmbeddedServers:
     ) -> None:
         self.stop()
 
-    def start(self, settings: Settings, say: Callable[[str], None] | None = None) -> Settings:
-        """``settings`` with ``database_url`` and ``redis_url`` filled in; ``say`` gets one
-        line per embedded server (started or reused, URL, data dir, Redis namespace)."""
+    def start(
+        self, settings: Settings, say: Callable[[str], None] | None = None, *, redis: bool = True
+    ) -> Settings:
+        """``settings`` with ``database_url`` and ``redis_url`` filled in (``redis=False``: the
+        database only); ``say`` gets one line per embedded server (started or reused, URL,
+        data dir, Redis namespace)."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         log.info("数据目录 (data dir): %s", settings.data_dir)
         self._watch_exit()
@@ -195,7 +198,7 @@ class EmbeddedServers:
                 "" if settings.redis_url is None else " (REDIS_URL 已设置)")
             tell(f"{because}: {how}内置 PostgreSQL, 数据目录 {pgdata}")
         redis_url = settings.redis_url
-        if redis_url is None:
+        if redis_url is None and redis:
             directory = settings.data_dir / "redis"
             redis_url = self.start_valkey(directory)
             pid = self.valkey_reused_pid
@@ -208,7 +211,7 @@ class EmbeddedServers:
                 tell(f"注意: 这个 Valkey 由另一个进程启动, 该进程若用同一命名空间 '{ns}' "
                      "(例如正在运行的 auction demo), 双方的房间数据会混在一起; 正式部署请设置 "
                      "REDIS_URL, 或为本进程另设 AUCTION_DATA_DIR / AUCTION_REDIS_NAMESPACE")
-        return settings.with_urls(database_url, redis_url)
+        return settings.with_changes(database_url=database_url, redis_url=redis_url)
 
     # -- PostgreSQL ------------------------------------------------------------------------
 

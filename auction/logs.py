@@ -39,7 +39,7 @@ class PlainFormatter(logging.Formatter):
     def __init__(self) -> None:
         super().__init__(_PLAIN)
 
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 - logging's name
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         return timestamp(record.created)
 
 
@@ -67,12 +67,27 @@ def formatter(fmt: str) -> logging.Formatter:
     return JsonFormatter() if fmt == "json" else PlainFormatter()
 
 
-def setup(level: str, fmt: str = "plain", *, stream: TextIO | None = None) -> None:
+class ConnectionNoise(logging.Filter):
+    """Drops uvicorn's per-websocket lines (``"WebSocket /ws" [accepted]``, ``connection
+    open``/``closed``): one pair per bidder connecting is an access log, not news."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.msg if isinstance(record.msg, str) else ""
+        return not (msg.startswith('%s - "WebSocket ') or msg in _CONNECTION_LINES)
+
+
+_CONNECTION_LINES = frozenset({"connection open", "connection closed"})
+_NOISE = ConnectionNoise()
+
+
+def setup(level: str, fmt: str = "plain", *, access_log: bool = False,
+          stream: TextIO | None = None) -> None:
     """Route every logger to one stderr handler at ``level`` in format ``fmt``.
 
     Replaces handlers installed earlier on the root logger (a second call reconfigures).
     Libraries that chat at INFO (httpx: a line per request) are held at WARNING unless
-    ``level`` is DEBUG.
+    ``level`` is DEBUG. Without ``access_log`` uvicorn's per-websocket lines are dropped too
+    (its HTTP access log is switched by uvicorn's own ``access_log``).
     """
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(formatter(fmt))
@@ -89,3 +104,7 @@ def setup(level: str, fmt: str = "plain", *, stream: TextIO | None = None) -> No
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+    error_log = logging.getLogger("uvicorn.error")
+    error_log.removeFilter(_NOISE)
+    if not access_log:
+        error_log.addFilter(_NOISE)
