@@ -7,6 +7,9 @@ opened.
 - Each revocation is also published on one channel. :class:`SocketRegistry` (one per process)
   subscribes to it while the process has at least one authenticated socket, and calls the
   close callback of every socket of the revoked token or account (ws.py closes with 4401).
+- Pub/sub is at-most-once: when the listener's connection fails it is re-made with capped
+  backoff until Redis answers, and then every registered socket is checked again (its
+  ``recheck``), so a revocation published while the listener was away still closes it.
 """
 
 from __future__ import annotations
@@ -15,15 +18,22 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from redis.asyncio import Redis
 
+from auction import outage
 from auction.accounts.keys import AccountKeys
 
 log = logging.getLogger("auction.accounts")
 
 Close = Callable[[], Awaitable[None]]
+#: True while the socket's credential is still valid (asked after the listener reconnects)
+Recheck = Callable[[], Awaitable[bool]]
+
+#: longest wait between two attempts to re-make the listener's connection
+MAX_BACKOFF_S = 0.5
 
 #: how long an account revocation is remembered: the longest token lifetime
 ACCOUNT_REVOCATION_TTL_S = 7 * 86_400
@@ -60,18 +70,21 @@ class SocketRegistry:
     def __init__(self) -> None:
         self._sockets: dict[str, set[Close]] = {}
         self._handles: dict[int, tuple[list[str], Close]] = {}
+        self._rechecks: dict[int, tuple[Recheck, Close]] = {}
         self._task: asyncio.Task[None] | None = None
         self._ready: asyncio.Event | None = None
         self._closing: set[asyncio.Task[None]] = set()
 
     async def watch(
         self, redis: Redis, keys: AccountKeys, *, handle: object, jti: str, account_id: int,
-        close: Close,
+        close: Close, recheck: Recheck | None = None,
     ) -> None:
         """Register ``close`` for the socket ``handle``; return once the process listens for
-        revocations."""
+        revocations. ``recheck`` is asked after the listener had to reconnect."""
         names = [f"jti:{jti}"] + ([f"account:{account_id}"] if account_id else [])
         self._handles[id(handle)] = (names, close)
+        if recheck is not None:
+            self._rechecks[id(handle)] = (recheck, close)
         for name in names:
             self._sockets.setdefault(name, set()).add(close)
         if self._task is None or self._task.done():
@@ -86,6 +99,7 @@ class SocketRegistry:
     async def unwatch(self, handle: object) -> None:
         """Forget the socket ``handle``; the last one stops the listener."""
         found = self._handles.pop(id(handle), None)
+        self._rechecks.pop(id(handle), None)
         if found is None:
             return
         names, close = found
@@ -102,28 +116,54 @@ class SocketRegistry:
                 await task
 
     async def _listen(self, redis: Redis, channel: str, ready: asyncio.Event) -> None:
-        pubsub = redis.pubsub()
-        try:
-            await pubsub.subscribe(channel)
-            ready.set()
-            while True:
-                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=30.0)
-                if message is None or message.get("type") != "message":
-                    continue
-                data = message["data"]
-                name = data.decode() if isinstance(data, bytes) else str(data)
-                for close in list(self._sockets.get(name, ())):
-                    task = asyncio.create_task(self._close(close))
-                    self._closing.add(task)
-                    task.add_done_callback(self._closing.discard)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("revocation listener stopped; restarting with the next socket")
-            ready.set()
-        finally:
-            with contextlib.suppress(Exception):
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
+        """Listen until cancelled; a failed connection is re-made with capped backoff, and
+        after a reconnect every registered socket is checked again."""
+        backoff, reconnect = 0.05, False
+        while True:
+            pubsub = redis.pubsub()
+            try:
+                await pubsub.subscribe(channel)
+                outage.REDIS.ok()
+                ready.set()
+                backoff = 0.05
+                if reconnect:
+                    self._spawn(self._recheck_all())
+                while True:
+                    message = await pubsub.get_message(ignore_subscribe_messages=True,
+                                                       timeout=30.0)
+                    if message is None or message.get("type") != "message":
+                        continue
+                    data = message["data"]
+                    name = data.decode() if isinstance(data, bytes) else str(data)
+                    for close in list(self._sockets.get(name, ())):
+                        self._spawn(self._close(close))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                outage.REDIS.failed(exc, where="revocation listener")
+                ready.set()  # a socket must not wait for a listener that cannot start
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+            reconnect = True
+            await asyncio.sleep(backoff)
+            backoff = min(MAX_BACKOFF_S, backoff * 2)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    async def _recheck_all(self) -> None:
+        """Close every socket whose credential was revoked while the listener was away."""
+        for recheck, close in list(self._rechecks.values()):
+            try:
+                valid = await recheck()
+            except Exception as exc:  # Redis gone again: the next reconnect checks again
+                outage.REDIS.failed(exc, where="revocation recheck")
+                return
+            if not valid:
+                await self._close(close)
 
     @staticmethod
     async def _close(close: Close) -> None:
