@@ -15,14 +15,18 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from auction import metrics, outage
 from auction.api import ws_auth
 from auction.api.console import Denied, place_bid, run_command
 from auction.api.tokens import VIEWER, Principal, TokenError
 from auction.domain.errors import Rejection
 from auction.services import Services
+from auction.store.errors import Unavailable
 from auction.wire import codec
 from auction.wire.codec import Bid, Cmd, Hello, Ping, Sub, Unsub, WireError
 
@@ -31,6 +35,8 @@ log = logging.getLogger("auction.ws")
 SEND_QUEUE = 2048  # frames; a client this far behind is dropped with 4429 and resumes by seq
 MAX_SUBSCRIPTIONS = 64
 HELLO_TIMEOUT_S = 10.0
+CLOSE_INTERNAL = 1011  # an unexpected error outside any request (after an `error` frame)
+CLOSE_TRY_AGAIN = 1013  # a dependency is away before the welcome (after `error unavailable`)
 RATE_PER_S = 20.0  # bids + commands per connection
 RATE_BURST = 40.0
 
@@ -38,7 +44,11 @@ RATE_BURST = 40.0
 @dataclass(slots=True)
 class LotSub:
     sent: int = 0  # last seq handed to the writer
+    #: events offered while a snapshot or resume is being read (``None``: pass them through)
     pending: list[tuple[int, bytes]] | None = field(default_factory=list)
+    #: a resync (fresh snapshot, ``recovered: false``) is running / another one was asked for
+    resyncing: bool = False
+    again: bool = False
 
 
 class TokenBucket:
@@ -62,6 +72,34 @@ async def server_time_ms(services: Services) -> int:
     return int(sec) * 1000 + int(usec) // 1000
 
 
+#: the data a rule refusal may carry into its nack (docs/protocol.md)
+_NACK_DATA = ("minimum", "ends_at", "required_fen")
+
+#: kinds of unexpected error already logged with a traceback in this process: each kind is
+#: logged once, so a bug hit by every request does not write a traceback per request
+_UNEXPECTED: set[tuple[str, str]] = set()
+
+
+def _failure(exc: Exception, what: str) -> tuple[str, str]:
+    """``(code, message)`` of a request that failed unexpectedly, reported once: ``unavailable``
+    for a dependency that is away (PostgreSQL: reported by the store; Redis connection errors
+    and timeouts, and other OSErrors: :data:`auction.outage.REDIS`), ``internal_error`` for
+    anything else (a Redis error reply, such as a script error, included)."""
+    if isinstance(exc, Unavailable):
+        return "unavailable", "服务暂时不可用, 请用同一 key 重试"
+    if isinstance(exc, RedisConnectionError | RedisTimeoutError | OSError):
+        outage.REDIS.failed(exc, where="websocket")
+        return "unavailable", "服务暂时不可用, 请用同一 key 重试"
+    kind = (what, type(exc).__qualname__)
+    if kind in _UNEXPECTED:
+        log.debug("unexpected error handling %s again: %r", what, exc)
+    else:
+        _UNEXPECTED.add(kind)
+        log.error("unexpected error handling %s (logged once per kind); answered internal_error",
+                  what, exc_info=exc)
+    return "internal_error", "服务器内部错误"
+
+
 class Connection:
     def __init__(self, ws: WebSocket, services: Services) -> None:
         self.ws = ws
@@ -71,6 +109,7 @@ class Connection:
         self.lots: dict[int, LotSub] = {}
         self.bucket = TokenBucket(RATE_PER_S, RATE_BURST)
         self.dropped = False
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # --- hub side (synchronous, never blocks) ---------------------------------------------------
 
@@ -86,8 +125,23 @@ class Connection:
         elif seq > sub.sent + 1:
             # cannot happen while the hub is gapless; never let it pass silently
             log.error("lot %s: gap %s → %s on a connection; resyncing", lot, sub.sent, seq)
+            self.reset(lot)
+
+    def reset(self, lot: int) -> None:
+        """The hub says the lot's history changed (new epoch) or cannot be filled: park the
+        lot's events and send a fresh snapshot with ``recovered: false`` (never a silent gap)."""
+        sub = self.lots.get(lot)
+        if sub is None:
+            return
+        if sub.pending is None:
             sub.pending = []
-            asyncio.get_running_loop().create_task(self._resync(lot))
+        if sub.resyncing:
+            sub.again = True
+            return
+        sub.resyncing = True
+        task = asyncio.get_running_loop().create_task(self._resync(lot, sub))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _put(self, frame: bytes) -> None:
         if self.dropped:
@@ -111,18 +165,38 @@ class Connection:
             self.offer(lot, seq, frame)
 
     async def subscribe(self, lot: int, epoch: str | None, seq: int | None) -> None:
+        """``sub {lot, epoch?, seq?}``: resume after ``seq`` when ``epoch`` is the room's and the
+        stream still holds every later event; otherwise a snapshot (``recovered: false`` when
+        the client asked to resume)."""
         if lot not in self.lots and len(self.lots) >= MAX_SUBSCRIPTIONS:
             self._put(codec.encode_error("too_many_subscriptions", "订阅的标的过多"))
             return
         sub = self.lots.setdefault(lot, LotSub())
         sub.pending = []
-        await self.services.hub.watch(lot, self)
+        try:
+            await self.services.hub.watch(lot, self)
+            await self._start(lot, sub, epoch, seq)
+        except (RedisError, OSError):
+            outage.REDIS.failed("subscribe failed", where="websocket")
+            self.unsubscribe(lot)
+            self._put(codec.pack({
+                "t": "error", "code": "unavailable", "lot": lot,
+                "message": "服务暂时不可用, 请稍后重新订阅",
+            }))
+
+    async def _start(
+        self, lot: int, sub: LotSub, epoch: str | None, seq: int | None, *, lost: bool = False
+    ) -> None:
+        """Read the snapshot or resume point and release what the hub parked meanwhile;
+        ``lost``: the lot's history changed under this client, always a ``recovered: false``
+        snapshot."""
         snap = await self.services.rooms.snapshot(lot)
         if snap is None:
             self.unsubscribe(lot)
             self._put(codec.encode_error("unknown_lot", f"标的 {lot} 不存在"))
             return
-        if epoch is not None and seq is not None and epoch == snap.epoch and seq <= snap.seq:
+        resumable = epoch is not None and seq is not None and epoch == snap.epoch
+        if resumable and not lost and seq is not None and seq <= snap.seq:
             missed = await self.services.rooms.events_after(lot, seq)
             if missed is not None:
                 self._put(codec.pack({
@@ -137,15 +211,28 @@ class Connection:
         message: dict[str, object] = {
             "t": "snapshot", "lot": lot, "epoch": snap.epoch, "seq": snap.seq, "state": snap.state,
         }
-        if epoch is not None:
+        if epoch is not None or lost:
             message["recovered"] = False
         self._put(codec.pack(message))
         sub.sent = snap.seq
         self._release(lot, sub)
 
-    async def _resync(self, lot: int) -> None:
-        with contextlib.suppress(RedisError, OSError):
-            await self.subscribe(lot, None, None)
+    async def _resync(self, lot: int, sub: LotSub) -> None:
+        """Fresh snapshots with ``recovered: false`` until no reset arrived meanwhile."""
+        try:
+            while self.lots.get(lot) is sub:
+                sub.again = False
+                sub.pending = []
+                try:
+                    await self._start(lot, sub, None, None, lost=True)
+                except (RedisError, OSError):
+                    outage.REDIS.failed("resync failed", where="websocket")
+                    await asyncio.sleep(0.2)
+                    sub.again = True
+                if not sub.again:
+                    return
+        finally:
+            sub.resyncing = False
 
     def unsubscribe(self, lot: int) -> None:
         if self.lots.pop(lot, None) is not None:
@@ -154,12 +241,41 @@ class Connection:
     # --- requests ---------------------------------------------------------------------------------
 
     async def handle(self, msg: codec.ClientMessage) -> None:
+        """Answer one request. Whatever goes wrong, the client gets an answer and the socket
+        stays open (invariant 8): a refused bid or command is a ``nack`` with its code; Redis or
+        PostgreSQL away (or any OSError) is ``nack unavailable`` (retry with the same key); any
+        other error is ``nack internal_error``; a failed ``sub``/``ping`` gets an ``error``
+        frame with the same codes. Logging: one line per outage (:mod:`auction.outage`), one
+        traceback per kind of unexpected error (:data:`_UNEXPECTED`)."""
         if isinstance(msg, Bid | Cmd):
+            await self._request(msg)
+            return
+        try:
+            if isinstance(msg, Sub):
+                await self.subscribe(msg.lot, msg.epoch, msg.seq)
+            elif isinstance(msg, Unsub):
+                self.unsubscribe(msg.lot)
+            elif isinstance(msg, Ping):
+                now = await server_time_ms(self.services)
+                self._put(codec.pack({"t": "pong", "id": msg.id, "server_time": now}))
+            elif isinstance(msg, Hello):
+                self._put(codec.encode_error("bad_request", "hello 只能发送一次"))
+        except Exception as exc:
+            if isinstance(msg, Sub):
+                self.unsubscribe(msg.lot)  # nothing half-subscribed is left parking events
+            code, message = _failure(exc, type(msg).__name__)
+            self._put(codec.encode_error(code, message))
+
+    async def _request(self, msg: Bid | Cmd) -> None:
+        """``bid`` / ``cmd`` → ``ack`` or ``nack``; bids are counted and timed (metrics)."""
+        started = time.perf_counter()
+        code: str | None = None
+        try:
             wait = self.bucket.take()
             if wait:
+                code = "rate_limited"
                 self._put(codec.encode_nack(
-                    msg.key, "rate_limited", "请求过于频繁", lot=msg.lot,
-                    retry_after_ms=int(wait * 1000) + 1,
+                    msg.key, code, "请求过于频繁", lot=msg.lot, retry_after_ms=int(wait * 1000) + 1,
                 ))
                 return
             try:
@@ -168,27 +284,26 @@ class Connection:
                 else:
                     result = await run_command(self.services, self.who, msg.lot, msg.op, msg.key)
             except Rejection as rej:
-                extra = {k: v for k, v in rej.data.items() if k in ("minimum", "ends_at")}
-                self._put(codec.encode_nack(msg.key, rej.code, rej.message, lot=msg.lot, **extra))
+                code = rej.code
+                extra = {k: v for k, v in rej.data.items() if k in _NACK_DATA}
+                self._put(codec.encode_nack(msg.key, code, rej.message, lot=msg.lot, **extra))
             except Denied as denied:
-                self._put(codec.encode_nack(msg.key, denied.code, denied.message, lot=msg.lot,
+                code = denied.code
+                self._put(codec.encode_nack(msg.key, code, denied.message, lot=msg.lot,
                                             **denied.extra))
-            except (RedisError, OSError):
-                log.exception("redis unavailable while handling %s", type(msg).__name__)
-                self._put(codec.encode_nack(
-                    msg.key, "unavailable", "服务暂时不可用, 请用同一 key 重试", lot=msg.lot
-                ))
+            except Exception as exc:
+                code, message = _failure(exc, type(msg).__name__)
+                self._put(codec.encode_nack(msg.key, code, message, lot=msg.lot))
             else:
+                outage.REDIS.ok()
+                if isinstance(msg, Bid) and not result.replay:
+                    metrics.BIDS_ACCEPTED.inc()
                 self._put(codec.encode_ack(msg.key, msg.lot, result.seq, result.at, result.replay))
-        elif isinstance(msg, Sub):
-            await self.subscribe(msg.lot, msg.epoch, msg.seq)
-        elif isinstance(msg, Unsub):
-            self.unsubscribe(msg.lot)
-        elif isinstance(msg, Ping):
-            now = await server_time_ms(self.services)
-            self._put(codec.pack({"t": "pong", "id": msg.id, "server_time": now}))
-        elif isinstance(msg, Hello):
-            self._put(codec.encode_error("bad_request", "hello 只能发送一次"))
+        finally:
+            if isinstance(msg, Bid):
+                if code is not None:
+                    metrics.BIDS_REFUSED.labels(code=code).inc()
+                metrics.ACK_LATENCY.observe(time.perf_counter() - started)
 
     async def _receive(self) -> bytes | None:
         """The next binary frame, ``None`` on disconnect; a text frame is a bad frame."""
@@ -224,14 +339,15 @@ class Connection:
                 except TokenError:
                     await self._close(codec.CLOSE_UNAUTHORIZED, "invalid token")
                     return
+            welcome_time = await server_time_ms(self.services)
             writer = asyncio.create_task(self._writer())
             self._put(codec.pack({
-                "t": "welcome", "server_time": await server_time_ms(self.services),
+                "t": "welcome", "server_time": welcome_time,
                 "role": self.who.role, "paddle": self.who.paddle or None,
                 "session": self.who.session_id or None, "max_frame": codec.MAX_FRAME,
             }))
             for lot, (epoch, seq) in list(hello.resume.items())[:MAX_SUBSCRIPTIONS]:
-                await self.subscribe(lot, epoch, seq)
+                await self.handle(Sub(lot, epoch, seq))
             while not self.dropped:
                 frame = await self._receive()
                 if frame is None:
@@ -255,9 +371,22 @@ class Connection:
             await self._close(codec.CLOSE_BAD_FRAME, err.code)
         except WebSocketDisconnect:
             pass
+        except Exception as exc:
+            # before the welcome (the token's revocation check, the server time) or outside any
+            # request: say why and close properly, never drop the socket without a close frame
+            code, message = _failure(exc, "connection")
+            if writer is None:
+                with contextlib.suppress(Exception):
+                    await self.ws.send_bytes(codec.encode_error(code, message))
+            else:
+                self._put(codec.encode_error(code, message))
+                await self._drain(writer)
+            await self._close(CLOSE_TRY_AGAIN if code == "unavailable" else CLOSE_INTERNAL, code)
         finally:
             for lot in list(self.lots):
                 self.unsubscribe(lot)
+            for task in list(self._tasks):
+                task.cancel()
             await ws_auth.on_close(self.services, self.ws)
             if writer is not None:
                 writer.cancel()

@@ -1,17 +1,44 @@
 """Per-process fan-out of lot events to the connections that watch them (DESIGN §7).
 
-One :class:`Hub` per process holds one Redis pub/sub connection subscribed to the channel of every
-lot that some local connection watches. The Lua scripts publish each event's msgpack blob on the
-lot's channel right after appending it to the lot's stream. Pub/sub is at-most-once, so the hub
-never trusts it for completeness: it tracks the last seq it delivered per lot and
+The seam, and why no watcher misses an event
+--------------------------------------------
+Each watched lot has one :class:`Feed`. A feed is created, and the watcher registered in it,
+in one synchronous step of :meth:`Hub.watch` — before any ``await`` — so from that moment every
+event the hub delivers for the lot is offered to the watcher. The hub delivers a lot's events
+strictly in seq order, one at a time, under the feed's lock (``feed.last`` is the last seq
+delivered), so:
 
-- on a message whose seq is not ``last + 1`` it backfills from the stream first;
-- every ``reconcile_s`` it compares each watched lot's seq in Redis with its own and backfills;
-- when the pub/sub connection drops it resubscribes and backfills every lot.
+    after ``watch`` returns, the watcher is offered every event with seq > ``feed.last`` as it
+    was when ``watch`` returned, in order and without a gap.
 
-So every watcher sees each lot's events in seq order with no gap (invariant 2). Each event is
-encoded into one ``ev`` frame and the same bytes are offered to every watcher; :meth:`Watcher.offer`
-must not block (house style rule 10: a bounded queue per connection).
+``watch`` returns only once the feed is started (its ``last`` is known). The caller then reads
+its own snapshot or resume point, which is at least that ``last`` (Redis' seq only grows), and
+drops offered events it already has: nothing is missed, nothing doubled (api/ws.py parks events
+while it reads). A second watcher that joins while the first is starting the feed waits for the
+same start; one that joins while the hub is filling a gap is registered before the next
+delivery, which is all the guarantee needs.
+
+Completeness does not rest on pub/sub (at-most-once): a feed is started only after its channel's
+subscription is confirmed, and then catches up from the lot's stream; a message whose seq is not
+``last + 1`` makes the hub backfill from the stream first; every ``reconcile_s`` the hub compares
+each feed with the room (seq and epoch) and catches up.
+
+Redis going away
+----------------
+One task owns the pub/sub connection (:meth:`Hub._run`). When the connection fails it is thrown
+away and a new one is made, with backoff capped at :data:`MAX_BACKOFF_S`, until Redis answers;
+the new one subscribes every watched lot (plus a hub channel, so it is never "not subscribed")
+and every feed is caught up from its stream before newer messages are read.
+
+Lost history
+------------
+When a room's epoch changes (its history was rebuilt from PostgreSQL, see
+:mod:`auction.rooms.recovery`), or the stream cannot fill a gap, the hub does not pretend: it
+moves the feed to the room's current seq and epoch and calls :meth:`Watcher.reset` on every
+watcher, which sends its client a fresh snapshot with ``recovered: false``.
+
+Each event is encoded into one ``ev`` frame and the same bytes are offered to every watcher;
+:meth:`Watcher.offer` must not block (house style rule 10: a bounded queue per connection).
 """
 
 from __future__ import annotations
@@ -19,23 +46,49 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
+import msgpack
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
+from auction import metrics, outage
 from auction.domain.room import LotEvent
 from auction.rooms.keys import Keys
-from auction.rooms.service import Rooms, decode_event
+from auction.rooms.service import Rooms
 from auction.wire.codec import encode_event
 
 log = logging.getLogger("auction.fanout")
+
+#: longest wait between two attempts to re-make the pub/sub connection
+MAX_BACKOFF_S = 0.5
+#: how long a new feed waits for Redis to confirm its subscription before catching up anyway
+CONFIRM_TIMEOUT_S = 2.0
 
 
 class Watcher(Protocol):
     def offer(self, lot: int, seq: int, frame: bytes) -> None:
         """Take one encoded ``ev`` frame; must return at once."""
+
+    def reset(self, lot: int) -> None:
+        """The lot's history changed under the watcher (new epoch, or a gap the stream cannot
+        fill): send the client a fresh snapshot with ``recovered: false``. Must return at once."""
+
+
+@dataclass(eq=False)
+class Feed:
+    """One lot watched in this process. ``last`` is ``None`` until the feed is started."""
+
+    channel: str
+    watchers: set[Watcher] = field(default_factory=set)
+    last: int | None = None
+    epoch: str = ""
+    started: asyncio.Event = field(default_factory=asyncio.Event)
+    confirmed: asyncio.Event = field(default_factory=asyncio.Event)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    error: BaseException | None = None
 
 
 class Hub:
@@ -44,150 +97,249 @@ class Hub:
         self.keys = keys
         self.rooms = rooms
         self.reconcile_s = reconcile_s
-        self._watchers: dict[int, set[Watcher]] = {}
-        self._last: dict[int, int] = {}
-        self._epoch: dict[int, str] = {}
-        self._lock = asyncio.Lock()
+        self._feeds: dict[int, Feed] = {}
         self._pubsub: PubSub | None = None
-        self._confirmed: dict[str, asyncio.Event] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._side: set[asyncio.Task[None]] = set()
+        #: set while a pub/sub connection is up and subscribed to every feed
+        self.connected = asyncio.Event()
 
     async def start(self) -> None:
-        self._pubsub = self.redis.pubsub()
         self._tasks = [
-            asyncio.create_task(self._read_loop(), name="hub-read"),
+            asyncio.create_task(self._run(), name="hub-pubsub"),
             asyncio.create_task(self._reconcile_loop(), name="hub-reconcile"),
         ]
 
     async def stop(self) -> None:
-        for task in self._tasks:
+        for task in [*self._tasks, *self._side]:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, RedisError):
+        for task in [*self._tasks, *self._side]:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        if self._pubsub is not None:
-            await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+        await self._close_pubsub()
 
     def epoch(self, lot: int) -> str | None:
-        return self._epoch.get(lot)
+        feed = self._feeds.get(lot)
+        return feed.epoch if feed is not None and feed.last is not None else None
+
+    # --- watchers -------------------------------------------------------------------------------
 
     async def watch(self, lot: int, watcher: Watcher) -> None:
-        """Start offering ``lot``'s events to ``watcher``. Events after the moment this returns
-        are all offered; the caller reads its snapshot afterwards and drops seq ≤ snapshot."""
-        watchers = self._watchers.setdefault(lot, set())
-        watchers.add(watcher)
-        if len(watchers) > 1 or lot in self._last:
-            return
-        channel = self.keys.lot(lot).channel
-        confirmed = self._confirmed.setdefault(channel, asyncio.Event())
-        assert self._pubsub is not None
-        await self._pubsub.subscribe(channel)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(confirmed.wait(), 2.0)
-        snap = await self.rooms.snapshot(lot)
-        async with self._lock:
-            if lot not in self._last:
-                self._last[lot] = snap.seq if snap else 0
-                self._epoch[lot] = snap.epoch if snap else ""
+        """Register ``watcher`` for ``lot`` and return once the lot's feed is started: from then
+        on every event after the feed's ``last`` is offered (see the module docstring). Raises
+        ``RedisError`` / ``OSError`` (the watcher is then not registered) when Redis is down."""
+        feed = self._feeds.get(lot)
+        if feed is None:
+            feed = Feed(channel=self.keys.lot(lot).channel)
+            self._feeds[lot] = feed
+            self._spawn(self._start_feed(lot, feed), f"hub-start-{lot}")
+        if watcher not in feed.watchers:
+            feed.watchers.add(watcher)
+            metrics.WATCHERS.inc()
+        await feed.started.wait()
+        if feed.last is None:
+            self.unwatch(lot, watcher)
+            error = feed.error or ConnectionError("Redis unavailable")
+            raise error
 
     def unwatch(self, lot: int, watcher: Watcher) -> None:
-        watchers = self._watchers.get(lot)
-        if not watchers:
+        feed = self._feeds.get(lot)
+        if feed is None or watcher not in feed.watchers:
             return
-        watchers.discard(watcher)
-        if not watchers:
-            del self._watchers[lot]
-            self._last.pop(lot, None)
-            self._epoch.pop(lot, None)
-            channel = self.keys.lot(lot).channel
-            self._confirmed.pop(channel, None)
-            if self._pubsub is not None:
-                asyncio.get_running_loop().create_task(self._unsubscribe(channel))
+        feed.watchers.discard(watcher)
+        metrics.WATCHERS.dec()
+        if not feed.watchers:
+            del self._feeds[lot]
+            self._spawn(self._unsubscribe(lot, feed.channel), f"hub-unsub-{lot}")
 
-    async def _unsubscribe(self, channel: str) -> None:
-        with contextlib.suppress(RedisError):
-            if self._pubsub is not None and channel not in self._confirmed:
-                await self._pubsub.unsubscribe(channel)
+    def _spawn(self, coro: Any, name: str) -> None:
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._side.add(task)
+        task.add_done_callback(self._side.discard)
+
+    async def _start_feed(self, lot: int, feed: Feed) -> None:
+        """Subscribe, wait for the confirmation, read the room's seq and epoch, catch up."""
+        try:
+            pubsub = self._pubsub
+            if pubsub is not None and self.connected.is_set():
+                await pubsub.subscribe(feed.channel)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(feed.confirmed.wait(), CONFIRM_TIMEOUT_S)
+            # (when the connection is down, the next one subscribes this feed and catches up)
+            seq, epoch = await self._room_position(lot)
+            async with feed.lock:
+                if feed.last is None:
+                    feed.last, feed.epoch = seq, epoch
+        except (RedisError, OSError) as exc:
+            outage.REDIS.failed(exc, where="fan-out")
+            feed.error = exc
+        finally:
+            feed.started.set()
+        if feed.last is not None:
+            # events published after the snapshot read but handled before ``last`` was set
+            # were skipped by _advance: fetch them from the stream now
+            with contextlib.suppress(RedisError, OSError):
+                await self._advance(lot, None)
+
+    async def _unsubscribe(self, lot: int, channel: str) -> None:
+        if lot in self._feeds:
+            return  # watched again meanwhile
+        pubsub = self._pubsub
+        if pubsub is not None and self.connected.is_set():
+            with contextlib.suppress(RedisError, OSError):
+                await pubsub.unsubscribe(channel)
 
     # --- delivery -----------------------------------------------------------------------------
 
-    def _deliver(self, lot: int, event: LotEvent) -> None:
-        self._last[lot] = event.seq
-        frame = encode_event(lot, self._epoch.get(lot, ""), event.to_map())
-        for watcher in tuple(self._watchers.get(lot, ())):
+    async def _room_position(self, lot: int) -> tuple[int, str]:
+        raw_seq, raw_epoch = await self.redis.hmget(self.keys.lot(lot).state, ["seq", "epoch"])
+        seq = int(raw_seq) if raw_seq is not None else 0
+        epoch = raw_epoch.decode() if isinstance(raw_epoch, bytes) else (raw_epoch or "")
+        return seq, epoch
+
+    def _deliver(self, lot: int, feed: Feed, event: LotEvent) -> None:
+        feed.last = event.seq
+        frame = encode_event(lot, feed.epoch, event.to_map())
+        for watcher in tuple(feed.watchers):
             watcher.offer(lot, event.seq, frame)
 
+    def _reset(self, lot: int, feed: Feed, seq: int, epoch: str, why: str) -> None:
+        log.warning("lot %s: %s; watchers get a fresh snapshot (recovered: false)", lot, why)
+        feed.last, feed.epoch = seq, epoch
+        for watcher in tuple(feed.watchers):
+            watcher.reset(lot)
+
     async def _advance(self, lot: int, event: LotEvent | None) -> None:
-        """Deliver ``event`` (or just catch up when ``None``), backfilling any gap first."""
-        async with self._lock:
-            last = self._last.get(lot)
-            if last is None:
-                return  # nobody watches this lot any more
+        """Deliver ``event`` (or just catch up with the room when ``None``), backfilling any gap
+        from the stream first, or resetting the watchers when the room's history changed."""
+        feed = self._feeds.get(lot)
+        if feed is None or feed.last is None:
+            return  # not watched, or not started yet (the start catches up itself)
+        if event is not None and event.seq <= feed.last:
+            return
+        async with feed.lock:
+            if self._feeds.get(lot) is not feed or feed.last is None:
+                return
+            last = feed.last
             if event is not None and event.seq <= last:
                 return
             if event is not None and event.seq == last + 1:
-                self._deliver(lot, event)
+                self._deliver(lot, feed, event)
+                return
+            seq, epoch = await self._room_position(lot)
+            if epoch != feed.epoch:
+                self._reset(lot, feed, seq, epoch, f"epoch changed {feed.epoch} → {epoch}")
+                return
+            if seq <= last:
                 return
             missed = await self.rooms.events_after(lot, last)
             if missed is None:
-                log.warning("lot %s: stream cannot fill a gap after seq %s", lot, last)
+                self._reset(lot, feed, seq, epoch, f"the stream cannot fill a gap after {last}")
                 return
             for ev in missed:
-                if lot in self._last and ev.seq == self._last[lot] + 1:
-                    self._deliver(lot, ev)
+                if feed.last is not None and ev.seq == feed.last + 1:
+                    self._deliver(lot, feed, ev)
 
-    async def _read_loop(self) -> None:
-        assert self._pubsub is not None
+    # --- the pub/sub connection ----------------------------------------------------------------
+
+    async def _run(self) -> None:
+        """Keep one pub/sub connection up, re-making it with capped backoff until cancelled."""
+        backoff = 0.05
         while True:
             try:
-                if not self._pubsub.subscribed:
-                    await asyncio.sleep(0.05)
-                    continue
-                msg = await self._pubsub.get_message(timeout=1.0)
-                if msg is None:
-                    continue
-                kind = msg["type"]
-                channel = msg["channel"]
-                channel = channel.decode() if isinstance(channel, bytes) else channel
-                if kind == "subscribe":
-                    self._confirmed.setdefault(channel, asyncio.Event()).set()
-                elif kind == "message":
-                    lot = self.keys.channel_lot_id(channel)
-                    await self._advance(lot, decode_event(msg["data"]))
+                await self._session()
             except asyncio.CancelledError:
                 raise
-            except (RedisError, OSError) as exc:
-                log.warning("pub/sub connection lost (%s); resubscribing", exc)
-                await self._resubscribe()
+            except (RedisError, OSError, RuntimeError) as exc:
+                outage.REDIS.failed(exc, where="fan-out pub/sub")
+            finally:
+                if self.connected.is_set():
+                    backoff = 0.05  # this connection was up: start the backoff afresh
+                self.connected.clear()
+                await self._close_pubsub()
+            await asyncio.sleep(backoff)
+            backoff = min(MAX_BACKOFF_S, backoff * 2)
 
-    async def _resubscribe(self) -> None:
-        await asyncio.sleep(0.2)
-        try:
-            if self._pubsub is not None:
-                with contextlib.suppress(RedisError, OSError):
-                    await self._pubsub.aclose()  # type: ignore[no-untyped-call]
-            self._pubsub = self.redis.pubsub()
-            channels = [self.keys.lot(lot).channel for lot in self._watchers]
-            if channels:
-                await self._pubsub.subscribe(*channels)
-            for lot in list(self._watchers):
+    async def _session(self) -> None:
+        """One connection's life: subscribe everything, catch up every feed, then read."""
+        pubsub = self.redis.pubsub()
+        self._pubsub = pubsub
+        for feed in self._feeds.values():
+            feed.confirmed.clear()
+        await pubsub.subscribe(self.keys.hub_channel, *[f.channel for f in self._feeds.values()])
+        self.connected.set()
+        outage.REDIS.ok()
+        self._spawn_catch_up()
+        while True:
+            msg = await pubsub.get_message(timeout=1.0)
+            if msg is not None:
+                await self._handle(msg)
+
+    def _spawn_catch_up(self) -> None:
+        async def catch_up() -> None:
+            for lot in list(self._feeds):
+                feed = self._feeds.get(lot)
+                if feed is None:
+                    continue
+                try:
+                    if feed.last is None and feed.started.is_set():
+                        # started while Redis was down: start it properly now
+                        feed.started.clear()
+                        feed.error = None
+                        await self._start_feed(lot, feed)
+                    else:
+                        await self._advance(lot, None)
+                except (RedisError, OSError) as exc:
+                    outage.REDIS.failed(exc, where="fan-out catch-up")
+                    return  # the connection is going too: the next one catches up again
+
+        self._spawn(catch_up(), "hub-catch-up")
+
+    async def _handle(self, msg: dict[str, Any]) -> None:
+        kind = msg["type"]
+        channel = msg["channel"]
+        channel = channel.decode() if isinstance(channel, bytes) else channel
+        if channel == self.keys.hub_channel:
+            return
+        if kind == "subscribe":
+            feed = self._feeds.get(self.keys.channel_lot_id(channel))
+            if feed is not None:
+                feed.confirmed.set()
+        elif kind == "message":
+            lot = self.keys.channel_lot_id(channel)
+            data = msgpack.unpackb(msg["data"], raw=False, strict_map_key=False)
+            if isinstance(data, dict) and "kind" in data:
+                await self._advance(lot, LotEvent.from_map(data))
+            else:
+                # a control message (the room's epoch changed): compare with the room
                 await self._advance(lot, None)
-        except (RedisError, OSError) as exc:
-            log.warning("resubscribe failed (%s); will retry", exc)
+
+    async def _close_pubsub(self) -> None:
+        pubsub, self._pubsub = self._pubsub, None
+        if pubsub is not None:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def _reconcile_loop(self) -> None:
+        """Safety net for a lost pub/sub message: compare every feed with its room."""
         while True:
             await asyncio.sleep(self.reconcile_s)
-            lots = list(self._last)
+            lots = [lot for lot, feed in self._feeds.items() if feed.last is not None]
             if not lots:
                 continue
             try:
                 async with self.redis.pipeline(transaction=False) as pipe:
                     for lot in lots:
-                        pipe.hget(self.keys.lot(lot).state, "seq")
-                    seqs = await pipe.execute()
-                for lot, raw in zip(lots, seqs, strict=True):
-                    if raw is not None and int(raw) > self._last.get(lot, int(raw)):
+                        pipe.hmget(self.keys.lot(lot).state, ["seq", "epoch"])
+                    positions = await pipe.execute()
+                for lot, (raw_seq, raw_epoch) in zip(lots, positions, strict=True):
+                    feed = self._feeds.get(lot)
+                    if feed is None or feed.last is None or raw_seq is None:
+                        continue
+                    epoch = raw_epoch.decode() if isinstance(raw_epoch, bytes) else raw_epoch
+                    if int(raw_seq) > feed.last or epoch != feed.epoch:
                         await self._advance(lot, None)
+            except asyncio.CancelledError:
+                raise
             except (RedisError, OSError) as exc:
-                log.warning("reconcile failed (%s)", exc)
+                outage.REDIS.failed(exc, where="fan-out reconcile")

@@ -11,12 +11,19 @@ Per lot:
 - ``<ns>:{lot:<id>}:events``  stream, one entry per event: id ``<seq>-0``, field ``e`` = msgpack
 - ``<ns>:{lot:<id>}:idem``    hash   idempotency key → stored answer (``<fingerprint>|<answer>``)
 - ``<ns>:{lot:<id>}:ch``      pub/sub channel carrying the same msgpack blob as the stream entry
+- ``<ns>:{lot:<id>}:eligible`` hash  bidder id → ``1`` for every bidder who may bid on the lot
+  (registration paid, a confirmed/held deposit covering the lot), plus ``written`` (the ticket of
+  the sync that wrote it); pushed from PostgreSQL by :mod:`auction.rooms.eligibility`, read by
+  ``bid.lua``
 
 Global (each a single key, so each lives on one shard):
 
 - ``<ns>:timed``    sorted set: open timed lots scored by a lower bound of their close time (ms)
 - ``<ns>:active``   set: lots whose journal still has events to drain to PostgreSQL
 - ``<ns>:lease:<name>`` string: a short lease held by the one process running a singleton loop
+- ``<ns>:eligibility:<session id>`` string: counter handing out the tickets that order the
+  eligibility pushes of a session's lots (a push older than the one stored is dropped)
+- ``<ns>:hub``      pub/sub channel every fan-out hub subscribes to (nothing is published on it)
 """
 
 from __future__ import annotations
@@ -32,9 +39,14 @@ class LotKeys:
     events: str
     idem: str
     channel: str
+    eligible: str
 
     def script_keys(self) -> list[str]:
         return [self.state, self.events, self.idem, self.channel]
+
+    def bid_keys(self) -> list[str]:
+        """``bid.lua`` also reads the eligibility hash (``KEYS[5]``)."""
+        return [*self.script_keys(), self.eligible]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +62,7 @@ class Keys:
             events=f"{tag}:events",
             idem=f"{tag}:idem",
             channel=f"{tag}:ch",
+            eligible=f"{tag}:eligible",
         )
 
     def channel_lot_id(self, channel: str | bytes) -> int:
@@ -57,6 +70,12 @@ class Keys:
         name = channel.decode() if isinstance(channel, bytes) else channel
         start = name.index("{lot:") + 5
         return int(name[start : name.index("}", start)])
+
+    @property
+    def hub_channel(self) -> str:
+        """A channel every fan-out hub subscribes to, so its pub/sub connection is never idle
+        of subscriptions (nothing is published on it)."""
+        return f"{self.namespace}:hub"
 
     @property
     def timed(self) -> str:
@@ -68,6 +87,9 @@ class Keys:
 
     def lease(self, name: str) -> str:
         return f"{self.namespace}:lease:{name}"
+
+    def eligibility_ticket(self, session_id: int) -> str:
+        return f"{self.namespace}:eligibility:{int(session_id)}"
 
     @property
     def pattern(self) -> str:

@@ -121,8 +121,12 @@ class Raw:
 
 @contextlib.asynccontextmanager
 async def raw_client(server: Server, token: str | None = None,
-                     resume: dict[int, list[Any]] | None = None) -> AsyncIterator[Raw]:
-    async with connect(server.ws_url, max_size=2**20) as ws:
+                     resume: dict[int, list[Any]] | None = None,
+                     address: str | None = None) -> AsyncIterator[Raw]:
+    """``address``: sent as ``X-Forwarded-For`` (trusted from 127.0.0.1), so that many test
+    clients do not share one address's connect rate limit."""
+    headers = {"X-Forwarded-For": address} if address else None
+    async with connect(server.ws_url, max_size=2**20, additional_headers=headers) as ws:
         raw = Raw(ws)
         hello: dict[str, Any] = {"t": "hello"}
         if token:

@@ -2,58 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import subprocess
-import sys
-import uuid
-from collections.abc import AsyncIterator
-from typing import Any
-
-import httpx
-import pytest
-
-from auction.settings import Settings
-from tests.e2e.harness import Server, create_sale, free_port, raw_client
+from tests.e2e.harness import Server, create_sale, raw_client
 from tests.e2e.test_live_auction import command
-
-
-@pytest.fixture
-async def two_servers(settings: Settings, tmp_path: Any) -> AsyncIterator[list[Server]]:
-    namespace = f"test-{uuid.uuid4().hex[:10]}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url or "", "REDIS_URL": settings.redis_url or "",
-        "AUCTION_SECRET": settings.secret.value, "AUCTION_ADMIN_TOKEN": "test-admin-token",
-        "AUCTION_REDIS_NAMESPACE": namespace, "AUCTION_DATA_DIR": str(tmp_path),
-        "AUCTION_LOG_LEVEL": "WARNING",
-    }
-    procs, servers = [], []
-    for _ in range(2):
-        port = free_port()
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "auction", "serve", "--port", str(port)], env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
-        servers.append(Server(f"http://127.0.0.1:{port}", settings))
-    try:
-        async with httpx.AsyncClient() as http:
-            for srv, proc in zip(servers, procs, strict=True):
-                for _ in range(300):
-                    assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
-                    try:
-                        if (await http.get(srv.base + "/healthz")).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        pass
-                    await asyncio.sleep(0.1)
-        yield servers
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            proc.wait(10)
-            if proc.stderr:
-                proc.stderr.close()
 
 
 async def test_bid_through_one_process_reaches_subscribers_of_the_other(
