@@ -375,16 +375,16 @@ async def _demo(settings: Settings, sock: socket.socket, *, fast: bool, once: bo
         run_demo(base_url, settings.admin_token.value, fast=fast, once=once, progress=_progress)
     )
     done, _ = await asyncio.wait({serving, demo}, return_when=asyncio.FIRST_COMPLETED)
-    if demo in done:
+    if demo in done and _SIGNALS.received is None:
         server.should_exit = True  # --once: every lot is settled and handed off
         await serving
         demo.result()
         return 0
-    # the server stopped (a signal): the simulated bidders have nobody to talk to
+    # the server is stopping (a signal): the simulated bidders have nobody to talk to, and
+    # what they fail with meanwhile (a request cut by the shutdown) is not news
     demo.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await demo
-    code = serving.result()
+    await asyncio.gather(demo, return_exceptions=True)
+    code = await serving
     return 0 if _SIGNALS.received is not None else code
 
 
