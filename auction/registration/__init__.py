@@ -3,4 +3,6 @@
 - :mod:`auction.registration.packet`    the packet and its one serialization
 - :mod:`auction.registration.signing`   the ``X-Auction-Signature`` HMAC
 - :mod:`auction.registration.deliverer` outbox → HTTP POST (or a file), with retries
+- :mod:`auction.registration.backlog`   pending / dead / oldest age, and the outbox gauges
+- :mod:`auction.registration.cli`       ``auction registration retry`` (re-queue dead rows)
 """

@@ -1,16 +1,19 @@
-"""Builds what the registration tests need: a sold, settled lot with its outbox row, and a real
+"""Builds what the registration tests need: a sold, settled lot with its outbox row, a real
 HTTP receiver (Starlette on uvicorn, on a free 127.0.0.1 port) that plays a script of answers
-and dedups packets by ``Idempotency-Key`` the way a registration office should."""
+and dedups packets by ``Idempotency-Key`` the way a registration office should, and deliverers
+with millisecond backoff."""
 
 from __future__ import annotations
 
 import asyncio
+import random
 import secrets
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -19,8 +22,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from auction.domain.room import LotEvent
+from auction.registration.deliverer import Deliverer
 from auction.registration.signing import HEADER, verify
-from auction.settings import Secret
+from auction.settings import Secret, Settings
 from auction.settlement.settle import Settled, settle
 from auction.store import Store, journal
 
@@ -163,3 +167,37 @@ async def unsold_lot(store: Store) -> int:
         start_price_fen=100_000_00, increment_fen=10_000_00, non_tech_fen=0,
     )
     return lot.id
+
+
+# -- deliverers and rows ---------------------------------------------------------------------
+
+
+def configured(settings: Settings, url: str | None) -> Settings:
+    return settings.with_changes(registration_url=url, registration_secret=SECRET)
+
+
+def fast(store: Store, settings: Settings, **kwargs: Any) -> Deliverer:
+    """A deliverer whose backoff is milliseconds, so retries need no long sleeps (a Retry-After
+    still pauses it, for at most the 20 ms cap)."""
+    options: dict[str, Any] = {"backoff_base_s": 0.005, "backoff_cap_s": 0.02}
+    options.update(kwargs)
+    return Deliverer(store, settings, rng=random.Random(7), **options)
+
+
+async def outbox_row(store: Store, lot_id: int) -> dict[str, Any]:
+    row = await store.pool.fetchrow(
+        "SELECT status, attempts, deferrals, last_error, next_attempt_at, first_attempt_at,"
+        " delivered_at, packet::text AS packet, now() AS db_now"
+        " FROM registration_outbox WHERE lot_id = $1",
+        lot_id,
+    )
+    return dict(row)
+
+
+async def deliver_until_settled(deliverer: Deliverer, store: Store, lot_id: int) -> None:
+    for _ in range(400):
+        await deliverer.deliver_due()
+        if (await outbox_row(store, lot_id))["status"] != "pending":
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("outbox row still pending")

@@ -7,51 +7,27 @@ import hashlib
 import hmac
 import json
 import logging
-import random
 import socket
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from typing import Any
 
 import pytest
-from registration_factory import SECRET, Answer, Receiver, sold_lot
+from registration_factory import (
+    SECRET,
+    Answer,
+    Receiver,
+    configured,
+    deliver_until_settled,
+    fast,
+    outbox_row,
+    sold_lot,
+)
 
 from auction import metrics, outage
 from auction.registration.deliverer import RETRY_WINDOW_S, Deliverer
 from auction.registration.packet import packet_body
 from auction.settings import Settings
 from auction.store import Store
-
-
-def configured(settings: Settings, url: str | None) -> Settings:
-    return settings.with_changes(registration_url=url, registration_secret=SECRET)
-
-
-def fast(store: Store, settings: Settings, **kwargs: Any) -> Deliverer:
-    """A deliverer whose backoff is milliseconds, so retries need no long sleeps (a Retry-After
-    still pauses it, for at most the 20 ms cap)."""
-    options: dict[str, Any] = {"backoff_base_s": 0.005, "backoff_cap_s": 0.02}
-    options.update(kwargs)
-    return Deliverer(store, settings, rng=random.Random(7), **options)
-
-
-async def outbox_row(store: Store, lot_id: int) -> dict[str, Any]:
-    row = await store.pool.fetchrow(
-        "SELECT status, attempts, deferrals, last_error, next_attempt_at, first_attempt_at,"
-        " delivered_at, packet::text AS packet, now() AS db_now"
-        " FROM registration_outbox WHERE lot_id = $1",
-        lot_id,
-    )
-    return dict(row)
-
-
-async def deliver_until_settled(deliverer: Deliverer, store: Store, lot_id: int) -> None:
-    for _ in range(400):
-        await deliverer.deliver_due()
-        if (await outbox_row(store, lot_id))["status"] != "pending":
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("outbox row still pending")
 
 
 async def age_retry_window(store: Store, lot_id: int, seconds: float) -> None:
