@@ -26,6 +26,7 @@ from auction.api import (
     http_errors,
     metrics_route,
     openapi,
+    registration_admin,
     shutdown,
 )
 from auction.api.tokens import Tokens
@@ -100,6 +101,7 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
         *openapi.routes,
         *console.routes,
         *admin.routes,
+        *registration_admin.routes,
         *auth.routes,
         *deposits.routes,
         *catalogue.routes,
