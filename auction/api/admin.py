@@ -7,6 +7,10 @@ Every handler authenticates the bearer token, resolves the target's market and a
 confirms deposits of its market. Creating a lot also creates its Redis room, with the session's
 mode and anti-sniping window (DESIGN §6), and sets its deposit requirement (default 10 % of the
 start price).
+
+Every change that can change who may bid (a lot created, a registration approved or rejected, a
+deposit confirmed) pushes the session's eligible sets into Redis after PostgreSQL committed
+(:mod:`auction.rooms.eligibility`); the bid script checks them.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from auction.api.tokens import Principal
 from auction.domain.deposits import default_requirement
 from auction.domain.identity import IdentityError, validate_uscc
 from auction.domain.lot import LotMode
+from auction.rooms import eligibility
 from auction.services import Services
 from auction.store import accounts as account_store
 from auction.store import ledger
@@ -189,8 +194,9 @@ async def create_lot(request: Request) -> JSONResponse:
     await services.rooms.init_lot(
         lot.id, mode=mode, start=start, inc=inc, reserve=reserve, session_id=session.id,
         window_ms=session.extension_window_s * 1000, ext_ms=session.extension_s * 1000,
-        duration_ms=duration * 1000,
+        duration_ms=duration * 1000, deposit_fen=deposit,
     )
+    await eligibility.push_lot(services, lot.id)
     return JSONResponse({**lot.to_json(), "deposit_fen": deposit}, status_code=201)
 
 
@@ -215,22 +221,28 @@ async def approve_registration(request: Request) -> JSONResponse:
     the session's largest lot requirement)."""
     services = _services(request)
     who = await guard.principal_of(request)
-    registration_id, *_ = await registration_scope(request, who, Action.REVIEW_REGISTRATIONS)
+    registration_id, session_id, *_ = await registration_scope(
+        request, who, Action.REVIEW_REGISTRATIONS
+    )
     (await read_body(request, optional=True)).done()
     registration = await services.store.approve_registration(registration_id)
     required = await ledger.require_deposit(
         services.store, registration_id, actor=who.subject or who.role
     )
+    await eligibility.push_session(services, session_id)
     return JSONResponse({**registration.to_json(), "deposit_required_fen": required})
 
 
 async def reject_registration(request: Request) -> JSONResponse:
     who = await guard.principal_of(request)
-    registration_id, *_ = await registration_scope(request, who, Action.REVIEW_REGISTRATIONS)
+    registration_id, session_id, *_ = await registration_scope(
+        request, who, Action.REVIEW_REGISTRATIONS
+    )
     body = await read_body(request)
     reason = body.text("reason", max_len=500)
     body.done()
     registration = await _services(request).store.reject_registration(registration_id, reason)
+    await eligibility.push_session(_services(request), session_id)
     return JSONResponse(registration.to_json())
 
 
@@ -251,7 +263,7 @@ async def mark_deposit_paid(request: Request) -> JSONResponse:
     registration = await ledger.confirm_deposit(
         services.store, registration_id, deposit, lot_id=lot_id, actor=who.subject or who.role
     )
-    services.tokens.cache.forget_covers(session_id)
+    await eligibility.push_session(services, session_id)
     paddle = registration.paddle or 0
     token = services.tokens.mint(
         Principal(

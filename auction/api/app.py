@@ -1,6 +1,7 @@
 """The composition root: builds the Starlette app and, in its lifespan, every service
 (house style rule 4): the asyncpg pool, the Redis client and its registered scripts, the fan-out
-hub, and the background loops (closer of timed lots, journal drainer, registration deliverer).
+hub, and the background loops (closer of timed lots, journal drainer, registration deliverer,
+eligibility resync).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from auction.api.tokens import Tokens
 from auction.api.ws import ws_endpoint
 from auction.registration.deliverer import Deliverer
 from auction.rooms.closer import Closer
+from auction.rooms.eligibility import EligibilitySync
 from auction.rooms.fanout import Hub
 from auction.rooms.keys import Keys
 from auction.rooms.service import Rooms
@@ -73,6 +75,9 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
                 asyncio.create_task(Closer(redis, keys, rooms).run(), name="closer"),
                 asyncio.create_task(Drainer(store, redis, keys).run(), name="drainer"),
                 asyncio.create_task(Deliverer(store, settings).run(), name="deliverer"),
+                asyncio.create_task(
+                    EligibilitySync(store, redis, keys).run(), name="eligibility"
+                ),
             ]
         log.info("ready: redis namespace %r", keys.namespace)
         try:

@@ -2,14 +2,17 @@
 
 Authorisation lives here, once, through :mod:`auction.api.guard`:
 
-- a bid needs a bidder token of the lot's session (with a paddle), then the per-bidder and
-  per-address rate limits, then a confirmed deposit covering the lot (``deposit_required``);
+- a bid needs a bidder token of the lot's session (with a paddle; the session is the room's, read
+  from Redis), then the per-bidder and per-address rate limits (Redis); the bid script then
+  checks, atomically with the bid, that the bidder is eligible for the lot (a confirmed deposit
+  covering it, pushed from PostgreSQL: ``deposit_required`` otherwise). The bid path reads
+  nothing from PostgreSQL, so bidding goes on while PostgreSQL is away (issue 8);
 - a command needs ``run_console`` on the lot's market (the platform admin, a market admin of
   that market or above, an auctioneer of that market; a session-bound auctioneer token runs its
   session only), then the per-staff rate limit.
 
 The rules themselves are in the Lua scripts. Opening a lot moves the session's confirmed
-deposits to ``held`` (bidding has started).
+deposits to ``held`` (bidding has started) and pushes the session's eligibility again.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from auction.accounts.policy import Action
 from auction.api import guard
 from auction.api.guard import Denied
 from auction.api.tokens import Principal
+from auction.rooms import eligibility
 from auction.rooms.service import Accepted
 from auction.services import Services
 from auction.store import ledger
@@ -39,13 +43,12 @@ log = logging.getLogger("auction.api.console")
 async def place_bid(
     services: Services, who: Principal, lot: int, amount: int, key: str
 ) -> Accepted:
+    """Token (a bidder of the lot's session), rate limits, then ``bid.lua``: Redis only."""
     if who.role == "viewer":
         raise Denied("unauthorized", "请先登录竞买人账号")
-    terms = await guard.lot_terms(services, lot)
-    if not who.may_bid(terms.session_id):
+    if not who.may_bid(await services.rooms.session_of(lot)):
         raise Denied("forbidden", "您不是本场次的竞买人")
     await guard.check_bid_limits(services, who)
-    await guard.check_deposit(services, who, lot)
     return await services.rooms.bid(
         lot, bidder=who.bidder_id, paddle=who.paddle, amount=amount, idem=f"b{who.bidder_id}:{key}"
     )
@@ -67,9 +70,10 @@ async def run_command(services: Services, who: Principal, lot: int, op: str, key
         if not result.replay:
             try:
                 await ledger.hold_session(services.store, session, actor=f"open:{lot}")
-            except StoreError:
+            except StoreError as exc:
                 # the lot is open either way; settling the session holds what is left
-                log.exception("could not hold the deposits of session %s", session)
+                log.warning("could not hold the deposits of session %s (%s)", session, exc.code)
+        await eligibility.push_session(services, session)
         return result
     return await services.rooms.close(lot, op, idem=idem)
 

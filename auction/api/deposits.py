@@ -8,6 +8,9 @@ ledger's conservation view, and recording an agent before bidding starts.
 - ``GET /api/v1/markets/{code}/ledger``: per market of the caller's scope under ``code`` (the
   market and every market below it), received vs. balances per state, and ``conserved``
 - ``POST /api/v1/registrations/{id}/agent {agent_name, agent_resident_id}``: 委托代理竞买
+
+Settling and forfeiting change who may bid: both push the session's eligible sets into Redis
+after PostgreSQL committed (:mod:`auction.rooms.eligibility`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from auction.api.guard import Denied
 from auction.api.http_errors import BadRequest, read_body
 from auction.domain.deposits import DepositState
 from auction.domain.identity import IdentityError, validate_resident_id
+from auction.rooms import eligibility
 from auction.store import accounts as account_store
 from auction.store import ledger
 from auction.store.errors import Conflict, NotFound
@@ -53,7 +57,7 @@ async def settle_deposits(request: Request) -> JSONResponse:
     summary = await ledger.settle_session(
         services.store, session_id, actor=who.subject or who.role
     )
-    services.tokens.cache.forget_covers(session_id)
+    await eligibility.push_session(services, session_id)
     return JSONResponse({"session_id": session_id, **summary})
 
 
@@ -74,7 +78,7 @@ async def forfeit_deposit(request: Request) -> JSONResponse:
     deposit = await ledger.forfeit(
         services.store, deposit_id, reason=reason, actor=who.subject or who.role
     )
-    services.tokens.cache.forget_covers(session_id)
+    await eligibility.push_session(services, session_id)
     return JSONResponse(deposit.to_json())
 
 

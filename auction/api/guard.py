@@ -11,6 +11,9 @@ Exception tree::
 
     Denied(code, message, **extra)   code unauthorized / forbidden / deposit_required /
                                      rate_limited (extra: retry_after_ms)
+
+Whether a bidder's deposit covers a lot is not checked here: the bid script does it atomically
+from the eligible set pushed into Redis (:mod:`auction.rooms.eligibility`, rule R0).
 """
 
 from __future__ import annotations
@@ -20,10 +23,9 @@ from typing import Any
 from starlette.requests import HTTPConnection
 
 from auction.accounts import limits
-from auction.accounts.cache import Cover, LotTerms
+from auction.accounts.cache import LotTerms
 from auction.accounts.policy import Action, MarketTree, allows, tree_of
 from auction.api.tokens import VIEWER, Principal, account_keys, authenticate, bearer
-from auction.domain.deposits import DepositState, covers
 from auction.domain.errors import Rejection
 from auction.services import Services
 from auction.store import accounts as account_store
@@ -76,7 +78,8 @@ async def session_market(services: Services, session_id: int) -> int:
 
 
 async def lot_terms(services: Services, lot_id: int) -> LotTerms:
-    """Session, market and deposit requirement of a lot (cached: none of them changes)."""
+    """Session and market of a lot (cached: neither changes). Reads PostgreSQL on a miss: the
+    console's path, not the bid path (which asks the room, :meth:`Rooms.session_of`)."""
     cache = services.tokens.cache.lots
     terms = cache.get(lot_id)
     if terms is None:
@@ -139,31 +142,3 @@ async def check_command_limits(services: Services, who: Principal) -> None:
         )
     except limits.RateLimited as exc:
         raise Denied(exc.code, exc.message, retry_after_ms=exc.retry_after_ms) from exc
-
-
-async def check_deposit(services: Services, who: Principal, lot_id: int) -> None:
-    """Refuse ``deposit_required`` unless the bidder holds a confirmed (or held) deposit of the
-    lot's session that covers the lot's requirement. A covering answer is cached briefly."""
-    terms = await lot_terms(services, lot_id)
-    cache = services.tokens.cache
-    found = cache.cover(terms.session_id, who.bidder_id)
-    fresh = found is None
-    if found is None:
-        found = [
-            Cover(lot, amount, state)
-            for lot, amount, state in await ledger.covers(
-                services.store, terms.session_id, who.bidder_id
-            )
-        ]
-    ok = any(
-        covers(c.lot_id, c.amount_fen, DepositState(c.state), lot_id=lot_id,
-               requirement_fen=terms.deposit_fen)
-        for c in found
-    )
-    if not ok:
-        raise Denied(
-            "deposit_required", f"保证金不足: 本标的须缴纳保证金 {terms.deposit_fen} 分并经确认",
-            required_fen=terms.deposit_fen,
-        )
-    if fresh:
-        cache.keep_cover(terms.session_id, who.bidder_id, found)

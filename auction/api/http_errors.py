@@ -14,9 +14,11 @@ Every error answer is ``{"error": {"code", "message", "field"?}}`` (docs/http-ap
     store NotFound                              404     not_found
     store Conflict                              409     conflict / wrong_state
     store Invalid                               400     bad_request
-    store Unavailable, Redis connection errors  503     unavailable
+    store Unavailable, Redis connection errors, 503     unavailable (no traceback logged: the
+      timeouts and OSErrors                             outage is one line, auction/outage.py)
     Rejection unknown_lot                       404     unknown_lot
     Rejection idempotency_conflict, wrong_state 409     (the rejection's code)
+    Rejection deposit_required                  403     deposit_required
     Rejection (any other rule)                  422     lot_closed / too_low / … (same as nack)
     starlette HTTPException                     its own not_found / method_not_allowed / …
     anything else                               500     internal_error
@@ -39,12 +41,20 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from auction import outage
 from auction.accounts.limits import RateLimited
 from auction.api.guard import Denied
 from auction.api.tokens import TokenError
 from auction.domain.errors import Rejection
 from auction.domain.identity import IdentityError
-from auction.store.errors import Conflict, Invalid, NotFound, StoreError, Unavailable
+from auction.store.errors import (
+    Conflict,
+    Invalid,
+    NotFound,
+    StoreError,
+    Unavailable,
+    translate,
+)
 
 log = logging.getLogger("auction.api")
 
@@ -84,7 +94,9 @@ def error_response(
 _STORE_STATUS: tuple[tuple[type[StoreError], int], ...] = (
     (NotFound, 404), (Conflict, 409), (Invalid, 400), (Unavailable, 503),
 )
-_REJECTION_STATUS = {"unknown_lot": 404, "idempotency_conflict": 409, "wrong_state": 409}
+_REJECTION_STATUS = {
+    "unknown_lot": 404, "idempotency_conflict": 409, "wrong_state": 409, "deposit_required": 403,
+}
 _DENIED_STATUS = {"unauthorized": 401, "bad_credentials": 401, "rate_limited": 429}
 _HTTP_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -115,11 +127,17 @@ def to_response(exc: Exception) -> JSONResponse:
     if isinstance(exc, Rejection):
         return error_response(_REJECTION_STATUS.get(exc.code, 422), exc.code, exc.message)
     if isinstance(exc, RedisConnectionError | RedisTimeoutError):
+        outage.REDIS.failed(exc, where="http")
         return error_response(503, "unavailable", "实时竞价服务暂时不可用")
     if isinstance(exc, HTTPException):
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         message = _HTTP_MESSAGES.get(exc.status_code, str(exc.detail))
         return error_response(exc.status_code, code, message)
+    mapped = translate(exc)  # a database failure that escaped the store's translation
+    if mapped is not None:
+        if isinstance(mapped, Unavailable):
+            log.warning("answered 503: %s: %s", type(exc).__name__, exc)
+        return to_response(mapped)
     log.exception("unhandled error", exc_info=exc)
     return error_response(500, "internal_error", "服务器内部错误")
 
@@ -135,7 +153,7 @@ def exception_handlers() -> dict[Any, Handler]:
     """For ``Starlette(exception_handlers=...)``: every mapped exception → :func:`to_response`."""
     mapped: list[type[Exception]] = [
         BadRequest, IdentityError, TokenError, Denied, RateLimited, StoreError, Rejection,
-        RedisConnectionError, RedisTimeoutError, HTTPException,
+        RedisConnectionError, RedisTimeoutError, HTTPException, TimeoutError, OSError,
     ]
     handlers: dict[Any, Handler] = {cls: _handle for cls in mapped}
     handlers[Exception] = _handle  # 500, rendered by ServerErrorMiddleware

@@ -4,11 +4,15 @@ token of ``hello``, and closing a socket whose token or account is revoked.
 - :func:`admit` runs before the handshake is accepted: a browser ``Origin`` must be on
   ``AUCTION_ALLOWED_ORIGINS`` (default: the server's own origin), else the handshake is refused
   (HTTP 403); connects per address are limited (``error rate_limited`` with
-  ``retry_after_ms``, then close 4430).
+  ``retry_after_ms``, then close 4430). When Redis cannot be reached for that count, the socket is
+  accepted, told ``error unavailable`` and closed with 1013 (try again later), never dropped.
 - :func:`on_hello` verifies the token (signature, expiry, revocation: close 4401 when bad),
   notes the client's address on the principal (per-address bid limits) and registers the
   socket so that a revocation closes it with 4401.
 - :func:`on_close` unregisters it.
+
+None of this reads PostgreSQL: tokens are signed (no lookup) and revocations live in Redis, so a
+bidder connects and bids while PostgreSQL is away.
 """
 
 from __future__ import annotations
@@ -18,8 +22,11 @@ import dataclasses
 import logging
 from urllib.parse import urlsplit
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.websockets import WebSocket
 
+from auction import outage
 from auction.accounts import limits
 from auction.api.tokens import Principal, TokenError, account_keys, authenticate
 from auction.services import Services
@@ -28,6 +35,7 @@ from auction.wire import codec
 log = logging.getLogger("auction.ws")
 
 CLOSE_RATE_LIMITED = 4430
+CLOSE_TRY_AGAIN = 1013
 
 
 def origin_allowed(websocket: WebSocket, allowed: tuple[str, ...]) -> bool:
@@ -62,6 +70,15 @@ async def admit(websocket: WebSocket) -> bool:
             }))
             await websocket.close(CLOSE_RATE_LIMITED, "rate_limited")
         return False
+    except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+        outage.REDIS.failed(exc, where="websocket connect")
+        await websocket.accept()
+        with contextlib.suppress(Exception):
+            await websocket.send_bytes(
+                codec.encode_error("unavailable", "服务暂时不可用, 请稍后重连")
+            )
+            await websocket.close(CLOSE_TRY_AGAIN, "unavailable")
+        return False
     await websocket.accept()
     return True
 
@@ -77,9 +94,16 @@ async def on_hello(services: Services, token: str, websocket: WebSocket) -> Prin
         async def close() -> None:
             await websocket.close(codec.CLOSE_UNAUTHORIZED, "token revoked")
 
+        async def recheck() -> bool:
+            try:
+                await authenticate(services, token)
+            except TokenError:
+                return False
+            return True
+
         await services.tokens.sockets.watch(
             services.redis, account_keys(services), handle=websocket, jti=who.jti,
-            account_id=who.account_id, close=close,
+            account_id=who.account_id, close=close, recheck=recheck,
         )
         # a revocation published before the subscription was in place
         try:

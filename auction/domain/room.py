@@ -6,8 +6,17 @@ inside Redis; the two are tested as one (tests/rooms/test_lua_equivalence.py).
 Time is server time in integer milliseconds since the epoch (invariant 3): the caller passes
 ``now``; in production it is Redis ``TIME`` read inside the script.
 
-Rules (DESIGN §6), English ascending:
+Rules (DESIGN §6), English ascending, checked in this order (a bid's amount must first be
+integer fen in 1 … 10^15, ``bad_amount``):
 
+- R0 a bid is accepted only from a bidder eligible for the lot: a paid registration in the lot's
+  session and a ``confirmed`` or ``held`` deposit that covers the lot
+  (:func:`auction.domain.deposits.covers`), else ``deposit_required`` with the lot's requirement
+  (``required_fen``). It comes before R1 (who may bid comes before what may be bid: a bidder
+  without a deposit learns nothing about the lot's state from the answer). The eligible set is
+  computed from PostgreSQL when deposits or registrations change and pushed into Redis
+  (:mod:`auction.rooms.eligibility`), so the bid path reads nothing from PostgreSQL; the caller
+  of :func:`place_bid` passes whether the bidder is in it;
 - R1 a bid is accepted only while the lot is open (and, for a timed lot, before ``ends_at``);
 - R2 the first bid is at least the start price; every bid is ``start + n × increment``;
 - R3 a later bid is at least ``high + increment``; ties cannot happen because bids are serialized
@@ -53,6 +62,7 @@ class RoomState:
     extensions: int = 0
     opened_at: int = 0
     closed_at: int = 0
+    deposit: int = 0  # 保证金 a bidder must hold to bid (R0), fen; named in deposit_required
 
     def next_minimum(self) -> int:
         """The lowest acceptable next bid (R2/R3)."""
@@ -96,9 +106,24 @@ def open_lot(state: RoomState, now: int) -> Outcome:
     return Outcome(state, (ev,))
 
 
-def place_bid(state: RoomState, bidder: int, paddle: int, amount: int, now: int) -> Outcome:
+def deposit_required(requirement_fen: int) -> Rejection:
+    """The R0 refusal; ``required_fen`` is absent when the requirement is not known (0)."""
+    if requirement_fen <= 0:
+        return Rejection("deposit_required")
+    return Rejection(
+        "deposit_required", f"保证金不足: 本标的须缴纳保证金 {requirement_fen} 分并经确认",
+        required_fen=requirement_fen,
+    )
+
+
+def place_bid(
+    state: RoomState, bidder: int, paddle: int, amount: int, now: int, *, eligible: bool
+) -> Outcome:
+    """A bid by ``bidder``; ``eligible`` is whether the bidder is in the lot's eligible set."""
     if not is_fen(amount):
         raise Rejection("bad_amount")
+    if not eligible:  # R0
+        raise deposit_required(state.deposit)
     state.status.require(LotStatus.OPEN)  # R1
     if state.mode is LotMode.TIMED and now >= state.ends_at:
         raise Rejection("lot_closed", ends_at=state.ends_at)

@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 
 from auction.domain.errors import Rejection
 from auction.domain.lot import LotMode, LotStatus
-from auction.domain.room import LotEvent, RoomState
+from auction.domain.room import LotEvent, RoomState, deposit_required
 from auction.rooms.keys import Keys
 from auction.rooms.scripts import Scripts
 
@@ -59,6 +59,10 @@ def _decode_reply(reply: list[Any]) -> Accepted:
     if replay:
         parts = parts[:-1]
     if parts[0] == "err":
+        if parts[1] == "deposit_required":
+            refusal = deposit_required(int(parts[3]) if len(parts) > 3 else 0)
+            refusal.data["at"] = int(parts[2])
+            raise refusal
         data: dict[str, Any] = {}
         if len(parts) > 3 and parts[3]:
             data["minimum" if parts[1] != "not_due" else "ends_at"] = int(parts[3])
@@ -96,6 +100,7 @@ class Rooms:
         self.redis = redis
         self.keys = keys
         self.scripts = Scripts.register(redis)
+        self._sessions: dict[int, int] = {}
 
     async def init_lot(
         self,
@@ -110,13 +115,17 @@ class Rooms:
         ext_ms: int = 300_000,
         duration_ms: int = 0,
         epoch: str | None = None,
+        deposit_fen: int = 0,
     ) -> bool:
-        """Create the room unless it exists. A new room gets a fresh random epoch."""
+        """Create the room unless it exists. A new room gets a fresh random epoch.
+        ``deposit_fen`` is the lot's deposit requirement (named in ``deposit_required``; the
+        eligibility push keeps it current); who may bid is pushed separately
+        (:mod:`auction.rooms.eligibility`): until then nobody may."""
         created = await self.scripts.init(
             keys=self.keys.lot(lot_id).script_keys(),
             args=[
                 mode.value, start, inc, reserve, window_ms, ext_ms, duration_ms,
-                epoch or secrets.token_hex(4), session_id,
+                epoch or secrets.token_hex(4), session_id, deposit_fen,
             ],
         )
         return bool(created)
@@ -141,10 +150,24 @@ class Rooms:
             raise Rejection("bad_amount")
         return _decode_reply(
             await self.scripts.bid(
-                keys=self.keys.lot(lot_id).script_keys(),
+                keys=self.keys.lot(lot_id).bid_keys(),
                 args=[bidder, paddle, str(amount), idem],
             )
         )
+
+    async def session_of(self, lot_id: int) -> int:
+        """The session of a lot, from its room (cached: a lot never changes session), else
+        ``Rejection('unknown_lot')``. The bid path's token check uses it: no PostgreSQL."""
+        cached = self._sessions.get(lot_id)
+        if cached is not None:
+            return cached
+        raw = await self.redis.hget(self.keys.lot(lot_id).state, "session")
+        if raw is None:
+            raise Rejection("unknown_lot")
+        if len(self._sessions) > 100_000:
+            self._sessions.clear()
+        self._sessions[lot_id] = int(raw)
+        return int(raw)
 
     async def close(self, lot_id: int, op: str, *, idem: str = "") -> Accepted:
         """``op`` is ``timed`` (the closer), ``hammer`` or ``pass`` (the auctioneer)."""
@@ -178,6 +201,7 @@ class Rooms:
             status=LotStatus(f["status"]), seq=f["seq"], high=f["high"], leader=f["leader"],
             paddle=f["paddle"], high_seq=f["high_seq"], bids=f["bids"], ends_at=f["ends_at"],
             extensions=f["extensions"], opened_at=f["opened_at"], closed_at=f["closed_at"],
+            deposit=f.get("deposit", 0),  # rooms made before the requirement was kept
         )
 
     async def events_after(

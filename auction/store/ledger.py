@@ -304,30 +304,61 @@ async def list_deposits(
     return [Deposit(**dict(r)) for r in rows]
 
 
-async def covers(
-    store: Store, session_id: int, bidder_id: int
-) -> list[tuple[int | None, int, str]]:
-    """``(lot_id, amount_fen, state)`` of the bidder's deposits in the session, when its
-    registration is ``deposit_paid``."""
+@dataclass(frozen=True, slots=True)
+class Eligibility:
+    """What the eligible sets of a session's lots are computed from, read in one snapshot:
+    each lot's deposit requirement, and ``(bidder_id, deposit lot or None, amount_fen, state)``
+    of every deposit of a paid (``deposit_paid``) registration of the session."""
+
+    requirements: dict[int, int]
+    deposits: list[tuple[int, int | None, int, str]]
+
+
+async def eligibility(store: Store, session_id: int, lot_id: int | None = None) -> Eligibility:
+    """:class:`Eligibility` of the session (of one lot of it when ``lot_id`` is given)."""
+    with translated():
+        async with store.pool.acquire() as conn, conn.transaction(
+            isolation="repeatable_read", readonly=True
+        ):
+            lots = await conn.fetch(
+                "SELECT id, deposit_fen FROM lots"
+                " WHERE session_id = $1 AND ($2::bigint IS NULL OR id = $2)",
+                session_id, lot_id,
+            )
+            deposits = await conn.fetch(
+                "SELECT r.bidder_id, d.lot_id, d.amount_fen, d.state FROM deposits d"
+                " JOIN registrations r ON r.id = d.registration_id"
+                " WHERE r.session_id = $1 AND r.status = 'deposit_paid'",
+                session_id,
+            )
+    return Eligibility(
+        requirements={int(r["id"]): int(r["deposit_fen"]) for r in lots},
+        deposits=[
+            (int(d["bidder_id"]), d["lot_id"], int(d["amount_fen"]), str(d["state"]))
+            for d in deposits
+        ],
+    )
+
+
+async def sessions_in_play(store: Store) -> list[tuple[int, bool]]:
+    """``(session_id, has an open lot)`` of every session with a lot not yet closed."""
     with translated():
         rows = await store.pool.fetch(
-            "SELECT d.lot_id, d.amount_fen, d.state FROM deposits d"
-            " JOIN registrations r ON r.id = d.registration_id"
-            " WHERE r.session_id = $1 AND r.bidder_id = $2 AND r.status = 'deposit_paid'",
-            session_id, bidder_id,
+            "SELECT session_id, bool_or(status = 'open') AS open FROM lots"
+            " WHERE status IN ('scheduled', 'open') GROUP BY session_id ORDER BY session_id"
         )
-    return [(r["lot_id"], int(r["amount_fen"]), str(r["state"])) for r in rows]
+    return [(int(r["session_id"]), bool(r["open"])) for r in rows]
 
 
-async def lot_terms(store: Store, lot_id: int) -> tuple[int, int, int] | None:
-    """``(session_id, market_id, deposit_fen)`` of a lot, or None."""
+async def lot_terms(store: Store, lot_id: int) -> tuple[int, int] | None:
+    """``(session_id, market_id)`` of a lot, or None."""
     with translated():
         row = await store.pool.fetchrow(
-            "SELECT l.session_id, s.market_id, l.deposit_fen FROM lots l"
+            "SELECT l.session_id, s.market_id FROM lots l"
             " JOIN sessions s ON s.id = l.session_id WHERE l.id = $1",
             lot_id,
         )
-    return None if row is None else (int(row[0]), int(row[1]), int(row[2]))
+    return None if row is None else (int(row[0]), int(row[1]))
 
 
 async def set_lot_deposit(store: Store, lot_id: int, deposit_fen: int) -> None:

@@ -2,8 +2,9 @@
 
 Every case runs twice: once through the real scripts in Redis, once through
 ``auction.domain.room`` with ``now`` set to the server time the script used. Outcome (accepted or
-the rejection code), the appended events and the whole resulting state must be identical.
-A shared case table covers each rule by name; a Hypothesis state machine explores sequences.
+the rejection code and its data), the appended events and the whole resulting state must be
+identical. A shared case table covers each rule by name; a Hypothesis state machine explores
+sequences, granting and revoking bidders' eligibility (R0) between commands.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from auction.rooms.keys import Keys
 from auction.rooms.service import Rooms
 
 START, INC = 1_000_000, 10_000  # 1万元起拍, 100元一加
+DEPOSIT = START // 10
+ELIGIBLE = frozenset({1, 2, 3, 4})  # bidder 5 holds no covering deposit
 
 
 class Harness:
@@ -56,17 +59,33 @@ class Harness:
         sec, usec = self.run(self.redis.time())
         return int(sec) * 1000 + int(usec) // 1000
 
-    def place(self, state: RoomState) -> int:
-        """Write ``state`` as a fresh lot's room; return the lot id."""
+    def place(self, state: RoomState, eligible: frozenset[int] = ELIGIBLE) -> int:
+        """Write ``state`` as a fresh lot's room, with ``eligible`` as the bidders who may bid
+        (written as the eligibility push writes it); return the lot id."""
         lot = self.next_lot
         self.next_lot += 1
         fields = {k: (v.value if hasattr(v, "value") else str(v)) for k, v in asdict(state).items()}
         fields.update(epoch="e", session="1")
         self.run(self.redis.hset(self.keys.lot(lot).state, mapping=fields))
+        self.run(self.redis.hset(self.keys.lot(lot).eligible, mapping={
+            "written": "1", **{str(b): "1" for b in eligible},
+        }))
         return lot
+
+    def set_eligible(self, lot: int, bidder: int, eligible: bool) -> None:
+        key = self.keys.lot(lot).eligible
+        if eligible:
+            self.run(self.redis.hset(key, str(bidder), "1"))
+        else:
+            self.run(self.redis.hdel(key, str(bidder)))
 
     def lua(self, lot: int, command: tuple[Any, ...]) -> tuple[str, int]:
         """Run ``command`` through the scripts; return (outcome, server time used)."""
+        outcome, at, _ = self.lua_data(lot, command)
+        return outcome, at
+
+    def lua_data(self, lot: int, command: tuple[Any, ...]) -> tuple[str, int, dict[str, Any]]:
+        """Run ``command`` through the scripts; (outcome, server time used, rejection data)."""
         name, *args = command
         try:
             if name == "bid":
@@ -79,14 +98,19 @@ class Harness:
             else:
                 acc = self.run(self.rooms.close(lot, name))
         except Rejection as rej:
-            return rej.code, int(rej.data["at"])
-        return "ok", acc.at
+            data = {k: v for k, v in rej.data.items() if k != "at"}
+            return rej.code, int(rej.data["at"]), data
+        return "ok", acc.at, {}
 
-    def model(self, state: RoomState, command: tuple[Any, ...], now: int) -> Outcome | str:
+    def model(
+        self, state: RoomState, command: tuple[Any, ...], now: int,
+        eligible: frozenset[int] = ELIGIBLE,
+    ) -> Outcome | Rejection:
         name, *args = command
         call: dict[str, Callable[[], Outcome]] = {
             "open": lambda: rules.open_lot(state, now),
-            "bid": lambda: rules.place_bid(state, args[0], 100 + args[0], args[1], now),
+            "bid": lambda: rules.place_bid(state, args[0], 100 + args[0], args[1], now,
+                                           eligible=args[0] in eligible),
             "timed": lambda: rules.close_timed(state, now),
             "hammer": lambda: rules.hammer(state, now),
             "pass": lambda: rules.pass_lot(state, now),
@@ -94,16 +118,21 @@ class Harness:
         try:
             return call[name]()
         except Rejection as rej:
-            return rej.code
+            return rej
 
-    def check(self, lot: int, before: RoomState, command: tuple[Any, ...]) -> RoomState:
+    def check(
+        self, lot: int, before: RoomState, command: tuple[Any, ...],
+        eligible: frozenset[int] = ELIGIBLE,
+    ) -> RoomState:
         """Run both sides and assert they agree; return the state after."""
-        outcome, at = self.lua(lot, command)
-        expected = self.model(before, command, at)
+        outcome, at, data = self.lua_data(lot, command)
+        expected = self.model(before, command, at, eligible)
         after = self.run(self.rooms.room_state(lot))
         events = self.run(self.rooms.events_after(lot, before.seq)) or []
-        if isinstance(expected, str):
-            assert outcome == expected, f"{command}: lua {outcome}, model {expected}"
+        if isinstance(expected, Rejection):
+            assert outcome == expected.code, f"{command}: lua {outcome}, model {expected.code}"
+            if expected.code == "deposit_required":  # the nack's data, on both sides
+                assert data == expected.data, f"{command}: lua {data}, model {expected.data}"
             assert after == before, f"{command}: a refused command changed the state"
             assert events == [], f"{command}: a refused command appended events"
             return before
@@ -121,12 +150,12 @@ def harness(redis_url: str) -> Iterator[Harness]:
 
 
 def live(**kw: Any) -> RoomState:
-    return RoomState(mode=LotMode.LIVE, start=START, inc=INC, **kw)
+    return RoomState(mode=LotMode.LIVE, start=START, inc=INC, **{"deposit": DEPOSIT, **kw})
 
 
 def timed(**kw: Any) -> RoomState:
     return RoomState(mode=LotMode.TIMED, start=START, inc=INC, window_ms=300_000, ext_ms=300_000,
-                     duration_ms=600_000, **kw)
+                     duration_ms=600_000, **{"deposit": DEPOSIT, **kw})
 
 
 OPEN = {"status": LotStatus.OPEN, "seq": 1, "opened_at": 1}
@@ -177,6 +206,19 @@ CASES: list[tuple[str, Callable[[], RoomState], int | None, tuple[Any, ...], str
     ("R7 pass before open", lambda: live(), None, ("pass",), "lot_not_open"),
     ("R7 hammer twice", lambda: live(**{**LED, "status": LotStatus.SOLD}), None, ("hammer",),
      "lot_closed"),
+    ("R0 bidder without a covering deposit", lambda: live(**OPEN), None, ("bid", 5, START),
+     "deposit_required"),
+    ("R0 before R1: not eligible, lot not open", lambda: live(), None, ("bid", 5, START),
+     "deposit_required"),
+    ("R0 before R1: not eligible, lot sold", lambda: live(**{**LED, "status": LotStatus.SOLD}),
+     None, ("bid", 5, START + INC), "deposit_required"),
+    ("R0 before R1: not eligible, clock run out", lambda: timed(**OPEN), -1, ("bid", 5, START),
+     "deposit_required"),
+    ("R0 before R2/R3: not eligible, amount too low", lambda: live(**LED), None,
+     ("bid", 5, START), "deposit_required"),
+    ("R0 after the amount check", lambda: live(**OPEN), None, ("bid", 5, 0), "bad_amount"),
+    ("R0 requirement unknown (room older than the field)", lambda: live(**OPEN, deposit=0),
+     None, ("bid", 5, START), "deposit_required"),
 ]
 
 
@@ -206,6 +248,34 @@ def test_lua_events_have_gapless_seq(harness: Harness) -> None:
     assert [e.seq for e in events] == list(range(1, state.seq + 1))
 
 
+def test_room_without_an_eligibility_push_refuses_everyone(harness: Harness) -> None:
+    """A lot nobody pushed an eligible set for yet is closed to all bidders (never open by
+    default), and a room older than the requirement field names no ``required_fen``."""
+    lot = harness.place(live(**OPEN))
+    harness.run(harness.redis.delete(harness.keys.lot(lot).eligible))
+    harness.run(harness.redis.hdel(harness.keys.lot(lot).state, "deposit"))
+    outcome, _, data = harness.lua_data(lot, ("bid", 1, START))
+    assert (outcome, data) == ("deposit_required", {})
+    state = harness.run(harness.rooms.room_state(lot))
+    assert state is not None and state.deposit == 0
+    assert isinstance(harness.model(state, ("bid", 1, START), 0, frozenset()), Rejection)
+
+
+def test_deposit_required_is_not_kept_under_the_key(harness: Harness) -> None:
+    """A bid refused for want of a deposit may be sent again with the same key once the
+    bidder is eligible, and is then accepted (the refusal was not stored as the answer)."""
+    lot = harness.place(live(**OPEN), eligible=frozenset())
+    bid = harness.rooms.bid(lot, bidder=1, paddle=101, amount=START, idem="b1:k")
+    with pytest.raises(Rejection) as refused:
+        harness.run(bid)
+    assert refused.value.code == "deposit_required"
+    assert refused.value.data["required_fen"] == DEPOSIT
+    harness.set_eligible(lot, 1, True)
+    accepted = harness.run(harness.rooms.bid(lot, bidder=1, paddle=101, amount=START,
+                                             idem="b1:k"))
+    assert accepted.seq == 2 and not accepted.replay
+
+
 class RoomMachine(RuleBasedStateMachine):
     """Random command sequences on one lot: Lua and the model never disagree."""
 
@@ -215,6 +285,7 @@ class RoomMachine(RuleBasedStateMachine):
         super().__init__()
         self.lot = 0
         self.state = live()
+        self.eligible = ELIGIBLE
 
     @initialize(
         mode=st.sampled_from([LotMode.LIVE, LotMode.TIMED]),
@@ -224,17 +295,24 @@ class RoomMachine(RuleBasedStateMachine):
     )
     def setup(self, mode: LotMode, reserve: int, duration: int, window: int) -> None:
         self.state = RoomState(mode=mode, start=START, inc=INC, reserve=reserve,
-                               window_ms=window, ext_ms=window, duration_ms=duration)
-        self.lot = self.harness.place(self.state)
+                               window_ms=window, ext_ms=window, duration_ms=duration,
+                               deposit=DEPOSIT)
+        self.lot = self.harness.place(self.state, self.eligible)
 
     def _step(self, *command: Any) -> None:
-        self.state = self.harness.check(self.lot, self.state, command)
+        self.state = self.harness.check(self.lot, self.state, command, self.eligible)
+
+    @rule(bidder=st.integers(1, 5), grant=st.booleans())
+    def eligibility_pushed(self, bidder: int, grant: bool) -> None:
+        """A deposit confirmed (grant) or released / forfeited (revoke) between commands."""
+        self.harness.set_eligible(self.lot, bidder, grant)
+        self.eligible = self.eligible | {bidder} if grant else self.eligible - {bidder}
 
     @rule()
     def open(self) -> None:
         self._step("open")
 
-    @rule(bidder=st.integers(1, 4), steps=st.integers(-1, 3), skew=st.sampled_from([0, 0, 0, 1]))
+    @rule(bidder=st.integers(1, 5), steps=st.integers(-1, 3), skew=st.sampled_from([0, 0, 0, 1]))
     def bid(self, bidder: int, steps: int, skew: int) -> None:
         base = self.state.next_minimum()
         self._step("bid", bidder, base + steps * INC + skew)

@@ -68,6 +68,9 @@ def lot_maker(store: Store, rooms: Rooms) -> MakeLot:
             lot.id, mode=LotMode.LIVE, start=start, inc=inc, reserve=reserve_fen,
             session_id=session.id,
         )
+        # the bidders may bid (R0): what the eligibility push writes for paid registrations
+        await rooms.redis.hset(rooms.keys.lot(lot.id).eligible,
+                               mapping={"written": "1", **{str(b.id): "1" for b in made}})
         return LotFixture(lot.id, session.id, market.code, start, inc, non_tech_fen, tuple(made))
 
     return make

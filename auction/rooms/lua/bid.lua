@@ -1,8 +1,11 @@
--- bid: one bid on an open lot, checked against rules R1-R5 of auction/domain/room.py, in the
+-- bid: one bid on an open lot, checked against rules R0-R5 of auction/domain/room.py, in the
 -- same order, then written. Read and validate everything before the first write: Lua never
 -- rolls back.
+-- KEYS: 1-4 as in _common.lua, 5 the lot's eligibility hash (bidder id -> '1').
 -- ARGV: 1 bidder id, 2 paddle, 3 amount fen (decimal digits), 4 idempotency field ('' for none)
--- Returns {'ok', bid_seq, last_seq, at, ends_at} or {'err', code, at, minimum}.
+-- Returns {'ok', bid_seq, last_seq, at, ends_at} or {'err', code, at, minimum} ('minimum' is the
+-- deposit requirement for deposit_required).
+local ELIGIBLE = KEYS[5]
 local bidder = tonumber(ARGV[1])
 local paddle = tonumber(ARGV[2])
 local amount_text = ARGV[3]
@@ -30,6 +33,12 @@ local state = load_state()
 local status = state['status']
 if not status then
   return {'err', 'unknown_lot', at, 0}
+end
+-- R0: only a bidder eligible for this lot (pushed from PostgreSQL when deposits or registrations
+-- change). Like unknown_lot it is not stored under the idempotency key: once the deposit is
+-- confirmed, the same key may be sent again.
+if redis.call('HEXISTS', ELIGIBLE, ARGV[1]) == 0 then
+  return {'err', 'deposit_required', at, num(state, 'deposit')}
 end
 -- R1
 if status == 'scheduled' then return refuse('lot_not_open') end

@@ -1,0 +1,177 @@
+"""Who may bid on a lot, pushed from PostgreSQL into Redis, so the bid path reads nothing from
+PostgreSQL (DESIGN §7; issue 8: a PostgreSQL outage must not stop bidding).
+
+A bidder is eligible for a lot when its registration in the lot's session is paid
+(``deposit_paid``) and one of its deposits is ``confirmed`` or ``held`` and covers the lot
+(:func:`auction.domain.deposits.covers`: the lot's own deposit, or the session band when its
+amount reaches the lot's requirement). ``bid.lua`` refuses everyone else with
+``deposit_required`` (rule R0 of :mod:`auction.domain.room`), atomically with the bid.
+
+Per lot, Redis holds the eligible set (``keys.lot(id).eligible``: bidder id → ``1``) and the
+requirement (field ``deposit`` of the room's state, named in the refusal). :func:`sync_session`
+and :func:`sync_lot` recompute them from PostgreSQL and replace each lot's set in one script
+call (``eligible.lua``), so a bid never sees half a set. A lot nobody has pushed yet has no set:
+nobody may bid on it (never open by default).
+
+Ordering: two pushes of the same lot may cross (two processes, one slow). Each push takes a
+ticket (``INCR keys.eligibility_ticket(session)``) *before* it reads PostgreSQL; the script
+drops a push whose ticket is older than the one that last wrote the set. The push with the
+newest ticket read PostgreSQL last, after every change that triggered any other push was
+committed, so what stays is never older than the newest change.
+
+When to push: after every change that can change eligibility — a deposit confirmed, held,
+settled (applied / released) or forfeited, a registration approved or rejected, a lot created.
+The handlers call :func:`push_session` / :func:`push_lot` *after* PostgreSQL committed; if Redis
+(or PostgreSQL, for the re-read) fails then, the change is not lost: :class:`EligibilitySync`
+(every process, every :data:`RESYNC_INTERVAL_S`) re-pushes every session with an open lot, and
+every :data:`FULL_RESYNC_EVERY`-th tick every session with a lot not yet closed. Opening a lot
+also pushes its session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from importlib import resources
+from typing import TYPE_CHECKING
+
+from redis.exceptions import RedisError
+
+from auction import outage
+from auction.background import raise_if_stopping
+from auction.domain.deposits import DepositState, covers
+from auction.store import ledger
+from auction.store.errors import StoreError
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+    from auction.rooms.keys import Keys
+    from auction.services import Services
+    from auction.store import Store
+
+log = logging.getLogger("auction.rooms.eligibility")
+
+RESYNC_INTERVAL_S = 10.0
+FULL_RESYNC_EVERY = 6
+
+_SCRIPT = (resources.files("auction.rooms") / "lua" / "eligible.lua").read_text(encoding="utf-8")
+
+
+def eligible_bidders(
+    lot_id: int, requirement_fen: int, deposits: Iterable[tuple[int, int | None, int, str]]
+) -> set[int]:
+    """The bidders whose deposits let them bid on ``lot_id`` (``deposits`` as in
+    :class:`auction.store.ledger.Eligibility`: paid registrations only)."""
+    return {
+        bidder
+        for bidder, deposit_lot, amount, state in deposits
+        if covers(deposit_lot, amount, DepositState(state), lot_id=lot_id,
+                  requirement_fen=requirement_fen)
+    }
+
+
+async def _push(
+    redis: Redis, keys: Keys, store: Store, session_id: int, lot_id: int | None
+) -> int:
+    ticket = int(await redis.incr(keys.eligibility_ticket(session_id)))
+    found = await ledger.eligibility(store, session_id, lot_id)
+    script = redis.register_script(_SCRIPT)
+    # one round trip for the session; each lot's replace is still one atomic script
+    async with redis.pipeline(transaction=False) as pipe:
+        for lot, requirement in found.requirements.items():
+            bidders = sorted(eligible_bidders(lot, requirement, found.deposits))
+            lot_keys = keys.lot(lot)
+            await script(keys=[lot_keys.state, lot_keys.eligible],
+                         args=[ticket, requirement, *bidders], client=pipe)
+        await pipe.execute()
+    return len(found.requirements)
+
+
+async def sync_session(redis: Redis, keys: Keys, store: Store, session_id: int) -> int:
+    """Recompute and replace the eligible set of every lot of the session; the number of lots.
+    Raises ``StoreError`` / ``RedisError`` (nothing half-written: each lot is one script)."""
+    return await _push(redis, keys, store, session_id, None)
+
+
+async def sync_lot(redis: Redis, keys: Keys, store: Store, lot_id: int) -> None:
+    """Recompute and replace one lot's eligible set and requirement (for a room just created or
+    rebuilt). A lot unknown to PostgreSQL is left alone."""
+    terms = await ledger.lot_terms(store, lot_id)
+    if terms is not None:
+        await _push(redis, keys, store, terms[0], lot_id)
+
+
+async def push_session(services: Services, session_id: int) -> None:
+    """:func:`sync_session` after a committed change; a failure is reported, not raised (the
+    change is in PostgreSQL and :class:`EligibilitySync` pushes it again)."""
+    try:
+        await sync_session(services.redis, services.keys, services.store, session_id)
+    except RedisError as exc:
+        outage.REDIS.failed(exc, where="eligibility push")
+        log.warning("session %s: eligibility not pushed (Redis); the resync loop retries",
+                    session_id)
+    except StoreError as exc:
+        log.warning("session %s: eligibility not pushed (%s); the resync loop retries",
+                    session_id, exc.code)
+
+
+async def push_lot(services: Services, lot_id: int) -> None:
+    """:func:`sync_lot`, reported like :func:`push_session`."""
+    try:
+        await sync_lot(services.redis, services.keys, services.store, lot_id)
+    except RedisError as exc:
+        outage.REDIS.failed(exc, where="eligibility push")
+        log.warning("lot %s: eligibility not pushed (Redis); the resync loop retries", lot_id)
+    except StoreError as exc:
+        log.warning("lot %s: eligibility not pushed (%s); the resync loop retries",
+                    lot_id, exc.code)
+
+
+class EligibilitySync:
+    """Every ``interval_s``, re-push the sessions with an open lot (every ``full_every``-th
+    tick: every session with a lot not yet closed). Runs in every process, independent of the
+    drainer; repeats are harmless (each push replaces the set with what PostgreSQL says)."""
+
+    def __init__(
+        self, store: Store, redis: Redis, keys: Keys, *,
+        interval_s: float = RESYNC_INTERVAL_S, full_every: int = FULL_RESYNC_EVERY,
+    ) -> None:
+        self.store = store
+        self.redis = redis
+        self.keys = keys
+        self.interval_s = interval_s
+        self.full_every = full_every
+        self.ticks = 0
+
+    async def run(self) -> None:
+        """Until cancelled; a failed tick (Redis or PostgreSQL away) is retried next tick."""
+        while True:
+            raise_if_stopping()
+            try:
+                # the first tick (at start-up) covers the open lots at once; the slower full
+                # pass comes later
+                full = self.ticks % self.full_every == self.full_every - 1
+                await self.resync_once(full=full)
+                outage.REDIS.ok()
+            except RedisError as exc:
+                raise_if_stopping()
+                outage.REDIS.failed(exc, where="eligibility resync")
+            except StoreError:
+                raise_if_stopping()  # reported by the store (one line per outage)
+            except Exception:
+                raise_if_stopping()
+                log.exception("eligibility resync failed; retrying next tick")
+            self.ticks += 1
+            await asyncio.sleep(self.interval_s)
+
+    async def resync_once(self, *, full: bool = False) -> int:
+        """Push the sessions due now; the number pushed."""
+        sessions = await ledger.sessions_in_play(self.store)
+        pushed = 0
+        for session_id, has_open in sessions:
+            if has_open or full:
+                await sync_session(self.redis, self.keys, self.store, session_id)
+                pushed += 1
+        return pushed
