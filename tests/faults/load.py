@@ -393,10 +393,12 @@ class Load:
     @classmethod
     def make(cls, urls: list[str], sale: Sale, *, bidders: int, watchers: int,
              churn_s: tuple[float, float] | None = None, seed: int = 0,
-             pace_s: tuple[float, float] = (0.05, 0.25)) -> Load:
+             pace_s: tuple[float, float] = (0.05, 0.25),
+             bid_lots: list[int] | None = None) -> Load:
         prices = Prices(sale.lots, sale.start)
-        made = [BidderClient(i, sale.bidders[i % len(sale.bidders)], urls, sale.lots, sale,
-                             prices, pace_s=pace_s, seed=seed) for i in range(bidders)]
+        made = [BidderClient(i, sale.bidders[i % len(sale.bidders)], urls,
+                             bid_lots or sale.lots, sale, prices, pace_s=pace_s, seed=seed)
+                for i in range(bidders)]
         seen = [Watcher(i, urls, sale.lots, churn_s=churn_s, via_sub=bool(i % 2), seed=seed)
                 for i in range(watchers)]
         return cls(made, seen)
