@@ -17,7 +17,7 @@ import argparse
 import logging
 import sys
 
-from auction.settings import Settings
+from auction.settings import Settings, redact
 from auction.store import Store, outbox
 from auction.store.errors import Conflict, NotFound, StoreError
 
@@ -34,7 +34,7 @@ def add_parser(
     parser = subparsers.add_parser(
         "registration", help="contract-registration outbox: re-queue dead rows"
     )
-    actions = parser.add_subparsers(dest="registration_command", required=True)
+    actions = parser.add_subparsers(dest="registration_command", required=True, metavar="retry")
     retry = actions.add_parser(
         "retry", help="put dead registration rows back in the delivery queue",
         description="Re-queue dead registration rows: fresh attempts and a fresh 7-day retry "
@@ -72,7 +72,9 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         store = await Store.connect(settings.database_url, min_size=1, max_size=2)
     except StoreError as exc:
-        print(f"{PROG}: PostgreSQL unavailable: {exc.message}", file=sys.stderr, flush=True)
+        cause = exc.__cause__ or exc
+        print(f"{PROG}: cannot use PostgreSQL ({redact(settings.database_url)}): "
+              f"{type(cause).__name__}: {cause}", file=sys.stderr, flush=True)
         return 1
     try:
         if all_dead:

@@ -4,8 +4,12 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import os
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -189,7 +193,37 @@ async def test_cli_without_postgres_exits_1(
     gone = settings.with_changes(database_url="postgresql://postgres@127.0.0.1:1/none")
     assert await cli.run(parse("--all-dead"), gone) == 1
     lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 1 and "PostgreSQL unavailable" in lines[0]
+    assert len(lines) == 1
+    assert "cannot use PostgreSQL (postgresql://postgres@127.0.0.1:1/" in lines[0]
+
+
+async def auction_command(*argv: str, env: dict[str, str]) -> tuple[int, str, str]:
+    """Run ``python -m auction`` with ``argv`` and only ``env`` (plus PATH); exit code, out, err."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "auction", *argv, env={"PATH": os.environ["PATH"], **env},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_the_auction_command_has_registration_retry(
+    outbox_store: Store, outbox_database_url: str, tmp_path: Path
+) -> None:
+    """``auction registration retry`` through the real entry point, with no Redis configured:
+    a dead lot is re-queued (exit 0); a bad id is one line and exit 2."""
+    lot = await dead_lot(outbox_store)
+    env = {"DATABASE_URL": outbox_database_url, "AUCTION_DATA_DIR": str(tmp_path)}
+    code, out, err = await auction_command(
+        "registration", "retry", "--lot", str(lot.lot_id), env=env
+    )
+    assert code == 0, err
+    assert f"lot {lot.lot_id}: re-queued" in out
+    assert (await outbox_row(outbox_store, lot.lot_id))["status"] == "pending"
+    code, out, err = await auction_command("registration", "retry", "--lot", "x1", env=env)
+    assert (code, out) == (2, "")
+    assert err.strip().splitlines() == [f"{cli.PROG}: --lot must be a positive lot id, not 'x1'"]
 
 
 # -- the HTTP route --------------------------------------------------------------------------
