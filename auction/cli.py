@@ -44,6 +44,7 @@ import uvicorn
 
 from auction import logs
 from auction.api.shutdown import GracefulServer
+from auction.registration import cli as registration_cli
 from auction.settings import ConfigError, Secret, Settings, redact
 from auction.wire.codec import MAX_FRAME
 
@@ -415,6 +416,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--access-log", action="store_true",
                        help="log every HTTP request (off by default)")
     del migrate
+    registration_cli.add_parser(sub)
     args = parser.parse_args(argv)
     command: str = args.command
 
@@ -439,10 +441,12 @@ def main(argv: list[str] | None = None) -> int:
     _SIGNALS.install()
     sock: socket.socket | None = None
     try:
-        if command != "migrate":
+        if command not in ("migrate", "registration"):
             sock = _bind(settings.host, settings.port)
 
         def runner(resolved: Settings) -> Coroutine[Any, Any, int]:
+            if command == "registration":
+                return registration_cli.run(args, resolved)
             if sock is None:
                 return _migrate(resolved)
             if command == "serve":
@@ -450,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
             return _demo(resolved, sock, fast=args.fast, once=args.once,
                          access_log=args.access_log)
 
-        with _resolved(settings, redis=command != "migrate") as resolved:
+        with _resolved(settings, redis=command not in ("migrate", "registration")) as resolved:
             try:
                 return asyncio.run(_SIGNALS.run(runner(resolved)))
             finally:
