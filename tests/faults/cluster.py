@@ -21,6 +21,7 @@ With ``CI`` set, a missing binary fails the test loudly instead of skipping it.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import os
 import pwd
@@ -122,6 +123,22 @@ def tail(path: Path, lines: int = 40) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
+#: every child process and cluster started here and not stopped yet: stopped at interpreter exit
+#: if a test run dies before its fixtures could (they run in their own sessions, so nothing
+#: else would stop them)
+_LIVE: set[Process | PgCluster] = set()
+
+
+@atexit.register
+def _stop_leftovers() -> None:
+    for thing in list(_LIVE):
+        with contextlib.suppress(Exception):
+            if isinstance(thing, Process):
+                thing.kill9()
+            else:
+                thing.stop("immediate")
+
+
 class Process:
     """One child in its own process group, its output in a log file."""
 
@@ -142,6 +159,7 @@ class Process:
             argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=self._out,
             stderr=subprocess.STDOUT, start_new_session=True,
         )
+        _LIVE.add(self)
 
     @property
     def alive(self) -> bool:
@@ -154,6 +172,7 @@ class Process:
         _kill_group(self.proc, signal.SIGKILL)
         _reap(self.proc, 10)
         self._close_log()
+        _LIVE.discard(self)
 
     def stop(self, grace_s: float = 8.0) -> None:
         """SIGTERM, then SIGKILL after ``grace_s``; safe to call twice."""
@@ -168,6 +187,7 @@ class Process:
             # the leader is gone; children of its group may not be
             _kill_group(self.proc, signal.SIGKILL)
         self._close_log()
+        _LIVE.discard(self)
 
     def _close_log(self) -> None:
         if self._out is not None:
@@ -293,6 +313,7 @@ class PgCluster:
             str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log),
             "-o", opts, "-w", "-t", "60", "start",
         )
+        _LIVE.add(self)
         assert done.returncode == 0, (
             f"pg_ctl start failed:\n{done.stdout}\n{done.stderr}\n{tail(self.log)}")
 
@@ -303,6 +324,8 @@ class PgCluster:
         )
         if done.returncode != 0 and mode != "immediate":
             self.stop("immediate")
+            return
+        _LIVE.discard(self)
 
     @property
     def running(self) -> bool:
@@ -389,6 +412,19 @@ class World:
 
     def logs(self) -> list[Path]:
         return [self.redis.process.log, *(a.process.log for a in self.apps)]
+
+    def log_findings(self) -> str:
+        """What the app logs say that a reader of the figures should know (not asserted)."""
+        counts: dict[str, int] = {}
+        for app in self.apps:
+            try:
+                text = app.process.log.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            for needle in ("Exception in ASGI application", "Traceback", " ERROR ",
+                           "gap ", "cannot fill a gap"):
+                counts[needle.strip()] = counts.get(needle.strip(), 0) + text.count(needle)
+        return "app logs: " + ", ".join(f"{k!r} ×{v}" for k, v in counts.items() if v)
 
 
 def app_env(database_url: str, redis_url: str, namespace: str, data_dir: Path,

@@ -464,6 +464,8 @@ class Load:
         return (f"bids sent {sum(b.sent for b in self.bidders)}, "
                 f"retries {sum(b.retries for b in self.bidders)}, "
                 f"bidder disconnects {sum(b.disconnects for b in self.bidders)}, "
-                f"nacks {dict(nacks)}; watcher connects "
+                f"nacks {dict(nacks)}, unexpected answers "
+                f"{sum(len(b.unexpected) for b in self.bidders)}; watcher connects "
                 f"{sum(w.connects for w in self.watchers)}, "
-                f"disconnects {sum(w.disconnects for w in self.watchers)}")
+                f"disconnects {sum(w.disconnects for w in self.watchers)}, errors "
+                f"{sum(len(w.errors) for w in self.watchers)}")

@@ -62,6 +62,6 @@ async def test_app_kill9_with_two_processes_sharing_lots(
                 lots=sale.lots)
         finally:
             await load.close()
-    fig.notes += [*notes, load.summary()]
+    fig.notes += [*notes, load.summary(), w.log_findings()]
     fig.publish()
     fig.assert_clean()

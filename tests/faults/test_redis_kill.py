@@ -71,7 +71,7 @@ async def test_redis_kill9_under_load_five_rounds(pg_cluster: PgCluster, case_ro
                      f"p99 {pct(lat, .99)} ms, max {pct(lat, 1)} ms ({len(lat)} events)")
         if pct(lat, .5) > LATENCY_P50_MS:
             slow.append(f"{name}: p50 {pct(lat, .5)} ms")
-    fig.notes += [*notes, load.summary()]
+    fig.notes += [*notes, load.summary(), w.log_findings()]
     fig.publish()
     fig.assert_clean()
     assert not slow, (f"event latency not back to normal 1 s after Redis answered again "

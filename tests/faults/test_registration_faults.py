@@ -126,7 +126,7 @@ async def test_registration_receiver_faults_then_recovery(
             f"{actions.count('lost')}, 503 {actions.count('503')}, 429 {actions.count('429')}, "
             f"ok {actions.count('ok')}; re-sends deduplicated by the receiver "
             f"{sum(receiver.applications.values()) - len(receiver.applied)}) in {took:.0f} s")
-    fig.notes += [line, *(f"! {p}" for p in problems), load.summary()]
+    fig.notes += [line, *(f"! {p}" for p in problems), load.summary(), w.log_findings()]
     fig.publish()
     fig.assert_clean()
     assert not problems and len(delivered) == len(sold), line + "\n" + "\n".join(problems)

@@ -99,7 +99,7 @@ async def test_torn_aof_tail_is_detected_and_told(pg_cluster: PgCluster, case_ro
     fig.problems += [f"resume with old epoch {r.epoch}/{r.seq} on lot {r.lot} answered "
                      f"{r.answer} epoch {r.answer_epoch} recovered {r.recovered}"
                      for r in untold[:10]]
-    fig.notes += [*notes, load.summary()]
+    fig.notes += [*notes, load.summary(), w.log_findings()]
     fig.publish()
     assert resumes, "no watcher resumed with the pre-fault epoch: the case checked nothing"
     fig.assert_clean()
