@@ -34,8 +34,8 @@ import asyncpg
 import asyncpg.pool
 
 CONNECT_TIMEOUT_S = 1.0
-COMMAND_TIMEOUT_S = 1.5
-ACQUIRE_TIMEOUT_S = 1.5
+COMMAND_TIMEOUT_S = 1.2
+ACQUIRE_TIMEOUT_S = 1.2
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
