@@ -56,7 +56,7 @@ log = logging.getLogger("auction.rooms.eligibility")
 RESYNC_INTERVAL_S = 10.0
 FULL_RESYNC_EVERY = 6
 
-_SCRIPT = (resources.files("auction.rooms") / "lua" / "eligible.lua").read_text(encoding="utf-8")
+SCRIPT = (resources.files("auction.rooms") / "lua" / "eligible.lua").read_text(encoding="utf-8")
 
 
 def eligible_bidders(
@@ -77,7 +77,7 @@ async def _push(
 ) -> int:
     ticket = int(await redis.incr(keys.eligibility_ticket(session_id)))
     found = await ledger.eligibility(store, session_id, lot_id)
-    script = redis.register_script(_SCRIPT)
+    script = redis.register_script(SCRIPT)
     # one round trip for the session; each lot's replace is still one atomic script
     async with redis.pipeline(transaction=False) as pipe:
         for lot, requirement in found.requirements.items():

@@ -1,0 +1,142 @@
+"""The eligibility push (auction/rooms/eligibility.py): PostgreSQL's answer to "who may bid on this
+lot" lands in Redis, atomically, in order, and the bid script enforces it (rule R0)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+from redis.asyncio import Redis
+
+from auction.domain.errors import Rejection
+from auction.domain.lot import LotMode
+from auction.rooms import eligibility
+from auction.rooms.keys import Keys
+from auction.rooms.service import Rooms
+from auction.store import Store, ledger
+from tests.e2e.harness import uscc
+
+START, INC = 1_000_000, 10_000
+
+
+@dataclass
+class Session:
+    id: int
+    lots: dict[str, int]
+    bidders: dict[str, int]
+    deposits: dict[str, int]
+
+
+async def eligible(redis: Redis, keys: Keys, lot: int) -> set[int]:
+    fields = await redis.hkeys(keys.lot(lot).eligible)
+    return {int(f) for f in fields if f.isdigit()}
+
+
+async def make_session(store: Store, rooms: Rooms) -> Session:
+    """Lots ``a`` (requirement 100) and ``b`` (300); bidders: ``band200`` (band deposit 200),
+    ``band300`` (band 300), ``lot_b`` (deposit 300 for lot b only), ``small_b`` (100 for lot b),
+    ``unpaid`` (approved, deposit only required)."""
+    tag = secrets.token_hex(4)
+    market = await store.create_market(
+        code=f"{secrets.randbelow(900_000) + 100_000}", slug=f"e-{tag}", name=f"资格{tag}",
+        level="county",
+    )
+    session = await store.create_session(
+        market_code=market.code, name="资格推送专场", season="special", mode="live",
+        starts_at=datetime.now(UTC),
+    )
+    lots = {}
+    for name, requirement in (("a", 100), ("b", 300)):
+        lot = await store.create_lot(
+            session.id, title=f"标的{name}", result_type="专利", ip_type="发明专利",
+            technology_field="电子信息", transaction_mode="转让", contract_type="技术转让",
+            holder_name="某大学", holder_uscc=uscc(secrets.randbelow(10**8)),
+            start_price_fen=START, increment_fen=INC, non_tech_fen=0,
+        )
+        await ledger.set_lot_deposit(store, lot.id, requirement)
+        await rooms.init_lot(lot.id, mode=LotMode.LIVE, start=START, inc=INC, reserve=0,
+                             session_id=session.id, deposit_fen=requirement)
+        lots[name] = lot.id
+    bidders, deposits = {}, {}
+    for name, amount, lot_name in (("band200", 200, None), ("band300", 300, None),
+                                   ("lot_b", 300, "b"), ("small_b", 100, "b"),
+                                   ("unpaid", 0, None)):
+        bidder = await store.create_bidder(name=f"{name}-{tag}",
+                                           uscc=uscc(secrets.randbelow(10**8)))
+        reg = await store.apply_registration(session.id, bidder.id)
+        await store.approve_registration(reg.id)
+        await ledger.require_deposit(store, reg.id, actor="test")
+        if amount:
+            await ledger.confirm_deposit(store, reg.id, amount, actor="test",
+                                         lot_id=lots[lot_name] if lot_name else None)
+            deposits[name] = int(await store.pool.fetchval(
+                "SELECT id FROM deposits WHERE registration_id = $1 AND state = 'confirmed'",
+                reg.id))
+        bidders[name] = bidder.id
+    return Session(session.id, lots, bidders, deposits)
+
+
+async def test_sync_session_pushes_who_may_bid(store: Store, redis: Redis, keys: Keys) -> None:
+    """A band deposit covers every lot whose requirement it reaches, a lot's own deposit that lot
+    only and only when large enough; an unpaid registration covers nothing; a forfeited deposit
+    stops covering once pushed, and the bid script then refuses with the requirement."""
+    rooms = Rooms(redis, keys)
+    s = await make_session(store, rooms)
+    b = s.bidders
+    assert await eligibility.sync_session(redis, keys, store, s.id) == 2
+    assert await eligible(redis, keys, s.lots["a"]) == {b["band200"], b["band300"]}
+    assert await eligible(redis, keys, s.lots["b"]) == {b["band300"], b["lot_b"]}
+    assert await redis.hget(keys.lot(s.lots["b"]).state, "deposit") == b"300"
+
+    await rooms.open(s.lots["b"])
+    assert await ledger.hold_session(store, s.id, actor="test") == 4
+    await eligibility.sync_session(redis, keys, store, s.id)
+    assert await eligible(redis, keys, s.lots["b"]) == {b["band300"], b["lot_b"]}  # held covers
+    await ledger.forfeit(store, s.deposits["band300"], reason="违约", actor="test")
+    await eligibility.sync_session(redis, keys, store, s.id)
+    assert await eligible(redis, keys, s.lots["b"]) == {b["lot_b"]}
+
+    with pytest.raises(Rejection) as refused:
+        await rooms.bid(s.lots["b"], bidder=b["band300"], paddle=102, amount=START)
+    assert (refused.value.code, refused.value.data["required_fen"]) == ("deposit_required", 300)
+    accepted = await rooms.bid(s.lots["b"], bidder=b["lot_b"], paddle=103, amount=START)
+    assert accepted.seq == 2
+
+
+async def test_an_older_push_never_replaces_a_newer_one(redis: Redis, keys: Keys) -> None:
+    """Two pushes that cross: the one holding the older ticket (it read PostgreSQL earlier) is
+    dropped, whatever order they reach Redis in; the requirement is never written into a room
+    that does not exist (a push must not create a half room that init would then skip)."""
+    script = redis.register_script(eligibility.SCRIPT)
+    lot = keys.lot(1)
+    assert await script(keys=[lot.state, lot.eligible], args=[5, 300, 11, 12]) == 1
+    assert await script(keys=[lot.state, lot.eligible], args=[4, 300, 13]) == 0
+    assert await eligible(redis, keys, 1) == {11, 12}
+    assert await script(keys=[lot.state, lot.eligible], args=[6, 300]) == 1
+    assert await eligible(redis, keys, 1) == set()  # pushed and empty: nobody may bid
+    assert await redis.exists(lot.state) == 0
+
+
+async def test_sync_lot_and_the_resync_loop(store: Store, redis: Redis, keys: Keys) -> None:
+    """``sync_lot`` pushes one lot (what a rebuilt room needs); the resync loop pushes the
+    sessions with an open lot on every tick and the others on its full pass."""
+    rooms = Rooms(redis, keys)
+    s = await make_session(store, rooms)
+    await eligibility.sync_lot(redis, keys, store, s.lots["a"])
+    assert await eligible(redis, keys, s.lots["a"]) == {s.bidders["band200"],
+                                                         s.bidders["band300"]}
+    assert await redis.exists(keys.lot(s.lots["b"]).eligible) == 0
+
+    loop = eligibility.EligibilitySync(store, redis, keys)
+    await loop.resync_once()
+    assert await redis.exists(keys.lot(s.lots["b"]).eligible) == 0  # no open lot yet
+    await loop.resync_once(full=True)
+    assert await eligible(redis, keys, s.lots["b"]) == {s.bidders["band300"],
+                                                         s.bidders["lot_b"]}
+    await redis.delete(keys.lot(s.lots["b"]).eligible)
+    await store.pool.execute("UPDATE lots SET status = 'open' WHERE id = $1", s.lots["b"])
+    assert await loop.resync_once() >= 1
+    assert await eligible(redis, keys, s.lots["b"]) == {s.bidders["band300"],
+                                                         s.bidders["lot_b"]}
