@@ -5,6 +5,12 @@ registrations). Handlers are thin: decode → store/rooms → encode; errors go 
 Nothing here shows a reserve price, a holder's credit code or a bidder's name next to a paddle.
 Lots carry ``deposit_fen`` (the deposit needed to bid on them). Applying for a session needs the
 bidder's own account (or staff of the session's market: the registration desk).
+
+The lots of a session that the catalogue (PostgreSQL) has as ``open`` carry ``live``: their room
+as it is in Redis, plus ``last_event_at`` (server ms of the room's last event), and the answer
+carries ``server_time`` (Redis ``TIME``, ms). So a page can show a live session interrupted by a
+restart — the room still open in Redis, nothing happening since — as it is, and the auctioneer
+can carry on. Redis being unreachable leaves ``live`` null rather than failing the read.
 """
 
 from __future__ import annotations
@@ -12,10 +18,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
+from auction import outage
 from auction.accounts import passwords
 from auction.accounts.policy import Action
 from auction.api import guard
@@ -50,14 +58,42 @@ async def get_session(request: Request) -> JSONResponse:
     return JSONResponse(session.to_json())
 
 
+async def _live(services: Services, lot_id: int) -> dict[str, Any] | None:
+    """The room of ``lot_id`` (public fields, epoch, seq, ``last_event_at``) or ``None``."""
+    snapshot = await services.rooms.snapshot(lot_id)
+    if snapshot is None:
+        return None
+    last = await services.rooms.events_after(lot_id, max(snapshot.seq - 1, 0))
+    last_at = last[-1].at if last else int(snapshot.state.get("opened_at") or 0)
+    return {**snapshot.state, "epoch": snapshot.epoch, "seq": snapshot.seq,
+            "last_event_at": last_at}
+
+
 async def list_lots(request: Request) -> JSONResponse:
-    store = _services(request).store
+    """The session's lots; those the catalogue has as open carry ``live`` (see above)."""
+    services = _services(request)
+    store = services.store
     session = await store.get_session(request.path_params["session_id"])
     lots = await store.list_lots(session.id)
     deposits = await ledger.lot_deposits(store, [lot.id for lot in lots])
-    return JSONResponse(
-        {"lots": [{**lot.public(), "deposit_fen": deposits.get(lot.id, 0)} for lot in lots]}
-    )
+    answer: dict[str, Any] = {
+        "lots": [{**lot.public(), "deposit_fen": deposits.get(lot.id, 0)} for lot in lots]
+    }
+    open_lots = [entry for entry in answer["lots"] if entry["status"] == "open"]
+    if open_lots:
+        # The catalogue is readable without Redis; only the live part is left out then.
+        try:
+            for entry in open_lots:
+                entry["live"] = await _live(services, entry["id"])
+            sec, usec = await services.redis.time()
+            answer["server_time"] = int(sec) * 1000 + int(usec) // 1000
+        except (RedisError, OSError) as exc:
+            outage.REDIS.failed(exc, where="catalogue")
+            for entry in open_lots:
+                entry["live"] = None
+        else:
+            outage.REDIS.ok()
+    return JSONResponse(answer)
 
 
 async def get_lot(request: Request) -> JSONResponse:

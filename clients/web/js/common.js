@@ -125,6 +125,13 @@ const DICT = {
     err_amount: "请输入正确的金额",
     history_partial: "(仅显示部分历史)",
     lots_of: "{n} 个标的",
+    ss_scheduled: "未开始",
+    ss_running: "进行中",
+    ss_finished: "已结束",
+    now_on: "正在拍卖",
+    idle_for: "已 {min} 分钟无新动作 · 中断后可继续",
+    idle_console: "本标的自 {time} 起无新动作（可能因服务重启而中断），仍在竞价中：可以继续等待出价，或按 H 落槌、P 流拍。",
+    retrying: "无法加载（{message}），{s} 秒后重试…",
   },
   en: {
     app: "Technology Results Auction",
@@ -249,6 +256,13 @@ const DICT = {
     err_amount: "Enter a valid amount",
     history_partial: "(partial history)",
     lots_of: "{n} lots",
+    ss_scheduled: "Not started",
+    ss_running: "Running",
+    ss_finished: "Finished",
+    now_on: "Now selling",
+    idle_for: "No activity for {min} min · interrupted, can be resumed",
+    idle_console: "Nothing has happened on this lot since {time} (perhaps a server restart interrupted it). It is still open: wait for bids, or press H to hammer, P to pass.",
+    retrying: "Could not load ({message}); retrying in {s} s…",
   },
 };
 
@@ -316,6 +330,29 @@ export function parseYuan(text) {
 }
 
 // --- time (China Standard Time, from server milliseconds) --------------------------------------
+
+/** A live lot with no event for this long is shown as interrupted (it can be resumed: its room
+ * is still open). Tests shorten it with ``window.AUCTION_IDLE_MS``. */
+export function idleMs() {
+  return Number(globalThis.AUCTION_IDLE_MS) || 60_000;
+}
+
+/** Run ``load`` until it succeeds (the server may be restarting, PostgreSQL briefly away):
+ * ``onError(err, seconds)`` says what failed and when the next try is; 1 s, 2 s … up to 10 s.
+ * An answer that will not change by waiting (a 4xx other than 429) is thrown at once. */
+export async function retrying(load, onError) {
+  let wait = 1;
+  for (;;) {
+    try {
+      return await load();
+    } catch (err) {
+      if (err.status && err.status < 500 && err.status !== 429) throw err;
+      onError(err, wait);
+      await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+      wait = Math.min(wait * 2, 10);
+    }
+  }
+}
 
 export function clock(ms) {
   if (!ms) return "—";

@@ -3,9 +3,13 @@
 // COMMANDS lists every console command the engine supports (docs/protocol.md, `cmd.op`). The
 // LATER list holds the commands the engine does not have yet: their buttons and shortcuts are
 // laid out but disabled; when the engine gains one, move it to COMMANDS (same shape).
+//
+// After a server restart the open lot is taken from the room snapshot like any other state, so
+// the auctioneer carries on where the room is; a live lot with no event for a while (a session
+// interrupted by a restart, say) gets a notice saying it is still open and what can be done.
 import {
-  api, clock, duration, el, paintConn, param, passReason, setupLang, statusText, storeToken, t,
-  takeToken, yuan,
+  api, clock, duration, el, idleMs, paintConn, param, passReason, retrying, setupLang,
+  statusText, storeToken, t, takeToken, yuan,
 } from "./common.js";
 import { AuctionConnection, newKey, nextBid } from "./protocol.js";
 
@@ -141,8 +145,24 @@ function renderCurrent() {
   }
 }
 
+/** Server ms of the last thing that happened on the lot: its opening or its latest bid. */
+function lastActivity(id, s) {
+  const bids = feedOf(id)?.bids() || [];
+  return Math.max(s.opened_at || 0, ...bids.map((b) => b.at || 0));
+}
+
+function renderIdle(s) {
+  const box = $("idle");
+  const last = s && s.status === "open" && s.mode === "live" ? lastActivity(selected, s) : 0;
+  const idle = last && conn.status === "open" ? conn.now() - last >= idleMs() : false;
+  box.classList.toggle("hidden", !idle);
+  box.dataset.idle = idle ? "true" : "false";
+  if (idle) box.textContent = t("idle_console", { time: clock(last) });
+}
+
 function renderClock() {
   const s = selected !== null ? stateOf(selected) : null;
+  renderIdle(s);
   const box = $("cur-clock");
   const live = s && s.status === "open" && !(s.mode === "timed" && s.ends_at);
   $("cur-clock-label").textContent = live ? t("elapsed") : t("countdown");
@@ -274,9 +294,14 @@ async function load() {
     return;
   }
   $("screen-link").href = `screen.html?session=${sessionId}`;
+  // the server may be restarting: keep trying rather than leave a dead console
   try {
-    session = await api(`/sessions/${sessionId}`);
-    lots = (await api(`/sessions/${sessionId}/lots`)).lots;
+    await retrying(async () => {
+      session = await api(`/sessions/${sessionId}`);
+      lots = (await api(`/sessions/${sessionId}/lots`)).lots;
+    }, (err, s) => {
+      $("cur-title").textContent = t("retrying", { message: err.message, s });
+    });
   } catch (err) {
     $("cur-title").textContent = err.message;
     return;
