@@ -1,7 +1,7 @@
 // The bidder page: lot.html?id=N (token as #token=… or pasted).
 import {
-  api, clock, duration, el, paintConn, param, parseYuan, passReason, setupLang, statusText,
-  storeToken, t, takeToken, yuan,
+  api, clock, duration, el, paintConn, param, parseYuan, passReason, retrying, setupLang,
+  statusText, storeToken, t, takeToken, yuan,
 } from "./common.js";
 import { AuctionConnection, newKey, nextBid } from "./protocol.js";
 
@@ -315,7 +315,10 @@ async function load() {
     return;
   }
   try {
-    info = await api(`/lots/${lotId}`);
+    // the server may be restarting: keep trying (the socket reconnects by itself)
+    info = await retrying(() => api(`/lots/${lotId}`), (err, s) => {
+      $("title").textContent = t("retrying", { message: err.message, s });
+    });
     session = await api(`/sessions/${info.session_id}`).catch(() => null);
   } catch (err) {
     $("title").textContent = err.message;

@@ -1,7 +1,7 @@
 // The venue screen: screen.html?session=N. Public (no token); follows the lot that is open, or
 // else the one that closed last; big type, readable from across a room. ?lang=en for English.
 import {
-  api, applyI18n, clock, duration, lang, paintConn, param, passReason, t, wan, yuan,
+  api, applyI18n, clock, duration, lang, paintConn, param, passReason, retrying, t, wan, yuan,
 } from "./common.js";
 import { AuctionConnection } from "./protocol.js";
 
@@ -83,8 +83,17 @@ async function load() {
     $("title").textContent = "screen.html?session=N";
     return;
   }
-  session = await api(`/sessions/${sessionId}`);
-  lots = (await api(`/sessions/${sessionId}/lots`)).lots;
+  try {
+    await retrying(async () => { // the server may be restarting: keep the screen alive
+      session = await api(`/sessions/${sessionId}`);
+      lots = (await api(`/sessions/${sessionId}/lots`)).lots;
+    }, (err, s) => {
+      $("title").textContent = t("retrying", { message: err.message, s });
+    });
+  } catch (err) {
+    $("title").textContent = err.message;
+    return;
+  }
   for (const lot of lots.slice(0, 64)) conn.watch(lot.id);
   conn.connect();
   render();
