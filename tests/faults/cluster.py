@@ -424,7 +424,8 @@ class World:
             for needle in ("Exception in ASGI application", "Traceback", " ERROR ",
                            "gap ", "cannot fill a gap"):
                 counts[needle.strip()] = counts.get(needle.strip(), 0) + text.count(needle)
-        return "app logs: " + ", ".join(f"{k!r} ×{v}" for k, v in counts.items() if v)
+        found = ", ".join(f"{k!r} ×{v}" for k, v in counts.items() if v)
+        return "app logs: " + (found or "no error, traceback or gap line")
 
 
 def app_env(database_url: str, redis_url: str, namespace: str, data_dir: Path,

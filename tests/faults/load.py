@@ -467,5 +467,5 @@ class Load:
                 f"nacks {dict(nacks)}, unexpected answers "
                 f"{sum(len(b.unexpected) for b in self.bidders)}; watcher connects "
                 f"{sum(w.connects for w in self.watchers)}, "
-                f"disconnects {sum(w.disconnects for w in self.watchers)}, errors "
-                f"{sum(len(w.errors) for w in self.watchers)}")
+                f"disconnects {sum(w.disconnects for w in self.watchers)}, error frames "
+                f"{dict(Counter(str(e.get('code')) for w in self.watchers for e in w.errors))}")
