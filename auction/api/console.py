@@ -71,9 +71,12 @@ async def run_command(services: Services, who: Principal, lot: int, op: str, key
             try:
                 await ledger.hold_session(services.store, session, actor=f"open:{lot}")
             except StoreError as exc:
-                # the lot is open either way; settling the session holds what is left
+                # the lot is open either way; settling the session holds what is left, and
+                # the resync loop pushes the session's eligibility once PostgreSQL answers
                 log.warning("could not hold the deposits of session %s (%s)", session, exc.code)
-        await eligibility.push_session(services, session)
+            else:
+                # held deposits still cover; this push catches up one that failed earlier
+                await eligibility.push_session(services, session)
         return result
     return await services.rooms.close(lot, op, idem=idem)
 
