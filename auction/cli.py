@@ -422,11 +422,14 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         settings = Settings.from_env()
-        settings.check_urls()
     except ConfigError as exc:
         return _fail(command, exc, debug=False)
     _setup_logging(settings.log_level, settings.log_format,
                    access_log=getattr(args, "access_log", False))
+    try:
+        settings.check_urls()
+    except ConfigError as exc:
+        return _fail(command, exc, debug=settings.log_level == "DEBUG")
     debug = settings.log_level == "DEBUG"
     changes: dict[str, object] = {}
     if getattr(args, "host", None):

@@ -4,6 +4,7 @@ the traceback only with ``AUCTION_LOG_LEVEL=DEBUG``."""
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import uuid
 from collections.abc import Callable
@@ -102,6 +103,19 @@ async def test_debug_level_shows_the_traceback(auction_env: Env) -> None:
     assert result.returncode == 2
     assert "Traceback" in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("auction migrate: ")
+
+
+async def test_json_log_format_makes_the_error_a_json_line(auction_env: Env) -> None:
+    """With AUCTION_LOG_FORMAT=json the one line is a JSON object (level CRITICAL)."""
+    auction_env.update(AUCTION_LOG_FORMAT="json", DATABASE_URL="mysql://u@db.example/auction")
+    result = await asyncio.to_thread(run_auction, ["serve"], auction_env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    entry = json.loads(lines[0])
+    assert entry["level"] == "CRITICAL" and entry["logger"] == "auction"
+    assert entry["message"].startswith("auction serve: DATABASE_URL")
+    assert entry["time"][-6] in "+-", entry["time"]
 
 
 async def test_migrate_with_good_settings_exits_0(auction_env: Env) -> None:
