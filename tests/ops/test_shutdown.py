@@ -23,7 +23,7 @@ from tests.ops.conftest import Process, serving
 
 pytestmark = pytest.mark.slow
 
-BAD_WORDS = ("Traceback", "Task exception", "Exception in", "SystemExit", "Error")
+BAD_WORDS = ("Traceback", "Task exception", "Exception in", "SystemExit", " ERROR ", " CRITICAL ")
 
 
 async def _hello(url: str) -> ClientConnection:
