@@ -33,10 +33,12 @@ from auction.api import (
 from auction.api.tokens import Tokens
 from auction.api.ws import ws_endpoint
 from auction.registration.deliverer import Deliverer
+from auction.rooms import eligibility
 from auction.rooms.closer import Closer
 from auction.rooms.eligibility import EligibilitySync
 from auction.rooms.fanout import Hub
 from auction.rooms.keys import Keys
+from auction.rooms.recovery import Recovery
 from auction.rooms.service import Rooms
 from auction.services import Services
 from auction.settings import Settings
@@ -61,7 +63,13 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
             settings.redis_url or "", max_connections=256, timeout=5,
         ))
         keys = Keys(settings.redis_namespace)
-        rooms = Rooms(redis, keys)
+        # Rooms are checked against the journal before any script runs on a Redis that
+        # restarted (the fence); rebuilt rooms get their eligibility pushed again.
+        recovery = Recovery(
+            redis, keys, store,
+            after_rebuild=lambda lot: eligibility.sync_lot(redis, keys, store, lot),
+        )
+        rooms = Rooms(redis, keys, fence=recovery.fence)
         hub = Hub(redis, keys, rooms)
         await hub.start()
         services = Services(
@@ -73,7 +81,9 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
         if background:
             tasks = [
                 asyncio.create_task(Closer(redis, keys, rooms).run(), name="closer"),
-                asyncio.create_task(Drainer(store, redis, keys).run(), name="drainer"),
+                asyncio.create_task(
+                    Drainer(store, redis, keys, recovery=recovery).run(), name="drainer"),
+                asyncio.create_task(recovery.run(), name="recovery"),
                 asyncio.create_task(Deliverer(store, settings).run(), name="deliverer"),
                 asyncio.create_task(
                     EligibilitySync(store, redis, keys).run(), name="eligibility"

@@ -18,7 +18,7 @@ from auction.domain.errors import Rejection
 from auction.domain.lot import LotMode, LotStatus
 from auction.domain.room import LotEvent, RoomState, deposit_required
 from auction.rooms.keys import Keys
-from auction.rooms.scripts import Scripts
+from auction.rooms.scripts import Fence, Scripts
 
 #: Fields of the state hash that a snapshot shows to everyone. The reserve and the leader's
 #: bidder id are secret and never leave the server.
@@ -96,10 +96,12 @@ def _int_fields(raw: Mapping[bytes | str, bytes | str]) -> dict[str, Any]:
 class Rooms:
     """Commands and reads on lot rooms. One instance per process, made in the lifespan."""
 
-    def __init__(self, redis: Redis, keys: Keys) -> None:
+    def __init__(self, redis: Redis, keys: Keys, *, fence: Fence | None = None) -> None:
+        """``fence``: awaited before the scripts are loaded into a Redis that lacks them (one
+        that restarted): :meth:`auction.rooms.recovery.Recovery.ensure` (see rooms/scripts.py)."""
         self.redis = redis
         self.keys = keys
-        self.scripts = Scripts.register(redis)
+        self.scripts = Scripts.register(redis, keys.namespace, fence)
         self._sessions: dict[int, int] = {}
 
     async def init_lot(

@@ -14,6 +14,15 @@ lot (:func:`auction.settlement.settle.settle`, idempotent) and only then removes
 One process drains at a time: :meth:`Drainer.run` works only while it holds the
 ``keys.lease("drainer")`` lease (:mod:`auction.settlement.lease`); the others idle and take over
 when the holder's lease expires. :meth:`Drainer.drain_once` itself is safe to run concurrently.
+
+No (lot, seq) ever carries two different events (invariant 11). Each pass re-reads the stream
+entry at the cursor with the new ones, and every entry whose seq PostgreSQL already holds (the
+cursor's, or one another drainer wrote first) is compared with the stored event. A difference is
+a :class:`JournalMismatch`: logged with both versions, counted in
+``auction_history_loss_total{kind="journal_mismatch"}``, and the lot's drain **stops** (nothing
+of it is written or settled) until the room is rebuilt from the journal (``Recovery.check_lot``
+is asked to; a rebuilt room carries a new epoch and continues after the journal's last seq).
+A room that is gone, or whose seq is behind the journal, is handed to the recovery the same way.
 """
 
 from __future__ import annotations
@@ -23,20 +32,37 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING
 
+from redis.exceptions import RedisError
+
+from auction import metrics, outage
 from auction.background import raise_if_stopping
 from auction.domain.room import LotEvent
 from auction.rooms.service import decode_event
 from auction.settlement.lease import Lease
 from auction.settlement.settle import TERMINAL_KINDS, settle
 from auction.store import journal
+from auction.store import rooms as store_rooms
+from auction.store.errors import Unavailable
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
     from auction.rooms.keys import Keys
+    from auction.rooms.recovery import Recovery
     from auction.store import Store
 
 log = logging.getLogger(__name__)
+
+
+class JournalMismatch(Exception):
+    """Redis' event differs from the one PostgreSQL stored under the same (lot, seq)."""
+
+    def __init__(self, lot_id: int, redis_event: LotEvent, stored: LotEvent) -> None:
+        super().__init__(
+            f"lot {lot_id} seq {stored.seq}: Redis has {redis_event.to_map()}, "
+            f"PostgreSQL has {stored.to_map()}"
+        )
+        self.lot_id = lot_id
 
 
 class Drainer:
@@ -51,8 +77,10 @@ class Drainer:
         interval_s: float = 0.2,
         batch: int = 1_000,
         lease_ttl_ms: int = 5_000,
+        recovery: Recovery | None = None,
     ) -> None:
         self.store = store
+        self.recovery = recovery
         self.redis = redis
         self.keys = keys
         self.interval_s = interval_s
@@ -63,6 +91,10 @@ class Drainer:
         # lot id → its persisted terminal event, until the lot is settled and deactivated
         self._terminal: dict[int, LotEvent] = {}
         self._more = False
+        #: lots whose drain stopped on a mismatch (until their room is rebuilt)
+        self.halted: dict[int, str] = {}
+        # lot id → (cursor, epoch) whose stream entry was last found equal to the journal's
+        self._compared: dict[int, tuple[int, str]] = {}
 
     async def run(self) -> None:
         """Drain every ``interval_s`` while holding the lease, until cancelled. Errors are
@@ -74,6 +106,13 @@ class Drainer:
                 try:
                     if await self.lease.acquire():
                         await self.drain_once()
+                        outage.POSTGRES.ok()
+                except Unavailable as exc:
+                    raise_if_stopping()
+                    outage.POSTGRES.failed(exc, where="drainer")
+                except (RedisError, OSError) as exc:
+                    raise_if_stopping()
+                    outage.REDIS.failed(exc, where="drainer")
                 except Exception:
                     raise_if_stopping()
                     log.exception("drain tick failed; retrying next tick")
@@ -98,10 +137,29 @@ class Drainer:
         for lot_id in lot_ids:
             try:
                 written += await self._drain_lot(lot_id)
+            except JournalMismatch as exc:
+                self._forget(lot_id)
+                first = lot_id not in self.halted
+                self.halted[lot_id] = str(exc)
+                if first:
+                    metrics.HISTORY_LOSS.labels("journal_mismatch").inc()
+                    log.error("drain of lot %d stopped: %s", lot_id, exc)
+                await self._recover(lot_id)
+            except (Unavailable, RedisError):
+                self._forget(lot_id)
+                raise  # the whole pass waits for the dependency (one line per outage)
             except Exception:
                 log.exception("draining lot %d failed; retrying next tick", lot_id)
                 self._forget(lot_id)
         return written
+
+    async def _recover(self, lot_id: int) -> None:
+        """Ask the recovery to rebuild the lot's room from the journal (new epoch)."""
+        if self.recovery is None:
+            return
+        outcome = await self.recovery.check_lot(lot_id)
+        if outcome == "rebuilt":
+            self.halted.pop(lot_id, None)
 
     async def _drain_lot(self, lot_id: int) -> int:
         cursor = self._cursors.get(lot_id)
@@ -130,28 +188,62 @@ class Drainer:
     async def _copy(self, lot_id: int, cursor: int) -> int:
         lot = self.keys.lot(lot_id)
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.xrange(lot.events, min=f"({cursor}-0", max="+", count=self.batch)
-            pipe.hget(lot.state, "epoch")
-            entries, epoch_raw = await pipe.execute()
-        if not entries:
+            # from the cursor itself: its entry is compared with what PostgreSQL stored
+            pipe.xrange(lot.events, min=f"{cursor}-0" if cursor else "-", max="+",
+                        count=self.batch + 1)
+            pipe.hmget(lot.state, ["epoch", "seq"])
+            entries, (epoch_raw, seq_raw) = await pipe.execute()
+        if seq_raw is None or int(seq_raw) < cursor:
+            # the room is gone, or behind what PostgreSQL already has: history lost in Redis
+            log.error("lot %d: the room in Redis is %s, PostgreSQL has up to seq %d",
+                      lot_id, "gone" if seq_raw is None else f"at seq {int(seq_raw)}", cursor)
+            self._forget(lot_id)
+            await self._recover(lot_id)
             return 0
         events = [decode_event(fields[b"e"]) for _entry_id, fields in entries]
+        known = [e for e in events if e.seq <= cursor]
+        events = [e for e in events if e.seq > cursor]
+        epoch = epoch_raw.decode() if isinstance(epoch_raw, bytes) else str(epoch_raw or "")
+        if self._compared.get(lot_id) != (cursor, epoch):
+            # once per cursor and epoch: a cursor this drainer wrote itself was compared then
+            await self._compare(lot_id, known)
+            self._compared[lot_id] = (cursor, epoch)
+        if not events:
+            return 0
         if events[0].seq != cursor + 1:
             # The stream no longer holds what came after the cursor: history was lost in
-            # Redis (a new epoch follows). Keep what is there; never invent what is not.
+            # Redis. Never invent what is not there: the room is rebuilt from the journal.
             log.error(
                 "lot %d: gap in the stream, persisted up to %d, stream resumes at %d",
                 lot_id, cursor, events[0].seq,
             )
-        epoch = epoch_raw.decode() if isinstance(epoch_raw, bytes) else str(epoch_raw or "")
+            self._forget(lot_id)
+            await self._recover(lot_id)
+            return 0
         written = await journal.insert_events(self.store, lot_id, epoch, events)
+        if written < len(events):
+            # another drainer got there first: what it stored must be what we read
+            await self._compare(lot_id, events)
         self._cursors[lot_id] = events[-1].seq
-        if len(events) == self.batch:
+        self._compared[lot_id] = (events[-1].seq, epoch)
+        if len(events) >= self.batch:
             self._more = True
         if events[-1].kind in TERMINAL_KINDS:
             self._terminal[lot_id] = events[-1]
         return written
 
+    async def _compare(self, lot_id: int, events: list[LotEvent]) -> None:
+        """Raise :class:`JournalMismatch` unless every stored event among ``events`` is the
+        same as the one read from Redis."""
+        if not events:
+            return
+        stored = await store_rooms.events_at(self.store, lot_id, [e.seq for e in events])
+        for event in events:
+            other = stored.get(event.seq)
+            if other is not None and other != event:
+                raise JournalMismatch(lot_id, event, other)
+
     def _forget(self, lot_id: int) -> None:
         self._cursors.pop(lot_id, None)
+        self._compared.pop(lot_id, None)
         self._terminal.pop(lot_id, None)

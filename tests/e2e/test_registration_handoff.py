@@ -23,15 +23,20 @@ from tests.e2e.test_live_auction import command, wait_for
 
 
 class Receiver:
-    """The registration office's endpoint: 503 on the first try, then it records packets."""
+    """The registration office's endpoint: 503 on the first try of each packet (by its
+    ``Idempotency-Key``), then it records packets. The test database is shared, so packets of
+    other tests' lots may arrive too: the test looks at its own lot's key only."""
 
     def __init__(self) -> None:
         self.attempts: list[tuple[dict[str, str], bytes]] = []
 
+    def of(self, key: str) -> list[tuple[dict[str, str], bytes]]:
+        return [(h, b) for h, b in self.attempts if h.get("idempotency-key") == key]
+
     async def endpoint(self, request: Request) -> JSONResponse:
         body = await request.body()
         self.attempts.append((dict(request.headers), body))
-        if len(self.attempts) == 1:
+        if len(self.of(request.headers.get("idempotency-key", ""))) == 1:
             return JSONResponse({"error": "busy"}, status_code=503)
         return JSONResponse({"registration_no": "2026370100000001"}, status_code=201)
 
@@ -73,7 +78,8 @@ async def test_hammer_to_signed_registration_packet(settings: Settings, tmp_path
                         else None
 
                 status = await wait_for(delivered, timeout=30, every=0.2)
-                assert status["attempts"] >= 2
+                # the 503 is a deferral (docs/operations.md), not a used-up attempt
+                assert status["attempts"] >= 1
                 bids = (await http.get(f"/api/v1/lots/{lot}/bids")).json()["bids"]
                 results = (await http.get("/api/v1/results",
                                           params={"session": sale.session_id})).json()["results"]
@@ -81,10 +87,9 @@ async def test_hammer_to_signed_registration_packet(settings: Settings, tmp_path
         rserver.should_exit = True
         await rtask
 
-    assert len(receiver.attempts) == 2
-    keys = {h["idempotency-key"] for h, _ in receiver.attempts}
-    assert len(keys) == 1 and status["idempotency_key"] in keys
-    headers, body = receiver.attempts[-1]
+    ours = receiver.of(status["idempotency_key"])
+    assert len(ours) == 2  # the 503, then the one that was recorded
+    headers, body = ours[-1]
     expected = hmac.new(b"registration-secret", body, hashlib.sha256).hexdigest()
     assert headers["x-auction-signature"] == f"sha256={expected}"
     packet = json.loads(body)

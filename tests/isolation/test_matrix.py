@@ -34,7 +34,7 @@ PUBLIC = {
     ("GET", "/api/v1/sessions/{session_id:int}/lots"), ("GET", "/api/v1/lots/{lot_id:int}"),
     ("GET", "/api/v1/lots/{lot_id:int}/bids"), ("GET", "/api/v1/lots/{lot_id:int}/registration"),
     ("GET", "/api/v1/results"), ("POST", "/api/v1/bidders"), ("POST", "/api/v1/auth/login"),
-    ("POST", "/api/v1/auth/logout"), ("GET", "/api/v1/auth/me"),
+    ("POST", "/api/v1/auth/logout"), ("GET", "/api/v1/auth/me"), ("GET", "/metrics"),
 }
 
 #: (method, path) → which of county B's principals the action is for (B's market admin, and
@@ -59,6 +59,7 @@ SCOPED: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/markets/{code}/ledger"): {"b_finance"},
     ("POST", "/api/v1/sessions/{session_id:int}/registrations"):
         {"b_bidder_account", "b_bidder_session"},
+    ("POST", "/api/v1/registration/retry"): set(),
 }
 
 GUESSED = 999_999_999
@@ -119,6 +120,7 @@ def request_for(route: tuple[str, str], world: World, targets: dict[str, Any],
         "/agent": {"agent_name": "代理人", "agent_resident_id": resident_id()},
         "/forfeit": {"reason": "越权没收"},
         "/registrations": {"bidder_id": b.bidders[0]["id"]},
+        "/api/v1/registration/retry": {"lot_id": GUESSED if guessed else b.lots[0]},
     }
     body = None
     if route[0] == "POST":

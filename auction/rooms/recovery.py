@@ -1,0 +1,264 @@
+"""History lost in Redis is detected and told, never hidden (invariant 11).
+
+Redis holds the live rooms; PostgreSQL holds the journal the drainer copied (``lot_events``) and
+clients hold what they were sent. Redis can come back with less than they saw: a torn AOF tail
+(``aof-load-truncated``), a restore from an old snapshot, a flushed room. Building on such a room
+would hand out a seq a second time with another event. So:
+
+**Which Redis is this?** Each Redis instance has a ``run_id`` (``INFO server``) that changes when
+it restarts. Table ``redis_verifications`` (PostgreSQL) records, per namespace, the run id last
+checked. :meth:`Recovery.ensure` returns at once when the current run id is the recorded one;
+otherwise it checks every lot (below) under an advisory lock (one process checks, the others wait
+for it), then records the run id. A namespace never recorded before is new: nothing to check.
+
+**The fence.** The room scripts are loaded by :mod:`auction.rooms.scripts` only after
+:meth:`Recovery.ensure` returns, and a restarted Redis has an empty script cache, so no bid, open
+or close runs on a restarted Redis before it is checked. Every process also polls the run id
+every :data:`POLL_S` (:meth:`Recovery.run`), so rooms nobody bids on are checked and their
+watchers told within about a second.
+
+**Checking a lot** (:meth:`Recovery.check_lot`), with ``r`` the room's seq in Redis and ``p``
+the highest journalled seq:
+
+- no room, or ``r < p`` (Redis lost events PostgreSQL has), or the stream's event ``p`` differs
+  from the journal's: the room is **rebuilt** from the journal (:mod:`auction.domain.replay`),
+  stream included, under a new epoch (``restore.lua``);
+- otherwise, an open or scheduled room with events gets a **new epoch** (``reepoch.lua``): the
+  restart may have cut a tail that no one but clients saw, and a client resuming with the old
+  epoch must get ``recovered: false`` rather than a seq that could now mean another event.
+
+Both scripts publish a control message on the lot's channel; every hub then compares epochs and
+sends its watchers a fresh snapshot with ``recovered: false`` (:mod:`auction.rooms.fanout`).
+The drainer calls :meth:`Recovery.check_lot` too when it finds a room behind the journal or gone.
+
+Guarantees and limits (docs/operations.md "Failure modes"): with ``appendfsync always`` Redis
+loses no acknowledged write on a crash, so a rebuild only happens after damage from outside (a
+truncated file, an old snapshot, a flush); what PostgreSQL had is then restored, and events that
+only clients saw are announced as lost by the new epoch. While PostgreSQL is down, a restarted
+Redis cannot be checked: bids are answered ``unavailable`` until it is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
+
+import msgpack
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from auction import metrics, outage
+from auction.background import raise_if_stopping
+from auction.domain.lot import LotStatus
+from auction.domain.replay import ReplayError, replay
+from auction.domain.room import LotEvent, RoomState
+from auction.rooms.keys import Keys
+from auction.rooms.scripts import RecoveryScripts
+from auction.rooms.service import decode_event
+from auction.store import journal
+from auction.store import rooms as store_rooms
+from auction.store.errors import StoreError
+
+log = logging.getLogger("auction.recovery")
+
+#: how often every process compares Redis' run id with the verified one
+POLL_S = 0.5
+#: lots per pipelined read while checking
+BATCH = 500
+
+#: called after a room was rebuilt (the eligibility push: auction/rooms/eligibility.py)
+AfterRebuild = Callable[[int], Awaitable[None]]
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def state_fields(state: RoomState, session_id: int) -> list[str]:
+    """The state hash of ``state`` as ``field, value`` pairs (epoch excepted), as init.lua and
+    the other scripts write it."""
+    values: dict[str, Any] = {
+        "mode": state.mode.value, "start": state.start, "inc": state.inc,
+        "reserve": state.reserve, "window_ms": state.window_ms, "ext_ms": state.ext_ms,
+        "duration_ms": state.duration_ms, "session": session_id, "status": state.status.value,
+        "seq": state.seq, "high": state.high, "leader": state.leader, "paddle": state.paddle,
+        "high_seq": state.high_seq, "bids": state.bids, "ends_at": state.ends_at,
+        "extensions": state.extensions, "opened_at": state.opened_at,
+        "closed_at": state.closed_at, "deposit": state.deposit,
+    }
+    out: list[str] = []
+    for name, value in values.items():
+        out += [name, str(value)]
+    return out
+
+
+class Recovery:
+    """Checks Redis against the PostgreSQL journal; one per process, made in the lifespan."""
+
+    def __init__(
+        self, redis: Redis, keys: Keys, store: Any, *, after_rebuild: AfterRebuild | None = None,
+    ) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.store = store
+        self.after_rebuild = after_rebuild
+        self.scripts = RecoveryScripts.register(redis, keys.namespace)
+        self._verified: str | None = None
+        self._lock = asyncio.Lock()
+
+    async def run_id(self) -> str:
+        info = await self.redis.info("server")
+        return str(info["run_id"])
+
+    async def fence(self) -> None:
+        """The scripts' fence (rooms/scripts.py): Redis lost its script cache, so it may have
+        restarted; ask PostgreSQL, not this process's memory, which instance was checked."""
+        await self.ensure(fresh=True)
+
+    async def ensure(self, *, fresh: bool = False) -> None:
+        """Return once the Redis instance in use has been checked against PostgreSQL for this
+        namespace (``fresh``: even if this process checked this run id already). Raises
+        ``StoreError`` (PostgreSQL away) or ``RedisError``."""
+        run_id = await self.run_id()
+        if run_id == self._verified and not fresh:
+            return
+        async with self._lock:
+            run_id = await self.run_id()
+            async with store_rooms.verification(self.store, self.keys.namespace) as last:
+                if last is None:
+                    log.info("Redis %s: first use by namespace %r; nothing to check",
+                             run_id[:8], self.keys.namespace)
+                    checked = rebuilt = reepoched = 0
+                elif last != run_id:
+                    log.warning("Redis restarted or replaced (run id %s → %s): checking every "
+                                "room against the journal before any bid", last[:8], run_id[:8])
+                    checked, rebuilt, reepoched = await self.check_all()
+                    log.warning("rooms checked: %d, rebuilt from PostgreSQL: %d, new epoch: %d",
+                                checked, rebuilt, reepoched)
+                if last != run_id:
+                    await store_rooms.record_verification(
+                        self.store, self.keys.namespace, run_id,
+                        checked=checked, rebuilt=rebuilt, reepoched=reepoched,
+                    )
+            self._verified = run_id
+
+    async def run(self) -> None:
+        """Poll the run id every :data:`POLL_S` and check a new instance, until cancelled."""
+        while True:
+            raise_if_stopping()
+            try:
+                await self.ensure()
+            except (RedisError, OSError) as exc:
+                raise_if_stopping()
+                outage.REDIS.failed(exc, where="recovery")
+            except StoreError as exc:
+                raise_if_stopping()
+                outage.POSTGRES.failed(exc, where="recovery")
+            await asyncio.sleep(POLL_S)
+
+    async def check_all(self) -> tuple[int, int, int]:
+        """Check every lot PostgreSQL knows; returns (checked, rebuilt, new epoch)."""
+        lots = await store_rooms.positions(self.store)
+        rebuilt = reepoched = 0
+        for start in range(0, len(lots), BATCH):
+            batch = lots[start : start + BATCH]
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for pos in batch:
+                    pipe.hmget(self.keys.lot(pos.lot_id).state, ["seq", "epoch", "status"])
+                rows = await pipe.execute()
+            for pos, (raw_seq, raw_epoch, raw_status) in zip(batch, rows, strict=True):
+                room = None if raw_seq is None else (
+                    int(raw_seq), _text(raw_epoch), _text(raw_status))
+                outcome = await self._check(pos.lot_id, pos.max_seq, room, restart=True)
+                rebuilt += outcome == "rebuilt"
+                reepoched += outcome == "reepoched"
+        return len(lots), rebuilt, reepoched
+
+    async def check_lot(self, lot_id: int) -> str:
+        """Check one lot now (the drainer found its room behind the journal, or gone); returns
+        ``rebuilt``, ``reepoched`` or ``ok``."""
+        raw_seq, raw_epoch, raw_status = await self.redis.hmget(
+            self.keys.lot(lot_id).state, ["seq", "epoch", "status"])
+        room = None if raw_seq is None else (int(raw_seq), _text(raw_epoch), _text(raw_status))
+        max_seq = await journal.max_seq(self.store, lot_id)
+        return await self._check(lot_id, max_seq, room, restart=False)
+
+    async def _check(
+        self, lot_id: int, max_seq: int, room: tuple[int, str, str] | None, *, restart: bool
+    ) -> str:
+        if room is None:
+            return await self.rebuild(lot_id, "the room is gone from Redis")
+        seq, epoch, status = room
+        if seq < max_seq:
+            return await self.rebuild(
+                lot_id, f"Redis is at seq {seq}, PostgreSQL has up to {max_seq}")
+        if max_seq > 0:
+            mismatch = await self._compare(lot_id, max_seq)
+            if mismatch is not None:
+                metrics.HISTORY_LOSS.labels("journal_mismatch").inc()
+                return await self.rebuild(lot_id, mismatch)
+        if restart and seq > 0 and status in (LotStatus.OPEN.value, LotStatus.SCHEDULED.value):
+            new = secrets.token_hex(4)
+            changed = await self.scripts.reepoch(
+                keys=self.keys.lot(lot_id).script_keys(), args=[epoch, new])
+            if changed:
+                metrics.HISTORY_LOSS.labels("epoch_bumped").inc()
+                log.info("lot %d: new epoch %s after the Redis restart (seq %d)", lot_id, new, seq)
+                return "reepoched"
+        return "ok"
+
+    async def _compare(self, lot_id: int, seq: int) -> str | None:
+        """``None`` when the stream's event ``seq`` is the journal's, else what differs."""
+        entries = cast("list[tuple[bytes, dict[bytes, bytes]]]", await self.redis.xrange(
+            self.keys.lot(lot_id).events, min=f"{seq}-0", max=f"{seq}-0"))
+        stored = (await store_rooms.events_at(self.store, lot_id, [seq])).get(seq)
+        if not entries:
+            return f"the stream no longer holds seq {seq}"
+        found = decode_event(entries[0][1][b"e"])
+        if stored is not None and found != stored:
+            return f"seq {seq} differs: Redis {found.to_map()} / PostgreSQL {stored.to_map()}"
+        return None
+
+    async def rebuild(self, lot_id: int, why: str) -> str:
+        """Replace the room with the one the journal describes, under a new epoch."""
+        terms = await store_rooms.room_terms(self.store, lot_id)
+        if terms is None:
+            return "ok"  # not a lot of this database
+        journal = await store_rooms.events(self.store, lot_id)
+        initial = RoomState(
+            mode=terms.mode, start=terms.start, inc=terms.inc, reserve=terms.reserve,
+            window_ms=terms.window_ms, ext_ms=terms.ext_ms, duration_ms=terms.duration_ms,
+            deposit=terms.deposit,
+        )
+        try:
+            state = replay(initial, journal)
+        except ReplayError as exc:
+            log.error("lot %d: cannot rebuild the room (%s): %s; left as it is", lot_id, why, exc)
+            return "ok"
+        epoch = secrets.token_hex(4)
+        args: list[Any] = [epoch, 0]
+        fields = state_fields(state, terms.session_id)
+        args[1] = len(fields) // 2
+        args += fields
+        for event in journal:
+            args += [event.seq, _blob(event)]
+        await self.scripts.restore(keys=self.keys.lot(lot_id).script_keys(), args=args)
+        if state.status is LotStatus.OPEN:
+            await self.redis.sadd(self.keys.active, str(lot_id))
+            if state.ends_at:
+                await self.redis.zadd(self.keys.timed, {str(lot_id): state.ends_at})
+        metrics.HISTORY_LOSS.labels("rebuilt").inc()
+        log.error("lot %d: history lost in Redis (%s); room rebuilt from PostgreSQL at seq %d, "
+                  "new epoch %s: clients get recovered: false", lot_id, why, state.seq, epoch)
+        if self.after_rebuild is not None:
+            await self.after_rebuild(lot_id)
+        return "rebuilt"
+
+
+def _blob(event: LotEvent) -> bytes:
+    """The stream entry of ``event``, as the Lua scripts pack it."""
+    packed: bytes = msgpack.packb(event.to_map())
+    return packed
