@@ -19,8 +19,8 @@ ack_latency_seconds             histogram  frame received → ack/nack queued, p
 connections                     gauge      open websocket connections of this process
 watchers                        gauge      (connection, lot) subscriptions of this process
 slow_clients_dropped_total      counter    connections closed with 4429 (send queue full)
-drain_lag_events                gauge      events in Redis streams not yet in PostgreSQL
-drain_lag_seconds               gauge      age of the oldest undrained event seen last tick
+drain_lag_events                gauge      events in Redis not yet in PostgreSQL (last pass)
+drain_lag_seconds               gauge      age of the oldest event the last pass copied
 outbox_pending                  gauge      registration rows pending delivery
 outbox_dead                     gauge      registration rows dead-lettered
 outbox_oldest_pending_seconds   gauge      age of the oldest pending registration row
@@ -62,7 +62,7 @@ DRAIN_LAG_EVENTS = Gauge(
     "auction_drain_lag_events", "Events in Redis not yet copied to PostgreSQL", registry=REGISTRY
 )
 DRAIN_LAG_SECONDS = Gauge(
-    "auction_drain_lag_seconds", "Age of the oldest event not yet copied to PostgreSQL",
+    "auction_drain_lag_seconds", "Age of the oldest event the last drain pass copied",
     registry=REGISTRY,
 )
 OUTBOX_PENDING = Gauge(

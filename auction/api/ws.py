@@ -150,6 +150,7 @@ class Connection:
             self.queue.put_nowait(frame)
         except asyncio.QueueFull:
             self.dropped = True
+            metrics.SLOW_CLIENTS_DROPPED.inc()
             log.info("dropping a slow client (%s frames queued)", self.queue.qsize())
             asyncio.get_running_loop().create_task(self._close(codec.CLOSE_TOO_SLOW, "too slow"))
 

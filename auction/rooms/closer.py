@@ -15,10 +15,12 @@ import logging
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from auction import outage
 from auction.background import raise_if_stopping
 from auction.domain.errors import Rejection
 from auction.rooms.keys import Keys
 from auction.rooms.service import Rooms
+from auction.store.errors import StoreError
 
 log = logging.getLogger("auction.closer")
 
@@ -35,9 +37,14 @@ class Closer:
             raise_if_stopping()
             try:
                 await self.close_due()
+                outage.REDIS.ok()
             except (RedisError, OSError) as exc:
                 raise_if_stopping()
-                log.warning("closer: redis error (%s); retrying", exc)
+                outage.REDIS.failed(exc, where="closer")
+            except StoreError:
+                # a restarted Redis waits for its check against PostgreSQL (rooms/recovery.py),
+                # which cannot run while PostgreSQL is away (reported by the store)
+                raise_if_stopping()
             await asyncio.sleep(self.interval_s)
 
     async def close_due(self, *, batch: int = 500) -> list[int]:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import TYPE_CHECKING
 
 from redis.exceptions import RedisError
@@ -93,6 +94,9 @@ class Drainer:
         self._more = False
         #: lots whose drain stopped on a mismatch (until their room is rebuilt)
         self.halted: dict[int, str] = {}
+        # lot id → events in Redis not yet in PostgreSQL after the last pass (the lag gauges)
+        self._lag: dict[int, int] = {}
+        self._oldest_ms: int | None = None
         # lot id → (cursor, epoch) whose stream entry was last found equal to the journal's
         self._compared: dict[int, tuple[int, str]] = {}
 
@@ -133,6 +137,9 @@ class Drainer:
         active = set(lot_ids)
         for gone in [lot for lot in self._cursors if lot not in active]:
             self._forget(gone)
+        for gone in [lot for lot in self._lag if lot not in active]:
+            del self._lag[gone]
+        self._oldest_ms = None
         written = 0
         for lot_id in lot_ids:
             try:
@@ -151,6 +158,10 @@ class Drainer:
             except Exception:
                 log.exception("draining lot %d failed; retrying next tick", lot_id)
                 self._forget(lot_id)
+        metrics.DRAIN_LAG_EVENTS.set(sum(self._lag.values()))
+        oldest = self._oldest_ms
+        metrics.DRAIN_LAG_SECONDS.set(
+            0.0 if oldest is None else max(0.0, time.time() - oldest / 1000))
         return written
 
     async def _recover(self, lot_id: int) -> None:
@@ -220,12 +231,15 @@ class Drainer:
             self._forget(lot_id)
             await self._recover(lot_id)
             return 0
+        oldest = events[0].at
+        self._oldest_ms = oldest if self._oldest_ms is None else min(self._oldest_ms, oldest)
         written = await journal.insert_events(self.store, lot_id, epoch, events)
         if written < len(events):
             # another drainer got there first: what it stored must be what we read
             await self._compare(lot_id, events)
         self._cursors[lot_id] = events[-1].seq
         self._compared[lot_id] = (events[-1].seq, epoch)
+        self._lag[lot_id] = max(0, int(seq_raw) - events[-1].seq)
         if len(events) >= self.batch:
             self._more = True
         if events[-1].kind in TERMINAL_KINDS:
