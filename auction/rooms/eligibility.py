@@ -153,8 +153,8 @@ class EligibilitySync:
                 # the first tick (at start-up) covers the open lots at once; the slower full
                 # pass comes later
                 full = self.ticks % self.full_every == self.full_every - 1
-                await self.resync_once(full=full)
-                outage.REDIS.ok()
+                if await self.resync_once(full=full):
+                    outage.REDIS.ok()  # only when Redis was really written to
             except RedisError as exc:
                 raise_if_stopping()
                 outage.REDIS.failed(exc, where="eligibility resync")
