@@ -266,8 +266,14 @@ class Hub:
         self._pubsub = pubsub
         for feed in self._feeds.values():
             feed.confirmed.clear()
-        await pubsub.subscribe(self.keys.hub_channel, *[f.channel for f in self._feeds.values()])
+        channels = [f.channel for f in self._feeds.values()]
+        await pubsub.subscribe(self.keys.hub_channel, *channels)
         self.connected.set()
+        # feeds started while that subscribe was on its way saw no connection: subscribe them
+        # now (from here on a new feed subscribes itself)
+        late = [f.channel for f in self._feeds.values() if f.channel not in set(channels)]
+        if late:
+            await pubsub.subscribe(*late)
         outage.REDIS.ok()
         self._spawn_catch_up()
         while True:
