@@ -130,7 +130,16 @@ class Operation:
 OPERATIONS: tuple[Operation, ...] = (
     Operation("get", "/healthz", "PostgreSQL and Redis reachability (503 when degraded)",
               _obj(["status", "postgres", "redis"], status=_enum("ok", "degraded"),
-                   postgres=STR, redis=STR, server_time_ms=INT), tag="ops"),
+                   postgres=STR, redis=STR, server_time_ms=INT,
+                   details=_obj([], registration=_obj(
+                       [], pending=INT, dead=INT, oldest_pending_age_s={"type": "number"},
+                       status=STR))), tag="ops"),
+    Operation("get", "/metrics", "Prometheus metrics (text/plain; see docs/operations.md)",
+              STR, tag="ops"),
+    Operation("post", "/api/v1/registration/retry",
+              "把失败 (dead) 的登记移交重新排队: {lot_id} 或 {all_dead: true}",
+              _obj(["requeued"], requeued={"type": "array", "items": INT}), admin=True,
+              tag="admin", body=_obj([], lot_id=INT, all_dead={"type": "boolean"})),
     Operation("get", "/api/v1/markets", "技术市场列表", _list_of("markets", _ref("Market"))),
     Operation("get", "/api/v1/sessions", "场次列表 (可按市场代码过滤)",
               _list_of("sessions", _ref("Session")), query={"market": STR}),
