@@ -28,6 +28,7 @@ from auction.api import (
     metrics_route,
     openapi,
     registration_admin,
+    registrations,
     shutdown,
 )
 from auction.api.tokens import Tokens
@@ -118,6 +119,7 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
         *admin.routes,
         *registration_admin.routes,
         *auth.routes,
+        *registrations.routes,
         *deposits.routes,
         *catalogue.routes,
         WebSocketRoute("/ws", shutdown.tracked(ws_endpoint)),

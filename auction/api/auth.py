@@ -8,8 +8,8 @@
 - ``POST /api/v1/accounts``: staff accounts (platform admin: any; market admin: market_admin /
   auctioneer / finance of its market and below). ``POST /api/v1/accounts/{id}/disable`` disables
   the account and revokes every token it holds.
-- ``POST /api/v1/registrations/{id}/token``: a bidder account's token for one session (with its
-  paddle), once the deposit is confirmed.
+
+A bidder's credential for one registration is minted by :mod:`auction.api.registrations`.
 """
 
 from __future__ import annotations
@@ -170,35 +170,10 @@ async def disable_account(request: Request) -> JSONResponse:
     return JSONResponse(account.to_json())
 
 
-async def registration_token(request: Request) -> JSONResponse:
-    """The bidder's token for the registration's session, with its paddle (deposit confirmed)."""
-    services = guard.services_of(request)
-    who = await guard.principal_of(request)
-    registration_id = int(request.path_params["registration_id"])
-    found = await account_store.registration_scope(services.store, registration_id)
-    if who.role != "bidder" or found is None or found[2] != who.bidder_id:
-        raise Denied("forbidden", "只能为本企业的报名领取竞买令牌")
-    (await read_body(request, optional=True)).done()
-    registration = await services.store.get_registration(registration_id)
-    if registration.status != "deposit_paid" or not registration.paddle:
-        raise Denied("deposit_required", "保证金确认到账后才能领取竞买号牌")
-    session_id, market_id, _ = found
-    token = services.tokens.mint(Principal(
-        role="bidder", subject=who.subject, bidder_id=who.bidder_id, session_id=session_id,
-        paddle=registration.paddle, market_id=market_id, account_id=who.account_id,
-    ), ttl_s=services.settings.token_ttl_s)
-    return JSONResponse({"registration": registration.to_json(), "paddle": registration.paddle,
-                         "token": token})
-
-
 routes: list[BaseRoute] = [
     Route("/api/v1/auth/login", login, methods=["POST"]),
     Route("/api/v1/auth/logout", logout, methods=["POST"]),
     Route("/api/v1/auth/me", me, methods=["GET"]),
     Route("/api/v1/accounts", create_account, methods=["POST"]),
     Route("/api/v1/accounts/{account_id:int}/disable", disable_account, methods=["POST"]),
-    Route(
-        "/api/v1/registrations/{registration_id:int}/token", registration_token,
-        methods=["POST"],
-    ),
 ]

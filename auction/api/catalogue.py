@@ -3,8 +3,8 @@ registrations). Handlers are thin: decode → store/rooms → encode; errors go 
 :mod:`auction.api.http_errors`.
 
 Nothing here shows a reserve price, a holder's credit code or a bidder's name next to a paddle.
-Lots carry ``deposit_fen`` (the deposit needed to bid on them). Applying for a session needs the
-bidder's own account (or staff of the session's market: the registration desk).
+Lots carry ``deposit_fen`` (the deposit needed to bid on them). Registrations (报名) are in
+:mod:`auction.api.registrations`.
 
 The lots of a session that the catalogue (PostgreSQL) has as ``open`` carry ``live``: their room
 as it is in Redis, plus ``last_event_at`` (server ms of the room's last event), and the answer
@@ -25,15 +25,11 @@ from starlette.routing import BaseRoute, Route
 
 from auction import outage
 from auction.accounts import passwords
-from auction.accounts.policy import Action
-from auction.api import guard
-from auction.api.guard import Denied
 from auction.api.http_errors import BadRequest, query_int, read_body
 from auction.domain.identity import IdentityError, validate_resident_id, validate_uscc
 from auction.services import Services
 from auction.store import accounts as account_store
 from auction.store import ledger
-from auction.store.errors import NotFound
 from auction.store.records import CST
 
 
@@ -170,30 +166,6 @@ async def create_bidder(request: Request) -> JSONResponse:
     return JSONResponse(answer, status_code=201)
 
 
-async def apply_registration(request: Request) -> JSONResponse:
-    """报名: by the bidder's own account, or by staff of the session's market for a bidder."""
-    services = _services(request)
-    who = await guard.principal_of(request)
-    body = await read_body(request)
-    bidder_id = body.integer("bidder_id", minimum=1, maximum=2**63 - 1)
-    body.done()
-    store = services.store
-    try:
-        market = await guard.session_market(services, int(request.path_params["session_id"]))
-    except NotFound:
-        if who.role != "admin":
-            raise Denied("forbidden", "无权为该场次报名") from None
-        raise
-    await guard.require(
-        services, who, Action.REGISTER, market_id=market, bidder_id=bidder_id,
-        session_id=int(request.path_params["session_id"]),
-    )
-    session = await store.get_session(request.path_params["session_id"])
-    await store.get_bidder(bidder_id)
-    registration = await store.apply_registration(session.id, bidder_id)
-    return JSONResponse(registration.to_json(), status_code=201)
-
-
 routes: list[BaseRoute] = [
     Route("/api/v1/markets", list_markets, methods=["GET"]),
     Route("/api/v1/sessions", list_sessions, methods=["GET"]),
@@ -204,7 +176,4 @@ routes: list[BaseRoute] = [
     Route("/api/v1/lots/{lot_id:int}/registration", get_registration_status, methods=["GET"]),
     Route("/api/v1/results", list_results, methods=["GET"]),
     Route("/api/v1/bidders", create_bidder, methods=["POST"]),
-    Route(
-        "/api/v1/sessions/{session_id:int}/registrations", apply_registration, methods=["POST"]
-    ),
 ]
