@@ -316,6 +316,9 @@ def _server(settings: Settings, *, access_log: bool) -> _Server:
         ws_ping_interval=20, ws_ping_timeout=20,
         log_config=None,  # our handler and format (auction/logs.py) for uvicorn's loggers too
         access_log=access_log, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        # X-Forwarded-For is the app's business, believed only from AUCTION_TRUSTED_PROXIES
+        # (auction/api/headers.py); uvicorn's own would trust 127.0.0.1 whatever was configured
+        proxy_headers=False,
     )
     return _Server(config)
 

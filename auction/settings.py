@@ -17,6 +17,7 @@ different machines must share ``AUCTION_SECRET`` instead (docs/operations.md "Pr
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -102,6 +103,23 @@ def _choice(env: Mapping[str, str], variable: str, default: str, allowed: tuple[
     return value
 
 
+def _proxies(raw: str) -> tuple[str, ...]:
+    """``AUCTION_TRUSTED_PROXIES``: IP addresses or networks (``10.0.0.0/8``), or ``*``."""
+    found: list[str] = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        if item != "*":
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ConfigError(
+                    f"AUCTION_TRUSTED_PROXIES 中的 {item!r} 不是 IP 地址或网段; "
+                    "例: 127.0.0.1,10.0.0.0/8 (只列反向代理的地址)") from None
+        found.append(item)
+    return tuple(found)
+
+
 def load_or_create_secret(data_dir: Path) -> Secret:
     """The key kept in ``<data_dir>/secret``, generated on first use.
 
@@ -170,6 +188,10 @@ class Settings:
     #: browser origins allowed to open /ws (``AUCTION_ALLOWED_ORIGINS``, comma-separated);
     #: empty: only the server's own origin. Clients that send no Origin are not browsers.
     allowed_origins: tuple[str, ...] = ()
+    #: the only peers whose ``X-Forwarded-For`` / ``X-Forwarded-Proto`` are believed
+    #: (``AUCTION_TRUSTED_PROXIES``: addresses or networks, comma-separated, ``*`` for any);
+    #: empty (the default): the peer's own address is the client's, whatever it sends
+    trusted_proxies: tuple[str, ...] = ()
     #: lifetime of tokens minted at login (``AUCTION_TOKEN_TTL_S``, seconds)
     token_ttl_s: int = 12 * 3600
     #: argon2 parameters for new password hashes (``AUCTION_PASSWORD_PROFILE``: ``default``;
@@ -211,6 +233,7 @@ class Settings:
                 o.strip().rstrip("/") for o in (env.get("AUCTION_ALLOWED_ORIGINS") or "").split(",")
                 if o.strip()
             ),
+            trusted_proxies=_proxies(env.get("AUCTION_TRUSTED_PROXIES") or ""),
             token_ttl_s=_int(env, "AUCTION_TOKEN_TTL_S", 12 * 3600, 60, 366 * 24 * 3600),
             password_profile=env.get("AUCTION_PASSWORD_PROFILE") or "default",
             log_format=_choice(env, "AUCTION_LOG_FORMAT", "plain", LOG_FORMATS),

@@ -31,6 +31,7 @@ def main() -> int:
         create_app(settings), host=settings.host, port=settings.port, ws=impl,
         ws_max_size=MAX_FRAME, log_level=settings.log_level.lower(), lifespan="on",
         ws_ping_interval=20, ws_ping_timeout=20,
+        proxy_headers=False,  # as auction/cli.py: the app applies AUCTION_TRUSTED_PROXIES
     )
     asyncio.run(uvicorn.Server(config).serve())
     return 0

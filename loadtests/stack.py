@@ -94,6 +94,8 @@ class Stack:
             AUCTION_SECRET=self.secret, AUCTION_ADMIN_TOKEN=self.admin_token,
             AUCTION_REDIS_NAMESPACE=self.namespace, AUCTION_LOG_LEVEL="WARNING",
             AUCTION_DATA_DIR=self.data_dir,
+            # the bench's clients each send their own X-Forwarded-For (loadtests/wsclient.py)
+            AUCTION_TRUSTED_PROXIES="127.0.0.1",
             PYTHONPATH=os.pathsep.join(dict.fromkeys([str(self.server_root), str(ROOT)])),
         )
         if self.ws_impl:

@@ -136,7 +136,7 @@ async def connect(url: str, on_message: Callable[[dict[str, Any]], None] | None 
                   on_raw: Callable[[bytes], None] | None = None,
                   timeout: float = 30.0, forwarded_for: str | None = None) -> MiniWS:
     """Open ``ws://host:port/path`` and finish the handshake. ``forwarded_for`` sends
-    ``X-Forwarded-For``: uvicorn trusts it from 127.0.0.1 (``forwarded_allow_ips``), exactly as
+    ``X-Forwarded-For``: the server trusts it from 127.0.0.1 (``AUCTION_TRUSTED_PROXIES``), as
     behind a load balancer, so each simulated client has its own address for the per-address
     limits (auction/accounts/limits.py) instead of all of them being 127.0.0.1."""
     xff = f"X-Forwarded-For: {forwarded_for}\r\n" if forwarded_for else ""

@@ -31,6 +31,7 @@ from auction.api import (
     registrations,
     shutdown,
 )
+from auction.api.headers import EdgeApp
 from auction.api.tokens import Tokens
 from auction.api.ws import ws_endpoint
 from auction.registration.deliverer import Deliverer
@@ -126,6 +127,8 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
     ]
     if WEB_ROOT.is_dir():
         routes.append(Mount("/", StaticFiles(directory=WEB_ROOT, html=True), name="web"))
-    return Starlette(
-        routes=routes, lifespan=lifespan, exception_handlers=http_errors.exception_handlers()
+    # security headers on every answer, X-Forwarded-For only from AUCTION_TRUSTED_PROXIES
+    return EdgeApp(
+        routes=routes, lifespan=lifespan, exception_handlers=http_errors.exception_handlers(),
+        trusted_proxies=settings.trusted_proxies,
     )

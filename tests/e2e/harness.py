@@ -48,15 +48,21 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 @contextlib.asynccontextmanager
-async def running(settings: Settings, port: int | None = None) -> AsyncIterator[Server]:
+async def running(settings: Settings, port: int | None = None, *,
+                  trusted_proxies: tuple[str, ...] | None = None) -> AsyncIterator[Server]:
     """A real server in this loop (background loops running); ``port`` to restart one on the
     same address. Stopping never hangs a test: a server not down 5 s after the stop has its
-    asyncio tasks dumped to test-artifacts/shutdown-<port>.txt and is forced down."""
+    asyncio tasks dumped to test-artifacts/shutdown-<port>.txt and is forced down.
+
+    ``trusted_proxies`` (``AUCTION_TRUSTED_PROXIES``): by default the settings' own, else
+    127.0.0.1, so that :func:`raw_client`'s ``address`` is believed; ``()`` believes no one."""
     port = port or free_port()
-    settings = settings.with_changes(port=port)
+    if trusted_proxies is None:
+        trusted_proxies = settings.trusted_proxies or ("127.0.0.1",)
+    settings = settings.with_changes(port=port, trusted_proxies=trusted_proxies)
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, lifespan="on",
                             ws_max_size=MAX_FRAME, log_level="warning",
-                            timeout_graceful_shutdown=3)
+                            timeout_graceful_shutdown=3, proxy_headers=False)
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     task = asyncio.create_task(server.serve())
@@ -123,8 +129,8 @@ class Raw:
 async def raw_client(server: Server, token: str | None = None,
                      resume: dict[int, list[Any]] | None = None,
                      address: str | None = None) -> AsyncIterator[Raw]:
-    """``address``: sent as ``X-Forwarded-For`` (trusted from 127.0.0.1), so that many test
-    clients do not share one address's connect rate limit."""
+    """``address``: sent as ``X-Forwarded-For`` (believed from 127.0.0.1, see :func:`running`),
+    so that many test clients do not share one address's connect rate limit."""
     headers = {"X-Forwarded-For": address} if address else None
     async with connect(server.ws_url, max_size=2**20, additional_headers=headers) as ws:
         raw = Raw(ws)

@@ -436,6 +436,8 @@ def app_env(database_url: str, redis_url: str, namespace: str, data_dir: Path,
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "AUCTION_HOST": "127.0.0.1",
+        # the load's clients send their own X-Forwarded-For (tests/faults/load.py)
+        "AUCTION_TRUSTED_PROXIES": "127.0.0.1",
         "AUCTION_SECRET": SECRET,
         "AUCTION_ADMIN_TOKEN": ADMIN_TOKEN,
         "AUCTION_DATA_DIR": str(data_dir),

@@ -10,7 +10,8 @@ msgpack maps over binary websocket frames), recording everything the checker nee
   ``sub {lot, epoch, seq}`` (every other watcher), and records what each resume was answered.
   With ``churn`` it also reconnects on its own every few seconds (subscribes under load).
 
-Every client sends its own ``X-Forwarded-For`` (uvicorn trusts it from 127.0.0.1), so the
+Every client sends its own ``X-Forwarded-For`` (the servers trust it from 127.0.0.1:
+``AUCTION_TRUSTED_PROXIES`` in tests/faults/cluster.py), so the
 per-address connect and bid limits see many addresses, as in a real hall.
 """
 
