@@ -14,6 +14,7 @@ from pathlib import Path
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
@@ -25,6 +26,7 @@ from auction.api import (
     deposits,
     health,
     http_errors,
+    inbound,
     metrics_route,
     openapi,
     registration_admin,
@@ -130,5 +132,6 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
     # security headers on every answer, X-Forwarded-For only from AUCTION_TRUSTED_PROXIES
     return EdgeApp(
         routes=routes, lifespan=lifespan, exception_handlers=http_errors.exception_handlers(),
+        middleware=[Middleware(inbound.Inbound)],  # request-line checks, 500s that keep the line
         trusted_proxies=settings.trusted_proxies,
     )

@@ -28,12 +28,14 @@ from starlette.routing import Route
 from auction.accounts.policy import Action
 from auction.api import guard
 from auction.api.guard import Denied
+from auction.api.http_errors import read_body
 from auction.api.tokens import Principal
 from auction.rooms import eligibility
 from auction.rooms.service import Accepted
 from auction.services import Services
 from auction.store import ledger
 from auction.store.errors import StoreError
+from auction.wire.codec import COMMAND_OPS, MAX_KEY_LEN
 
 __all__ = ["Denied", "place_bid", "run_command"]
 
@@ -94,18 +96,10 @@ async def command_endpoint(request: Request) -> JSONResponse:
     who = await guard.principal_of(request)
     if request.client is not None:
         who = dataclasses.replace(who, address=request.client.host)
-    try:
-        body = await request.json()
-    except ValueError:
-        body = None
-    op = body.get("op") if isinstance(body, dict) else None
-    key = body.get("key") if isinstance(body, dict) else None
-    if op not in ("open", "hammer", "pass") or not isinstance(key, str) or not 0 < len(key) <= 64:
-        return JSONResponse(
-            {"error": {"code": "bad_request", "message": "需要 op(open/hammer/pass) 与 key",
-                       "field": "op" if op not in ("open", "hammer", "pass") else "key"}},
-            status_code=400,
-        )
+    body = await read_body(request)
+    op = body.choice("op", COMMAND_OPS)
+    key = body.text("key", max_len=MAX_KEY_LEN)
+    body.done()
     lot = int(request.path_params["lot_id"])
     result = await run_command(services, who, lot, op, key)
     return JSONResponse(accepted_json(lot, result))

@@ -13,7 +13,9 @@ Every error answer is ``{"error": {"code", "message", "field"?}}`` (docs/http-ap
                                                         Retry-After header)
     store NotFound                              404     not_found
     store Conflict                              409     conflict / wrong_state
-    store Invalid                               400     bad_request
+    store Invalid (a CHECK constraint, or a     400     bad_request
+      value PostgreSQL refused: out of range,
+      a character it cannot store)
     store Unavailable, Redis connection errors, 503     unavailable (no traceback logged: the
       timeouts and OSErrors                             outage is one line, auction/outage.py)
     Rejection unknown_lot                       404     unknown_lot
@@ -21,10 +23,14 @@ Every error answer is ``{"error": {"code", "message", "field"?}}`` (docs/http-ap
     Rejection deposit_required                  403     deposit_required
     Rejection (any other rule)                  422     lot_closed / too_low / … (same as nack)
     starlette HTTPException                     its own not_found / method_not_allowed / …
-    anything else                               500     internal_error
+    anything else                               500     internal_error (answered by
+                                                        auction.api.inbound, which keeps the
+                                                        connection alive)
 
 :class:`Body` reads a JSON object field by field and raises :class:`BadRequest` naming the
-field; money fields must be JSON integers (``true``, ``1.0`` and ``"100"`` are refused).
+field; money fields must be JSON integers (``true``, ``1.0`` and ``"100"`` are refused); text
+fields follow :func:`auction.domain.inputs.text_problem` (no control characters, no lone
+surrogates, a length limit). Query ids: :func:`query_int`.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ from auction.api.guard import Denied
 from auction.api.tokens import TokenError
 from auction.domain.errors import Rejection
 from auction.domain.identity import IdentityError
+from auction.domain.inputs import parse_id, printable, text_problem
 from auction.store.errors import (
     Conflict,
     Invalid,
@@ -81,10 +88,12 @@ class BadRequest(Exception):
 def error_response(
     status: int, code: str, message: str, field: str | None = None, **extra: Any
 ) -> JSONResponse:
-    """The one error body of the API; ``extra`` (e.g. ``retry_after_ms``) joins ``error``."""
-    error: dict[str, Any] = {"code": code, "message": message, **extra}
+    """The one error body of the API; ``extra`` (e.g. ``retry_after_ms``) joins ``error``.
+    ``message`` and ``field`` may echo the caller's text (an unknown field's name): they are
+    cut and escaped so that any input can be answered (a lone surrogate cannot be encoded)."""
+    error: dict[str, Any] = {"code": code, "message": printable(message, 500), **extra}
     if field:
-        error["field"] = field
+        error["field"] = printable(field)
     headers = None
     if "retry_after_ms" in extra:
         headers = {"Retry-After": str(max(1, -(-int(extra["retry_after_ms"]) // 1000)))}
@@ -155,9 +164,10 @@ def exception_handlers() -> dict[Any, Handler]:
         BadRequest, IdentityError, TokenError, Denied, RateLimited, StoreError, Rejection,
         RedisConnectionError, RedisTimeoutError, HTTPException, TimeoutError, OSError,
     ]
-    handlers: dict[Any, Handler] = {cls: _handle for cls in mapped}
-    handlers[Exception] = _handle  # 500, rendered by ServerErrorMiddleware
-    return handlers
+    # Anything else reaches auction.api.inbound.Inbound, which answers 500 and keeps the connection
+    # (ServerErrorMiddleware, where a handler for Exception would run, re-raises to the server,
+    # which logs a second traceback and drops the keep-alive connection).
+    return {cls: _handle for cls in mapped}
 
 
 # -- request bodies ---------------------------------------------------------------------------
@@ -174,8 +184,10 @@ async def read_body(request: Request, *, optional: bool = False) -> Body:
         raise BadRequest("请求体不能为空, 应为 JSON 对象")
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError included
         raise BadRequest(f"请求体不是合法的 JSON: {exc}") from exc
+    except RecursionError:
+        raise BadRequest("请求体嵌套过深") from None
     if not isinstance(data, dict):
         raise BadRequest("请求体应为 JSON 对象")
     return Body(data)
@@ -200,8 +212,11 @@ class Body:
 
     def text(
         self, name: str, *, default: str | None = None, max_len: int = 200,
-        allow_empty: bool = False,
+        allow_empty: bool = False, multiline: bool | None = None,
     ) -> str:
+        """A JSON string, stripped, at most ``max_len`` characters, with no control character
+        and no lone surrogate. ``multiline`` allows line breaks and tabs; by default a field
+        longer than a line (``max_len`` above 200: descriptions, reasons) allows them."""
         value = self._get(name)
         if value is _MISSING:
             if default is None:
@@ -212,14 +227,19 @@ class Body:
         value = value.strip()
         if not value and not allow_empty:
             raise BadRequest(f"字段 {name} 不能为空", name)
-        if len(value) > max_len:
-            raise BadRequest(f"字段 {name} 过长 (最多 {max_len} 字)", name)
+        if multiline is None:
+            multiline = max_len > 200
+        problem = text_problem(value, max_len=max_len, multiline=multiline)
+        if problem is not None:
+            raise BadRequest(f"字段 {name} {problem}", name)
         return value
 
-    def optional_text(self, name: str, *, max_len: int = 200) -> str | None:
+    def optional_text(
+        self, name: str, *, max_len: int = 200, multiline: bool | None = None
+    ) -> str | None:
         if self._get(name) is _MISSING:
             return None
-        return self.text(name, max_len=max_len)
+        return self.text(name, max_len=max_len, multiline=multiline)
 
     def integer(
         self, name: str, *, minimum: int = 0, maximum: int = MAX_FEN, default: int | None = None
@@ -257,14 +277,18 @@ class Body:
         """Refuse fields that were not read."""
         for name in self._data:
             if name not in self._seen:
-                raise BadRequest(f"未知字段 {name}", name)
+                shown = printable(name)  # the caller's text: cut, and escaped if need be
+                raise BadRequest(f"未知字段 {shown}", shown)
 
 
 def query_int(request: Request, name: str) -> int | None:
-    """An optional positive integer query parameter."""
+    """An optional id query parameter (``?session=``): ``None`` when absent or empty, 400 when
+    it is not an integer, and ``UNKNOWN_ID`` when it is out of ``1 .. 2^63 − 1`` (answered like
+    any unknown id, as in a path)."""
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return None
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
-        raise BadRequest(f"查询参数 {name} 应为正整数", name)
-    return int(raw)
+    try:
+        return parse_id(raw)
+    except ValueError:
+        raise BadRequest(f"查询参数 {name} 应为正整数", name) from None

@@ -5,6 +5,13 @@ bounded queue, and per-lot subscription state. Ordering per lot is guaranteed by
 seq); this module only makes a subscription's start seamless: while a snapshot or a resume is
 being read, events the hub offers are parked, then the ones newer than what the client got are
 released in order (so no gap and no duplicate at the seam).
+
+Whatever a client sends, the socket ends with a documented close code and no traceback in the
+log (docs/protocol.md "Close codes"): a text frame or a frame that is not a msgpack map closes
+4400; a ``hello`` that cannot be parsed (a field of the wrong type, a negative resume seq) gets
+``error bad_request`` and closes 4400; a frame over 8 KiB closes 1009 and a text frame that is
+not UTF-8 closes 1007 (both in uvicorn, before a frame reaches this module; see
+:class:`QuietInvalidUtf8` for the traceback uvicorn would log).
 """
 
 from __future__ import annotations
@@ -31,6 +38,25 @@ from auction.wire import codec
 from auction.wire.codec import Bid, Cmd, Hello, Ping, Sub, Unsub, WireError
 
 log = logging.getLogger("auction.ws")
+
+
+class QuietInvalidUtf8(logging.Filter):
+    """uvicorn's websockets protocol closes a text frame that is not UTF-8 with 1007 (right),
+    but logs it as an error with a traceback (``logger.exception``), so any client could fill
+    the log with them: the record is dropped and an INFO line of ours says it instead."""
+
+    MESSAGE = "Invalid UTF-8 sequence received from client."
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg != self.MESSAGE:
+            return True
+        log.info("closed 1007: a text frame that is not UTF-8")
+        return False
+
+
+#: installed on import, wherever the app runs (``auction serve``, tests, an embedding server)
+_QUIET_UTF8 = QuietInvalidUtf8()
+logging.getLogger("uvicorn.error").addFilter(_QUIET_UTF8)
 
 SEND_QUEUE = 2048  # frames; a client this far behind is dropped with 4429 and resumes by seq
 MAX_SUBSCRIPTIONS = 64
@@ -334,7 +360,7 @@ class Connection:
             hello = codec.decode(first)
             if not isinstance(hello, Hello):
                 raise codec.FrameError("bad_frame", "第一帧必须是 hello")
-            if hello.token:
+            if hello.token is not None:  # "" is a bad token too (4401), not no token
                 try:
                     self.who = await ws_auth.on_hello(self.services, hello.token, self.ws)
                 except TokenError:
@@ -369,6 +395,9 @@ class Connection:
             await self._drain(writer)
             await self._close(codec.CLOSE_BAD_FRAME, err.code)
         except WireError as err:
+            # a hello that cannot be parsed: say which field, then close
+            with contextlib.suppress(Exception):
+                await self.ws.send_bytes(codec.encode_error(err.code, err.message))
             await self._close(codec.CLOSE_BAD_FRAME, err.code)
         except WebSocketDisconnect:
             pass

@@ -6,7 +6,10 @@ Exception tree::
     ├── NotFound       code ``not_found``: the row (or a row it references) does not exist
     ├── Conflict       code ``conflict`` or a state code such as ``wrong_state``: a unique key
     │                  is taken, or the row is not in a state that allows the change
-    ├── Invalid        code ``bad_request``: a CHECK constraint refused a value
+    ├── Invalid        code ``bad_request``: a CHECK constraint refused a value, or PostgreSQL
+    │                  (or asyncpg, encoding the query) could not take one: an integer out of
+    │                  range, a NUL or a lone surrogate in text (SQLSTATE class 22), a value
+    │                  too large for an index (54000)
     ├── Unavailable    code ``unavailable``: PostgreSQL cannot be reached, or did not answer
     │                  in time (a connect, query or pool wait timed out); nothing is known to
     │                  have changed, the caller may retry
@@ -17,16 +20,23 @@ imports asyncpg (house style rule 12): :func:`translated` is the one place that 
 SQLSTATE classes. It also tells :data:`auction.outage.POSTGRES` when PostgreSQL goes away (one
 warning per outage, a counter per failed call) and when a call succeeds again (one line); the
 ``Unavailable`` it raises carries a fixed message, the details go to that one log line only.
+A value PostgreSQL could not take means the API's input checks missed one (they are meant to
+refuse it first, naming the field): it is answered as ``Invalid`` and logged as one warning
+line, never a traceback.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import asyncpg
 
 from auction import outage
+from auction.domain.inputs import printable
+
+log = logging.getLogger("auction.store")
 
 
 class StoreError(Exception):
@@ -102,6 +112,12 @@ def translate(exc: BaseException) -> StoreError | None:
         if isinstance(exc, asyncpg.NotNullViolationError):
             column = getattr(exc, "column_name", None)
             return Invalid("bad_request", f"{column or '字段'} 不能为空", column)
+        if isinstance(exc, asyncpg.DataError | asyncpg.ProgramLimitExceededError):
+            column = getattr(exc, "column_name", None)
+            log.warning("PostgreSQL refused a value (an input check missed it): %s: %s",
+                        type(exc).__name__, printable(str(exc), 300))
+            what = f"字段 {column} 的值" if column else "字段值"
+            return Invalid("bad_request", f"{what}无法保存 (超出范围或含有无法存储的字符)", column)
         if isinstance(exc, _UNAVAILABLE_SQLSTATES):
             return Unavailable()
         return None

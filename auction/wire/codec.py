@@ -9,7 +9,11 @@ Exception tree::
 Client messages parse themselves (``from_map``); server messages are built by the ``encode_*``
 functions so the hot path (one ``ev`` frame fanned out to every watcher) encodes once.
 Decoder limits are explicit (house style rule 9): a hostile frame cannot make the unpacker
-allocate more than the frame's own size allows.
+allocate more than the frame's own size allows. Field bounds follow
+:mod:`auction.domain.inputs`: a ``lot`` is an integer, and one outside ``1 .. 2^63 − 1`` is
+decoded as ``UNKNOWN_ID`` (answered ``unknown_lot`` like any lot that does not exist, never
+reaching PostgreSQL or Redis out of range); a ``seq`` is in ``0 .. 2^63 − 1``; ``key`` and
+``epoch`` have no control characters (msgpack strings are valid UTF-8 by construction).
 """
 
 from __future__ import annotations
@@ -19,12 +23,14 @@ from typing import Any
 
 import msgpack
 
+from auction.domain.inputs import MAX_ID, as_id, text_problem
 from auction.domain.money import MAX_FEN
 
 MAX_FRAME = 8 * 1024
 MAX_STR = 1024
 MAX_ITEMS = 64
 MAX_KEY_LEN = 64
+MAX_EPOCH_LEN = 32
 COMMAND_OPS = ("open", "hammer", "pass")
 
 CLOSE_BAD_FRAME = 4400
@@ -120,17 +126,26 @@ def _str(
     value = m.get(name)
     if value is None and optional:
         return None
-    if not isinstance(value, str) or not value or len(value) > limit:
-        raise WireError("bad_request", f"字段 {name} 必须是 1–{limit} 个字符的字符串", key=key)
+    if (
+        not isinstance(value, str) or not value
+        or text_problem(value, max_len=limit) is not None
+    ):
+        raise WireError(
+            "bad_request", f"字段 {name} 必须是 1–{limit} 个字符的字符串, 不含控制字符", key=key
+        )
     return value
 
 
 def _lot(m: dict[str, Any], key: str | None) -> int:
+    """The frame's lot id; out of range → ``UNKNOWN_ID`` (see the module docstring)."""
     lot = _int(m, "lot", key)
     assert lot is not None
-    if lot <= 0:
-        raise WireError("bad_request", "字段 lot 必须是正整数", key=key)
-    return lot
+    return as_id(lot)
+
+
+def _seq(value: object) -> bool:
+    """A resume position: an integer in ``0 .. 2^63 − 1``."""
+    return type(value) is int and 0 <= value <= MAX_ID
 
 
 def decode(frame: bytes) -> ClientMessage:
@@ -166,17 +181,21 @@ def decode(frame: bytes) -> ClientMessage:
         return Cmd(lot=lot, op=str(op), key=key)
     if t == "sub":
         lot = _lot(m, None)
-        epoch = _str(m, "epoch", None, optional=True, limit=32)
+        epoch = _str(m, "epoch", None, optional=True, limit=MAX_EPOCH_LEN)
         seq = _int(m, "seq", None, optional=True)
-        if (epoch is None) != (seq is None) or (seq is not None and seq < 0):
-            raise WireError("bad_request", "epoch 与 seq 须同时给出, seq ≥ 0")
+        if (epoch is None) != (seq is None) or (seq is not None and not _seq(seq)):
+            raise WireError("bad_request", "epoch 与 seq 须同时给出, 0 ≤ seq < 2^63")
         return Sub(lot=lot, epoch=epoch, seq=seq)
     if t == "unsub":
         return Unsub(lot=_lot(m, None))
     if t == "ping":
         return Ping(id=_int(m, "id", None, optional=True))
     if t == "hello":
-        token = _str(m, "token", None, optional=True)
+        # any string goes to the token check (4401 when it is not a token), control
+        # characters included: they are a bad credential, not a bad frame
+        token = m.get("token")
+        if token is not None and (not isinstance(token, str) or len(token) > MAX_STR):
+            raise WireError("bad_request", f"字段 token 必须是至多 {MAX_STR} 个字符的字符串")
         resume: dict[int, tuple[str, int]] = {}
         raw = m.get("resume") or {}
         if not isinstance(raw, dict):
@@ -187,10 +206,14 @@ def decode(frame: bytes) -> ClientMessage:
                 or not isinstance(pos, list)
                 or len(pos) != 2
                 or not isinstance(pos[0], str)
-                or type(pos[1]) is not int
+                or not pos[0]
+                or text_problem(pos[0], max_len=MAX_EPOCH_LEN) is not None
+                or not _seq(pos[1])
             ):
-                raise WireError("bad_request", "resume 的格式为 {lot: [epoch, seq]}")
-            resume[lot_key] = (pos[0], pos[1])
+                raise WireError(
+                    "bad_request", "resume 的格式为 {lot: [epoch, seq]}, 0 ≤ seq < 2^63"
+                )
+            resume[as_id(lot_key)] = (pos[0], pos[1])
         return Hello(token=token, resume=resume)
     raise WireError("unknown_type", f"未知的消息类型 {t[:32]!r}", key=key)
 

@@ -63,7 +63,10 @@ async def test_bad_fields_get_a_nack_and_change_nothing(server: Server) -> None:
             reply = await bidder.until(lambda m, k=frame["key"]: m.get("key") == k)
             assert reply["t"] == "nack" and reply["code"] == code, (frame, reply)
             assert reply["message"]
-        await bidder.send(t="sub", lot=0)
+        await bidder.send(t="sub", lot=0)  # no lot has id 0: like any unknown lot
+        err = await bidder.until(lambda m: m["t"] == "error")
+        assert err["code"] == "unknown_lot"
+        await bidder.send(t="sub", lot="x")
         err = await bidder.until(lambda m: m["t"] == "error")
         assert err["code"] == "bad_request"
     assert await snapshot_seq(server, lot) == before

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from auction.domain.inputs import UNKNOWN_ID
 from auction.wire import codec
 
 
@@ -64,14 +65,46 @@ def test_unknown_type() -> None:
     "m",
     [dict(t="bid", lot="3", amount=1, key="k"), dict(t="bid", lot=3, amount=1),
      dict(t="bid", lot=3, amount=1, key="x" * 65), dict(t="cmd", lot=3, op="explode", key="k"),
-     dict(t="sub", lot=0), dict(t="sub", lot=1, epoch="e"), dict(t="hello", resume=[1]),
-     dict(t="hello", token=5)],
+     dict(t="sub", lot=1, epoch="e"), dict(t="hello", resume=[1]), dict(t="hello", token=5),
+     dict(t="sub", lot=1, epoch="e", seq=-1), dict(t="sub", lot=1, epoch="e", seq=2**63),
+     dict(t="hello", resume={1: ["e", -1]}), dict(t="hello", resume={1: ["e", 2**64 - 1]}),
+     dict(t="hello", resume={1: ["", 1]}), dict(t="hello", resume={1: ["e\x00", 1]}),
+     dict(t="bid", lot=3, amount=1, key="k\x00"), dict(t="cmd", lot=3, op="open", key="\x1b[2J"),
+     dict(t="sub", lot=1, epoch="e\n", seq=1), dict(t="hello", token=b"tok")],
 )
 def test_wrong_field_types_are_bad_request(m: dict[str, object]) -> None:
     """Wrong or missing fields are bad_request naming the field."""
     with pytest.raises(codec.WireError) as info:
         codec.decode(frame(**m))
     assert info.value.code == "bad_request"
+
+
+@pytest.mark.parametrize("lot", [0, -1, -(2**63), 2**63, 2**64 - 1])
+def test_lot_ids_out_of_range_name_no_lot(lot: int) -> None:
+    """A lot outside 1..2^63-1 decodes as UNKNOWN_ID (answered unknown_lot like any missing
+    lot), so it never reaches Redis or PostgreSQL out of range."""
+    assert codec.decode(frame(t="bid", lot=lot, amount=1, key="k")) == codec.Bid(
+        lot=UNKNOWN_ID, amount=1, key="k")
+    assert codec.decode(frame(t="cmd", lot=lot, op="open", key="k")) == codec.Cmd(
+        lot=UNKNOWN_ID, op="open", key="k")
+    assert codec.decode(frame(t="sub", lot=lot)) == codec.Sub(lot=UNKNOWN_ID, epoch=None,
+                                                              seq=None)
+    assert codec.decode(frame(t="unsub", lot=lot)) == codec.Unsub(lot=UNKNOWN_ID)
+    hello = codec.decode(frame(t="hello", resume={lot: ["e", 0]}))
+    assert hello == codec.Hello(token=None, resume={UNKNOWN_ID: ("e", 0)})
+
+
+def test_largest_ids_and_seqs_pass() -> None:
+    """2^63-1 is a valid lot id and resume seq."""
+    top = 2**63 - 1
+    assert codec.decode(frame(t="sub", lot=top, epoch="e", seq=top)) == codec.Sub(top, "e", top)
+
+
+@pytest.mark.parametrize("token", ["abc.dé", "", "a\x00b", "\u2028"])
+def test_any_token_string_goes_to_the_token_check(token: str) -> None:
+    """Whatever string a hello's token is, it is handed on (and refused there with 4401), not
+    refused as a bad frame."""
+    assert codec.decode(frame(t="hello", token=token)) == codec.Hello(token=token, resume={})
 
 
 def test_hello_resume() -> None:
