@@ -34,7 +34,7 @@ CONTENT_SECURITY_POLICY = "; ".join((
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self'",
-    "img-src 'self'",
+    "img-src 'self' data:",  # the pages' empty icon (``<link rel=icon href="data:,">``)
     "connect-src 'self'",
     "object-src 'none'",
     "base-uri 'none'",

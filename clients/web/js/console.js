@@ -140,7 +140,7 @@ function renderCurrent() {
   body.textContent = "";
   for (const b of feed ? feed.bids() : []) {
     body.append(el("tr", { "data-seq": String(b.seq), "data-paddle": String(b.paddle) },
-      el("td", { class: "num", style: "font-weight:700" }, b.paddle),
+      el("td", { class: "num strong" }, b.paddle),
       el("td", { class: "r num" }, yuan(b.amount)), el("td", { class: "r num small" }, clock(b.at))));
   }
 }
