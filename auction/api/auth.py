@@ -115,8 +115,9 @@ async def create_account(request: Request) -> JSONResponse:
     person_name = body.text("person_name", default="", allow_empty=True, max_len=64)
     raw_resident_id = body.text("resident_id", default="", allow_empty=True, max_len=40)
     body.done()
-    if len(password) < passwords.MIN_LENGTH:
-        raise BadRequest(f"密码至少 {passwords.MIN_LENGTH} 位", "password")
+    weak = passwords.weakness(password, username=username)
+    if weak is not None:
+        raise BadRequest(weak, "password")
     resident_id = ""
     if raw_resident_id:
         try:

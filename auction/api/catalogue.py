@@ -148,8 +148,9 @@ async def create_bidder(request: Request) -> JSONResponse:
     if (username is None) != (password is None):
         raise BadRequest("username 与 password 须同时提供", "password" if password is None
                          else "username")
-    if password is not None and len(password) < passwords.MIN_LENGTH:
-        raise BadRequest(f"密码至少 {passwords.MIN_LENGTH} 位", "password")
+    weak = None if password is None else passwords.weakness(password, username=username or "")
+    if weak is not None:
+        raise BadRequest(weak, "password")
     services = _services(request)
     if username is not None and await account_store.find_account(services.store, username):
         raise BadRequest("用户名已被使用", "username", code="conflict", status=409)
