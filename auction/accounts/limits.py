@@ -1,13 +1,20 @@
 """Rate limits in Redis: fixed-window counters shared by every process (per bidder, per
-address, per username), each refusal with ``rate_limited`` and ``retry_after_ms``.
+address, per username and address), each refusal with ``rate_limited`` and ``retry_after_ms``.
 
 One round trip per check: ``INCR`` and ``PEXPIRE … NX`` (the window starts with the first hit)
 and ``PTTL`` in one pipeline, for every counter of the check at once. The per-connection token
 bucket of ``auction/api/ws.py`` stays in front of these (no round trip for a flooding socket).
+
+Logins count failures, not logins: each attempt takes a slot before the password is checked
+(so a burst of parallel guesses cannot all get through), and a successful one gives its slot
+back (:func:`refund`) and clears its (username, address) counter (:func:`reset`). There is no
+limit per username alone: anyone could use it to lock a known user out, and the real user, at
+their own address, has a counter of their own that a guesser elsewhere never touches.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -30,9 +37,18 @@ BID_PER_ADDRESS = Limit("bid-addr", 200, 1_000)
 CMD_PER_STAFF = Limit("cmd-staff", 20, 1_000)
 #: websocket connects from one address
 CONNECT_PER_ADDRESS = Limit("connect-addr", 120, 10_000)
-#: login attempts per address and per username
-LOGIN_PER_ADDRESS = Limit("login-addr", 30, 60_000)
-LOGIN_PER_USERNAME = Limit("login-user", 10, 60_000)
+#: failed logins from one address, whatever the username (spraying one password over many users)
+LOGIN_PER_ADDRESS = Limit("login-addr", 30, 300_000)
+#: failed logins of one username from one address (guessing one user's password)
+LOGIN_PER_USER_ADDRESS = Limit("login-user-addr", 5, 300_000)
+#: sign-ups from one address by anyone but the platform admin (each could probe whether a
+#: username or credit code is taken, docs/roles.md "Sign-up")
+SIGNUP_PER_ADDRESS = Limit("signup-addr", 10, 600_000)
+
+
+def user_at(username: str, address: str) -> str:
+    """The identity of a (username, address) counter: a digest, so any username is a safe key."""
+    return hashlib.sha256(f"{username.lower()}\0{address}".encode()).hexdigest()[:32]
 
 
 class RateLimited(Exception):
@@ -70,3 +86,22 @@ async def check(redis: Redis, keys: AccountKeys, *hits: tuple[Limit, str]) -> No
                 wait, scope = retry, limit.scope
     if wait:
         raise RateLimited(wait, scope)
+
+
+async def refund(redis: Redis, keys: AccountKeys, *hits: tuple[Limit, str]) -> None:
+    """Give back one hit on each ``(limit, identity)`` (a login that turned out right). A
+    counter that expired meanwhile comes back at -1 for at most one window, never forever."""
+    pipe = redis.pipeline(transaction=True)
+    for limit, ident in hits:
+        if ident:
+            key = keys.counter(limit.scope, ident, limit.window_ms)
+            pipe.decr(key)
+            pipe.pexpire(key, limit.window_ms, nx=True)
+    await pipe.execute()
+
+
+async def reset(redis: Redis, keys: AccountKeys, *hits: tuple[Limit, str]) -> None:
+    """Forget the counters of ``hits`` altogether."""
+    names = [keys.counter(limit.scope, ident, limit.window_ms) for limit, ident in hits if ident]
+    if names:
+        await redis.delete(*names)

@@ -2,7 +2,8 @@
 
 - ``POST /api/v1/auth/login {username, password}`` → a signed token (``AUCTION_TOKEN_TTL_S``)
   carrying the account's role and market; wrong username or password are one answer
-  (401 ``bad_credentials``), limited per address and per username (429 ``rate_limited``).
+  (401 ``bad_credentials``). Failed logins are limited per (username, address) and per address
+  (429 ``rate_limited``), never per username alone: a guesser cannot lock the real user out.
 - ``POST /api/v1/auth/logout``: the presented token is revoked (its open websockets close 4401).
 - ``GET /api/v1/auth/me``: the principal and the markets in its scope.
 - ``POST /api/v1/accounts``: staff accounts (platform admin: any; market admin: market_admin /
@@ -48,10 +49,11 @@ async def login(request: Request) -> JSONResponse:
     username = body.text("username", max_len=64)
     password = body.text("password", max_len=passwords.MAX_LENGTH)
     body.done()
-    await limits.check(
-        services.redis, account_keys(services),
-        (limits.LOGIN_PER_ADDRESS, _address(request)), (limits.LOGIN_PER_USERNAME, username),
-    )
+    # each attempt takes a slot first; a right one gives it back (auction/accounts/limits.py)
+    address = _address(request)
+    attempt = ((limits.LOGIN_PER_ADDRESS, address),
+               (limits.LOGIN_PER_USER_ADDRESS, limits.user_at(username, address)))
+    await limits.check(services.redis, account_keys(services), *attempt)
     account = await account_store.find_account(services.store, username)
     profile = services.settings.password_profile
     ok = await passwords.verify_password(
@@ -59,6 +61,8 @@ async def login(request: Request) -> JSONResponse:
     )
     if account is None or not ok or account.disabled:
         raise Denied("bad_credentials", "用户名或密码错误")
+    await limits.refund(services.redis, account_keys(services), attempt[0])
+    await limits.reset(services.redis, account_keys(services), attempt[1])
     if passwords.needs_rehash(account.password_hash, profile):
         await account_store.set_password_hash(
             services.store, account.id, await passwords.hash_password(password, profile)

@@ -26,6 +26,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from starlette.applications import Starlette
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -48,6 +49,12 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
 )
+
+
+def client_address(conn: HTTPConnection) -> str:
+    """The client's address as the per-address limits count it (a trusted proxy's
+    ``X-Forwarded-For`` already applied); empty when the server does not know it."""
+    return conn.client.host if conn.client is not None else ""
 
 
 class SecurityHeaders:

@@ -202,7 +202,8 @@ async def test_rejected_registration_cannot_pay(
 ) -> None:
     """Rejecting records the reason; a deposit afterwards is 409 wrong_state."""
     session = await new_session()
-    bidder = await client.post("/api/v1/bidders", json={"name": "某公司", "uscc": new_uscc()})
+    bidder = await client.post("/api/v1/bidders", headers=ADMIN,
+                               json={"name": "某公司", "uscc": new_uscc()})
     reg = await client.post(f"/api/v1/sessions/{session['id']}/registrations",
                             headers=ADMIN, json={"bidder_id": bidder.json()["id"]})
     rid = reg.json()["id"]

@@ -128,18 +128,20 @@ async def test_registration_status_reads_the_outbox(
 async def test_bidder_sign_up_checks_the_credit_code(
     client: httpx.AsyncClient, new_uscc: Callable[[], str]
 ) -> None:
-    """A bad check character is 400 invalid_uscc on ``uscc``; a good code signs up once."""
+    """A bad check character is 400 invalid_uscc on ``uscc``; a good code signs up once: the
+    platform admin's desk sees the bidder (201) and a second sign-up as 409 on ``uscc``."""
     bad = await client.post(
         "/api/v1/bidders", json={"name": "某公司", "uscc": "91350100M000100Y44"}
     )
     assert bad.status_code == 400
     assert (error_of(bad)["code"], error_of(bad)["field"]) == ("invalid_uscc", "uscc")
     uscc = new_uscc()
-    ok = await client.post("/api/v1/bidders", json={"name": "某公司", "uscc": uscc.lower(),
-                                                     "contact": "0531-12345678"})
+    ok = await client.post("/api/v1/bidders", headers=ADMIN, json={
+        "name": "某公司", "uscc": uscc.lower(), "contact": "0531-12345678"})
     assert ok.status_code == 201, ok.text
     assert (ok.json()["uscc"], ok.json()["contact"]) == (uscc, "0531-12345678")
-    again = await client.post("/api/v1/bidders", json={"name": "另一公司", "uscc": uscc})
+    again = await client.post("/api/v1/bidders", headers=ADMIN,
+                              json={"name": "另一公司", "uscc": uscc})
     assert (again.status_code, error_of(again)["field"]) == (409, "uscc")
 
 
@@ -148,7 +150,8 @@ async def test_registration_needs_known_session_and_bidder(
 ) -> None:
     """Unknown session or bidder is 404; applying twice is 409; bidder_id must be an int."""
     session = await new_session()
-    bidder = (await client.post("/api/v1/bidders", json={"name": "甲", "uscc": new_uscc()})).json()
+    bidder = (await client.post("/api/v1/bidders", headers=ADMIN,
+                                json={"name": "甲", "uscc": new_uscc()})).json()
     url = f"/api/v1/sessions/{session['id']}/registrations"
     desk = {"headers": ADMIN}  # the registration desk applies for the bidder
     assert (await client.post(url, **desk, json={"bidder_id": 999_999_999})).status_code == 404
