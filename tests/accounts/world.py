@@ -88,7 +88,7 @@ async def county(
         made.account_ids[role], made.tokens[role] = await staff(http, role, code, f"{tag}")
     for n in range(bidders):
         username = f"bidder-{tag}-{n}"
-        bidder = await ok(await http.post("/api/v1/bidders", json={
+        bidder = await ok(await http.post("/api/v1/bidders", headers=ADMIN, json={
             "name": f"企业{tag}-{n}", "uscc": uscc(secrets.randbelow(10**9)),
             "username": username, "password": PASSWORD}), 201)
         token = await login(http, username)
