@@ -171,7 +171,7 @@ async def test_registration_desk_issues_paddles_and_tokens(
     session = await new_session()
     paddles = []
     for i in range(2):
-        bidder = await client.post("/api/v1/bidders", json={
+        bidder = await client.post("/api/v1/bidders", headers=ADMIN, json={
             "name": f"竞买企业{i}", "uscc": new_uscc()})
         assert bidder.status_code == 201, bidder.text
         reg = await client.post(f"/api/v1/sessions/{session['id']}/registrations",
