@@ -11,6 +11,11 @@ Authorisation lives here, once, through :mod:`auction.api.guard`:
   that market or above, an auctioneer of that market; a session-bound auctioneer token runs its
   session only), then the per-staff rate limit.
 
+A lot that does not exist is refused exactly like one the caller may not touch (docs/roles.md:
+guessed ids tell nothing): a bid with ``forbidden`` and :data:`NOT_YOURS_TO_BID`, a command with
+``forbidden`` and :data:`NOT_YOURS_TO_RUN`, over the socket and over HTTP alike. Only the
+platform admin, who may touch every lot, is told ``unknown_lot``.
+
 The rules themselves are in the Lua scripts. Opening a lot moves the session's confirmed
 deposits to ``held`` (bidding has started) and pushes the session's eligibility again.
 """
@@ -30,6 +35,7 @@ from auction.api import guard
 from auction.api.guard import Denied
 from auction.api.http_errors import read_body
 from auction.api.tokens import Principal
+from auction.domain.errors import Rejection
 from auction.rooms import eligibility
 from auction.rooms.service import Accepted
 from auction.services import Services
@@ -41,6 +47,12 @@ __all__ = ["Denied", "place_bid", "run_command"]
 
 log = logging.getLogger("auction.api.console")
 
+#: the refusal of a bid on a lot of another session, or on no lot at all
+NOT_YOURS_TO_BID = "您不能对该标的出价 (不是该场次的竞买人)"
+#: the refusal of a command on a lot outside the caller's markets, or on no lot at all: the
+#: words of :func:`auction.api.guard.require`, so both read the same
+NOT_YOURS_TO_RUN = "无权在该技术市场执行此操作"
+
 
 async def place_bid(
     services: Services, who: Principal, lot: int, amount: int, key: str
@@ -48,8 +60,12 @@ async def place_bid(
     """Token (a bidder of the lot's session), rate limits, then ``bid.lua``: Redis only."""
     if who.role == "viewer":
         raise Denied("unauthorized", "请先登录竞买人账号")
-    if not who.may_bid(await services.rooms.session_of(lot)):
-        raise Denied("forbidden", "您不是本场次的竞买人")
+    try:
+        session = await services.rooms.session_of(lot)
+    except Rejection:  # unknown_lot: answered as a lot of another session would be
+        session = 0
+    if not who.may_bid(session):
+        raise Denied("forbidden", NOT_YOURS_TO_BID)
     await guard.check_bid_limits(services, who)
     return await services.rooms.bid(
         lot, bidder=who.bidder_id, paddle=who.paddle, amount=amount, idem=f"b{who.bidder_id}:{key}"
@@ -59,7 +75,12 @@ async def place_bid(
 async def run_command(services: Services, who: Principal, lot: int, op: str, key: str) -> Accepted:
     if who.role == "viewer":
         raise Denied("unauthorized", "需要拍卖师或管理员身份")
-    terms = await guard.lot_terms(services, lot)
+    try:
+        terms = await guard.lot_terms(services, lot)
+    except Rejection:  # unknown_lot
+        if guard.is_platform_admin(who):
+            raise
+        raise Denied("forbidden", NOT_YOURS_TO_RUN) from None
     session = terms.session_id
     if who.role != "admin":
         await guard.require(
