@@ -26,6 +26,7 @@ from auction.api import guard
 from auction.api.guard import Denied
 from auction.api.http_errors import MAX_FEN, BadRequest, read_body
 from auction.api.tokens import Principal
+from auction.domain import divisions
 from auction.domain.deposits import default_requirement
 from auction.domain.identity import IdentityError, validate_uscc
 from auction.domain.lot import LotMode
@@ -97,7 +98,9 @@ def _division_code(value: str, field: str) -> str:
 
 async def create_market(request: Request) -> JSONResponse:
     """A top-level market needs the platform admin; a market below another needs
-    ``create_market`` on its parent (a market admin of the parent or above)."""
+    ``create_market`` on its parent (a market admin of the parent or above). Once authorised,
+    the code must have the level's form and lie within the parent's
+    (:mod:`auction.domain.divisions`): else 400 naming ``code`` or ``parent_code``."""
     services = _services(request)
     who = await guard.principal_of(request)
     await guard.require_staff(services, who)
@@ -110,6 +113,7 @@ async def create_market(request: Request) -> JSONResponse:
     level = body.choice("level", LEVELS)
     parent = body.optional_text("parent_code", max_len=6)
     body.done()
+    above: tuple[str, str] | None = None
     if parent is None:
         if not guard.is_platform_admin(who):
             raise Denied("forbidden", "只有平台管理员可以创建顶级技术市场")
@@ -120,6 +124,11 @@ async def create_market(request: Request) -> JSONResponse:
         except NotFound:
             raise missing(who, "上级技术市场不存在", "parent_code") from None
         await guard.require(services, who, Action.CREATE_MARKET, market_id=parent_market.id)
+        above = (parent_market.code, parent_market.level)
+    try:
+        divisions.check_market(code, level, above)
+    except divisions.DivisionError as exc:
+        raise BadRequest(exc.message, exc.field) from exc
     market = await services.store.create_market(
         code=code, slug=slug, name=name, level=level, parent_code=parent
     )

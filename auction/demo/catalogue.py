@@ -87,8 +87,10 @@ def increment_for(start_fen: int) -> int:
 
 PROVINCE = MarketSpec("370000", "sd", "山东省技术市场", "province")
 CITY = MarketSpec("370100", "sd-jinan", "济南市技术市场", "city", "370000")
-COUNTY = MarketSpec("371425", "sd-qihe", "齐河县技术市场", "county", "370100")
-MARKETS = (PROVINCE, CITY, COUNTY)
+# 齐河县 belongs to 德州市 (3714xx), not to 济南 (3701xx): a county sits under its own city
+DEZHOU = MarketSpec("371400", "sd-dezhou", "德州市技术市场", "city", "370000")
+COUNTY = MarketSpec("371425", "sd-qihe", "齐河县技术市场", "county", "371400")
+MARKETS = (PROVINCE, CITY, DEZHOU, COUNTY)
 
 
 def _holder(name: str, prefix: str, division: str) -> HolderSpec:

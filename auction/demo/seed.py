@@ -2,8 +2,8 @@
 
 Contract of :func:`seed`:
 
-- markets 370000 / 370100 / 371425 are created, or reused when the code exists (409 conflict →
-  looked up with ``GET /api/v1/markets``);
+- markets 370000 / 370100 / 371400 / 371425 are created, or reused when the code exists (409
+  conflict → looked up with ``GET /api/v1/markets``);
 - every call creates **new** sessions (names suffixed with the run time) with their lots, so a
   rerun bids again;
 - bidders are created once and reused: the HTTP API has no lookup by credit code, so ids are

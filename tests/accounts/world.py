@@ -109,8 +109,14 @@ async def county(
 
 async def build_world(http: httpx.AsyncClient, **county_args: Any) -> World:
     tag = uuid.uuid4().hex[:6]
-    base = 100_000 + secrets.randbelow(8_000) * 100
-    province, city = f"{base:06d}", f"{base + 10:06d}"
+    # a province of its own (PP0000), its city PP0100 and counties PP0111, PP0112: codes of the
+    # levels' forms, each inside its parent (auction/domain/divisions.py)
+    taken = {m["code"] for m in (await ok(await http.get("/api/v1/markets")))["markets"]}
+    free = [pp for pp in range(11, 100)
+            if not {f"{pp}{rest}" for rest in ("0000", "0100", "0111", "0112")} & taken]
+    assert free, "every province code of the test database is taken"
+    base = secrets.choice(free) * 10_000 + 100
+    province, city = f"{base - 100:06d}", f"{base:06d}"
     await ok(await http.post("/api/v1/markets", headers=ADMIN, json={
         "code": province, "slug": f"p-{tag}", "name": "省技术市场", "level": "province"}), 201)
     await ok(await http.post("/api/v1/markets", headers=ADMIN, json={

@@ -18,7 +18,9 @@ NewSession = Callable[..., Awaitable[dict[str, Any]]]
 
 
 def _code() -> str:
-    return f"{secrets.randbelow(900_000) + 100_000}"
+    """A random county's division code."""
+    return (f"{secrets.randbelow(89) + 11:02d}{secrets.randbelow(99) + 1:02d}"
+            f"{secrets.randbelow(99) + 1:02d}")
 
 
 def error_of(response: httpx.Response) -> dict[str, Any]:
@@ -128,7 +130,7 @@ async def test_admin_auth(client: httpx.AsyncClient, services: Services) -> None
 async def test_duplicate_market_is_conflict(client: httpx.AsyncClient) -> None:
     """A second market with the same division code is 409 conflict naming ``code``."""
     code = _code()
-    body = {"code": code, "slug": f"d-{code}", "name": "n", "level": "city"}
+    body = {"code": code, "slug": f"d-{code}", "name": "n", "level": "county"}
     assert (await client.post("/api/v1/markets", headers=ADMIN, json=body)).status_code == 201
     again = await client.post("/api/v1/markets", headers=ADMIN, json={**body, "slug": "d2-x"})
     assert again.status_code == 409
