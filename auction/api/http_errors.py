@@ -196,6 +196,14 @@ async def read_body(request: Request, *, optional: bool = False) -> Body:
 _MISSING = object()
 
 
+def _integer_unit(name: str) -> str:
+    """What an integer field counts, for its message: money in fen (``*_fen``), seconds
+    (``*_s``), or nothing to add (ids)."""
+    if name.endswith("_fen"):
+        return " (金额以分计)"
+    return " (单位: 秒)" if name.endswith("_s") else ""
+
+
 class Body:
     """Typed access to a JSON object; each getter raises :class:`BadRequest` naming the field.
     Call :meth:`done` last: a field nobody asked for is refused (a misspelt ``reserve`` must not
@@ -251,7 +259,7 @@ class Body:
                 raise BadRequest(f"缺少字段 {name}", name)
             return default
         if type(value) is not int:
-            raise BadRequest(f"字段 {name} 应为整数 (金额以分计)", name)
+            raise BadRequest(f"字段 {name} 应为整数{_integer_unit(name)}", name)
         if not minimum <= value <= maximum:
             raise BadRequest(f"字段 {name} 应在 {minimum} 到 {maximum} 之间", name)
         return value
