@@ -29,6 +29,9 @@ from urllib.parse import urlsplit
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 #: ``AUCTION_LOG_FORMAT``: ``plain`` lines or ``json`` lines (auction/logs.py)
 LOG_FORMATS = ("plain", "json")
+#: longest token lifetime accepted: revocations of accounts and registrations are remembered
+#: this long (auction/accounts/revocation.py)
+MAX_TOKEN_TTL_S = 7 * 24 * 3600
 #: name of the file in the data dir that keeps the generated token-signing key
 SECRET_FILE = "secret"
 
@@ -194,6 +197,10 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     #: lifetime of tokens minted at login (``AUCTION_TOKEN_TTL_S``, seconds)
     token_ttl_s: int = 12 * 3600
+    #: lifetime of a bidder's credential for one registration (``AUCTION_BID_TOKEN_TTL_S``)
+    bid_token_ttl_s: int = 12 * 3600
+    #: lifetime of a session's auctioneer token (``AUCTION_STAFF_TOKEN_TTL_S``)
+    staff_token_ttl_s: int = 12 * 3600
     #: argon2 parameters for new password hashes (``AUCTION_PASSWORD_PROFILE``: ``default``;
     #: ``fast`` is for tests only)
     password_profile: str = "default"
@@ -234,7 +241,11 @@ class Settings:
                 if o.strip()
             ),
             trusted_proxies=_proxies(env.get("AUCTION_TRUSTED_PROXIES") or ""),
-            token_ttl_s=_int(env, "AUCTION_TOKEN_TTL_S", 12 * 3600, 60, 366 * 24 * 3600),
+            token_ttl_s=_int(env, "AUCTION_TOKEN_TTL_S", 12 * 3600, 60, MAX_TOKEN_TTL_S),
+            bid_token_ttl_s=_int(env, "AUCTION_BID_TOKEN_TTL_S", 12 * 3600, 60,
+                                 MAX_TOKEN_TTL_S),
+            staff_token_ttl_s=_int(env, "AUCTION_STAFF_TOKEN_TTL_S", 12 * 3600, 60,
+                                   MAX_TOKEN_TTL_S),
             password_profile=env.get("AUCTION_PASSWORD_PROFILE") or "default",
             log_format=_choice(env, "AUCTION_LOG_FORMAT", "plain", LOG_FORMATS),
             secret_file=secret_file,

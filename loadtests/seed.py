@@ -1,5 +1,6 @@
 """Seeding through the public HTTP API (docs/http-api.md), with the SDK's ``AuctionHTTP``:
-a market, a live session, lots, and bidders with tokens (registration → approve → deposit)."""
+a market, a live session, lots, and bidders with their bid credentials (sign-up → own login →
+registration → approve → deposit → the credential taken by the bidder's own login)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from typing import Any, TypeVar
 
 sys.path.insert(0, __file__.rsplit("/loadtests/", 1)[0] + "/clients/python")
 
-from auction_client import ApiError, AuctionHTTP
+from auction_client import ApiError, AuctionHTTP, enrol_bidder
 
 T = TypeVar("T")
 
 START_FEN = 1_000_000
 INC_FEN = 10_000
+BIDDER_PASSWORD = "bench-Bidder-passw0rd-5521"
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
 
@@ -90,19 +92,26 @@ class Sale:
         return lots
 
     async def add_bidders(self, n: int, *, concurrency: int = 16) -> None:
+        """``n`` bidders through the whole registration flow (sign up, log in, apply, approve,
+        deposit, the bid credential taken by the bidder's own login), each from an address of
+        its own (``X-Forwarded-For``: the stack trusts 127.0.0.1) so that the per-address
+        sign-up and login limits see many clients, as in production."""
         base = len(self.tokens)
-        async with self.http() as http:
-            async def make(i: int) -> tuple[str, int]:
-                b = base + i
-                name, code = f"压测科技有限公司{self.tag}-{b}", uscc(self.tag * 10_000 + b)
-                bidder = await retrying(lambda: http.register_bidder(name, code))
-                reg = await retrying(lambda: http.register_for_session(self.session_id,
-                                                                       int(bidder["id"])))
-                await retrying(lambda: http.approve(int(reg["id"])))
-                paid = await retrying(lambda: http.pay_deposit(int(reg["id"]), START_FEN // 10))
-                return str(paid["token"]), int(paid["paddle"])
 
-            made = await bounded(range(n), make, concurrency)
+        async def make(i: int) -> tuple[str, int]:
+            b = base + i
+            made = await retrying(lambda: enrol_bidder(
+                self.base, session_id=self.session_id, name=f"压测科技有限公司{self.tag}-{b}",
+                uscc=uscc(self.tag * 10_000 + b), username=f"bench-{self.tag}-{b}",
+                password=BIDDER_PASSWORD, deposit_fen=START_FEN // 10,
+                approver_token=self.admin_token, finance_token=self.admin_token,
+                headers={"X-Forwarded-For": f"10.{b // 62_500 % 250}.{b // 250 % 250}."
+                                            f"{b % 250 + 1}"},
+                timeout=60,
+            ))
+            return str(made["token"]), int(made["paddle"])
+
+        made = await bounded(range(n), make, concurrency)
         self.tokens += [t for t, _ in made]
         self.paddles += [p for _, p in made]
 

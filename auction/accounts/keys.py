@@ -16,9 +16,14 @@ class AccountKeys:
         """Unix seconds: tokens of the account issued at or before are void."""
         return f"{self.namespace}:auth:account-revoked:{account_id}"
 
+    def revoked_registration(self, registration_id: int) -> str:
+        """Unix seconds: bid credentials of the registration issued at or before are void."""
+        return f"{self.namespace}:auth:registration-revoked:{registration_id}"
+
     @property
     def revocations(self) -> str:
-        """Pub/sub channel: ``jti:<id>`` or ``account:<id>`` for each revocation."""
+        """Pub/sub channel: ``jti:<id>``, ``account:<id>`` or ``registration:<id>`` for each
+        revocation."""
         return f"{self.namespace}:auth:revocations"
 
     def counter(self, scope: str, ident: str, window: int) -> str:

@@ -5,13 +5,21 @@ Markets form a tree (province → city → county). A role's *scope* is a set of
 ==============  ==========================================================================
 role            scope and actions
 ==============  ==========================================================================
-admin           platform admin: every action on every market (``AUCTION_ADMIN_TOKEN`` too)
-market_admin    its market and every market below it: every staff action
+admin           platform admin: every staff action on every market (``AUCTION_ADMIN_TOKEN``
+                too)
+market_admin    its market and every market below it: every staff action but confirming a
+                deposit (separation of duties: the market approves, finance confirms)
 auctioneer      its own market (or the one session a session-bound token names): the console
-finance         its own market: deposits (confirm, settle, forfeit, lists) and the ledger
-bidder          its own enterprise: apply for sessions; bid in a session it holds a paddle in
+finance         its own market: deposits (confirm, settle, forfeit, lists), the ledger, and
+                reading registrations and their steps
+bidder          its own enterprise, with its own login: apply for sessions, accept a desk
+                registration, withdraw, take its bid credential, record its agent; bid (with
+                that credential) in the session it holds a paddle in
 viewer          nothing but public reads and streams
 ==============  ==========================================================================
+
+:data:`BIDDER_ONLY` actions are never allowed to staff, the platform admin included: nobody but
+the bidder's own login acts for the bidder or receives its credential (issue 9).
 """
 
 from __future__ import annotations
@@ -29,19 +37,28 @@ class Action(enum.StrEnum):
     RUN_CONSOLE = "run_console"
     MANAGE_DEPOSITS = "manage_deposits"  # confirm, settle, forfeit, list, refunds
     VIEW_LEDGER = "view_ledger"
-    REGISTER = "register"  # apply for a session on behalf of a bidder
+    REGISTER = "register"  # apply for a session (bidder) or register one at the desk (staff)
+    CONFIRM_DEPOSIT = "confirm_deposit"  # finance: the deposit of an approved registration
+    VIEW_REGISTRATIONS = "view_registrations"  # a session's registrations and their steps
+    OWN_REGISTRATION = "own_registration"  # accept, withdraw, take the credential, agent
     BID = "bid"
 
 
 STAFF_ROLES = ("market_admin", "auctioneer", "finance")
 ROLES = ("viewer", "bidder", "auctioneer", "finance", "market_admin", "admin")
 
+#: the bidder's own actions: never a staff member's, not even the platform admin's
+BIDDER_ONLY = frozenset({Action.BID, Action.OWN_REGISTRATION})
+
 _EXACT: Mapping[str, frozenset[Action]] = {
     "auctioneer": frozenset({Action.RUN_CONSOLE}),
-    "finance": frozenset({Action.MANAGE_DEPOSITS, Action.VIEW_LEDGER}),
+    "finance": frozenset({
+        Action.MANAGE_DEPOSITS, Action.CONFIRM_DEPOSIT, Action.VIEW_LEDGER,
+        Action.VIEW_REGISTRATIONS,
+    }),
 }
 _SUBTREE: Mapping[str, frozenset[Action]] = {
-    "market_admin": frozenset(Action) - {Action.BID},
+    "market_admin": frozenset(Action) - BIDDER_ONLY - {Action.CONFIRM_DEPOSIT},
 }
 
 
@@ -81,6 +98,8 @@ class Actor:
     session_id: int = 0
     bidder_id: int = 0
     paddle: int = 0
+    #: ``account`` (an account's own login), ``bid`` (a bid credential) or ``staff``
+    kind: str = ""
 
 
 def allows(
@@ -89,15 +108,19 @@ def allows(
 ) -> bool:
     """May ``actor`` do ``action`` on market ``market_id`` (and ``session_id`` / ``bidder_id``
     where the action is about one)? Unknown markets are refused to everyone but the admin."""
-    if actor.role == "admin":
-        return True
     if action is Action.BID:
         return (
-            actor.role == "bidder" and actor.paddle > 0 and session_id > 0
-            and actor.session_id == session_id
+            actor.role == "bidder" and actor.kind == "bid" and actor.paddle > 0
+            and session_id > 0 and actor.session_id == session_id
         )
-    if action is Action.REGISTER and actor.role == "bidder":
-        return actor.bidder_id > 0 and actor.bidder_id == bidder_id
+    if action is Action.OWN_REGISTRATION or (action is Action.REGISTER
+                                             and actor.role == "bidder"):
+        return (
+            actor.role == "bidder" and actor.kind == "account" and actor.bidder_id > 0
+            and actor.bidder_id == bidder_id
+        )
+    if actor.role == "admin":
+        return True
     if actor.role == "auctioneer" and actor.session_id and not actor.market_id:
         # a session token minted before tokens carried the market: that session only
         return action is Action.RUN_CONSOLE and session_id == actor.session_id

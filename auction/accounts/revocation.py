@@ -1,12 +1,16 @@
-"""Revocation of tokens (logout) and of accounts (disable), and closing the websockets they
-opened.
+"""Revocation of tokens (logout), of accounts (disable) and of registrations (rejected,
+withdrawn, deposit forfeited), and closing the websockets they opened.
 
 - A token is revoked by its id (``jti``): a Redis key that lives as long as the token would
-  have. An account is revoked by a timestamp: its tokens issued at or before it are void.
-  Both are read (one ``MGET``) on every verification of a token that carries an id.
+  have. An account or a registration is revoked by a timestamp: tokens issued at or before it
+  that name it are void. A token names its account, the staff account that minted it (a
+  session's auctioneer token dies with the market admin who minted it) and, for a bid
+  credential, its registration. All of these are read with one ``MGET`` on every verification
+  of a token that carries an id (every HTTP request, every ``hello``, every bid).
 - Each revocation is also published on one channel. :class:`SocketRegistry` (one per process)
   subscribes to it while the process has at least one authenticated socket, and calls the
-  close callback of every socket of the revoked token or account (ws.py closes with 4401).
+  close callback of every socket of the revoked token, account or registration (ws.py closes
+  with 4401).
 - Pub/sub is at-most-once: when the listener's connection fails it is re-made with capped
   backoff until Redis answers, and then every registered socket is checked again (its
   ``recheck``), so a revocation published while the listener was away still closes it.
@@ -18,7 +22,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import Any
 
 from redis.asyncio import Redis
@@ -35,20 +39,33 @@ Recheck = Callable[[], Awaitable[bool]]
 #: longest wait between two attempts to re-make the listener's connection
 MAX_BACKOFF_S = 0.5
 
-#: how long an account revocation is remembered: the longest token lifetime
+#: how long an account or registration revocation is remembered: the longest token lifetime
+#: (the settings refuse longer lifetimes)
 ACCOUNT_REVOCATION_TTL_S = 7 * 86_400
 
 
+def names_of(*, jti: str, account_ids: Iterable[int] = (), registration_id: int = 0) -> list[str]:
+    """The channel messages that revoke a token (its id, its accounts, its registration)."""
+    names = [f"jti:{jti}"] + [f"account:{a}" for a in account_ids if a]
+    if registration_id:
+        names.append(f"registration:{registration_id}")
+    return names
+
+
 async def is_revoked(
-    redis: Redis, keys: AccountKeys, *, jti: str, account_id: int, issued_at: int
+    redis: Redis, keys: AccountKeys, *, jti: str, account_ids: Iterable[int] = (),
+    registration_id: int = 0, issued_at: int,
 ) -> bool:
+    """Was the token ``jti`` (issued at ``issued_at``, naming these accounts and registration)
+    revoked?"""
     names = [keys.revoked_token(jti)]
-    if account_id:
-        names.append(keys.revoked_account(account_id))
+    names += [keys.revoked_account(a) for a in account_ids if a]
+    if registration_id:
+        names.append(keys.revoked_registration(registration_id))
     values = await redis.mget(names)
     if values[0] is not None:
         return True
-    return bool(account_id) and values[1] is not None and issued_at <= int(values[1])
+    return any(v is not None and issued_at <= int(v) for v in values[1:])
 
 
 async def revoke_token(redis: Redis, keys: AccountKeys, *, jti: str, expires_at: int) -> None:
@@ -58,10 +75,20 @@ async def revoke_token(redis: Redis, keys: AccountKeys, *, jti: str, expires_at:
 
 
 async def revoke_account(redis: Redis, keys: AccountKeys, *, account_id: int) -> None:
+    """Every token of the account, and every token it minted, issued until now is void."""
     await redis.set(
         keys.revoked_account(account_id), str(int(time.time())), ex=ACCOUNT_REVOCATION_TTL_S
     )
     await redis.publish(keys.revocations, f"account:{account_id}")
+
+
+async def revoke_registration(redis: Redis, keys: AccountKeys, *, registration_id: int) -> None:
+    """Every bid credential of the registration issued until now is void."""
+    await redis.set(
+        keys.revoked_registration(registration_id), str(int(time.time())),
+        ex=ACCOUNT_REVOCATION_TTL_S,
+    )
+    await redis.publish(keys.revocations, f"registration:{registration_id}")
 
 
 class SocketRegistry:
@@ -76,12 +103,12 @@ class SocketRegistry:
         self._closing: set[asyncio.Task[None]] = set()
 
     async def watch(
-        self, redis: Redis, keys: AccountKeys, *, handle: object, jti: str, account_id: int,
+        self, redis: Redis, keys: AccountKeys, *, handle: object, names: list[str],
         close: Close, recheck: Recheck | None = None,
     ) -> None:
-        """Register ``close`` for the socket ``handle``; return once the process listens for
-        revocations. ``recheck`` is asked after the listener had to reconnect."""
-        names = [f"jti:{jti}"] + ([f"account:{account_id}"] if account_id else [])
+        """Register ``close`` for the socket ``handle`` under ``names`` (:func:`names_of`);
+        return once the process listens for revocations. ``recheck`` is asked after the
+        listener had to reconnect."""
         self._handles[id(handle)] = (names, close)
         if recheck is not None:
             self._rechecks[id(handle)] = (recheck, close)

@@ -1,16 +1,15 @@
-"""Staff writes of the HTTP API (docs/http-api.md "Writes"): markets, sessions, lots, staff
-tokens and the registration desk (approve, reject, deposit → paddle + bidder token).
+"""Staff writes of the HTTP API (docs/http-api.md "Writes"): markets, sessions, lots and staff
+tokens. The registration desk (approve, reject, deposit → paddle) is
+:mod:`auction.api.registrations`.
 
 Every handler authenticates the bearer token, resolves the target's market and asks
 :func:`auction.api.guard.require` (docs/roles.md): the platform admin (``AUCTION_ADMIN_TOKEN`` or a
-``platform_admin`` account) may do all of it; a market admin within its market and below; finance
-confirms deposits of its market. Creating a lot also creates its Redis room, with the session's
-mode and anti-sniping window (DESIGN §6), and sets its deposit requirement (default 10 % of the
-start price).
+``platform_admin`` account) may do all of it; a market admin within its market and below.
+Creating a lot also creates its Redis room, with the session's mode and anti-sniping window
+(DESIGN §6), and sets its deposit requirement (default 10 % of the start price).
 
-Every change that can change who may bid (a lot created, a registration approved or rejected, a
-deposit confirmed) pushes the session's eligible sets into Redis after PostgreSQL committed
-(:mod:`auction.rooms.eligibility`); the bid script checks them.
+Creating a lot pushes its eligible set into Redis after PostgreSQL committed
+(:mod:`auction.rooms.eligibility`); the bid script checks it.
 """
 
 from __future__ import annotations
@@ -210,7 +209,8 @@ async def create_lot(request: Request) -> JSONResponse:
 
 
 async def create_staff_token(request: Request) -> JSONResponse:
-    """A token for an auctioneer, bound to this session (and its market)."""
+    """A token for an auctioneer, bound to this session (and its market), living
+    ``AUCTION_STAFF_TOKEN_TTL_S``; disabling the account that minted it revokes it."""
     services = _services(request)
     who = await guard.principal_of(request)
     session_id = await session_scope(request, who, Action.MANAGE_SESSIONS)
@@ -219,69 +219,12 @@ async def create_staff_token(request: Request) -> JSONResponse:
     role = body.choice("role", STAFF_ROLES, default="auctioneer")
     name = body.text("name", max_len=64)
     body.done()
-    token = services.tokens.mint(
-        Principal(role=role, subject=name, session_id=session.id, market_id=session.market_id)
-    )
+    # minted_by: the token dies with the account that minted it (disabled: revoked)
+    token = services.tokens.mint(Principal(
+        role=role, subject=name, session_id=session.id, market_id=session.market_id,
+        minted_by=who.account_id,
+    ))
     return JSONResponse({"token": token, "role": role, "session_id": session.id})
-
-
-async def approve_registration(request: Request) -> JSONResponse:
-    """Approved: the band deposit becomes ``required`` (its amount in ``deposit_required_fen``:
-    the session's largest lot requirement)."""
-    services = _services(request)
-    who = await guard.principal_of(request)
-    registration_id, session_id, *_ = await registration_scope(
-        request, who, Action.REVIEW_REGISTRATIONS
-    )
-    (await read_body(request, optional=True)).done()
-    registration = await services.store.approve_registration(registration_id)
-    required = await ledger.require_deposit(
-        services.store, registration_id, actor=who.subject or who.role
-    )
-    await eligibility.push_session(services, session_id)
-    return JSONResponse({**registration.to_json(), "deposit_required_fen": required})
-
-
-async def reject_registration(request: Request) -> JSONResponse:
-    who = await guard.principal_of(request)
-    registration_id, session_id, *_ = await registration_scope(
-        request, who, Action.REVIEW_REGISTRATIONS
-    )
-    body = await read_body(request)
-    reason = body.text("reason", max_len=500)
-    body.done()
-    registration = await _services(request).store.reject_registration(registration_id, reason)
-    await eligibility.push_session(_services(request), session_id)
-    return JSONResponse(registration.to_json())
-
-
-async def mark_deposit_paid(request: Request) -> JSONResponse:
-    """Deposit received (finance): the deposit is ``confirmed`` in the ledger, and the
-    registration gets the next paddle of the session and a bidder token bound to it. With
-    ``lot_id`` the deposit covers that lot only, else the session band. Repeating the call
-    returns the same paddle (and a fresh token) and writes no second entry."""
-    services = _services(request)
-    who = await guard.principal_of(request)
-    registration_id, session_id, market_id, _ = await registration_scope(
-        request, who, Action.MANAGE_DEPOSITS
-    )
-    body = await read_body(request)
-    deposit = body.integer("deposit_fen", maximum=MAX_FEN)
-    lot_id = body.integer("lot_id", minimum=1, maximum=2**63 - 1, default=0) or None
-    body.done()
-    registration = await ledger.confirm_deposit(
-        services.store, registration_id, deposit, lot_id=lot_id, actor=who.subject or who.role
-    )
-    await eligibility.push_session(services, session_id)
-    paddle = registration.paddle or 0
-    token = services.tokens.mint(
-        Principal(
-            role="bidder", subject=str(registration.bidder_id),
-            bidder_id=registration.bidder_id, session_id=registration.session_id, paddle=paddle,
-            market_id=market_id,
-        )
-    )
-    return JSONResponse({"registration": registration.to_json(), "paddle": paddle, "token": token})
 
 
 routes: list[BaseRoute] = [
@@ -290,17 +233,5 @@ routes: list[BaseRoute] = [
     Route("/api/v1/sessions/{session_id:int}/lots", create_lot, methods=["POST"]),
     Route(
         "/api/v1/sessions/{session_id:int}/staff-tokens", create_staff_token, methods=["POST"]
-    ),
-    Route(
-        "/api/v1/registrations/{registration_id:int}/approve", approve_registration,
-        methods=["POST"],
-    ),
-    Route(
-        "/api/v1/registrations/{registration_id:int}/reject", reject_registration,
-        methods=["POST"],
-    ),
-    Route(
-        "/api/v1/registrations/{registration_id:int}/deposit", mark_deposit_paid,
-        methods=["POST"],
     ),
 ]

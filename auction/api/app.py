@@ -34,7 +34,7 @@ from auction.api import (
     shutdown,
 )
 from auction.api.headers import EdgeApp
-from auction.api.tokens import Tokens
+from auction.api.tokens import TokenLifetimes, Tokens
 from auction.api.ws import ws_endpoint
 from auction.registration.deliverer import Deliverer
 from auction.rooms import eligibility
@@ -78,7 +78,11 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
         await hub.start()
         services = Services(
             settings=settings, store=store, redis=redis, keys=keys, rooms=rooms,
-            tokens=Tokens(settings.secret, settings.admin_token), hub=hub,
+            tokens=Tokens(settings.secret, settings.admin_token, TokenLifetimes(
+                account=settings.token_ttl_s, bid=settings.bid_token_ttl_s,
+                staff=settings.staff_token_ttl_s,
+            )),
+            hub=hub,
         )
         app.state.services = services
         tasks: list[asyncio.Task[None]] = []

@@ -2,11 +2,12 @@
 
 Authorisation lives here, once, through :mod:`auction.api.guard`:
 
-- a bid needs a bidder token of the lot's session (with a paddle; the session is the room's, read
-  from Redis), then the per-bidder and per-address rate limits (Redis); the bid script then
-  checks, atomically with the bid, that the bidder is eligible for the lot (a confirmed deposit
-  covering it, pushed from PostgreSQL: ``deposit_required`` otherwise). The bid path reads
-  nothing from PostgreSQL, so bidding goes on while PostgreSQL is away (issue 8);
+- a bid needs a bid credential of the lot's session (with a paddle; the session is the room's,
+  read from Redis) that is not revoked (checked in Redis on every bid), then the per-bidder
+  and per-address rate limits (Redis); the bid script then checks, atomically with the bid,
+  that the bidder is eligible for the lot (a confirmed deposit covering it, pushed from
+  PostgreSQL: ``deposit_required`` otherwise). The bid path reads nothing from PostgreSQL, so
+  bidding goes on while PostgreSQL is away (issue 8);
 - a command needs ``run_console`` on the lot's market (the platform admin, a market admin of
   that market or above, an auctioneer of that market; a session-bound auctioneer token runs its
   session only), then the per-staff rate limit.
@@ -34,7 +35,7 @@ from auction.accounts.policy import Action
 from auction.api import guard
 from auction.api.guard import Denied
 from auction.api.http_errors import read_body
-from auction.api.tokens import Principal
+from auction.api.tokens import Principal, TokenError, check_revoked
 from auction.domain.errors import Rejection
 from auction.rooms import eligibility
 from auction.rooms.service import Accepted
@@ -57,7 +58,8 @@ NOT_YOURS_TO_RUN = "无权在该技术市场执行此操作"
 async def place_bid(
     services: Services, who: Principal, lot: int, amount: int, key: str
 ) -> Accepted:
-    """Token (a bidder of the lot's session), rate limits, then ``bid.lua``: Redis only."""
+    """Token (a bid credential of the lot's session, not revoked since the socket's ``hello``),
+    rate limits, then ``bid.lua``: Redis only."""
     if who.role == "viewer":
         raise Denied("unauthorized", "请先登录竞买人账号")
     try:
@@ -66,6 +68,10 @@ async def place_bid(
         session = 0
     if not who.may_bid(session):
         raise Denied("forbidden", NOT_YOURS_TO_BID)
+    try:
+        await check_revoked(services, who)
+    except TokenError as exc:
+        raise Denied("unauthorized", "竞买凭证已失效") from exc
     await guard.check_bid_limits(services, who)
     return await services.rooms.bid(
         lot, bidder=who.bidder_id, paddle=who.paddle, amount=amount, idem=f"b{who.bidder_id}:{key}"

@@ -4,10 +4,13 @@ ledger's conservation view, and recording an agent before bidding starts.
 - ``GET /api/v1/sessions/{id}/deposits?state=`` (``state=released``: the refunds to pay)
 - ``POST /api/v1/sessions/{id}/deposits/settle``: every lot settled → winners' deposits
   ``applied``, the others ``released``; idempotent
-- ``POST /api/v1/deposits/{id}/forfeit {reason}``: default (悔拍)
+- ``POST /api/v1/deposits/{id}/forfeit {reason}``: default (悔拍); the registration is
+  forfeited with it and its credentials revoked (sockets closed with 4401)
 - ``GET /api/v1/markets/{code}/ledger``: per market of the caller's scope under ``code`` (the
   market and every market below it), received vs. balances per state, and ``conserved``
-- ``POST /api/v1/registrations/{id}/agent {agent_name, agent_resident_id}``: 委托代理竞买
+- ``POST /api/v1/registrations/{id}/agent {agent_name, agent_resident_id, username?,
+  password?}``: 委托代理竞买; with a username and password (the bidder's own login only) the
+  agent gets its own bidder account, bound to this registration
 
 Settling and forfeiting change who may bid: both push the session's eligible sets into Redis
 after PostgreSQL committed (:mod:`auction.rooms.eligibility`).
@@ -16,21 +19,26 @@ after PostgreSQL committed (:mod:`auction.rooms.eligibility`).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
+from auction.accounts import passwords, revocation
 from auction.accounts.policy import Action, allows
 from auction.api import guard
 from auction.api.admin import missing, registration_scope, session_scope
 from auction.api.guard import Denied
 from auction.api.http_errors import BadRequest, read_body
+from auction.api.registrations import actor_of
+from auction.api.tokens import account_keys
 from auction.domain.deposits import DepositState
 from auction.domain.identity import IdentityError, validate_resident_id
 from auction.rooms import eligibility
 from auction.store import accounts as account_store
 from auction.store import ledger
+from auction.store import registrations as store_registrations
 from auction.store.errors import Conflict, NotFound
 from auction.store.records import CST, rfc3339
 
@@ -76,7 +84,12 @@ async def forfeit_deposit(request: Request) -> JSONResponse:
     reason = body.text("reason", max_len=500)
     body.done()
     deposit = await ledger.forfeit(
-        services.store, deposit_id, reason=reason, actor=who.subject or who.role
+        services.store, deposit_id, reason=reason, actor=who.subject or who.role,
+        by=actor_of(who),
+    )
+    # the registration is forfeited: its credentials are revoked, its sockets closed (4401)
+    await revocation.revoke_registration(
+        services.redis, account_keys(services), registration_id=deposit.registration_id
     )
     await eligibility.push_session(services, session_id)
     return JSONResponse(deposit.to_json())
@@ -105,27 +118,39 @@ async def market_ledger(request: Request) -> JSONResponse:
 
 async def record_agent(request: Request) -> JSONResponse:
     """The agent authorised to bid for the enterprise; refused once a lot of the session has
-    been opened (``bidding_started``)."""
+    been opened (``bidding_started``). The enterprise's own login may also give the agent an
+    account (``username``, ``password``): the agent then logs in as itself and takes the bid
+    credential of this registration (and of no other)."""
     services = guard.services_of(request)
     who = await guard.principal_of(request)
     if who.role == "bidder":
-        registration_id = int(request.path_params["registration_id"])
-        found = await account_store.registration_scope(services.store, registration_id)
-        if found is None or found[2] != who.bidder_id:
-            raise Denied("forbidden", "只能为本企业的报名登记代理人")
-        session_id = found[0]
+        if not who.is_own_login:
+            raise Denied("forbidden", "只有竞买人本人的登录令牌可以登记代理人")
+        registration_id, session_id, _, bidder_id = await registration_scope(
+            request, who, Action.OWN_REGISTRATION
+        )
     else:
-        registration_id, session_id, _, _ = await registration_scope(
+        registration_id, session_id, _, bidder_id = await registration_scope(
             request, who, Action.REVIEW_REGISTRATIONS
         )
     body = await read_body(request)
     agent_name = body.text("agent_name", max_len=64)
     raw_id = body.text("agent_resident_id", max_len=40)
+    username = body.optional_text("username", max_len=64)
+    password = body.optional_text("password", max_len=passwords.MAX_LENGTH)
     body.done()
     try:
         resident_id = validate_resident_id(raw_id, today=datetime.now(CST).date())
     except IdentityError as exc:
         raise BadRequest(exc.message, "agent_resident_id", code=exc.code) from exc
+    if (username is None) != (password is None):
+        raise BadRequest("username 与 password 须同时提供",
+                         "password" if password is None else "username")
+    if username is not None and who.role != "bidder":
+        # the market must never know the password of a login that can bid for the bidder
+        raise Denied("forbidden", "代理人账号只能由竞买人本人创建", field="username")
+    if password is not None and len(password) < passwords.MIN_LENGTH:
+        raise BadRequest(f"密码至少 {passwords.MIN_LENGTH} 位", "password")
     for lot in await services.store.list_lots(session_id):
         state = await services.rooms.room_state(lot.id)
         if lot.status != "scheduled" or (state is not None and state.status.value != "scheduled"):
@@ -133,11 +158,25 @@ async def record_agent(request: Request) -> JSONResponse:
     row = await ledger.record_agent(
         services.store, registration_id, agent_name=agent_name, agent_resident_id=resident_id
     )
-    return JSONResponse({
+    answer: dict[str, Any] = {
         "registration_id": registration_id, "agent_name": row["agent_name"],
         "agent_resident_id": "*" * 14 + resident_id[-4:],
         "recorded_at": rfc3339(row["agent_recorded_at"]),
-    })
+    }
+    if username is not None and password is not None:
+        account = await account_store.create_account(
+            services.store, username=username, password_hash=await passwords.hash_password(
+                password, services.settings.password_profile
+            ),
+            role="bidder", bidder_id=bidder_id, person_name=agent_name, resident_id=resident_id,
+            registration_id=registration_id,
+        )
+        answer["account_id"] = account.id
+    await store_registrations.note(
+        services.store, registration_id, "agent_recorded", by=actor_of(who),
+        detail={"agent_name": agent_name, "account_id": answer.get("account_id")},
+    )
+    return JSONResponse(answer)
 
 
 routes: list[BaseRoute] = [

@@ -1,9 +1,27 @@
-"""Registrations (报名) over HTTP: applying for a session and a bidder's credential for it.
+"""Registrations (报名) over HTTP, with separation of duties (docs/roles.md "Registration and
+deposits"): apply (the bidder) → approve (the market admin) → deposit confirmed (finance) →
+paddle → the bidder's own login takes its bid credential.
 
-- ``POST /api/v1/sessions/{id}/registrations {bidder_id}``: by the bidder's own account, or by
-  staff of the session's market (the registration desk).
-- ``POST /api/v1/registrations/{id}/token``: the bidder account's credential for the
-  registration's session (with its paddle), once the deposit is confirmed.
+- ``POST /api/v1/sessions/{id}/registrations {bidder_id}``: the bidder's own login applies
+  (``applied``, 201; accepting the desk's invitation if there is one, 200); staff of the
+  session's market register at the desk (``invited``): it takes effect only once the bidder's
+  account accepts it (``POST /api/v1/registrations/{id}/accept``). Until then the market sees
+  no name: a market sees a bidder's identity only once the bidder applied to its session.
+- ``GET /api/v1/sessions/{id}/registrations``: market admin, finance.
+- ``POST /api/v1/registrations/{id}/approve`` / ``reject {reason}``: the market admin.
+- ``POST /api/v1/registrations/{id}/withdraw``: the bidder's own login.
+- ``POST /api/v1/registrations/{id}/deposit {deposit_fen, lot_id?}``: finance, on an approved
+  registration; the answer carries the paddle and never a credential.
+- ``POST /api/v1/registrations/{id}/token``: the bidder's own login (or its agent's, for the
+  registration the agent is bound to) → the bid credential (a token naming the account, the
+  registration, the session and the paddle). Nobody else can obtain one.
+- ``GET /api/v1/registrations/{id}/history``: every step with its actor and time (market admin,
+  finance, the bidder's own login).
+
+Rejecting, withdrawing (and forfeiting, :mod:`auction.api.deposits`; disabling the account,
+:mod:`auction.api.auth`) revoke the registration's credentials: their sockets close with 4401
+and a bid on them is refused at once. Every change that can change who may bid pushes the
+session's eligibility into Redis after PostgreSQL committed (:mod:`auction.rooms.eligibility`).
 """
 
 from __future__ import annotations
@@ -12,58 +30,232 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
+from auction.accounts import revocation
 from auction.accounts.policy import Action
 from auction.api import guard
+from auction.api.admin import missing, registration_scope, session_scope
 from auction.api.guard import Denied
-from auction.api.http_errors import read_body
-from auction.api.tokens import Principal
+from auction.api.http_errors import MAX_FEN, BadRequest, read_body
+from auction.api.tokens import Principal, account_keys
+from auction.rooms import eligibility
+from auction.services import Services
 from auction.store import accounts as account_store
-from auction.store.errors import NotFound
+from auction.store import ledger, steps
+from auction.store import registrations as store_registrations
+from auction.store.errors import Conflict, NotFound
+from auction.store.steps import Actor
+
+MAX_ID = 2**63 - 1
+
+
+def actor_of(who: Principal) -> Actor:
+    """The step's actor: the token's role, account and name."""
+    return Actor(role=who.role, name=who.subject or who.role, account_id=who.account_id or None)
+
+
+async def _own_registration(
+    request: Request, who: Principal
+) -> tuple[int, int, int, int]:
+    """The path's registration, which must be of ``who``'s own enterprise, asked with its own
+    login: ``(id, session, market, bidder)``; else 403."""
+    if who.role == "viewer":
+        raise Denied("unauthorized", "请先登录竞买人账号")
+    if who.role != "bidder" or not who.is_own_login:
+        raise Denied("forbidden", "只有竞买人本人的登录令牌可以办理")
+    return await registration_scope(request, who, Action.OWN_REGISTRATION)
+
+
+async def _revoke(services: Services, registration_id: int) -> None:
+    """Every credential of the registration is void; its sockets close with 4401."""
+    await revocation.revoke_registration(
+        services.redis, account_keys(services), registration_id=registration_id
+    )
 
 
 async def apply_registration(request: Request) -> JSONResponse:
-    """报名: by the bidder's own account, or by staff of the session's market for a bidder."""
+    """报名 by the bidder's own login, or a desk registration by the market (``invited``)."""
     services = guard.services_of(request)
     who = await guard.principal_of(request)
     body = await read_body(request)
-    bidder_id = body.integer("bidder_id", minimum=1, maximum=2**63 - 1)
+    bidder_id = body.integer("bidder_id", minimum=1, maximum=MAX_ID)
     body.done()
-    store = services.store
+    session_id = int(request.path_params["session_id"])
     try:
-        market = await guard.session_market(services, int(request.path_params["session_id"]))
+        market = await guard.session_market(services, session_id)
     except NotFound:
-        if who.role != "admin":
-            raise Denied("forbidden", "无权为该场次报名") from None
-        raise
+        raise missing(who, "场次不存在", "session_id") from None
+    if who.role == "bidder" and not who.is_own_login:
+        raise Denied("forbidden", "只有竞买人本人的登录令牌可以报名")
     await guard.require(
         services, who, Action.REGISTER, market_id=market, bidder_id=bidder_id,
-        session_id=int(request.path_params["session_id"]),
+        session_id=session_id,
     )
-    session = await store.get_session(request.path_params["session_id"])
-    await store.get_bidder(bidder_id)
-    registration = await store.apply_registration(session.id, bidder_id)
+    await services.store.get_bidder(bidder_id)
+    if who.role == "bidder":
+        registration, created = await store_registrations.apply(
+            services.store, session_id, bidder_id, by=actor_of(who)
+        )
+        return JSONResponse(registration.to_json(), status_code=201 if created else 200)
+    registration = await store_registrations.invite(
+        services.store, session_id, bidder_id, by=actor_of(who)
+    )
     return JSONResponse(registration.to_json(), status_code=201)
 
 
-async def registration_token(request: Request) -> JSONResponse:
-    """The bidder's token for the registration's session, with its paddle (deposit confirmed)."""
+async def list_registrations(request: Request) -> JSONResponse:
     services = guard.services_of(request)
     who = await guard.principal_of(request)
-    registration_id = int(request.path_params["registration_id"])
-    found = await account_store.registration_scope(services.store, registration_id)
-    if who.role != "bidder" or found is None or found[2] != who.bidder_id:
-        raise Denied("forbidden", "只能为本企业的报名领取竞买令牌")
+    session_id = await session_scope(request, who, Action.VIEW_REGISTRATIONS)
+    rows = await store_registrations.list_for_session(services.store, session_id)
+    return JSONResponse({"session_id": session_id, "registrations": rows})
+
+
+async def accept_registration(request: Request) -> JSONResponse:
+    """The bidder accepts the desk's registration: ``invited`` → ``applied``."""
+    services = guard.services_of(request)
+    who = await guard.principal_of(request)
+    registration_id, *_ = await _own_registration(request, who)
     (await read_body(request, optional=True)).done()
+    await _not_an_agent(services, who)
+    registration = await store_registrations.change(
+        services.store, registration_id, "accepted", by=actor_of(who)
+    )
+    return JSONResponse(registration.to_json())
+
+
+async def withdraw_registration(request: Request) -> JSONResponse:
+    """The bidder withdraws (before bidding starts: its confirmed deposits are released)."""
+    services = guard.services_of(request)
+    who = await guard.principal_of(request)
+    registration_id, session_id, *_ = await _own_registration(request, who)
+    (await read_body(request, optional=True)).done()
+    await _not_an_agent(services, who)
+    registration = await store_registrations.change(
+        services.store, registration_id, "withdrawn", by=actor_of(who)
+    )
+    await _revoke(services, registration_id)
+    await eligibility.push_session(services, session_id)
+    return JSONResponse(registration.to_json())
+
+
+async def approve_registration(request: Request) -> JSONResponse:
+    """Approved by the market admin: the band deposit becomes ``required`` (its amount in
+    ``deposit_required_fen``: the session's largest lot requirement)."""
+    services = guard.services_of(request)
+    who = await guard.principal_of(request)
+    registration_id, session_id, *_ = await registration_scope(
+        request, who, Action.REVIEW_REGISTRATIONS
+    )
+    (await read_body(request, optional=True)).done()
+    registration = await store_registrations.change(
+        services.store, registration_id, "approved", by=actor_of(who)
+    )
+    required = await ledger.require_deposit(
+        services.store, registration_id, actor=who.subject or who.role
+    )
+    await eligibility.push_session(services, session_id)
+    return JSONResponse({**registration.to_json(), "deposit_required_fen": required})
+
+
+async def reject_registration(request: Request) -> JSONResponse:
+    services = guard.services_of(request)
+    who = await guard.principal_of(request)
+    registration_id, session_id, *_ = await registration_scope(
+        request, who, Action.REVIEW_REGISTRATIONS
+    )
+    body = await read_body(request)
+    reason = body.text("reason", max_len=500)
+    body.done()
+    registration = await store_registrations.change(
+        services.store, registration_id, "rejected", by=actor_of(who), reason=reason
+    )
+    await _revoke(services, registration_id)
+    await eligibility.push_session(services, session_id)
+    return JSONResponse(registration.to_json())
+
+
+async def confirm_deposit(request: Request) -> JSONResponse:
+    """Deposit received, confirmed by finance on an approved registration: the deposit is
+    ``confirmed`` in the ledger and the registration gets the next paddle of the session. With
+    ``lot_id`` the deposit covers that lot only, else the session band. The amount must reach
+    the requirement (422 ``deposit_insufficient``); repeating the call with the same amount
+    returns the same answer, with another amount it is 409 ``conflict``. No credential is
+    handed out here: the bidder takes it with its own login."""
+    services = guard.services_of(request)
+    who = await guard.principal_of(request)
+    registration_id, session_id, *_ = await registration_scope(
+        request, who, Action.CONFIRM_DEPOSIT
+    )
+    body = await read_body(request)
+    deposit = body.integer("deposit_fen", maximum=MAX_FEN)
+    lot_id = body.integer("lot_id", minimum=1, maximum=MAX_ID, default=0) or None
+    body.done()
+    try:
+        registration = await ledger.confirm_deposit(
+            services.store, registration_id, deposit, lot_id=lot_id,
+            actor=who.subject or who.role, by=actor_of(who),
+        )
+    except Conflict as exc:
+        if exc.code == "deposit_insufficient":
+            raise BadRequest(exc.message, "deposit_fen", code=exc.code, status=422) from exc
+        raise
+    await eligibility.push_session(services, session_id)
+    return JSONResponse({"registration": registration.to_json(), "paddle": registration.paddle})
+
+
+async def _not_an_agent(services: Services, who: Principal) -> None:
+    """Accepting and withdrawing are the enterprise's own decisions, not its agent's."""
+    account = await account_store.get_account(services.store, who.account_id)
+    if account.registration_id is not None:
+        raise Denied("forbidden", "委托代理人不能办理此项")
+
+
+async def registration_token(request: Request) -> JSONResponse:
+    """The bid credential of the registration (deposit confirmed), for the bidder's own login
+    only: an enterprise account of the bidder, or the agent account bound to this very
+    registration. It names the account, the registration, the session and the paddle."""
+    services = guard.services_of(request)
+    who = await guard.principal_of(request)
+    registration_id, session_id, market_id, bidder_id = await _own_registration(request, who)
+    (await read_body(request, optional=True)).done()
+    account = await account_store.get_account(services.store, who.account_id)
+    if account.disabled or account.bidder_id != bidder_id or (
+        account.registration_id is not None and account.registration_id != registration_id
+    ):
+        raise Denied("forbidden", "只能为本人的报名领取竞买凭证")
     registration = await services.store.get_registration(registration_id)
     if registration.status != "deposit_paid" or not registration.paddle:
-        raise Denied("deposit_required", "保证金确认到账后才能领取竞买号牌")
-    session_id, market_id, _ = found
-    token = services.tokens.mint(Principal(
-        role="bidder", subject=who.subject, bidder_id=who.bidder_id, session_id=session_id,
+        raise Denied("deposit_required", "保证金确认到账后才能领取竞买凭证")
+    principal = Principal(
+        role="bidder", subject=who.subject, bidder_id=bidder_id, session_id=session_id,
         paddle=registration.paddle, market_id=market_id, account_id=who.account_id,
-    ), ttl_s=services.settings.token_ttl_s)
-    return JSONResponse({"registration": registration.to_json(), "paddle": registration.paddle,
-                         "token": token})
+        registration_id=registration_id,
+    )
+    token = services.tokens.mint(principal)
+    minted = services.tokens.verify(token)
+    await store_registrations.note(
+        services.store, registration_id, "credential_issued", by=actor_of(who),
+        detail={"jti": minted.jti, "expires_at": minted.expires_at},
+    )
+    return JSONResponse({
+        "registration": registration.to_json(), "paddle": registration.paddle, "token": token,
+        "token_type": "Bearer", "expires_at": minted.expires_at,
+    })
+
+
+async def registration_history(request: Request) -> JSONResponse:
+    """Every step of the registration with its actor and time."""
+    services = guard.services_of(request)
+    who = await guard.principal_of(request)
+    if who.role == "bidder":
+        registration_id, *_ = await _own_registration(request, who)
+    else:
+        registration_id, *_ = await registration_scope(request, who, Action.VIEW_REGISTRATIONS)
+    history = await steps.history(services.store, registration_id)
+    registration = await services.store.get_registration(registration_id)
+    return JSONResponse({
+        "registration": registration.to_json(), "steps": [s.to_json() for s in history],
+    })
 
 
 routes: list[BaseRoute] = [
@@ -71,7 +263,34 @@ routes: list[BaseRoute] = [
         "/api/v1/sessions/{session_id:int}/registrations", apply_registration, methods=["POST"]
     ),
     Route(
+        "/api/v1/sessions/{session_id:int}/registrations", list_registrations, methods=["GET"]
+    ),
+    Route(
+        "/api/v1/registrations/{registration_id:int}/accept", accept_registration,
+        methods=["POST"],
+    ),
+    Route(
+        "/api/v1/registrations/{registration_id:int}/withdraw", withdraw_registration,
+        methods=["POST"],
+    ),
+    Route(
+        "/api/v1/registrations/{registration_id:int}/approve", approve_registration,
+        methods=["POST"],
+    ),
+    Route(
+        "/api/v1/registrations/{registration_id:int}/reject", reject_registration,
+        methods=["POST"],
+    ),
+    Route(
+        "/api/v1/registrations/{registration_id:int}/deposit", confirm_deposit,
+        methods=["POST"],
+    ),
+    Route(
         "/api/v1/registrations/{registration_id:int}/token", registration_token,
         methods=["POST"],
+    ),
+    Route(
+        "/api/v1/registrations/{registration_id:int}/history", registration_history,
+        methods=["GET"],
     ),
 ]

@@ -6,13 +6,16 @@ token of ``hello``, and closing a socket whose token or account is revoked.
   (HTTP 403); connects per address are limited (``error rate_limited`` with
   ``retry_after_ms``, then close 4430). When Redis cannot be reached for that count, the socket is
   accepted, told ``error unavailable`` and closed with 1013 (try again later), never dropped.
-- :func:`on_hello` verifies the token (signature, expiry, revocation: close 4401 when bad),
-  notes the client's address on the principal (per-address bid limits) and registers the
-  socket so that a revocation closes it with 4401.
+- :func:`on_hello` verifies the token (signature, expiry, revocation: close 4401 when bad;
+  any bytes that are not a token are the same 4401), notes the client's address on the
+  principal (per-address bid limits) and registers the socket so that a revocation of its
+  token, its account, the account that minted it or its registration closes it with 4401.
 - :func:`on_close` unregisters it.
 
 None of this reads PostgreSQL: tokens are signed (no lookup) and revocations live in Redis, so a
-bidder connects and bids while PostgreSQL is away.
+bidder connects and bids while PostgreSQL is away. Each bid checks the revocation again
+(:func:`auction.api.tokens.check_revoked`), so a credential revoked stops bidding at once, even
+before its socket is closed.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.websockets import WebSocket
 
 from auction import outage
-from auction.accounts import limits
+from auction.accounts import limits, revocation
 from auction.api.tokens import Principal, TokenError, account_keys, authenticate
 from auction.services import Services
 from auction.wire import codec
@@ -101,9 +104,12 @@ async def on_hello(services: Services, token: str, websocket: WebSocket) -> Prin
                 return False
             return True
 
+        names = revocation.names_of(
+            jti=who.jti, account_ids=who.accounts, registration_id=who.registration_id
+        )
         await services.tokens.sockets.watch(
-            services.redis, account_keys(services), handle=websocket, jti=who.jti,
-            account_id=who.account_id, close=close, recheck=recheck,
+            services.redis, account_keys(services), handle=websocket, names=names, close=close,
+            recheck=recheck,
         )
         # a revocation published before the subscription was in place
         try:

@@ -6,23 +6,25 @@ Contract of :func:`seed`:
   conflict → looked up with ``GET /api/v1/markets``);
 - every call creates **new** sessions (names suffixed with the run time) with their lots, so a
   rerun bids again;
-- bidders are created once and reused: the HTTP API has no lookup by credit code, so ids are
-  remembered in a small cache file per server; if a bidder exists on the server but not in the
-  cache, a per-run bidder with the same name and a fresh valid credit code is registered instead;
-- every bidder is registered to both sessions, approved, and its deposit (10 % of the session's
-  highest start price) marked paid, which yields its paddle and session-bound token;
+- bidders are created once, each with its own account, and reused: the account's username and
+  password are derived from the credit code and the admin token (:func:`demo_credentials`), so
+  a rerun logs in again; if the credit code belongs to a bidder without that account (made by
+  another tool), a per-run bidder with the same name and a fresh valid credit code is signed up
+  instead;
+- every bidder applies to each session with its own login, is approved, its deposit (10 % of
+  the session's highest start price) is confirmed, and its own login takes its bid credential
+  (the paddle and a token bound to the session) — as a real bidder does;
 - each session gets an auctioneer staff token.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import tempfile
+import hashlib
+import hmac
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 from auction_client import ApiError, AuctionHTTP, uscc, wan
 
@@ -100,46 +102,64 @@ async def ensure_markets(http: AuctionHTTP, markets: Sequence[MarketSpec] = MARK
                 raise  # the slug (not the code) clashed: a real conflict
 
 
-class BidderCache:
-    """``uscc → bidder id`` remembered per server in the temp directory."""
+@dataclass(frozen=True, slots=True)
+class DemoBidder:
+    """A demo bidder with its own login (the bid credentials come from it)."""
 
-    def __init__(self, base_url: str) -> None:
-        safe = "".join(c if c.isalnum() else "_" for c in base_url)
-        self.path = Path(tempfile.gettempdir()) / f"auction-demo-bidders-{safe}.json"
-        try:
-            loaded = json.loads(self.path.read_text("utf-8"))
-            self.ids: dict[str, int] = {str(k): int(v) for k, v in loaded.items()}
-        except (OSError, ValueError, AttributeError):
-            self.ids = {}
+    bidder_id: int
+    spec: BidderSpec
+    account_token: str
 
-    def save(self) -> None:
-        try:
-            self.path.write_text(json.dumps(self.ids), "utf-8")
-        except OSError:
-            pass
+
+def demo_credentials(admin_token: str, spec_uscc: str) -> tuple[str, str]:
+    """``(username, password)`` of a demo bidder's account: derived from its credit code and the
+    deployment's admin token, so a rerun logs in again without keeping a password anywhere and
+    nobody without the admin token can derive them."""
+    digest = hmac.new(admin_token.encode(), f"demo-bidder:{spec_uscc}".encode(), hashlib.sha256)
+    return f"demo-{spec_uscc.lower()}", digest.hexdigest()[:32]
+
+
+async def _sign_up_or_log_in(
+    http: AuctionHTTP, spec: BidderSpec, username: str, password: str
+) -> str | None:
+    """The account's login token, signing the bidder up first when needed; ``None`` when the
+    credit code belongs to a bidder without this account (then a per-run bidder is made)."""
+    try:
+        await http.register_bidder(spec.name, spec.uscc, spec.contact, username=username,
+                                   password=password)
+    except ApiError as exc:
+        if exc.status >= 500 or exc.status == 429:
+            raise
+        # signed up by an earlier run (or the credit code is taken): log in
+    try:
+        return str((await http.login(username, password))["token"])
+    except ApiError as exc:
+        if exc.status != 401:
+            raise
+        return None
 
 
 async def ensure_bidders(
     http: AuctionHTTP, run_label: str, specs: Sequence[BidderSpec] = BIDDERS
-) -> list[tuple[int, BidderSpec]]:
-    """Bidder ids for ``specs`` (created once, then reused; see module docstring)."""
-    cache = BidderCache(http.base_url)
-    out: list[tuple[int, BidderSpec]] = []
-    for spec in specs:
-        try:
-            created = await http.register_bidder(spec.name, spec.uscc, spec.contact)
-            cache.ids[spec.uscc] = int(created["id"])
-        except ApiError as exc:
-            if exc.status != 409:
-                raise
-            if spec.uscc not in cache.ids:
+) -> list[DemoBidder]:
+    """The demo bidders, each logged in with its own account (see module docstring)."""
+    admin_token = http.token or ""
+    out: list[DemoBidder] = []
+    async with AuctionHTTP(http.base_url, timeout=http.timeout) as anyone:
+        for spec in specs:
+            username, password = demo_credentials(admin_token, spec.uscc)
+            token = await _sign_up_or_log_in(anyone, spec, username, password)
+            if token is None:
                 division = spec.uscc[2:8]
                 fresh = uscc.synthetic(uscc.ENTERPRISE, division, f"{spec.name}:{run_label}")
-                created = await http.register_bidder(spec.name, fresh, spec.contact)
                 spec = BidderSpec(spec.name, fresh, spec.contact)
-                cache.ids[fresh] = int(created["id"])
-        out.append((cache.ids[spec.uscc], spec))
-    cache.save()
+                username, password = demo_credentials(admin_token, fresh)
+                token = await _sign_up_or_log_in(anyone, spec, username, password)
+                if token is None:
+                    raise ApiError(401, "bad_credentials", f"演示竞买人 {spec.name} 无法登录")
+            async with anyone.with_token(token) as own:
+                me = await own.request("GET", "/api/v1/auth/me")
+            out.append(DemoBidder(int(me["bidder_id"]), spec, token))
     return out
 
 
@@ -167,12 +187,18 @@ def _lot_body(spec: LotSpec, duration_s: int) -> dict[str, object]:
 
 
 async def _register(
-    http: AuctionHTTP, session_id: int, bidder_id: int, name: str, deposit_fen: int
+    http: AuctionHTTP, session_id: int, bidder: DemoBidder, deposit_fen: int
 ) -> SeededBidder:
-    reg = await http.register_for_session(session_id, bidder_id)
-    await http.approve(int(reg["id"]))
-    paid = await http.pay_deposit(int(reg["id"]), deposit_fen)
-    return SeededBidder(bidder_id, name, int(paid["paddle"]), str(paid["token"]))
+    """The registration flow: the bidder applies with its own login, the market approves,
+    finance confirms the deposit (both with the admin token ``http`` carries), and the bidder's
+    own login takes its bid credential."""
+    async with http.with_token(bidder.account_token) as own:
+        reg = await own.register_for_session(session_id, bidder.bidder_id)
+        await http.approve(int(reg["id"]))
+        await http.confirm_deposit(int(reg["id"]), deposit_fen)
+        credential = await own.bid_credential(int(reg["id"]))
+    return SeededBidder(bidder.bidder_id, bidder.spec.name, int(credential["paddle"]),
+                        str(credential["token"]))
 
 
 async def create_session(
@@ -183,7 +209,7 @@ async def create_session(
     season: str,
     mode: str,
     lots: Sequence[LotSpec],
-    bidders: Sequence[tuple[int, BidderSpec]],
+    bidders: Sequence[DemoBidder],
     timed: TimedRules | None = None,
 ) -> SeededSession:
     """One session with its lots, registered bidders (deposit paid) and an auctioneer token."""
@@ -207,7 +233,7 @@ async def create_session(
         )
     deposit = max(spec.start_fen for spec in lots) // 10
     registered = await asyncio.gather(
-        *(_register(http, sid, bid, spec.name, deposit) for bid, spec in bidders)
+        *(_register(http, sid, bidder, deposit) for bidder in bidders)
     )
     staff = await http.staff_token(sid, "演示拍卖师")
     return SeededSession(

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 _COLUMNS = (
     "a.id, a.username, a.password_hash, a.role, a.market_id, m.code AS market_code,"
-    " a.bidder_id, a.person_name, a.resident_id, a.disabled"
+    " a.bidder_id, a.person_name, a.resident_id, a.disabled, a.registration_id"
 )
 _FROM = " FROM accounts a LEFT JOIN markets m ON m.id = a.market_id"
 
@@ -33,6 +33,8 @@ class Account:
     person_name: str
     resident_id: str
     disabled: bool
+    #: an agent's account: the one registration of its enterprise it bids for
+    registration_id: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The public shape: never the hash; the resident id masked but for its last 4."""
@@ -41,19 +43,22 @@ class Account:
             "market_id": self.market_id, "market_code": self.market_code,
             "bidder_id": self.bidder_id, "person_name": self.person_name,
             "resident_id": ("*" * 14 + self.resident_id[-4:]) if self.resident_id else "",
-            "disabled": self.disabled,
+            "disabled": self.disabled, "registration_id": self.registration_id,
         }
 
 
 async def create_account(
     store: Store, *, username: str, password_hash: str, role: str, market_id: int | None = None,
     bidder_id: int | None = None, person_name: str = "", resident_id: str = "",
+    registration_id: int | None = None,
 ) -> Account:
     with translated():
         account_id = await store.pool.fetchval(
             "INSERT INTO accounts (username, password_hash, role, market_id, bidder_id,"
-            " person_name, resident_id) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            " person_name, resident_id, registration_id)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
             username, password_hash, role, market_id, bidder_id, person_name, resident_id,
+            registration_id,
         )
     return await get_account(store, account_id)
 

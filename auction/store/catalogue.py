@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from auction.store.errors import Conflict, NotFound, translated
+from auction.store.errors import NotFound, translated
 from auction.store.records import (
     Bidder,
     Lot,
@@ -230,19 +230,7 @@ class Catalogue:
             raise _not_found("竞买人", "bidder_id")
         return Bidder(**dict(row))
 
-    # -- registrations ---------------------------------------------------------------------
-
-    async def apply_registration(self, session_id: int, bidder_id: int) -> Registration:
-        """A bidder applies to a session: status ``applied``, no paddle yet. A second
-        application of the same bidder is a ``Conflict``; an unknown session or bidder is
-        ``NotFound`` naming ``session_id`` / ``bidder_id``."""
-        with translated():
-            row = await self.pool.fetchrow(
-                "INSERT INTO registrations (session_id, bidder_id) VALUES ($1, $2)"
-                f" RETURNING {_REGISTRATION_COLUMNS}",
-                session_id, bidder_id,
-            )
-        return Registration(**dict(row))
+    # -- registrations (their changes: auction/store/registrations.py, ledger.py) -----------
 
     async def get_registration(self, registration_id: int) -> Registration:
         """One registration, else ``NotFound``."""
@@ -267,80 +255,6 @@ class Catalogue:
             )
         if row is None:
             raise _not_found("报名", "registration_id")
-        return Registration(**dict(row))
-
-    async def _move_registration(
-        self, registration_id: int, target: str, allowed: tuple[str, ...], reason: str = ""
-    ) -> Registration:
-        with translated():
-            async with self.pool.acquire() as conn, conn.transaction():
-                status = await conn.fetchval(
-                    "SELECT status FROM registrations WHERE id = $1 FOR UPDATE", registration_id
-                )
-                if status is None:
-                    raise _not_found("报名", "registration_id")
-                if status != target and status not in allowed:
-                    raise Conflict(
-                        "wrong_state", f"报名状态 {status} 不能变为 {target}", "status"
-                    )
-                row = await conn.fetchrow(
-                    "UPDATE registrations SET status = $2,"
-                    " reason = CASE WHEN $3 = '' THEN reason ELSE $3 END"
-                    f" WHERE id = $1 RETURNING {_REGISTRATION_COLUMNS}",
-                    registration_id, target, reason,
-                )
-        return Registration(**dict(row))
-
-    async def approve_registration(self, registration_id: int) -> Registration:
-        """``applied`` → ``approved``; approving again returns the row unchanged; any other
-        state is ``Conflict('wrong_state')``."""
-        return await self._move_registration(registration_id, "approved", ("applied",))
-
-    async def reject_registration(self, registration_id: int, reason: str) -> Registration:
-        """``applied``/``approved`` → ``rejected`` with a reason; a paid registration cannot be
-        rejected here (the deposit must be refunded first)."""
-        return await self._move_registration(
-            registration_id, "rejected", ("applied", "approved"), reason
-        )
-
-    async def mark_deposit_paid(self, registration_id: int, deposit_fen: int) -> Registration:
-        """Record the deposit and hand out the session's next paddle (from 101).
-
-        Allowed from ``applied`` or ``approved`` (the admin who confirms the deposit approves
-        too); ``rejected`` is ``Conflict('wrong_state')``. Already ``deposit_paid`` returns the
-        row unchanged, same paddle (a repeated call is a normal return, house style rule 13).
-        One transaction: the session row is locked first, so concurrent payments in one
-        session take distinct, consecutive paddles; ``UNIQUE (session_id, paddle)`` backs it.
-        """
-        with translated():
-            async with self.pool.acquire() as conn, conn.transaction():
-                session_id = await conn.fetchval(
-                    "SELECT session_id FROM registrations WHERE id = $1", registration_id
-                )
-                if session_id is None:
-                    raise _not_found("报名", "registration_id")
-                await conn.execute("SELECT id FROM sessions WHERE id = $1 FOR UPDATE", session_id)
-                current = await conn.fetchrow(
-                    f"SELECT {_REGISTRATION_COLUMNS} FROM registrations WHERE id = $1"
-                    " FOR UPDATE",
-                    registration_id,
-                )
-                if current["status"] == "deposit_paid":
-                    return Registration(**dict(current))
-                if current["status"] not in ("applied", "approved"):
-                    raise Conflict(
-                        "wrong_state", f"报名状态 {current['status']} 不能缴纳保证金", "status"
-                    )
-                paddle = await conn.fetchval(
-                    "SELECT coalesce(max(paddle), $2 - 1) + 1 FROM registrations"
-                    " WHERE session_id = $1",
-                    session_id, FIRST_PADDLE,
-                )
-                row = await conn.fetchrow(
-                    "UPDATE registrations SET status = 'deposit_paid', paddle = $2,"
-                    f" deposit_fen = $3 WHERE id = $1 RETURNING {_REGISTRATION_COLUMNS}",
-                    registration_id, paddle, deposit_fen,
-                )
         return Registration(**dict(row))
 
     # -- public reads ----------------------------------------------------------------------

@@ -17,9 +17,11 @@ from auction.domain.deposits import (
     check_move,
     conserved,
 )
+from auction.store import steps
 from auction.store.catalogue import FIRST_PADDLE
 from auction.store.errors import Conflict, NotFound, translated
 from auction.store.records import Registration
+from auction.store.steps import Actor
 
 if TYPE_CHECKING:
     from auction.store import Store
@@ -87,7 +89,7 @@ class MarketBalance:
         }
 
 
-async def _move(
+async def move_deposit(
     conn: Any, deposit_id: int, target: DepositState, *, actor: str, reason: str = "",
     amount_fen: int | None = None,
 ) -> None:
@@ -162,16 +164,23 @@ async def require_deposit(store: Store, registration_id: int, *, actor: str) -> 
 
 async def confirm_deposit(
     store: Store, registration_id: int, amount_fen: int, *, lot_id: int | None = None,
-    actor: str,
+    actor: str, by: Actor | None = None,
 ) -> Registration:
-    """Deposit received (保证金到账): the deposit (band, or for ``lot_id``) becomes
-    ``confirmed`` with its ledger entry, and the registration gets the session's next paddle
-    (from 101), all in one transaction.
+    """Deposit received (保证金到账), confirmed by finance: the deposit (band, or for ``lot_id``)
+    becomes ``confirmed`` with its ledger entry and the registration's ``deposit_confirmed``
+    step, and the registration gets the session's next paddle (from 101), all in one
+    transaction.
 
-    Repeating it for a deposit already confirmed (or further) is a normal return with the same
-    paddle and no new entry. A rejected registration is ``Conflict('wrong_state')``. The session
-    row is locked first, so concurrent confirmations take distinct, consecutive paddles.
+    Only an approved registration (or one already paid, for another lot's deposit) may be
+    confirmed: any other status is ``Conflict('wrong_state')``. The amount must reach the
+    requirement (the lot's deposit; for the band, the largest deposit of the session's lots),
+    else ``Conflict('deposit_insufficient')`` naming ``deposit_fen``. Repeating it for a deposit
+    already confirmed (or further) with the same amount is a normal return with the same paddle
+    and no new entry; with another amount it is ``Conflict('conflict')`` and nothing changes.
+    The session row is locked first, so concurrent confirmations take distinct, consecutive
+    paddles.
     """
+    by = by or Actor(role="system", name=actor)
     with translated():
         async with store.pool.acquire() as conn, conn.transaction():
             session_id = await conn.fetchval(
@@ -184,33 +193,70 @@ async def confirm_deposit(
                 f"SELECT {_REGISTRATION_COLUMNS} FROM registrations WHERE id = $1 FOR UPDATE",
                 registration_id,
             )
-            if current["status"] not in ("applied", "approved", "deposit_paid"):
+            status = current["status"]
+            if status not in ("approved", "deposit_paid"):
+                why = "须先由市场管理员审核通过" if status in ("invited", "applied") else ""
                 raise Conflict(
-                    "wrong_state", f"报名状态 {current['status']} 不能缴纳保证金", "status"
+                    "wrong_state", f"报名状态 {status} 不能确认保证金{(', ' + why) if why else ''}",
+                    "status",
                 )
             if lot_id is not None:
-                lot_session = await conn.fetchval(
-                    "SELECT session_id FROM lots WHERE id = $1", lot_id
+                lot = await conn.fetchrow(
+                    "SELECT session_id, deposit_fen FROM lots WHERE id = $1", lot_id
                 )
-                if lot_session != session_id:
+                if lot is None or lot["session_id"] != session_id:
                     raise NotFound(message="本场次没有该标的", field="lot_id")
-            deposit_id = await _new_deposit(conn, registration_id, lot_id, amount_fen, actor)
-            state = await conn.fetchval("SELECT state FROM deposits WHERE id = $1", deposit_id)
-            if state == DepositState.REQUIRED.value:
-                await _move(
-                    conn, deposit_id, DepositState.CONFIRMED, actor=actor, amount_fen=amount_fen
-                )
-            if current["status"] == "deposit_paid":
-                return Registration(**dict(current))
-            paddle = await conn.fetchval(
-                "SELECT coalesce(max(paddle), $2 - 1) + 1 FROM registrations"
-                " WHERE session_id = $1",
-                session_id, FIRST_PADDLE,
+                requirement = int(lot["deposit_fen"])
+            else:
+                requirement = int(await conn.fetchval(
+                    "SELECT coalesce(max(deposit_fen), 0) FROM lots WHERE session_id = $1",
+                    session_id,
+                ))
+            existing = await conn.fetchrow(
+                "SELECT id, state, amount_fen FROM deposits"
+                " WHERE registration_id = $1 AND coalesce(lot_id, 0) = $2",
+                registration_id, lot_id or 0,
             )
-            row = await conn.fetchrow(
-                "UPDATE registrations SET status = 'deposit_paid', paddle = $2,"
-                f" deposit_fen = deposit_fen + $3 WHERE id = $1 RETURNING {_REGISTRATION_COLUMNS}",
-                registration_id, paddle, amount_fen,
+            if existing is not None and existing["state"] != DepositState.REQUIRED.value:
+                if int(existing["amount_fen"]) != amount_fen:
+                    raise Conflict(
+                        "conflict",
+                        f"该保证金已确认为 {existing['amount_fen']} 分, 不能改为 {amount_fen} 分",
+                        "deposit_fen",
+                    )
+                return Registration(**dict(current))
+            if amount_fen < requirement:
+                raise Conflict(
+                    "deposit_insufficient",
+                    f"保证金不足: 应至少 {requirement} 分, 实为 {amount_fen} 分", "deposit_fen",
+                )
+            deposit_id = await _new_deposit(conn, registration_id, lot_id, amount_fen, actor)
+            await move_deposit(
+                conn, deposit_id, DepositState.CONFIRMED, actor=actor, amount_fen=amount_fen
+            )
+            if status == "deposit_paid":
+                row = await conn.fetchrow(
+                    "UPDATE registrations SET deposit_fen = deposit_fen + $2 WHERE id = $1"
+                    f" RETURNING {_REGISTRATION_COLUMNS}",
+                    registration_id, amount_fen,
+                )
+            else:
+                paddle = await conn.fetchval(
+                    "SELECT coalesce(max(paddle), $2 - 1) + 1 FROM registrations"
+                    " WHERE session_id = $1",
+                    session_id, FIRST_PADDLE,
+                )
+                row = await conn.fetchrow(
+                    "UPDATE registrations SET status = 'deposit_paid', paddle = $2,"
+                    " deposit_fen = deposit_fen + $3 WHERE id = $1"
+                    f" RETURNING {_REGISTRATION_COLUMNS}",
+                    registration_id, paddle, amount_fen,
+                )
+            await steps.record(
+                conn, registration_id, "deposit_confirmed", by=by, from_status=status,
+                to_status="deposit_paid",
+                detail={"deposit_id": deposit_id, "lot_id": lot_id, "amount_fen": amount_fen,
+                        "required_fen": requirement, "paddle": row["paddle"]},
             )
     return Registration(**dict(row))
 
@@ -226,7 +272,7 @@ async def hold_session(store: Store, session_id: int, *, actor: str) -> int:
                 session_id,
             )
             for row in ids:
-                await _move(conn, row["id"], DepositState.HELD, actor=actor)
+                await move_deposit(conn, row["id"], DepositState.HELD, actor=actor)
     return len(ids)
 
 
@@ -266,18 +312,39 @@ async def settle_session(store: Store, session_id: int, *, actor: str) -> dict[s
             for row in rows:
                 target = after_session(row["lot_id"], won.get(row["bidder_id"], frozenset()))
                 if row["state"] == DepositState.CONFIRMED.value:
-                    await _move(conn, row["id"], DepositState.HELD, actor=actor)
-                await _move(conn, row["id"], target, actor=actor)
+                    await move_deposit(conn, row["id"], DepositState.HELD, actor=actor)
+                await move_deposit(conn, row["id"], target, actor=actor)
                 summary[target.value] += 1
                 summary[f"{target.value}_fen"] += int(row["amount_fen"])
     return summary
 
 
-async def forfeit(store: Store, deposit_id: int, *, reason: str, actor: str) -> Deposit:
-    """Default (悔拍) or a breach: a held or applied deposit is ``forfeited``."""
+async def forfeit(
+    store: Store, deposit_id: int, *, reason: str, actor: str, by: Actor | None = None
+) -> Deposit:
+    """Default (悔拍) or a breach: a held or applied deposit is ``forfeited``, and its
+    registration with it (status ``forfeited``, its ``forfeited`` step): it bids no more."""
+    by = by or Actor(role="system", name=actor)
     with translated():
         async with store.pool.acquire() as conn, conn.transaction():
-            await _move(conn, deposit_id, DepositState.FORFEITED, actor=actor, reason=reason)
+            registration_id = await conn.fetchval(
+                "SELECT registration_id FROM deposits WHERE id = $1", deposit_id
+            )
+            if registration_id is None:
+                raise NotFound(message="保证金记录不存在", field="deposit_id")
+            status = await conn.fetchval(
+                "SELECT status FROM registrations WHERE id = $1 FOR UPDATE", registration_id
+            )
+            await move_deposit(
+                conn, deposit_id, DepositState.FORFEITED, actor=actor, reason=reason
+            )
+            await conn.execute(
+                "UPDATE registrations SET status = 'forfeited' WHERE id = $1", registration_id
+            )
+            await steps.record(
+                conn, registration_id, "forfeited", by=by, from_status=status,
+                to_status="forfeited", detail={"deposit_id": deposit_id, "reason": reason},
+            )
     return await get_deposit(store, deposit_id)
 
 

@@ -10,7 +10,7 @@ import httpx
 
 from auction.domain.deposits import DepositState, after_session, can_move, covers
 from tests.accounts.world import INC, START, bearer, build_world, county, ok
-from tests.e2e.harness import Raw, Server, raw_client
+from tests.e2e.harness import Raw, Server, enrol, raw_client, uscc
 
 
 async def bid(raw: Raw, lot: int, amount: int, key: str) -> dict[str, Any]:
@@ -99,12 +99,17 @@ async def test_two_counties_sell_at_once_and_money_is_conserved(
 async def test_bid_without_a_sufficient_deposit_is_refused(
     server: Server, http: httpx.AsyncClient
 ) -> None:
-    """A deposit below the lot's requirement gets nack deposit_required; confirming a per-lot
-    deposit that covers it lets the same bid through."""
+    """A deposit that covers another lot only gets nack deposit_required; confirming a per-lot
+    deposit that covers this one lets the same bid through."""
     world = await build_world(http, bidders=1, lots=1)
-    poor = await county(http, f"{int(world.b.code) + 1:06d}", world.city, "poor", bidders=1,
-                        lots=2, deposit_fen=START // 10)  # covers lot 0, not lot 1 (2×START)
-    b = poor.bidders[0]
+    poor = await county(http, f"{int(world.b.code) + 1:06d}", world.city, "poor", bidders=0,
+                        lots=2)
+    made = await enrol(  # covers lot 0 only, not lot 1 (2×START)
+        http, poor.session_id, name="只交一个标的保证金的企业", uscc_code=uscc(7_000_001),
+        deposit_fen=START // 10, lot_id=poor.lots[0],
+        approver=bearer(poor.tokens["market_admin"]), finance=bearer(poor.tokens["finance"]),
+    )
+    b = {"token": made.token, "registration": made.registration_id}
     async with (
         raw_client(server, poor.tokens["auctioneer"]) as console,
         raw_client(server, b["token"]) as bidder,

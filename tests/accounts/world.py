@@ -1,6 +1,8 @@
 """A two-county world for the accounts, ledger and isolation tests, built through the HTTP API:
 province → city → counties A and B, each with a live session, lots, staff accounts (market admin,
-auctioneer, finance) and bidders with accounts and confirmed deposits."""
+auctioneer, finance) and bidders with accounts and confirmed deposits, each through the whole
+registration flow (:func:`tests.e2e.harness.enrol`): ``token`` is the bid credential its own
+login took, ``account_token`` its login."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.harness import uscc
+from tests.e2e.harness import enrol, uscc
 
 ADMIN = {"Authorization": "Bearer test-admin-token"}
 PASSWORD = "correct-horse-battery"
@@ -87,23 +89,16 @@ async def county(
     for role in ("market_admin", "auctioneer", "finance"):
         made.account_ids[role], made.tokens[role] = await staff(http, role, code, f"{tag}")
     for n in range(bidders):
-        username = f"bidder-{tag}-{n}"
-        bidder = await ok(await http.post("/api/v1/bidders", headers=ADMIN, json={
-            "name": f"企业{tag}-{n}", "uscc": uscc(secrets.randbelow(10**9)),
-            "username": username, "password": PASSWORD}), 201)
-        token = await login(http, username)
-        reg = await ok(await http.post(f"/api/v1/sessions/{session['id']}/registrations",
-                                       headers=bearer(token), json={"bidder_id": bidder["id"]}),
-                       201)
-        await ok(await http.post(f"/api/v1/registrations/{reg['id']}/approve",
-                                 headers=bearer(made.tokens["market_admin"])))
-        amount = deposit_fen if deposit_fen is not None else START * lots // 10
-        paid = await ok(await http.post(f"/api/v1/registrations/{reg['id']}/deposit",
-                                        headers=bearer(made.tokens["finance"]),
-                                        json={"deposit_fen": amount}))
-        made.bidders.append({"id": bidder["id"], "registration": reg["id"],
-                             "paddle": paid["paddle"], "token": paid["token"],
-                             "account_token": token, "username": username})
+        enrolled = await enrol(
+            http, made.session_id, name=f"企业{tag}-{n}", uscc_code=uscc(secrets.randbelow(10**9)),
+            deposit_fen=deposit_fen if deposit_fen is not None else START * lots // 10,
+            approver=bearer(made.tokens["market_admin"]), finance=bearer(made.tokens["finance"]),
+            username=f"bidder-{tag}-{n}",
+        )
+        made.bidders.append({"id": enrolled.bidder_id, "registration": enrolled.registration_id,
+                             "paddle": enrolled.paddle, "token": enrolled.token,
+                             "account_token": enrolled.account_token,
+                             "username": enrolled.username})
     return made
 
 

@@ -1,4 +1,5 @@
-"""HTTP test fixtures: a minimal Starlette app with the catalogue, admin and OpenAPI routes over
+"""HTTP test fixtures: a minimal Starlette app with the catalogue, admin, registration, account
+and OpenAPI routes over
 real PostgreSQL and Redis, and an httpx client talking to it in-process."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import pytest
 from redis.asyncio import Redis
 from starlette.applications import Starlette
 
-from auction.api import admin, catalogue, http_errors, openapi
+from auction.api import admin, auth, catalogue, deposits, http_errors, openapi, registrations
 from auction.api.tokens import Tokens
 from auction.domain.identity import USCC_CHARSET, uscc_check_char
 from auction.rooms.keys import Keys
@@ -28,7 +29,8 @@ ADMIN = {"Authorization": "Bearer test-admin-token"}
 def services(settings: Settings, store: Store, redis: Redis, keys: Keys) -> Services:
     """Services for one test: its own Redis namespace, no fan-out hub."""
     return Services(
-        settings=settings, store=store, redis=redis, keys=keys, rooms=Rooms(redis, keys),
+        settings=settings.with_changes(password_profile="fast"), store=store, redis=redis,
+        keys=keys, rooms=Rooms(redis, keys),
         tokens=Tokens(settings.secret, settings.admin_token),
         hub=None,  # type: ignore[arg-type]  # the catalogue and admin routes never use it
     )
@@ -38,7 +40,8 @@ def services(settings: Settings, store: Store, redis: Redis, keys: Keys) -> Serv
 async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
     """An httpx client on an in-process app holding only this package's HTTP routes."""
     app = Starlette(
-        routes=[*openapi.routes, *admin.routes, *catalogue.routes],
+        routes=[*openapi.routes, *admin.routes, *registrations.routes, *auth.routes,
+                *deposits.routes, *catalogue.routes],
         exception_handlers=http_errors.exception_handlers(),
     )
     app.state.services = services

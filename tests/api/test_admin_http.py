@@ -11,6 +11,7 @@ import pytest
 
 from auction.domain.lot import LotMode, LotStatus
 from auction.services import Services
+from tests.e2e.harness import enrol
 
 ADMIN = {"Authorization": "Bearer test-admin-token"}
 LotBody = Callable[..., dict[str, Any]]
@@ -118,7 +119,8 @@ async def test_admin_auth(client: httpx.AsyncClient, services: Services) -> None
                                headers={"Authorization": "Bearer abc.def"})
     from auction.api.tokens import Principal
 
-    bidder = services.tokens.mint(Principal(role="bidder", bidder_id=1, session_id=1, paddle=101))
+    bidder = services.tokens.mint(Principal(role="bidder", bidder_id=1, session_id=1, paddle=101,
+                                            account_id=1, registration_id=1))
     other = await client.post("/api/v1/markets", json=body,
                               headers={"Authorization": f"Bearer {bidder}"})
     assert [missing.status_code, forged.status_code, other.status_code] == [401, 401, 403]
@@ -162,40 +164,31 @@ async def test_session_needs_an_offset_and_a_market(client: httpx.AsyncClient) -
     assert (missing.status_code, error_of(missing)["field"]) == (404, "market_code")
 
 
-async def test_registration_desk_issues_paddles_and_tokens(
+async def test_registration_flow_issues_paddles_and_the_credential_to_the_bidder_only(
     client: httpx.AsyncClient,
     services: Services,
     new_session: NewSession,
     new_uscc: Callable[[], str],
 ) -> None:
-    """apply → approve → deposit gives paddle 101 then 102 and bidder tokens bound to the
-    session; repeating a deposit keeps the paddle."""
+    """apply → approve → deposit gives paddle 101 then 102; the deposit answer carries no
+    token; the bidder's own login takes a credential naming its account, registration, session
+    and paddle; repeating a deposit with the same amount keeps the paddle."""
     session = await new_session()
     paddles = []
     for i in range(2):
-        bidder = await client.post("/api/v1/bidders", headers=ADMIN, json={
-            "name": f"竞买企业{i}", "uscc": new_uscc()})
-        assert bidder.status_code == 201, bidder.text
-        reg = await client.post(f"/api/v1/sessions/{session['id']}/registrations",
-                                headers=ADMIN, json={"bidder_id": bidder.json()["id"]})
-        assert (reg.status_code, reg.json()["status"], reg.json()["paddle"]) == (
-            201, "applied", None)
-        approved = await client.post(f"/api/v1/registrations/{reg.json()['id']}/approve",
-                                     headers=ADMIN)
-        assert approved.json()["status"] == "approved"
-        paid = await client.post(f"/api/v1/registrations/{reg.json()['id']}/deposit",
-                                 headers=ADMIN, json={"deposit_fen": 20_000_000})
-        assert paid.status_code == 200, paid.text
-        answer = paid.json()
-        assert answer["registration"]["status"] == "deposit_paid"
-        who = services.tokens.verify(answer["token"])
-        assert (who.role, who.bidder_id, who.session_id, who.paddle) == (
-            "bidder", bidder.json()["id"], session["id"], answer["paddle"])
+        made = await enrol(client, session["id"], name=f"竞买企业{i}", uscc_code=new_uscc(),
+                           deposit_fen=20_000_000)
+        who = services.tokens.verify(made.token)
+        assert (who.role, who.kind, who.bidder_id, who.session_id, who.paddle) == (
+            "bidder", "bid", made.bidder_id, session["id"], made.paddle)
+        assert (who.registration_id, who.account_id) == (
+            made.registration_id, services.tokens.verify(made.account_token).account_id)
         assert who.may_bid(session["id"])
-        again = await client.post(f"/api/v1/registrations/{reg.json()['id']}/deposit",
+        again = await client.post(f"/api/v1/registrations/{made.registration_id}/deposit",
                                   headers=ADMIN, json={"deposit_fen": 20_000_000})
-        assert again.json()["paddle"] == answer["paddle"]
-        paddles.append(answer["paddle"])
+        assert again.status_code == 200, again.text
+        assert again.json()["paddle"] == made.paddle and "token" not in again.json()
+        paddles.append(made.paddle)
     assert paddles == [101, 102]
 
 
@@ -208,6 +201,7 @@ async def test_rejected_registration_cannot_pay(
                                json={"name": "某公司", "uscc": new_uscc()})
     reg = await client.post(f"/api/v1/sessions/{session['id']}/registrations",
                             headers=ADMIN, json={"bidder_id": bidder.json()["id"]})
+    assert (reg.status_code, reg.json()["status"]) == (201, "invited")
     rid = reg.json()["id"]
     rejected = await client.post(f"/api/v1/registrations/{rid}/reject", headers=ADMIN,
                                  json={"reason": "营业执照已过期"})

@@ -19,9 +19,10 @@ from tests.e2e.harness import Server, free_port, running
 
 @pytest.fixture
 async def server(settings: Settings, tmp_path: Any) -> AsyncIterator[Server]:
-    """A fresh server (own Redis namespace) per test, background loops running."""
+    """A fresh server (own Redis namespace) per test, background loops running (fast password
+    hashing: tests only; every bidder signs up and logs in)."""
     own = settings.with_changes(redis_namespace=f"test-{uuid.uuid4().hex[:10]}",
-                                data_dir=tmp_path)
+                                data_dir=tmp_path, password_profile="fast")
     async with running(own) as srv:
         yield srv
         from redis.asyncio import Redis
@@ -41,7 +42,9 @@ async def two_servers(settings: Settings, tmp_path: Any) -> AsyncIterator[list[S
         "DATABASE_URL": settings.database_url or "", "REDIS_URL": settings.redis_url or "",
         "AUCTION_SECRET": settings.secret.value, "AUCTION_ADMIN_TOKEN": "test-admin-token",
         "AUCTION_REDIS_NAMESPACE": namespace, "AUCTION_DATA_DIR": str(tmp_path),
-        "AUCTION_LOG_LEVEL": "WARNING",
+        "AUCTION_LOG_LEVEL": "WARNING", "AUCTION_PASSWORD_PROFILE": "fast",
+        # raw_client's ``address`` (X-Forwarded-For) is believed, as by harness.running
+        "AUCTION_TRUSTED_PROXIES": "127.0.0.1",
     }
     procs, servers = [], []
     for _ in range(2):

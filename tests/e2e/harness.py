@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import secrets
 import socket
 import sys
 import uuid
@@ -157,6 +158,67 @@ class Sale:
     auctioneer: str
 
 
+#: the password of every bidder account the harnesses sign up
+BIDDER_PASSWORD = "harness-Bidder-passw0rd-7319"
+
+
+@dataclass
+class Enrolled:
+    """A bidder through the whole registration flow: its account, registration and the bid
+    credential its own login took."""
+
+    bidder_id: int
+    username: str
+    account_token: str
+    registration_id: int
+    paddle: int
+    token: str
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def enrol(
+    http: httpx.AsyncClient, session_id: int, *, name: str, uscc_code: str, deposit_fen: int,
+    approver: dict[str, str] = ADMIN, finance: dict[str, str] = ADMIN,
+    username: str | None = None, lot_id: int | None = None,
+) -> Enrolled:
+    """The documented flow (docs/roles.md "Registration and deposits"): the bidder signs up
+    with an account and logs in, applies with its own login, the market approves
+    (``approver``), finance confirms the deposit (``finance``), and the bidder's own login takes
+    its bid credential. Sign-up and login come from an address of their own
+    (``X-Forwarded-For``, believed from 127.0.0.1 by :func:`running`), so that many bidders do
+    not share one address's limits."""
+    username = username or f"b{uuid.uuid4().hex[:16]}"
+    own = {"X-Forwarded-For": f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}."
+                              f"{secrets.randbelow(250) + 1}"}
+    r = await http.post("/api/v1/bidders", headers=own, json={
+        "name": name, "uscc": uscc_code, "username": username, "password": BIDDER_PASSWORD})
+    assert r.status_code in (200, 201, 202), r.text
+    r = await http.post("/api/v1/auth/login", headers=own,
+                        json={"username": username, "password": BIDDER_PASSWORD})
+    assert r.status_code == 200, r.text
+    account_token = r.json()["token"]
+    bidder_id = int(r.json()["account"]["bidder_id"])
+    mine = _bearer(account_token)
+    r = await http.post(f"/api/v1/sessions/{session_id}/registrations", headers=mine,
+                        json={"bidder_id": bidder_id})
+    assert r.status_code == 201, r.text
+    reg = int(r.json()["id"])
+    r = await http.post(f"/api/v1/registrations/{reg}/approve", headers=approver)
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = {"deposit_fen": deposit_fen}
+    if lot_id is not None:
+        body["lot_id"] = lot_id
+    r = await http.post(f"/api/v1/registrations/{reg}/deposit", headers=finance, json=body)
+    assert r.status_code == 200, r.text
+    r = await http.post(f"/api/v1/registrations/{reg}/token", headers=mine)
+    assert r.status_code == 200, r.text
+    return Enrolled(bidder_id, username, account_token, reg, int(r.json()["paddle"]),
+                    str(r.json()["token"]))
+
+
 def uscc(n: int) -> str:
     """A valid 统一社会信用代码 with a body derived from ``n`` (GB 32100-2015 check character)."""
     body = f"91370100{n:09d}"
@@ -195,22 +257,11 @@ async def create_sale(
             lot_ids.append(r.json()["id"])
         tokens, ids, paddles = [], [], []
         for b in range(bidders):
-            r = await http.post("/api/v1/bidders", json={
-                "name": f"测试科技有限公司{tag}-{b}", "uscc": uscc(tag * 100 + b)})
-            assert r.status_code == 201, r.text
-            bidder_id = r.json()["id"]
-            r = await http.post(f"/api/v1/sessions/{session_id}/registrations",
-                                json={"bidder_id": bidder_id})
-            assert r.status_code == 201, r.text
-            reg = r.json()["id"]
-            r = await http.post(f"/api/v1/registrations/{reg}/approve")
-            assert r.status_code == 200, r.text
-            r = await http.post(f"/api/v1/registrations/{reg}/deposit",
-                                json={"deposit_fen": start_fen // 10})
-            assert r.status_code == 200, r.text
-            tokens.append(r.json()["token"])
-            paddles.append(r.json()["paddle"])
-            ids.append(bidder_id)
+            made = await enrol(http, session_id, name=f"测试科技有限公司{tag}-{b}",
+                               uscc_code=uscc(tag * 100 + b), deposit_fen=start_fen // 10)
+            tokens.append(made.token)
+            paddles.append(made.paddle)
+            ids.append(made.bidder_id)
         r = await http.post(f"/api/v1/sessions/{session_id}/staff-tokens",
                             json={"role": "auctioneer", "name": "拍卖师甲"})
         assert r.status_code in (200, 201), r.text

@@ -443,6 +443,7 @@ def app_env(database_url: str, redis_url: str, namespace: str, data_dir: Path,
         "AUCTION_DATA_DIR": str(data_dir),
         "AUCTION_REDIS_NAMESPACE": namespace,
         "AUCTION_LOG_LEVEL": "INFO",
+        "AUCTION_PASSWORD_PROFILE": "fast",  # every bidder signs up and logs in (tests only)
         "PYTHONUNBUFFERED": "1",
     })
     if registration_url:

@@ -1,6 +1,7 @@
 """Seeding a case through the documented HTTP API (docs/http-api.md) with the admin token: a
-market, a live session, lots, bidders registered, approved and with a confirmed deposit (which
-returns their token and paddle), and the lots opened with the console command."""
+market, a live session, lots, bidders through the whole registration flow (sign-up, own login,
+apply, approve, deposit confirmed, the bid credential and paddle taken by the bidder's own login:
+:func:`tests.e2e.harness.enrol`), and the lots opened with the console command."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 import httpx
 
 from auction.domain.identity import uscc_check_char
+from tests.e2e.harness import enrol
 
 START_FEN = 1_000_000
 INC_FEN = 10_000
@@ -73,16 +75,10 @@ async def create_sale(base: str, admin_token: str, *, lots: int, bidders: int,
             lot_ids.append(int(str(lot["id"])))
         made = []
         for b in range(bidders):
-            bidder = await _post(http, "/api/v1/bidders", {
-                "name": f"故障测试科技有限公司{tag}-{b}", "uscc": uscc(tag * 100 + b)})
-            reg = await _post(http, f"/api/v1/sessions/{session_id}/registrations",
-                              {"bidder_id": bidder["id"]})
-            approved = await _post(http, f"/api/v1/registrations/{reg['id']}/approve")
-            deposit = int(str(approved.get("deposit_required_fen") or START_FEN // 10))
-            paid = await _post(http, f"/api/v1/registrations/{reg['id']}/deposit",
-                               {"deposit_fen": max(deposit, START_FEN // 10)})
-            made.append(Bidder(int(str(bidder["id"])), int(str(paid["paddle"])),
-                               str(paid["token"])))
+            enrolled = await enrol(http, session_id, name=f"故障测试科技有限公司{tag}-{b}",
+                                   uscc_code=uscc(tag * 100 + b), deposit_fen=START_FEN // 10,
+                                   approver=headers, finance=headers)
+            made.append(Bidder(enrolled.bidder_id, enrolled.paddle, enrolled.token))
         sale = Sale(session_id, lot_ids, made)
         if open_lots:
             for lot_id in lot_ids:

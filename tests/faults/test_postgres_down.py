@@ -27,11 +27,12 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.e2e.harness import enrol
 from tests.faults import pg_local
 from tests.faults.check import settle_and_check, wait_until
 from tests.faults.cluster import AppServer, PgCluster, make_root, world
 from tests.faults.load import Ack, Load, hello, now_ms, open_ws, pack, unpack
-from tests.faults.seed import START_FEN, Sale, _post, create_sale, uscc
+from tests.faults.seed import START_FEN, Sale, create_sale, uscc
 
 OUTAGE_S = 10.0
 HTTP_LIMIT_S = 2.0
@@ -61,14 +62,10 @@ async def lot_only_bidder(base: str, admin_token: str, sale: Sale, lot: int) -> 
     headers = {"Authorization": f"Bearer {admin_token}"}
     tag = time.time_ns() % 10**6
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as http:
-        bidder = await _post(http, "/api/v1/bidders", {
-            "name": f"单标的保证金科技有限公司{tag}", "uscc": uscc(7_000_000 + tag)})
-        reg = await _post(http, f"/api/v1/sessions/{sale.session_id}/registrations",
-                          {"bidder_id": bidder["id"]})
-        await _post(http, f"/api/v1/registrations/{reg['id']}/approve")
-        paid = await _post(http, f"/api/v1/registrations/{reg['id']}/deposit",
-                           {"deposit_fen": START_FEN // 10, "lot_id": lot})
-    return paid
+        made = await enrol(http, sale.session_id, name=f"单标的保证金科技有限公司{tag}",
+                           uscc_code=uscc(7_000_000 + tag), deposit_fen=START_FEN // 10,
+                           lot_id=lot, approver=headers, finance=headers)
+    return {"token": made.token, "paddle": made.paddle}
 
 
 async def timed_get(http: httpx.AsyncClient, path: str) -> tuple[int, dict[str, Any], float]:

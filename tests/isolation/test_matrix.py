@@ -50,21 +50,24 @@ SCOPED: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/lots/{lot_id:int}/commands"): {"b_auctioneer"},
     ("POST", "/api/v1/accounts"): set(),
     ("POST", "/api/v1/accounts/{account_id:int}/disable"): set(),
-    ("POST", "/api/v1/registrations/{registration_id:int}/token"): {"b_bidder_account"},
-    ("POST", "/api/v1/registrations/{registration_id:int}/agent"):
-        {"b_bidder_account", "b_bidder_session"},
+    # the registration tried is B's first bidder's: B's other bidder is refused like anyone
+    ("POST", "/api/v1/registrations/{registration_id:int}/token"): set(),
+    ("POST", "/api/v1/registrations/{registration_id:int}/agent"): set(),
+    ("POST", "/api/v1/registrations/{registration_id:int}/accept"): set(),
+    ("POST", "/api/v1/registrations/{registration_id:int}/withdraw"): set(),
+    ("GET", "/api/v1/registrations/{registration_id:int}/history"): {"b_finance"},
+    ("GET", "/api/v1/sessions/{session_id:int}/registrations"): {"b_finance"},
     ("GET", "/api/v1/sessions/{session_id:int}/deposits"): {"b_finance"},
     ("POST", "/api/v1/sessions/{session_id:int}/deposits/settle"): {"b_finance"},
     ("POST", "/api/v1/deposits/{deposit_id:int}/forfeit"): {"b_finance"},
     ("GET", "/api/v1/markets/{code}/ledger"): {"b_finance"},
-    ("POST", "/api/v1/sessions/{session_id:int}/registrations"):
-        {"b_bidder_account", "b_bidder_session"},
+    ("POST", "/api/v1/sessions/{session_id:int}/registrations"): set(),
     ("POST", "/api/v1/registration/retry"): set(),
 }
 
 GUESSED = 999_999_999
 TABLES = ("markets", "sessions", "lots", "bidders", "registrations", "accounts", "deposits",
-          "deposit_entries", "lot_results")
+          "deposit_entries", "lot_results", "registration_steps")
 
 
 def principals(world: World) -> dict[str, str | None]:

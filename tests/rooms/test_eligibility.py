@@ -15,7 +15,8 @@ from auction.domain.lot import LotMode
 from auction.rooms import eligibility
 from auction.rooms.keys import Keys
 from auction.rooms.service import Rooms
-from auction.store import Store, ledger
+from auction.store import Store, ledger, registrations
+from auction.store.steps import Actor
 from tests.e2e.harness import uscc
 
 START, INC = 1_000_000, 10_000
@@ -55,18 +56,22 @@ async def make_session(store: Store, rooms: Rooms) -> Session:
             holder_name="某大学", holder_uscc=uscc(secrets.randbelow(10**8)),
             start_price_fen=START, increment_fen=INC, non_tech_fen=0,
         )
-        await ledger.set_lot_deposit(store, lot.id, requirement)
+        # every deposit is confirmed while both lots ask 100; b's requirement is raised to
+        # 300 afterwards, so smaller deposits that were enough then no longer cover it
+        await ledger.set_lot_deposit(store, lot.id, 100)
         await rooms.init_lot(lot.id, mode=LotMode.LIVE, start=START, inc=INC, reserve=0,
                              session_id=session.id, deposit_fen=requirement)
         lots[name] = lot.id
     bidders, deposits = {}, {}
+    by = Actor(role="market_admin", name="test")
     for name, amount, lot_name in (("band200", 200, None), ("band300", 300, None),
                                    ("lot_b", 300, "b"), ("small_b", 100, "b"),
                                    ("unpaid", 0, None)):
         bidder = await store.create_bidder(name=f"{name}-{tag}",
                                            uscc=uscc(secrets.randbelow(10**8)))
-        reg = await store.apply_registration(session.id, bidder.id)
-        await store.approve_registration(reg.id)
+        reg, _ = await registrations.apply(store, session.id, bidder.id,
+                                           by=Actor(role="bidder", name=name))
+        await registrations.change(store, reg.id, "approved", by=by)
         await ledger.require_deposit(store, reg.id, actor="test")
         if amount:
             await ledger.confirm_deposit(store, reg.id, amount, actor="test",
@@ -75,6 +80,7 @@ async def make_session(store: Store, rooms: Rooms) -> Session:
                 "SELECT id FROM deposits WHERE registration_id = $1 AND state = 'confirmed'",
                 reg.id))
         bidders[name] = bidder.id
+    await ledger.set_lot_deposit(store, lots["b"], 300)
     return Session(session.id, lots, bidders, deposits)
 
 

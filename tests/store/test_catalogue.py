@@ -30,65 +30,6 @@ async def _bidders(store: Store, n: int) -> list[int]:
     return ids
 
 
-async def test_paddles_are_unique_and_consecutive_under_concurrency(
-    store: Store, make_session: MakeSession
-) -> None:
-    """Twenty deposits confirmed at once in one session get paddles 101…120, each once."""
-    session = await make_session()
-    bidders = await _bidders(store, 20)
-    regs = [await store.apply_registration(session.id, b) for b in bidders]
-    paid = await asyncio.gather(*(store.mark_deposit_paid(r.id, 50_000_00) for r in regs))
-    assert sorted(r.paddle or 0 for r in paid) == list(range(101, 121))
-    assert all(r.status == "deposit_paid" and r.deposit_fen == 50_000_00 for r in paid)
-
-
-async def test_paddles_are_per_session(store: Store, make_session: MakeSession) -> None:
-    """Each session numbers its paddles from 101 independently."""
-    (bidder,) = await _bidders(store, 1)
-    for _ in range(2):
-        session = await make_session()
-        reg = await store.apply_registration(session.id, bidder)
-        assert (await store.mark_deposit_paid(reg.id, 1)).paddle == 101
-
-
-async def test_deposit_again_returns_the_same_paddle(
-    store: Store, make_session: MakeSession
-) -> None:
-    """Confirming a deposit twice is a normal return with the paddle already given."""
-    session = await make_session()
-    (bidder,) = await _bidders(store, 1)
-    reg = await store.apply_registration(session.id, bidder)
-    first = await store.mark_deposit_paid(reg.id, 100)
-    again = await store.mark_deposit_paid(reg.id, 100)
-    assert again == first
-
-
-async def test_rejected_registration_cannot_pay(store: Store, make_session: MakeSession) -> None:
-    """A rejected registration refuses a deposit with wrong_state and gets no paddle."""
-    session = await make_session()
-    (bidder,) = await _bidders(store, 1)
-    reg = await store.apply_registration(session.id, bidder)
-    rejected = await store.reject_registration(reg.id, "材料不全")
-    assert rejected.status == "rejected" and rejected.reason == "材料不全"
-    with pytest.raises(Conflict) as info:
-        await store.mark_deposit_paid(reg.id, 100)
-    assert info.value.code == "wrong_state"
-    assert (await store.get_registration(reg.id)).paddle is None
-
-
-async def test_registration_lifecycle(store: Store, make_session: MakeSession) -> None:
-    """apply → approve → deposit, readable by id and by (session, bidder)."""
-    session = await make_session()
-    (bidder,) = await _bidders(store, 1)
-    reg = await store.apply_registration(session.id, bidder)
-    assert (reg.status, reg.paddle) == ("applied", None)
-    assert (await store.approve_registration(reg.id)).status == "approved"
-    paid = await store.mark_deposit_paid(reg.id, 10)
-    assert await store.get_registration_by_session_bidder(session.id, bidder) == paid
-    with pytest.raises(Conflict):
-        await store.approve_registration(reg.id)
-
-
 async def test_unique_violation_is_conflict_naming_the_field(store: Store) -> None:
     """A second market with the same code is a Conflict on field ``code``."""
     code = unique_code()
@@ -96,23 +37,6 @@ async def test_unique_violation_is_conflict_naming_the_field(store: Store) -> No
     with pytest.raises(Conflict) as info:
         await store.create_market(code=code, slug=f"b-{code}", name="乙", level="city")
     assert (info.value.code, info.value.field) == ("conflict", "code")
-
-
-async def test_duplicate_registration_is_conflict(store: Store, make_session: MakeSession) -> None:
-    """A bidder applying twice to one session gets a Conflict."""
-    session = await make_session()
-    (bidder,) = await _bidders(store, 1)
-    await store.apply_registration(session.id, bidder)
-    with pytest.raises(Conflict):
-        await store.apply_registration(session.id, bidder)
-
-
-async def test_foreign_key_violation_is_not_found(store: Store, make_session: MakeSession) -> None:
-    """Registering an unknown bidder is NotFound on field ``bidder_id``."""
-    session = await make_session()
-    with pytest.raises(NotFound) as info:
-        await store.apply_registration(session.id, 999_999_999)
-    assert info.value.field == "bidder_id"
 
 
 async def test_check_violation_is_invalid(store: Store, make_session: MakeSession) -> None:

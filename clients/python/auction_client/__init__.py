@@ -17,7 +17,7 @@ from auction_client.errors import (
     Rejected,
 )
 from auction_client.event_stream import EventStream
-from auction_client.http_api import AuctionHTTP
+from auction_client.http_api import AuctionHTTP, enrol_bidder
 from auction_client.lot_view import LotView, Verdict
 from auction_client.messages import (
     Ack,
@@ -61,6 +61,7 @@ __all__ = [
     "Unknown",
     "Verdict",
     "Welcome",
+    "enrol_bidder",
     "local_ms",
     "new_key",
     "parse_yuan",

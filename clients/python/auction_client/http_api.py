@@ -21,12 +21,24 @@ JSON = dict[str, Any]
 class AuctionHTTP:
     """HTTP API client. ``base_url`` is ``http://host:port`` (without ``/api/v1``)."""
 
-    def __init__(self, base_url: str, token: str | None = None, *, timeout: float = 10.0) -> None:
-        headers = {"Accept": "application/json"}
+    def __init__(
+        self, base_url: str, token: str | None = None, *, timeout: float = 10.0,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """``headers`` are sent with every request (e.g. ``X-Forwarded-For`` from a load
+        generator behind a proxy the server trusts)."""
+        sent = {"Accept": "application/json", **(headers or {})}
         if token:
-            headers["Authorization"] = f"Bearer {token}"
+            sent["Authorization"] = f"Bearer {token}"
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=timeout)
+        self.token = token
+        self.timeout = timeout
+        self.headers = dict(headers or {})
+        self._http = httpx.AsyncClient(base_url=self.base_url, headers=sent, timeout=timeout)
+
+    def with_token(self, token: str) -> AuctionHTTP:
+        """A new client on the same server with another token (close it too)."""
+        return AuctionHTTP(self.base_url, token, timeout=self.timeout, headers=self.headers)
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -160,16 +172,44 @@ class AuctionHTTP:
         )
         return str(answer["token"])
 
-    async def register_bidder(self, name: str, uscc: str, contact: str = "") -> JSON:
+    async def register_bidder(
+        self, name: str, uscc: str, contact: str = "", *, username: str | None = None,
+        password: str | None = None, person_name: str = "", resident_id: str = "",
+    ) -> JSON:
+        """Sign up (``POST /api/v1/bidders``); with ``username`` and ``password`` the bidder's
+        account is created too (it is what applies, and what takes the bid credential)."""
         body: JSON = {"name": name, "uscc": uscc}
         if contact:
             body["contact"] = contact
+        if username is not None and password is not None:
+            body["username"] = username
+            body["password"] = password
+        if person_name:
+            body["person_name"] = person_name
+        if resident_id:
+            body["resident_id"] = resident_id
         return await self.request("POST", "/api/v1/bidders", json=body)
 
+    async def login(self, username: str, password: str) -> JSON:
+        """``{token, token_type, expires_at (unix seconds), role, account}``."""
+        return await self.request(
+            "POST", "/api/v1/auth/login", json={"username": username, "password": password}
+        )
+
     async def register_for_session(self, session_id: int, bidder_id: int) -> JSON:
+        """报名: with the bidder's own login token, the registration is ``applied``; with a
+        staff token it is a desk registration (``invited``) that the bidder must accept."""
         return await self.request(
             "POST", f"/api/v1/sessions/{session_id}/registrations", json={"bidder_id": bidder_id}
         )
+
+    async def accept(self, registration_id: int) -> JSON:
+        """The bidder's own login accepts a desk registration (``invited`` → ``applied``)."""
+        return await self.request("POST", f"/api/v1/registrations/{registration_id}/accept")
+
+    async def withdraw(self, registration_id: int) -> JSON:
+        """The bidder's own login withdraws (its credentials are revoked)."""
+        return await self.request("POST", f"/api/v1/registrations/{registration_id}/withdraw")
 
     async def approve(self, registration_id: int) -> JSON:
         return await self.request("POST", f"/api/v1/registrations/{registration_id}/approve")
@@ -179,12 +219,68 @@ class AuctionHTTP:
             "POST", f"/api/v1/registrations/{registration_id}/reject", json={"reason": reason}
         )
 
-    async def pay_deposit(self, registration_id: int, deposit_fen: int) -> JSON:
-        """Mark the deposit paid → ``{registration, paddle, token}`` (the bidder's token)."""
+    async def confirm_deposit(
+        self, registration_id: int, deposit_fen: int, lot_id: int | None = None
+    ) -> JSON:
+        """Finance confirms the deposit of an approved registration → ``{registration,
+        paddle}`` (no credential: the bidder takes it with :meth:`bid_credential`)."""
         if type(deposit_fen) is not int:
             raise TypeError("deposit_fen must be int fen")
+        body: JSON = {"deposit_fen": deposit_fen}
+        if lot_id is not None:
+            body["lot_id"] = lot_id
         return await self.request(
-            "POST",
-            f"/api/v1/registrations/{registration_id}/deposit",
-            json={"deposit_fen": deposit_fen},
+            "POST", f"/api/v1/registrations/{registration_id}/deposit", json=body
         )
+
+    pay_deposit = confirm_deposit
+
+    async def bid_credential(self, registration_id: int) -> JSON:
+        """The bidder's own login takes its bid credential → ``{registration, paddle, token,
+        expires_at}``; ``token`` goes into :class:`AuctionClient`."""
+        return await self.request("POST", f"/api/v1/registrations/{registration_id}/token")
+
+    async def registrations(self, session_id: int) -> list[JSON]:
+        """A session's registrations (market admin, finance)."""
+        answer = await self.request("GET", f"/api/v1/sessions/{session_id}/registrations")
+        return list(answer["registrations"])
+
+    async def registration_history(self, registration_id: int) -> list[JSON]:
+        """Every step of a registration with its actor and time."""
+        answer = await self.request("GET", f"/api/v1/registrations/{registration_id}/history")
+        return list(answer["steps"])
+
+
+async def enrol_bidder(
+    base_url: str, *, session_id: int, name: str, uscc: str, username: str, password: str,
+    deposit_fen: int, approver_token: str, finance_token: str,
+    headers: dict[str, str] | None = None, timeout: float = 10.0,
+) -> JSON:
+    """The whole registration flow of one bidder (docs/roles.md "Registration and deposits"):
+    sign up with an account (a bidder signed up before logs in with these credentials), log in,
+    apply with the bidder's own login, approval by the market (``approver_token``), the deposit
+    confirmed by finance (``finance_token``), and the bid credential taken by the bidder's own
+    login. Returns ``{bidder_id, registration_id, paddle, token, account_token}``."""
+    async with AuctionHTTP(base_url, timeout=timeout, headers=headers) as anyone:
+        try:
+            await anyone.register_bidder(name, uscc, username=username, password=password)
+        except ApiError as exc:
+            if exc.status >= 500 or exc.status == 429:
+                raise
+            # signed up before (the credit code or the username is taken): log in below
+        login = await anyone.login(username, password)
+    account_token = str(login["token"])
+    bidder_id = int(login["account"]["bidder_id"])
+    async with AuctionHTTP(base_url, account_token, timeout=timeout, headers=headers) as own:
+        registration = await own.register_for_session(session_id, bidder_id)
+        registration_id = int(registration["id"])
+        async with own.with_token(approver_token) as approver:
+            await approver.approve(registration_id)
+        async with own.with_token(finance_token) as finance:
+            await finance.confirm_deposit(registration_id, deposit_fen)
+        credential = await own.bid_credential(registration_id)
+    return {
+        "bidder_id": bidder_id, "registration_id": registration_id,
+        "paddle": int(credential["paddle"]), "token": str(credential["token"]),
+        "account_token": account_token,
+    }
