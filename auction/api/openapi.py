@@ -165,8 +165,11 @@ OPERATIONS: tuple[Operation, ...] = (
               _ref("RegistrationStatus")),
     Operation("get", "/api/v1/results", "成交公示", _list_of("results", _ref("Result")),
               query={"session": INT}),
-    Operation("post", "/api/v1/bidders", "竞买人实名登记 (校验统一社会信用代码)",
-              _ref("Bidder"), status=201, tag="registration",
+    Operation("post", "/api/v1/bidders",
+              "竞买人实名登记 (校验统一社会信用代码); 平台管理员以外一律 202 已受理, 结果以所设"
+              "用户名和密码登录查看; 平台管理员得 201 与竞买人 (Bidder) 或 409",
+              _obj(["status", "message"], status=_enum("accepted"), message=STR), status=202,
+              tag="registration",
               body=_obj(["name", "uscc"], name=STR, uscc=STR, contact=STR, username=STR,
                         password=STR, person_name=STR, resident_id=STR)),
     Operation("post", "/api/v1/sessions/{session_id}/registrations",
