@@ -92,6 +92,7 @@ async def apply_registration(request: Request) -> JSONResponse:
     )
     await services.store.get_bidder(bidder_id)
     if who.role == "bidder":
+        await _not_an_agent(services, who)
         registration, created = await store_registrations.apply(
             services.store, session_id, bidder_id, by=actor_of(who)
         )
@@ -204,7 +205,8 @@ async def confirm_deposit(request: Request) -> JSONResponse:
 
 
 async def _not_an_agent(services: Services, who: Principal) -> None:
-    """Accepting and withdrawing are the enterprise's own decisions, not its agent's."""
+    """Applying, accepting and withdrawing are the enterprise's own decisions, not its
+    agent's (an agent's account is bound to one registration)."""
     account = await account_store.get_account(services.store, who.account_id)
     if account.registration_id is not None:
         raise Denied("forbidden", "委托代理人不能办理此项")
