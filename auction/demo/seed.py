@@ -119,24 +119,29 @@ def demo_credentials(admin_token: str, spec_uscc: str) -> tuple[str, str]:
     return f"demo-{spec_uscc.lower()}", digest.hexdigest()[:32]
 
 
-async def _sign_up_or_log_in(
-    http: AuctionHTTP, spec: BidderSpec, username: str, password: str
-) -> str | None:
-    """The account's login token, signing the bidder up first when needed; ``None`` when the
-    credit code belongs to a bidder without this account (then a per-run bidder is made)."""
-    try:
-        await http.register_bidder(spec.name, spec.uscc, spec.contact, username=username,
-                                   password=password)
-    except ApiError as exc:
-        if exc.status >= 500 or exc.status == 429:
-            raise
-        # signed up by an earlier run (or the credit code is taken): log in
+async def _log_in(http: AuctionHTTP, username: str, password: str) -> str | None:
     try:
         return str((await http.login(username, password))["token"])
     except ApiError as exc:
         if exc.status != 401:
             raise
         return None
+
+
+async def _sign_up_or_log_in(
+    http: AuctionHTTP, spec: BidderSpec, username: str, password: str
+) -> str | None:
+    """The account's login token, signing the bidder up first when it cannot log in yet;
+    ``None`` when the sign-up did not make the account (the credit code belongs to a bidder
+    without it: then a per-run bidder is made). Logging in first keeps reruns from signing up
+    again (sign-ups are limited per address)."""
+    token = await _log_in(http, username, password)
+    if token is not None:
+        return token
+    # anonymous sign-up answers 202 whatever happened: the login below tells
+    await http.register_bidder(spec.name, spec.uscc, spec.contact, username=username,
+                               password=password)
+    return await _log_in(http, username, password)
 
 
 async def ensure_bidders(
