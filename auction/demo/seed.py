@@ -6,11 +6,11 @@ Contract of :func:`seed`:
   conflict → looked up with ``GET /api/v1/markets``);
 - every call creates **new** sessions (names suffixed with the run time) with their lots, so a
   rerun bids again;
-- bidders are created once, each with its own account, and reused: the account's username and
-  password are derived from the credit code and the admin token (:func:`demo_credentials`), so
-  a rerun logs in again; if the credit code belongs to a bidder without that account (made by
-  another tool), a per-run bidder with the same name and a fresh valid credit code is signed up
-  instead;
+- bidders are created once, each with its own account, at the platform admin's desk, and reused:
+  the accounts' usernames and random passwords are remembered in a small file per server in the
+  temp directory (:class:`Credentials`, mode 0600), so a rerun logs in again; if a credit code
+  is taken by a bidder whose password is not in that file, a per-run bidder with the same name
+  and a fresh valid credit code is signed up instead;
 - every bidder applies to each session with its own login, is approved, its deposit (10 % of
   the session's highest start price) is confirmed, and its own login takes its bid credential
   (the paddle and a token bound to the session) — as a real bidder does;
@@ -20,11 +20,14 @@ Contract of :func:`seed`:
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
+import json
+import os
+import secrets
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from auction_client import ApiError, AuctionHTTP, uscc, wan
 
@@ -111,12 +114,28 @@ class DemoBidder:
     account_token: str
 
 
-def demo_credentials(admin_token: str, spec_uscc: str) -> tuple[str, str]:
-    """``(username, password)`` of a demo bidder's account: derived from its credit code and the
-    deployment's admin token, so a rerun logs in again without keeping a password anywhere and
-    nobody without the admin token can derive them."""
-    digest = hmac.new(admin_token.encode(), f"demo-bidder:{spec_uscc}".encode(), hashlib.sha256)
-    return f"demo-{spec_uscc.lower()}", digest.hexdigest()[:32]
+class Credentials:
+    """``spec credit code → [username, password]`` of the demo bidders' accounts, remembered per
+    server in the temp directory (mode 0600), so a rerun logs in again."""
+
+    def __init__(self, base_url: str) -> None:
+        safe = "".join(c if c.isalnum() else "_" for c in base_url)
+        self.path = Path(tempfile.gettempdir()) / f"auction-demo-accounts-{safe}.json"
+        try:
+            loaded = json.loads(self.path.read_text("utf-8"))
+            self.known: dict[str, list[str]] = {
+                str(k): [str(v[0]), str(v[1])] for k, v in loaded.items()
+            }
+        except (OSError, ValueError, AttributeError, IndexError, TypeError, KeyError):
+            self.known = {}
+
+    def save(self) -> None:
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(self.known, handle)
+        except OSError:
+            pass
 
 
 async def _log_in(http: AuctionHTTP, username: str, password: str) -> str | None:
@@ -128,43 +147,46 @@ async def _log_in(http: AuctionHTTP, username: str, password: str) -> str | None
         return None
 
 
-async def _sign_up_or_log_in(
-    http: AuctionHTTP, spec: BidderSpec, username: str, password: str
-) -> str | None:
-    """The account's login token, signing the bidder up first when it cannot log in yet;
-    ``None`` when the sign-up did not make the account (the credit code belongs to a bidder
-    without it: then a per-run bidder is made). Logging in first keeps reruns from signing up
-    again (sign-ups are limited per address)."""
-    token = await _log_in(http, username, password)
-    if token is not None:
-        return token
-    # anonymous sign-up answers 202 whatever happened: the login below tells
-    await http.register_bidder(spec.name, spec.uscc, spec.contact, username=username,
-                               password=password)
-    return await _log_in(http, username, password)
+async def _sign_up(http: AuctionHTTP, spec: BidderSpec, run_label: str) -> tuple[str, str]:
+    """A bidder with an account, signed up at the platform admin's desk (``http`` carries the
+    admin token: told the outcome, not limited per address); when the credit code is taken
+    (by a bidder whose password this machine does not know), a per-run bidder with the same
+    name and a fresh valid credit code. Returns its ``(username, password)``."""
+    password = secrets.token_urlsafe(18)
+    code = spec.uscc
+    for attempt in range(2):
+        username = f"demo-{code.lower()}-{secrets.token_hex(3)}"
+        try:
+            await http.register_bidder(spec.name, code, spec.contact, username=username,
+                                       password=password)
+            return username, password
+        except ApiError as exc:
+            if exc.status != 409 or attempt:
+                raise
+            code = uscc.synthetic(uscc.ENTERPRISE, spec.uscc[2:8], f"{spec.name}:{run_label}")
+    raise AssertionError("unreachable")
 
 
 async def ensure_bidders(
     http: AuctionHTTP, run_label: str, specs: Sequence[BidderSpec] = BIDDERS
 ) -> list[DemoBidder]:
     """The demo bidders, each logged in with its own account (see module docstring)."""
-    admin_token = http.token or ""
+    known = Credentials(http.base_url)
     out: list[DemoBidder] = []
     async with AuctionHTTP(http.base_url, timeout=http.timeout) as anyone:
         for spec in specs:
-            username, password = demo_credentials(admin_token, spec.uscc)
-            token = await _sign_up_or_log_in(anyone, spec, username, password)
+            remembered = known.known.get(spec.uscc)
+            token = await _log_in(anyone, *remembered) if remembered else None
             if token is None:
-                division = spec.uscc[2:8]
-                fresh = uscc.synthetic(uscc.ENTERPRISE, division, f"{spec.name}:{run_label}")
-                spec = BidderSpec(spec.name, fresh, spec.contact)
-                username, password = demo_credentials(admin_token, fresh)
-                token = await _sign_up_or_log_in(anyone, spec, username, password)
+                username, password = await _sign_up(http, spec, run_label)
+                known.known[spec.uscc] = [username, password]
+                token = await _log_in(anyone, username, password)
                 if token is None:
                     raise ApiError(401, "bad_credentials", f"演示竞买人 {spec.name} 无法登录")
             async with anyone.with_token(token) as own:
                 me = await own.request("GET", "/api/v1/auth/me")
             out.append(DemoBidder(int(me["bidder_id"]), spec, token))
+    known.save()
     return out
 
 
