@@ -189,6 +189,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("post", "/api/v1/registrations/{registration_id}/withdraw",
               "竞买人撤回报名 (竞价开始前; 已确认的保证金退还, 竞买凭证吊销)",
               _ref("Registration"), admin=True, tag="registration"),
+    Operation("get", "/api/v1/registrations/mine", "竞买人本人登录: 本企业的报名 (新的在前)",
+              _list_of("registrations", _ref("Registration")), admin=True, tag="registration"),
     Operation("get", "/api/v1/registrations/{registration_id}/history",
               "报名各步骤: 操作人与时间",
               _obj(["registration", "steps"], registration=_ref("Registration"),

@@ -15,6 +15,7 @@ paddle → the bidder's own login takes its bid credential.
 - ``POST /api/v1/registrations/{id}/token``: the bidder's own login (or its agent's, for the
   registration the agent is bound to) → the bid credential (a token naming the account, the
   registration, the session and the paddle). Nobody else can obtain one.
+- ``GET /api/v1/registrations/mine``: the bidder's own login lists its registrations.
 - ``GET /api/v1/registrations/{id}/history``: every step with its actor and time (market admin,
   finance, the bidder's own login).
 
@@ -245,6 +246,21 @@ async def registration_token(request: Request) -> JSONResponse:
     })
 
 
+async def my_registrations(request: Request) -> JSONResponse:
+    """The caller's own registrations (its own login: every registration of its enterprise; an
+    agent's: the one it is bound to), newest first — how a bidder's page finds the one whose
+    credential to take."""
+    services = guard.services_of(request)
+    who = await guard.principal_of(request)
+    if who.role != "bidder" or not who.is_own_login:
+        raise Denied("forbidden", "只有竞买人本人的登录令牌可以查看")
+    account = await account_store.get_account(services.store, who.account_id)
+    rows = await store_registrations.of_bidder(services.store, who.bidder_id)
+    if account.registration_id is not None:
+        rows = [r for r in rows if r.id == account.registration_id]
+    return JSONResponse({"registrations": [r.to_json() for r in rows]})
+
+
 async def registration_history(request: Request) -> JSONResponse:
     """Every step of the registration with its actor and time."""
     services = guard.services_of(request)
@@ -261,6 +277,7 @@ async def registration_history(request: Request) -> JSONResponse:
 
 
 routes: list[BaseRoute] = [
+    Route("/api/v1/registrations/mine", my_registrations, methods=["GET"]),
     Route(
         "/api/v1/sessions/{session_id:int}/registrations", apply_registration, methods=["POST"]
     ),

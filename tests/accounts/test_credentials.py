@@ -428,6 +428,12 @@ async def test_an_agent_logs_in_as_itself_for_its_registration_only(
         recorded["account_id"], made.registration_id, made.paddle)
     assert (await http.post(f"/api/v1/registrations/{made.registration_id}/withdraw",
                             headers=agent_token)).status_code == 403
+    mine = await ok(await http.get("/api/v1/registrations/mine", headers=agent_token))
+    assert [r["id"] for r in mine["registrations"]] == [made.registration_id]
+    assert (await http.get("/api/v1/registrations/mine",
+                           headers=bearer(a.tokens["market_admin"]))).status_code == 403
+    assert (await http.get("/api/v1/registrations/mine",
+                           headers=bearer(made.token))).status_code == 403
     other_session = await county(http, f"{int(world.b.code) + 2:06d}", world.city, "agent2",
                                  bidders=0, lots=1)
     elsewhere = await http.post(f"/api/v1/sessions/{other_session.session_id}/registrations",

@@ -11,7 +11,15 @@ from typing import Any
 import httpx
 
 from auction.settings import Settings
-from tests.e2e.harness import ADMIN, Server, create_sale, free_port, raw_client, running
+from tests.e2e.harness import (
+    ADMIN,
+    BIDDER_PASSWORD,
+    Server,
+    create_sale,
+    free_port,
+    raw_client,
+    running,
+)
 
 TIMEOUT_MS = 10_000
 
@@ -251,3 +259,25 @@ async def test_phone_layout_large_jump_confirmation_and_english(
         await page.wait_for_selector("#standing:has-text('You are leading')")
         await page.click("#lang")
         await page.wait_for_selector("#standing:has-text('您当前领先')")
+
+
+async def test_bidder_logs_in_with_its_account_and_takes_its_credential(
+    settings: Settings, browser_context: Any
+) -> None:
+    """On the bidder page the bidder's own username and password log in, find the registration
+    of the lot's session and take its bid credential: the page greets the paddle; a wrong
+    password is told and leaves the page a viewer."""
+    async with running(settings) as server:
+        sale = await create_sale(server, lots=1, bidders=1)
+        page = await open_page(browser_context, f"{server.base}/lot.html?id={sale.lots[0]}")
+        await connected(page)
+        await page.fill("#username", sale.usernames[0])
+        await page.fill("#password", "not-the-password")
+        await page.click("#account-login button")
+        await page.wait_for_selector("#notice[data-key=err_login]")
+        await page.fill("#password", BIDDER_PASSWORD)
+        await page.click("#account-login button")
+        await page.wait_for_selector("#reg[data-role=bidder]")
+        assert str(sale.paddles[0]) in await page.inner_text("#reg")
+        stored = await page.evaluate("sessionStorage.getItem('auction.token.bidder')")
+        assert stored and stored != sale.tokens[0], "a fresh credential of its own login"

@@ -156,6 +156,8 @@ class Sale:
     bidder_ids: list[int]
     paddles: list[int]
     auctioneer: str
+    #: the bidders' own logins (password: :data:`BIDDER_PASSWORD`)
+    usernames: list[str] = field(default_factory=list)
 
 
 #: the password of every bidder account the harnesses sign up
@@ -255,14 +257,15 @@ async def create_sale(
                 "increment_fen": inc_fen, "reserve_fen": reserve_fen, "duration_s": duration_s})
             assert r.status_code == 201, r.text
             lot_ids.append(r.json()["id"])
-        tokens, ids, paddles = [], [], []
+        tokens, ids, paddles, usernames = [], [], [], []
         for b in range(bidders):
             made = await enrol(http, session_id, name=f"测试科技有限公司{tag}-{b}",
                                uscc_code=uscc(tag * 100 + b), deposit_fen=start_fen // 10)
             tokens.append(made.token)
             paddles.append(made.paddle)
             ids.append(made.bidder_id)
+            usernames.append(made.username)
         r = await http.post(f"/api/v1/sessions/{session_id}/staff-tokens",
                             json={"role": "auctioneer", "name": "拍卖师甲"})
         assert r.status_code in (200, 201), r.text
-        return Sale(session_id, lot_ids, tokens, ids, paddles, r.json()["token"])
+        return Sale(session_id, lot_ids, tokens, ids, paddles, r.json()["token"], usernames)

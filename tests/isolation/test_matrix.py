@@ -35,6 +35,7 @@ PUBLIC = {
     ("GET", "/api/v1/lots/{lot_id:int}/bids"), ("GET", "/api/v1/lots/{lot_id:int}/registration"),
     ("GET", "/api/v1/results"), ("POST", "/api/v1/bidders"), ("POST", "/api/v1/auth/login"),
     ("POST", "/api/v1/auth/logout"), ("GET", "/api/v1/auth/me"), ("GET", "/metrics"),
+    ("GET", "/api/v1/registrations/mine"),  # the caller's own registrations only
 }
 
 #: (method, path) → which of county B's principals the action is for (B's market admin, and

@@ -1,4 +1,6 @@
-// The bidder page: lot.html?id=N (token as #token=… or pasted).
+// The bidder page: lot.html?id=N. The bid credential comes from the bidder's own login (username
+// and password: the page logs in, finds the registration of this lot's session and takes its
+// credential; the login token itself is not kept), or as #token=… or pasted.
 import {
   api, clock, duration, el, paintConn, param, parseYuan, passReason, retrying, setupLang,
   statusText, storeToken, t, takeToken, yuan,
@@ -115,6 +117,7 @@ function renderReg() {
   reg.dataset.role = w?.role || "";
   const loggedIn = Boolean(token);
   $("login").classList.toggle("hidden", loggedIn && conn.status !== "unauthorized");
+  $("account-login").classList.toggle("hidden", loggedIn && conn.status !== "unauthorized");
   $("logout").classList.toggle("hidden", !loggedIn);
 }
 
@@ -268,6 +271,35 @@ $("login").addEventListener("submit", (e) => {
   $("token").value = "";
   notice = null;
   conn.setToken(token);
+});
+
+$("account-login").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const username = $("username").value.trim();
+  const password = $("password").value;
+  if (!username || !password) return;
+  try {
+    const login = await api("/auth/login", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ username, password }),
+    });
+    const own = { Authorization: `Bearer ${login.token}` };
+    const mine = await api("/registrations/mine", { headers: own });
+    const sess = feed.state?.session || info?.session_id;
+    const reg = mine.registrations.find((r) => r.session_id === sess && r.status === "deposit_paid");
+    if (!reg) {
+      showNotice("err_no_registration", "bad");
+      return;
+    }
+    const credential = await api(`/registrations/${reg.id}/token`, { method: "POST", headers: own });
+    token = credential.token;
+    storeToken("bidder", token);
+    $("password").value = "";
+    notice = null;
+    conn.setToken(token);
+  } catch {
+    showNotice("err_login", "bad");
+  }
 });
 
 $("logout").addEventListener("click", () => {
