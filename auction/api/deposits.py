@@ -149,8 +149,10 @@ async def record_agent(request: Request) -> JSONResponse:
     if username is not None and who.role != "bidder":
         # the market must never know the password of a login that can bid for the bidder
         raise Denied("forbidden", "代理人账号只能由竞买人本人创建", field="username")
-    if password is not None and len(password) < passwords.MIN_LENGTH:
-        raise BadRequest(f"密码至少 {passwords.MIN_LENGTH} 位", "password")
+    if password is not None:
+        weak = passwords.weakness(password, username=username or "")
+        if weak is not None:
+            raise BadRequest(weak, "password")
     for lot in await services.store.list_lots(session_id):
         state = await services.rooms.room_state(lot.id)
         if lot.status != "scheduled" or (state is not None and state.status.value != "scheduled"):
