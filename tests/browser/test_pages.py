@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from typing import Any
 
 import httpx
+from playwright.async_api import expect
 
 from auction.settings import Settings
 from tests.e2e.harness import (
@@ -36,8 +38,8 @@ async def connected(page: Any) -> None:
 
 
 async def wait_ladder(page: Any, count: int) -> None:
-    await page.wait_for_function(
-        "n => document.querySelectorAll('#ladder tbody tr').length >= n", arg=count)
+    # no wait_for_function with a string: the pages' CSP forbids eval while it polls
+    await page.locator("#ladder tbody tr").nth(count - 1).wait_for()
 
 
 async def feed_of(page: Any, lot: int) -> dict[str, Any]:
@@ -87,17 +89,20 @@ async def test_bid_on_bidder_page_shows_on_console_and_hammer_shows_sold(
         await bidder.wait_for_selector("#standing[data-state=outbid]")
         await bidder.click("#quick button.primary")
         await bidder.wait_for_selector("#standing[data-state=leading]")
-        await console.wait_for_function("document.querySelectorAll('#ladder tbody tr').length == 3")
+        await expect(console.locator("#ladder tbody tr")).to_have_count(3)
 
-        # hammer (H) → 成交 on the bidder page
+        # hammer (H, pressed twice: the first press asks) → 成交 on the bidder page
+        await console.keyboard.press("h")
         await console.keyboard.press("h")
         await bidder.wait_for_selector("#standing[data-state=won]")
         assert "成交" in await bidder.inner_text("#standing")
         await console.wait_for_selector(f"#lots tr[data-lot='{lot}'] .st-sold")
-        # the console moves on to the next lot; P passes it after opening
-        await console.wait_for_selector(f"#cur-title[data-lot='{sale.lots[1]}']")
+        # the console keeps the result; O opens the next lot, P twice passes it
+        await console.wait_for_selector("#result[data-state=sold]")
         await console.keyboard.press("o")
+        await console.wait_for_selector(f"#cur-title[data-lot='{sale.lots[1]}']")
         await console.wait_for_selector("#cur-status[data-status=open]")
+        await console.keyboard.press("p")
         await console.keyboard.press("p")
         await console.wait_for_selector(f"#lots tr[data-lot='{sale.lots[1]}'] .st-passed")
 
@@ -174,8 +179,7 @@ async def test_countdown_follows_server_time_not_device_clock(
             "(() => { const real = Date.now; Date.now = () => real() + 3600000; })()")
         page = await open_page(browser_context, f"{server.base}/lot.html?id={lot}")
         await connected(page)
-        await page.wait_for_function(
-            "document.querySelector('#countdown').textContent.match(/^\\d\\d:\\d\\d$/)")
+        await expect(page.locator("#countdown")).to_have_text(re.compile(r"^\d\d:\d\d$"))
         text = (await page.inner_text("#countdown")).strip()
         minutes, seconds = (int(x) for x in text.split(":"))
         assert 9 * 60 <= minutes * 60 + seconds <= 600, text
@@ -193,8 +197,7 @@ async def test_public_pages_and_catalogue(settings: Settings, browser_context: A
                                  f"{server.base}/screen.html?session={sale.session_id}")
         await connected(screen)
         await bid(server, sale.tokens[0], lot, 1_000_000, "s1")
-        await screen.wait_for_function(
-            f"document.querySelector('#paddle').textContent.includes('{sale.paddles[0]}')")
+        await expect(screen.locator("#paddle")).to_contain_text(str(sale.paddles[0]))
         async with httpx.AsyncClient(base_url=server.base, headers=ADMIN) as http:
             r = await http.post(f"/api/v1/lots/{lot}/commands", json={"op": "hammer", "key": "h"})
             assert r.status_code == 200, r.text
@@ -216,7 +219,7 @@ async def test_public_pages_and_catalogue(settings: Settings, browser_context: A
 
         # English switch
         await index.click("#lang")
-        await index.wait_for_function("document.documentElement.lang === 'en'")
+        await expect(index.locator("html")).to_have_attribute("lang", "en")
 
 
 async def test_phone_layout_large_jump_confirmation_and_english(

@@ -80,10 +80,13 @@ async def test_console_carries_on_an_open_lot_after_a_restart(
         # the room carries on: a bid after the restart reaches the console, then the hammer
         await _bid(second, sale.tokens[1], lot, 1_010_000, "after")
         await expect(console.locator("#cur-leader")).to_have_text(str(sale.paddles[1]))
+        await hammer.click()  # the first click asks; the second one hammers
+        await expect(console.locator("#cmd-feedback")).to_contain_text("再点一次确认落槌")
         await hammer.click()
-        # the console moves on to the next lot; the hammered one is sold in the lot list
+        # the console keeps showing the result; the hammered one is sold in the lot list
         await expect(console.locator(f"#lots tr[data-lot='{lot}']")).to_contain_text("成交")
-        await expect(console.get_by_role("status")).to_be_hidden()
+        await expect(console.locator("#result")).to_contain_text("成交")
+        await expect(console.locator("#idle")).to_be_hidden()
         async with httpx.AsyncClient(base_url=second.base) as http:
             sold = (await http.get(f"/api/v1/lots/{lot}")).json()["live"]
         assert sold["status"] == "sold" and sold["paddle"] == sale.paddles[1], sold

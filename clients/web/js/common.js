@@ -137,6 +137,40 @@ const DICT = {
     idle_for: "已 {min} 分钟无新动作 · 中断后可继续",
     idle_console: "本标的自 {time} 起无新动作（可能因服务重启而中断），仍在竞价中：可以继续等待出价，或按 H 落槌、P 流拍。",
     retrying: "无法加载（{message}），{s} 秒后重试…",
+    warn_1: "第一次警告",
+    warn_2: "第二次警告",
+    warn_3: "最后一次警告",
+    warn_next: "警告 (第 {n} 次)",
+    announce_cmd: "公告",
+    announce_ph: "公告内容 (最多 200 字), 回车发布",
+    announce_send: "发布",
+    pause_cmd: "暂停",
+    resume_cmd: "恢复",
+    pause_toggle: "暂停 / 恢复",
+    paused_banner: "暂停中",
+    withdraw_cmd: "撤拍",
+    withdraw_ph: "撤拍原因",
+    withdrawn_text: "撤拍",
+    next_cmd: "开拍下一标的",
+    confirm_again: "再按 {key} 确认{label}: {what}",
+    confirm_click: "再点一次确认{label}: {what}",
+    will_hammer: "以 {amount} 成交给号牌 {paddle}",
+    will_pass: "本标的流拍",
+    will_withdraw: "撤下本标的, 原因: {reason}",
+    need_reason: "请先填写撤拍原因",
+    need_text: "请先填写公告内容",
+    result_sold: "成交 · {amount} · 号牌 {paddle}",
+    result_passed: "流拍 · {reason}",
+    result_withdrawn: "撤拍 · {reason}",
+    no_more_lots: "本场已无后续标的",
+    refused: "{label}未执行: {message}",
+    e_lot_paused: "拍卖已暂停",
+    e_bad_request: "服务器不支持此操作",
+    e_wrong_state: "标的当前状态不允许此操作",
+    e_forbidden: "无权执行此操作",
+    e_unavailable: "服务器暂时不可用, 请重试",
+    e_timeout: "服务器无应答",
+    e_lot_closed: "本标的已结束",
   },
   en: {
     app: "Technology Results Auction",
@@ -273,6 +307,40 @@ const DICT = {
     idle_for: "No activity for {min} min · interrupted, can be resumed",
     idle_console: "Nothing has happened on this lot since {time} (perhaps a server restart interrupted it). It is still open: wait for bids, or press H to hammer, P to pass.",
     retrying: "Could not load ({message}); retrying in {s} s…",
+    warn_1: "First warning",
+    warn_2: "Second warning",
+    warn_3: "Final warning",
+    warn_next: "Warning ({n})",
+    announce_cmd: "Announce",
+    announce_ph: "Announcement (up to 200 characters), Enter to send",
+    announce_send: "Send",
+    pause_cmd: "Pause",
+    resume_cmd: "Resume",
+    pause_toggle: "Pause / resume",
+    paused_banner: "Paused",
+    withdraw_cmd: "Withdraw",
+    withdraw_ph: "Reason for withdrawal",
+    withdrawn_text: "Withdrawn",
+    next_cmd: "Open the next lot",
+    confirm_again: "Press {key} again to confirm {label}: {what}",
+    confirm_click: "Click again to confirm {label}: {what}",
+    will_hammer: "sold at {amount} to paddle {paddle}",
+    will_pass: "the lot is passed",
+    will_withdraw: "withdraw the lot, reason: {reason}",
+    need_reason: "Enter the reason for the withdrawal first",
+    need_text: "Enter the announcement first",
+    result_sold: "Sold · {amount} · paddle {paddle}",
+    result_passed: "Passed · {reason}",
+    result_withdrawn: "Withdrawn · {reason}",
+    no_more_lots: "No more lots in this session",
+    refused: "{label} not done: {message}",
+    e_lot_paused: "The sale is paused",
+    e_bad_request: "The server does not support this",
+    e_wrong_state: "Not possible in the lot's current state",
+    e_forbidden: "Not allowed",
+    e_unavailable: "Server unavailable, try again",
+    e_timeout: "No answer from the server",
+    e_lot_closed: "The lot has closed",
   },
 };
 
@@ -456,6 +524,22 @@ export function statusText(status) {
 
 export function passReason(reason) {
   return reason ? t(`r_${reason}`) : "";
+}
+
+/** A refusal (nack) for people: lot_paused → 拍卖已暂停; the server's own (Chinese) message in
+ * Chinese, our text in English; the code only when nothing else is known. */
+export function nackText(answer) {
+  const code = answer?.code || "";
+  const key = `e_${code}`;
+  if (code === "lot_paused") return t(key);
+  if (lang() === "zh" && answer?.message) return answer.message;
+  const mine = t(key);
+  return mine !== key ? mine : answer?.message || code;
+}
+
+/** The fair warning in words: 1 → 第一次警告, 2 → 第二次警告, 3 → 最后一次警告. */
+export function warningText(n) {
+  return n >= 1 && n <= 3 ? t(`warn_${n}`) : "";
 }
 
 /** The connection pill: text and a class per status. */

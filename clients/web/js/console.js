@@ -1,28 +1,53 @@
 // The auctioneer console: console.html?session=N (auctioneer token as #token=… or pasted).
 //
-// COMMANDS lists every console command the engine supports (docs/protocol.md, `cmd.op`). The
-// LATER list holds the commands the engine does not have yet: their buttons and shortcuts are
-// laid out but disabled; when the engine gains one, move it to COMMANDS (same shape).
+// COMMANDS lists every console command (docs/protocol.md, `cmd.op`) with its shortcut and when it
+// applies; LATER holds the commands not built yet (laid out, disabled). H (落槌), P (流拍) and
+// 撤拍 ask first: the first press says what will happen, a second press of the same key (or a
+// second click) within CONFIRM_MS does it. After a hammer, a pass or a withdrawal the current
+// lot keeps showing its result until another lot opens (O opens the next lot in running order).
+// A command the server refuses (an op it does not know yet, lot_paused …) shows the reason.
 //
 // After a server restart the open lot is taken from the room snapshot like any other state, so
 // the auctioneer carries on where the room is; a live lot with no event for a while (a session
 // interrupted by a restart, say) gets a notice saying it is still open and what can be done.
 import {
-  api, clock, duration, el, idleMs, paintConn, param, passReason, retrying, setupLang,
-  statusText, storeToken, t, takeToken, yuan,
+  api, clock, duration, el, idleMs, nackText, paintConn, param, passReason, retrying, setupLang,
+  statusText, storeToken, t, takeToken, warningText, yuan,
 } from "./common.js";
 import { AuctionConnection, newKey, nextBid } from "./protocol.js";
 
+const CONFIRM_MS = 4000;
+const isOpen = (s) => s.status === "open";
 const COMMANDS = [
   { op: "open", key: "o", label: "open_cmd", cls: "ok", when: (s) => s.status === "scheduled" },
+  { op: "next", key: "n", label: "next_cmd", cls: "", when: (s) => s.status === "scheduled" },
   {
-    op: "hammer", key: "h", label: "hammer_cmd", cls: "primary",
-    when: (s) => s.status === "open" && s.mode === "live" && s.bids > 0,
+    op: "warn", key: "w", label: "warn_cmd", cls: "warn",
+    when: (s) => isOpen(s) && !s.paused && (s.warning || 0) < 3,
+    args: (s) => ({ n: Math.min(3, (s.warning || 0) + 1) }),
   },
-  { op: "pass", key: "p", label: "pass_cmd", cls: "", when: (s) => s.status === "open" },
+  {
+    op: "hammer", key: "h", label: "hammer_cmd", cls: "primary", confirm: true,
+    when: (s) => isOpen(s) && s.mode === "live" && s.bids > 0,
+    what: (s) => t("will_hammer", { amount: yuan(s.high), paddle: s.paddle }),
+  },
+  {
+    op: "pass", key: "p", label: "pass_cmd", cls: "", confirm: true, when: isOpen,
+    what: () => t("will_pass"),
+  },
+  { op: "pause", key: " ", kbd: "Space", label: "pause_cmd", cls: "", when: isOpen },
 ];
+const WITHDRAW = {
+  op: "withdraw", key: "withdraw", label: "withdraw_cmd", confirm: true,
+  when: (s) => s.status === "scheduled" || s.status === "open",
+  what: () => t("will_withdraw", { reason: $("withdraw-reason").value.trim() }),
+  args: () => ({ reason: $("withdraw-reason").value.trim() }),
+};
+const ANNOUNCE = {
+  op: "announce", key: "a", label: "announce_cmd", when: isOpen,
+  args: () => ({ text: $("announce-text").value.trim() }),
+};
 const LATER = [
-  { op: "warn", key: "w", label: "warn_cmd" },
   { op: "undo", key: "u", label: "undo_cmd" },
   { op: "floor", key: "f", label: "floor_cmd" },
   { op: "phone", key: "t", label: "phone_cmd" },
@@ -37,7 +62,9 @@ const conn = new AuctionConnection({ token });
 let session = null;
 let lots = []; // HTTP lot objects in ordinal order
 let selected = null; // lot id the commands act on
-let follow = true; // selection follows the open lot / the next scheduled lot
+let follow = true; // selection follows the open lot / the result just given / the next lot
+let shownResult = null; // lot closed while we watched: its result stays until another opens
+let armed = null; // {op, lot, until}: the first press of a command that asks first
 const log = [];
 let feedback = null;
 window.auctionDebug = { conn, sessionId };
@@ -54,12 +81,32 @@ function stateOf(id) {
     high: 0, paddle: 0, mode: session?.mode } : null;
 }
 
+function lotName(id) {
+  const lot = lots.find((l) => l.id === id);
+  return lot ? `${lot.ordinal}. ${lot.title}` : "";
+}
+
 function autoSelect() {
   if (!follow && selected !== null) return;
   const open = lots.find((l) => stateOf(l.id)?.status === "open");
   const next = lots.find((l) => stateOf(l.id)?.status === "scheduled");
-  const pick = open || next || lots[lots.length - 1];
+  const pick = open || lots.find((l) => l.id === shownResult) || next || lots[lots.length - 1];
   if (pick) selected = pick.id;
+}
+
+/** The next scheduled lot in running order after the selected one (else the first one left). */
+function nextScheduled() {
+  const idx = lots.findIndex((l) => l.id === selected);
+  const ahead = lots.slice(idx + 1).concat(lots.slice(0, idx + 1));
+  return ahead.find((l) => stateOf(l.id)?.status === "scheduled")?.id ?? null;
+}
+
+/** The lot a command acts on: the selected lot; O and N open the next lot once it has closed. */
+function targetOf(cmd) {
+  if (selected === null) return null;
+  if (cmd.op === "next") return nextScheduled();
+  if (cmd.op === "open" && stateOf(selected)?.status !== "scheduled") return nextScheduled();
+  return selected;
 }
 
 function addLog(text, kind = "") {
@@ -67,27 +114,61 @@ function addLog(text, kind = "") {
   if (log.length > 200) log.pop();
 }
 
-async function run(op) {
-  const cmd = COMMANDS.find((c) => c.op === op);
-  if (!cmd || selected === null) return;
-  const s = stateOf(selected);
+function setFeedback(text, kind = "") {
+  feedback = { text, kind };
+  render();
+}
+
+async function run(cmd, via = "key") {
+  const lot = targetOf(cmd);
+  const s = lot !== null ? stateOf(lot) : null;
+  let op = cmd.op === "next" ? "open" : cmd.op;
+  let label = cmd.label;
+  if (op === "pause" && s?.paused) {
+    op = "resume";
+    label = "resume_cmd";
+  }
   if (!s || !cmd.when(s)) {
-    feedback = { text: `${t(cmd.label)}: ${statusText(s?.status || "scheduled")}`, kind: "bad" };
-    render();
+    const why = s?.paused && cmd.op === "warn" ? t("paused_banner") : statusText(s?.status || "scheduled");
+    setFeedback(`${t(label)}: ${lot === null ? t("no_more_lots") : why}`, "bad");
     return;
   }
-  const lot = selected;
-  const title = lots.find((l) => l.id === lot)?.title || lot;
-  feedback = { text: `${t(cmd.label)} … ${title}`, kind: "" };
-  render();
-  const answer = await conn.command(lot, op, newKey(`c-${op}`));
+  const args = cmd.args ? cmd.args(s) : null;
+  if (op === "withdraw" && !args.reason) return setFeedback(t("need_reason"), "bad");
+  if (op === "announce" && !args.text) return setFeedback(t("need_text"), "bad");
+  if (cmd.confirm) {
+    const now = Date.now();
+    if (!(armed && armed.op === op && armed.lot === lot && now < armed.until)) {
+      const mine = { op, lot, until: now + CONFIRM_MS };
+      armed = mine;
+      const vars = { key: cmd.key.toUpperCase(), label: t(label), what: cmd.what(s) };
+      setFeedback(t(via === "key" ? "confirm_again" : "confirm_click", vars), "warn");
+      setTimeout(() => {
+        if (armed === mine) {
+          armed = null;
+          feedback = null;
+          render();
+        }
+      }, CONFIRM_MS);
+      return;
+    }
+    armed = null;
+  }
+  setFeedback(`${t(label)} … ${lotName(lot)}`);
+  const answer = await conn.command(lot, op, newKey(`c-${op}`), args);
   if (answer.t === "ack") {
-    feedback = { text: `${t(cmd.label)} ${t("ok")} · #${lot} · seq ${answer.seq}`, kind: "good" };
-    addLog(`${t(cmd.label)} #${lot} → seq ${answer.seq}`, "good");
-    follow = true;
+    feedback = { text: `${t(label)} ${t("ok")} · ${lotName(lot)}`, kind: "good" };
+    addLog(`${t(label)} ${t("ok")} · ${lotName(lot)}`, "good");
+    if (op === "announce") $("announce-text").value = "";
+    if (op === "withdraw") $("withdraw-reason").value = "";
+    if (op === "open") {
+      follow = true;
+      selected = lot;
+    }
   } else {
-    feedback = { text: `${t(cmd.label)}: ${answer.message || answer.code}`, kind: "bad" };
-    addLog(`${t(cmd.label)} #${lot} ✗ ${answer.code}`, "bad");
+    const message = nackText(answer);
+    feedback = { text: t("refused", { label: t(label), message }), kind: "bad" };
+    addLog(`${t(label)} · ${lotName(lot)} ✗ ${message}`, "bad");
   }
   render();
 }
@@ -98,11 +179,11 @@ function renderCommands() {
   if (!box.childElementCount) {
     for (const c of COMMANDS) {
       box.append(el("button", { type: "button", class: c.cls, "data-op": c.op,
-        onclick: () => run(c.op) }, el("span", { "data-i18n": c.label, text: t(c.label) }), " ",
-      el("kbd", { text: c.key.toUpperCase() })));
+        onclick: () => run(c, "click") }, el("span", { "data-i18n": c.label, text: t(c.label) }),
+      " ", el("kbd", { text: c.kbd || c.key.toUpperCase() })));
     }
     const later = $("cmds-later");
-    for (const c of LATER.filter((x) => x.op === "warn" || x.op === "undo")) {
+    for (const c of LATER.filter((x) => x.op === "undo")) {
       later.append(el("button", { type: "button", disabled: true, "data-op": c.op,
         title: t("not_yet") }, el("span", { "data-i18n": c.label, text: t(c.label) }), " ",
       el("kbd", { text: c.key.toUpperCase() })));
@@ -111,11 +192,48 @@ function renderCommands() {
   const allowed = conn.status === "open" && conn.welcome && conn.welcome.role !== "viewer";
   for (const b of box.querySelectorAll("button")) {
     const c = COMMANDS.find((x) => x.op === b.dataset.op);
-    b.disabled = !(allowed && s && c.when(s));
+    const lot = targetOf(c);
+    const ts = lot !== null ? stateOf(lot) : null;
+    b.disabled = !(allowed && ts && c.when(ts));
+    b.classList.toggle("armed", Boolean(armed && armed.op === c.op && armed.lot === lot));
+    if (c.op === "pause") {
+      const label = ts?.paused ? "resume_cmd" : "pause_cmd";
+      const span = b.querySelector("span");
+      span.dataset.i18n = label;
+      span.textContent = t(label);
+    }
   }
+  $("withdraw-btn").disabled = !(allowed && s && WITHDRAW.when(s));
+  $("withdraw-btn").classList.toggle("armed", armed?.op === "withdraw");
+  $("announce-form").querySelector("button").disabled = !(allowed && s && ANNOUNCE.when(s));
   const fb = $("cmd-feedback");
   fb.textContent = feedback ? feedback.text : "";
   fb.className = `feedback ${feedback?.kind || ""}`;
+}
+
+function resultText(s) {
+  if (s.status === "sold") return t("result_sold", { amount: yuan(s.high), paddle: s.paddle });
+  if (s.status === "passed") return t("result_passed", { reason: passReason(s.reason) || "—" });
+  if (s.status === "withdrawn") return t("result_withdrawn", { reason: s.reason || "—" });
+  return "";
+}
+
+function renderLive(s) {
+  const result = $("result");
+  const text = s ? resultText(s) : "";
+  result.textContent = text;
+  result.className = `result ${s?.status || ""}${text ? "" : " hidden"}`;
+  result.dataset.state = text ? s.status : "";
+  const banner = $("banner");
+  const open = s && s.status === "open";
+  const state = open && s.paused ? "paused" : open && s.warning ? `warn-${s.warning}` : "";
+  banner.textContent = state === "paused" ? t("paused_banner") : state ? warningText(s.warning) : "";
+  banner.className = `live-banner ${state}${state ? "" : " hidden"}`;
+  banner.dataset.state = state;
+  const ann = $("announcement");
+  const note = open && s.announcement ? s.announcement.text : "";
+  ann.textContent = note; // text only, never markup
+  ann.classList.toggle("hidden", !note);
 }
 
 function renderCurrent() {
@@ -136,6 +254,7 @@ function renderCurrent() {
   $("cur-inc").textContent = s ? yuan(s.inc) : "";
   $("cur-bids").textContent = s ? String(s.bids || 0) : "";
   $("online").title = t("not_yet");
+  renderLive(s);
   const body = $("ladder").tBodies[0];
   body.textContent = "";
   for (const b of feed ? feed.bids() : []) {
@@ -167,7 +286,7 @@ function renderClock() {
   const live = s && s.status === "open" && !(s.mode === "timed" && s.ends_at);
   $("cur-clock-label").textContent = live ? t("elapsed") : t("countdown");
   if (!s || s.status !== "open") {
-    box.textContent = s?.status === "passed" ? passReason(s.reason) || t("ended") : "—";
+    box.textContent = s && s.status !== "scheduled" ? t("ended") : "—";
   } else if (s.mode === "timed" && s.ends_at) {
     box.textContent = duration(s.ends_at - conn.now());
   } else if (s.opened_at) {
@@ -193,22 +312,31 @@ function renderLots() {
     el("td", {}, el("span", { class: `badge st-${s?.status}`, text: statusText(s?.status) })),
     el("td", { class: "r num", text: s?.bids ? `${yuan(s.high, false)} / ${s.paddle}` : "" })));
   }
+  // 后续标的: the lots after the current one in running order, with their status
   const next = $("next-lots");
   next.textContent = "";
   const idx = lots.findIndex((l) => l.id === selected);
-  for (const lot of lots.slice(idx + 1).filter((l) => stateOf(l.id)?.status === "scheduled")
-    .slice(0, 5)) {
-    next.append(el("li", {}, `${lot.title} · ${yuan(lot.start_price_fen)}`));
+  for (const lot of lots.slice(idx + 1, idx + 9)) {
+    const st = stateOf(lot.id)?.status;
+    next.append(el("li", { "data-lot": String(lot.id), "data-status": st || "" },
+      `${lot.title} · ${yuan(lot.start_price_fen)} `,
+      el("span", { class: `badge st-${st}`, text: statusText(st) })));
   }
-  if (!next.childElementCount) next.append(el("li", { class: "muted", text: t("none") }));
+  next.start = idx + 2;
+  next.classList.toggle("hidden", !next.childElementCount);
+  $("next-empty").classList.toggle("hidden", Boolean(next.childElementCount) || !lots.length);
 }
 
 function renderShortcuts() {
   const box = $("shortcuts");
   box.textContent = "";
   for (const c of COMMANDS) {
-    box.append(el("div", {}, el("kbd", { text: c.key.toUpperCase() }), ` ${t(c.label)}`));
+    const label = c.op === "pause" ? "pause_toggle" : c.label;
+    box.append(el("div", {}, el("kbd", { text: c.kbd || c.key.toUpperCase() }),
+      ` ${t(label)}${c.confirm ? " (×2)" : ""}`));
   }
+  box.append(el("div", {}, el("kbd", { text: "A" }), ` ${t("announce_cmd")}`));
+  box.append(el("div", {}, el("kbd", { text: "Esc" }), ` ${t("cancel")}`));
   box.append(el("div", {}, el("kbd", { text: "↑" }), " ", el("kbd", { text: "↓" }),
     ` ${t("select")} ${t("lot")}`));
   for (const c of LATER) {
@@ -244,11 +372,32 @@ document.addEventListener("keydown", (e) => {
     e.preventDefault();
     return;
   }
+  if (e.key === "Escape" && armed) {
+    armed = null;
+    feedback = null;
+    render();
+    return;
+  }
+  if (e.key.toLowerCase() === "a") {
+    e.preventDefault();
+    $("announce-text").focus();
+    return;
+  }
   const cmd = COMMANDS.find((c) => c.key === e.key.toLowerCase());
   if (cmd) {
     e.preventDefault();
-    run(cmd.op);
+    if (!e.repeat) run(cmd, "key");
   }
+});
+
+$("announce-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  run(ANNOUNCE, "click");
+});
+
+$("withdraw-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  run(WITHDRAW, "click");
 });
 
 $("login").addEventListener("submit", (e) => {
@@ -270,11 +419,18 @@ conn.on((e) => {
     conn.setToken(null);
   } else if (e.type === "lot" && e.reason === "event" && e.ev) {
     const ev = e.ev;
-    const title = lots.find((l) => l.id === e.lot)?.ordinal ?? e.lot;
-    if (ev.kind === "bid") addLog(`#${title} ${t("paddle")} ${ev.paddle} ${yuan(ev.amount)}`);
-    else if (ev.kind === "sold") addLog(`#${title} ${t("st_sold")} ${ev.paddle} ${yuan(ev.amount)}`);
-    else if (ev.kind === "passed") addLog(`#${title} ${t("st_passed")} ${passReason(ev.reason)}`);
-    else if (ev.kind === "opened") addLog(`#${title} ${t("open_cmd")}`);
+    const name = lotName(e.lot);
+    if (ev.kind === "bid") addLog(`${name} · ${t("paddle")} ${ev.paddle} ${yuan(ev.amount)}`);
+    else if (ev.kind === "sold" || ev.kind === "passed" || ev.kind === "withdrawn") {
+      addLog(`${name} · ${resultText(e.feed.state)}`);
+      if (follow) shownResult = e.lot; // keep showing the result until another lot opens
+    } else if (ev.kind === "opened") {
+      addLog(`${name} · ${t("open_cmd")}`);
+      shownResult = null;
+    } else if (ev.kind === "warned") addLog(`${name} · ${warningText(ev.n)}`);
+    else if (ev.kind === "announced") addLog(`${name} · ${t("announce_cmd")}: ${ev.text}`);
+    else if (ev.kind === "paused") addLog(`${name} · ${t("paused_banner")}`);
+    else if (ev.kind === "resumed") addLog(`${name} · ${t("resume_cmd")}`);
   } else if (e.type === "notice" && e.code === "state_replaced") {
     $("notice").textContent = t("state_replaced");
     $("notice").className = "notice";

@@ -2,8 +2,8 @@
 // and password: the page logs in, finds the registration of this lot's session and takes its
 // credential; the login token itself is not kept), or as #token=… or pasted.
 import {
-  api, clock, duration, el, paintConn, param, parseYuan, passReason, retrying, setupLang,
-  statusText, storeToken, t, takeToken, yuan,
+  api, clock, duration, el, nackText, paintConn, param, parseYuan, passReason, retrying,
+  setupLang, statusText, storeToken, t, takeToken, warningText, yuan,
 } from "./common.js";
 import { AuctionConnection, newKey, nextBid } from "./protocol.js";
 
@@ -54,6 +54,10 @@ function renderStanding(s) {
     cls = "passed";
     state = "passed";
     text = `${t("passed_text")} ${s.reason ? "· " + passReason(s.reason) : ""}`;
+  } else if (s.status === "withdrawn") {
+    cls = "passed";
+    state = "withdrawn";
+    text = `${t("withdrawn_text")}${s.reason ? " · " + s.reason : ""}`;
   } else if (mine && s.status === "open") {
     const iBid = feed.bids().some((b) => b.paddle === mine);
     if (s.bids > 0 && s.paddle === mine) {
@@ -79,7 +83,8 @@ function renderQuick(s) {
   const quick = $("quick");
   quick.textContent = "";
   const next = nextBid(s);
-  const enabled = s && s.status === "open" && mayBid() && !(s.bids > 0 && s.paddle === myPaddle());
+  const enabled = s && s.status === "open" && !s.paused && mayBid()
+    && !(s.bids > 0 && s.paddle === myPaddle());
   for (let k = 0; k < 3; k++) {
     const amount = next + k * (s?.inc || 0);
     const label = k === 0 ? t("next_bid") : `+${k} × ${t("increment")}`;
@@ -119,6 +124,21 @@ function renderReg() {
   $("login").classList.toggle("hidden", loggedIn && conn.status !== "unauthorized");
   $("account-login").classList.toggle("hidden", loggedIn && conn.status !== "unauthorized");
   $("logout").classList.toggle("hidden", !loggedIn);
+}
+
+/** Fair warning (第一次 / 第二次 / 最后一次警告, cleared by the next bid), 暂停中, and the
+ * auctioneer's announcement (as text, never markup). */
+function renderLive(s) {
+  const banner = $("live-banner");
+  const open = s && s.status === "open";
+  const state = open && s.paused ? "paused" : open && s.warning ? `warn-${s.warning}` : "";
+  banner.textContent = state === "paused" ? t("paused_banner") : state ? warningText(s.warning) : "";
+  banner.className = `live-banner ${state}${state ? "" : " hidden"}`;
+  banner.dataset.state = state;
+  const ann = $("announcement");
+  const note = open && s.announcement ? s.announcement.text : "";
+  ann.textContent = note;
+  ann.classList.toggle("hidden", !note);
 }
 
 function renderDetails() {
@@ -194,6 +214,7 @@ function render() {
     $("inc").textContent = yuan(info.increment_fen);
   }
   renderStanding(s);
+  renderLive(s);
   renderQuick(s);
   renderLadder(s);
   renderReg();
@@ -244,7 +265,7 @@ async function placeBid(amount) {
   if (answer.t === "ack") {
     feedback = { text: `${t("accepted")}: ${yuan(amount)}`, kind: "good" };
   } else {
-    let message = answer.message || answer.code;
+    let message = nackText(answer);
     if (answer.minimum) message += ` (${t("next_bid")} ${yuan(answer.minimum)})`;
     feedback = { text: t("rejected", { message }), kind: "bad" };
   }

@@ -85,8 +85,12 @@ function applyEvent(state, ev) {
       state.high = 0;
       state.paddle = 0;
       state.bids = 0;
+      state.warning = 0;
+      state.paused = false;
+      state.announcement = null;
       break;
     case "bid":
+      state.warning = 0; // a bid after a fair warning resets the count
       state.high = ev.amount;
       state.paddle = ev.paddle;
       state.bids = (state.bids || 0) + 1;
@@ -105,6 +109,24 @@ function applyEvent(state, ev) {
     case "passed":
       state.status = "passed";
       state.reason = ev.reason;
+      state.closed_at = ev.at;
+      break;
+    case "warned":
+      state.warning = Number(ev.n) || 0;
+      break;
+    case "announced":
+      state.announcement = { text: String(ev.text ?? ""), at: ev.at };
+      break;
+    case "paused":
+      state.paused = true;
+      break;
+    case "resumed":
+      state.paused = false;
+      break;
+    case "withdrawn":
+      state.status = "withdrawn";
+      state.reason = ev.reason;
+      state.paused = false;
       state.closed_at = ev.at;
       break;
     default:
@@ -195,9 +217,12 @@ export class AuctionConnection {
     return this._request({ t: "bid", lot: Number(lot), amount: Number(amount), key });
   }
 
-  /** A console command (open / hammer / pass, later more); resolves with the ack or nack. */
-  command(lot, op, key = newKey("c")) {
-    return this._request({ t: "cmd", lot: Number(lot), op, key });
+  /** A console command (open / hammer / pass / warn / announce / pause / resume / withdraw …),
+   * with its `args` when it has any; resolves with the ack or nack. */
+  command(lot, op, key = newKey("c"), args = null) {
+    const msg = { t: "cmd", lot: Number(lot), op, key };
+    if (args) msg.args = args;
+    return this._request(msg);
   }
 
   // --- internals -----------------------------------------------------------------------------

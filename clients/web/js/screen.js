@@ -1,7 +1,8 @@
 // The venue screen: screen.html?session=N. Public (no token); follows the lot that is open, or
 // else the one that closed last; big type, readable from across a room. ?lang=en for English.
 import {
-  api, applyI18n, clock, duration, lang, paintConn, param, passReason, retrying, t, wan, yuan,
+  api, applyI18n, clock, duration, lang, paintConn, param, passReason, retrying, t, wan,
+  warningText, yuan,
 } from "./common.js";
 import { AuctionConnection } from "./protocol.js";
 
@@ -21,7 +22,8 @@ function current() {
     if (!s) continue;
     if (s.status === "open") return { lot, s };
     const at = s.closed_at || 0;
-    if (at > bestAt && (s.status === "sold" || s.status === "passed")) {
+    const closed = s.status === "sold" || s.status === "passed" || s.status === "withdrawn";
+    if (at > bestAt && closed) {
       best = { lot, s };
       bestAt = at;
     }
@@ -49,10 +51,20 @@ function render() {
   state.className = `scr-status ${s.status}`;
   if (s.status === "sold") state.textContent = lang() === "en" ? "成交 SOLD" : "成交";
   else if (s.status === "passed") state.textContent = `${t("st_passed")} ${passReason(s.reason)}`;
+  else if (s.status === "withdrawn") state.textContent = `${t("withdrawn_text")} ${s.reason || ""}`;
   else state.textContent = statusLine(s);
   $("start").textContent = wan(s.start);
   $("inc").textContent = wan(s.inc);
   $("bids").textContent = String(s.bids || 0);
+  const open = s.status === "open";
+  const live = open && s.paused ? "paused" : open && s.warning ? `warn-${s.warning}` : "";
+  const banner = $("scr-banner");
+  banner.textContent = live === "paused" ? t("paused_banner") : live ? warningText(s.warning) : "";
+  banner.className = `scr-banner ${live}${live ? "" : " hidden"}`;
+  banner.dataset.state = live;
+  const note = open && s.announcement ? s.announcement.text : "";
+  $("scr-announce").textContent = note; // text only, never markup
+  $("scr-announce").classList.toggle("hidden", !note);
   renderClock();
 }
 
