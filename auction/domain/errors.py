@@ -32,6 +32,7 @@ CODES: Mapping[str, str] = MappingProxyType(
         "idempotency_conflict": "幂等键已用于不同的请求",
         "unknown_lot": "标的不存在",
         "deposit_required": "保证金不足: 须持有经确认且覆盖本标的的保证金",
+        "lot_paused": "标的已暂停, 请稍候",
     }
 )
 

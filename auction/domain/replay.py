@@ -7,11 +7,16 @@ produced. Each event kind states its own effect, so the fold needs no command:
 
 ==========  =================================================================================
 opened      status open, ``opened_at`` = at, ``ends_at`` from the event
-bid         ``high``/``leader``/``paddle`` from the event, ``bids`` + 1, ``high_seq`` = seq
+bid         ``high``/``leader``/``paddle`` from the event, ``bids`` + 1, ``high_seq`` = seq,
+            ``warned`` = 0
 extended    ``ends_at`` from the event, ``extensions`` + 1
+warned      ``warned`` = n from the event
+paused      ``paused_at`` = at
+resumed     ``paused_at`` = 0, ``ends_at`` from the event
 sold        status sold, ``closed_at`` = at
 passed      status passed, ``closed_at`` = at
-withdrawn   status withdrawn, ``closed_at`` = at
+withdrawn   status withdrawn, ``closed_at`` = at, ``paused_at`` = 0
+announced   seq only
 (other)     seq only: kinds this fold does not know change nothing else
 ==========  =================================================================================
 
@@ -52,11 +57,19 @@ def replay(initial: RoomState, events: Iterable[LotEvent]) -> RoomState:
         elif kind == "bid":
             state = replace(state, high=_int(event, "amount"), leader=_int(event, "bidder"),
                             paddle=_int(event, "paddle"), bids=state.bids + 1,
-                            high_seq=event.seq)
+                            high_seq=event.seq, warned=0)
         elif kind == "extended":
             state = replace(state, ends_at=_int(event, "ends_at"),
                             extensions=state.extensions + 1)
-        elif kind in ("sold", "passed", "withdrawn"):
+        elif kind == "warned":
+            state = replace(state, warned=_int(event, "n"))
+        elif kind == "paused":
+            state = replace(state, paused_at=at)
+        elif kind == "resumed":
+            state = replace(state, paused_at=0, ends_at=_int(event, "ends_at"))
+        elif kind == "withdrawn":
+            state = replace(state, status=LotStatus.WITHDRAWN, closed_at=at, paused_at=0)
+        elif kind in ("sold", "passed"):
             state = replace(state, status=LotStatus(kind), closed_at=at)
         state = replace(state, seq=event.seq)
     return state

@@ -28,6 +28,20 @@ integer fen in 1 … 10^15, ``bad_amount``):
   passed (流拍) with reason ``no_bids`` or ``reserve_not_met``;
 - R7 live lots are closed by the auctioneer: hammer (only after a bid exists) or pass;
   timed lots are closed by the clock (``close`` before ``ends_at`` is refused as ``not_due``).
+
+Console commands (issue 10), one script ``command.lua``; their arguments are validated at the
+edge (:mod:`auction.wire.codec`), the rules here:
+
+- C1 ``warn n`` (fair warning 第一次/第二次/最后一次): live open lots, not paused; ``n`` must be
+  greater than the last warning since the last bid (``warned``), else ``wrong_state``; an
+  accepted bid resets ``warned`` to 0, so the next warning may start from 1 again;
+- C2 ``announce text``: a scheduled or open lot (a closed one: ``lot_closed``); changes only seq;
+- C3 ``pause`` / ``resume``: an open lot; pausing a paused lot or resuming a running one is
+  ``wrong_state``; a timed lot whose clock already ran out cannot be paused (``lot_closed``: the
+  closer is due). While paused (``paused_at`` > 0) bids, warnings, hammer, pass and the
+  closer are refused with ``lot_paused``; resume moves a timed lot's ``ends_at`` by the paused
+  time, so it keeps the time it had left;
+- C4 ``withdraw reason`` (撤拍): a scheduled or open lot (paused or not) becomes ``withdrawn``.
 """
 
 from __future__ import annotations
@@ -63,6 +77,8 @@ class RoomState:
     opened_at: int = 0
     closed_at: int = 0
     deposit: int = 0  # 保证金 a bidder must hold to bid (R0), fen; named in deposit_required
+    warned: int = 0  # last fair warning (1..3) since the last bid, 0 = none (C1)
+    paused_at: int = 0  # when the lot was paused, 0 = running (C3)
 
     def next_minimum(self) -> int:
         """The lowest acceptable next bid (R2/R3)."""
@@ -125,6 +141,8 @@ def place_bid(
     if not eligible:  # R0
         raise deposit_required(state.deposit)
     state.status.require(LotStatus.OPEN)  # R1
+    if state.paused_at:  # C3: a paused lot's clock is stopped, so this comes before it
+        raise Rejection("lot_paused")
     if state.mode is LotMode.TIMED and now >= state.ends_at:
         raise Rejection("lot_closed", ends_at=state.ends_at)
     if bidder == state.leader:  # R4
@@ -136,7 +154,7 @@ def place_bid(
     if (amount - state.start) % state.inc != 0:  # R2
         raise Rejection("off_increment", minimum=state.next_minimum())
     state = replace(
-        state, high=amount, leader=bidder, paddle=paddle, bids=state.bids + 1
+        state, high=amount, leader=bidder, paddle=paddle, bids=state.bids + 1, warned=0
     )
     state, bid = _emit(state, "bid", now, bidder=bidder, paddle=paddle, amount=amount)
     state = replace(state, high_seq=bid.seq)
@@ -170,6 +188,8 @@ def close_timed(state: RoomState, now: int) -> Outcome:
     if state.mode is not LotMode.TIMED:
         raise Rejection("wrong_mode")
     state.status.require(LotStatus.OPEN)
+    if state.paused_at:
+        raise Rejection("lot_paused")
     if now < state.ends_at:
         raise Rejection("not_due", ends_at=state.ends_at)
     return _settle(state, now)
@@ -180,6 +200,8 @@ def hammer(state: RoomState, now: int) -> Outcome:
     if state.mode is not LotMode.LIVE:
         raise Rejection("wrong_mode")
     state.status.require(LotStatus.OPEN)
+    if state.paused_at:
+        raise Rejection("lot_paused")
     if state.bids == 0:
         raise Rejection("no_bids")
     return _settle(state, now)
@@ -190,4 +212,58 @@ def pass_lot(state: RoomState, now: int) -> Outcome:
     if state.mode is not LotMode.LIVE:
         raise Rejection("wrong_mode")
     state.status.require(LotStatus.OPEN)
+    if state.paused_at:
+        raise Rejection("lot_paused")
     return _settle(state, now, forced_reason="auctioneer")
+
+
+def warn(state: RoomState, n: int, now: int) -> Outcome:
+    """C1: fair warning ``n`` (1..3, checked at the edge) on a live open lot."""
+    if state.mode is not LotMode.LIVE:
+        raise Rejection("wrong_mode")
+    state.status.require(LotStatus.OPEN)
+    if state.paused_at:
+        raise Rejection("lot_paused")
+    if n <= state.warned:
+        raise Rejection("wrong_state", warned=state.warned)
+    state, ev = _emit(replace(state, warned=n), "warned", now, n=n)
+    return Outcome(state, (ev,))
+
+
+def announce(state: RoomState, text: str, now: int) -> Outcome:
+    """C2: a message to every watcher of a scheduled or open lot."""
+    state.status.require(LotStatus.SCHEDULED, LotStatus.OPEN)
+    state, ev = _emit(state, "announced", now, text=text)
+    return Outcome(state, (ev,))
+
+
+def pause(state: RoomState, now: int) -> Outcome:
+    """C3: stop an open lot (and a timed lot's clock)."""
+    state.status.require(LotStatus.OPEN)
+    if state.paused_at:
+        raise Rejection("wrong_state", status="paused")
+    if state.mode is LotMode.TIMED and now >= state.ends_at:
+        raise Rejection("lot_closed", ends_at=state.ends_at)
+    state, ev = _emit(replace(state, paused_at=now), "paused", now)
+    return Outcome(state, (ev,))
+
+
+def resume(state: RoomState, now: int) -> Outcome:
+    """C3: restart a paused lot; a timed lot keeps the time it had left when paused."""
+    state.status.require(LotStatus.OPEN)
+    if not state.paused_at:
+        raise Rejection("wrong_state", status="open")
+    ends_at = state.ends_at
+    if state.mode is LotMode.TIMED:
+        ends_at += max(0, now - state.paused_at)
+    state, ev = _emit(replace(state, paused_at=0, ends_at=ends_at), "resumed", now,
+                      ends_at=ends_at)
+    return Outcome(state, (ev,))
+
+
+def withdraw(state: RoomState, reason: str, now: int) -> Outcome:
+    """C4: 撤拍, a scheduled or open lot ends without a sale."""
+    status = state.status.to(LotStatus.WITHDRAWN)
+    state = replace(state, status=status, closed_at=now, paused_at=0)
+    state, ev = _emit(state, "withdrawn", now, reason=reason)
+    return Outcome(state, (ev,))

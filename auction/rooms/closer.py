@@ -60,7 +60,8 @@ class Closer:
             except Rejection as rej:
                 if rej.code == "not_due":
                     await self.redis.zadd(self.keys.timed, {str(lot): rej.data["ends_at"]})
-                else:  # already closed elsewhere, never opened, or gone
+                else:  # already closed elsewhere, paused (resume puts it back), never opened,
+                    # or gone
                     await self.redis.zrem(self.keys.timed, str(lot))
                 continue
             await self.redis.zrem(self.keys.timed, str(lot))

@@ -88,6 +88,7 @@ def state_fields(state: RoomState, session_id: int) -> list[str]:
         "high_seq": state.high_seq, "bids": state.bids, "ends_at": state.ends_at,
         "extensions": state.extensions, "opened_at": state.opened_at,
         "closed_at": state.closed_at, "deposit": state.deposit,
+        "warned": state.warned, "paused_at": state.paused_at,
     }
     out: list[str] = []
     for name, value in values.items():

@@ -65,7 +65,8 @@ def _decode_reply(reply: list[Any]) -> Accepted:
             raise refusal
         data: dict[str, Any] = {}
         if len(parts) > 3 and parts[3]:
-            data["minimum" if parts[1] != "not_due" else "ends_at"] = int(parts[3])
+            name = "ends_at" if parts[1] in ("not_due", "lot_paused") else "minimum"
+            data[name] = int(parts[3])
         if replay:
             data["replay"] = True
         raise Rejection(str(parts[1]), at=int(parts[2]), **data)
@@ -177,6 +178,27 @@ class Rooms:
             await self.scripts.close(keys=self.keys.lot(lot_id).script_keys(), args=[op, idem])
         )
 
+    async def command(self, lot_id: int, op: str, arg: str = "", *, idem: str = "") -> Accepted:
+        """``op`` is ``warn`` (``arg`` the warning 1..3), ``announce`` (``arg`` the text),
+        ``pause``, ``resume`` or ``withdraw`` (``arg`` the reason): ``command.lua``."""
+        timed = op == "resume" and (await self._mode(lot_id)) is LotMode.TIMED
+        if timed:
+            # as in open: a lower bound first, so the closer finds the lot even if we die
+            # before the rescore (the closer dropped it while it was paused)
+            await self.redis.zadd(self.keys.timed, {str(lot_id): 0})
+        # every event must reach the journal, a scheduled lot's announcement or withdrawal too
+        await self.redis.sadd(self.keys.active, str(lot_id))
+        result = _decode_reply(
+            await self.scripts.command(
+                keys=self.keys.lot(lot_id).script_keys(), args=[op, arg, idem]
+            )
+        )
+        if timed and result.ends_at:
+            await self.redis.zadd(self.keys.timed, {str(lot_id): result.ends_at})
+        if op == "withdraw":
+            await self.redis.zrem(self.keys.timed, str(lot_id))
+        return result
+
     async def _mode(self, lot_id: int) -> LotMode:
         raw = await self.redis.hget(self.keys.lot(lot_id).state, "mode")
         if raw is None:
@@ -204,6 +226,7 @@ class Rooms:
             paddle=f["paddle"], high_seq=f["high_seq"], bids=f["bids"], ends_at=f["ends_at"],
             extensions=f["extensions"], opened_at=f["opened_at"], closed_at=f["closed_at"],
             deposit=f.get("deposit", 0),  # rooms made before the requirement was kept
+            warned=f.get("warned", 0), paused_at=f.get("paused_at", 0),  # likewise
         )
 
     async def events_after(

@@ -15,16 +15,22 @@ from auction.domain.replay import ReplayError, replay
 from auction.domain.room import (
     LotEvent,
     RoomState,
+    announce,
     close_timed,
     hammer,
     open_lot,
     pass_lot,
+    pause,
     place_bid,
+    resume,
+    warn,
+    withdraw,
 )
 
 commands = st.lists(
     st.tuples(
-        st.sampled_from(["open", "bid", "bid", "bid", "hammer", "pass", "close"]),
+        st.sampled_from(["open", "bid", "bid", "bid", "hammer", "pass", "close", "warn",
+                         "announce", "pause", "resume", "withdraw"]),
         st.integers(1, 4),  # bidder
         st.integers(0, 6),  # increments above the minimum
         st.integers(0, 400_000),  # ms since the previous command
@@ -55,6 +61,16 @@ def test_replay_of_the_events_is_the_state(
                 outcome = hammer(state, now)
             elif op == "pass":
                 outcome = pass_lot(state, now)
+            elif op == "warn":
+                outcome = warn(state, 1 + extra % 3, now)
+            elif op == "announce":
+                outcome = announce(state, "注意", now)
+            elif op == "pause":
+                outcome = pause(state, now)
+            elif op == "resume":
+                outcome = resume(state, now)
+            elif op == "withdraw":
+                outcome = withdraw(state, "委托方撤回", now)
             else:
                 outcome = close_timed(state, now)
         except Rejection:

@@ -31,6 +31,7 @@ from auction.rooms.service import Rooms
 START, INC = 1_000_000, 10_000  # 1万元起拍, 100元一加
 DEPOSIT = START // 10
 ELIGIBLE = frozenset({1, 2, 3, 4})  # bidder 5 holds no covering deposit
+COMMANDS = ("warn", "announce", "pause", "resume", "withdraw")  # command.lua
 
 
 class Harness:
@@ -95,6 +96,9 @@ class Harness:
                 )
             elif name == "open":
                 acc = self.run(self.rooms.open(lot))
+            elif name in COMMANDS:
+                arg = str(args[0]) if args else ""
+                acc = self.run(self.rooms.command(lot, name, arg))
             else:
                 acc = self.run(self.rooms.close(lot, name))
         except Rejection as rej:
@@ -114,6 +118,11 @@ class Harness:
             "timed": lambda: rules.close_timed(state, now),
             "hammer": lambda: rules.hammer(state, now),
             "pass": lambda: rules.pass_lot(state, now),
+            "warn": lambda: rules.warn(state, args[0], now),
+            "announce": lambda: rules.announce(state, args[0], now),
+            "pause": lambda: rules.pause(state, now),
+            "resume": lambda: rules.resume(state, now),
+            "withdraw": lambda: rules.withdraw(state, args[0], now),
         }
         try:
             return call[name]()
@@ -160,6 +169,7 @@ def timed(**kw: Any) -> RoomState:
 
 OPEN = {"status": LotStatus.OPEN, "seq": 1, "opened_at": 1}
 LED = {**OPEN, "seq": 2, "high": START, "leader": 1, "paddle": 101, "high_seq": 2, "bids": 1}
+PAUSED = {**LED, "paused_at": 5}
 
 # (rule, state builder, ends_at offset from server now or None, command, expected outcome)
 CASES: list[tuple[str, Callable[[], RoomState], int | None, tuple[Any, ...], str]] = [
@@ -219,6 +229,48 @@ CASES: list[tuple[str, Callable[[], RoomState], int | None, tuple[Any, ...], str
     ("R0 after the amount check", lambda: live(**OPEN), None, ("bid", 5, 0), "bad_amount"),
     ("R0 requirement unknown (room older than the field)", lambda: live(**OPEN, deposit=0),
      None, ("bid", 5, START), "deposit_required"),
+    ("C1 first warning", lambda: live(**LED), None, ("warn", 1), "ok"),
+    ("C1 warnings may skip", lambda: live(**LED, warned=1), None, ("warn", 3), "ok"),
+    ("C1 a warning repeated", lambda: live(**LED, warned=2), None, ("warn", 2), "wrong_state"),
+    ("C1 a warning going back", lambda: live(**LED, warned=3), None, ("warn", 1), "wrong_state"),
+    ("C1 a bid resets the warnings", lambda: live(**LED, warned=3), None,
+     ("bid", 2, START + INC), "ok"),
+    ("C1 warn a timed lot", lambda: timed(**LED), 60_000, ("warn", 1), "wrong_mode"),
+    ("C1 warn before open", lambda: live(), None, ("warn", 1), "lot_not_open"),
+    ("C1 warn a sold lot", lambda: live(**{**LED, "status": LotStatus.SOLD}), None, ("warn", 1),
+     "lot_closed"),
+    ("C1 warn a paused lot", lambda: live(**PAUSED), None, ("warn", 1), "lot_paused"),
+    ("C2 announce on an open lot", lambda: live(**LED), None, ("announce", "注意 | 最后"), "ok"),
+    ("C2 announce before open", lambda: live(), None, ("announce", "下一件"), "ok"),
+    ("C2 announce on a paused lot", lambda: live(**PAUSED), None, ("announce", "稍候"), "ok"),
+    ("C2 announce on a passed lot", lambda: live(**{**OPEN, "status": LotStatus.PASSED}), None,
+     ("announce", "x"), "lot_closed"),
+    ("C3 pause a live lot", lambda: live(**LED), None, ("pause",), "ok"),
+    ("C3 pause a timed lot", lambda: timed(**LED), 60_000, ("pause",), "ok"),
+    ("C3 pause a timed lot whose clock ran out", lambda: timed(**LED), -1, ("pause",),
+     "lot_closed"),
+    ("C3 pause twice", lambda: live(**PAUSED), None, ("pause",), "wrong_state"),
+    ("C3 pause before open", lambda: live(), None, ("pause",), "lot_not_open"),
+    ("C3 bid on a paused lot", lambda: live(**PAUSED), None, ("bid", 2, START + INC),
+     "lot_paused"),
+    ("C3 bid on a paused timed lot past its old end", lambda: timed(**PAUSED), -1,
+     ("bid", 2, START + INC), "lot_paused"),
+    ("C3 hammer a paused lot", lambda: live(**PAUSED), None, ("hammer",), "lot_paused"),
+    ("C3 pass a paused lot", lambda: live(**PAUSED), None, ("pass",), "lot_paused"),
+    ("C3 the clock does not close a paused lot", lambda: timed(**PAUSED), -1, ("timed",),
+     "lot_paused"),
+    ("C3 resume a live lot", lambda: live(**PAUSED), None, ("resume",), "ok"),
+    ("C3 resume a timed lot moves ends_at", lambda: timed(**PAUSED), 60_000, ("resume",), "ok"),
+    ("C3 resume a running lot", lambda: live(**LED), None, ("resume",), "wrong_state"),
+    ("C3 resume a sold lot", lambda: live(**{**LED, "status": LotStatus.SOLD}), None,
+     ("resume",), "lot_closed"),
+    ("C4 withdraw a scheduled lot", lambda: live(), None, ("withdraw", "委托方撤回"), "ok"),
+    ("C4 withdraw an open lot", lambda: timed(**LED), 60_000, ("withdraw", "权属争议"), "ok"),
+    ("C4 withdraw a paused lot", lambda: live(**PAUSED), None, ("withdraw", "r"), "ok"),
+    ("C4 withdraw a sold lot", lambda: live(**{**LED, "status": LotStatus.SOLD}), None,
+     ("withdraw", "r"), "wrong_state"),
+    ("C4 withdraw twice", lambda: live(**{**OPEN, "status": LotStatus.WITHDRAWN}), None,
+     ("withdraw", "r"), "wrong_state"),
 ]
 
 
@@ -324,6 +376,22 @@ class RoomMachine(RuleBasedStateMachine):
     @rule(op=st.sampled_from(["hammer", "pass", "timed"]))
     def close(self, op: str) -> None:
         self._step(op)
+
+    @rule(n=st.integers(1, 3))
+    def warn(self, n: int) -> None:
+        self._step("warn", n)
+
+    @rule(text=st.sampled_from(["注意", "a|b", "最后一次机会"]))
+    def announce(self, text: str) -> None:
+        self._step("announce", text)
+
+    @rule(op=st.sampled_from(["pause", "resume"]))
+    def pause_or_resume(self, op: str) -> None:
+        self._step(op)
+
+    @rule()
+    def withdraw(self) -> None:
+        self._step("withdraw", "委托方撤回")
 
     @invariant()
     def seq_counts_events(self) -> None:

@@ -43,6 +43,8 @@ end
 -- R1
 if status == 'scheduled' then return refuse('lot_not_open') end
 if status ~= 'open' then return refuse('lot_closed') end
+-- C3: a paused lot's clock is stopped, so this comes before it
+if num(state, 'paused_at') > 0 then return refuse('lot_paused') end
 local timed = state['mode'] == 'timed'
 local ends_at = num(state, 'ends_at')
 if timed and at >= ends_at then return refuse('lot_closed') end
@@ -62,7 +64,7 @@ local seq = num(state, 'seq') + 1
 local bid_seq = seq
 emit(seq, 'bid', at, {bidder = bidder, paddle = paddle, amount = amount})
 local fields = {'high', s(amount), 'leader', s(bidder), 'paddle', s(paddle),
-  'high_seq', s(bid_seq), 'bids', s(bids + 1)}
+  'high_seq', s(bid_seq), 'bids', s(bids + 1), 'warned', '0'}
 -- R5: a bid in the last window moves the close to now + extension
 if timed and ends_at - at <= num(state, 'window_ms') then
   local new_end = at + num(state, 'ext_ms')

@@ -31,6 +31,13 @@ else
 end
 if status == 'scheduled' then return refuse('lot_not_open') end
 if status ~= 'open' then return refuse('lot_closed') end
+-- C3: a paused lot is not closed, by the clock or by the auctioneer
+if num(state, 'paused_at') > 0 then
+  if op == 'timed' then  -- not a decision, like not_due: nothing stored
+    return {'err', 'lot_paused', at, num(state, 'ends_at')}
+  end
+  return refuse('lot_paused')
+end
 local bids = num(state, 'bids')
 if op == 'timed' and at < num(state, 'ends_at') then
   -- not a decision: nothing is stored under the idempotency key

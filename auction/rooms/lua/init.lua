@@ -11,5 +11,5 @@ redis.call('HSET', STATE,
   'epoch', ARGV[8], 'session', ARGV[9], 'deposit', ARGV[10],
   'status', 'scheduled', 'seq', '0', 'high', '0', 'leader', '0', 'paddle', '0',
   'high_seq', '0', 'bids', '0', 'ends_at', '0', 'extensions', '0',
-  'opened_at', '0', 'closed_at', '0')
+  'opened_at', '0', 'closed_at', '0', 'warned', '0', 'paused_at', '0')
 return 1
