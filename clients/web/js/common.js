@@ -86,7 +86,7 @@ const DICT = {
     open_cmd: "开拍",
     hammer_cmd: "落槌",
     pass_cmd: "流拍",
-    warn_cmd: "提醒 (即将落槌)",
+    warn_cmd: "警告",
     undo_cmd: "撤销上一口",
     floor_cmd: "场内出价",
     phone_cmd: "电话出价",

@@ -104,8 +104,10 @@ function nextScheduled() {
 /** The lot a command acts on: the selected lot; O and N open the next lot once it has closed. */
 function targetOf(cmd) {
   if (selected === null) return null;
-  if (cmd.op === "next") return nextScheduled();
-  if (cmd.op === "open" && stateOf(selected)?.status !== "scheduled") return nextScheduled();
+  if (cmd.op !== "open" && cmd.op !== "next") return selected;
+  // never a second lot while one is open: then O and N act on the selected lot (and refuse)
+  if (lots.some((l) => stateOf(l.id)?.status === "open")) return selected;
+  if (cmd.op === "next" || stateOf(selected)?.status !== "scheduled") return nextScheduled();
   return selected;
 }
 
