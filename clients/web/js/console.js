@@ -23,16 +23,17 @@ const COMMANDS = [
   { op: "next", key: "n", label: "next_cmd", cls: "", when: (s) => s.status === "scheduled" },
   {
     op: "warn", key: "w", label: "warn_cmd", cls: "warn",
-    when: (s) => isOpen(s) && !s.paused && (s.warning || 0) < 3,
-    args: (s) => ({ n: Math.min(3, (s.warning || 0) + 1) }),
+    when: (s) => isOpen(s) && s.mode === "live" && !s.paused_at && (s.warned || 0) < 3,
+    args: (s) => ({ n: Math.min(3, (s.warned || 0) + 1) }),
   },
   {
     op: "hammer", key: "h", label: "hammer_cmd", cls: "primary", confirm: true,
-    when: (s) => isOpen(s) && s.mode === "live" && s.bids > 0,
+    when: (s) => isOpen(s) && s.mode === "live" && !s.paused_at && s.bids > 0,
     what: (s) => t("will_hammer", { amount: yuan(s.high), paddle: s.paddle }),
   },
   {
-    op: "pass", key: "p", label: "pass_cmd", cls: "", confirm: true, when: isOpen,
+    op: "pass", key: "p", label: "pass_cmd", cls: "", confirm: true,
+    when: (s) => isOpen(s) && !s.paused_at,
     what: () => t("will_pass"),
   },
   { op: "pause", key: " ", kbd: "Space", label: "pause_cmd", cls: "", when: isOpen },
@@ -44,7 +45,8 @@ const WITHDRAW = {
   args: () => ({ reason: $("withdraw-reason").value.trim() }),
 };
 const ANNOUNCE = {
-  op: "announce", key: "a", label: "announce_cmd", when: isOpen,
+  op: "announce", key: "a", label: "announce_cmd",
+  when: (s) => s.status === "scheduled" || s.status === "open",
   args: () => ({ text: $("announce-text").value.trim() }),
 };
 const LATER = [
@@ -126,12 +128,12 @@ async function run(cmd, via = "key") {
   const s = lot !== null ? stateOf(lot) : null;
   let op = cmd.op === "next" ? "open" : cmd.op;
   let label = cmd.label;
-  if (op === "pause" && s?.paused) {
+  if (op === "pause" && s?.paused_at) {
     op = "resume";
     label = "resume_cmd";
   }
   if (!s || !cmd.when(s)) {
-    const why = s?.paused && cmd.op === "warn" ? t("paused_banner") : statusText(s?.status || "scheduled");
+    const why = s?.paused_at ? t("paused_banner") : statusText(s?.status || "scheduled");
     setFeedback(`${t(label)}: ${lot === null ? t("no_more_lots") : why}`, "bad");
     return;
   }
@@ -199,7 +201,7 @@ function renderCommands() {
     b.disabled = !(allowed && ts && c.when(ts));
     b.classList.toggle("armed", Boolean(armed && armed.op === c.op && armed.lot === lot));
     if (c.op === "pause") {
-      const label = ts?.paused ? "resume_cmd" : "pause_cmd";
+      const label = ts?.paused_at ? "resume_cmd" : "pause_cmd";
       const span = b.querySelector("span");
       span.dataset.i18n = label;
       span.textContent = t(label);
@@ -228,12 +230,13 @@ function renderLive(s) {
   result.dataset.state = text ? s.status : "";
   const banner = $("banner");
   const open = s && s.status === "open";
-  const state = open && s.paused ? "paused" : open && s.warning ? `warn-${s.warning}` : "";
-  banner.textContent = state === "paused" ? t("paused_banner") : state ? warningText(s.warning) : "";
+  const state = open && s.paused_at ? "paused" : open && s.warned ? `warn-${s.warned}` : "";
+  banner.textContent = state === "paused" ? t("paused_banner") : state ? warningText(s.warned) : "";
   banner.className = `live-banner ${state}${state ? "" : " hidden"}`;
   banner.dataset.state = state;
   const ann = $("announcement");
-  const note = open && s.announcement ? s.announcement.text : "";
+  const note = s && s.status !== "sold" && s.status !== "passed" && s.announcement
+    ? s.announcement.text : "";
   ann.textContent = note; // text only, never markup
   ann.classList.toggle("hidden", !note);
 }

@@ -83,7 +83,7 @@ function renderQuick(s) {
   const quick = $("quick");
   quick.textContent = "";
   const next = nextBid(s);
-  const enabled = s && s.status === "open" && !s.paused && mayBid()
+  const enabled = s && s.status === "open" && !s.paused_at && mayBid()
     && !(s.bids > 0 && s.paddle === myPaddle());
   for (let k = 0; k < 3; k++) {
     const amount = next + k * (s?.inc || 0);
@@ -131,12 +131,12 @@ function renderReg() {
 function renderLive(s) {
   const banner = $("live-banner");
   const open = s && s.status === "open";
-  const state = open && s.paused ? "paused" : open && s.warning ? `warn-${s.warning}` : "";
-  banner.textContent = state === "paused" ? t("paused_banner") : state ? warningText(s.warning) : "";
+  const state = open && s.paused_at ? "paused" : open && s.warned ? `warn-${s.warned}` : "";
+  banner.textContent = state === "paused" ? t("paused_banner") : state ? warningText(s.warned) : "";
   banner.className = `live-banner ${state}${state ? "" : " hidden"}`;
   banner.dataset.state = state;
   const ann = $("announcement");
-  const note = open && s.announcement ? s.announcement.text : "";
+  const note = (open || s?.status === "scheduled") && s.announcement ? s.announcement.text : "";
   ann.textContent = note;
   ann.classList.toggle("hidden", !note);
 }

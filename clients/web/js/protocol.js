@@ -85,12 +85,12 @@ function applyEvent(state, ev) {
       state.high = 0;
       state.paddle = 0;
       state.bids = 0;
-      state.warning = 0;
-      state.paused = false;
+      state.warned = 0;
+      state.paused_at = 0;
       state.announcement = null;
       break;
     case "bid":
-      state.warning = 0; // a bid after a fair warning resets the count
+      state.warned = 0; // a bid after a fair warning resets the count
       state.high = ev.amount;
       state.paddle = ev.paddle;
       state.bids = (state.bids || 0) + 1;
@@ -111,22 +111,23 @@ function applyEvent(state, ev) {
       state.reason = ev.reason;
       state.closed_at = ev.at;
       break;
-    case "warned":
-      state.warning = Number(ev.n) || 0;
+    case "warned": // the snapshot's field of the same name: last warning since the last bid
+      state.warned = Number(ev.n) || 0;
       break;
     case "announced":
       state.announcement = { text: String(ev.text ?? ""), at: ev.at };
       break;
-    case "paused":
-      state.paused = true;
+    case "paused": // the snapshot's paused_at: when the lot was paused, 0 = running
+      state.paused_at = ev.at || 1;
       break;
     case "resumed":
-      state.paused = false;
+      state.paused_at = 0;
+      if (ev.ends_at) state.ends_at = ev.ends_at; // a timed lot keeps the time it had left
       break;
     case "withdrawn":
       state.status = "withdrawn";
       state.reason = ev.reason;
-      state.paused = false;
+      state.paused_at = 0;
       state.closed_at = ev.at;
       break;
     default:

@@ -57,12 +57,12 @@ function render() {
   $("inc").textContent = wan(s.inc);
   $("bids").textContent = String(s.bids || 0);
   const open = s.status === "open";
-  const live = open && s.paused ? "paused" : open && s.warning ? `warn-${s.warning}` : "";
+  const live = open && s.paused_at ? "paused" : open && s.warned ? `warn-${s.warned}` : "";
   const banner = $("scr-banner");
-  banner.textContent = live === "paused" ? t("paused_banner") : live ? warningText(s.warning) : "";
+  banner.textContent = live === "paused" ? t("paused_banner") : live ? warningText(s.warned) : "";
   banner.className = `scr-banner ${live}${live ? "" : " hidden"}`;
   banner.dataset.state = live;
-  const note = open && s.announcement ? s.announcement.text : "";
+  const note = (open || s?.status === "scheduled") && s.announcement ? s.announcement.text : "";
   $("scr-announce").textContent = note; // text only, never markup
   $("scr-announce").classList.toggle("hidden", !note);
   renderClock();
