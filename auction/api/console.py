@@ -1,4 +1,5 @@
-"""Console commands (开拍 / 落槌 / 流拍) and bids, shared by the websocket and HTTP handlers.
+"""Console commands (开拍 / 落槌 / 流拍 / 警告 / 公告 / 暂停 / 继续 / 撤拍) and bids, shared by the
+websocket and HTTP handlers.
 
 Authorisation lives here, once, through :mod:`auction.api.guard`:
 
@@ -34,7 +35,7 @@ from starlette.routing import Route
 from auction.accounts.policy import Action
 from auction.api import guard
 from auction.api.guard import Denied
-from auction.api.http_errors import read_body
+from auction.api.http_errors import BadRequest, read_body
 from auction.api.tokens import Principal, TokenError, check_revoked
 from auction.domain.errors import Rejection
 from auction.rooms import eligibility
@@ -42,7 +43,7 @@ from auction.rooms.service import Accepted
 from auction.services import Services
 from auction.store import ledger
 from auction.store.errors import StoreError
-from auction.wire.codec import COMMAND_OPS, MAX_KEY_LEN
+from auction.wire.codec import COMMAND_OPS, MAX_KEY_LEN, ArgError, command_arg
 
 __all__ = ["Denied", "place_bid", "run_command"]
 
@@ -78,7 +79,16 @@ async def place_bid(
     )
 
 
-async def run_command(services: Services, who: Principal, lot: int, op: str, key: str) -> Accepted:
+#: ops decided by command.lua (the others: open.lua, close.lua)
+ROOM_COMMANDS = frozenset({"warn", "announce", "pause", "resume", "withdraw"})
+
+
+async def run_command(
+    services: Services, who: Principal, lot: int, op: str, key: str, arg: str = ""
+) -> Accepted:
+    """``op`` with its one argument ``arg`` (checked by :func:`auction.wire.codec.command_arg`).
+    The key's stored answer is fingerprinted with the op and the argument, so the same key with
+    another op or argument is ``idempotency_conflict``."""
     if who.role == "viewer":
         raise Denied("unauthorized", "需要拍卖师或管理员身份")
     try:
@@ -107,6 +117,8 @@ async def run_command(services: Services, who: Principal, lot: int, op: str, key
                 # held deposits still cover; this push catches up one that failed earlier
                 await eligibility.push_session(services, session)
         return result
+    if op in ROOM_COMMANDS:
+        return await services.rooms.command(lot, op, arg, idem=idem)
     return await services.rooms.close(lot, op, idem=idem)
 
 
@@ -118,7 +130,7 @@ def accepted_json(lot: int, result: Accepted) -> dict[str, Any]:
 
 
 async def command_endpoint(request: Request) -> JSONResponse:
-    """POST /api/v1/lots/{id}/commands {op, key}: the console over HTTP."""
+    """POST /api/v1/lots/{id}/commands {op, args?, key}: the console over HTTP."""
     services = guard.services_of(request)
     who = await guard.principal_of(request)
     if request.client is not None:
@@ -126,9 +138,14 @@ async def command_endpoint(request: Request) -> JSONResponse:
     body = await read_body(request)
     op = body.choice("op", COMMAND_OPS)
     key = body.text("key", max_len=MAX_KEY_LEN)
+    raw_args = body.raw("args")
     body.done()
+    try:
+        arg = command_arg(op, raw_args)
+    except ArgError as exc:
+        raise BadRequest(exc.message, exc.field) from None
     lot = int(request.path_params["lot_id"])
-    result = await run_command(services, who, lot, op, key)
+    result = await run_command(services, who, lot, op, key, arg)
     return JSONResponse(accepted_json(lot, result))
 
 

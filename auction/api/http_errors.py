@@ -242,6 +242,11 @@ class Body:
             raise BadRequest(f"字段 {name} {problem}", name)
         return value
 
+    def raw(self, name: str) -> Any:
+        """The field as JSON gave it (``None`` when absent), for a caller that checks it."""
+        value = self._get(name)
+        return None if value is _MISSING else value
+
     def optional_text(
         self, name: str, *, max_len: int = 200, multiline: bool | None = None
     ) -> str | None:

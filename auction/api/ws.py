@@ -309,7 +309,9 @@ class Connection:
                 if isinstance(msg, Bid):
                     result = await place_bid(self.services, self.who, msg.lot, msg.amount, msg.key)
                 else:
-                    result = await run_command(self.services, self.who, msg.lot, msg.op, msg.key)
+                    result = await run_command(
+                        self.services, self.who, msg.lot, msg.op, msg.key, msg.arg
+                    )
             except Rejection as rej:
                 code = rej.code
                 extra = {k: v for k, v in rej.data.items() if k in _NACK_DATA}

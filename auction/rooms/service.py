@@ -24,7 +24,7 @@ from auction.rooms.scripts import Fence, Scripts
 #: bidder id are secret and never leave the server.
 PUBLIC_FIELDS = (
     "status", "mode", "start", "inc", "high", "paddle", "bids", "ends_at", "extensions",
-    "opened_at", "closed_at", "seq", "high_seq", "session",
+    "opened_at", "closed_at", "seq", "high_seq", "session", "warned", "paused_at",
 )
 
 

@@ -31,7 +31,13 @@ MAX_STR = 1024
 MAX_ITEMS = 64
 MAX_KEY_LEN = 64
 MAX_EPOCH_LEN = 32
-COMMAND_OPS = ("open", "hammer", "pass")
+#: the console's ops (docs/protocol.md "Console commands"); the arguments of each are checked by
+#: :func:`command_arg`, the one place for them (the socket's ``cmd`` and HTTP's commands alike)
+COMMAND_OPS = ("open", "hammer", "pass", "warn", "announce", "pause", "resume", "withdraw")
+#: longest announcement or withdrawal reason, in characters
+MAX_COMMAND_TEXT = 200
+#: the argument each op takes inside ``args``; the others take none
+_COMMAND_ARG = {"warn": "n", "announce": "text", "withdraw": "reason"}
 
 CLOSE_BAD_FRAME = 4400
 CLOSE_UNAUTHORIZED = 4401
@@ -49,6 +55,47 @@ class WireError(Exception):
 
 class FrameError(WireError):
     """The frame is not a msgpack map with a string ``t``: close with 4400."""
+
+
+class ArgError(ValueError):
+    """A command's ``args`` are not what its op takes; ``field`` names the culprit
+    (``args`` or ``args.<name>``). Answered ``bad_request`` on the socket and over HTTP."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def command_arg(op: str, args: object) -> str:
+    """The one argument ``op`` passes to its script, from the request's ``args`` (absent or
+    ``None`` = no arguments): ``warn`` ``{n: 1|2|3}`` → ``"1"``..``"3"``; ``announce``
+    ``{text}`` and ``withdraw`` ``{reason}``: 1–200 characters without control characters;
+    every other op takes none (``""``). Anything else raises :class:`ArgError`."""
+    if args is None:
+        args = {}
+    if not isinstance(args, dict):
+        raise ArgError("args", "字段 args 必须是映射")
+    name = _COMMAND_ARG.get(op)
+    for field in args:
+        if field != name:
+            shown = field if isinstance(field, str) else repr(field)
+            raise ArgError(f"args.{shown[:32]}", f"操作 {op} 不接受参数 args.{shown[:32]}")
+    if name is None:
+        return ""
+    value = args.get(name)
+    if op == "warn":
+        if type(value) is not int or value not in (1, 2, 3):
+            raise ArgError("args.n", "字段 args.n 必须是 1、2 或 3")
+        return str(value)
+    if (
+        not isinstance(value, str) or not value.strip()
+        or text_problem(value, max_len=MAX_COMMAND_TEXT) is not None
+    ):
+        raise ArgError(
+            f"args.{name}", f"字段 args.{name} 必须是 1–{MAX_COMMAND_TEXT} 个字符, 不含控制字符"
+        )
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +128,7 @@ class Cmd:
     lot: int
     op: str
     key: str
+    arg: str = ""  # the op's one argument, checked by command_arg ("" for none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +226,11 @@ def decode(frame: bytes) -> ClientMessage:
         if op not in COMMAND_OPS:
             raise WireError("bad_request", f"字段 op 必须是 {'/'.join(COMMAND_OPS)} 之一", key=key)
         assert key is not None
-        return Cmd(lot=lot, op=str(op), key=key)
+        try:
+            arg = command_arg(str(op), m.get("args"))
+        except ArgError as exc:
+            raise WireError("bad_request", exc.message, key=key) from None
+        return Cmd(lot=lot, op=str(op), key=key, arg=arg)
     if t == "sub":
         lot = _lot(m, None)
         epoch = _str(m, "epoch", None, optional=True, limit=MAX_EPOCH_LEN)

@@ -128,3 +128,38 @@ def test_arbitrary_bytes_never_crash(raw: bytes) -> None:
         codec.decode(raw)
     except codec.WireError:
         pass
+
+
+@pytest.mark.parametrize(("op", "args", "arg"), [
+    ("warn", {"n": 1}, "1"), ("warn", {"n": 3}, "3"), ("announce", {"text": "注意 | 最后"},
+    "注意 | 最后"), ("withdraw", {"reason": "委托方撤回"}, "委托方撤回"), ("pause", None, ""),
+    ("resume", {}, ""), ("hammer", None, ""),
+])
+def test_command_args_parse(op: str, args: object, arg: str) -> None:
+    """Each op's one argument is taken from ``args``; ops without arguments take none."""
+    m: dict[str, object] = {"t": "cmd", "lot": 3, "op": op, "key": "k"}
+    if args is not None:
+        m["args"] = args
+    assert codec.decode(frame(**m)) == codec.Cmd(lot=3, op=op, key="k", arg=arg)
+
+
+@pytest.mark.parametrize(("op", "args", "field"), [
+    ("warn", {"n": 0}, "args.n"), ("warn", {"n": 4}, "args.n"), ("warn", {"n": True}, "args.n"),
+    ("warn", {"n": "1"}, "args.n"), ("warn", None, "args.n"), ("warn", {"n": 1, "x": 2}, "args.x"),
+    ("announce", {"text": ""}, "args.text"), ("announce", {"text": "a" * 201}, "args.text"),
+    ("announce", {"text": "a\x00b"}, "args.text"), ("announce", {"text": "a\nb"}, "args.text"),
+    ("withdraw", {}, "args.reason"), ("withdraw", {"reason": 5}, "args.reason"),
+    ("pause", {"n": 1}, "args.n"), ("open", [1], "args"), ("hammer", "x", "args"),
+])
+def test_bad_command_args_name_the_field(op: str, args: object, field: str) -> None:
+    """Wrong, missing or extra arguments are bad_request naming the field, with the key."""
+    with pytest.raises(codec.ArgError) as direct:
+        codec.command_arg(op, args)
+    assert direct.value.field == field
+    m: dict[str, object] = {"t": "cmd", "lot": 3, "op": op, "key": "k"}
+    if args is not None:
+        m["args"] = args
+    with pytest.raises(codec.WireError) as info:
+        codec.decode(frame(**m))
+    assert (info.value.code, info.value.key) == ("bad_request", "k")
+    assert field in info.value.message
