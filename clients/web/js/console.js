@@ -293,7 +293,7 @@ function renderClock() {
   if (!s || s.status !== "open") {
     box.textContent = s && s.status !== "scheduled" ? t("ended") : "—";
   } else if (s.mode === "timed" && s.ends_at) {
-    box.textContent = duration(s.ends_at - conn.now());
+    box.textContent = duration(s.ends_at - (s.paused_at || conn.now())); // stopped while paused
   } else if (s.opened_at) {
     box.textContent = `+${duration(conn.now() - s.opened_at)}`; // time since opening
   }

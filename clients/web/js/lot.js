@@ -167,7 +167,7 @@ function renderClock() {
     cd.className = "countdown";
     cd.style.fontSize = "1.1rem";
   } else if (s.mode === "timed" && s.ends_at) {
-    const left = s.ends_at - conn.now();
+    const left = s.ends_at - (s.paused_at || conn.now()); // the clock stops while paused
     cd.textContent = duration(left);
     cd.className = `countdown num${left < 60000 ? " urgent" : ""}`;
     cd.style.fontSize = "";

@@ -118,7 +118,7 @@ function applyEvent(state, ev) {
       state.announcement = { text: String(ev.text ?? ""), at: ev.at };
       break;
     case "paused": // the snapshot's paused_at: when the lot was paused, 0 = running
-      state.paused_at = ev.at || 1;
+      state.paused_at = ev.at || Date.now();
       break;
     case "resumed":
       state.paused_at = 0;

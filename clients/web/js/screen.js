@@ -78,7 +78,7 @@ function renderClock() {
   const cur = current();
   const box = $("countdown");
   if (cur && cur.s.status === "open" && cur.s.mode === "timed" && cur.s.ends_at) {
-    const left = cur.s.ends_at - conn.now();
+    const left = cur.s.ends_at - (cur.s.paused_at || conn.now()); // stopped while paused
     box.textContent = duration(left);
     box.className = `scr-count${left < 60000 ? " urgent" : ""}`;
   } else {
