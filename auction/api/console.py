@@ -107,25 +107,38 @@ async def run_command(
     if op == "open":
         result = await services.rooms.open(lot, idem=idem)
         if not result.replay:
-            try:
-                await ledger.hold_session(services.store, session, actor=f"open:{lot}")
-            except StoreError as exc:
-                # the lot is open either way; settling the session holds what is left, and
-                # the resync loop pushes the session's eligibility once PostgreSQL answers
-                log.warning("could not hold the deposits of session %s (%s)", session, exc.code)
-            else:
-                # held deposits still cover; this push catches up one that failed earlier
-                await eligibility.push_session(services, session)
+            await _hold(services, session, lot)
         return result
+    if op == "next":
+        # the named lot only says which session; its lots in running order (lots.ordinal)
+        lots = [found.id for found in await services.store.list_lots(session)]
+        opened, result = await services.rooms.open_next(lots, idem=f"{idem}:next")
+        if not result.replay:
+            await _hold(services, session, opened)
+        return dataclasses.replace(result, lot=opened)
     if op in ROOM_COMMANDS:
         return await services.rooms.command(lot, op, arg, idem=idem)
     return await services.rooms.close(lot, op, idem=idem)
 
 
+async def _hold(services: Services, session: int, lot: int) -> None:
+    """A lot was opened: the session's confirmed deposits become ``held`` (bidding started)."""
+    try:
+        await ledger.hold_session(services.store, session, actor=f"open:{lot}")
+    except StoreError as exc:
+        # the lot is open either way; settling the session holds what is left, and
+        # the resync loop pushes the session's eligibility once PostgreSQL answers
+        log.warning("could not hold the deposits of session %s (%s)", session, exc.code)
+    else:
+        # held deposits still cover; this push catches up one that failed earlier
+        await eligibility.push_session(services, session)
+
+
 def accepted_json(lot: int, result: Accepted) -> dict[str, Any]:
+    """The HTTP answer; ``lot_id`` is the lot acted on (for ``next``, the lot it opened)."""
     return {
-        "lot_id": lot, "seq": result.seq, "at": result.at, "ends_at_ms": result.ends_at,
-        "outcome": result.outcome, "replay": result.replay,
+        "lot_id": result.lot or lot, "seq": result.seq, "at": result.at,
+        "ends_at_ms": result.ends_at, "outcome": result.outcome, "replay": result.replay,
     }
 
 

@@ -327,7 +327,9 @@ class Connection:
                 outage.REDIS.ok()
                 if isinstance(msg, Bid) and not result.replay:
                     metrics.BIDS_ACCEPTED.inc()
-                self._put(codec.encode_ack(msg.key, msg.lot, result.seq, result.at, result.replay))
+                self._put(codec.encode_ack(
+                    msg.key, result.lot or msg.lot, result.seq, result.at, result.replay
+                ))
         finally:
             if isinstance(msg, Bid):
                 if code is not None:

@@ -7,7 +7,7 @@ Every state change goes through one script call (atomic, server-timed, gapless s
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -39,6 +39,7 @@ class Accepted:
     ends_at: int
     outcome: str | None = None
     replay: bool = False
+    lot: int | None = None  # the lot acted on, when not the one the request named (``next``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +146,22 @@ class Rooms:
         if result.ends_at:
             await self.redis.zadd(self.keys.timed, {str(lot_id): result.ends_at})
         return result
+
+    async def open_next(self, lots: Sequence[int], *, idem: str) -> tuple[int, Accepted]:
+        """Open the first of ``lots`` (a session's lots in running order) whose room is still
+        scheduled; return it with the answer. A lot that ``idem`` already opened answers first
+        (the stored reply, a replay), so a repeated ``next`` never opens a second lot. None
+        left: ``wrong_state``. Two different ``next`` at once may pick the same lot: the later
+        one is refused ``wrong_state`` by ``open.lua`` rather than opening another."""
+        if idem:
+            for lot in lots:
+                if await self.redis.hexists(self.keys.lot(lot).idem, idem):
+                    return lot, await self.open(lot, idem=idem)
+        for lot in lots:
+            status = await self.redis.hget(self.keys.lot(lot).state, "status")
+            if status is not None and _text(status) == LotStatus.SCHEDULED.value:
+                return lot, await self.open(lot, idem=idem)
+        raise Rejection("wrong_state", "本场次没有待开拍的标的")
 
     async def bid(
         self, lot_id: int, *, bidder: int, paddle: int, amount: int, idem: str = ""

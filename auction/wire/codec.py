@@ -33,7 +33,9 @@ MAX_KEY_LEN = 64
 MAX_EPOCH_LEN = 32
 #: the console's ops (docs/protocol.md "Console commands"); the arguments of each are checked by
 #: :func:`command_arg`, the one place for them (the socket's ``cmd`` and HTTP's commands alike)
-COMMAND_OPS = ("open", "hammer", "pass", "warn", "announce", "pause", "resume", "withdraw")
+COMMAND_OPS = (
+    "open", "hammer", "pass", "warn", "announce", "pause", "resume", "withdraw", "next",
+)
 #: longest announcement or withdrawal reason, in characters
 MAX_COMMAND_TEXT = 200
 #: the argument each op takes inside ``args``; the others take none

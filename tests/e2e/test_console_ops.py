@@ -134,3 +134,25 @@ async def test_a_paused_timed_lot_keeps_its_remaining_time(server: Server) -> No
         assert resumed["ends_at"] == opened["ends_at"] + (resumed["at"] - paused["at"])
         warned = await cmd(console, lot, "warn", "w", n=1)
         assert warned["code"] == "wrong_mode"
+
+
+async def test_next_opens_the_next_scheduled_lot_in_running_order(server: Server) -> None:
+    """``next`` opens the session's first still-scheduled lot by ordinal, skipping lots already
+    opened or withdrawn; its key replays without opening another; none left is wrong_state."""
+    sale = await create_sale(server, mode="live", lots=4, bidders=1)
+    a, b, c, d = sale.lots
+    async with raw_client(server, sale.auctioneer) as console:
+        assert (await cmd(console, b, "withdraw", "wb", reason="权属争议"))["t"] == "ack"
+        first = await cmd(console, d, "next", "n1")  # any lot of the session names it
+        assert (first["t"], first["lot"]) == ("ack", a)
+        replay = await cmd(console, d, "next", "n1")
+        assert (replay["lot"], replay["seq"], replay["replay"]) == (a, first["seq"], True)
+        assert (await cmd(console, a, "pass", "pa"))["t"] == "ack"
+        second = await cmd(console, a, "next", "n2")
+        assert (second["t"], second["lot"]) == ("ack", c)
+        third = await cmd(console, a, "next", "n3")
+        assert (third["t"], third["lot"]) == ("ack", d)
+        none_left = await cmd(console, a, "next", "n4")
+        assert (none_left["t"], none_left["code"]) == ("nack", "wrong_state")
+        forbidden_args = await cmd(console, a, "next", "n5", x=3)
+        assert forbidden_args["code"] == "bad_request"
