@@ -68,6 +68,11 @@ async def test_hammer_and_pass_ask_first_and_the_result_stays(
         await expect(result).to_be_visible()
         await expect(console.locator(f"#lots tr[data-lot='{first}']")).to_contain_text("成交")
         await expect(upcoming.nth(0)).to_contain_text("未开拍")
+        # and after a reload too (the room snapshot's closed_at)
+        await console.reload()
+        await console.wait_for_selector("#conn[data-status=open]")
+        await expect(console.locator("#cur-title")).to_have_text(re.compile("一种测试技术0"))
+        await expect(result).to_contain_text(f"号牌 {sale.paddles[0]}")
 
         # O opens the next lot in running order; the result of the first one gives way
         await console.keyboard.press("o")

@@ -92,7 +92,13 @@ function autoSelect() {
   if (!follow && selected !== null) return;
   const open = lots.find((l) => stateOf(l.id)?.status === "open");
   const next = lots.find((l) => stateOf(l.id)?.status === "scheduled");
-  const pick = open || lots.find((l) => l.id === shownResult) || next || lots[lots.length - 1];
+  // no lot open: the result given last (also after a reload) stays until another lot opens
+  let last = lots.find((l) => l.id === shownResult);
+  for (const l of shownResult === null ? lots : []) {
+    const at = stateOf(l.id)?.closed_at || 0;
+    if (at && at > (last ? stateOf(last.id).closed_at : 0)) last = l;
+  }
+  const pick = open || last || next || lots[lots.length - 1];
   if (pick) selected = pick.id;
 }
 
