@@ -120,16 +120,18 @@ class Rooms:
         duration_ms: int = 0,
         epoch: str | None = None,
         deposit_fen: int = 0,
+        bands: str = "",
     ) -> bool:
         """Create the room unless it exists. A new room gets a fresh random epoch.
         ``deposit_fen`` is the lot's deposit requirement (named in ``deposit_required``; the
         eligibility push keeps it current); who may bid is pushed separately
-        (:mod:`auction.rooms.eligibility`): until then nobody may."""
+        (:mod:`auction.rooms.eligibility`): until then nobody may. ``bands`` is the session's
+        increment table as text (:func:`auction.domain.increments.to_text`; ``""``: none)."""
         created = await self.scripts.init(
             keys=self.keys.lot(lot_id).script_keys(),
             args=[
                 mode.value, start, inc, reserve, window_ms, ext_ms, duration_ms,
-                epoch or secrets.token_hex(4), session_id, deposit_fen,
+                epoch or secrets.token_hex(4), session_id, deposit_fen, bands,
             ],
         )
         return bool(created)
