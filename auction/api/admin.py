@@ -5,8 +5,11 @@ tokens. The registration desk (approve, reject, deposit → paddle) is
 Every handler authenticates the bearer token, resolves the target's market and asks
 :func:`auction.api.guard.require` (docs/roles.md): the platform admin (``AUCTION_ADMIN_TOKEN`` or a
 ``platform_admin`` account) may do all of it; a market admin within its market and below.
-Creating a lot also creates its Redis room, with the session's mode and anti-sniping window
-(DESIGN §6), and sets its deposit requirement (default 10 % of the start price).
+Creating a lot also creates its Redis room, with the session's mode, anti-sniping window and
+increment table (DESIGN §6), and sets its deposit requirement (default 10 % of the start price).
+A session's increment table (``increments``, :mod:`auction.domain.increments`) is the DESIGN §6
+default unless the body gives one; a lot whose own increment breaks the guideline is created
+with a warning in its answer, never refused.
 
 Creating a lot pushes its eligible set into Redis after PostgreSQL committed
 (:mod:`auction.rooms.eligibility`); the bid script checks it.
@@ -25,7 +28,7 @@ from auction.api import guard
 from auction.api.guard import Denied
 from auction.api.http_errors import MAX_FEN, BadRequest, read_body
 from auction.api.tokens import Principal
-from auction.domain import divisions
+from auction.domain import divisions, increments
 from auction.domain.deposits import default_requirement
 from auction.domain.identity import IdentityError, validate_uscc
 from auction.domain.lot import LotMode
@@ -135,7 +138,19 @@ async def create_market(request: Request) -> JSONResponse:
     return JSONResponse(market.to_json(), status_code=201)
 
 
+def _increment_table(raw: object) -> tuple[increments.Band, ...]:
+    """The body's ``increments`` (absent or null: the DESIGN §6 default; ``[]``: none), or 400
+    naming the offending field (``increments[1].inc_fen``)."""
+    if raw is None:
+        return increments.DEFAULT_TABLE
+    try:
+        return increments.check(raw)
+    except increments.TableError as exc:
+        raise BadRequest(str(exc), exc.field) from None
+
+
 async def create_session(request: Request) -> JSONResponse:
+    """A session of a market; ``increments`` is its increment table (see the module doc)."""
     services = _services(request)
     who = await guard.principal_of(request)
     await guard.require_staff(services, who)
@@ -147,6 +162,7 @@ async def create_session(request: Request) -> JSONResponse:
     starts_at = body.timestamp("starts_at")
     window = body.integer("extension_window_s", maximum=MAX_WINDOW_S, default=300)
     extension = body.integer("extension_s", maximum=MAX_WINDOW_S, default=300)
+    table = _increment_table(body.raw("increments"))
     body.done()
     try:
         market = await services.store.get_market_by_code(market_code)
@@ -155,14 +171,16 @@ async def create_session(request: Request) -> JSONResponse:
     await guard.require(services, who, Action.MANAGE_SESSIONS, market_id=market.id)
     session = await services.store.create_session(
         market_code=market_code, name=name, season=season, mode=mode, starts_at=starts_at,
-        extension_window_s=window, extension_s=extension,
+        extension_window_s=window, extension_s=extension, increments=table,
     )
     return JSONResponse(session.to_json(), status_code=201)
 
 
 async def create_lot(request: Request) -> JSONResponse:
-    """Insert the lot, then create its room (``Rooms.init_lot`` is a no-op if it exists).
-    ``deposit_fen`` (optional) is the deposit a bidder must hold to bid on it."""
+    """Insert the lot, then create its room (``Rooms.init_lot`` is a no-op if it exists) with
+    the session's increment table. ``deposit_fen`` (optional) is the deposit a bidder must hold
+    to bid on it. The answer carries ``warnings``: ``[{code: "increment_guideline", message}]``
+    when ``increment_fen`` breaks the DESIGN §6 guideline for ``start_price_fen``, else ``[]``."""
     services = _services(request)
     who = await guard.principal_of(request)
     session_id = await session_scope(request, who, Action.MANAGE_SESSIONS)
@@ -203,9 +221,16 @@ async def create_lot(request: Request) -> JSONResponse:
         lot.id, mode=mode, start=start, inc=inc, reserve=reserve, session_id=session.id,
         window_ms=session.extension_window_s * 1000, ext_ms=session.extension_s * 1000,
         duration_ms=duration * 1000, deposit_fen=deposit,
+        bands=increments.to_text(session.increments),
     )
     await eligibility.push_lot(services, lot.id)
-    return JSONResponse({**lot.to_json(), "deposit_fen": deposit}, status_code=201)
+    warnings = []
+    advice = increments.guideline_warning(start, inc)
+    if advice is not None:
+        warnings.append({"code": "increment_guideline", "message": advice})
+    return JSONResponse(
+        {**lot.to_json(), "deposit_fen": deposit, "warnings": warnings}, status_code=201
+    )
 
 
 async def create_staff_token(request: Request) -> JSONResponse:

@@ -9,9 +9,12 @@ failures into :mod:`auction.store.errors` (unique key → ``Conflict``, missing 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from auction.domain.increments import DEFAULT_TABLE, Band
+from auction.domain.increments import to_json as bands_json
 from auction.store.errors import NotFound, translated
 from auction.store.records import (
     Bidder,
@@ -31,7 +34,7 @@ _MARKET = "SELECT id, code, slug, name, level, parent_id FROM markets"
 
 _SESSION = """
 SELECT s.id, s.market_id, m.code AS market_code, s.name, s.season, s.mode, s.starts_at,
-       s.status, s.extension_window_s, s.extension_s,
+       s.status, s.extension_window_s, s.extension_s, s.increments,
        (SELECT count(*) FROM lots l WHERE l.session_id = s.id)::int AS lot_count
 FROM sessions s JOIN markets m ON m.id = s.market_id
 """
@@ -42,9 +45,30 @@ transaction_mode, contract_type, holder_name, holder_uscc, start_price_fen, incr
 reserve_fen, non_tech_fen, duration_s, status
 """
 
+# A retraction names the retracted bid by seq in its data (``bid_seq``); comparing jsonb values
+# never fails on a malformed one, it just does not match.
+_PUBLIC_BIDS = """
+SELECT b.seq, b.paddle, b.amount_fen, b.at,
+       CASE WHEN b.data->>'source' IN ('floor', 'phone') THEN b.data->>'source'
+            ELSE 'online' END AS source,
+       EXISTS (SELECT 1 FROM lot_events r
+               WHERE r.lot_id = b.lot_id AND r.kind = 'bid_retracted'
+                 AND r.data->'bid_seq' = to_jsonb(b.seq)) AS retracted
+FROM lot_events b WHERE b.lot_id = $1 AND b.kind = 'bid' ORDER BY b.seq
+"""
+
 _BIDDER_COLUMNS = "id, name, uscc, contact, created_at"
 
 _REGISTRATION_COLUMNS = "id, session_id, bidder_id, status, paddle, deposit_fen, reason"
+
+
+def _session(row: Mapping[str, Any]) -> Session:
+    """A session row; ``increments`` (jsonb, checked when stored) becomes a tuple of bands."""
+    fields = dict(row)
+    fields["increments"] = tuple(
+        (int(band["from_fen"]), int(band["inc_fen"])) for band in fields["increments"]
+    )
+    return Session(**fields)
 
 
 def _not_found(what: str, field: str | None = None) -> NotFound:
@@ -106,15 +130,19 @@ class Catalogue:
         starts_at: datetime,
         extension_window_s: int = 300,
         extension_s: int = 300,
+        increments: Sequence[Band] = DEFAULT_TABLE,
     ) -> Session:
-        """A new scheduled session of the market ``market_code`` (``NotFound`` if missing)."""
+        """A new scheduled session of the market ``market_code`` (``NotFound`` if missing).
+        ``increments`` is its increment table, checked by the caller
+        (:func:`auction.domain.increments.check`); ``()`` is none."""
         with translated():
             session_id = await self.pool.fetchval(
                 "INSERT INTO sessions (market_id, name, season, mode, starts_at,"
-                " extension_window_s, extension_s)"
-                " SELECT id, $2, $3, $4, $5, $6, $7 FROM markets WHERE code = $1"
+                " extension_window_s, extension_s, increments)"
+                " SELECT id, $2, $3, $4, $5, $6, $7, $8 FROM markets WHERE code = $1"
                 " RETURNING id",
                 market_code, name, season, mode, starts_at, extension_window_s, extension_s,
+                bands_json(increments),
             )
         if session_id is None:
             raise _not_found("技术市场", "market_code")
@@ -129,7 +157,7 @@ class Catalogue:
                 rows = await self.pool.fetch(
                     _SESSION + " WHERE m.code = $1 ORDER BY s.starts_at, s.id", market_code
                 )
-        return [Session(**dict(r)) for r in rows]
+        return [_session(r) for r in rows]
 
     async def get_session(self, session_id: int) -> Session:
         """One session with its lot count, else ``NotFound``."""
@@ -137,7 +165,7 @@ class Catalogue:
             row = await self.pool.fetchrow(_SESSION + " WHERE s.id = $1", session_id)
         if row is None:
             raise _not_found("场次", "session_id")
-        return Session(**dict(row))
+        return _session(row)
 
     # -- lots ------------------------------------------------------------------------------
 
@@ -260,13 +288,11 @@ class Catalogue:
     # -- public reads ----------------------------------------------------------------------
 
     async def public_bids(self, lot_id: int) -> list[PublicBid]:
-        """The lot's bids from the journal (``lot_events`` kind ``bid``) in seq order."""
+        """The lot's bids from the journal (``lot_events`` kind ``bid``) in seq order, each with
+        its ``source`` (event field; absent in events older than floor bids: ``online``) and
+        whether a ``bid_retracted`` event of the lot names its seq (``bid_seq``)."""
         with translated():
-            rows = await self.pool.fetch(
-                "SELECT seq, paddle, amount_fen, at FROM lot_events"
-                " WHERE lot_id = $1 AND kind = 'bid' ORDER BY seq",
-                lot_id,
-            )
+            rows = await self.pool.fetch(_PUBLIC_BIDS, lot_id)
         return [PublicBid(**dict(r)) for r in rows]
 
     async def results(self, session_id: int | None = None) -> list[Result]:

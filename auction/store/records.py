@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from auction.domain.increments import Band
+from auction.domain.increments import to_json as bands_json
+
 #: China Standard Time; the API renders every timestamp with this offset
 CST = timezone(timedelta(hours=8), "CST")
 
@@ -55,6 +58,8 @@ class Session:
     extension_window_s: int
     extension_s: int
     lot_count: int
+    #: the session's increment table (auction/domain/increments.py); ``()`` is none
+    increments: tuple[Band, ...] = ()
 
     def to_json(self) -> Json:
         return {
@@ -62,7 +67,7 @@ class Session:
             "name": self.name, "season": self.season, "mode": self.mode,
             "starts_at": rfc3339(self.starts_at), "status": self.status,
             "extension_window_s": self.extension_window_s, "extension_s": self.extension_s,
-            "lot_count": self.lot_count,
+            "lot_count": self.lot_count, "increments": bands_json(self.increments),
         }
 
 
@@ -140,17 +145,21 @@ class Registration:
 
 @dataclass(frozen=True, slots=True)
 class PublicBid:
-    """One entry of a lot's public bid history: paddle only, never the bidder's name."""
+    """One entry of a lot's public bid history: paddle only, never the bidder's name.
+    ``source`` is where the bid came from (``online``, or entered by the auctioneer: ``floor``
+    场内 / ``phone`` 电话); ``retracted`` is true once the auctioneer undid it (it stays listed)."""
 
     seq: int
     paddle: int | None
     amount_fen: int
     at: datetime
+    source: str = "online"
+    retracted: bool = False
 
     def to_json(self) -> Json:
         return {
             "seq": self.seq, "paddle": self.paddle, "amount_fen": self.amount_fen,
-            "at": rfc3339(self.at),
+            "at": rfc3339(self.at), "source": self.source, "retracted": self.retracted,
         }
 
 
