@@ -29,6 +29,7 @@ from auction.api import (
     inbound,
     metrics_route,
     openapi,
+    progress,
     registration_admin,
     registrations,
     shutdown,
@@ -90,7 +91,10 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
             tasks = [
                 asyncio.create_task(Closer(redis, keys, rooms).run(), name="closer"),
                 asyncio.create_task(
-                    Drainer(store, redis, keys, recovery=recovery).run(), name="drainer"),
+                    Drainer(store, redis, keys, recovery=recovery,
+                            reopen_window_ms=settings.reopen_window_s * 1000).run(),
+                    name="drainer",
+                ),
                 asyncio.create_task(recovery.run(), name="recovery"),
                 asyncio.create_task(Deliverer(store, settings).run(), name="deliverer"),
                 asyncio.create_task(
@@ -124,6 +128,7 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
         *openapi.routes,
         *console.routes,
         *admin.routes,
+        *progress.routes,
         *registration_admin.routes,
         *auth.routes,
         *registrations.routes,
