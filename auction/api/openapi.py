@@ -15,6 +15,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
+from auction.wire.codec import COMMAND_OPS
+
 Schema = dict[str, Any]
 
 
@@ -41,6 +43,16 @@ def _enum(*values: str) -> Schema:
     return {"type": "string", "enum": list(values)}
 
 
+LOT_STATUS = _enum("scheduled", "open", "sold", "passed", "withdrawn")
+#: a session's increment table (auction/domain/increments.py)
+INCREMENTS: Schema = {
+    "type": "array", "maxItems": 10,
+    "description": "加价幅度表: price bands, ascending from_fen, the first 0; [] is none",
+    "items": _obj(["from_fen", "inc_fen"], from_fen=FEN,
+                  inc_fen={**FEN, "minimum": 1}),
+}
+
+
 SCHEMAS: dict[str, Schema] = {
     "Error": _obj(["error"], error=_obj(["code", "message"], code=STR, message=STR, field=STR)),
     "Market": _obj(
@@ -50,11 +62,11 @@ SCHEMAS: dict[str, Schema] = {
     ),
     "Session": _obj(
         ["id", "market_id", "market_code", "name", "season", "mode", "starts_at", "status",
-         "extension_window_s", "extension_s", "lot_count"],
+         "extension_window_s", "extension_s", "lot_count", "increments"],
         id=INT, market_id=INT, market_code=STR, name=STR,
         season=_enum("spring", "autumn", "special"), mode=_enum("live", "timed"),
         starts_at=TIME, status=_enum("scheduled", "running", "finished"),
-        extension_window_s=INT, extension_s=INT, lot_count=INT,
+        extension_window_s=INT, extension_s=INT, lot_count=INT, increments=INCREMENTS,
     ),
     "Lot": _obj(
         ["id", "session_id", "ordinal", "title", "description", "result_type", "ip_type",
@@ -64,11 +76,14 @@ SCHEMAS: dict[str, Schema] = {
         ip_type=STR, technology_field=STR, transaction_mode=_enum("转让", "许可", "作价投资"),
         contract_type=_enum("技术转让", "技术许可", "技术开发", "技术咨询", "技术服务"),
         holder_name=STR, start_price_fen=FEN, increment_fen=FEN, non_tech_fen=FEN,
-        duration_s=INT, status=_enum("scheduled", "open", "sold", "passed", "withdrawn"),
+        duration_s=INT, status=LOT_STATUS,
         live={"type": ["object", "null"], "description": "room snapshot (GET /lots/{id} only)"},
         reserve_fen={**FEN, "description": "admin answers only"},
         deposit_fen={**FEN, "description": "deposit needed to bid on the lot"},
         holder_uscc={**STR, "description": "admin answers only"},
+        warnings={"type": "array", "description": "lot creation's answer only",
+                  "items": _obj(["code", "message"], code=_enum("increment_guideline"),
+                                message=STR)},
     ),
     "Bidder": _obj(
         ["id", "name", "uscc", "contact"], id=INT, name=STR, uscc=STR, contact=STR,
@@ -89,8 +104,20 @@ SCHEMAS: dict[str, Schema] = {
         from_status={"type": ["string", "null"]}, to_status=STR, actor=STR, actor_role=STR,
         actor_account_id=NULL_INT, detail={"type": "object"}, at=TIME,
     ),
-    "Bid": _obj(["seq", "paddle", "amount_fen", "at"], seq=INT, paddle=NULL_INT,
-                amount_fen=FEN, at=TIME),
+    "Bid": _obj(["seq", "paddle", "amount_fen", "at", "source", "retracted"], seq=INT,
+                paddle=NULL_INT, amount_fen=FEN, at=TIME,
+                source=_enum("online", "floor", "phone"),
+                retracted={"type": "boolean", "description": "undone by the auctioneer"}),
+    "Progress": _obj(
+        ["session_id", "registered", "lots", "hammer_total_fen", "running_order"],
+        session_id=INT, registered={**INT, "description": "报名人数 (approved or further)"},
+        lots=_obj(["total", "scheduled", "open", "sold", "passed", "withdrawn"], total=INT,
+                  scheduled=INT, open=INT, sold=INT, passed=INT, withdrawn=INT),
+        hammer_total_fen=FEN,
+        running_order={"type": "array", "items": _obj(
+            ["lot_id", "ordinal", "title", "status", "hammer_fen"], lot_id=INT, ordinal=INT,
+            title=STR, status=LOT_STATUS, hammer_fen=NULL_INT)},
+    ),
     "Result": _obj(
         ["lot_id", "session_id", "title", "paddle", "amount_fen", "hammer_at", "bid_count"],
         lot_id=INT, session_id=INT, title=STR, paddle=NULL_INT, amount_fen=FEN,
@@ -205,8 +232,12 @@ OPERATIONS: tuple[Operation, ...] = (
               body=_obj(["market_code", "name", "season", "mode", "starts_at"], market_code=STR,
                         name=STR, season=_enum("spring", "autumn", "special"),
                         mode=_enum("live", "timed"), starts_at=TIME, extension_window_s=INT,
-                        extension_s=INT)),
-    Operation("post", "/api/v1/sessions/{session_id}/lots", "新建标的 (同时创建实时竞价房间)",
+                        extension_s=INT, increments=INCREMENTS)),
+    Operation("get", "/api/v1/sessions/{session_id}/progress",
+              "场次进度: 报名人数, 各状态标的数, 成交总额, 拍卖顺序 (工作人员)",
+              _ref("Progress"), admin=True, tag="console"),
+    Operation("post", "/api/v1/sessions/{session_id}/lots",
+              "新建标的 (同时创建实时竞价房间); 加价幅度超出指导标准时 warnings 提示, 仍创建",
               _ref("Lot"), status=201, admin=True, tag="admin",
               body=_obj(["title", "result_type", "ip_type", "technology_field",
                          "transaction_mode", "contract_type", "holder_name", "holder_uscc",
@@ -218,11 +249,13 @@ OPERATIONS: tuple[Operation, ...] = (
                         holder_name=STR, holder_uscc=STR, start_price_fen=FEN,
                         increment_fen=FEN, reserve_fen=FEN, non_tech_fen=FEN, duration_s=INT,
                         description=STR, deposit_fen=FEN)),
-    Operation("post", "/api/v1/lots/{lot_id}/commands", "拍卖师指令: 开拍 / 落槌 / 流拍",
+    Operation("post", "/api/v1/lots/{lot_id}/commands",
+              "拍卖师指令 (docs/protocol.md \"Console commands\": ops and their args)",
               _obj(["lot_id", "seq", "at"], lot_id=INT, seq=INT, at=INT, ends_at_ms=INT,
                    outcome={"type": ["string", "null"]}, replay={"type": "boolean"}),
               admin=True, tag="console",
-              body=_obj(["op", "key"], op=_enum("open", "hammer", "pass"), key=STR)),
+              body=_obj(["op", "key"], op=_enum(*COMMAND_OPS), args={"type": "object"},
+                        key=STR)),
     Operation("post", "/api/v1/sessions/{session_id}/staff-tokens",
               "签发本场次拍卖师令牌 (随签发账号停用而吊销)",
               _obj(["token"], token=STR, role=STR, session_id=INT), admin=True, tag="admin",

@@ -191,3 +191,13 @@ async def test_progress_follows_the_rooms(
         ("sold", 230_000_000),
     ]
     assert body["hammer_total_fen"] == 440_000_000
+
+
+async def test_progress_is_in_the_openapi_document(client: httpx.AsyncClient) -> None:
+    """The progress route is listed in /openapi.json with its answer's fields."""
+    doc = (await client.get("/openapi.json")).json()
+    operation = doc["paths"]["/api/v1/sessions/{session_id}/progress"]["get"]
+    assert operation["security"] == [{"bearer": []}]
+    schema = doc["components"]["schemas"]["Progress"]
+    assert schema["required"] == [
+        "session_id", "registered", "lots", "hammer_total_fen", "running_order"]
