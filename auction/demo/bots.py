@@ -65,14 +65,17 @@ class BidderBot:
 
     def _amount(self, view: LotView, lot: SeededLot, maximum: int) -> int:
         amount = view.next_minimum
+        # the room's current increment: past a band of the session's table it is no longer
+        # the lot's own, and a bid must stay on the grid of high + n × inc (docs/formats.md)
+        inc = view.inc or lot.increment_fen
         room = maximum - amount
         roll = self.rng.random()
         if room > lot.start_fen // 10 and roll < 0.5:
             # early and far below the maximum: a bold, round jump (1–4 % of the start)
             jump = lot.start_fen * self.rng.choice((1, 2, 3, 4)) // 100
-            amount += jump // lot.increment_fen * lot.increment_fen
+            amount += jump // inc * inc
         elif roll < 0.7:
-            amount += 2 * lot.increment_fen
+            amount += 2 * inc
         return amount if amount <= maximum else view.next_minimum
 
     async def _follow(self, lot: SeededLot) -> None:
