@@ -3,7 +3,7 @@
 // credential; the login token itself is not kept), or as #token=… or pasted.
 import {
   api, clock, duration, el, nackText, paintConn, param, parseYuan, passReason, retrying,
-  setupLang, statusText, storeToken, t, takeToken, warningText, yuan,
+  setupLang, sourceText, statusText, storeToken, t, takeToken, warningText, yuan,
 } from "./common.js";
 import { AuctionConnection, newKey, nextBid } from "./protocol.js";
 
@@ -59,7 +59,7 @@ function renderStanding(s) {
     state = "withdrawn";
     text = `${t("withdrawn_text")}${s.reason ? " · " + s.reason : ""}`;
   } else if (mine && s.status === "open") {
-    const iBid = feed.bids().some((b) => b.paddle === mine);
+    const iBid = feed.standing().some((b) => b.paddle === mine);
     if (s.bids > 0 && s.paddle === mine) {
       cls = "leading";
       state = "leading";
@@ -102,12 +102,17 @@ function renderLadder(s) {
   body.textContent = "";
   const mine = myPaddle();
   for (const b of feed.bids()) {
-    const lead = s && s.bids > 0 && b.seq === (s.high_seq || -1);
+    const lead = s && s.bids > 0 && !b.retracted && b.seq === (s.high_seq || -1);
+    const src = sourceText(b.source); // 场内 / 电话 beside the paddle
+    const cls = [lead ? "lead" : "", mine && b.paddle === mine ? "mine" : "",
+      b.retracted ? "retracted" : ""];
     body.append(el("tr", {
       "data-seq": String(b.seq), "data-paddle": String(b.paddle),
-      class: [lead ? "lead" : "", mine && b.paddle === mine ? "mine" : ""].join(" ").trim(),
-    }, el("td", { class: "num" }, b.paddle), el("td", { class: "r num" }, yuan(b.amount)),
-    el("td", { class: "r num small" }, clock(b.at))));
+      "data-source": b.source || "online", class: cls.join(" ").trim(),
+    }, el("td", { class: "num" }, b.paddle,
+      src ? el("span", { class: `src src-${b.source}`, text: src }) : null,
+      b.retracted ? el("span", { class: "tag-retracted", text: t("retracted") }) : null),
+    el("td", { class: "r num" }, yuan(b.amount)), el("td", { class: "r num small" }, clock(b.at))));
   }
   $("ladder-note").textContent = feed.historyComplete || !s?.bids ? "" : t("history_partial");
 }
@@ -201,6 +206,9 @@ function render() {
   $("status").textContent = status ? statusText(status) : "";
   $("status").className = `badge st-${status || ""}`;
   $("status").dataset.status = status || "";
+  const viewers = feed.viewers;
+  $("viewers").textContent = viewers === null ? "" : t("viewers_n", { n: viewers });
+  $("viewers").classList.toggle("hidden", viewers === null);
   if (s) {
     $("price").textContent = s.bids > 0 || s.status === "sold" ? yuan(s.high) : yuan(s.start);
     $("leader").textContent = s.paddle ? String(s.paddle) : "—";
@@ -341,8 +349,23 @@ conn.on((e) => {
     showNotice("state_replaced");
     return;
   }
-  if (e.type === "lot" && e.lot === lotId && e.ev?.kind === "extended") {
-    notice = { key: "extended", kind: "", vars: { time: clock(e.ev.ends_at) } };
+  const ev = e.type === "lot" && e.lot === lotId ? e.ev : null;
+  if (ev?.kind === "extended") {
+    notice = { key: "extended", kind: "", vars: { time: clock(ev.ends_at) } };
+  } else if (ev?.kind === "bid_retracted") {
+    // the retracted bidder is told in so many words; everyone else why the price went back
+    const mine = myPaddle() !== null && ev.paddle === myPaddle();
+    notice = { key: mine ? "your_bid_retracted" : "bid_retracted_note", kind: mine ? "bad" : "",
+      vars: { paddle: ev.paddle, amount: yuan(ev.amount) } };
+  } else if (ev?.kind === "reopened") {
+    notice = { key: "reopened_note", kind: "" };
+  } else if (ev?.kind === "increment_changed"
+    && !["your_bid_retracted", "bid_retracted_note", "reopened_note"].includes(notice?.key)) {
+    notice = { key: "inc_changed", kind: "", vars: { inc: yuan(ev.inc) } }; // next bid: high + inc
+  } else if (ev && ["opened", "sold", "passed", "withdrawn"].includes(ev.kind)
+    && ["reopened_note", "bid_retracted_note", "inc_changed", "your_bid_retracted"]
+      .includes(notice?.key)) {
+    notice = null; // the room moved on: older news gives way
   }
   if (e.type === "resumed" && conn.reconnects > 0) {
     notice = { key: "resumed_ok", kind: "good" };

@@ -1,7 +1,9 @@
 // The websocket client shared by every page (docs/protocol.md): msgpack frames, hello with a
 // token, per-lot epoch/seq tracking, resume after a reconnect (no gap, no duplicate), reconnect
 // with backoff, server-time offset from welcome/pong, idempotency keys for bids and commands
-// (a request not yet answered is sent again with the SAME key after a reconnect).
+// (a request not yet answered is sent again with the SAME key after a reconnect). Frames that
+// are not events (presence, reserve, missed_bid for staff; viewers for everyone else) are kept
+// on the lot's feed and announced as a "room" event.
 //
 // Needs vendor/msgpack.min.js loaded first (global MessagePack).
 
@@ -67,11 +69,45 @@ export class LotFeed {
     this.gaps = 0; // gaps seen (then repaired by resubscribing); should stay 0
     this.resets = 0; // snapshots with recovered:false
     this.last = null; // last event applied
+    this.viewers = null; // 围观: sockets watching the lot (viewers / presence frames)
+    this.bidders = null; // staff only: the session's bidders connected (presence)
+    this.reserve = null; // staff only: "met" | "not_met" | "none"
+    this.missed = []; // staff only: bids refused after the close, newest first
   }
 
   bids() {
     return Array.from(this.ladder.values()).sort((a, b) => b.seq - a.seq);
   }
+
+  /** The bids that stand (not retracted), newest first. */
+  standing() {
+    return this.bids().filter((b) => !b.retracted);
+  }
+}
+
+/** A ladder entry from a `bid` event (or the HTTP history): `source` online / floor / phone. */
+function ladderEntry(ev) {
+  return {
+    seq: ev.seq, paddle: ev.paddle, amount: ev.amount, at: ev.at,
+    source: ev.source || "online", retracted: false,
+  };
+}
+
+/** Mark a retracted bid in the ladder (it stays in the history, marked, never deleted). */
+function markRetracted(feed, ev) {
+  const entry = feed.ladder.get(Number(ev.bid_seq));
+  if (entry) entry.retracted = true;
+}
+
+/** The seq of the standing bid after a retraction or a reopening: the newest bid of the ladder
+ * that is not retracted and matches the room's high and leader (0 when unknown). */
+function standingSeq(feed) {
+  const s = feed.state;
+  if (!s || !s.bids) return 0;
+  for (const b of feed.bids()) {
+    if (!b.retracted && b.amount === s.high && b.paddle === s.paddle) return b.seq;
+  }
+  return 0;
 }
 
 function applyEvent(state, ev) {
@@ -130,11 +166,37 @@ function applyEvent(state, ev) {
       state.paused_at = 0;
       state.closed_at = ev.at;
       break;
+    case "increment_changed": // the next valid bid is high + this inc from now on
+      state.inc = Number(ev.inc);
+      break;
+    case "bid_retracted": // the auctioneer's undo: the room's price, leader and count after it
+      state.high = Number(ev.high) || 0;
+      state.paddle = Number(ev.high_paddle) || 0;
+      state.bids = Number(ev.bids) || 0;
+      state.retracted = { paddle: ev.paddle, amount: ev.amount, at: ev.at };
+      break;
+    case "reopened": // a sold or passed lot open again with its bids, leader and price
+      state.status = "open";
+      state.high = Number(ev.high) || 0;
+      state.paddle = Number(ev.paddle) || 0;
+      state.bids = Number(ev.bids) || 0;
+      state.closed_at = 0;
+      state.reason = null;
+      state.warned = 0;
+      state.paused_at = 0;
+      state.reopened_at = ev.at;
+      state.reopened_seq = ev.seq;
+      break;
     default:
       break; // unknown kinds are ignored (their seq still counts)
   }
   state.seq = ev.seq;
 }
+
+/** Frames sent to staff only (presence, reserve, missed_bid) and the viewers count sent to
+ * everyone else: not events (no seq), kept on the lot's feed. */
+const ROOM_FRAMES = new Set(["presence", "reserve", "missed_bid", "viewers"]);
+const MISSED_KEPT = 50;
 
 export class AuctionConnection {
   /**
@@ -218,8 +280,9 @@ export class AuctionConnection {
     return this._request({ t: "bid", lot: Number(lot), amount: Number(amount), key });
   }
 
-  /** A console command (open / hammer / pass / warn / announce / pause / resume / withdraw …),
-   * with its `args` when it has any; resolves with the ack or nack. */
+  /** A console command (open / next / hammer / pass / warn / announce / pause / resume /
+   * withdraw / undo / reopen / floor / increment), with its `args` when it has any; resolves
+   * with the ack or nack. */
   command(lot, op, key = newKey("c"), args = null) {
     const msg = { t: "cmd", lot: Number(lot), op, key };
     if (args) msg.args = args;
@@ -419,6 +482,7 @@ export class AuctionConnection {
         this._emit("server_error", { msg });
         break;
       default:
+        if (ROOM_FRAMES.has(msg.t)) this._roomFrame(msg);
         break;
     }
   }
@@ -454,6 +518,22 @@ export class AuctionConnection {
     }
   }
 
+  _roomFrame(msg) {
+    const feed = this.lots.get(msg.lot);
+    if (!feed) return;
+    if (msg.t === "viewers") feed.viewers = Number(msg.viewers);
+    else if (msg.t === "presence") {
+      feed.viewers = Number(msg.viewers);
+      feed.bidders = Number(msg.bidders);
+    } else if (msg.t === "reserve") feed.reserve = msg.reserve;
+    else if (msg.t === "missed_bid") {
+      feed.missed.unshift({ paddle: msg.paddle, amount: msg.amount, late_ms: msg.late_ms,
+        at: this.now() });
+      if (feed.missed.length > MISSED_KEPT) feed.missed.pop();
+    }
+    this._emit("room", { lot: feed.id, feed, frame: msg.t, msg });
+  }
+
   async _historyFromHttp(feed) {
     try {
       const r = await fetch(`${this.api}/api/v1/lots/${feed.id}/bids`);
@@ -461,7 +541,8 @@ export class AuctionConnection {
       const body = await r.json();
       for (const b of body.bids || []) {
         if (!feed.ladder.has(b.seq) && b.seq <= feed.seq) {
-          feed.ladder.set(b.seq, { seq: b.seq, paddle: b.paddle, amount: b.amount_fen, at: b.at });
+          feed.ladder.set(b.seq, { seq: b.seq, paddle: b.paddle, amount: b.amount_fen, at: b.at,
+            source: b.source || "online", retracted: Boolean(b.retracted) });
         }
       }
       this._emit("lot", { lot: feed.id, feed, reason: "history" });
@@ -476,9 +557,8 @@ export class AuctionConnection {
     if (ev.epoch !== feed.epoch) return; // a snapshot for the new epoch is on its way
     if (ev.seq <= feed.seq) {
       // history (the backfill after a fresh snapshot): the ladder only
-      if (ev.kind === "bid" && !feed.ladder.has(ev.seq)) {
-        feed.ladder.set(ev.seq, { seq: ev.seq, paddle: ev.paddle, amount: ev.amount, at: ev.at });
-      }
+      if (ev.kind === "bid" && !feed.ladder.has(ev.seq)) feed.ladder.set(ev.seq, ladderEntry(ev));
+      if (ev.kind === "bid_retracted") markRetracted(feed, ev);
       if (ev.seq === feed.seq) {
         feed.historyComplete = true;
         this._emit("lot", { lot: feed.id, feed, reason: "history" });
@@ -496,8 +576,10 @@ export class AuctionConnection {
     feed.seq = ev.seq;
     feed.applied.push(ev.seq);
     if (feed.applied.length > 5000) feed.applied.splice(0, 1000);
-    if (ev.kind === "bid") {
-      feed.ladder.set(ev.seq, { seq: ev.seq, paddle: ev.paddle, amount: ev.amount, at: ev.at });
+    if (ev.kind === "bid") feed.ladder.set(ev.seq, ladderEntry(ev));
+    if (ev.kind === "bid_retracted") markRetracted(feed, ev);
+    if (ev.kind === "bid_retracted" || ev.kind === "reopened") {
+      feed.state.high_seq = standingSeq(feed); // the lead row again (0: no standing bid)
     }
     feed.last = ev;
     this._emit("lot", { lot: feed.id, feed, reason: "event", ev });

@@ -56,10 +56,17 @@ function render() {
   $("start").textContent = wan(s.start);
   $("inc").textContent = wan(s.inc);
   $("bids").textContent = String(s.bids || 0);
+  const viewers = conn.lot(lot.id)?.viewers ?? null;
+  $("viewers").textContent = viewers === null ? "" : String(viewers);
+  $("scr-viewers").classList.toggle("hidden", viewers === null);
   const open = s.status === "open";
-  const live = open && s.paused_at ? "paused" : open && s.warned ? `warn-${s.warned}` : "";
+  // a reopened lot says so until its next bid (or a warning, a pause)
+  const reopened = open && s.reopened_at && (s.high_seq || 0) <= (s.reopened_seq || 0);
+  const live = open && s.paused_at ? "paused" : open && s.warned ? `warn-${s.warned}`
+    : reopened ? "reopened" : "";
   const banner = $("scr-banner");
-  banner.textContent = live === "paused" ? t("paused_banner") : live ? warningText(s.warned) : "";
+  banner.textContent = live === "paused" ? t("paused_banner") : live === "reopened"
+    ? t("reopened_banner") : live ? warningText(s.warned) : "";
   banner.className = `scr-banner ${live}${live ? "" : " hidden"}`;
   banner.dataset.state = live;
   const note = (open || s?.status === "scheduled") && s.announcement ? s.announcement.text : "";
