@@ -1,40 +1,66 @@
 // The auctioneer console: console.html?session=N (auctioneer token as #token=… or pasted).
 //
-// COMMANDS lists every console command (docs/protocol.md, `cmd.op`) with its shortcut and when it
-// applies; LATER holds the commands not built yet (laid out, disabled). H (落槌), P (流拍) and
-// 撤拍 ask first: the first press says what will happen, a second press of the same key (or a
-// second click) within CONFIRM_MS does it. After a hammer, a pass or a withdrawal the current
-// lot keeps showing its result until another lot opens (O opens the next lot in running order).
-// A command the server refuses (an op it does not know yet, lot_paused …) shows the reason.
+// COMMANDS lists every console control (docs/protocol.md, `cmd.op`) with its shortcut and when it
+// applies: O open, N next, W warn, H hammer, P pass, U undo, R reopen, F floor / phone bid (a
+// small form), I increment (a small menu), Space pause / resume; A puts the cursor in the
+// announcement field; 撤拍 has its reason field. H, P, U and 撤拍 ask first: the first press
+// says what will happen, a second press of the same key (or a second click) within CONFIRM_MS
+// does it. After a hammer, a pass or a withdrawal the current lot keeps showing its result
+// until another lot opens (O opens the next lot in running order; R reopens it). A command the
+// server refuses (lot_paused, unknown_paddle …) shows the reason in words.
+//
+// Staff frames (docs/protocol.md): presence (在线竞买人, 围观), reserve (已达 / 未达 / 无保留价)
+// and missed_bid (bids that arrived after the close) are shown; the session's progress comes
+// from GET /sessions/{id}/progress (报名人数, sold / passed / to go, hammer total), refreshed on
+// every opening and close.
 //
 // After a server restart the open lot is taken from the room snapshot like any other state, so
 // the auctioneer carries on where the room is; a live lot with no event for a while (a session
 // interrupted by a restart, say) gets a notice saying it is still open and what can be done.
 import {
-  api, clock, duration, el, idleMs, nackText, paintConn, param, passReason, retrying, setupLang,
-  statusText, storeToken, t, takeToken, warningText, yuan,
+  api, clock, duration, el, idleMs, nackText, paintConn, param, parseYuan, passReason, retrying,
+  setupLang, sourceText, statusText, storeToken, t, takeToken, warningText, yuan,
 } from "./common.js";
 import { AuctionConnection, newKey, nextBid } from "./protocol.js";
 
 const CONFIRM_MS = 4000;
 const isOpen = (s) => s.status === "open";
+const isLive = (s) => s.mode !== "timed";
+const closedResult = (s) => s.status === "sold" || s.status === "passed";
 const COMMANDS = [
   { op: "open", key: "o", label: "open_cmd", cls: "ok", when: (s) => s.status === "scheduled" },
   { op: "next", key: "n", label: "next_cmd", cls: "", when: (s) => s.status === "scheduled" },
   {
     op: "warn", key: "w", label: "warn_cmd", cls: "warn",
-    when: (s) => isOpen(s) && s.mode === "live" && !s.paused_at && (s.warned || 0) < 3,
+    when: (s) => isOpen(s) && isLive(s) && !s.paused_at && (s.warned || 0) < 3,
     args: (s) => ({ n: Math.min(3, (s.warned || 0) + 1) }),
   },
   {
     op: "hammer", key: "h", label: "hammer_cmd", cls: "primary", confirm: true,
-    when: (s) => isOpen(s) && s.mode === "live" && !s.paused_at && s.bids > 0,
+    when: (s) => isOpen(s) && isLive(s) && !s.paused_at && s.bids > 0,
     what: (s) => t("will_hammer", { amount: yuan(s.high), paddle: s.paddle }),
   },
   {
     op: "pass", key: "p", label: "pass_cmd", cls: "", confirm: true,
     when: (s) => isOpen(s) && !s.paused_at,
     what: () => t("will_pass"),
+  },
+  {
+    op: "undo", key: "u", label: "undo_cmd", cls: "", confirm: true,
+    when: (s) => isOpen(s) && isLive(s) && s.bids > 0,
+    what: (s) => t("will_undo", { amount: yuan(s.high), paddle: s.paddle }),
+  },
+  {
+    op: "reopen", key: "r", label: "reopen_cmd", cls: "",
+    when: (s, lot) => closedResult(s) && isLive(s) && !laterOpened(lot, s),
+  },
+  {
+    op: "floor", key: "f", label: "floor_key_cmd", cls: "", local: () => openFloor(),
+    when: (s) => isOpen(s) && !s.paused_at,
+  },
+  {
+    op: "increment", key: "i", label: "increment_cmd", cls: "", local: () => openIncrement(),
+    when: (s) => s.status === "scheduled" || isOpen(s),
   },
   { op: "pause", key: " ", kbd: "Space", label: "pause_cmd", cls: "", when: isOpen },
 ];
@@ -49,14 +75,6 @@ const ANNOUNCE = {
   when: (s) => s.status === "scheduled" || s.status === "open",
   args: () => ({ text: $("announce-text").value.trim() }),
 };
-const LATER = [
-  { op: "undo", key: "u", label: "undo_cmd" },
-  { op: "floor", key: "f", label: "floor_cmd" },
-  { op: "phone", key: "t", label: "phone_cmd" },
-  { op: "inc_half", key: "-", label: "inc_half" },
-  { op: "inc_double", key: "+", label: "inc_double" },
-];
-
 const $ = (id) => document.getElementById(id);
 const sessionId = Number(param("session"));
 let token = takeToken("staff");
@@ -69,6 +87,8 @@ let shownResult = null; // lot closed while we watched: its result stays until a
 let armed = null; // {op, lot, until}: the first press of a command that asks first
 const log = [];
 let feedback = null;
+let progress = null; // GET /sessions/{id}/progress, when the server has it
+let progressTimer = null;
 window.auctionDebug = { conn, sessionId };
 
 function feedOf(id) {
@@ -129,6 +149,13 @@ function setFeedback(text, kind = "") {
   render();
 }
 
+/** Whether another lot of the session was opened after this one closed (it is final then:
+ * the server refuses a reopening with wrong_state). */
+function laterOpened(lot, s) {
+  const closed = s.closed_at || 0;
+  return lots.some((l) => l.id !== lot && (stateOf(l.id)?.opened_at || 0) > closed);
+}
+
 async function run(cmd, via = "key") {
   const lot = targetOf(cmd);
   const s = lot !== null ? stateOf(lot) : null;
@@ -138,9 +165,13 @@ async function run(cmd, via = "key") {
     op = "resume";
     label = "resume_cmd";
   }
-  if (!s || !cmd.when(s)) {
+  if (!s || !cmd.when(s, lot)) {
     const why = s?.paused_at ? t("paused_banner") : statusText(s?.status || "scheduled");
     setFeedback(`${t(label)}: ${lot === null ? t("no_more_lots") : why}`, "bad");
+    return;
+  }
+  if (cmd.local) {
+    cmd.local();
     return;
   }
   const args = cmd.args ? cmd.args(s) : null;
@@ -164,6 +195,11 @@ async function run(cmd, via = "key") {
     }
     armed = null;
   }
+  await send(lot, op, label, args);
+}
+
+/** Send one command and say how it went (in words: lots by number and title, never ids). */
+async function send(lot, op, label, args) {
   setFeedback(`${t(label)} … ${lotName(lot)}`);
   const answer = await conn.command(lot, op, newKey(`c-${op}`), args);
   if (answer.t === "ack") {
@@ -181,7 +217,98 @@ async function run(cmd, via = "key") {
     addLog(`${t(label)} · ${lotName(lot)} ✗ ${message}`, "bad");
   }
   render();
+  return answer;
 }
+
+// --- F: a floor or phone bid (paddle, amount in 元 → integer fen, source) --------------------
+
+let floorLot = null;
+
+function openFloor() {
+  floorLot = selected;
+  const s = stateOf(floorLot);
+  $("floor-lot").textContent = `${lotName(floorLot)} · ${t("next_bid")} ${yuan(nextBid(s))}`;
+  $("floor-paddle").value = "";
+  $("floor-amount").value = yuan(nextBid(s), false);
+  $("floor-error").textContent = "";
+  $("floor-dlg").showModal();
+  $("floor-paddle").focus();
+}
+
+async function submitFloor() {
+  const paddle = Number($("floor-paddle").value.trim());
+  const amount = parseYuan($("floor-amount").value);
+  const source = $("floor-form").querySelector("input[name=floor-source]:checked")?.value
+    || "floor";
+  if (!Number.isInteger(paddle) || paddle <= 0 || paddle > 2 ** 31) {
+    $("floor-error").textContent = t("need_paddle");
+    $("floor-paddle").focus();
+    return;
+  }
+  if (amount === null || amount <= 0) {
+    $("floor-error").textContent = t("err_amount");
+    $("floor-amount").focus();
+    return;
+  }
+  $("floor-error").textContent = "";
+  const label = source === "phone" ? "phone_cmd" : "floor_cmd";
+  const answer = await send(floorLot, "floor", label, { paddle, amount, source });
+  if (answer.t === "ack") $("floor-dlg").close();
+  else $("floor-error").textContent = nackText(answer);
+}
+
+$("floor-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  submitFloor();
+});
+$("floor-cancel").addEventListener("click", () => $("floor-dlg").close());
+
+// --- I: the increment menu (set / halve / double / reset) -------------------------------------
+
+let incLot = null;
+
+function openIncrement() {
+  incLot = selected;
+  $("inc-now").textContent = `${lotName(incLot)} · ${t("inc_now", { inc: yuan(stateOf(incLot).inc) })}`;
+  $("inc-amount").value = "";
+  $("inc-error").textContent = "";
+  $("inc-dlg").showModal();
+  $("inc-dlg").querySelector("button[data-inc]").focus();
+}
+
+async function increment(op, amount) {
+  const args = op === "set" ? { op, amount } : { op };
+  const label = { halve: "inc_half", double: "inc_double", reset: "inc_reset", set: "inc_set" }[op];
+  const answer = await send(incLot, "increment", label, args);
+  if (answer.t === "ack") $("inc-dlg").close();
+  else $("inc-error").textContent = nackText(answer);
+}
+
+for (const b of $("inc-dlg").querySelectorAll("button[data-inc]")) {
+  b.addEventListener("click", () => increment(b.dataset.inc));
+}
+$("inc-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const amount = parseYuan($("inc-amount").value);
+  if (amount === null || amount <= 0) {
+    $("inc-error").textContent = t("need_inc");
+    $("inc-amount").focus();
+    return;
+  }
+  increment("set", amount);
+});
+$("inc-cancel").addEventListener("click", () => $("inc-dlg").close());
+$("inc-dlg").addEventListener("keydown", (e) => {
+  if (e.target?.tagName === "INPUT" || e.ctrlKey || e.metaKey || e.altKey) return;
+  const op = { 1: "halve", 2: "double", 3: "reset" }[e.key];
+  if (op) {
+    e.preventDefault();
+    if (!e.repeat) increment(op);
+  } else if (e.key.toLowerCase() === "s") {
+    e.preventDefault();
+    $("inc-amount").focus();
+  }
+});
 
 function renderCommands() {
   const box = $("cmds");
@@ -192,19 +319,13 @@ function renderCommands() {
         onclick: () => run(c, "click") }, el("span", { "data-i18n": c.label, text: t(c.label) }),
       " ", el("kbd", { text: c.kbd || c.key.toUpperCase() })));
     }
-    const later = $("cmds-later");
-    for (const c of LATER.filter((x) => x.op === "undo")) {
-      later.append(el("button", { type: "button", disabled: true, "data-op": c.op,
-        title: t("not_yet") }, el("span", { "data-i18n": c.label, text: t(c.label) }), " ",
-      el("kbd", { text: c.key.toUpperCase() })));
-    }
   }
   const allowed = conn.status === "open" && conn.welcome && conn.welcome.role !== "viewer";
   for (const b of box.querySelectorAll("button")) {
     const c = COMMANDS.find((x) => x.op === b.dataset.op);
     const lot = targetOf(c);
     const ts = lot !== null ? stateOf(lot) : null;
-    b.disabled = !(allowed && ts && c.when(ts));
+    b.disabled = !(allowed && ts && c.when(ts, lot));
     b.classList.toggle("armed", Boolean(armed && armed.op === c.op && armed.lot === lot));
     if (c.op === "pause") {
       const label = ts?.paused_at ? "resume_cmd" : "pause_cmd";
@@ -264,15 +385,95 @@ function renderCurrent() {
   $("cur-start").textContent = s ? yuan(s.start) : "";
   $("cur-inc").textContent = s ? yuan(s.inc) : "";
   $("cur-bids").textContent = s ? String(s.bids || 0) : "";
-  $("online").title = t("not_yet");
   renderLive(s);
+  renderRoom(feed);
   const body = $("ladder").tBodies[0];
   body.textContent = "";
   for (const b of feed ? feed.bids() : []) {
-    body.append(el("tr", { "data-seq": String(b.seq), "data-paddle": String(b.paddle) },
-      el("td", { class: "num strong" }, b.paddle),
-      el("td", { class: "r num" }, yuan(b.amount)), el("td", { class: "r num small" }, clock(b.at))));
+    const src = sourceText(b.source);
+    body.append(el("tr", {
+      "data-seq": String(b.seq), "data-paddle": String(b.paddle),
+      "data-source": b.source || "online", class: b.retracted ? "retracted" : "",
+    }, el("td", { class: "num strong" }, b.paddle,
+      src ? el("span", { class: `src src-${b.source}`, text: src }) : null,
+      b.retracted ? el("span", { class: "tag-retracted", text: t("retracted") }) : null),
+    el("td", { class: "r num" }, yuan(b.amount)), el("td", { class: "r num small" }, clock(b.at))));
   }
+}
+
+/** Presence (在线竞买人: the session's bidders connected; 围观: the lot's watchers), the reserve
+ * indicator (never the amount) and 报名人数 from the session's progress. */
+function renderRoom(feed) {
+  const any = [...conn.lots.values()].find((f) => f.bidders !== null);
+  const bidders = feed?.bidders ?? any?.bidders ?? null;
+  $("online").textContent = bidders === null ? "—" : String(bidders);
+  $("viewers").textContent = feed?.viewers === null || feed?.viewers === undefined
+    ? "—" : String(feed.viewers);
+  const reserve = $("reserve");
+  const r = feed?.reserve || "";
+  reserve.textContent = r ? t(`reserve_${r}`) : "—";
+  reserve.className = `reserve ${r ? "rs-" + r : ""}`;
+  reserve.dataset.reserve = r;
+  $("registered").textContent = progress ? String(progress.registered) : "—";
+}
+
+/** Bids that reached the server after their lot had closed (missed_bid), newest first. */
+function renderMissed() {
+  const all = [];
+  for (const lot of lots) {
+    for (const m of feedOf(lot.id)?.missed || []) all.push({ ...m, lot });
+  }
+  all.sort((a, b) => b.at - a.at);
+  const list = $("missed");
+  list.textContent = "";
+  for (const m of all.slice(0, 20)) {
+    const late = (Math.max(0, Number(m.late_ms) || 0) / 1000).toFixed(1);
+    list.append(el("li", { "data-paddle": String(m.paddle) },
+      el("span", { class: "strong", text: t("missed_line",
+        { paddle: m.paddle, amount: yuan(m.amount), late }) }),
+      el("span", { class: "muted", text: ` · ${m.lot.ordinal}. ${m.lot.title} · ${clock(m.at)}` })));
+  }
+  $("missed-empty").classList.toggle("hidden", all.length > 0);
+}
+
+/** The session's progress: from GET /sessions/{id}/progress when it answers, else counted from
+ * the rooms this console follows. */
+function renderProgress() {
+  const count = { scheduled: 0, open: 0, sold: 0, passed: 0, withdrawn: 0 };
+  let total = 0;
+  for (const lot of lots) {
+    const s = stateOf(lot.id);
+    if (s && s.status in count) count[s.status] += 1;
+    if (s?.status === "sold") total += s.high || 0;
+  }
+  const p = progress?.lots;
+  const n = (k) => String(p ? p[k] ?? 0 : count[k]);
+  $("prog-sold").textContent = n("sold");
+  $("prog-passed").textContent = n("passed");
+  $("prog-withdrawn").textContent = n("withdrawn");
+  $("prog-to-go").textContent = p ? String((p.scheduled || 0) + (p.open || 0))
+    : String(count.scheduled + count.open);
+  $("prog-total").textContent = yuan(progress ? progress.hammer_total_fen : total);
+}
+
+const STAFF = new Set(["auctioneer", "finance", "market_admin", "admin"]);
+
+async function loadProgress() {
+  if (!token || !sessionId || !STAFF.has(conn.welcome?.role)) return;
+  try {
+    progress = await api(`/sessions/${sessionId}/progress`,
+      { headers: { Authorization: `Bearer ${token}` } });
+  } catch {
+    progress = null; // not allowed, or the server has no such route: count the rooms instead
+  }
+  render();
+}
+
+/** Refresh the progress now and once more shortly after (the hammer total may follow). */
+function refreshProgress() {
+  loadProgress();
+  clearTimeout(progressTimer);
+  progressTimer = setTimeout(loadProgress, 1500);
 }
 
 /** Server ms of the last thing that happened on the lot: its opening or its latest bid. */
@@ -350,10 +551,6 @@ function renderShortcuts() {
   box.append(el("div", {}, el("kbd", { text: "Esc" }), ` ${t("cancel")}`));
   box.append(el("div", {}, el("kbd", { text: "↑" }), " ", el("kbd", { text: "↓" }),
     ` ${t("select")} ${t("lot")}`));
-  for (const c of LATER) {
-    box.append(el("div", { class: "muted" }, el("kbd", { text: c.key.toUpperCase() }),
-      ` ${t(c.label)} (${t("not_yet")})`));
-  }
 }
 
 function render() {
@@ -364,12 +561,15 @@ function render() {
   renderCurrent();
   renderCommands();
   renderLots();
+  renderMissed();
+  renderProgress();
   renderClock();
   $("log").textContent = log.map((e) => `${clock(e.at)} ${e.text}`).join("\n");
 }
 
 document.addEventListener("keydown", (e) => {
   if (e.ctrlKey || e.metaKey || e.altKey) return;
+  if (document.querySelector("dialog[open]")) return; // the form or menu has the keys
   const tag = e.target?.tagName;
   if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") return;
   if (e.key === "ArrowDown" || e.key === "ArrowUp") {
@@ -431,17 +631,33 @@ conn.on((e) => {
   } else if (e.type === "lot" && e.reason === "event" && e.ev) {
     const ev = e.ev;
     const name = lotName(e.lot);
-    if (ev.kind === "bid") addLog(`${name} · ${t("paddle")} ${ev.paddle} ${yuan(ev.amount)}`);
-    else if (ev.kind === "sold" || ev.kind === "passed" || ev.kind === "withdrawn") {
+    const src = sourceText(ev.source);
+    if (ev.kind === "bid") {
+      addLog(`${name} · ${t("paddle")} ${ev.paddle} ${yuan(ev.amount)}${src ? ` (${src})` : ""}`);
+    } else if (ev.kind === "sold" || ev.kind === "passed" || ev.kind === "withdrawn") {
       addLog(`${name} · ${resultText(e.feed.state)}`);
       if (follow) shownResult = e.lot; // keep showing the result until another lot opens
-    } else if (ev.kind === "opened") {
-      addLog(`${name} · ${t("open_cmd")}`);
+      refreshProgress();
+    } else if (ev.kind === "opened" || ev.kind === "reopened") {
+      addLog(`${name} · ${t(ev.kind === "opened" ? "open_cmd" : "reopened_log")}`);
       shownResult = null;
+      refreshProgress();
     } else if (ev.kind === "warned") addLog(`${name} · ${warningText(ev.n)}`);
     else if (ev.kind === "announced") addLog(`${name} · ${t("announce_cmd")}: ${ev.text}`);
     else if (ev.kind === "paused") addLog(`${name} · ${t("paused_banner")}`);
     else if (ev.kind === "resumed") addLog(`${name} · ${t("resume_cmd")}`);
+    else if (ev.kind === "bid_retracted") {
+      addLog(`${name} · ${t("retract_log", { paddle: ev.paddle, amount: yuan(ev.amount) })}`);
+    } else if (ev.kind === "increment_changed") {
+      addLog(`${name} · ${t("inc_changed", { inc: yuan(ev.inc) })}`);
+    }
+  } else if (e.type === "welcome") {
+    loadProgress(); // 报名人数 and the session's progress, with this token
+  } else if (e.type === "room" && e.frame === "missed_bid") {
+    const m = e.msg;
+    const late = (Math.max(0, Number(m.late_ms) || 0) / 1000).toFixed(1);
+    addLog(`${lotName(e.lot)} · ${t("missed_log", { paddle: m.paddle, amount: yuan(m.amount), late })}`,
+      "bad");
   } else if (e.type === "notice" && e.code === "state_replaced") {
     $("notice").textContent = t("state_replaced");
     $("notice").className = "notice";
