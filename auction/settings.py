@@ -206,6 +206,9 @@ class Settings:
     password_profile: str = "default"
     #: ``plain`` or ``json`` log lines (``AUCTION_LOG_FORMAT``)
     log_format: str = "plain"
+    #: how long after its hammer or pass a live lot may be reopened while no other lot of its
+    #: session has opened (``AUCTION_REOPEN_WINDOW_S``); its settlement waits until then
+    reopen_window_s: int = 120
     #: where the token-signing key came from: the file it is kept in, ``None`` when
     #: ``AUCTION_SECRET`` gave it
     secret_file: Path | None = None
@@ -248,6 +251,7 @@ class Settings:
                                    MAX_TOKEN_TTL_S),
             password_profile=env.get("AUCTION_PASSWORD_PROFILE") or "default",
             log_format=_choice(env, "AUCTION_LOG_FORMAT", "plain", LOG_FORMATS),
+            reopen_window_s=_int(env, "AUCTION_REOPEN_WINDOW_S", 120, 0, 24 * 3600),
             secret_file=secret_file,
         )
 

@@ -141,6 +141,9 @@ async def settings(
             "AUCTION_ADMIN_TOKEN": ADMIN_TOKEN,
             "AUCTION_DATA_DIR": str(tmp_path_factory.mktemp("data")),
             "AUCTION_REDIS_NAMESPACE": namespace,
+            # a hammered lot is final (and settled) at once, as the tests expect;
+            # tests of reopen set their own window
+            "AUCTION_REOPEN_WINDOW_S": "0",
         }
     )
     client = Redis.from_url(redis_url)

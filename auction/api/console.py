@@ -24,6 +24,7 @@ deposits to ``held`` (bidding has started) and pushes the session's eligibility 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 from typing import Any
@@ -41,7 +42,7 @@ from auction.domain.errors import Rejection
 from auction.rooms import eligibility
 from auction.rooms.service import Accepted
 from auction.services import Services
-from auction.store import ledger
+from auction.store import ledger, registrations
 from auction.store.errors import StoreError
 from auction.wire.codec import COMMAND_OPS, MAX_KEY_LEN, ArgError, command_arg
 
@@ -79,8 +80,9 @@ async def place_bid(
     )
 
 
-#: ops decided by command.lua (the others: open.lua, close.lua)
-ROOM_COMMANDS = frozenset({"warn", "announce", "pause", "resume", "withdraw"})
+#: ops decided by command.lua (the others: open.lua, close.lua, bid.lua for floor)
+ROOM_COMMANDS = frozenset({"warn", "announce", "pause", "resume", "withdraw", "undo",
+                           "increment"})
 
 
 async def run_command(
@@ -107,22 +109,60 @@ async def run_command(
     if op == "open":
         result = await services.rooms.open(lot, idem=idem)
         if not result.replay:
-            await _hold(services, session, lot)
+            await _opened(services, session, lot)
         return result
     if op == "next":
         # the named lot only says which session; its lots in running order (lots.ordinal)
         lots = [found.id for found in await services.store.list_lots(session)]
         opened, result = await services.rooms.open_next(lots, idem=f"{idem}:next")
         if not result.replay:
-            await _hold(services, session, opened)
+            await _opened(services, session, opened)
         return dataclasses.replace(result, lot=opened)
+    if op == "floor":
+        paddle_text, amount_text, source = arg.split(":")
+        bidder = await registrations.bidder_of_paddle(services.store, session, int(paddle_text))
+        if bidder is None:
+            raise Rejection("unknown_paddle", f"本场次没有 {paddle_text} 号竞买号牌")
+        return await services.rooms.bid(
+            lot, bidder=bidder, paddle=int(paddle_text), amount=int(amount_text), idem=idem,
+            source=source,
+        )
+    if op == "reopen":
+        await _require_no_later_lot(services, session, lot)
+        window_ms = services.settings.reopen_window_s * 1000
+        return await services.rooms.command(lot, op, str(window_ms), idem=idem)
     if op in ROOM_COMMANDS:
         return await services.rooms.command(lot, op, arg, idem=idem)
     return await services.rooms.close(lot, op, idem=idem)
 
 
+async def _require_no_later_lot(services: Services, session: int, lot: int) -> None:
+    """C5's cross-lot half: a lot may be reopened only while no other lot of its session was
+    opened after it closed (the lots live in other Redis slots: read here, not in the script).
+    An open that races this reopen finalizes the lot (:func:`_opened`), which the script sees."""
+    mine = await services.rooms.room_state(lot)
+    if mine is None or not mine.closed_at:
+        return  # not closed: the script answers
+    for other in await services.store.list_lots(session):
+        if other.id == lot:
+            continue
+        state = await services.rooms.room_state(other.id)
+        if state is not None and state.opened_at >= mine.closed_at:
+            raise Rejection("wrong_state", "本场次已开拍下一件标的, 不能重新开拍")
+
+
+async def _opened(services: Services, session: int, lot: int) -> None:
+    """A lot was opened: the session's other closed lots are final (C9: no reopen once the
+    sale moved on), and its confirmed deposits become ``held`` (bidding started)."""
+    for other in await services.store.list_lots(session):
+        if other.id != lot:
+            with contextlib.suppress(Rejection):  # not closed, or no room: nothing to do
+                await services.rooms.finalize(other.id, 0)
+    await _hold(services, session, lot)
+
+
 async def _hold(services: Services, session: int, lot: int) -> None:
-    """A lot was opened: the session's confirmed deposits become ``held`` (bidding started)."""
+    """The session's confirmed deposits become ``held`` (bidding started)."""
     try:
         await ledger.hold_session(services.store, session, actor=f"open:{lot}")
     except StoreError as exc:

@@ -101,4 +101,5 @@ def guideline_warning(start_fen: int, inc_fen: int) -> str | None:
         limit_per_mille, label = 5, "0.5%"
     if inc_fen * 1000 <= start_fen * limit_per_mille:
         return None
-    return f"加价幅度超过指导标准: 起拍价 {start_fen / 100:,.2f} 元的加价幅度宜不超过起拍价的 {label}"
+    return (f"加价幅度超过指导标准: 起拍价 {start_fen / 100:,.2f} 元的加价幅度"
+            f"宜不超过起拍价的 {label}")

@@ -16,9 +16,18 @@ resumed     ``paused_at`` = 0, ``ends_at`` from the event
 sold        status sold, ``closed_at`` = at
 passed      status passed, ``closed_at`` = at
 withdrawn   status withdrawn, ``closed_at`` = at, ``paused_at`` = 0
+reopened    status open, ``closed_at`` = 0, ``warned`` = 0
+bid_retracted
+            the previous standing bid (kept by the fold) is the high again, ``bids`` from
+            the event, ``warned`` = 0
+increment_changed
+            ``inc`` from the event; ``inc_override`` = ``inc`` when ``by`` is ``auctioneer``,
+            else 0; ``inc0`` kept (when still 0: the ``inc`` before the change)
 announced   seq only
 (other)     seq only: kinds this fold does not know change nothing else
 ==========  =================================================================================
+
+``final`` is not in the log (it is the drainer's mark, C9): the fold leaves it as given.
 
 A log that is not gapless from seq 1 raises :class:`ReplayError`: a state built from a log with
 a hole would be a lie.
@@ -47,6 +56,7 @@ def _int(event: LotEvent, name: str) -> int:
 def replay(initial: RoomState, events: Iterable[LotEvent]) -> RoomState:
     """The state after ``events`` (seq ``initial.seq + 1`` onward, gapless) are applied."""
     state = initial
+    standing: list[LotEvent] = []  # bids not retracted, oldest first (C6)
     for event in events:
         if event.seq != state.seq + 1:
             raise ReplayError(f"expected seq {state.seq + 1}, found {event.seq}")
@@ -58,6 +68,26 @@ def replay(initial: RoomState, events: Iterable[LotEvent]) -> RoomState:
             state = replace(state, high=_int(event, "amount"), leader=_int(event, "bidder"),
                             paddle=_int(event, "paddle"), bids=state.bids + 1,
                             high_seq=event.seq, warned=0)
+            standing.append(event)
+        elif kind == "bid_retracted":
+            if not standing or standing[-1].seq != _int(event, "bid_seq"):
+                raise ReplayError(f"event {event.seq} retracts a bid that is not the high")
+            standing.pop()
+            prev = standing[-1] if standing else None
+            state = replace(
+                state, high=0 if prev is None else _int(prev, "amount"),
+                leader=0 if prev is None else _int(prev, "bidder"),
+                paddle=0 if prev is None else _int(prev, "paddle"),
+                high_seq=0 if prev is None else prev.seq, bids=_int(event, "bids"), warned=0)
+        elif kind == "reopened":
+            state = replace(state, status=LotStatus.OPEN, closed_at=0, warned=0)
+        elif kind == "increment_changed":
+            inc = _int(event, "inc")
+            by_hand = event.data.get("by") == "auctioneer"
+            # every change records the lot's own increment first (inc0; before any change
+            # it is the room's inc)
+            state = replace(state, inc=inc, inc_override=inc if by_hand else 0,
+                            inc0=state.inc0 or state.inc)
         elif kind == "extended":
             state = replace(state, ends_at=_int(event, "ends_at"),
                             extensions=state.extensions + 1)

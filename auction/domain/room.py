@@ -18,7 +18,8 @@ integer fen in 1 … 10^15, ``bad_amount``):
   (:mod:`auction.rooms.eligibility`), so the bid path reads nothing from PostgreSQL; the caller
   of :func:`place_bid` passes whether the bidder is in it;
 - R1 a bid is accepted only while the lot is open (and, for a timed lot, before ``ends_at``);
-- R2 the first bid is at least the start price; every bid is ``start + n × increment``;
+- R2 the first bid is at least the start price and ``start + n × increment``; a later bid is
+  ``high + n × increment`` (n ≥ 1): amounts lie on the grid of the current price (R8);
 - R3 a later bid is at least ``high + increment``; ties cannot happen because bids are serialized
   and an equal amount is ``too_low`` for the later one (the earlier bid by server time wins);
 - R4 the leader cannot outbid itself;
@@ -27,21 +28,13 @@ integer fen in 1 … 10^15, ``bad_amount``):
 - R6 a lot closes sold to the leader when the leader's amount ≥ the secret reserve, otherwise
   passed (流拍) with reason ``no_bids`` or ``reserve_not_met``;
 - R7 live lots are closed by the auctioneer: hammer (only after a bid exists) or pass;
-  timed lots are closed by the clock (``close`` before ``ends_at`` is refused as ``not_due``).
+  timed lots are closed by the clock (``close`` before ``ends_at`` is refused as ``not_due``);
+- R8 the increment follows the session's table (:func:`increment_for`): after a bid (or an
+  undo) moves the price into a band with another increment, ``increment_changed`` follows the
+  bid; an increment the auctioneer set holds until ``reset`` (docs/formats.md).
 
-Console commands (issue 10), one script ``command.lua``; their arguments are validated at the
-edge (:mod:`auction.wire.codec`), the rules here:
-
-- C1 ``warn n`` (fair warning 第一次/第二次/最后一次): live open lots, not paused; ``n`` must be
-  greater than the last warning since the last bid (``warned``), else ``wrong_state``; an
-  accepted bid resets ``warned`` to 0, so the next warning may start from 1 again;
-- C2 ``announce text``: a scheduled or open lot (a closed one: ``lot_closed``); changes only seq;
-- C3 ``pause`` / ``resume``: an open lot; pausing a paused lot or resuming a running one is
-  ``wrong_state``; a timed lot whose clock already ran out cannot be paused (``lot_closed``: the
-  closer is due). While paused (``paused_at`` > 0) bids, warnings, hammer, pass and the
-  closer are refused with ``lot_paused``; resume moves a timed lot's ``ends_at`` by the paused
-  time, so it keeps the time it had left;
-- C4 ``withdraw reason`` (撤拍): a scheduled or open lot (paused or not) becomes ``withdrawn``.
+Bids carry their ``source``: ``online``, or ``floor`` / ``phone`` when the auctioneer enters
+them for a paddle (C7). The console commands (C1–C9) are in :mod:`auction.domain.commands`.
 """
 
 from __future__ import annotations
@@ -49,6 +42,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from auction.domain import increments
 from auction.domain.errors import Rejection
 from auction.domain.lot import LotMode, LotStatus
 from auction.domain.money import is_fen
@@ -79,10 +73,46 @@ class RoomState:
     deposit: int = 0  # 保证金 a bidder must hold to bid (R0), fen; named in deposit_required
     warned: int = 0  # last fair warning (1..3) since the last bid, 0 = none (C1)
     paused_at: int = 0  # when the lot was paused, 0 = running (C3)
+    inc0: int = 0  # the lot's own increment (0: rooms made before it was kept, = inc)
+    bands: str = ""  # the session's increment table, auction/domain/increments.py; "" = none
+    inc_override: int = 0  # the auctioneer's increment (C8), 0 = follow the lot and the table
+    final: int = 0  # 1: a closed live lot can no longer be reopened (C5); its result is settled
 
     def next_minimum(self) -> int:
         """The lowest acceptable next bid (R2/R3)."""
         return self.start if self.bids == 0 else self.high + self.inc
+
+    @property
+    def price(self) -> int:
+        """The price the increment table is read at: the standing high, else the start."""
+        return self.high if self.bids else self.start
+
+
+def increment_for(state: RoomState) -> int:
+    """R8, the increment at the room's price: the auctioneer's override (C8) when set; else the
+    lot's own increment while the price is in the band of the start price; above it, the
+    session table's increment for the price's band (docs/formats.md)."""
+    if state.inc_override:
+        return state.inc_override
+    base = state.inc0 or state.inc
+    bands = increments.parse(state.bands)
+    if not bands:
+        return base
+    band = increments.band_of(bands, state.price)
+    if band <= increments.band_of(bands, state.start):
+        return base
+    return bands[band][1]
+
+
+def follow_increment(state: RoomState, now: int) -> tuple[RoomState, list[LotEvent]]:
+    """R8 after the price moved (a bid, an undo): the room's ``inc`` becomes
+    :func:`increment_for`; a change is the event ``increment_changed {inc, by: "table"}``."""
+    inc = increment_for(state)
+    if inc == state.inc:
+        return state, []
+    state = replace(state, inc=inc, inc0=state.inc0 or state.inc)
+    state, ev = emit(state, "increment_changed", now, inc=inc, by="table")
+    return state, [ev]
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +139,8 @@ class Outcome:
     events: tuple[LotEvent, ...]
 
 
-def _emit(state: RoomState, kind: str, now: int, **data: Any) -> tuple[RoomState, LotEvent]:
+def emit(state: RoomState, kind: str, now: int, **data: Any) -> tuple[RoomState, LotEvent]:
+    """The next event of the room (gapless seq) and the state with its seq."""
     seq = state.seq + 1
     return replace(state, seq=seq), LotEvent(seq=seq, kind=kind, at=now, data=data)
 
@@ -118,7 +149,7 @@ def open_lot(state: RoomState, now: int) -> Outcome:
     status = state.status.to(LotStatus.OPEN)
     ends_at = now + state.duration_ms if state.mode is LotMode.TIMED else 0
     state = replace(state, status=status, opened_at=now, ends_at=ends_at)
-    state, ev = _emit(state, "opened", now, start=state.start, inc=state.inc, ends_at=ends_at)
+    state, ev = emit(state, "opened", now, start=state.start, inc=state.inc, ends_at=ends_at)
     return Outcome(state, (ev,))
 
 
@@ -133,9 +164,11 @@ def deposit_required(requirement_fen: int) -> Rejection:
 
 
 def place_bid(
-    state: RoomState, bidder: int, paddle: int, amount: int, now: int, *, eligible: bool
+    state: RoomState, bidder: int, paddle: int, amount: int, now: int, *, eligible: bool,
+    source: str = "online",
 ) -> Outcome:
-    """A bid by ``bidder``; ``eligible`` is whether the bidder is in the lot's eligible set."""
+    """A bid by ``bidder``; ``eligible`` is whether the bidder is in the lot's eligible set;
+    ``source`` is ``online``, or ``floor`` / ``phone`` for a bid the auctioneer enters (C7)."""
     if not is_fen(amount):
         raise Rejection("bad_amount")
     if not eligible:  # R0
@@ -151,19 +184,21 @@ def place_bid(
         raise Rejection("below_start", minimum=state.start)
     if state.bids > 0 and amount < state.high + state.inc:  # R3
         raise Rejection("too_low", minimum=state.high + state.inc)
-    if (amount - state.start) % state.inc != 0:  # R2
+    if (amount - state.price) % state.inc != 0:  # R2 (R8: on the grid of the current price)
         raise Rejection("off_increment", minimum=state.next_minimum())
     state = replace(
         state, high=amount, leader=bidder, paddle=paddle, bids=state.bids + 1, warned=0
     )
-    state, bid = _emit(state, "bid", now, bidder=bidder, paddle=paddle, amount=amount)
+    state, bid = emit(state, "bid", now, bidder=bidder, paddle=paddle, amount=amount,
+                       source=source)
     state = replace(state, high_seq=bid.seq)
-    events = [bid]
+    state, changed = follow_increment(state, now)  # R8
+    events = [bid, *changed]
     if state.mode is LotMode.TIMED and state.ends_at - now <= state.window_ms:  # R5
         new_end = now + state.ext_ms
         if new_end > state.ends_at:
             state = replace(state, ends_at=new_end, extensions=state.extensions + 1)
-            state, ext = _emit(state, "extended", now, ends_at=new_end)
+            state, ext = emit(state, "extended", now, ends_at=new_end)
             events.append(ext)
     return Outcome(state, tuple(events))
 
@@ -172,14 +207,14 @@ def _settle(state: RoomState, now: int, *, forced_reason: str | None = None) -> 
     """R6: sold to the leader if at or above reserve, else passed."""
     if forced_reason is None and state.bids > 0 and state.high >= state.reserve:
         state = replace(state, status=state.status.to(LotStatus.SOLD), closed_at=now)
-        state, ev = _emit(
+        state, ev = emit(
             state, "sold", now,
             bidder=state.leader, paddle=state.paddle, amount=state.high, winning_seq=state.high_seq,
         )
         return Outcome(state, (ev,))
     reason = forced_reason or ("no_bids" if state.bids == 0 else "reserve_not_met")
     state = replace(state, status=state.status.to(LotStatus.PASSED), closed_at=now)
-    state, ev = _emit(state, "passed", now, reason=reason)
+    state, ev = emit(state, "passed", now, reason=reason)
     return Outcome(state, (ev,))
 
 
@@ -215,55 +250,3 @@ def pass_lot(state: RoomState, now: int) -> Outcome:
     if state.paused_at:
         raise Rejection("lot_paused")
     return _settle(state, now, forced_reason="auctioneer")
-
-
-def warn(state: RoomState, n: int, now: int) -> Outcome:
-    """C1: fair warning ``n`` (1..3, checked at the edge) on a live open lot."""
-    if state.mode is not LotMode.LIVE:
-        raise Rejection("wrong_mode")
-    state.status.require(LotStatus.OPEN)
-    if state.paused_at:
-        raise Rejection("lot_paused")
-    if n <= state.warned:
-        raise Rejection("wrong_state", warned=state.warned)
-    state, ev = _emit(replace(state, warned=n), "warned", now, n=n)
-    return Outcome(state, (ev,))
-
-
-def announce(state: RoomState, text: str, now: int) -> Outcome:
-    """C2: a message to every watcher of a scheduled or open lot."""
-    state.status.require(LotStatus.SCHEDULED, LotStatus.OPEN)
-    state, ev = _emit(state, "announced", now, text=text)
-    return Outcome(state, (ev,))
-
-
-def pause(state: RoomState, now: int) -> Outcome:
-    """C3: stop an open lot (and a timed lot's clock)."""
-    state.status.require(LotStatus.OPEN)
-    if state.paused_at:
-        raise Rejection("wrong_state", status="paused")
-    if state.mode is LotMode.TIMED and now >= state.ends_at:
-        raise Rejection("lot_closed", ends_at=state.ends_at)
-    state, ev = _emit(replace(state, paused_at=now), "paused", now)
-    return Outcome(state, (ev,))
-
-
-def resume(state: RoomState, now: int) -> Outcome:
-    """C3: restart a paused lot; a timed lot keeps the time it had left when paused."""
-    state.status.require(LotStatus.OPEN)
-    if not state.paused_at:
-        raise Rejection("wrong_state", status="open")
-    ends_at = state.ends_at
-    if state.mode is LotMode.TIMED:
-        ends_at += max(0, now - state.paused_at)
-    state, ev = _emit(replace(state, paused_at=0, ends_at=ends_at), "resumed", now,
-                      ends_at=ends_at)
-    return Outcome(state, (ev,))
-
-
-def withdraw(state: RoomState, reason: str, now: int) -> Outcome:
-    """C4: 撤拍, a scheduled or open lot ends without a sale."""
-    status = state.status.to(LotStatus.WITHDRAWN)
-    state = replace(state, status=status, closed_at=now, paused_at=0)
-    state, ev = _emit(state, "withdrawn", now, reason=reason)
-    return Outcome(state, (ev,))

@@ -91,7 +91,7 @@ def _int_fields(raw: Mapping[bytes | str, bytes | str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in raw.items():
         key, val = _text(k), _text(v)
-        out[key] = val if key in ("status", "mode", "epoch") else int(val)
+        out[key] = val if key in ("status", "mode", "epoch", "bands") else int(val)
     return out
 
 
@@ -166,16 +166,31 @@ class Rooms:
         raise Rejection("wrong_state", "本场次没有待开拍的标的")
 
     async def bid(
-        self, lot_id: int, *, bidder: int, paddle: int, amount: int, idem: str = ""
+        self, lot_id: int, *, bidder: int, paddle: int, amount: int, idem: str = "",
+        source: str = "online",
     ) -> Accepted:
+        """A bid (``source`` ``online``), or one the auctioneer enters (``floor`` / ``phone``)."""
         if type(amount) is not int:
             raise Rejection("bad_amount")
         return _decode_reply(
             await self.scripts.bid(
                 keys=self.keys.lot(lot_id).bid_keys(),
-                args=[bidder, paddle, str(amount), idem],
+                args=[bidder, paddle, str(amount), idem, source],
             )
         )
+
+    async def finalize(self, lot_id: int, window_ms: int) -> bool:
+        """C9: make a closed lot's result final (not reopenable). ``False`` while a live lot is
+        still within ``window_ms`` of its close; ``Rejection('wrong_state')`` when the lot is
+        not closed (it was reopened), ``unknown_lot`` when there is no room."""
+        try:
+            _decode_reply(await self.scripts.finalize(
+                keys=self.keys.lot(lot_id).script_keys(), args=[window_ms]))
+        except Rejection as exc:
+            if exc.code == "not_due":
+                return False
+            raise
+        return True
 
     async def session_of(self, lot_id: int) -> int:
         """The session of a lot, from its room (cached: a lot never changes session), else
@@ -199,13 +214,16 @@ class Rooms:
 
     async def command(self, lot_id: int, op: str, arg: str = "", *, idem: str = "") -> Accepted:
         """``op`` is ``warn`` (``arg`` the warning 1..3), ``announce`` (``arg`` the text),
-        ``pause``, ``resume`` or ``withdraw`` (``arg`` the reason): ``command.lua``."""
+        ``pause``, ``resume``, ``withdraw`` (``arg`` the reason), ``reopen`` (``arg`` the reopen
+        window in ms), ``undo`` or ``increment`` (``arg`` ``set:<fen>``, ``halve``, ``double``,
+        ``reset``): ``command.lua``."""
         timed = op == "resume" and (await self._mode(lot_id)) is LotMode.TIMED
         if timed:
             # as in open: a lower bound first, so the closer finds the lot even if we die
             # before the rescore (the closer dropped it while it was paused)
             await self.redis.zadd(self.keys.timed, {str(lot_id): 0})
-        # every event must reach the journal, a scheduled lot's announcement or withdrawal too
+        # every event must reach the journal, a scheduled lot's announcement or withdrawal too,
+        # and a reopened lot's (the drainer let go of it once its close was drained)
         await self.redis.sadd(self.keys.active, str(lot_id))
         result = _decode_reply(
             await self.scripts.command(
@@ -246,6 +264,8 @@ class Rooms:
             extensions=f["extensions"], opened_at=f["opened_at"], closed_at=f["closed_at"],
             deposit=f.get("deposit", 0),  # rooms made before the requirement was kept
             warned=f.get("warned", 0), paused_at=f.get("paused_at", 0),  # likewise
+            inc0=f.get("inc0", 0), bands=str(f.get("bands", "")),
+            inc_override=f.get("inc_override", 0), final=f.get("final", 0),
         )
 
     async def events_after(

@@ -7,9 +7,13 @@ seq PostgreSQL already holds, so a restart re-reads nothing it does not need and
 The write is idempotent on ``(lot_id, seq)``; an event is never removed from Redis here, so any
 failure (Redis, PostgreSQL, a crash) just means the next tick reads the same entries again.
 
-Once a lot's terminal event (sold / passed / withdrawn) is persisted, the drainer settles the
-lot (:func:`auction.settlement.settle.settle`, idempotent) and only then removes it from
-``keys.active``; a crash in between settles it again, which is a no-op.
+Once a lot's terminal event (sold / passed / withdrawn) is persisted and the result is final,
+the drainer settles the lot (:func:`auction.settlement.settle.settle`, idempotent) and only then
+removes it from ``keys.active``; a crash in between settles it again, which is a no-op. A live
+lot's hammer or pass is final (``finalize.lua``, rule C9) once ``reopen_window_ms`` passed since
+the close, or once another lot of its session opened; until then the auctioneer may reopen it
+(C5) and nothing of its result is written. A reopened lot's drain simply goes on: its
+``reopened`` event and the bids after it are copied like any other.
 
 One process drains at a time: :meth:`Drainer.run` works only while it holds the
 ``keys.lease("drainer")`` lease (:mod:`auction.settlement.lease`); the others idle and take over
@@ -37,8 +41,9 @@ from redis.exceptions import RedisError
 
 from auction import metrics, outage
 from auction.background import raise_if_stopping
+from auction.domain.errors import Rejection
 from auction.domain.room import LotEvent
-from auction.rooms.service import decode_event
+from auction.rooms.service import Rooms, decode_event
 from auction.settlement.lease import Lease
 from auction.settlement.settle import TERMINAL_KINDS, settle
 from auction.store import journal
@@ -79,14 +84,17 @@ class Drainer:
         batch: int = 1_000,
         lease_ttl_ms: int = 5_000,
         recovery: Recovery | None = None,
+        reopen_window_ms: int = 0,
     ) -> None:
         self.store = store
+        self.reopen_window_ms = reopen_window_ms
         self.recovery = recovery
         self.redis = redis
         self.keys = keys
         self.interval_s = interval_s
         self.batch = batch
         self.lease = Lease(redis, keys.lease("drainer"), ttl_ms=lease_ttl_ms)
+        self.rooms = Rooms(redis, keys)
         # lot id → highest seq known to be in PostgreSQL
         self._cursors: dict[int, int] = {}
         # lot id → its persisted terminal event, until the lot is settled and deactivated
@@ -181,11 +189,24 @@ class Drainer:
             written = await self._copy(lot_id, cursor)
         terminal = self._terminal.get(lot_id)
         if terminal is not None:
+            if not await self._final(lot_id):
+                return written
             outcome = await settle(self.store, lot_id, terminal)
             log.debug("lot %d: %s", lot_id, outcome)
             await self.redis.srem(self.keys.active, str(lot_id))
             self._forget(lot_id)
         return written
+
+    async def _final(self, lot_id: int) -> bool:
+        """Whether the lot's close is final (C9) and may be settled. A lot reopened since is
+        drained on (its persisted close is no longer its end)."""
+        try:
+            return await self.rooms.finalize(lot_id, self.reopen_window_ms)
+        except Rejection as exc:
+            if exc.code == "unknown_lot":
+                return True  # no room (lost; the recovery rebuilds it): the journal decides
+            self._terminal.pop(lot_id, None)  # wrong_state: reopened
+            return False
 
     async def _load_cursor(self, lot_id: int) -> int:
         last = await journal.last_event(self.store, lot_id)

@@ -203,3 +203,15 @@ async def of_bidder(store: Store, bidder_id: int) -> list[Registration]:
             bidder_id,
         )
     return [_registration(r) for r in rows]
+
+
+async def bidder_of_paddle(store: Store, session_id: int, paddle: int) -> int | None:
+    """The bidder holding ``paddle`` in the session (a floor or phone bid names the paddle),
+    ``None`` when no registration of the session has it."""
+    with translated():
+        found = await store.pool.fetchval(
+            "SELECT bidder_id FROM registrations WHERE session_id = $1 AND paddle = $2"
+            " ORDER BY id LIMIT 1",
+            session_id, paddle,
+        )
+    return None if found is None else int(found)

@@ -35,11 +35,20 @@ MAX_EPOCH_LEN = 32
 #: :func:`command_arg`, the one place for them (the socket's ``cmd`` and HTTP's commands alike)
 COMMAND_OPS = (
     "open", "hammer", "pass", "warn", "announce", "pause", "resume", "withdraw", "next",
+    "reopen", "undo", "floor", "increment",
 )
 #: longest announcement or withdrawal reason, in characters
 MAX_COMMAND_TEXT = 200
-#: the argument each op takes inside ``args``; the others take none
-_COMMAND_ARG = {"warn": "n", "announce": "text", "withdraw": "reason"}
+#: the arguments each op takes inside ``args``; the others take none
+_COMMAND_ARGS: dict[str, tuple[str, ...]] = {
+    "warn": ("n",), "announce": ("text",), "withdraw": ("reason",),
+    "floor": ("paddle", "amount", "source"), "increment": ("op", "amount"),
+}
+#: ``floor`` ``args.source``
+FLOOR_SOURCES = ("floor", "phone")
+#: ``increment`` ``args.op``
+INCREMENT_OPS = ("set", "halve", "double", "reset")
+_MAX_PADDLE = 2**31 - 1
 
 CLOSE_BAD_FRAME = 4400
 CLOSE_UNAUTHORIZED = 4401
@@ -70,26 +79,46 @@ class ArgError(ValueError):
 
 
 def command_arg(op: str, args: object) -> str:
-    """The one argument ``op`` passes to its script, from the request's ``args`` (absent or
+    """The argument string ``op`` passes to its script, from the request's ``args`` (absent or
     ``None`` = no arguments): ``warn`` ``{n: 1|2|3}`` → ``"1"``..``"3"``; ``announce``
     ``{text}`` and ``withdraw`` ``{reason}``: 1–200 characters without control characters;
-    every other op takes none (``""``). Anything else raises :class:`ArgError`."""
+    ``floor`` ``{paddle, amount, source}`` → ``"<paddle>:<amount>:<source>"``; ``increment``
+    ``{op, amount?}`` → ``"set:<amount>"`` / ``"halve"`` / ``"double"`` / ``"reset"``; every
+    other op takes none (``""``). Anything else raises :class:`ArgError`."""
     if args is None:
         args = {}
     if not isinstance(args, dict):
         raise ArgError("args", "字段 args 必须是映射")
-    name = _COMMAND_ARG.get(op)
+    names = _COMMAND_ARGS.get(op, ())
     for field in args:
-        if field != name:
+        if field not in names:
             shown = field if isinstance(field, str) else repr(field)
             raise ArgError(f"args.{shown[:32]}", f"操作 {op} 不接受参数 args.{shown[:32]}")
-    if name is None:
+    if not names:
         return ""
-    value = args.get(name)
     if op == "warn":
+        value = args.get("n")
         if type(value) is not int or value not in (1, 2, 3):
             raise ArgError("args.n", "字段 args.n 必须是 1、2 或 3")
         return str(value)
+    if op == "floor":
+        paddle = _whole(args, "paddle", _MAX_PADDLE)
+        amount = _whole(args, "amount", MAX_FEN)
+        source = args.get("source")
+        if source not in FLOOR_SOURCES:
+            raise ArgError("args.source", "字段 args.source 必须是 floor (场内) 或 phone (电话)")
+        return f"{paddle}:{amount}:{source}"
+    if op == "increment":
+        which = args.get("op")
+        if which not in INCREMENT_OPS:
+            raise ArgError("args.op", f"字段 args.op 必须是 {'/'.join(INCREMENT_OPS)} 之一")
+        if which != "set":
+            if "amount" in args:
+                raise ArgError("args.amount", f"操作 increment {which} 不接受参数 args.amount")
+            return str(which)
+        return f"set:{_whole(args, 'amount', MAX_FEN)}"
+    name = names[0]
+    value = args.get(name)
     if (
         not isinstance(value, str) or not value.strip()
         or text_problem(value, max_len=MAX_COMMAND_TEXT) is not None
@@ -97,6 +126,13 @@ def command_arg(op: str, args: object) -> str:
         raise ArgError(
             f"args.{name}", f"字段 args.{name} 必须是 1–{MAX_COMMAND_TEXT} 个字符, 不含控制字符"
         )
+    return value
+
+
+def _whole(args: dict[Any, Any], name: str, maximum: int) -> int:
+    value = args.get(name)
+    if type(value) is not int or not 1 <= value <= maximum:
+        raise ArgError(f"args.{name}", f"字段 args.{name} 必须是 1 … {maximum} 的整数")
     return value
 
 

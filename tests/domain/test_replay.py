@@ -9,28 +9,34 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from auction.domain.commands import (
+    announce,
+    change_increment,
+    pause,
+    reopen,
+    resume,
+    undo,
+    warn,
+    withdraw,
+)
 from auction.domain.errors import Rejection
 from auction.domain.lot import LotMode
 from auction.domain.replay import ReplayError, replay
 from auction.domain.room import (
     LotEvent,
     RoomState,
-    announce,
     close_timed,
     hammer,
     open_lot,
     pass_lot,
-    pause,
     place_bid,
-    resume,
-    warn,
-    withdraw,
 )
 
 commands = st.lists(
     st.tuples(
         st.sampled_from(["open", "bid", "bid", "bid", "hammer", "pass", "close", "warn",
-                         "announce", "pause", "resume", "withdraw"]),
+                         "announce", "pause", "resume", "withdraw", "undo", "undo", "reopen",
+                         "floor", "set", "halve", "double", "reset"]),
         st.integers(1, 4),  # bidder
         st.integers(0, 6),  # increments above the minimum
         st.integers(0, 400_000),  # ms since the previous command
@@ -47,7 +53,8 @@ def test_replay_of_the_events_is_the_state(
     """Whatever commands ran, folding their events over the initial state gives the final
     state field for field."""
     initial = RoomState(mode=mode, start=1_000, inc=100, reserve=reserve, window_ms=300_000,
-                        ext_ms=300_000, duration_ms=600_000, deposit=500)
+                        ext_ms=300_000, duration_ms=600_000, deposit=500, inc0=100,
+                        bands="0:100,1300:200,1600:500")
     state, now, log = initial, 1_700_000_000_000, []
     for op, bidder, extra, dt in steps:
         now += dt
@@ -71,6 +78,15 @@ def test_replay_of_the_events_is_the_state(
                 outcome = resume(state, now)
             elif op == "withdraw":
                 outcome = withdraw(state, "委托方撤回", now)
+            elif op == "undo":
+                outcome = undo(state, log, now)
+            elif op == "reopen":
+                outcome = reopen(state, 10**13, now)
+            elif op == "floor":
+                outcome = place_bid(state, bidder, 100 + bidder, state.next_minimum(), now,
+                                    eligible=True, source="phone")
+            elif op in ("set", "halve", "double", "reset"):
+                outcome = change_increment(state, op, 50 * (1 + extra), now)
             else:
                 outcome = close_timed(state, now)
         except Rejection:

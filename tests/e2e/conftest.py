@@ -42,6 +42,8 @@ async def two_servers(settings: Settings, tmp_path: Any) -> AsyncIterator[list[S
         "DATABASE_URL": settings.database_url or "", "REDIS_URL": settings.redis_url or "",
         "AUCTION_SECRET": settings.secret.value, "AUCTION_ADMIN_TOKEN": "test-admin-token",
         "AUCTION_REDIS_NAMESPACE": namespace, "AUCTION_DATA_DIR": str(tmp_path),
+        # a hammered lot is final (and settled) at once, as the tests expect
+        "AUCTION_REOPEN_WINDOW_S": "0",
         "AUCTION_LOG_LEVEL": "WARNING", "AUCTION_PASSWORD_PROFILE": "fast",
         # raw_client's ``address`` (X-Forwarded-For) is believed, as by harness.running
         "AUCTION_TRUSTED_PROXIES": "127.0.0.1",

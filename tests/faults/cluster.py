@@ -442,6 +442,8 @@ def app_env(database_url: str, redis_url: str, namespace: str, data_dir: Path,
         "AUCTION_ADMIN_TOKEN": ADMIN_TOKEN,
         "AUCTION_DATA_DIR": str(data_dir),
         "AUCTION_REDIS_NAMESPACE": namespace,
+        # a hammered lot is final (and settled) at once, as the tests expect
+        "AUCTION_REOPEN_WINDOW_S": "0",
         "AUCTION_LOG_LEVEL": "INFO",
         "AUCTION_PASSWORD_PROFILE": "fast",  # every bidder signs up and logs in (tests only)
         "PYTHONUNBUFFERED": "1",

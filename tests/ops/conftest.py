@@ -40,6 +40,8 @@ def auction_env(database_url: str, redis_url: str, tmp_path: Path) -> Iterator[d
     env.update({
         "DATABASE_URL": database_url, "REDIS_URL": redis_url,
         "AUCTION_DATA_DIR": str(tmp_path / "data"), "AUCTION_REDIS_NAMESPACE": namespace,
+        # a hammered lot is final (and settled) at once, as the tests expect
+        "AUCTION_REOPEN_WINDOW_S": "0",
         "AUCTION_PORT": str(free_port()), "AUCTION_HOST": "127.0.0.1",
         "AUCTION_ADMIN_TOKEN": "test-admin-token", "AUCTION_PASSWORD_PROFILE": "fast",
         "PYTHONUNBUFFERED": "1",

@@ -21,17 +21,21 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from redis.asyncio import Redis
 
+from auction.domain import commands
 from auction.domain import room as rules
 from auction.domain.errors import Rejection
 from auction.domain.lot import LotMode, LotStatus
 from auction.domain.room import LotEvent, Outcome, RoomState
 from auction.rooms.keys import Keys
-from auction.rooms.service import Rooms
+from auction.rooms.service import Rooms, _decode_reply
 
 START, INC = 1_000_000, 10_000  # 1万元起拍, 100元一加
 DEPOSIT = START // 10
 ELIGIBLE = frozenset({1, 2, 3, 4})  # bidder 5 holds no covering deposit
-COMMANDS = ("warn", "announce", "pause", "resume", "withdraw")  # command.lua
+COMMANDS = ("warn", "announce", "pause", "resume", "withdraw", "reopen", "undo")  # command.lua
+#: a session's increment table whose bands a few bids cross (R8)
+BANDS = "0:10000,1030000:20000,1060000:50000"
+LONG = 10**13  # a reopen window that never runs out in a test
 
 
 class Harness:
@@ -43,6 +47,7 @@ class Harness:
         self.keys = Keys(f"test-eq-{uuid.uuid4().hex[:10]}")
         self.rooms = Rooms(self.redis, self.keys)
         self.next_lot = 1
+        self.last_outcome = ""
 
     def run(self, coro: Any) -> Any:
         return self.loop.run_until_complete(coro)
@@ -89,11 +94,19 @@ class Harness:
         """Run ``command`` through the scripts; (outcome, server time used, rejection data)."""
         name, *args = command
         try:
-            if name == "bid":
-                bidder, amount = args
-                acc = self.run(
-                    self.rooms.bid(lot, bidder=bidder, paddle=100 + bidder, amount=amount)
-                )
+            if name in ("bid", "floor"):
+                bidder, amount, *source = args
+                acc = self.run(self.rooms.bid(
+                    lot, bidder=bidder, paddle=100 + bidder, amount=amount,
+                    source=source[0] if source else "online",
+                ))
+            elif name == "increment":
+                op, amount = args
+                arg = f"set:{amount}" if op == "set" else op
+                acc = self.run(self.rooms.command(lot, "increment", arg))
+            elif name == "finalize":
+                acc = _decode_reply(self.run(self.rooms.scripts.finalize(
+                    keys=self.keys.lot(lot).script_keys(), args=[args[0]])))
             elif name == "open":
                 acc = self.run(self.rooms.open(lot))
             elif name in COMMANDS:
@@ -108,7 +121,7 @@ class Harness:
 
     def model(
         self, state: RoomState, command: tuple[Any, ...], now: int,
-        eligible: frozenset[int] = ELIGIBLE,
+        eligible: frozenset[int] = ELIGIBLE, log: list[LotEvent] | None = None,
     ) -> Outcome | Rejection:
         name, *args = command
         call: dict[str, Callable[[], Outcome]] = {
@@ -118,11 +131,17 @@ class Harness:
             "timed": lambda: rules.close_timed(state, now),
             "hammer": lambda: rules.hammer(state, now),
             "pass": lambda: rules.pass_lot(state, now),
-            "warn": lambda: rules.warn(state, args[0], now),
-            "announce": lambda: rules.announce(state, args[0], now),
-            "pause": lambda: rules.pause(state, now),
-            "resume": lambda: rules.resume(state, now),
-            "withdraw": lambda: rules.withdraw(state, args[0], now),
+            "floor": lambda: rules.place_bid(state, args[0], 100 + args[0], args[1], now,
+                                             eligible=args[0] in eligible, source=args[2]),
+            "warn": lambda: commands.warn(state, args[0], now),
+            "announce": lambda: commands.announce(state, args[0], now),
+            "pause": lambda: commands.pause(state, now),
+            "resume": lambda: commands.resume(state, now),
+            "withdraw": lambda: commands.withdraw(state, args[0], now),
+            "reopen": lambda: commands.reopen(state, args[0], now),
+            "undo": lambda: commands.undo(state, log or [], now),
+            "increment": lambda: commands.change_increment(state, args[0], args[1], now),
+            "finalize": lambda: commands.finalize(state, args[0], now),
         }
         try:
             return call[name]()
@@ -134,8 +153,10 @@ class Harness:
         eligible: frozenset[int] = ELIGIBLE,
     ) -> RoomState:
         """Run both sides and assert they agree; return the state after."""
+        log = self.run(self.rooms.events_after(lot, 0)) or []
         outcome, at, data = self.lua_data(lot, command)
-        expected = self.model(before, command, at, eligible)
+        self.last_outcome = outcome
+        expected = self.model(before, command, at, eligible, log)
         after = self.run(self.rooms.room_state(lot))
         events = self.run(self.rooms.events_after(lot, before.seq)) or []
         if isinstance(expected, Rejection):
@@ -159,7 +180,7 @@ def harness(redis_url: str) -> Iterator[Harness]:
 
 
 def live(**kw: Any) -> RoomState:
-    return RoomState(mode=LotMode.LIVE, start=START, inc=INC, **{"deposit": DEPOSIT, **kw})
+    return RoomState(mode=LotMode.LIVE, start=START, **{"inc": INC, "deposit": DEPOSIT, **kw})
 
 
 def timed(**kw: Any) -> RoomState:
@@ -170,6 +191,7 @@ def timed(**kw: Any) -> RoomState:
 OPEN = {"status": LotStatus.OPEN, "seq": 1, "opened_at": 1}
 LED = {**OPEN, "seq": 2, "high": START, "leader": 1, "paddle": 101, "high_seq": 2, "bids": 1}
 PAUSED = {**LED, "paused_at": 5}
+SOLD = {**LED, "seq": 3, "status": LotStatus.SOLD, "closed_at": 7}
 
 # (rule, state builder, ends_at offset from server now or None, command, expected outcome)
 CASES: list[tuple[str, Callable[[], RoomState], int | None, tuple[Any, ...], str]] = [
@@ -271,6 +293,56 @@ CASES: list[tuple[str, Callable[[], RoomState], int | None, tuple[Any, ...], str
      ("withdraw", "r"), "wrong_state"),
     ("C4 withdraw twice", lambda: live(**{**OPEN, "status": LotStatus.WITHDRAWN}), None,
      ("withdraw", "r"), "wrong_state"),
+    ("C5 reopen a sold lot", lambda: live(**SOLD), None, ("reopen", LONG), "ok"),
+    ("C5 reopen a passed lot", lambda: live(**{**SOLD, "status": LotStatus.PASSED}), None,
+     ("reopen", LONG), "ok"),
+    ("C5 reopen a final lot", lambda: live(**SOLD, final=1), None, ("reopen", LONG),
+     "wrong_state"),
+    ("C5 reopen after the window", lambda: live(**SOLD), None, ("reopen", 0), "wrong_state"),
+    ("C5 reopen a timed lot", lambda: timed(**SOLD), None, ("reopen", LONG), "wrong_mode"),
+    ("C5 reopen an open lot", lambda: live(**LED), None, ("reopen", LONG), "wrong_state"),
+    ("C5 reopen a withdrawn lot", lambda: live(**{**SOLD, "status": LotStatus.WITHDRAWN}), None,
+     ("reopen", LONG), "wrong_state"),
+    ("C6 undo without a bid", lambda: live(**OPEN), None, ("undo",), "no_bids"),
+    ("C6 undo on a timed lot", lambda: timed(**LED), 60_000, ("undo",), "wrong_mode"),
+    ("C6 undo before open", lambda: live(), None, ("undo",), "lot_not_open"),
+    ("C6 undo on a sold lot", lambda: live(**SOLD), None, ("undo",), "lot_closed"),
+    ("C7 floor bid", lambda: live(**LED), None, ("floor", 2, START + INC, "floor"), "ok"),
+    ("C7 phone bid first", lambda: live(**OPEN), None, ("floor", 3, START, "phone"), "ok"),
+    ("C7 floor bid without a deposit", lambda: live(**LED), None,
+     ("floor", 5, START + INC, "floor"), "deposit_required"),
+    ("C7 floor bid too low", lambda: live(**LED), None, ("floor", 2, START, "floor"), "too_low"),
+    ("C8 set the increment", lambda: live(**LED), None, ("increment", "set", 30_000), "ok"),
+    ("C8 halve", lambda: live(**LED), None, ("increment", "halve", 0), "ok"),
+    ("C8 double before open", lambda: live(), None, ("increment", "double", 0), "ok"),
+    ("C8 reset", lambda: live(**LED, inc=30_000, inc_override=30_000), None,
+     ("increment", "reset", 0), "ok"),
+    ("C8 halve 1 fen", lambda: live(**LED, inc=1, inc_override=1), None,
+     ("increment", "halve", 0), "wrong_state"),
+    ("C8 double past 10^15", lambda: live(**LED, inc=10**15, inc_override=10**15), None,
+     ("increment", "double", 0), "wrong_state"),
+    ("C8 change a sold lot's increment", lambda: live(**SOLD), None,
+     ("increment", "set", 5), "lot_closed"),
+    ("R8 a bid on the grid of the set increment", lambda: live(**LED, inc=30_000,
+     inc_override=30_000), None, ("bid", 2, START + 60_000), "ok"),
+    ("R8 a bid off the grid of the set increment", lambda: live(**LED, inc=30_000,
+     inc_override=30_000), None, ("bid", 2, START + 40_000), "off_increment"),
+    ("R8 a bid into the next band", lambda: live(**LED, bands=BANDS), None,
+     ("bid", 2, START + 3 * INC), "ok"),
+    ("R8 a bid past two bands", lambda: live(**LED, bands=BANDS), None,
+     ("bid", 2, START + 9 * INC), "ok"),
+    ("R8 the override holds across bands", lambda: live(**LED, bands=BANDS, inc=INC,
+     inc_override=INC), None, ("bid", 2, START + 9 * INC), "ok"),
+    ("R8 reset to the table's band", lambda: live(**{**LED, "high": START + 9 * INC}, inc=INC,
+     inc_override=INC, bands=BANDS), None, ("increment", "reset", 0), "ok"),
+    ("C9 finalize a live lot within the window", lambda: live(**SOLD), None,
+     ("finalize", LONG), "not_due"),
+    ("C9 finalize a live lot after the window", lambda: live(**SOLD), None, ("finalize", 0),
+     "ok"),
+    ("C9 finalize a timed lot", lambda: timed(**SOLD), None, ("finalize", LONG), "ok"),
+    ("C9 finalize a withdrawn lot", lambda: live(**{**SOLD, "status": LotStatus.WITHDRAWN}),
+     None, ("finalize", LONG), "ok"),
+    ("C9 finalize an open lot", lambda: live(**LED), None, ("finalize", 0), "wrong_state"),
 ]
 
 
@@ -298,6 +370,36 @@ def test_lua_events_have_gapless_seq(harness: Harness) -> None:
         state = harness.check(lot, state, command)
     events: list[LotEvent] = harness.run(harness.rooms.events_after(lot, 0))
     assert [e.seq for e in events] == list(range(1, state.seq + 1))
+
+
+UNDO_SCENARIO: list[tuple[tuple[Any, ...], str]] = [
+    (("open",), "ok"), (("bid", 1, START), "ok"), (("bid", 2, START + INC), "ok"),
+    (("floor", 3, START + 3 * INC, "phone"), "ok"),  # into the next band (R8)
+    (("undo",), "ok"),  # back to 2's bid, the increment with it
+    (("bid", 1, START + 2 * INC), "ok"), (("undo",), "ok"), (("undo",), "ok"),
+    (("pause",), "ok"), (("undo",), "ok"),  # no bid left: the next is the start price
+    (("undo",), "no_bids"), (("resume",), "ok"), (("bid", 4, START), "ok"),
+    (("warn", 2), "ok"), (("undo",), "ok"), (("warn", 1), "ok"),
+    (("bid", 2, START), "ok"), (("hammer",), "ok"), (("undo",), "lot_closed"),
+    (("reopen", LONG), "ok"), (("bid", 3, START + INC), "ok"), (("pass",), "ok"),
+    (("reopen", LONG), "ok"), (("undo",), "ok"), (("hammer",), "ok"),
+    (("finalize", LONG), "not_due"), (("finalize", 0), "ok"), (("reopen", LONG), "wrong_state"),
+]
+
+
+def test_undo_and_reopen_scenario(harness: Harness) -> None:
+    """C5/C6 read the lot's own log: repeated undos, newest first, across reopens and a band
+    change, agree in Lua and in the model step by step; the log keeps every retracted bid."""
+    state = live(bands=BANDS)
+    lot = harness.place(state)
+    for command, expected in UNDO_SCENARIO:
+        state = harness.check(lot, state, command)
+        assert harness.last_outcome == expected, command
+    events = harness.run(harness.rooms.events_after(lot, 0)) or []
+    assert len(events) == state.seq
+    assert sum(e.kind == "bid" for e in events) == 7
+    assert sum(e.kind == "bid_retracted" for e in events) == 6
+    assert state.high == START and state.paddle == 102 and state.final == 1
 
 
 def test_room_without_an_eligibility_push_refuses_everyone(harness: Harness) -> None:
@@ -344,12 +446,17 @@ class RoomMachine(RuleBasedStateMachine):
         reserve=st.sampled_from([0, START, START + 3 * INC]),
         duration=st.sampled_from([0, 200, 60_000, 3_600_000]),
         window=st.sampled_from([0, 100_000, 300_000]),
+        bands=st.sampled_from(["", BANDS]),
+        opened=st.sampled_from([True, True, True, False]),
     )
-    def setup(self, mode: LotMode, reserve: int, duration: int, window: int) -> None:
+    def setup(self, mode: LotMode, reserve: int, duration: int, window: int, bands: str,
+              opened: bool) -> None:
         self.state = RoomState(mode=mode, start=START, inc=INC, reserve=reserve,
                                window_ms=window, ext_ms=window, duration_ms=duration,
-                               deposit=DEPOSIT)
+                               deposit=DEPOSIT, bands=bands, inc0=INC)
         self.lot = self.harness.place(self.state, self.eligible)
+        if opened:  # most sequences start with bidding: they explore more than an unopened lot
+            self._step("open")
 
     def _step(self, *command: Any) -> None:
         self.state = self.harness.check(self.lot, self.state, command, self.eligible)
@@ -367,7 +474,29 @@ class RoomMachine(RuleBasedStateMachine):
     @rule(bidder=st.integers(1, 5), steps=st.integers(-1, 3), skew=st.sampled_from([0, 0, 0, 1]))
     def bid(self, bidder: int, steps: int, skew: int) -> None:
         base = self.state.next_minimum()
-        self._step("bid", bidder, base + steps * INC + skew)
+        self._step("bid", bidder, base + steps * self.state.inc + skew)
+
+    @rule(bidder=st.integers(1, 5), steps=st.integers(0, 2),
+          source=st.sampled_from(["floor", "phone"]))
+    def floor(self, bidder: int, steps: int, source: str) -> None:
+        self._step("floor", bidder, self.state.next_minimum() + steps * self.state.inc, source)
+
+    @rule()
+    def undo(self) -> None:
+        self._step("undo")
+
+    @rule(window=st.sampled_from([0, LONG]))
+    def reopen(self, window: int) -> None:
+        self._step("reopen", window)
+
+    @rule(window=st.sampled_from([0, LONG]))
+    def finalize(self, window: int) -> None:
+        self._step("finalize", window)
+
+    @rule(op=st.sampled_from(["set", "halve", "double", "reset"]),
+          amount=st.sampled_from([1, 5_000, 30_000]))
+    def increment(self, op: str, amount: int) -> None:
+        self._step("increment", op, amount if op == "set" else 0)
 
     @rule(amount=st.integers(-(10**16), 10**16))
     def wild_bid(self, amount: int) -> None:
@@ -389,9 +518,10 @@ class RoomMachine(RuleBasedStateMachine):
     def pause_or_resume(self, op: str) -> None:
         self._step(op)
 
-    @rule()
-    def withdraw(self) -> None:
-        self._step("withdraw", "委托方撤回")
+    @rule(dice=st.integers(0, 4))
+    def withdraw(self, dice: int) -> None:
+        if dice == 0:  # rarely: it ends the lot for good
+            self._step("withdraw", "委托方撤回")
 
     @invariant()
     def seq_counts_events(self) -> None:
@@ -404,6 +534,6 @@ def test_state_machine(harness: Harness) -> None:
     """Hypothesis explores command sequences; both implementations stay identical."""
     RoomMachine.harness = harness
     test = RoomMachine.TestCase
-    test.settings = settings(max_examples=60, stateful_step_count=12, deadline=None,
+    test.settings = settings(max_examples=250, stateful_step_count=25, deadline=None,
                              suppress_health_check=list(HealthCheck))
     test().runTest()

@@ -66,3 +66,28 @@ local function emit(seq, kind, at, fields)
   redis.call('XADD', EVENTS, s(seq) .. '-0', 'e', blob)
   redis.call('PUBLISH', CHANNEL, blob)
 end
+
+-- R8 of auction/domain/room.py (increment_for): the increment at the room's price (the standing
+-- high, else the start). The auctioneer's override (C8) when set; else the lot's own increment
+-- (inc0; rooms made before it was kept: inc) while the price is in the band of the start price;
+-- above it the session table's increment for the price's band. 'bands' is 'from:inc,…' fen.
+local function increment_for(state, high, bids)
+  local override = num(state, 'inc_override')
+  if override > 0 then return override end
+  local base = num(state, 'inc0')
+  if base == 0 then base = num(state, 'inc') end
+  local bands = state['bands'] or ''
+  if bands == '' then return base end
+  local start = num(state, 'start')
+  local price = start
+  if bids > 0 then price = high end
+  local i, band, band_inc, start_band = 0, 0, base, 0
+  for lo, inc in string.gmatch(bands, '(%d+):(%d+)') do
+    i = i + 1
+    lo = tonumber(lo)
+    if lo <= price then band, band_inc = i, tonumber(inc) end
+    if lo <= start then start_band = i end
+  end
+  if band <= start_band then return base end
+  return band_inc
+end

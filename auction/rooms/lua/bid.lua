@@ -1,8 +1,9 @@
--- bid: one bid on an open lot, checked against rules R0-R5 of auction/domain/room.py, in the
+-- bid: one bid on an open lot, checked against rules R0-R5 and R8 of auction/domain/room.py, in the
 -- same order, then written. Read and validate everything before the first write: Lua never
 -- rolls back.
 -- KEYS: 1-4 as in _common.lua, 5 the lot's eligibility hash (bidder id -> '1').
--- ARGV: 1 bidder id, 2 paddle, 3 amount fen (decimal digits), 4 idempotency field ('' for none)
+-- ARGV: 1 bidder id, 2 paddle, 3 amount fen (decimal digits), 4 idempotency field ('' for none),
+--       5 source ('online', or 'floor' / 'phone' for a bid the auctioneer enters: C7)
 -- Returns {'ok', bid_seq, last_seq, at, ends_at} or {'err', code, at, minimum} ('minimum' is the
 -- deposit requirement for deposit_required).
 local ELIGIBLE = KEYS[5]
@@ -10,7 +11,13 @@ local bidder = tonumber(ARGV[1])
 local paddle = tonumber(ARGV[2])
 local amount_text = ARGV[3]
 local idem_field = ARGV[4]
+local source = ARGV[5] or 'online'
+if source == '' then source = 'online' end
 local fingerprint = 'bid:' .. amount_text
+if source ~= 'online' then
+  -- the auctioneer's key covers the paddle and the source too
+  fingerprint = fingerprint .. ':' .. ARGV[2] .. ':' .. source
+end
 
 local replay = idem_lookup(idem_field, fingerprint)
 if replay then return replay end
@@ -57,14 +64,28 @@ if bids > 0 then minimum = high + inc end
 -- R2, R3
 if bids == 0 and amount < start then return refuse('below_start', minimum) end
 if bids > 0 and amount < high + inc then return refuse('too_low', minimum) end
-if (amount - start) % inc ~= 0 then return refuse('off_increment', minimum) end
+-- R2/R8: on the grid of the current price (the start before the first bid)
+local price = start
+if bids > 0 then price = high end
+if (amount - price) % inc ~= 0 then return refuse('off_increment', minimum) end
 
 -- accepted: from here on only writes
 local seq = num(state, 'seq') + 1
 local bid_seq = seq
-emit(seq, 'bid', at, {bidder = bidder, paddle = paddle, amount = amount})
+emit(seq, 'bid', at, {bidder = bidder, paddle = paddle, amount = amount, source = source})
 local fields = {'high', s(amount), 'leader', s(bidder), 'paddle', s(paddle),
   'high_seq', s(bid_seq), 'bids', s(bids + 1), 'warned', '0'}
+-- R8: the price may have entered another band of the increment table
+local new_inc = increment_for(state, amount, bids + 1)
+if new_inc ~= inc then
+  seq = seq + 1
+  emit(seq, 'increment_changed', at, {inc = new_inc, by = 'table'})
+  fields[#fields + 1] = 'inc'
+  fields[#fields + 1] = s(new_inc)
+  -- every change records the lot's own increment first (rooms made before it was kept)
+  fields[#fields + 1] = 'inc0'
+  fields[#fields + 1] = s(num(state, 'inc0') > 0 and num(state, 'inc0') or inc)
+end
 -- R5: a bid in the last window moves the close to now + extension
 if timed and ends_at - at <= num(state, 'window_ms') then
   local new_end = at + num(state, 'ext_ms')
