@@ -7,7 +7,11 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from auction.api.admin import _increment_table
+from auction.api.http_errors import BadRequest
 from auction.domain import increments
 from auction.services import Services
 from tests.api.conftest import ADMIN, LotBody, NewSession, error_of
@@ -143,3 +147,34 @@ async def test_guideline_warning_at_lot_creation(
     listed = await client.get(f"/api/v1/sessions/{session['id']}/lots")
     assert [lot["id"] for lot in listed.json()["lots"]] == [resp.json()["id"]]
     assert "warnings" not in listed.json()["lots"][0]
+
+
+_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=True),
+    st.text(max_size=8), st.sampled_from((0, 1, 200_000, 10**15, 10**15 + 1, -1)),
+)
+_BAND = st.fixed_dictionaries({"from_fen": _SCALARS, "inc_fen": _SCALARS})
+_JSON = st.recursive(
+    st.one_of(_SCALARS, _BAND),
+    lambda inner: st.one_of(st.lists(inner, max_size=12),
+                            st.dictionaries(st.text(max_size=8), inner, max_size=3)),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(st.one_of(_JSON, st.lists(_BAND, max_size=12)))
+def test_any_json_is_a_table_or_a_400(raw: Any) -> None:
+    """Whatever JSON ``increments`` holds, the API gets a checked table (ascending, the first
+    from 0, amounts in range) or a BadRequest naming a field under ``increments``: never another
+    exception."""
+    try:
+        table = _increment_table(raw)
+    except BadRequest as exc:
+        assert exc.status == 400 and exc.field is not None
+        assert exc.field.startswith("increments")
+        return
+    assert increments.check(increments.to_json(table)) == table
+    assert all(type(lo) is int and type(inc) is int and inc >= 1 for lo, inc in table)
+    assert [lo for lo, _ in table] == sorted({lo for lo, _ in table})
+    assert not table or table[0][0] == 0
