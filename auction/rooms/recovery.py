@@ -44,6 +44,7 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any, cast
 
 import msgpack
@@ -88,7 +89,8 @@ def state_fields(state: RoomState, session_id: int) -> list[str]:
         "high_seq": state.high_seq, "bids": state.bids, "ends_at": state.ends_at,
         "extensions": state.extensions, "opened_at": state.opened_at,
         "closed_at": state.closed_at, "deposit": state.deposit,
-        "warned": state.warned, "paused_at": state.paused_at,
+        "warned": state.warned, "paused_at": state.paused_at, "inc0": state.inc0,
+        "bands": state.bands, "inc_override": state.inc_override, "final": state.final,
     }
     out: list[str] = []
     for name, value in values.items():
@@ -232,13 +234,16 @@ class Recovery:
         initial = RoomState(
             mode=terms.mode, start=terms.start, inc=terms.inc, reserve=terms.reserve,
             window_ms=terms.window_ms, ext_ms=terms.ext_ms, duration_ms=terms.duration_ms,
-            deposit=terms.deposit,
+            deposit=terms.deposit, inc0=terms.inc, bands=terms.bands,
         )
         try:
             state = replay(initial, journal)
         except ReplayError as exc:
             log.error("lot %d: cannot rebuild the room (%s): %s; left as it is", lot_id, why, exc)
             return "ok"
+        if state.status.terminal:
+            # a rebuilt room's close is final (C9): it may have been settled already
+            state = replace(state, final=1)
         epoch = secrets.token_hex(4)
         args: list[Any] = [epoch, 0]
         fields = state_fields(state, terms.session_id)

@@ -20,6 +20,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from auction.domain import increments
 from auction.domain.lot import LotMode
 from auction.domain.room import LotEvent
 from auction.store.errors import translated
@@ -38,7 +39,7 @@ FROM lots l ORDER BY l.id
 
 _TERMS = """
 SELECT l.id, s.mode, l.start_price_fen, l.increment_fen, l.reserve_fen, l.duration_s,
-       s.extension_window_s, s.extension_s, l.session_id, l.deposit_fen
+       s.extension_window_s, s.extension_s, l.session_id, l.deposit_fen, s.increments
 FROM lots l JOIN sessions s ON s.id = l.session_id WHERE l.id = $1
 """
 
@@ -82,6 +83,7 @@ class RoomTerms:
     ext_ms: int
     session_id: int
     deposit: int
+    bands: str = ""  # the session's increment table (auction/domain/increments.py text)
 
 
 def _event(row: Any) -> LotEvent:
@@ -108,8 +110,14 @@ async def room_terms(store: Store, lot_id: int) -> RoomTerms | None:
         inc=int(r["increment_fen"]), reserve=int(r["reserve_fen"]),
         duration_ms=int(r["duration_s"]) * 1000, window_ms=int(r["extension_window_s"]) * 1000,
         ext_ms=int(r["extension_s"]) * 1000, session_id=int(r["session_id"]),
-        deposit=int(r["deposit_fen"] or 0),
+        deposit=int(r["deposit_fen"] or 0), bands=_bands(r["increments"]),
     )
+
+
+def _bands(raw: Any) -> str:
+    """The session's ``increments`` column (JSON text or decoded) as the room's ``bands``."""
+    table = json.loads(raw) if isinstance(raw, str) else (raw or [])
+    return increments.to_text([(int(b["from_fen"]), int(b["inc_fen"])) for b in table])
 
 
 async def events(store: Store, lot_id: int) -> list[LotEvent]:
