@@ -23,9 +23,9 @@ CODES: Mapping[str, str] = MappingProxyType(
         "bad_amount": "出价金额无效(须为正整数分)",
         "below_start": "出价低于起拍价",
         "too_low": "出价低于当前最高价加一个加价幅度",
-        "off_increment": "出价须为起拍价加整数倍加价幅度",
+        "off_increment": "出价须为当前价加整数倍加价幅度",
         "already_leading": "您已是当前最高出价人",
-        "no_bids": "尚无出价, 不能落槌",
+        "no_bids": "尚无有效出价",
         "wrong_mode": "该操作不适用于此竞价方式",
         "wrong_state": "标的当前状态不允许该操作",
         "not_due": "计时尚未结束",
@@ -33,6 +33,7 @@ CODES: Mapping[str, str] = MappingProxyType(
         "unknown_lot": "标的不存在",
         "deposit_required": "保证金不足: 须持有经确认且覆盖本标的的保证金",
         "lot_paused": "标的已暂停, 请稍候",
+        "unknown_paddle": "本场次没有该竞买号牌",
     }
 )
 
