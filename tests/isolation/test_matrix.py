@@ -64,6 +64,7 @@ SCOPED: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/markets/{code}/ledger"): {"b_finance"},
     ("POST", "/api/v1/sessions/{session_id:int}/registrations"): set(),
     ("POST", "/api/v1/registration/retry"): set(),
+    ("GET", "/api/v1/sessions/{session_id:int}/progress"): {"b_auctioneer"},
 }
 
 GUESSED = 999_999_999
@@ -226,23 +227,35 @@ async def test_ws_matrix_has_zero_cross_market_successes(
         "Cmd": ({"b_auctioneer"}, lambda key: {"t": "cmd", "lot": lot, "op": "pass", "key": key}),
     }
     assert types == WS_PUBLIC | set(frames), f"classify these message types: {types}"
+    # every console op, with valid arguments, is a command outsiders may not run
+    op_args: dict[str, dict[str, Any]] = {
+        "warn": {"n": 1}, "announce": {"text": "注意"}, "withdraw": {"reason": "撤回"},
+        "floor": {"paddle": 1, "amount": START, "source": "floor"},
+        "increment": {"op": "double"},
+    }
+    assert set(op_args) <= set(codec.COMMAND_OPS)
+    for op in codec.COMMAND_OPS:
+        frames[f"Cmd {op}"] = ({"b_auctioneer"}, lambda key, op=op: {
+            "t": "cmd", "lot": lot, "op": op, "key": key, "args": op_args.get(op)})
     async with raw_client(server, world.b.tokens["auctioneer"]) as console:
         await console.send(t="cmd", lot=lot, op="open", key="open")
         assert (await console.until(lambda m: m.get("key") == "open"))["t"] == "ack"
     database_url = server.settings.database_url or ""
     before = await steady_fingerprint(database_url, server, lot)
     successes = []
-    for name, (allowed, frame) in frames.items():
-        for who, token in principals(world).items():
-            if who in allowed:
-                continue
-            for target in (lot, GUESSED):
-                async with raw_client(server, token) as raw:
-                    message = {**frame(f"{who}-{target}"), "lot": target}
+    for who, token in principals(world).items():
+        # one connection per principal (per-address connect limits), every frame on it
+        async with raw_client(server, token) as raw:
+            for name, (allowed, frame) in frames.items():
+                if who in allowed:
+                    continue
+                for target in (lot, GUESSED):
+                    message = {**frame(f"{who}-{name.replace(' ', '-')}-{target}"),
+                               "lot": target}
                     await raw.send(**message)
                     answer = await raw.until(lambda m, k=message["key"]: m.get("key") == k)
-                if not (answer["t"] == "nack" and answer["code"] in
-                        ("unauthorized", "forbidden", "unknown_lot")):
-                    successes.append(f"{who} {name} lot {target} → {answer}")
+                    if not (answer["t"] == "nack" and answer["code"] in
+                            ("unauthorized", "forbidden", "unknown_lot")):
+                        successes.append(f"{who} {name} lot {target} → {answer}")
     assert not successes, "\n".join(successes)
     assert await fingerprint(database_url, server, lot) == before
