@@ -279,9 +279,8 @@ function openIncrement() {
 async function increment(op, amount) {
   const args = op === "set" ? { op, amount } : { op };
   const label = { halve: "inc_half", double: "inc_double", reset: "inc_reset", set: "inc_set" }[op];
-  const answer = await send(incLot, "increment", label, args);
-  if (answer.t === "ack") $("inc-dlg").close();
-  else $("inc-error").textContent = nackText(answer);
+  $("inc-dlg").close(); // the answer (or the refusal, in words) is the command feedback
+  await send(incLot, "increment", label, args);
 }
 
 for (const b of $("inc-dlg").querySelectorAll("button[data-inc]")) {
