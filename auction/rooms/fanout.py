@@ -37,6 +37,13 @@ When a room's epoch changes (its history was rebuilt from PostgreSQL, see
 moves the feed to the room's current seq and epoch and calls :meth:`Watcher.reset` on every
 watcher, which sends its client a fresh snapshot with ``recovered: false``.
 
+Staff frames
+------------
+The hub owns the process's :class:`auction.rooms.presence.Presence` (viewer and bidder counts,
+``presence`` / ``viewers`` frames, once a second) and, while a lot has a staff seat here,
+subscribes the lot's staff channel on the same pub/sub connection, handing its messages
+(``missed_bid``) to the presence; they never touch a feed.
+
 Each event is encoded into one ``ev`` frame and the same bytes are offered to every watcher;
 :meth:`Watcher.offer` must not block (house style rule 10: a bounded queue per connection).
 """
@@ -57,6 +64,7 @@ from redis.exceptions import RedisError
 from auction import metrics, outage
 from auction.domain.room import LotEvent
 from auction.rooms.keys import Keys
+from auction.rooms.presence import Presence
 from auction.rooms.service import Rooms
 from auction.wire.codec import encode_event
 
@@ -103,11 +111,15 @@ class Hub:
         self._side: set[asyncio.Task[None]] = set()
         #: set while a pub/sub connection is up and subscribed to every feed
         self.connected = asyncio.Event()
+        #: staff channel → lot, for the lots with a staff seat in this process
+        self._staff: dict[str, int] = {}
+        self.presence = Presence(redis, keys, rooms, listen=self._listen_staff)
 
     async def start(self) -> None:
         self._tasks = [
             asyncio.create_task(self._run(), name="hub-pubsub"),
             asyncio.create_task(self._reconcile_loop(), name="hub-reconcile"),
+            asyncio.create_task(self.presence.run(), name="hub-presence"),
         ]
 
     async def stop(self) -> None:
@@ -116,6 +128,7 @@ class Hub:
         for task in [*self._tasks, *self._side]:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await self.presence.stop()
         await self._close_pubsub()
 
     def epoch(self, lot: int) -> str | None:
@@ -188,6 +201,26 @@ class Hub:
         if pubsub is not None and self.connected.is_set():
             with contextlib.suppress(RedisError, OSError):
                 await pubsub.unsubscribe(channel)
+
+    async def _listen_staff(self, lot: int, on: bool) -> None:
+        """Subscribe the lot's staff channel while the lot has a staff seat here (``on`` says
+        which way it changed; the seats decide, so crossed calls settle right)."""
+        channel = self.keys.lot(lot).staff
+        wanted = lot in self.presence.staff_lots()
+        if wanted == (channel in self._staff):
+            return
+        if wanted:
+            self._staff[channel] = lot
+        else:
+            del self._staff[channel]
+        pubsub = self._pubsub
+        if pubsub is not None and self.connected.is_set():
+            # (when the connection is down, the next one subscribes what is in _staff)
+            if wanted:
+                await pubsub.subscribe(channel)
+            else:
+                with contextlib.suppress(RedisError, OSError):
+                    await pubsub.unsubscribe(channel)
 
     # --- delivery -----------------------------------------------------------------------------
 
@@ -266,12 +299,13 @@ class Hub:
         self._pubsub = pubsub
         for feed in self._feeds.values():
             feed.confirmed.clear()
-        channels = [f.channel for f in self._feeds.values()]
+        channels = [f.channel for f in self._feeds.values()] + list(self._staff)
         await pubsub.subscribe(self.keys.hub_channel, *channels)
         self.connected.set()
-        # feeds started while that subscribe was on its way saw no connection: subscribe them
-        # now (from here on a new feed subscribes itself)
-        late = [f.channel for f in self._feeds.values() if f.channel not in set(channels)]
+        # feeds (and staff channels) that came while that subscribe was on its way saw no
+        # connection: subscribe them now (from here on a new one subscribes itself)
+        late = [c for c in [f.channel for f in self._feeds.values()] + list(self._staff)
+                if c not in set(channels)]
         if late:
             await pubsub.subscribe(*late)
         outage.REDIS.ok()
@@ -306,6 +340,10 @@ class Hub:
         channel = msg["channel"]
         channel = channel.decode() if isinstance(channel, bytes) else channel
         if channel == self.keys.hub_channel:
+            return
+        if self.keys.is_staff_channel(channel):  # staff frames, not events
+            if kind == "message" and channel in self._staff:
+                self.presence.deliver_missed(self._staff[channel], msg["data"])
             return
         if kind == "subscribe":
             feed = self._feeds.get(self.keys.channel_lot_id(channel))

@@ -15,6 +15,17 @@ Per lot:
   (registration paid, a confirmed/held deposit covering the lot), plus ``written`` (the ticket of
   the sync that wrote it); pushed from PostgreSQL by :mod:`auction.rooms.eligibility`, read by
   ``bid.lua``
+- ``<ns>:{lot:<id>}:staff``   pub/sub channel of the lot's staff frames (``missed_bid``: a msgpack
+  map ``{lot, paddle, amount, late_ms}``); never in the event stream (:mod:`auction.rooms.presence`)
+- ``<ns>:{lot:<id>}:viewers`` hash   process id → ``<sockets subscribed to the lot>:<written ms>``,
+  rewritten every second by each process watching the lot; a field older than 3 s is a dead
+  process's and is ignored and deleted (:mod:`auction.rooms.presence`)
+
+Per session:
+
+- ``<ns>:{session:<id>}:bidders`` sorted set: bidder id → when a process last saw a socket of
+  that bidder connected with a bid credential of the session (ms); members older than 3 s are
+  gone (:mod:`auction.rooms.presence`)
 
 Global (each a single key, so each lives on one shard):
 
@@ -40,6 +51,8 @@ class LotKeys:
     idem: str
     channel: str
     eligible: str
+    staff: str
+    viewers: str
 
     def script_keys(self) -> list[str]:
         return [self.state, self.events, self.idem, self.channel]
@@ -63,13 +76,23 @@ class Keys:
             idem=f"{tag}:idem",
             channel=f"{tag}:ch",
             eligible=f"{tag}:eligible",
+            staff=f"{tag}:staff",
+            viewers=f"{tag}:viewers",
         )
+
+    def session_bidders(self, session_id: int) -> str:
+        """The bidders of a session with a socket connected (any process), by last sighting."""
+        return f"{self.namespace}:{{session:{int(session_id)}}}:bidders"
 
     def channel_lot_id(self, channel: str | bytes) -> int:
         """Inverse of ``lot(id).channel``: the lot id a pub/sub message arrived for."""
         name = channel.decode() if isinstance(channel, bytes) else channel
         start = name.index("{lot:") + 5
         return int(name[start : name.index("}", start)])
+
+    def is_staff_channel(self, channel: str) -> bool:
+        """Is ``channel`` some lot's ``staff`` channel (not its event channel)?"""
+        return channel.startswith(f"{self.namespace}:{{lot:") and channel.endswith("}:staff")
 
     @property
     def hub_channel(self) -> str:
