@@ -28,10 +28,12 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from auction import metrics, outage
-from auction.api import ws_auth
+from auction.api import staff_view, ws_auth
+from auction.api.bucket import TokenBucket
 from auction.api.console import Denied, place_bid, run_command
 from auction.api.tokens import VIEWER, Principal, TokenError
 from auction.domain.errors import Rejection
+from auction.rooms.presence import ReserveWatch
 from auction.services import Services
 from auction.store.errors import Unavailable
 from auction.wire import codec
@@ -75,22 +77,9 @@ class LotSub:
     #: a resync (fresh snapshot, ``recovered: false``) is running / another one was asked for
     resyncing: bool = False
     again: bool = False
-
-
-class TokenBucket:
-    def __init__(self, rate: float, burst: float) -> None:
-        self.rate, self.burst = rate, burst
-        self.tokens, self.stamp = burst, time.monotonic()
-
-    def take(self) -> float:
-        """0 when allowed, else the seconds to wait."""
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return 0.0
-        return (1 - self.tokens) / self.rate
+    #: the lot's staff frames go to this socket (api/staff_view.py); its reserve as it knows it
+    staff: bool = False
+    reserve: ReserveWatch | None = None
 
 
 async def server_time_ms(services: Services) -> int:
@@ -148,6 +137,8 @@ class Connection:
         elif seq == sub.sent + 1:
             sub.sent = seq
             self._put(frame)
+            if sub.reserve is not None:
+                self.push(sub.reserve.after(lot, frame))
         elif seq > sub.sent + 1:
             # cannot happen while the hub is gapless; never let it pass silently
             log.error("lot %s: gap %s → %s on a connection; resyncing", lot, sub.sent, seq)
@@ -168,6 +159,11 @@ class Connection:
         task = asyncio.get_running_loop().create_task(self._resync(lot, sub))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def push(self, frame: bytes | None) -> None:
+        """Queue a frame that is not a lot event (presence, viewers, staff frames)."""
+        if frame is not None:
+            self._put(frame)
 
     def _put(self, frame: bytes) -> None:
         if self.dropped:
@@ -201,8 +197,11 @@ class Connection:
         sub = self.lots.setdefault(lot, LotSub())
         sub.pending = []
         try:
+            sub.staff = await staff_view.sees_staff_frames(self.services, self.who, lot)
             await self.services.hub.watch(lot, self)
             await self._start(lot, sub, epoch, seq)
+            if self.lots.get(lot) is sub:
+                await self.services.hub.presence.join(lot, self, staff=sub.staff)
         except (RedisError, OSError):
             outage.REDIS.failed("subscribe failed", where="websocket")
             self.unsubscribe(lot)
@@ -216,7 +215,8 @@ class Connection:
     ) -> None:
         """Read the snapshot or resume point and release what the hub parked meanwhile;
         ``lost``: the lot's history changed under this client, always a ``recovered: false``
-        snapshot."""
+        snapshot. A staff socket then gets the lot's ``reserve``."""
+        sub.reserve = None
         snap = await self.services.rooms.snapshot(lot)
         if snap is None:
             self.unsubscribe(lot)
@@ -234,6 +234,7 @@ class Connection:
                     self._put(codec.encode_event(lot, snap.epoch, ev.to_map()))
                 sub.sent = missed[-1].seq if missed else seq
                 self._release(lot, sub)
+                await self._watch_reserve(lot, sub)
                 return
         message: dict[str, object] = {
             "t": "snapshot", "lot": lot, "epoch": snap.epoch, "seq": snap.seq, "state": snap.state,
@@ -243,6 +244,14 @@ class Connection:
         self._put(codec.pack(message))
         sub.sent = snap.seq
         self._release(lot, sub)
+        await self._watch_reserve(lot, sub)
+
+    async def _watch_reserve(self, lot: int, sub: LotSub) -> None:
+        """A staff socket's ``reserve`` after its snapshot or resume, from the room as it is
+        now (events already sent that it reflects are not folded in twice: their seq)."""
+        if sub.staff:
+            sub.reserve = await ReserveWatch.read(self.services.rooms, lot, sub.sent)
+            self.push(sub.reserve.frame(lot) if sub.reserve is not None else None)
 
     async def _resync(self, lot: int, sub: LotSub) -> None:
         """Fresh snapshots with ``recovered: false`` until no reset arrived meanwhile."""
@@ -264,6 +273,7 @@ class Connection:
     def unsubscribe(self, lot: int) -> None:
         if self.lots.pop(lot, None) is not None:
             self.services.hub.unwatch(lot, self)
+            self.services.hub.presence.leave(lot, self)
 
     # --- requests ---------------------------------------------------------------------------------
 
@@ -316,6 +326,9 @@ class Connection:
                 code = rej.code
                 extra = {k: v for k, v in rej.data.items() if k in _NACK_DATA}
                 self._put(codec.encode_nack(msg.key, code, rej.message, lot=msg.lot, **extra))
+                if isinstance(msg, Bid):
+                    await staff_view.report_missed(self.services, self.who, msg.lot, msg.amount,
+                                                   rej)
             except Denied as denied:
                 code = denied.code
                 self._put(codec.encode_nack(msg.key, code, denied.message, lot=msg.lot,
@@ -353,6 +366,7 @@ class Connection:
 
     async def serve(self) -> None:
         writer: asyncio.Task[None] | None = None
+        presence = self.services.hub.presence
         try:
             try:
                 first = await asyncio.wait_for(self._receive(), HELLO_TIMEOUT_S)
@@ -377,6 +391,8 @@ class Connection:
                 "role": self.who.role, "paddle": self.who.paddle or None,
                 "session": self.who.session_id or None, "max_frame": codec.MAX_FRAME,
             }))
+            if self.who.may_bid(self.who.session_id):  # counted in the session's presence
+                await presence.bidder_connected(self.who.session_id, self.who.bidder_id)
             for lot, (epoch, seq) in list(hello.resume.items())[:MAX_SUBSCRIPTIONS]:
                 await self.handle(Sub(lot, epoch, seq))
             while not self.dropped:
@@ -419,6 +435,8 @@ class Connection:
         finally:
             for lot in list(self.lots):
                 self.unsubscribe(lot)
+            if writer is not None and self.who.may_bid(self.who.session_id):
+                presence.bidder_left(self.who.session_id, self.who.bidder_id)
             for task in list(self._tasks):
                 task.cancel()
             await ws_auth.on_close(self.services, self.ws)

@@ -35,7 +35,8 @@ EXAMPLES_PER_KIND = 40
 BARRIER = 7_777_777
 #: close codes a server may end a fuzzed connection with (docs/protocol.md "Close codes")
 DOCUMENTED_CLOSES = {1000, 1007, 1009, 4400, 4401, 4429, 4430}
-SERVER_TYPES = {"welcome", "snapshot", "resumed", "ev", "ack", "nack", "pong", "error"}
+SERVER_TYPES = {"welcome", "snapshot", "resumed", "ev", "ack", "nack", "pong", "error", "viewers",
+                "presence", "reserve", "missed_bid"}
 WIRE_LO, WIRE_HI = -(2**63), 2**64 - 1
 
 #: a frame to send: ``("bin", bytes)``, ``("text", str)`` or ``("badtext", bytes)``, the last a
