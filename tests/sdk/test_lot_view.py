@@ -84,3 +84,23 @@ def test_timed_events() -> None:
     assert view.ends_at == 9000 and view.extensions == 1
     view.apply_event(ev(4, "passed", reason="reserve_not_met"))
     assert view.status == "passed" and view.reason == "reserve_not_met"
+
+
+def test_console_events_keep_the_view_right() -> None:
+    """An undo restores the previous high, a reopen opens the lot again, and the increment
+    follows increment_changed: the next minimum is right after each."""
+    view = LotView(3)
+    view.apply_snapshot(snap(seq=2))
+    view.apply_event(ev(3, paddle=101, amount=100, source="online"))
+    view.apply_event(ev(4, paddle=102, amount=110, source="floor"))
+    view.apply_event(ev(5, "bid_retracted", bid_seq=4, paddle=102, amount=110, high=100,
+                        high_paddle=101, bids=1))
+    assert (view.high, view.paddle, view.bids, view.next_minimum) == (100, 101, 1, 110)
+    view.apply_event(ev(6, "increment_changed", inc=50, by="auctioneer"))
+    assert view.next_minimum == 150
+    view.apply_event(ev(7, "sold", paddle=101, amount=100, winning_seq=3))
+    view.apply_event(ev(8, "reopened", high=100, paddle=101, bids=1))
+    assert (view.status, view.terminal, view.closed_at) == ("open", False, 0)
+    view.apply_event(ev(9, "bid_retracted", bid_seq=3, paddle=101, amount=100, high=0,
+                        high_paddle=0, bids=0))
+    assert (view.high, view.bids, view.next_minimum) == (0, 0, 100)

@@ -157,4 +157,16 @@ class LotView:
             self.closed_at = ev.at
         elif kind == "increment_changed":
             self.inc = ev.get_int("inc", self.inc)
+        elif kind == "bid_retracted":  # the auctioneer's undo: the previous bid is the high
+            self.high = ev.get_int("high", 0)
+            self.paddle = ev.get_int("high_paddle", 0)
+            self.bids = ev.get_int("bids", max(0, self.bids - 1))
+        elif kind == "reopened":  # a mistaken hammer or pass undone
+            self.status = "open"
+            self.closed_at = 0
+            self.high = ev.get_int("high", self.high)
+            self.paddle = ev.get_int("paddle", self.paddle)
+            self.bids = ev.get_int("bids", self.bids)
+        elif kind == "resumed":  # a timed lot keeps the time it had left
+            self.ends_at = ev.get_int("ends_at", self.ends_at)
         return Verdict.APPLIED

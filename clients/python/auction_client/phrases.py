@@ -53,4 +53,19 @@ def describe(ev: Event) -> str:
         return f"流拍（{PASS_REASONS.get(ev.reason, ev.reason or '未成交')}）"
     if k == "withdrawn":
         return "撤拍"
+    if k == "bid_retracted":
+        return f"拍卖师撤销 {ev.get_int('paddle')}号 出价 {yuan(ev.get_int('amount'))}"
+    if k == "reopened":
+        return "重新开拍（撤销落槌）"
+    if k == "increment_changed":
+        return f"加价幅度调整为 {yuan(ev.get_int('inc'))}"
+    if k == "warned":
+        return {1: "第一次警告", 2: "第二次警告", 3: "最后一次警告"}.get(ev.get_int("n"), "警告")
+    if k == "announced":
+        said = ev.fields.get("text")
+        return f"公告：{said}" if isinstance(said, str) else "公告"
+    if k == "paused":
+        return "暂停"
+    if k == "resumed":
+        return "继续"
     return f"事件 {k}"
