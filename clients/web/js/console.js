@@ -393,8 +393,9 @@ function renderCurrent() {
     body.append(el("tr", {
       "data-seq": String(b.seq), "data-paddle": String(b.paddle),
       "data-source": b.source || "online", class: b.retracted ? "retracted" : "",
-    }, el("td", { class: "num strong" }, b.paddle,
-      src ? el("span", { class: `src src-${b.source}`, text: src }) : null,
+    }, el("td", { class: "num strong" }, b.paddle, // the spaces let the tags wrap
+      src ? " " : null, src ? el("span", { class: `src src-${b.source}`, text: src }) : null,
+      b.retracted ? " " : null,
       b.retracted ? el("span", { class: "tag-retracted", text: t("retracted") }) : null),
     el("td", { class: "r num" }, yuan(b.amount)), el("td", { class: "r num small" }, clock(b.at))));
   }

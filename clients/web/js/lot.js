@@ -109,8 +109,9 @@ function renderLadder(s) {
     body.append(el("tr", {
       "data-seq": String(b.seq), "data-paddle": String(b.paddle),
       "data-source": b.source || "online", class: cls.join(" ").trim(),
-    }, el("td", { class: "num" }, b.paddle,
-      src ? el("span", { class: `src src-${b.source}`, text: src }) : null,
+    }, el("td", { class: "num" }, b.paddle, // the spaces let the tags wrap on a narrow phone
+      src ? " " : null, src ? el("span", { class: `src src-${b.source}`, text: src }) : null,
+      b.retracted ? " " : null,
       b.retracted ? el("span", { class: "tag-retracted", text: t("retracted") }) : null),
     el("td", { class: "r num" }, yuan(b.amount)), el("td", { class: "r num small" }, clock(b.at))));
   }
