@@ -127,5 +127,7 @@ async def new_sale(base: str, admin_token: str) -> Sale:
         session = await http.create_session(
             market_code=code, name=f"压测场次{tag}", season="spring", mode="live",
             starts_at="2026-11-21T09:00:00+08:00",
+            # one increment throughout: the ladders climb by INC_FEN for thousands of bids
+            increments=[],
         )
     return Sale(base, admin_token, int(session["id"]), tag)

@@ -96,6 +96,9 @@ class Stack:
             AUCTION_DATA_DIR=self.data_dir,
             # the bench's clients each send their own X-Forwarded-For (loadtests/wsclient.py)
             AUCTION_TRUSTED_PROXIES="127.0.0.1",
+            # a hammered lot is final at once: the bench measures settlement, not the window
+            # in which an auctioneer may reopen it (docs/architecture.md "Reopen and settlement")
+            AUCTION_REOPEN_WINDOW_S="0",
             # every bench bidder signs up and logs in: cheap hashes keep seeding short (the
             # bench measures bidding, not argon2)
             AUCTION_PASSWORD_PROFILE="fast",

@@ -141,8 +141,10 @@ class AuctionHTTP:
         *,
         extension_window_s: int | None = None,
         extension_s: int | None = None,
+        increments: list[dict[str, int]] | None = None,
     ) -> JSON:
-        """``starts_at`` is RFC 3339 (e.g. ``2026-04-18T09:30:00+08:00``)."""
+        """``starts_at`` is RFC 3339 (e.g. ``2026-04-18T09:30:00+08:00``); ``increments`` the
+        increment table (``[{from_fen, inc_fen}, …]``, ``[]`` for none; absent: the defaults)."""
         body: JSON = {
             "market_code": market_code,
             "name": name,
@@ -154,6 +156,8 @@ class AuctionHTTP:
             body["extension_window_s"] = extension_window_s
         if extension_s is not None:
             body["extension_s"] = extension_s
+        if increments is not None:
+            body["increments"] = increments
         return await self.request("POST", "/api/v1/sessions", json=body)
 
     async def create_lot(self, session_id: int, lot: JSON) -> JSON:
