@@ -6,12 +6,32 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
-from tests.e2e.harness import Raw, Server, create_sale, raw_client
+import pytest
+from redis.asyncio import Redis
+
+from auction.settings import Settings
+from tests.e2e.harness import Raw, Server, create_sale, raw_client, running
 from tests.e2e.test_console_ops import bid, cmd, event
 
 STAFF_TYPES = {"presence", "missed_bid", "reserve"}
+
+
+@pytest.fixture
+async def reopenable(settings: Settings, tmp_path: Any) -> AsyncIterator[Server]:
+    """A server whose live lots may be reopened for 10 minutes after their close."""
+    own = settings.with_changes(redis_namespace=f"test-{uuid.uuid4().hex[:10]}",
+                                data_dir=tmp_path, password_profile="fast",
+                                reopen_window_s=600)
+    async with running(own) as srv:
+        yield srv
+        redis = Redis.from_url(own.redis_url or "")
+        async for key in redis.scan_iter(f"{own.redis_namespace}:*"):
+            await redis.delete(key)
+        await redis.aclose()
 
 
 async def subscribed(client: Raw, lot: int) -> dict[str, Any]:
@@ -147,3 +167,48 @@ async def test_presence_follows_bidders_and_viewers_leaving(server: Server) -> N
                 lambda m: m["t"] == "presence" and (m["bidders"], m["viewers"]) == (2, 1))
         await console.until(
             lambda m: m["t"] == "presence" and (m["bidders"], m["viewers"]) == (0, 1))
+
+
+async def nth_reserve(client: Raw, n: int) -> str:
+    """The ``n``-th reserve frame the client was sent (1-based), waiting for it."""
+    if len(frames(client, "reserve")) < n:
+        await client.until(lambda m: m["t"] == "reserve" and len(frames(client, "reserve")) >= n)
+    return str(frames(client, "reserve")[n - 1]["reserve"])
+
+
+async def test_reserve_follows_undo_and_reopen(reopenable: Server) -> None:
+    """The reserve is met by a bid, not met after the auctioneer's undo of it, met again by a
+    new bid, unchanged by a reopen after the hammer (no frame), not met after another undo;
+    the bidders never see it."""
+    sale = await create_sale(reopenable, mode="live", bidders=2, reserve_fen=1_020_000)
+    lot = sale.lots[0]
+    async with (
+        raw_client(reopenable, sale.auctioneer) as console,
+        raw_client(reopenable, sale.tokens[0]) as b1,
+        raw_client(reopenable, sale.tokens[1]) as b2,
+    ):
+        for client in (console, b1, b2):
+            await subscribed(client, lot)
+        assert (await cmd(console, lot, "open", "o"))["t"] == "ack"
+        assert (await bid(b1, lot, 1_000_000, "b1-1"))["t"] == "ack"
+        assert (await bid(b2, lot, 1_020_000, "b2-1"))["t"] == "ack"
+        assert await nth_reserve(console, 1) == "not_met"  # after the snapshot
+        assert await nth_reserve(console, 2) == "met"
+        assert (await cmd(console, lot, "undo", "u1"))["t"] == "ack"
+        assert await nth_reserve(console, 3) == "not_met"
+        third = frames(console, "reserve")[2]
+        after = next(i for i, m in enumerate(console.inbox) if m is third)
+        assert console.inbox[after - 1]["kind"] == "bid_retracted"  # right after the event
+        assert (await bid(b2, lot, 1_020_000, "b2-2"))["t"] == "ack"
+        assert await nth_reserve(console, 4) == "met"
+        assert (await cmd(console, lot, "hammer", "h"))["t"] == "ack"
+        reopened = await cmd(console, lot, "reopen", "r")
+        assert reopened["t"] == "ack", reopened
+        assert (await cmd(console, lot, "undo", "u2"))["t"] == "ack"
+        assert await nth_reserve(console, 5) == "not_met"
+        kinds = [m["kind"] for m in console.inbox if m["t"] == "ev"]
+        assert kinds[-4:] == ["bid", "sold", "reopened", "bid_retracted"], kinds
+        assert [m["reserve"] for m in frames(console, "reserve")] == [
+            "not_met", "met", "not_met", "met", "not_met"]
+        for client in (b1, b2):
+            assert not {m["t"] for m in await drain(client)} & STAFF_TYPES
