@@ -370,6 +370,8 @@ async def _demo(settings: Settings, sock: socket.socket, *, fast: bool, once: bo
                 access_log: bool) -> int:
     from auction.demo.runner import run_demo
 
+    if once:  # a run that ends when everything is settled: no window to reopen a hammer
+        settings = settings.with_changes(reopen_window_s=0)
     server, serving = await _start(settings, sock, access_log=access_log)
     if not server.started:
         return 0
