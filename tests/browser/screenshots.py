@@ -98,6 +98,15 @@ async def shoot_review(
                 await page.screenshot(path=str(path), full_page=True)
                 wide = await page.evaluate(OVERFLOW, width)
                 print("wrote", path, f"wider than {width} px: {wide}" if wide else "")
+                if name == "console":  # the floor bid form (F) and the increment menu (I)
+                    for key, what in (("f", "floor"), ("i", "increment")):
+                        await page.keyboard.press(key)
+                        await page.wait_for_selector("dialog[open]")
+                        path = out / f"{name}-{what}-{width}-{lang}.png"
+                        await page.screenshot(path=str(path))
+                        print("wrote", path)
+                        await page.keyboard.press("Escape")
+                        await page.wait_for_selector("dialog[open]", state="detached")
                 await page.close()
             await ctx.close()
 
