@@ -297,6 +297,12 @@ $("inc-form").addEventListener("submit", (e) => {
   increment("set", amount);
 });
 $("inc-cancel").addEventListener("click", () => $("inc-dlg").close());
+for (const dlg of [$("floor-dlg"), $("inc-dlg")]) {
+  // the shortcuts work again at once: focus never stays on a field of a closed dialog
+  dlg.addEventListener("close", () => {
+    if (dlg.contains(document.activeElement)) document.activeElement.blur();
+  });
+}
 $("inc-dlg").addEventListener("keydown", (e) => {
   if (e.target?.tagName === "INPUT" || e.ctrlKey || e.metaKey || e.altKey) return;
   const op = { 1: "halve", 2: "double", 3: "reset" }[e.key];
@@ -571,7 +577,8 @@ document.addEventListener("keydown", (e) => {
   if (e.ctrlKey || e.metaKey || e.altKey) return;
   if (document.querySelector("dialog[open]")) return; // the form or menu has the keys
   const tag = e.target?.tagName;
-  if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") return;
+  const closed = e.target?.closest?.("dialog:not([open])"); // focus left in a closed form
+  if (!closed && (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT")) return;
   if (e.key === "ArrowDown" || e.key === "ArrowUp") {
     const i = lots.findIndex((l) => l.id === selected);
     const j = Math.max(0, Math.min(lots.length - 1, i + (e.key === "ArrowDown" ? 1 : -1)));
