@@ -89,6 +89,12 @@ async def test_floor_bid_undo_warn_hammer_reopen_and_increment_from_the_keyboard
         await expect(floor.get_by_text("您的出价 10,100.00 元已被拍卖师撤销")).to_be_visible()
         await expect(console.locator("#cur-leader")).to_have_text(str(p0))
         assert "seq" not in await console.inner_text("#log")
+        # a page opened afterwards reads the same history from the lot's stream
+        watcher = await open_page(await new_context(), f"{base}/lot.html?id={lot}")
+        late_row = watcher.get_by_role("row").filter(has_text="10,100.00")
+        await expect(late_row).to_contain_text("场内")
+        await expect(late_row).to_contain_text("已撤销")
+        await expect(watcher.locator("#price")).to_have_text("10,000.00 元")
 
         # W: 第一次警告 on the bidder page
         await console.keyboard.press("w")
@@ -110,6 +116,20 @@ async def test_floor_bid_undo_warn_hammer_reopen_and_increment_from_the_keyboard
         await expect(console.locator("#cur-status")).to_have_text("竞价中")
         await expect(console.locator("#result")).to_be_hidden()
 
+        # F again: a phone bid for p2, the source chosen with the arrow keys
+        await console.keyboard.press("f")
+        await expect(form).to_be_visible()
+        await console.keyboard.type(str(p2))
+        await console.keyboard.press("Tab")
+        await console.keyboard.press("Tab")
+        await console.keyboard.press("ArrowRight")
+        await expect(form.get_by_role("radio", name="电话")).to_be_checked()
+        await console.keyboard.press("Enter")
+        await expect(form).to_be_hidden()
+        phone = leader.get_by_role("row").filter(has_text="10,100.00").filter(has_text="电话")
+        await expect(phone).to_contain_text(str(p2))
+        await expect(leader.get_by_text("您已被超越")).to_be_visible()
+
         # I: the increment menu; 2 doubles it, and the bidder's next bid follows
         await console.keyboard.press("i")
         menu = console.get_by_role("dialog", name="加价幅度")
@@ -119,7 +139,7 @@ async def test_floor_bid_undo_warn_hammer_reopen_and_increment_from_the_keyboard
         await expect(menu).to_be_hidden()
         await expect(leader.locator("#inc")).to_have_text("200.00 元")
         await expect(floor.get_by_role("button", name=re.compile("下一口价"))
-                     ).to_contain_text("10,200.00")
+                     ).to_contain_text("10,300.00")
         await expect(console.locator("#cur-inc")).to_have_text("200.00 元")
         # I, S, an amount in 元, Enter: set
         await console.keyboard.press("i")
@@ -131,30 +151,30 @@ async def test_floor_bid_undo_warn_hammer_reopen_and_increment_from_the_keyboard
         await expect(leader.locator("#inc")).to_have_text("500.00 元")
         await floor.get_by_role("button", name=re.compile("下一口价")).click()
         await expect(floor.get_by_text("您当前领先")).to_be_visible()
-        await expect(leader.locator("#price")).to_have_text("10,500.00 元")
+        await expect(leader.locator("#price")).to_have_text("10,600.00 元")
         # I, 3: back to the table (the lot's own 100 元 in its start's band)
         await console.keyboard.press("i")
         await console.keyboard.press("3")
         await expect(menu).to_be_hidden()
         await expect(leader.locator("#inc")).to_have_text("100.00 元")
-        await expect(leader.locator("#next")).to_have_text("10,600.00 元")
+        await expect(leader.locator("#next")).to_have_text("10,700.00 元")
 
         # H twice: sold to p1; a bid after the hammer is listed on the console as late
         await console.keyboard.press("h")
         await console.keyboard.press("h")
         await expect(floor.get_by_text("成交 — 恭喜您竞得本标的")).to_be_visible()
         async with raw_client(server, sale.tokens[2]) as late:
-            await late.send(t="bid", lot=lot, amount=1_070_000, key="late")
+            await late.send(t="bid", lot=lot, amount=1_080_000, key="late")
             answer = await late.until(lambda m: m["t"] in ("ack", "nack"))
             assert answer["t"] == "nack" and answer["code"] == "lot_closed", answer
         missed = console.get_by_role("list").filter(has_text=f"号牌 {p2}")
-        await expect(missed).to_contain_text("10,700.00 元")
+        await expect(missed).to_contain_text("10,800.00 元")
         await expect(missed).to_contain_text(re.compile(r"晚 \d+\.\d 秒"))
 
         # the session's progress, presence and the reserve indicator
         await expect(console.locator("#prog-sold")).to_have_text("1")
         await expect(console.locator("#prog-to-go")).to_have_text("1")
-        await expect(console.locator("#prog-total")).to_have_text("10,500.00 元")
+        await expect(console.locator("#prog-total")).to_have_text("10,600.00 元")
         await expect(console.locator("#registered")).to_have_text("3")
-        await expect(console.locator("#online")).to_have_text("2")
+        await expect(console.locator("#online")).to_have_text("2")  # the two bidder pages
         await expect(console.locator("#reserve")).to_have_text("无保留价")
