@@ -537,3 +537,72 @@ def test_state_machine(harness: Harness) -> None:
     test.settings = settings(max_examples=250, stateful_step_count=25, deadline=None,
                              suppress_health_check=list(HealthCheck))
     test().runTest()
+
+
+class LiveConsoleMachine(RuleBasedStateMachine):
+    """A live lot under the console: bids (online and floor), undos, warnings, hammers, passes,
+    reopens and increment changes, densely (every bidder eligible, the lot open from the start),
+    so that long undo / reopen histories are explored; Lua and the model never disagree."""
+
+    harness: Harness
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lot = 0
+        self.state = live()
+
+    @initialize(reserve=st.sampled_from([0, START + 2 * INC]), bands=st.sampled_from(["", BANDS]))
+    def setup(self, reserve: int, bands: str) -> None:
+        self.state = live(reserve=reserve, bands=bands, inc0=INC)
+        self.lot = self.harness.place(self.state)
+        self._step("open")
+
+    def _step(self, *command: Any) -> None:
+        self.state = self.harness.check(self.lot, self.state, command)
+
+    @rule(bidder=st.integers(1, 4), steps=st.integers(0, 4), source=st.sampled_from(
+        ["online", "online", "floor", "phone"]))
+    def bid(self, bidder: int, steps: int, source: str) -> None:
+        amount = self.state.next_minimum() + steps * self.state.inc
+        self._step("floor", bidder, amount, source)
+
+    @rule()
+    def undo(self) -> None:
+        self._step("undo")
+
+    @rule(n=st.integers(1, 3))
+    def warn(self, n: int) -> None:
+        self._step("warn", n)
+
+    @rule(op=st.sampled_from(["hammer", "pass"]))
+    def close(self, op: str) -> None:
+        self._step(op)
+
+    @rule(window=st.sampled_from([LONG, LONG, LONG, 0]))
+    def reopen(self, window: int) -> None:
+        self._step("reopen", window)
+
+    @rule(op=st.sampled_from(["set", "halve", "double", "reset"]))
+    def increment(self, op: str) -> None:
+        self._step("increment", op, 30_000 if op == "set" else 0)
+
+    @rule(op=st.sampled_from(["pause", "resume"]))
+    def pause_or_resume(self, op: str) -> None:
+        self._step(op)
+
+    @invariant()
+    def standing_bids_are_the_log(self) -> None:
+        if self.lot:
+            log = self.harness.run(self.harness.rooms.events_after(self.lot, 0)) or []
+            standing = commands.standing_bids(log)
+            assert self.state.bids == len(standing)
+            assert self.state.high == (int(standing[-1].data["amount"]) if standing else 0)
+
+
+def test_live_console_machine(harness: Harness) -> None:
+    """Hypothesis explores the console's commands on a live lot; both implementations agree."""
+    LiveConsoleMachine.harness = harness
+    test = LiveConsoleMachine.TestCase
+    test.settings = settings(max_examples=120, stateful_step_count=30, deadline=None,
+                             suppress_health_check=list(HealthCheck))
+    test().runTest()
