@@ -201,9 +201,14 @@ async function run(cmd, via = "key") {
 /** Send one command and say how it went (in words: lots by number and title, never ids). */
 async function send(lot, op, label, args) {
   setFeedback(`${t(label)} … ${lotName(lot)}`);
+  const waiting = feedback;
   const answer = await conn.command(lot, op, newKey(`c-${op}`), args);
+  // an answer arriving after the next key was pressed never hides that key's question
+  const say = (text, kind) => {
+    if (feedback === waiting || !armed) feedback = { text, kind };
+  };
   if (answer.t === "ack") {
-    feedback = { text: `${t(label)} ${t("ok")} · ${lotName(lot)}`, kind: "good" };
+    say(`${t(label)} ${t("ok")} · ${lotName(lot)}`, "good");
     addLog(`${t(label)} ${t("ok")} · ${lotName(lot)}`, "good");
     if (op === "announce") $("announce-text").value = "";
     if (op === "withdraw") $("withdraw-reason").value = "";
@@ -213,7 +218,7 @@ async function send(lot, op, label, args) {
     }
   } else {
     const message = nackText(answer);
-    feedback = { text: t("refused", { label: t(label), message }), kind: "bad" };
+    say(t("refused", { label: t(label), message }), "bad");
     addLog(`${t(label)} · ${lotName(lot)} ✗ ${message}`, "bad");
   }
   render();
