@@ -43,6 +43,8 @@ async def test_floor_bid_undo_warn_hammer_reopen_and_increment_from_the_keyboard
                                  f"#token={sale.tokens[0]}")
         floor = await open_page(await new_context(), f"{base}/lot.html?id={lot}"
                                 f"#token={sale.tokens[1]}")
+        screen = await open_page(await new_context(),
+                                 f"{base}/screen.html?session={sale.session_id}")
         feedback = console.locator("#cmd-feedback")
 
         # every control is enabled or waits for its moment; the shortcuts are on the buttons
@@ -60,9 +62,21 @@ async def test_floor_bid_undo_warn_hammer_reopen_and_increment_from_the_keyboard
         await expect(leader.get_by_text("您当前领先")).to_be_visible()
         await expect(console.locator("#cur-leader")).to_have_text(str(p0))
 
-        # F: a floor bid for paddle p1 at the asking price (filled in, in 元)
+        await expect(leader.get_by_text(re.compile(r"^围观 \d+$"))).to_be_visible()
+
+        # F: a paddle not registered in the session is refused in the form, which stays open
         await console.keyboard.press("f")
         form = console.get_by_role("dialog", name="场内 / 电话出价")
+        await expect(form).to_be_visible()
+        await console.keyboard.type("999999")
+        await console.keyboard.press("Enter")
+        await expect(form.get_by_role("alert")).to_contain_text("号牌")
+        await expect(form).to_be_visible()
+        await console.keyboard.press("Escape")
+        await expect(form).to_be_hidden()
+
+        # F: a floor bid for paddle p1 at the asking price (filled in, in 元)
+        await console.keyboard.press("f")
         await expect(form).to_be_visible()
         await expect(form.get_by_label("金额 (元)")).to_have_value("10,100.00")
         await expect(form.get_by_role("radio", name="场内")).to_be_checked()
@@ -115,6 +129,7 @@ async def test_floor_bid_undo_warn_hammer_reopen_and_increment_from_the_keyboard
         await expect(leader.locator("#price")).to_have_text("10,000.00 元")
         await expect(console.locator("#cur-status")).to_have_text("竞价中")
         await expect(console.locator("#result")).to_be_hidden()
+        await expect(screen.locator("#scr-banner")).to_have_text("重新开拍")
 
         # F again: a phone bid for p2, the source chosen with the arrow keys
         await console.keyboard.press("f")
@@ -129,6 +144,8 @@ async def test_floor_bid_undo_warn_hammer_reopen_and_increment_from_the_keyboard
         phone = leader.get_by_role("row").filter(has_text="10,100.00").filter(has_text="电话")
         await expect(phone).to_contain_text(str(p2))
         await expect(leader.get_by_text("您已被超越")).to_be_visible()
+        await expect(screen.locator("#scr-banner")).to_be_hidden()
+        await expect(screen.locator("#paddle")).to_have_text(str(p2))
 
         # I: the increment menu; 2 doubles it, and the bidder's next bid follows
         await console.keyboard.press("i")
