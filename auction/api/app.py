@@ -27,6 +27,7 @@ from auction.api import (
     health,
     http_errors,
     inbound,
+    listing,
     metrics_route,
     openapi,
     progress,
@@ -134,6 +135,7 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
         *registrations.routes,
         *deposits.routes,
         *catalogue.routes,
+        *listing.routes,
         WebSocketRoute("/ws", shutdown.tracked(ws_endpoint)),
     ]
     if WEB_ROOT.is_dir():

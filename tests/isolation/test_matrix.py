@@ -36,6 +36,7 @@ PUBLIC = {
     ("GET", "/api/v1/results"), ("POST", "/api/v1/bidders"), ("POST", "/api/v1/auth/login"),
     ("POST", "/api/v1/auth/logout"), ("GET", "/api/v1/auth/me"), ("GET", "/metrics"),
     ("GET", "/api/v1/registrations/mine"),  # the caller's own registrations only
+    ("GET", "/api/v1/listing"), ("GET", "/api/v1/publicity"),  # catalogue, 成交公示
 }
 
 #: (method, path) → which of county B's principals the action is for (B's market admin, and
