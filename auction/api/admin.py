@@ -8,8 +8,11 @@ Every handler authenticates the bearer token, resolves the target's market and a
 Creating a lot also creates its Redis room, with the session's mode, anti-sniping window and
 increment table (DESIGN §6), and sets its deposit requirement (default 10 % of the start price).
 A session's increment table (``increments``, :mod:`auction.domain.increments`) is the DESIGN §6
-default unless the body gives one; a lot whose own increment breaks the guideline is created
-with a warning in its answer, never refused.
+default unless the body gives one; a session carries the texts its bidders read and agree to
+(``announcement`` 拍卖公告, ``terms`` 竞买须知), a ``contact_phone``, an optional
+``registration_deadline`` and the deposit payee (``payee_name``, ``payee_bank``,
+``payee_account``); a lot may carry its ``appraisal_fen`` (评估价). A lot whose own increment
+breaks the guideline is created with a warning in its answer, never refused.
 
 Creating a lot pushes its eligible set into Redis after PostgreSQL committed
 (:mod:`auction.rooms.eligibility`); the bid script checks it.
@@ -18,6 +21,7 @@ Creating a lot pushes its eligible set into Redis after PostgreSQL committed
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -26,7 +30,7 @@ from starlette.routing import BaseRoute, Route
 from auction.accounts.policy import Action
 from auction.api import guard
 from auction.api.guard import Denied
-from auction.api.http_errors import MAX_FEN, BadRequest, read_body
+from auction.api.http_errors import MAX_FEN, BadRequest, Body, read_body
 from auction.api.tokens import Principal
 from auction.domain import divisions, increments
 from auction.domain.deposits import default_requirement
@@ -36,6 +40,7 @@ from auction.rooms import eligibility
 from auction.services import Services
 from auction.store import accounts as account_store
 from auction.store import ledger
+from auction.store.catalogue import SessionTexts
 from auction.store.errors import NotFound
 
 _DIVISION_CODE = re.compile(r"^[0-9]{6}$")
@@ -50,6 +55,9 @@ STAFF_ROLES = ("auctioneer",)
 MAX_WINDOW_S = 86_400
 #: thirty days for one timed lot
 MAX_DURATION_S = 30 * 86_400
+#: 拍卖公告 and 竞买须知, each (both together stay within the 64 KiB body limit)
+MAX_TEXT = 8_000
+_PHONE = re.compile(r"^[0-9+()\- 转]{3,40}$")
 
 
 def _services(request: Request) -> Services:
@@ -149,6 +157,28 @@ def _increment_table(raw: object) -> tuple[increments.Band, ...]:
         raise BadRequest(str(exc), exc.field) from None
 
 
+def _session_texts(body: Body, starts_at: datetime) -> SessionTexts:
+    """The session's 拍卖公告, 竞买须知, contact phone, registration deadline (optional, not
+    after ``starts_at``) and deposit payee; all optional, each 400 naming its field."""
+    phone = body.text("contact_phone", default="", max_len=40, allow_empty=True)
+    if phone and not _PHONE.match(phone):
+        raise BadRequest("字段 contact_phone 应为电话号码 (数字, 空格, +, -, 括号, 转)",
+                         "contact_phone")
+    deadline = None
+    if body.raw("registration_deadline") is not None:
+        deadline = body.timestamp("registration_deadline")
+        if deadline > starts_at:
+            raise BadRequest("报名截止时间不能晚于场次开始时间", "registration_deadline")
+    return SessionTexts(
+        announcement=body.text("announcement", default="", max_len=MAX_TEXT, allow_empty=True),
+        terms=body.text("terms", default="", max_len=MAX_TEXT, allow_empty=True),
+        contact_phone=phone, registration_deadline=deadline,
+        payee_name=body.text("payee_name", default="", allow_empty=True),
+        payee_bank=body.text("payee_bank", default="", allow_empty=True),
+        payee_account=body.text("payee_account", default="", max_len=64, allow_empty=True),
+    )
+
+
 async def create_session(request: Request) -> JSONResponse:
     """A session of a market; ``increments`` is its increment table (see the module doc)."""
     services = _services(request)
@@ -163,6 +193,7 @@ async def create_session(request: Request) -> JSONResponse:
     window = body.integer("extension_window_s", maximum=MAX_WINDOW_S, default=300)
     extension = body.integer("extension_s", maximum=MAX_WINDOW_S, default=300)
     table = _increment_table(body.raw("increments"))
+    texts = _session_texts(body, starts_at)
     body.done()
     try:
         market = await services.store.get_market_by_code(market_code)
@@ -171,7 +202,7 @@ async def create_session(request: Request) -> JSONResponse:
     await guard.require(services, who, Action.MANAGE_SESSIONS, market_id=market.id)
     session = await services.store.create_session(
         market_code=market_code, name=name, season=season, mode=mode, starts_at=starts_at,
-        extension_window_s=window, extension_s=extension, increments=table,
+        extension_window_s=window, extension_s=extension, increments=table, texts=texts,
     )
     return JSONResponse(session.to_json(), status_code=201)
 
@@ -201,6 +232,9 @@ async def create_lot(request: Request) -> JSONResponse:
     non_tech = body.integer("non_tech_fen", default=0)
     duration = body.integer("duration_s", maximum=MAX_DURATION_S, default=0)
     deposit = body.integer("deposit_fen", maximum=MAX_FEN, default=default_requirement(start))
+    appraisal = None
+    if body.raw("appraisal_fen") is not None:
+        appraisal = body.integer("appraisal_fen", maximum=MAX_FEN)
     body.done()
     try:
         holder_uscc = validate_uscc(raw_uscc)
@@ -214,7 +248,7 @@ async def create_lot(request: Request) -> JSONResponse:
         technology_field=technology_field, transaction_mode=transaction_mode,
         contract_type=contract_type, holder_name=holder_name, holder_uscc=holder_uscc,
         start_price_fen=start, increment_fen=inc, reserve_fen=reserve, non_tech_fen=non_tech,
-        duration_s=duration, description=description,
+        duration_s=duration, description=description, appraisal_fen=appraisal,
     )
     await ledger.set_lot_deposit(services.store, lot.id, deposit)
     await services.rooms.init_lot(

@@ -25,14 +25,15 @@ from starlette.routing import BaseRoute, Route
 
 from auction import outage
 from auction.accounts import limits, passwords
+from auction.api import files as file_routes
 from auction.api import guard
 from auction.api.headers import client_address
 from auction.api.http_errors import BadRequest, query_int, read_body
 from auction.api.tokens import account_keys
 from auction.domain.identity import IdentityError, validate_resident_id, validate_uscc
 from auction.services import Services
-from auction.store import ledger, signup
-from auction.store.records import CST
+from auction.store import files, ledger, progress, signup
+from auction.store.records import CST, LotOutcome
 from auction.store.signup import NewAccount, Outcome
 
 
@@ -74,9 +75,15 @@ async def list_lots(request: Request) -> JSONResponse:
     store = services.store
     session = await store.get_session(request.path_params["session_id"])
     lots = await store.list_lots(session.id)
-    deposits = await ledger.lot_deposits(store, [lot.id for lot in lots])
+    ids = [lot.id for lot in lots]
+    deposits = await ledger.lot_deposits(store, ids)
+    outcomes = await store.lot_outcomes(ids)
     answer: dict[str, Any] = {
-        "lots": [{**lot.public(), "deposit_fen": deposits.get(lot.id, 0)} for lot in lots]
+        "lots": [
+            {**lot.public(), "deposit_fen": deposits.get(lot.id, 0),
+             "result": _outcome(outcomes.get(lot.id))}
+            for lot in lots
+        ]
     }
     open_lots = [entry for entry in answer["lots"] if entry["status"] == "open"]
     if open_lots:
@@ -95,16 +102,35 @@ async def list_lots(request: Request) -> JSONResponse:
     return JSONResponse(answer)
 
 
+def _outcome(found: LotOutcome | None) -> dict[str, Any] | None:
+    return None if found is None else found.to_json()
+
+
 async def get_lot(request: Request) -> JSONResponse:
-    """The public lot plus ``live``: the room snapshot (public fields, epoch, seq) or null."""
+    """The public lot, with what its page needs (issue 11): ``deposit_fen``, ``has_reserve``
+    (保留价 有/无, never the amount), ``appraisal_fen``, the session's extension rule
+    (``extension_window_s``, ``extension_s``), ``registered`` (报名人数: the session's
+    registrations approved or further), ``attachments``, ``result`` (how it ended: final price
+    and paddle, or the pass reason; null until settled) and ``live``: the room snapshot
+    (public fields, epoch, seq) or null."""
     services = _services(request)
-    lot = await services.store.get_lot(request.path_params["lot_id"])
-    deposit = (await ledger.lot_deposits(services.store, [lot.id])).get(lot.id, 0)
+    store = services.store
+    lot = await store.get_lot(request.path_params["lot_id"])
+    session = await store.get_session(lot.session_id)
+    deposit = (await ledger.lot_deposits(store, [lot.id])).get(lot.id, 0)
+    attachments = (await files.of_lots(store, [lot.id])).get(lot.id, [])
+    outcome = (await store.lot_outcomes([lot.id])).get(lot.id)
+    registered = await progress.registered(store, lot.session_id)
     snapshot = await services.rooms.snapshot(lot.id)
     live: dict[str, Any] | None = None
     if snapshot is not None:
         live = {**snapshot.state, "epoch": snapshot.epoch, "seq": snapshot.seq}
-    return JSONResponse({**lot.public(), "deposit_fen": deposit, "live": live})
+    return JSONResponse({
+        **lot.public(), "deposit_fen": deposit,
+        "extension_window_s": session.extension_window_s, "extension_s": session.extension_s,
+        "registered": registered, "attachments": [a.to_json() for a in attachments],
+        "result": _outcome(outcome), "live": live,
+    })
 
 
 async def list_bids(request: Request) -> JSONResponse:
@@ -205,4 +231,5 @@ routes: list[BaseRoute] = [
     Route("/api/v1/lots/{lot_id:int}/registration", get_registration_status, methods=["GET"]),
     Route("/api/v1/results", list_results, methods=["GET"]),
     Route("/api/v1/bidders", create_bidder, methods=["POST"]),
+    *file_routes.routes,  # lot attachments and registration documents
 ]

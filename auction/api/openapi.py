@@ -67,6 +67,10 @@ SCHEMAS: dict[str, Schema] = {
         season=_enum("spring", "autumn", "special"), mode=_enum("live", "timed"),
         starts_at=TIME, status=_enum("scheduled", "running", "finished"),
         extension_window_s=INT, extension_s=INT, lot_count=INT, increments=INCREMENTS,
+        # issue 11: what the session tells its bidders
+        announcement={**STR, "description": "拍卖公告"}, terms={**STR, "description": "竞买须知"},
+        contact_phone=STR, registration_deadline={"type": ["string", "null"]},
+        payee_name={**STR, "description": "保证金收款单位"}, payee_bank=STR, payee_account=STR,
     ),
     "Lot": _obj(
         ["id", "session_id", "ordinal", "title", "description", "result_type", "ip_type",
@@ -81,6 +85,15 @@ SCHEMAS: dict[str, Schema] = {
         reserve_fen={**FEN, "description": "admin answers only"},
         deposit_fen={**FEN, "description": "deposit needed to bid on the lot"},
         holder_uscc={**STR, "description": "admin answers only"},
+        has_reserve={"type": "boolean", "description": "保留价 有/无 (the amount is never shown)"},
+        appraisal_fen={**NULL_INT, "description": "评估价, when given"},
+        extension_window_s={**INT, "description": "GET /lots/{id} only: the session's rule"},
+        extension_s={**INT, "description": "GET /lots/{id} only"},
+        registered={**INT, "description": "GET /lots/{id} only: 报名人数"},
+        attachments={"type": "array", "items": _ref("File"),
+                     "description": "GET /lots/{id} only"},
+        result={"anyOf": [_ref("LotResult"), {"type": "null"}],
+                "description": "how the lot ended; null until settled"},
         warnings={"type": "array", "description": "lot creation's answer only",
                   "items": _obj(["code", "message"], code=_enum("increment_guideline"),
                                 message=STR)},
@@ -179,6 +192,19 @@ SCHEMAS: dict[str, Schema] = {
         lot_id=INT, status=_enum("pending", "delivered", "filed", "dead"), attempts=INT,
         last_error=STR, idempotency_key=STR, delivered_at={"type": ["string", "null"]},
     ),
+    # -- issue 11: files, results, a bidder's own views --
+    "File": _obj(
+        ["id", "filename", "content_type", "size_bytes", "url"], id=INT, label=STR,
+        filename=STR, content_type=_enum("image/png", "image/jpeg", "image/webp",
+                                         "application/pdf"),
+        size_bytes=INT, sha256=STR, uploaded_at=TIME, url=STR,
+    ),
+    "LotResult": _obj(
+        ["outcome", "amount_fen", "paddle", "closed_at"],
+        outcome=_enum("sold", "passed", "withdrawn"), amount_fen=NULL_INT, paddle=NULL_INT,
+        closed_at=TIME, bid_count=INT, reason=STR,
+        reason_text={**STR, "description": "流拍/撤拍 reason in words"},
+    ),
 }
 
 
@@ -276,7 +302,9 @@ OPERATIONS: tuple[Operation, ...] = (
               body=_obj(["market_code", "name", "season", "mode", "starts_at"], market_code=STR,
                         name=STR, season=_enum("spring", "autumn", "special"),
                         mode=_enum("live", "timed"), starts_at=TIME, extension_window_s=INT,
-                        extension_s=INT, increments=INCREMENTS)),
+                        extension_s=INT, increments=INCREMENTS, announcement=STR, terms=STR,
+                        contact_phone=STR, registration_deadline=TIME, payee_name=STR,
+                        payee_bank=STR, payee_account=STR)),
     Operation("get", "/api/v1/sessions/{session_id}/progress",
               "场次进度: 报名人数, 各状态标的数, 成交总额, 拍卖顺序 (工作人员)",
               _ref("Progress"), admin=True, tag="console"),
@@ -292,7 +320,7 @@ OPERATIONS: tuple[Operation, ...] = (
                                             "技术服务"),
                         holder_name=STR, holder_uscc=STR, start_price_fen=FEN,
                         increment_fen=FEN, reserve_fen=FEN, non_tech_fen=FEN, duration_s=INT,
-                        description=STR, deposit_fen=FEN)),
+                        description=STR, deposit_fen=FEN, appraisal_fen=FEN)),
     Operation("post", "/api/v1/lots/{lot_id}/commands",
               "拍卖师指令 (docs/protocol.md \"Console commands\": ops and their args)",
               _obj(["lot_id", "seq", "at"], lot_id=INT, seq=INT, at=INT, ends_at_ms=INT,
@@ -366,6 +394,21 @@ OPERATIONS: tuple[Operation, ...] = (
                    conserved={"type": "boolean"},
                    markets={"type": "array", "items": _ref("MarketLedger")}),
               admin=True, tag="deposits"),
+    # -- issue 11: files --
+    Operation("post", "/api/v1/lots/{lot_id}/attachments",
+              "上传标的图片或附件 (管理该市场场次的工作人员): 请求体为文件本身 (Content-Type 为其"
+              "类型, ?filename=, ?label=) 或 multipart/form-data (file, label); PNG/JPEG/WebP/PDF,"
+              " ≤ 5 MiB", _ref("File"), status=201, admin=True, tag="admin",
+              query={"filename": STR, "label": STR}),
+    Operation("get", "/api/v1/lots/{lot_id}/attachments/{file_id}",
+              "标的图片或附件 (原文件, 带 Content-Disposition 与 nosniff)", STR),
+    Operation("post", "/api/v1/registrations/{registration_id}/documents",
+              "竞买人本人上传报名材料 (营业执照复印件等; 同标的附件的格式与大小限制)",
+              _ref("File"), status=201, admin=True, tag="registration",
+              query={"filename": STR, "label": STR}),
+    Operation("get", "/api/v1/registrations/{registration_id}/documents/{file_id}",
+              "报名材料原文件 (竞买人本人; 该市场的管理员与财务)", STR, admin=True,
+              tag="registration"),
 )
 
 _ERRORS = {

@@ -10,6 +10,7 @@ failures into :mod:`auction.store.errors` (unique key → ``Conflict``, missing 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from auction.store.errors import NotFound, translated
 from auction.store.records import (
     Bidder,
     Lot,
+    LotOutcome,
     Market,
     PublicBid,
     Registration,
@@ -34,7 +36,8 @@ _MARKET = "SELECT id, code, slug, name, level, parent_id FROM markets"
 
 _SESSION = """
 SELECT s.id, s.market_id, m.code AS market_code, s.name, s.season, s.mode, s.starts_at,
-       s.status, s.extension_window_s, s.extension_s, s.increments,
+       s.status, s.extension_window_s, s.extension_s, s.increments, s.announcement, s.terms,
+       s.contact_phone, s.registration_deadline, s.payee_name, s.payee_bank, s.payee_account,
        (SELECT count(*) FROM lots l WHERE l.session_id = s.id)::int AS lot_count
 FROM sessions s JOIN markets m ON m.id = s.market_id
 """
@@ -42,7 +45,7 @@ FROM sessions s JOIN markets m ON m.id = s.market_id
 _LOT_COLUMNS = """
 id, session_id, ordinal, title, description, result_type, ip_type, technology_field,
 transaction_mode, contract_type, holder_name, holder_uscc, start_price_fen, increment_fen,
-reserve_fen, non_tech_fen, duration_s, status
+reserve_fen, non_tech_fen, duration_s, status, appraisal_fen
 """
 
 # A retraction names the retracted bid by seq in its data (``bid_seq``); comparing jsonb values
@@ -60,6 +63,20 @@ FROM lot_events b WHERE b.lot_id = $1 AND b.kind = 'bid' ORDER BY b.seq
 _BIDDER_COLUMNS = "id, name, uscc, contact, created_at"
 
 _REGISTRATION_COLUMNS = "id, session_id, bidder_id, status, paddle, deposit_fen, reason"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionTexts:
+    """What a session tells its bidders besides the rules of bidding (issue 11): 拍卖公告,
+    竞买须知, the market's contact phone, the registration deadline and the deposit payee."""
+
+    announcement: str = ""
+    terms: str = ""
+    contact_phone: str = ""
+    registration_deadline: datetime | None = None
+    payee_name: str = ""
+    payee_bank: str = ""
+    payee_account: str = ""
 
 
 def _session(row: Mapping[str, Any]) -> Session:
@@ -131,18 +148,23 @@ class Catalogue:
         extension_window_s: int = 300,
         extension_s: int = 300,
         increments: Sequence[Band] = DEFAULT_TABLE,
+        texts: SessionTexts | None = None,
     ) -> Session:
         """A new scheduled session of the market ``market_code`` (``NotFound`` if missing).
         ``increments`` is its increment table, checked by the caller
-        (:func:`auction.domain.increments.check`); ``()`` is none."""
+        (:func:`auction.domain.increments.check`); ``()`` is none. ``texts``: its 拍卖公告,
+        竞买须知, contact phone, registration deadline and deposit payee."""
+        t = texts or SessionTexts()
         with translated():
             session_id = await self.pool.fetchval(
                 "INSERT INTO sessions (market_id, name, season, mode, starts_at,"
-                " extension_window_s, extension_s, increments)"
-                " SELECT id, $2, $3, $4, $5, $6, $7, $8 FROM markets WHERE code = $1"
-                " RETURNING id",
+                " extension_window_s, extension_s, increments, announcement, terms,"
+                " contact_phone, registration_deadline, payee_name, payee_bank, payee_account)"
+                " SELECT id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15"
+                " FROM markets WHERE code = $1 RETURNING id",
                 market_code, name, season, mode, starts_at, extension_window_s, extension_s,
-                bands_json(increments),
+                bands_json(increments), t.announcement, t.terms, t.contact_phone,
+                t.registration_deadline, t.payee_name, t.payee_bank, t.payee_account,
             )
         if session_id is None:
             raise _not_found("技术市场", "market_code")
@@ -188,6 +210,7 @@ class Catalogue:
         duration_s: int = 0,
         description: str = "",
         ordinal: int | None = None,
+        appraisal_fen: int | None = None,
     ) -> Lot:
         """A new scheduled lot. Without ``ordinal`` it goes last in the session; the session
         row is locked so concurrent creations get distinct ordinals."""
@@ -207,14 +230,14 @@ class Catalogue:
                     "INSERT INTO lots (session_id, ordinal, title, description, result_type,"
                     " ip_type, technology_field, transaction_mode, contract_type, holder_name,"
                     " holder_uscc, start_price_fen, increment_fen, reserve_fen, non_tech_fen,"
-                    " duration_s)"
+                    " duration_s, appraisal_fen)"
                     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
-                    " $15, $16)"
+                    " $15, $16, $17)"
                     f" RETURNING {_LOT_COLUMNS}",
                     session_id, ordinal, title, description, result_type, ip_type,
                     technology_field, transaction_mode, contract_type, holder_name,
                     holder_uscc, start_price_fen, increment_fen, reserve_fen, non_tech_fen,
-                    duration_s,
+                    duration_s, appraisal_fen,
                 )
         return Lot(**dict(row))
 
@@ -307,6 +330,16 @@ class Catalogue:
                 session_id,
             )
         return [Result(**dict(r)) for r in rows]
+
+    async def lot_outcomes(self, lot_ids: list[int]) -> dict[int, LotOutcome]:
+        """How each of the lots ended (its ``lot_results`` row); lots not settled are absent."""
+        with translated():
+            rows = await self.pool.fetch(
+                "SELECT lot_id, outcome, reason, paddle, amount_fen, closed_at, bid_count"
+                " FROM lot_results WHERE lot_id = ANY($1::bigint[])",
+                lot_ids,
+            )
+        return {int(r["lot_id"]): LotOutcome(**dict(r)) for r in rows}
 
     async def registration_status(self, lot_id: int) -> RegistrationStatus:
         """The lot's contract-registration outbox row, else ``NotFound``."""

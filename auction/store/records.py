@@ -7,6 +7,7 @@ code are kept on :class:`Lot` for the admin and settlement, and left out of :met
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -60,6 +61,15 @@ class Session:
     lot_count: int
     #: the session's increment table (auction/domain/increments.py); ``()`` is none
     increments: tuple[Band, ...] = ()
+    #: 拍卖公告 and 竞买须知: what a bidder agrees to when applying ('' for older sessions)
+    announcement: str = ""
+    terms: str = ""
+    contact_phone: str = ""
+    registration_deadline: datetime | None = None
+    #: the account deposits are paid into (保证金收款账户)
+    payee_name: str = ""
+    payee_bank: str = ""
+    payee_account: str = ""
 
     def to_json(self) -> Json:
         return {
@@ -68,7 +78,19 @@ class Session:
             "starts_at": rfc3339(self.starts_at), "status": self.status,
             "extension_window_s": self.extension_window_s, "extension_s": self.extension_s,
             "lot_count": self.lot_count, "increments": bands_json(self.increments),
+            "announcement": self.announcement, "terms": self.terms,
+            "contact_phone": self.contact_phone,
+            "registration_deadline": rfc3339(self.registration_deadline),
+            "payee_name": self.payee_name, "payee_bank": self.payee_bank,
+            "payee_account": self.payee_account,
         }
+
+    @property
+    def texts_sha256(self) -> str:
+        """SHA-256 of the announcement and the terms as they stand: recorded with a bidder's
+        agreement, so what was agreed to can be told later."""
+        joined = f"{self.announcement}\x00{self.terms}".encode()
+        return hashlib.sha256(joined).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +113,12 @@ class Lot:
     non_tech_fen: int
     duration_s: int
     status: str
+    #: 评估价, when given
+    appraisal_fen: int | None = None
 
     def public(self) -> Json:
-        """The lot as everyone may see it: no reserve (secret), no holder credit code."""
+        """The lot as everyone may see it: no reserve amount (secret; only whether there is
+        one, ``has_reserve``: 保留价 有/无), no holder credit code."""
         return {
             "id": self.id, "session_id": self.session_id, "ordinal": self.ordinal,
             "title": self.title, "description": self.description,
@@ -103,6 +128,7 @@ class Lot:
             "holder_name": self.holder_name, "start_price_fen": self.start_price_fen,
             "increment_fen": self.increment_fen, "non_tech_fen": self.non_tech_fen,
             "duration_s": self.duration_s, "status": self.status,
+            "appraisal_fen": self.appraisal_fen, "has_reserve": self.reserve_fen > 0,
         }
 
     def to_json(self) -> Json:
@@ -199,4 +225,32 @@ class RegistrationStatus:
             "lot_id": self.lot_id, "status": self.status, "attempts": self.attempts,
             "last_error": self.last_error, "idempotency_key": self.idempotency_key,
             "delivered_at": rfc3339(self.delivered_at),
+        }
+
+
+#: why a lot passed (流拍) or was withdrawn, in words (the room's reason codes)
+PASS_REASONS = {
+    "no_bids": "无人出价", "reserve_not_met": "未达保留价", "auctioneer": "拍卖师宣布流拍",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LotOutcome:
+    """How a lot ended (its ``lot_results`` row), as its public page shows it: the final price
+    and the buyer's paddle (never the buyer's name here), or why it passed or was withdrawn."""
+
+    lot_id: int
+    outcome: str
+    reason: str
+    paddle: int | None
+    amount_fen: int | None
+    closed_at: datetime
+    bid_count: int
+
+    def to_json(self) -> Json:
+        text = PASS_REASONS.get(self.reason, self.reason)
+        return {
+            "outcome": self.outcome, "amount_fen": self.amount_fen, "paddle": self.paddle,
+            "closed_at": rfc3339(self.closed_at), "bid_count": self.bid_count,
+            "reason": self.reason, "reason_text": text if self.outcome != "sold" else "",
         }

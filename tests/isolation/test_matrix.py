@@ -36,6 +36,7 @@ PUBLIC = {
     ("GET", "/api/v1/results"), ("POST", "/api/v1/bidders"), ("POST", "/api/v1/auth/login"),
     ("POST", "/api/v1/auth/logout"), ("GET", "/api/v1/auth/me"), ("GET", "/metrics"),
     ("GET", "/api/v1/registrations/mine"),  # the caller's own registrations only
+    ("GET", "/api/v1/lots/{lot_id:int}/attachments/{file_id:int}"),  # public, as the lot
     ("GET", "/api/v1/listing"), ("GET", "/api/v1/publicity"),  # catalogue, 成交公示
 }
 
@@ -66,11 +67,17 @@ SCOPED: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/sessions/{session_id:int}/registrations"): set(),
     ("POST", "/api/v1/registration/retry"): set(),
     ("GET", "/api/v1/sessions/{session_id:int}/progress"): {"b_auctioneer"},
+    # issue 11: a lot's attachments (staff managing its sessions), a registration's documents
+    # (its own bidder uploads; finance of the market reads them)
+    ("POST", "/api/v1/lots/{lot_id:int}/attachments"): set(),
+    ("POST", "/api/v1/registrations/{registration_id:int}/documents"): set(),
+    ("GET", "/api/v1/registrations/{registration_id:int}/documents/{file_id:int}"):
+        {"b_finance"},
 }
 
 GUESSED = 999_999_999
 TABLES = ("markets", "sessions", "lots", "bidders", "registrations", "accounts", "deposits",
-          "deposit_entries", "lot_results", "registration_steps")
+          "deposit_entries", "lot_results", "registration_steps", "files")
 
 
 def principals(world: World) -> dict[str, str | None]:
@@ -99,7 +106,7 @@ def request_for(route: tuple[str, str], world: World, targets: dict[str, Any],
     ids = {
         "session_id": b.session_id, "lot_id": b.lots[0],
         "registration_id": b.bidders[0]["registration"], "deposit_id": targets["deposit"],
-        "account_id": b.account_ids["finance"], "code": b.code,
+        "account_id": b.account_ids["finance"], "code": b.code, "file_id": 1,
     }
     path = route[1]
     for name, value in ids.items():
