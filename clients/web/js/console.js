@@ -304,8 +304,8 @@ $("inc-form").addEventListener("submit", (e) => {
 $("inc-cancel").addEventListener("click", () => $("inc-dlg").close());
 for (const dlg of [$("floor-dlg"), $("inc-dlg")]) {
   // the shortcuts work again at once: focus never stays on a field of a closed dialog
-  dlg.addEventListener("close", () => {
-    if (dlg.contains(document.activeElement)) document.activeElement.blur();
+  dlg.addEventListener("close", () => { // dispatched later: the dialog may be open again
+    if (!dlg.open && dlg.contains(document.activeElement)) document.activeElement.blur();
   });
 }
 $("inc-dlg").addEventListener("keydown", (e) => {
@@ -394,6 +394,7 @@ function renderCurrent() {
   $("cur-leader").textContent = s?.paddle ? String(s.paddle) : "—";
   $("cur-start").textContent = s ? yuan(s.start) : "";
   $("cur-inc").textContent = s ? yuan(s.inc) : "";
+  $("cur-inc-by").textContent = feed?.incBy === "auctioneer" ? t("inc_by_hand") : "";
   $("cur-bids").textContent = s ? String(s.bids || 0) : "";
   renderLive(s);
   renderRoom(feed);
@@ -661,7 +662,8 @@ conn.on((e) => {
     else if (ev.kind === "bid_retracted") {
       addLog(`${name} · ${t("retract_log", { paddle: ev.paddle, amount: yuan(ev.amount) })}`);
     } else if (ev.kind === "increment_changed") {
-      addLog(`${name} · ${t("inc_changed", { inc: yuan(ev.inc) })}`);
+      const by = ev.by === "auctioneer" ? t("inc_by_hand") : t("inc_by_table");
+      addLog(`${name} · ${t("inc_changed", { inc: yuan(ev.inc) })} ${by}`);
     }
   } else if (e.type === "welcome") {
     loadProgress(); // 报名人数 and the session's progress, with this token

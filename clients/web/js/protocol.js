@@ -73,6 +73,7 @@ export class LotFeed {
     this.bidders = null; // staff only: the session's bidders connected (presence)
     this.reserve = null; // staff only: "met" | "not_met" | "none"
     this.missed = []; // staff only: bids refused after the close, newest first
+    this.incBy = null; // who set the current increment: "auctioneer" (an override) or "table"
   }
 
   bids() {
@@ -97,6 +98,12 @@ function ladderEntry(ev) {
 function markRetracted(feed, ev) {
   const entry = feed.ladder.get(Number(ev.bid_seq));
   if (entry) entry.retracted = true;
+}
+
+/** Who set the increment (the snapshot does not say): the last increment_changed's `by`. */
+function noteIncrement(feed, ev) {
+  if (ev.kind === "increment_changed") feed.incBy = ev.by || null;
+  else if (ev.kind === "opened") feed.incBy = null;
 }
 
 /** The seq of the standing bid after a retraction or a reopening: the newest bid of the ladder
@@ -559,6 +566,7 @@ export class AuctionConnection {
       // history (the backfill after a fresh snapshot): the ladder only
       if (ev.kind === "bid" && !feed.ladder.has(ev.seq)) feed.ladder.set(ev.seq, ladderEntry(ev));
       if (ev.kind === "bid_retracted") markRetracted(feed, ev);
+      noteIncrement(feed, ev);
       if (ev.seq === feed.seq) {
         feed.historyComplete = true;
         this._emit("lot", { lot: feed.id, feed, reason: "history" });
@@ -578,6 +586,7 @@ export class AuctionConnection {
     if (feed.applied.length > 5000) feed.applied.splice(0, 1000);
     if (ev.kind === "bid") feed.ladder.set(ev.seq, ladderEntry(ev));
     if (ev.kind === "bid_retracted") markRetracted(feed, ev);
+    noteIncrement(feed, ev);
     if (ev.kind === "bid_retracted" || ev.kind === "reopened") {
       feed.state.high_seq = standingSeq(feed); // the lead row again (0: no standing bid)
     }
