@@ -158,6 +158,7 @@ async def test_floor_bid_undo_warn_hammer_reopen_and_increment_from_the_keyboard
         await expect(floor.get_by_role("button", name=re.compile("下一口价"))
                      ).to_contain_text("10,300.00")
         await expect(console.locator("#cur-inc")).to_have_text("200.00 元")
+        await expect(console.locator("#cur-inc-by")).to_have_text("(拍卖师设定)")
         # I, S, an amount in 元, Enter: set
         await console.keyboard.press("i")
         await expect(menu).to_be_visible()
@@ -175,6 +176,7 @@ async def test_floor_bid_undo_warn_hammer_reopen_and_increment_from_the_keyboard
         await expect(menu).to_be_hidden()
         await expect(leader.locator("#inc")).to_have_text("100.00 元")
         await expect(leader.locator("#next")).to_have_text("10,700.00 元")
+        await expect(console.locator("#cur-inc-by")).to_be_empty()
 
         # H twice: sold to p1; a bid after the hammer is listed on the console as late
         await console.keyboard.press("h")
