@@ -25,6 +25,7 @@ from auction.rooms.scripts import Fence, Scripts
 PUBLIC_FIELDS = (
     "status", "mode", "start", "inc", "high", "paddle", "bids", "ends_at", "extensions",
     "opened_at", "closed_at", "seq", "high_seq", "session", "warned", "paused_at",
+    "inc_override",
 )
 
 
