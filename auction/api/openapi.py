@@ -205,6 +205,24 @@ SCHEMAS: dict[str, Schema] = {
         closed_at=TIME, bid_count=INT, reason=STR,
         reason_text={**STR, "description": "流拍/撤拍 reason in words"},
     ),
+    "RegistrationView": {"allOf": [_ref("Registration"), _obj(
+        ["status_text", "documents", "deposit", "deposits", "session"],
+        status_text=STR, created_at=TIME, agreed_at={"type": ["string", "null"]},
+        agent={"type": ["object", "null"], "description": "{name, resident_id (masked), "
+               "recorded_at}"},
+        documents={"type": "array", "items": _ref("File")},
+        session=_obj(["id", "name", "starts_at"], id=INT, name=STR, starts_at=TIME,
+                     registration_deadline={"type": ["string", "null"]}, contact_phone=STR),
+        deposit=_obj(
+            ["amount_fen", "state", "reference", "deadline"], amount_fen=FEN,
+            state={"type": ["string", "null"], "description": "null before approval"},
+            payee_name=STR, payee_bank=STR, payee_account=STR,
+            reference={**STR, "description": "转账附言: BZJ-<session>-<registration>"},
+            deadline=TIME),
+        deposits={"type": "array", "items": _obj(
+            ["id", "amount_fen", "state"], id=INT, lot_id=NULL_INT, amount_fen=FEN,
+            state=STR)},
+    )]},
 }
 
 
@@ -272,7 +290,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("post", "/api/v1/sessions/{session_id}/registrations",
               "竞买报名 (竞买人本人登录); 市场现场代报名为 invited, 须竞买人确认后生效",
               _ref("Registration"), status=201, admin=True, tag="registration",
-              body=_obj(["bidder_id"], bidder_id=INT)),
+              body=_obj(["bidder_id"], bidder_id=INT, agreed={
+                  "type": "boolean", "description": "同意拍卖公告和竞买须知 (场次有时必填 true)"})),
     Operation("get", "/api/v1/sessions/{session_id}/registrations",
               "场次报名列表 (竞买人报名后才显示其名称)",
               _obj(["session_id", "registrations"], session_id=INT, registrations={
@@ -406,6 +425,10 @@ OPERATIONS: tuple[Operation, ...] = (
               "竞买人本人上传报名材料 (营业执照复印件等; 同标的附件的格式与大小限制)",
               _ref("File"), status=201, admin=True, tag="registration",
               query={"filename": STR, "label": STR}),
+    Operation("get", "/api/v1/registrations/{registration_id}",
+              "报名详情: 状态, 驳回理由, 同意时间, 代理人, 材料, 应交保证金 (金额, 收款账户,"
+              " 转账附言, 截止时间), 号牌 (竞买人本人; 该市场的管理员与财务)",
+              _ref("RegistrationView"), admin=True, tag="registration"),
     Operation("get", "/api/v1/registrations/{registration_id}/documents/{file_id}",
               "报名材料原文件 (竞买人本人; 该市场的管理员与财务)", STR, admin=True,
               tag="registration"),

@@ -2,8 +2,11 @@
 deposits"): apply (the bidder) → approve (the market admin) → deposit confirmed (finance) →
 paddle → the bidder's own login takes its bid credential.
 
-- ``POST /api/v1/sessions/{id}/registrations {bidder_id}``: the bidder's own login applies
-  (``applied``, 201; accepting the desk's invitation if there is one, 200); staff of the
+- ``POST /api/v1/sessions/{id}/registrations {bidder_id, agreed?}``: the bidder's own login
+  applies (``applied``, 201; accepting the desk's invitation if there is one, 200), agreeing to
+  the session's 拍卖公告 and 竞买须知 (``agreed: true``, required when the session has them;
+  recorded with the server's time and the texts' SHA-256), until the registration deadline
+  (then 409 ``registration_closed``, but for accepting an invitation); staff of the
   session's market register at the desk (``invited``): it takes effect only once the bidder's
   account accepts it (``POST /api/v1/registrations/{id}/accept``). Until then the market sees
   no name: a market sees a bidder's identity only once the bidder applied to its session.
@@ -18,6 +21,10 @@ paddle → the bidder's own login takes its bid credential.
 - ``GET /api/v1/registrations/mine``: the bidder's own login lists its registrations.
 - ``GET /api/v1/registrations/{id}/history``: every step with its actor and time (market admin,
   finance, the bidder's own login).
+- ``GET /api/v1/registrations/{id}``: the registration as its bidder's page shows it: status in
+  words, reason, agreement, agent, documents (uploaded through :mod:`auction.api.files`), the
+  deposit asked for (amount, payee, the transfer reference ``BZJ-<session>-<registration>``,
+  the deadline) and the paddle once paid (the bidder's own login; market admin, finance).
 
 Rejecting, withdrawing (and forfeiting, :mod:`auction.api.deposits`; disabling the account,
 :mod:`auction.api.auth`) revoke the registration's credentials: their sockets close with 4401
@@ -26,6 +33,8 @@ session's eligibility into Redis after PostgreSQL committed (:mod:`auction.rooms
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -41,9 +50,10 @@ from auction.api.tokens import Principal, account_keys
 from auction.rooms import eligibility
 from auction.services import Services
 from auction.store import accounts as account_store
-from auction.store import ledger, steps
+from auction.store import files, ledger, steps
 from auction.store import registrations as store_registrations
 from auction.store.errors import Conflict, NotFound
+from auction.store.records import Session, rfc3339
 from auction.store.steps import Actor
 
 MAX_ID = 2**63 - 1
@@ -79,6 +89,7 @@ async def apply_registration(request: Request) -> JSONResponse:
     who = await guard.principal_of(request)
     body = await read_body(request)
     bidder_id = body.integer("bidder_id", minimum=1, maximum=MAX_ID)
+    agreed = body.raw("agreed")
     body.done()
     session_id = int(request.path_params["session_id"])
     try:
@@ -94,10 +105,16 @@ async def apply_registration(request: Request) -> JSONResponse:
     await services.store.get_bidder(bidder_id)
     if who.role == "bidder":
         await _not_an_agent(services, who)
+        session = await services.store.get_session(session_id)
+        deadline = session.registration_deadline
         registration, created = await store_registrations.apply(
-            services.store, session_id, bidder_id, by=actor_of(who)
+            services.store, session_id, bidder_id, by=actor_of(who),
+            agreed=_agreement(agreed, session),
+            open_for_new=deadline is None or datetime.now(UTC) <= deadline,
         )
         return JSONResponse(registration.to_json(), status_code=201 if created else 200)
+    if agreed is not None:
+        raise BadRequest("只有竞买人本人可以同意拍卖公告和竞买须知", "agreed")
     registration = await store_registrations.invite(
         services.store, session_id, bidder_id, by=actor_of(who)
     )
@@ -109,6 +126,9 @@ async def list_registrations(request: Request) -> JSONResponse:
     who = await guard.principal_of(request)
     session_id = await session_scope(request, who, Action.VIEW_REGISTRATIONS)
     rows = await store_registrations.list_for_session(services.store, session_id)
+    documents = await files.of_registrations(services.store, [int(r["id"]) for r in rows])
+    for row in rows:
+        row["documents"] = [d.to_json() for d in documents.get(int(row["id"]), [])]
     return JSONResponse({"session_id": session_id, "registrations": rows})
 
 
@@ -116,13 +136,29 @@ async def accept_registration(request: Request) -> JSONResponse:
     """The bidder accepts the desk's registration: ``invited`` → ``applied``."""
     services = guard.services_of(request)
     who = await guard.principal_of(request)
-    registration_id, *_ = await _own_registration(request, who)
-    (await read_body(request, optional=True)).done()
+    registration_id, session_id, *_ = await _own_registration(request, who)
+    body = await read_body(request, optional=True)
+    agreed = body.raw("agreed")
+    body.done()
     await _not_an_agent(services, who)
+    session = await services.store.get_session(session_id)
     registration = await store_registrations.change(
-        services.store, registration_id, "accepted", by=actor_of(who)
+        services.store, registration_id, "accepted", by=actor_of(who),
+        agreed=_agreement(agreed, session),
     )
     return JSONResponse(registration.to_json())
+
+
+def _agreement(agreed: object, session: Session) -> str | None:
+    """The bidder's ``agreed`` to the session's 拍卖公告 and 竞买须知: the SHA-256 of the texts
+    agreed to, or ``None`` when the session has none and nothing was said. A session with
+    texts needs ``agreed: true`` (400 ``agreement_required`` naming ``agreed``)."""
+    if agreed is not None and type(agreed) is not bool:
+        raise BadRequest("字段 agreed 应为 true 或 false", "agreed")
+    if agreed is False or (agreed is None and (session.announcement or session.terms)):
+        raise BadRequest("须阅读并同意本场次的拍卖公告和竞买须知 (agreed: true)", "agreed",
+                         code="agreement_required")
+    return session.texts_sha256 if agreed else None
 
 
 async def withdraw_registration(request: Request) -> JSONResponse:
@@ -261,6 +297,63 @@ async def my_registrations(request: Request) -> JSONResponse:
     return JSONResponse({"registrations": [r.to_json() for r in rows]})
 
 
+async def get_registration(request: Request) -> JSONResponse:
+    """One registration as its bidder's page shows it (and the market's desk): status in words,
+    the reason when rejected, the agreement, the agent, the documents, the deposit asked for
+    (amount, payee, the reference to write on the transfer, the deadline) and its deposits; the
+    paddle once paid. The bidder's own login (an agent's: its own registration only), or staff
+    who may read the session's registrations."""
+    services = guard.services_of(request)
+    who = await guard.principal_of(request)
+    if who.role == "bidder":
+        registration_id, session_id, *_ = await _own_registration(request, who)
+        account = await account_store.get_account(services.store, who.account_id)
+        if account.registration_id not in (None, registration_id):
+            raise Denied("forbidden", "只能查看本人的报名")
+    else:
+        registration_id, session_id, *_ = await registration_scope(
+            request, who, Action.VIEW_REGISTRATIONS
+        )
+    store = services.store
+    registration = await store.get_registration(registration_id)
+    session = await store.get_session(session_id)
+    more = await store_registrations.detail(store, registration_id)
+    documents = (await files.of_registrations(store, [registration_id])).get(registration_id, [])
+    band = next((d for d in more.deposits if d[1] is None), None)
+    if band is not None:
+        asked, state = band[2], band[3]
+    else:  # not yet approved: what approval will ask (the session's largest lot deposit)
+        lots = await ledger.lot_deposits(store, [lot.id for lot in await store.list_lots(
+            session_id)])
+        asked, state = max(lots.values(), default=0), None
+    deadline = session.registration_deadline or session.starts_at
+    return JSONResponse({
+        **registration.to_json(),
+        "status_text": store_registrations.STATUS_WORDS.get(registration.status, ""),
+        "created_at": rfc3339(more.created_at), "agreed_at": rfc3339(more.agreed_at),
+        "agent": None if not more.agent_name else {
+            # masked as the agent route answers it (auction/api/deposits.py)
+            "name": more.agent_name, "resident_id": "*" * 14 + more.agent_resident_id[-4:],
+            "recorded_at": rfc3339(more.agent_recorded_at),
+        },
+        "documents": [d.to_json() for d in documents],
+        "session": {
+            "id": session.id, "name": session.name, "starts_at": rfc3339(session.starts_at),
+            "registration_deadline": rfc3339(session.registration_deadline),
+            "contact_phone": session.contact_phone,
+        },
+        "deposit": {
+            "amount_fen": asked, "state": state, "payee_name": session.payee_name,
+            "payee_bank": session.payee_bank, "payee_account": session.payee_account,
+            "reference": f"BZJ-{session_id}-{registration_id}", "deadline": rfc3339(deadline),
+        },
+        "deposits": [
+            {"id": d[0], "lot_id": d[1], "amount_fen": d[2], "state": d[3]}
+            for d in more.deposits
+        ],
+    })
+
+
 async def registration_history(request: Request) -> JSONResponse:
     """Every step of the registration with its actor and time."""
     services = guard.services_of(request)
@@ -312,4 +405,5 @@ routes: list[BaseRoute] = [
         "/api/v1/registrations/{registration_id:int}/history", registration_history,
         methods=["GET"],
     ),
+    Route("/api/v1/registrations/{registration_id:int}", get_registration, methods=["GET"]),
 ]

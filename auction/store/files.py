@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 
 _INFO = "id, lot_id, registration_id, label, filename, content_type, size_bytes, sha256, created_at"
 
-#: registration statuses in which its bidder may still hand in documents
-OPEN_STATUSES = ("invited", "applied", "approved", "deposit_paid")
+#: registration statuses in which its bidder may still hand in documents (not while a desk
+#: registration awaits the bidder: the market sees nothing of a bidder before it applied)
+OPEN_STATUSES = ("applied", "approved", "deposit_paid")
 
 
 @dataclass(frozen=True, slots=True)

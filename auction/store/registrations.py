@@ -14,13 +14,15 @@ refuse is ``Conflict('wrong_state')`` naming ``status``; nothing is written.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from auction.domain.deposits import DepositState
 from auction.store import steps
 from auction.store.errors import Conflict, NotFound, translated
 from auction.store.ledger import move_deposit
-from auction.store.records import Registration
+from auction.store.records import Registration, rfc3339
 from auction.store.steps import Actor
 
 if TYPE_CHECKING:
@@ -37,7 +39,7 @@ _FROM: dict[str, tuple[str, ...]] = {
 }
 _TARGET = {"accepted": "applied", "approved": "approved", "rejected": "rejected",
            "withdrawn": "withdrawn"}
-_STATUS_WORDS = {
+STATUS_WORDS = {
     "invited": "待竞买人确认", "applied": "已报名", "approved": "已审核通过", "rejected": "已驳回",
     "deposit_paid": "保证金已确认", "withdrawn": "已撤回", "forfeited": "保证金已没收",
 }
@@ -48,30 +50,45 @@ def _registration(row: Any) -> Registration:
 
 
 async def apply(
-    store: Store, session_id: int, bidder_id: int, *, by: Actor
+    store: Store, session_id: int, bidder_id: int, *, by: Actor, agreed: str | None = None,
+    open_for_new: bool = True,
 ) -> tuple[Registration, bool]:
     """The bidder's own application: a new ``applied`` registration (``True``), or the desk's
     invitation of it accepted (``False``). Any other existing registration of the bidder in
-    the session is ``Conflict``."""
+    the session is ``Conflict``. ``agreed`` (the SHA-256 of the session's texts) records the
+    bidder's agreement to the 拍卖公告 and 竞买须知 with the server's time, in the same
+    transaction. Past the registration deadline (``open_for_new`` false) only an invitation
+    may still be accepted: a new application is ``Conflict('registration_closed')``."""
     with translated():
         async with store.pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(
-                "INSERT INTO registrations (session_id, bidder_id, status) VALUES ($1, $2,"
-                f" 'applied') ON CONFLICT (session_id, bidder_id) DO NOTHING RETURNING {_COLUMNS}",
-                session_id, bidder_id,
-            )
+            row = None
+            if open_for_new:
+                row = await conn.fetchrow(
+                    "INSERT INTO registrations (session_id, bidder_id, status, agreed_at,"
+                    " agreed_sha256) VALUES ($1, $2, 'applied', CASE WHEN $3::text IS NULL"
+                    " THEN NULL ELSE now() END, coalesce($3::text, ''))"
+                    f" ON CONFLICT (session_id, bidder_id) DO NOTHING RETURNING {_COLUMNS}",
+                    session_id, bidder_id, agreed,
+                )
             if row is not None:
                 await steps.record(conn, row["id"], "applied", by=by, from_status=None,
-                                   to_status="applied")
+                                   to_status="applied", detail=_agreement(agreed))
                 return _registration(row), True
             existing = await conn.fetchrow(
                 f"SELECT {_COLUMNS} FROM registrations WHERE session_id = $1 AND bidder_id = $2"
                 " FOR UPDATE",
                 session_id, bidder_id,
             )
+            if existing is None and not open_for_new:
+                raise Conflict("registration_closed", "报名已截止", "session_id")
             if existing is None or existing["status"] != "invited":
                 raise Conflict("conflict", "已报名该场次", "bidder_id")
-            return await _move(conn, existing, "accepted", by=by), False
+            return await _move(conn, existing, "accepted", by=by, agreed=agreed), False
+
+
+def _agreement(agreed: str | None) -> dict[str, Any]:
+    """The step's record of the agreement: which texts (their SHA-256) were agreed to."""
+    return {} if agreed is None else {"agreed": True, "texts_sha256": agreed}
 
 
 async def invite(store: Store, session_id: int, bidder_id: int, *, by: Actor) -> Registration:
@@ -91,16 +108,17 @@ async def invite(store: Store, session_id: int, bidder_id: int, *, by: Actor) ->
 
 async def _move(
     conn: Any, current: Any, step: str, *, by: Actor, reason: str = "",
-    detail: dict[str, Any] | None = None,
+    detail: dict[str, Any] | None = None, agreed: str | None = None,
 ) -> Registration:
     """Move the locked registration ``current`` by ``step``; a repeat of the same move is a
-    normal return with nothing written."""
+    normal return with nothing written. ``agreed`` (accepting): the agreement to the session's
+    texts, recorded with the server's time."""
     target = _TARGET[step]
     status = current["status"]
     if status == target:
         return _registration(current)
     if status not in _FROM[step]:
-        word = _STATUS_WORDS.get(status, status)
+        word = STATUS_WORDS.get(status, status)
         raise Conflict("wrong_state", f"报名状态为「{word}」, 不能{step_word(step)}", "status")
     released: list[int] = []
     if status == "deposit_paid":
@@ -110,7 +128,12 @@ async def _move(
         f" WHERE id = $1 RETURNING {_COLUMNS}",
         current["id"], target, reason,
     )
-    extra = dict(detail or {})
+    if agreed is not None:
+        await conn.execute(
+            "UPDATE registrations SET agreed_at = now(), agreed_sha256 = $2 WHERE id = $1",
+            current["id"], agreed,
+        )
+    extra = {**(detail or {}), **_agreement(agreed)}
     if reason:
         extra["reason"] = reason
     if released:
@@ -145,9 +168,11 @@ async def _release(conn: Any, registration_id: int, *, by: Actor) -> list[int]:
 
 
 async def change(
-    store: Store, registration_id: int, step: str, *, by: Actor, reason: str = ""
+    store: Store, registration_id: int, step: str, *, by: Actor, reason: str = "",
+    agreed: str | None = None,
 ) -> Registration:
-    """``accepted`` / ``approved`` / ``rejected`` / ``withdrawn`` (see the module docstring)."""
+    """``accepted`` / ``approved`` / ``rejected`` / ``withdrawn`` (see the module docstring);
+    ``agreed``: see :func:`apply`."""
     with translated():
         async with store.pool.acquire() as conn, conn.transaction():
             current = await conn.fetchrow(
@@ -155,7 +180,7 @@ async def change(
             )
             if current is None:
                 raise NotFound(message="报名不存在", field="registration_id")
-            return await _move(conn, current, step, by=by, reason=reason)
+            return await _move(conn, current, step, by=by, reason=reason, agreed=agreed)
 
 
 async def note(
@@ -180,8 +205,8 @@ async def list_for_session(store: Store, session_id: int) -> list[dict[str, Any]
     with translated():
         rows = await store.pool.fetch(
             "SELECT r.id, r.session_id, r.bidder_id, r.status, r.paddle, r.deposit_fen,"
-            " r.reason, b.name, b.uscc FROM registrations r JOIN bidders b ON b.id = r.bidder_id"
-            " WHERE r.session_id = $1 ORDER BY r.id",
+            " r.reason, r.agreed_at, b.name, b.uscc FROM registrations r"
+            " JOIN bidders b ON b.id = r.bidder_id WHERE r.session_id = $1 ORDER BY r.id",
             session_id,
         )
     out = []
@@ -191,8 +216,47 @@ async def list_for_session(store: Store, session_id: int) -> list[dict[str, Any]
             **_registration({k: r[k] for k in _COLUMNS.split(", ")}).to_json(),
             "bidder_name": r["name"] if shown else None,
             "bidder_uscc": r["uscc"] if shown else None,
+            "status_text": STATUS_WORDS.get(r["status"], r["status"]),
+            "agreed_at": rfc3339(r["agreed_at"]),
         })
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class Detail:
+    """What a registration's page shows beyond :class:`Registration`: when the bidder agreed to
+    the session's texts, its agent, and the deposits of the registration with their state."""
+
+    agreed_at: datetime | None
+    agreed_sha256: str
+    agent_name: str
+    agent_resident_id: str
+    agent_recorded_at: datetime | None
+    created_at: datetime
+    #: ``(id, lot_id, amount_fen, state)`` of each deposit row, oldest first
+    deposits: list[tuple[int, int | None, int, str]]
+
+
+async def detail(store: Store, registration_id: int) -> Detail:
+    """The :class:`Detail` of a registration, else ``NotFound``."""
+    with translated():
+        row = await store.pool.fetchrow(
+            "SELECT agreed_at, agreed_sha256, agent_name, agent_resident_id, agent_recorded_at,"
+            " created_at FROM registrations WHERE id = $1",
+            registration_id,
+        )
+        if row is None:
+            raise NotFound(message="报名不存在", field="registration_id")
+        deposits = await store.pool.fetch(
+            "SELECT id, lot_id, amount_fen, state FROM deposits WHERE registration_id = $1"
+            " ORDER BY id",
+            registration_id,
+        )
+    return Detail(
+        **dict(row),
+        deposits=[(int(d["id"]), d["lot_id"], int(d["amount_fen"]), str(d["state"]))
+                  for d in deposits],
+    )
 
 
 async def of_bidder(store: Store, bidder_id: int) -> list[Registration]:

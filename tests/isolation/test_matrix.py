@@ -73,6 +73,7 @@ SCOPED: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/registrations/{registration_id:int}/documents"): set(),
     ("GET", "/api/v1/registrations/{registration_id:int}/documents/{file_id:int}"):
         {"b_finance"},
+    ("GET", "/api/v1/registrations/{registration_id:int}"): {"b_finance"},
 }
 
 GUESSED = 999_999_999
