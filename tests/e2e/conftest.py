@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -17,12 +18,13 @@ from auction.settings import Settings
 from tests.e2e.harness import Server, free_port, running
 
 
-@pytest.fixture
-async def server(settings: Settings, tmp_path: Any) -> AsyncIterator[Server]:
-    """A fresh server (own Redis namespace) per test, background loops running (fast password
-    hashing: tests only; every bidder signs up and logs in)."""
+@contextlib.asynccontextmanager
+async def fresh_server(settings: Settings, tmp_path: Any, **changes: Any
+                       ) -> AsyncIterator[Server]:
+    """A server with its own Redis namespace (deleted after), background loops running (fast
+    password hashing: tests only; every bidder signs up and logs in)."""
     own = settings.with_changes(redis_namespace=f"test-{uuid.uuid4().hex[:10]}",
-                                data_dir=tmp_path, password_profile="fast")
+                                data_dir=tmp_path, password_profile="fast", **changes)
     async with running(own) as srv:
         yield srv
         from redis.asyncio import Redis
@@ -31,6 +33,21 @@ async def server(settings: Settings, tmp_path: Any) -> AsyncIterator[Server]:
         async for key in redis.scan_iter(f"{own.redis_namespace}:*"):
             await redis.delete(key)
         await redis.aclose()
+
+
+@pytest.fixture
+async def server(settings: Settings, tmp_path: Any) -> AsyncIterator[Server]:
+    """A fresh server per test (:func:`fresh_server`)."""
+    async with fresh_server(settings, tmp_path) as srv:
+        yield srv
+
+
+@pytest.fixture
+async def reopenable(settings: Settings, tmp_path: Any) -> AsyncIterator[Server]:
+    """A fresh server whose live lots may be reopened for 10 minutes after their close (the
+    other tests' servers settle a hammer at once: AUCTION_REOPEN_WINDOW_S=0)."""
+    async with fresh_server(settings, tmp_path, reopen_window_s=600) as srv:
+        yield srv
 
 
 @pytest.fixture

@@ -7,31 +7,11 @@ lot_paused) and the public history with retracted and floor bids."""
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 
-from auction.settings import Settings
-from tests.e2e.harness import Raw, Server, create_sale, raw_client, running
-
-
-@pytest.fixture
-async def server(settings: Settings, tmp_path: Any) -> AsyncIterator[Server]:
-    """A server whose live lots may be reopened for 10 minutes after their close."""
-    own = settings.with_changes(redis_namespace=f"test-{uuid.uuid4().hex[:10]}",
-                                data_dir=tmp_path, password_profile="fast",
-                                reopen_window_s=600)
-    async with running(own) as srv:
-        yield srv
-        from redis.asyncio import Redis
-
-        redis = Redis.from_url(own.redis_url or "")
-        async for key in redis.scan_iter(f"{own.redis_namespace}:*"):
-            await redis.delete(key)
-        await redis.aclose()
+from tests.e2e.harness import Raw, Server, create_sale, raw_client
 
 
 async def answer(client: Raw, key: str) -> dict[str, Any]:
@@ -67,7 +47,8 @@ async def results(http: httpx.AsyncClient, session: int) -> list[int]:
     return [row["lot_id"] for row in r.json()["results"]]
 
 
-async def test_a_live_session_through_the_console(server: Server) -> None:
+async def test_a_live_session_through_the_console(reopenable: Server) -> None:
+    server = reopenable
     sale = await create_sale(server, mode="live", lots=3, bidders=3)
     first, second, third = sale.lots
     p1, p2, p3 = sale.paddles

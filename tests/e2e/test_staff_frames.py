@@ -6,32 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-from redis.asyncio import Redis
-
-from auction.settings import Settings
-from tests.e2e.harness import Raw, Server, create_sale, raw_client, running
+from tests.e2e.harness import Raw, Server, create_sale, raw_client
 from tests.e2e.test_console_ops import bid, cmd, event
 
 STAFF_TYPES = {"presence", "missed_bid", "reserve"}
-
-
-@pytest.fixture
-async def reopenable(settings: Settings, tmp_path: Any) -> AsyncIterator[Server]:
-    """A server whose live lots may be reopened for 10 minutes after their close."""
-    own = settings.with_changes(redis_namespace=f"test-{uuid.uuid4().hex[:10]}",
-                                data_dir=tmp_path, password_profile="fast",
-                                reopen_window_s=600)
-    async with running(own) as srv:
-        yield srv
-        redis = Redis.from_url(own.redis_url or "")
-        async for key in redis.scan_iter(f"{own.redis_namespace}:*"):
-            await redis.delete(key)
-        await redis.aclose()
 
 
 async def subscribed(client: Raw, lot: int) -> dict[str, Any]:
