@@ -216,6 +216,9 @@ const DICT = {
     missed_line: "号牌 {paddle} · {amount} · 晚 {late} 秒",
     missed_log: "迟到出价: 号牌 {paddle} {amount}, 晚 {late} 秒",
     missed_none: "尚无迟到的出价",
+    signup: "注册",
+    my_auction: "我的竞拍",
+    apply: "报名",
   },
   en: {
     app: "Technology Results Auction",
@@ -431,6 +434,9 @@ const DICT = {
     missed_line: "paddle {paddle} · {amount} · {late} s late",
     missed_log: "late bid: paddle {paddle} {amount}, {late} s late",
     missed_none: "No late bids",
+    signup: "Sign up",
+    my_auction: "My auctions",
+    apply: "Apply",
   },
 };
 
@@ -643,3 +649,32 @@ export function paintConn(node, status) {
   node.className = `conn conn-${status}`;
   node.dataset.status = status;
 }
+
+// --- the site header's account links (登录 / 注册, or 我的竞拍 / 退出) ---------------------------
+
+/** Added to every page's header nav: logged in (the readable CSRF cookie of the cookie login,
+ * docs/http-api.md "Cookie login") → 我的竞拍 and 退出, else 登录 and 注册. */
+function accountLinks() {
+  const nav = document.querySelector("header.bar nav");
+  if (!nav || nav.querySelector(".acct")) return;
+  const csrf = /(?:^|;\s*)auction_csrf=([^;]*)/.exec(document.cookie);
+  const box = el("span", { class: "acct" });
+  if (csrf) {
+    const out = async () => {
+      await fetch("/api/v1/auth/logout", {
+        method: "POST", headers: { "X-CSRF-Token": decodeURIComponent(csrf[1]) },
+      }).catch(() => null);
+      document.cookie = "auction_csrf=; Max-Age=0; path=/; SameSite=Strict";
+      location.href = "index.html";
+    };
+    box.append(el("a", { href: "me.html", "data-i18n": "my_auction", text: t("my_auction") }),
+      el("button", { type: "button", class: "link", "data-i18n": "logout", text: t("logout"),
+        onclick: out }));
+  } else {
+    box.append(el("a", { href: "login.html", "data-i18n": "login", text: t("login") }),
+      el("a", { href: "signup.html", "data-i18n": "signup", text: t("signup") }));
+  }
+  nav.append(box);
+}
+
+accountLinks();
