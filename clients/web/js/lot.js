@@ -303,33 +303,56 @@ $("login").addEventListener("submit", (e) => {
   conn.setToken(token);
 });
 
+/** The bid credential from the bidder's own cookie login (docs/http-api.md "Cookie login"),
+ * kept across tabs: a logged-in bidder whose registration in this lot's session has its deposit
+ * confirmed takes it with POST /registrations/{id}/token (X-CSRF-Token from the readable
+ * cookie); anyone else is offered 报名 (apply.html). True when a credential was taken. */
+async function takeCredential() {
+  const sess = info?.session_id;
+  if (!sess) return false;
+  let link = $("apply-link");
+  if (!link) {
+    link = el("a", { id: "apply-link", class: "btn primary mt-8", "data-i18n": "apply",
+      href: `apply.html?session=${sess}`, text: t("apply") });
+    $("reg").after(link);
+  }
+  link.classList.toggle("hidden", Boolean(token));
+  const csrf = /(?:^|;\s*)auction_csrf=([^;]*)/.exec(document.cookie);
+  if (token || !csrf) return false;
+  try {
+    const mine = await api("/registrations/mine");
+    const reg = mine.registrations.find((r) => r.session_id === sess && r.status === "deposit_paid");
+    if (!reg) return false;
+    const credential = await api(`/registrations/${reg.id}/token`, {
+      method: "POST", headers: { "X-CSRF-Token": decodeURIComponent(csrf[1]) },
+    });
+    token = credential.token;
+    storeToken("bidder", token);
+    link.classList.add("hidden");
+    notice = null;
+    conn.setToken(token);
+    return true;
+  } catch {
+    return false; // not a bidder's own login (or gone): the page stays a viewer's
+  }
+}
+
 $("account-login").addEventListener("submit", async (e) => {
   e.preventDefault();
   const username = $("username").value.trim();
   const password = $("password").value;
   if (!username || !password) return;
   try {
-    const login = await api("/auth/login", {
+    await api("/auth/login", {
       method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ username, password }),
+      body: JSON.stringify({ username, password, cookie: true }),
     });
-    const own = { Authorization: `Bearer ${login.token}` };
-    const mine = await api("/registrations/mine", { headers: own });
-    const sess = feed.state?.session || info?.session_id;
-    const reg = mine.registrations.find((r) => r.session_id === sess && r.status === "deposit_paid");
-    if (!reg) {
-      showNotice("err_no_registration", "bad");
-      return;
-    }
-    const credential = await api(`/registrations/${reg.id}/token`, { method: "POST", headers: own });
-    token = credential.token;
-    storeToken("bidder", token);
-    $("password").value = "";
-    notice = null;
-    conn.setToken(token);
   } catch {
     showNotice("err_login", "bad");
+    return;
   }
+  $("password").value = "";
+  if (!(await takeCredential())) showNotice("err_no_registration", "bad");
 });
 
 $("logout").addEventListener("click", () => {
@@ -402,6 +425,7 @@ async function load() {
   }
   renderDetails();
   render();
+  takeCredential();
 }
 
 load();
