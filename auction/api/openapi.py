@@ -205,6 +205,29 @@ SCHEMAS: dict[str, Schema] = {
         closed_at=TIME, bid_count=INT, reason=STR,
         reason_text={**STR, "description": "流拍/撤拍 reason in words"},
     ),
+    "MyAuction": _obj(
+        ["bidder_id", "registrations", "deposits", "bidding", "won", "rooms"], bidder_id=INT,
+        registrations={"type": "array", "items": _obj(
+            ["id", "session_id", "status", "status_text", "paddle"], id=INT, session_id=INT,
+            session_name=STR, mode=_enum("live", "timed"), starts_at=TIME, status=STR,
+            status_text=STR, paddle=NULL_INT, deposit_fen=FEN, reason=STR, created_at=TIME)},
+        deposits={"type": "array", "items": _obj(
+            ["id", "session_id", "amount_fen", "state", "state_text"], id=INT, session_id=INT,
+            registration_id=INT, lot_id=NULL_INT, amount_fen=FEN,
+            state=_enum("required", "confirmed", "held", "released", "applied", "forfeited"),
+            state_text=STR, updated_at=TIME)},
+        bidding={"type": "array", "items": _obj(
+            ["lot_id", "title", "status", "my_high_fen", "leading", "standing"], lot_id=INT,
+            session_id=INT, ordinal=INT, title=STR, status=LOT_STATUS, my_high_fen=NULL_INT,
+            my_bids=INT, last_bid_at={"type": ["string", "null"]}, current_fen=NULL_INT,
+            leading={"type": "boolean", "description": "领先 (open) / won (closed)"},
+            standing=_enum("领先", "出局", "成交", "未得", "未知"))},
+        won={"type": "array", "items": _obj(
+            ["lot_id", "title", "amount_fen", "hammer_at", "next_step"], lot_id=INT,
+            session_id=INT, title=STR, paddle=NULL_INT, amount_fen=FEN, hammer_at=TIME,
+            next_step=STR)},
+        rooms=_enum("ok", "unavailable"),
+    ),
     "RegistrationView": {"allOf": [_ref("Registration"), _obj(
         ["status_text", "documents", "deposit", "deposits", "session"],
         status_text=STR, created_at=TIME, agreed_at={"type": ["string", "null"]},
@@ -425,6 +448,9 @@ OPERATIONS: tuple[Operation, ...] = (
               "竞买人本人上传报名材料 (营业执照复印件等; 同标的附件的格式与大小限制)",
               _ref("File"), status=201, admin=True, tag="registration",
               query={"filename": STR, "label": STR}),
+    Operation("get", "/api/v1/me/auction",
+              "我的竞拍 (竞买人本人登录): 报名, 保证金及状态, 出价的标的 (领先/出局), 竞得的标的",
+              _ref("MyAuction"), admin=True, tag="registration"),
     Operation("get", "/api/v1/registrations/{registration_id}",
               "报名详情: 状态, 驳回理由, 同意时间, 代理人, 材料, 应交保证金 (金额, 收款账户,"
               " 转账附言, 截止时间), 号牌 (竞买人本人; 该市场的管理员与财务)",

@@ -42,7 +42,7 @@ from starlette.routing import BaseRoute, Route
 
 from auction.accounts import revocation
 from auction.accounts.policy import Action
-from auction.api import guard
+from auction.api import guard, me
 from auction.api.admin import missing, registration_scope, session_scope
 from auction.api.guard import Denied
 from auction.api.http_errors import MAX_FEN, BadRequest, read_body
@@ -406,4 +406,5 @@ routes: list[BaseRoute] = [
         methods=["GET"],
     ),
     Route("/api/v1/registrations/{registration_id:int}", get_registration, methods=["GET"]),
+    *me.routes,  # 我的竞拍: the bidder's own registrations, deposits, bids and wins
 ]
