@@ -1,23 +1,38 @@
 // The bidder page: lot.html?id=N. The bid credential comes from the bidder's own login (username
 // and password: the page logs in, finds the registration of this lot's session and takes its
 // credential; the login token itself is not kept), or as #token=… or pasted.
+//
+// Everything a bidder must know (issue 11): the price under its label (起拍价 / 当前价 /
+// 成交价 / 流拍), the lot's facts (保证金, 保留价 有/无, 评估价, times, the 延时 rule and how many
+// times it ran, 报名人数, 围观人数, the contact phone), the bid record, the description, pictures
+// and attachments, the session's 拍卖公告 and 竞买须知. A closed lot shows its result and no bid
+// controls; a lot that does not exist shows 标的不存在 and opens no connection.
 import {
-  api, clock, duration, el, nackText, paintConn, param, parseYuan, passReason, retrying,
-  setupLang, sourceText, statusText, storeToken, t, takeToken, warningText, yuan,
+  api, clock, dateTime, duration, el, nackText, paintConn, param, parseYuan, passReason,
+  retrying, setupLang, sourceText, statusText, storeToken, t, takeToken, warningText, yuan,
 } from "./common.js";
 import { AuctionConnection, newKey, nextBid } from "./protocol.js";
 
 const LARGE_JUMP_STEPS = 5; // a bid this many increments above the next bid asks first
+const CLOSED = new Set(["sold", "passed", "withdrawn"]);
 const $ = (id) => document.getElementById(id);
 
-const lotId = Number(param("id"));
+/** The lot id of the address: a positive integer, else null (标的不存在 without asking). */
+function lotParam() {
+  const raw = (param("id") || "").trim();
+  return /^[1-9]\d{0,18}$/.test(raw) && Number.isSafeInteger(Number(raw)) ? Number(raw) : null;
+}
+
+const lotId = lotParam();
 let info = null; // the lot from the HTTP API
 let session = null;
+let missing = lotId === null;
 let token = takeToken("bidder");
 const conn = new AuctionConnection({ token });
-const feed = conn.watch(lotId);
-let notice = null; // {key, kind}
-let feedback = null; // {text, kind}
+const feed = conn.watch(lotId || 0);
+let notice = null; // {key, kind, vars}
+let feedback = null; // {text, kind, next}: next = the next bid when a refusal was shown
+let pendingBid = null; // {amount, key}: sent, not yet answered
 let busy = false;
 window.auctionDebug = { conn, lotId, feed };
 
@@ -38,6 +53,29 @@ function showNotice(key, kind = "", vars = {}) {
   render();
 }
 
+/** The lot's state: the room's when the socket has it, else the catalogue's (a closed lot whose
+ * room is gone, the page before the first snapshot). */
+function lotState() {
+  if (feed.state) return feed.state;
+  if (!info) return null;
+  const live = info.live;
+  if (live) return live;
+  const r = info.result;
+  return {
+    status: info.status, mode: session?.mode || (info.duration_s ? "timed" : "live"),
+    start: info.start_price_fen, inc: info.increment_fen, bids: r ? r.bid_count || 0 : 0,
+    high: r?.outcome === "sold" ? r.amount_fen : 0, paddle: r?.paddle || 0, ends_at: 0,
+    extensions: 0, closed_at: 0, fromCatalogue: true,
+  };
+}
+
+/** Why a passed or withdrawn lot ended: the event's reason, else the settled result's. */
+function closeReason(s) {
+  const code = s.reason || info?.result?.reason || "";
+  if (s.status === "withdrawn") return code;
+  return code ? passReason(code) || info?.result?.reason_text || code : "";
+}
+
 function renderStanding(s) {
   const box = $("standing");
   const mine = myPaddle();
@@ -53,11 +91,13 @@ function renderStanding(s) {
   } else if (s.status === "passed") {
     cls = "passed";
     state = "passed";
-    text = `${t("passed_text")} ${s.reason ? "· " + passReason(s.reason) : ""}`;
+    const reason = closeReason(s);
+    text = reason ? `${t("passed_text")} · ${reason}` : t("passed_text");
   } else if (s.status === "withdrawn") {
     cls = "passed";
     state = "withdrawn";
-    text = `${t("withdrawn_text")}${s.reason ? " · " + s.reason : ""}`;
+    const reason = closeReason(s);
+    text = reason ? `${t("withdrawn_text")} · ${reason}` : t("withdrawn_text");
   } else if (mine && s.status === "open") {
     const iBid = feed.standing().some((b) => b.paddle === mine);
     if (s.bids > 0 && s.paddle === mine) {
@@ -79,20 +119,27 @@ function renderStanding(s) {
   box.dataset.state = state;
 }
 
+/** Bids are possible: the lot open and running, the link up, a credential of this session. */
+function biddable(s) {
+  return Boolean(s && s.status === "open" && !s.paused_at && mayBid() && conn.status === "open"
+    && !(s.bids > 0 && s.paddle === myPaddle()));
+}
+
 function renderQuick(s) {
   const quick = $("quick");
   quick.textContent = "";
+  const closed = !s || CLOSED.has(s.status);
+  $("bid-card").classList.toggle("hidden", missing || (Boolean(s) && closed));
+  if (!s || closed) return; // no buttons with made-up amounts, none after the close
   const next = nextBid(s);
-  const enabled = s && s.status === "open" && !s.paused_at && mayBid()
-    && !(s.bids > 0 && s.paddle === myPaddle());
+  const enabled = biddable(s);
   for (let k = 0; k < 3; k++) {
-    const amount = next + k * (s?.inc || 0);
+    const amount = next + k * (s.inc || 0);
     const label = k === 0 ? t("next_bid") : `+${k} × ${t("increment")}`;
-    const b = el("button", {
+    quick.append(el("button", {
       type: "button", class: k === 0 ? "primary" : "", "data-amount": String(amount),
-      disabled: !enabled || busy || !s, onclick: () => placeBid(amount),
-    }, yuan(amount, false), el("span", { class: "sub", text: label }));
-    quick.append(b);
+      disabled: !enabled || busy, onclick: () => placeBid(amount),
+    }, yuan(amount, false), el("span", { class: "sub", text: label })));
   }
   for (const b of $("custom").querySelectorAll("button, input")) b.disabled = !enabled;
 }
@@ -101,7 +148,8 @@ function renderLadder(s) {
   const body = $("ladder").tBodies[0];
   body.textContent = "";
   const mine = myPaddle();
-  for (const b of feed.bids()) {
+  const bids = feed.bids();
+  for (const b of bids) {
     const lead = s && s.bids > 0 && !b.retracted && b.seq === (s.high_seq || -1);
     const src = sourceText(b.source); // 场内 / 电话 beside the paddle
     const cls = [lead ? "lead" : "", mine && b.paddle === mine ? "mine" : "",
@@ -113,8 +161,10 @@ function renderLadder(s) {
       src ? " " : null, src ? el("span", { class: `src src-${b.source}`, text: src }) : null,
       b.retracted ? " " : null,
       b.retracted ? el("span", { class: "tag-retracted", text: t("retracted") }) : null),
-    el("td", { class: "r num" }, yuan(b.amount)), el("td", { class: "r num small" }, clock(b.at))));
+    el("td", { class: "r num" }, yuan(b.amount, false)),
+    el("td", { class: "r num small t" }, clock(b.at))));
   }
+  $("ladder-empty").classList.toggle("hidden", bids.length > 0);
   $("ladder-note").textContent = feed.historyComplete || !s?.bids ? "" : t("history_partial");
 }
 
@@ -147,13 +197,92 @@ function renderLive(s) {
   ann.classList.toggle("hidden", !note);
 }
 
+/** "300 s" → "5 分钟" / "5 min". */
+function span(seconds) {
+  const s = Number(seconds) || 0;
+  if (s >= 60 && s % 60 === 0) return t("minutes_n", { n: s / 60 });
+  return t("seconds_n", { n: s });
+}
+
+function fact(key, value, attrs = {}) {
+  if (value === null || value === undefined || value === "") return null;
+  return el("div", { class: "fact", "data-fact": key, ...attrs },
+    el("dt", { text: t(key) }), el("dd", {}, value));
+}
+
+function bandTable() {
+  const bands = session?.increments || [];
+  if (!bands.length) return null;
+  const table = el("table", { class: "bands small" },
+    el("thead", {}, el("tr", {}, el("th", { text: t("band_from") }),
+      el("th", { class: "r", text: t("increment") }))));
+  const body = el("tbody");
+  for (const b of bands) {
+    body.append(el("tr", {}, el("td", { class: "num", text: t("band_from_value",
+      { amount: yuan(b.from_fen) }) }), el("td", { class: "r num", text: yuan(b.inc_fen) })));
+  }
+  table.append(body);
+  return el("details", { class: "band-table" },
+    el("summary", { text: t("band_table") }), table);
+}
+
+/** Open the <details> a link points at (拍卖公告 / 竞买须知) before the browser scrolls to it. */
+function docLink(id, key) {
+  return el("a", { href: `#${id}`, onclick: () => { $(id).open = true; }, text: t(key) });
+}
+
+function renderFacts() {
+  const box = $("facts");
+  box.textContent = "";
+  if (!info) return;
+  const s = lotState() || {};
+  const timed = (s.mode || session?.mode) === "timed";
+  const deposit = info.deposit_fen > 0 ? yuan(info.deposit_fen) : t("deposit_none");
+  let start = null;
+  if (s.opened_at) start = dateTime(s.opened_at);
+  else if (session?.starts_at) start = `${dateTime(session.starts_at)} ${t("planned")}`;
+  let end;
+  if (!timed) end = t("live_no_clock");
+  else if (s.status === "open" && s.ends_at) end = dateTime(s.ends_at);
+  else if (CLOSED.has(s.status) && (s.closed_at || info.result?.closed_at)) {
+    end = dateTime(s.closed_at || info.result.closed_at);
+  } else end = t("ends_after_open", { d: span(info.duration_s) });
+  const rule = timed && session?.extension_window_s
+    ? t("extension_rule", { w: span(session.extension_window_s), e: span(session.extension_s) })
+    : t(timed ? "extension_none" : "extension_live");
+  const phone = session?.contact_phone
+    ? el("a", { href: `tel:${session.contact_phone.replace(/[^\d+]/g, "")}`,
+      text: session.contact_phone }) : t("none");
+  const docs = el("span", { class: "doc-links" }, docLink("doc-announcement", "announcement_doc"),
+    " · ", docLink("doc-terms", "terms_doc"));
+  const rows = [
+    fact("deposit", deposit),
+    fact("reserve_label", t(info.has_reserve ? "reserve_yes" : "reserve_no")),
+    info.appraisal_fen ? fact("appraisal", yuan(info.appraisal_fen)) : null,
+    fact("mode", t(`mode_${timed ? "timed" : "live"}`)),
+    fact("start_time", start),
+    fact("end_time", end, timed && s.status === "open" ? { "data-ends-at": String(s.ends_at) } : {}),
+    fact("extension", rule),
+    timed ? fact("extended_times", t("times_n", { n: s.extensions || 0 })) : null,
+    fact("increment_table", bandTable() || t("band_none", { inc: yuan(info.increment_fen) })),
+    fact("registered", String(info.registered ?? "—")),
+    fact("viewers_label", feed.viewers === null ? "—" : String(feed.viewers)),
+    fact("contact_phone", phone),
+    fact("docs_title", docs),
+  ];
+  for (const row of rows) if (row) box.append(row);
+}
+
+/** The lot's description: 成果类型 once (its IP type only when it says more). */
 function renderDetails() {
   const box = $("details");
   box.textContent = "";
   if (!info) return;
+  const kind = [info.result_type, info.ip_type].filter(Boolean)
+    .filter((v, i, all) => all.indexOf(v) === i).join(" · ");
   const rows = [
-    ["result_type", `${info.result_type || ""} ${info.ip_type ? "· " + info.ip_type : ""}`],
-    ["transaction_mode", info.transaction_mode], ["field", info.technology_field],
+    ["result_type", kind], ["field", info.technology_field],
+    ["transaction_mode", info.transaction_mode], ["contract_type", info.contract_type],
     ["holder", info.holder_name], ["description", info.description],
   ];
   const table = el("table");
@@ -163,30 +292,113 @@ function renderDetails() {
   box.append(table);
 }
 
+function renderMedia() {
+  const pics = $("pictures");
+  const list = $("attachments");
+  pics.textContent = "";
+  list.textContent = "";
+  const files = info?.attachments || [];
+  for (const f of files) {
+    const name = f.label || f.filename;
+    if (String(f.content_type).startsWith("image/")) {
+      pics.append(el("figure", {}, el("a", { href: f.url, target: "_blank", rel: "noopener" },
+        el("img", { src: f.url, alt: name, loading: "lazy" })), el("figcaption", { text: name })));
+    } else {
+      const kb = Math.max(1, Math.round((f.size_bytes || 0) / 1024));
+      list.append(el("li", {}, el("a", { href: f.url, download: f.filename, text: name }),
+        el("span", { class: "muted small", text: ` (${f.filename}, ${kb} KB)` })));
+    }
+  }
+  $("media-empty").classList.toggle("hidden", files.length > 0);
+}
+
+function renderDocs() {
+  for (const [id, text] of [["announcement-text", session?.announcement],
+    ["terms-text", session?.terms]]) {
+    const box = $(id);
+    box.textContent = text || t("not_published");
+    box.classList.toggle("muted", !text);
+  }
+}
+
 function renderClock() {
-  const s = feed.state;
+  const s = lotState();
   const cd = $("countdown");
+  const endsAt = $("ends-at");
   $("server-time").textContent = conn.welcome ? clock(conn.now()) : "—";
   if (!s) return;
+  const timed = s.mode === "timed";
   if (s.status !== "open") {
+    $("clock-label").textContent = t("countdown");
     cd.textContent = s.status === "scheduled" ? t("not_open_yet") : t("ended");
-    cd.className = "countdown";
-    cd.style.fontSize = "1.1rem";
-  } else if (s.mode === "timed" && s.ends_at) {
+    cd.className = "countdown small-count";
+    const closedAt = s.closed_at || (info?.result?.closed_at ? Date.parse(info.result.closed_at) : 0);
+    endsAt.textContent = CLOSED.has(s.status) && closedAt
+      ? t("closed_at", { time: dateTime(closedAt) }) : "";
+  } else if (timed && s.ends_at) {
     const left = s.ends_at - (s.paused_at || conn.now()); // the clock stops while paused
+    $("clock-label").textContent = t("countdown");
     cd.textContent = duration(left);
     cd.className = `countdown num${left < 60000 ? " urgent" : ""}`;
-    cd.style.fontSize = "";
     cd.dataset.endsAt = String(s.ends_at);
+    endsAt.textContent = `${t("ends_at")} ${dateTime(s.ends_at)}`
+      + (s.extensions ? ` · ${t("extended_n", { n: s.extensions })}` : "");
   } else {
+    $("clock-label").textContent = t("mode");
     cd.textContent = t("live_no_clock");
-    cd.className = "countdown small";
-    cd.style.fontSize = "1rem";
+    cd.className = "countdown small-count";
+    endsAt.textContent = "";
+  }
+  endsAt.classList.toggle("hidden", !endsAt.textContent);
+}
+
+function renderMissing() {
+  document.body.classList.toggle("lot-missing", missing);
+  $("missing").classList.toggle("hidden", !missing);
+  $("lot-page").classList.toggle("hidden", missing);
+  $("conn").classList.toggle("hidden", missing);
+  if (missing) document.title = `${t("lot_missing")} · ${t("app")}`;
+}
+
+function renderPrice(s) {
+  const price = $("price");
+  let label = "current_price";
+  let text = "—";
+  if (s) {
+    if (s.status === "sold") {
+      label = "deal_price";
+      text = yuan(s.high || info?.result?.amount_fen);
+    } else if (s.status === "passed" || s.status === "withdrawn") {
+      label = "outcome";
+      text = t(s.status === "passed" ? "passed_text" : "withdrawn_text");
+    } else if (s.bids > 0) {
+      text = yuan(s.high);
+    } else {
+      label = "start_price";
+      text = yuan(s.start);
+    }
+  }
+  $("price-label").textContent = t(label);
+  $("price-label").dataset.label = label;
+  price.textContent = text;
+  price.dataset.fen = String(s?.high || 0);
+  // while the link is down the price may be stale: greyed until the room is heard again
+  price.classList.toggle("stale", conn.status !== "open" && Boolean(feed.state));
+  $("price-card").classList.toggle("stale", conn.status !== "open" && Boolean(feed.state));
+}
+
+/** A refusal quotes the next bid of its time: it goes once the lot closes or that moves. */
+function dropStaleFeedback(s) {
+  if (!feedback || feedback.kind !== "bad") return;
+  if (!s || CLOSED.has(s.status) || (feedback.next !== undefined && nextBid(s) !== feedback.next)) {
+    feedback = null;
   }
 }
 
 function render() {
-  const s = feed.state;
+  renderMissing();
+  if (missing) return;
+  const s = lotState();
   paintConn($("conn"), conn.status);
   const n = $("notice");
   if (notice) {
@@ -195,6 +407,7 @@ function render() {
     n.dataset.key = notice.key;
   } else {
     n.className = "notice hidden";
+    n.dataset.key = "";
   }
   if (info) {
     $("title").textContent = `${info.ordinal ? info.ordinal + ". " : ""}${info.title}`;
@@ -210,27 +423,29 @@ function render() {
   const viewers = feed.viewers;
   $("viewers").textContent = viewers === null ? "" : t("viewers_n", { n: viewers });
   $("viewers").classList.toggle("hidden", viewers === null);
+  renderPrice(s);
+  const closed = s && CLOSED.has(s.status);
   if (s) {
-    $("price").textContent = s.bids > 0 || s.status === "sold" ? yuan(s.high) : yuan(s.start);
-    $("leader").textContent = s.paddle ? String(s.paddle) : "—";
+    $("leader-label").textContent = t(s.status === "sold" ? "winner" : "leader");
+    $("leader").textContent = s.paddle && s.status !== "passed" ? String(s.paddle) : "—";
     $("bid-count").textContent = String(s.bids || 0);
     $("start").textContent = yuan(s.start);
     $("inc").textContent = yuan(s.inc);
-    $("next").textContent = s.status === "open" || s.status === "scheduled" ? yuan(nextBid(s)) : "—";
-    $("price").dataset.fen = String(s.high || 0);
-  } else if (info) {
-    $("start").textContent = yuan(info.start_price_fen);
-    $("inc").textContent = yuan(info.increment_fen);
+    $("next").textContent = closed ? "—" : yuan(nextBid(s));
   }
+  $("next-box").classList.toggle("hidden", Boolean(closed));
+  dropStaleFeedback(s);
   renderStanding(s);
   renderLive(s);
   renderQuick(s);
   renderLadder(s);
   renderReg();
   renderClock();
+  renderFacts();
   const fb = $("feedback");
   fb.textContent = feedback ? feedback.text : "";
   fb.className = `feedback ${feedback ? feedback.kind : ""}`;
+  fb.dataset.kind = feedback ? feedback.kind : "";
 }
 
 function askLargeJump(amount, next, steps) {
@@ -252,7 +467,7 @@ function askLargeJump(amount, next, steps) {
   });
 }
 
-async function placeBid(amount) {
+async function placeBid(amount, fromBox = false) {
   const s = feed.state;
   if (!s || !Number.isInteger(amount) || amount <= 0) {
     feedback = { text: t("err_amount"), kind: "bad" };
@@ -265,31 +480,54 @@ async function placeBid(amount) {
     if (!(await askLargeJump(amount, next, steps))) return;
   }
   busy = true;
-  feedback = {
-    text: conn.status === "open" ? t("sent") : `${t("sent")} ${t("pending_retry")}`, kind: "",
-  };
+  const key = newKey("b");
+  pendingBid = { amount, key };
+  feedback = { text: t("sent_amount", { amount: yuan(amount) }), kind: "pending" };
   render();
-  const answer = await conn.bid(lotId, amount, newKey("b"));
+  const answer = await conn.bid(lotId, amount, key);
   busy = false;
+  pendingBid = null;
+  const late = answer.late ? ` ${t("after_reconnect")}` : "";
   if (answer.t === "ack") {
-    feedback = { text: `${t("accepted")}: ${yuan(amount)}`, kind: "good" };
+    feedback = { text: `${t("accepted")}: ${yuan(amount)}${late}`, kind: "good" };
+    if (fromBox) {
+      $("amount").value = "";
+      renderPreview();
+    }
   } else {
     let message = nackText(answer);
     if (answer.minimum) message += ` (${t("next_bid")} ${yuan(answer.minimum)})`;
-    feedback = { text: t("rejected", { message }), kind: "bad" };
+    feedback = { text: `${t("rejected", { message })}${late}`, kind: "bad",
+      next: nextBid(feed.state) };
   }
   render();
 }
 
+/** "= 210,000.00 元" under the box as the bidder types (21万, 210,000, 210000.00 …). */
+function renderPreview() {
+  const box = $("amount-preview");
+  const raw = $("amount").value.trim();
+  if (!raw) {
+    box.textContent = "";
+    box.className = "small muted preview";
+    return;
+  }
+  const fen = parseYuan(raw);
+  box.textContent = fen ? `= ${yuan(fen)}` : t("err_amount");
+  box.className = `small preview ${fen ? "ok" : "bad"}`;
+}
+
+$("amount").addEventListener("input", renderPreview);
+
 $("custom").addEventListener("submit", (e) => {
   e.preventDefault();
   const fen = parseYuan($("amount").value);
-  if (fen === null) {
-    feedback = { text: t("err_amount"), kind: "bad" };
+  if (!fen) {
+    feedback = { text: t("err_amount"), kind: "bad", next: nextBid(feed.state) };
     render();
     return;
   }
-  placeBid(fen);
+  placeBid(fen, true);
 });
 
 $("login").addEventListener("submit", (e) => {
@@ -361,7 +599,26 @@ $("logout").addEventListener("click", () => {
   conn.setToken(null);
 });
 
+/** After a close the settled result (final price and paddle, or the pass reason) is written
+ * within seconds: fetch the lot again until it is there. */
+let refetching = false;
+async function refetchResult() {
+  if (refetching || missing) return;
+  refetching = true;
+  for (let i = 0; i < 10 && !info?.result; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    try {
+      info = await api(`/lots/${lotId}`);
+    } catch {
+      /* the next try, or the socket's own state, will do */
+    }
+  }
+  refetching = false;
+  render();
+}
+
 conn.on((e) => {
+  if (missing) return;
   if (e.type === "unauthorized") {
     token = null;
     storeToken("bidder", null);
@@ -371,6 +628,12 @@ conn.on((e) => {
   }
   if (e.type === "notice" && e.code === "state_replaced") {
     showNotice("state_replaced");
+    return;
+  }
+  if (e.type === "server_error" && e.msg?.code === "unknown_lot") {
+    missing = true; // the room does not know it either
+    conn.close();
+    render();
     return;
   }
   const ev = e.type === "lot" && e.lot === lotId ? e.ev : null;
@@ -387,31 +650,54 @@ conn.on((e) => {
     && !["your_bid_retracted", "bid_retracted_note", "reopened_note"].includes(notice?.key)) {
     notice = { key: "inc_changed", kind: "", vars: { inc: yuan(ev.inc) } }; // next bid: high + inc
   } else if (ev && ["opened", "sold", "passed", "withdrawn"].includes(ev.kind)
-    && ["reopened_note", "bid_retracted_note", "inc_changed", "your_bid_retracted"]
+    && ["reopened_note", "bid_retracted_note", "inc_changed", "your_bid_retracted", "extended"]
       .includes(notice?.key)) {
     notice = null; // the room moved on: older news gives way
   }
-  if (e.type === "resumed" && conn.reconnects > 0) {
-    notice = { key: "resumed_ok", kind: "good" };
+  if (ev && CLOSED.has(ev.kind) && info && !info.result) refetchResult();
+  if (e.type === "lot" && e.reason === "snapshot" && CLOSED.has(feed.state?.status)
+    && info && !info.result) refetchResult();
+  if (e.type === "link_lost" || (e.type === "status" && e.status === "reconnecting")) {
+    // said at once, and only what is known: a bid still unanswered is neither won nor lost
+    notice = pendingBid
+      ? { key: "link_lost_pending", kind: "bad", vars: { amount: yuan(pendingBid.amount) } }
+      : { key: "link_lost", kind: "bad" };
+    if (pendingBid) {
+      feedback = { text: t("pending_unknown", { amount: yuan(pendingBid.amount) }),
+        kind: "pending" };
+    }
   }
-  if (e.type === "status" && e.status === "reconnecting") {
-    notice = { key: "conn_reconnecting", kind: "" };
+  if (e.type === "resumed" && conn.reconnects > 0 && e.lot === lotId) {
+    notice = { key: "resumed_ok", kind: "good", vars: { n: e.count ?? 0 } };
   }
-  if (e.type === "status" && e.status === "open" && notice?.key === "conn_reconnecting") {
-    notice = null;
+  if (e.type === "status" && e.status === "open"
+    && ["link_lost", "link_lost_pending"].includes(notice?.key)) {
+    notice = { key: "reconnected", kind: "good" };
   }
   render();
 });
 
+// a bid answered after a reconnect says so (its key was sent again, the server answered it)
+const bidOnce = conn.bid.bind(conn);
+conn.bid = (lot, amount, key) => {
+  const before = conn.reconnects;
+  return bidOnce(lot, amount, key).then((answer) => ({
+    ...answer, late: conn.reconnects !== before,
+  }));
+};
+
 setupLang($("lang"), () => {
   renderDetails();
+  renderMedia();
+  renderDocs();
+  renderPreview();
   render();
 });
 setInterval(renderClock, 250);
 
 async function load() {
-  if (!lotId) {
-    $("title").textContent = "?id=";
+  if (missing) {
+    render();
     return;
   }
   try {
@@ -421,12 +707,20 @@ async function load() {
     });
     session = await api(`/sessions/${info.session_id}`).catch(() => null);
   } catch (err) {
-    $("title").textContent = err.message;
+    if (err.status === 404) {
+      missing = true;
+      conn.close();
+    } else {
+      $("title").textContent = err.message;
+    }
   }
   renderDetails();
+  renderMedia();
+  renderDocs();
   render();
-  takeCredential();
+  if (info && CLOSED.has(lotState()?.status) && !info.result) refetchResult();
+  if (info) takeCredential();
 }
 
 load();
-conn.connect();
+if (!missing) conn.connect();

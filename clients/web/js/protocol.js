@@ -10,8 +10,14 @@
 const MP = globalThis.MessagePack;
 
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 5000];
-const PING_EVERY_MS = 10000;
-const PONG_TIMEOUT_MS = 8000;
+// The link is checked often enough that a cut is seen within about 5 s: a ping every 2.5 s, and
+// the socket is declared dead when nothing at all has come from the server for 5 s while a ping
+// has been waiting for its pong for at least 1 s (a tab whose timers were throttled in the
+// background does not count as dead merely because its own ping went out late).
+const PING_EVERY_MS = 2500;
+const SILENCE_MS = 5000;
+const PING_GRACE_MS = 1000;
+const WATCHDOG_MS = 250;
 const REQUEST_GIVE_UP_MS = 60000;
 const FATAL_CLOSES = new Set([4401, 4400, 1009]);
 
@@ -229,6 +235,9 @@ export class AuctionConnection {
     this.pingId = 0;
     this.pings = new Map();
     this.stopped = false;
+    this.lastFrameAt = 0; // when the current socket last received anything (device clock)
+    this.watchdog = null;
+    this.drops = 0; // links declared dead by the watchdog (no pong, no close event)
   }
 
   // --- public API --------------------------------------------------------------------------
@@ -252,6 +261,7 @@ export class AuctionConnection {
     this.stopped = true;
     clearTimeout(this.timer);
     clearInterval(this.pingTimer);
+    clearInterval(this.watchdog);
     if (this.ws) this.ws.close(1000);
     this._setStatus("closed");
   }
@@ -358,6 +368,7 @@ export class AuctionConnection {
     };
     ws.onmessage = (e) => {
       if (this.ws !== ws) return;
+      this.lastFrameAt = Date.now();
       let msg;
       try {
         msg = MP.decode(new Uint8Array(e.data));
@@ -371,6 +382,7 @@ export class AuctionConnection {
       if (this.ws !== ws) return;
       this.ws = null;
       clearInterval(this.pingTimer);
+      clearInterval(this.watchdog);
       this.lastClose = { code: e.code, reason: e.reason };
       const wasOpen = this.status === "open";
       if (e.code === 4401) {
@@ -404,20 +416,45 @@ export class AuctionConnection {
 
   _startPings() {
     clearInterval(this.pingTimer);
+    clearInterval(this.watchdog);
+    this.pings.clear();
+    this.lastFrameAt = Date.now();
     const ping = () => {
       const id = ++this.pingId;
       this.pings.set(id, Date.now());
       this._send({ t: "ping", id });
-      const ws = this.ws;
-      setTimeout(() => {
-        if (this.pings.has(id) && this.ws === ws && ws) {
-          this.pings.delete(id);
-          ws.close(4000, "no pong"); // half-open connection: reconnect and resume
-        }
-      }, PONG_TIMEOUT_MS);
     };
     ping();
     this.pingTimer = setInterval(ping, PING_EVERY_MS);
+    this.watchdog = setInterval(() => this._checkLink(), WATCHDOG_MS);
+  }
+
+  /** A half-open link (the network cut, no close event: the browser would wait minutes for
+   * TCP to give up) is declared dead at once: the page is told (status "reconnecting") and a
+   * new socket is opened with resume, without waiting for the old one's onclose. */
+  _checkLink() {
+    const ws = this.ws;
+    if (!ws || this.status !== "open") return;
+    const now = Date.now();
+    let oldest = Infinity;
+    for (const sent of this.pings.values()) oldest = Math.min(oldest, sent);
+    if (now - oldest < PING_GRACE_MS || now - this.lastFrameAt < SILENCE_MS) return;
+    this.drops += 1;
+    this.ws = null; // its events are ignored from now on
+    clearInterval(this.pingTimer);
+    clearInterval(this.watchdog);
+    this.pings.clear();
+    this.lastClose = { code: 0, reason: "no pong" };
+    try {
+      ws.close(4000, "no pong");
+    } catch {
+      /* closing a dead socket may throw in some browsers: it is dropped all the same */
+    }
+    this.reconnects += 1;
+    this._setStatus("reconnecting");
+    this._emit("link_lost", { pending: this.pending.size });
+    this.attempt = 0;
+    this._open();
   }
 
   _handle(msg) {
