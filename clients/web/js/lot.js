@@ -34,6 +34,7 @@ let notice = null; // {key, kind, vars}
 let feedback = null; // {text, kind, next}: next = the next bid when a refusal was shown
 let pendingBid = null; // {amount, key}: sent, not yet answered
 let busy = false;
+let bandsOpen = false; // the band table's <details>, opened by the bidder
 window.auctionDebug = { conn, lotId, feed };
 
 function myPaddle() {
@@ -222,8 +223,10 @@ function bandTable() {
       { amount: yuan(b.from_fen) }) }), el("td", { class: "r num", text: yuan(b.inc_fen) })));
   }
   table.append(body);
-  return el("details", { class: "band-table" },
-    el("summary", { text: t("band_table") }), table);
+  // redrawn on every event: it keeps whether the bidder opened it
+  return el("details", { class: "band-table", open: bandsOpen,
+    ontoggle: (e) => { bandsOpen = e.target.open; } },
+  el("summary", { text: t("band_table") }), table);
 }
 
 /** Open the <details> a link points at (拍卖公告 / 竞买须知) before the browser scrolls to it. */
