@@ -18,6 +18,7 @@ from playwright.async_api import expect
 
 from auction.domain.identity import uscc_check_char
 from auction.settings import Settings
+from tests.browser.conftest import ARTIFACTS
 from tests.e2e.harness import ADMIN, BIDDER_PASSWORD, Server, raw_client, running, uscc
 
 TIMEOUT_MS = 10_000
@@ -103,8 +104,14 @@ async def _command(server: Server, auctioneer: str, lot: int, op: str) -> None:
         assert r.status_code == 200, r.text
 
 
-async def _named(page: Any) -> None:
+async def _named(page: Any, shot: str = "") -> None:
+    """No unlabelled input or unnamed button on the page; with ``shot``, a full-page screenshot
+    under test-artifacts/browser/ (bidder-<shot>-<width>.png) to look at."""
     assert await page.evaluate(UNNAMED) == [], page.url
+    if shot:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        width = page.viewport_size["width"]
+        await page.screenshot(path=str(ARTIFACTS / f"bidder-{shot}-{width}.png"), full_page=True)
 
 
 @pytest.mark.parametrize("width", [375, 1366])
@@ -144,27 +151,30 @@ async def test_new_enterprise_signs_up_applies_bids_and_wins(
         await page.get_by_label("用户名").fill(username)
         await page.get_by_label("密码", exact=True).fill(password)
         await page.get_by_label("确认密码").fill(password + "x")
-        await _named(page)
+        await _named(page, "signup")
         await page.get_by_role("button", name="注册").click()
         # the errors are named at their fields
-        await expect(page.get_by_label("统一社会信用代码")).to_have_attribute("aria-invalid", "true")
+        await expect(page.get_by_label("统一社会信用代码")).to_have_attribute("aria-invalid",
+                                                                        "true")
         await expect(page.get_by_text("校验码不符")).to_be_visible()
         await expect(page.get_by_text("两次输入的密码不一致")).to_be_visible()
+        await _named(page, "signup-errors")
         assert uscc_check_char(code[:17]) == code[17]
         await page.get_by_label("统一社会信用代码").fill(code)
         await page.get_by_label("确认密码").fill(password)
         await page.get_by_role("button", name="注册").click()
-        await expect(page.get_by_text("已受理")).to_be_visible()
+        # (the password is hashed whatever the outcome: slow by design)
+        await expect(page.get_by_text("已受理")).to_be_visible(timeout=20_000)
 
         # 登录 with the cookie: the next page is 我的竞拍, and the header says so
         await page.get_by_role("link", name="去登录").click()
         await expect(page.get_by_label("用户名")).to_have_value(username)
         await page.get_by_label("密码", exact=True).fill(password)
-        await _named(page)
+        await _named(page, "login")
         await page.get_by_role("button", name="登录").click()
         await expect(page.get_by_role("heading", name="我的竞拍")).to_be_visible()
         await expect(header.get_by_role("button", name="退出")).to_be_visible()
-        await _named(page)
+        await _named(page, "me-empty")
 
         # from the catalogue to the lot, and its 报名 button
         await header.get_by_role("link", name="场次与标的").click()
@@ -180,12 +190,12 @@ async def test_new_enterprise_signs_up_applies_bids_and_wins(
         await page.get_by_label("我已阅读并同意拍卖公告和竞买须知").check()
         await page.get_by_label("选择文件").set_input_files(files=[{
             "name": "营业执照.pdf", "mimeType": "application/pdf", "buffer": PDF}])
-        await _named(page)
+        await _named(page, "apply")
         await page.get_by_role("button", name="提交报名").click()
         status = page.get_by_role("status").filter(has_text=re.compile("已申请|已通过|保证金"))
         await expect(status).to_have_text("已申请, 等待审核")
         await expect(page.get_by_role("link", name="营业执照.pdf")).to_be_visible()
-        await _named(page)
+        await _named(page, "applied")
 
         # the market approves, finance confirms: the page follows without a reload
         async with httpx.AsyncClient(base_url=server.base, headers=ADMIN, timeout=10) as http:
@@ -198,12 +208,14 @@ async def test_new_enterprise_signs_up_applies_bids_and_wins(
             await expect(page.get_by_text(f"BZJ-{session}-{reg['id']}")).to_be_visible()
             await expect(page.get_by_text("1,000.00 元").first).to_be_visible()
             await expect(page.get_by_text("3701 0000 1111 2222")).to_be_visible()
+            await _named(page, "approved")
             r = await http.post(f"/api/v1/registrations/{reg['id']}/deposit",
                                 json={"deposit_fen": DEPOSIT_FEN})
             assert r.status_code == 200, r.text
             paddle = int(r.json()["paddle"])
         await expect(status).to_have_text("保证金已确认")
         await expect(page.get_by_text(f"您的号牌: {paddle}")).to_be_visible()
+        await _named(page, "paid")
 
         # 去出价: the lot page takes the credential with the cookie login
         await page.get_by_role("link", name=re.compile("去出价")).click()
@@ -233,7 +245,7 @@ async def test_new_enterprise_signs_up_applies_bids_and_wins(
         regs = page.get_by_role("region", name="我的报名")
         await expect(regs).to_contain_text("保证金已确认")
         await expect(regs).to_contain_text(f"号牌 {paddle}")
-        await _named(page)
+        await _named(page, "me")
 
         # 退出 in the header ends the login
         await header.get_by_role("button", name="退出").click()

@@ -70,11 +70,13 @@ form.addEventListener("change", (e) => {
   }
 });
 
-// a field is re-checked when left, so the error goes as soon as it is fixed
-form.addEventListener("focusout", (e) => {
+// a field marked wrong is re-checked as it is typed in, so its error goes once it is fixed (new
+// errors are shown at 注册 only: one appearing when a field is left would move the button
+// away from under the pointer between mousedown and click)
+form.addEventListener("input", (e) => {
   const id = e.target.id;
-  if (!id || !(id in LABELS) || !e.target.value) return;
-  fieldError(id, validate()[id] || "");
+  if (!id || !(id in LABELS) || e.target.getAttribute("aria-invalid") !== "true") return;
+  if (!validate()[id]) fieldError(id, "");
 });
 
 form.addEventListener("submit", async (e) => {
