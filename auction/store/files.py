@@ -108,6 +108,37 @@ async def add_to_registration(
             return await _insert(conn, "registration_id", registration_id, upload, label, by)
 
 
+async def remove_from_lot(store: Store, lot_id: int, file_id: int) -> None:
+    """Delete a file of the lot (``NotFound`` when the lot has no such file)."""
+    with translated():
+        deleted = await store.pool.fetchval(
+            "DELETE FROM files WHERE id = $1 AND lot_id = $2 RETURNING id", file_id, lot_id
+        )
+    if deleted is None:
+        raise NotFound(message="文件不存在", field="file_id")
+
+
+async def remove_from_registration(store: Store, registration_id: int, file_id: int) -> None:
+    """Delete a document of the registration while it awaits review (``applied``): once the
+    market approved or rejected on its documents they stay (``Conflict('wrong_state')``)."""
+    with translated():
+        async with store.pool.acquire() as conn, conn.transaction():
+            status = await conn.fetchval(
+                "SELECT status FROM registrations WHERE id = $1 FOR UPDATE", registration_id
+            )
+            if status is None:
+                raise NotFound(message="报名不存在", field="registration_id")
+            found = await conn.fetchval(
+                "SELECT id FROM files WHERE id = $1 AND registration_id = $2", file_id,
+                registration_id,
+            )
+            if found is None:
+                raise NotFound(message="文件不存在", field="file_id")
+            if status != "applied":
+                raise Conflict("wrong_state", f"报名状态为 {status}, 材料已不能删除", "status")
+            await conn.execute("DELETE FROM files WHERE id = $1", file_id)
+
+
 async def of_lots(store: Store, lot_ids: list[int]) -> dict[int, list[FileInfo]]:
     """The files of each lot, oldest first (no content)."""
     with translated():

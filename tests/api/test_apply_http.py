@@ -195,6 +195,12 @@ async def test_the_bidder_uploads_documents_the_desk_sees(
     outsider = await staff(client, "finance", (await new_session())["market_code"])
     for who in (other, outsider, {}):
         assert (await client.get(doc["url"], headers=who)).status_code in (401, 403)
+    # a mistaken upload is removed by the bidder while the registration awaits review
+    extra = (await client.post(url + "?filename=wrong.png", headers={
+        **own, "Content-Type": "image/png"}, content=PNG)).json()
+    assert (await client.delete(extra["url"], headers=market_admin)).status_code == 403
+    assert (await client.delete(extra["url"], headers=own)).status_code == 200
+    assert (await client.get(extra["url"], headers=own)).status_code == 404
     bad = await client.post(url + "?filename=a.exe", headers={
         **own, "Content-Type": "application/x-msdownload"}, content=b"MZ\x90\x00")
     assert bad.status_code == 415
@@ -203,4 +209,6 @@ async def test_the_bidder_uploads_documents_the_desk_sees(
     late = await client.post(url + "?filename=a.png", headers={**own, "Content-Type": "image/png"},
                              content=PNG)
     assert late.status_code == 409 and error_of(late)["code"] == "wrong_state"
+    kept = await client.delete(doc["url"], headers=own)
+    assert kept.status_code == 409 and error_of(kept)["code"] == "wrong_state"
     assert await store.pool.fetchval("SELECT count(*) FROM files") == before

@@ -153,3 +153,27 @@ async def test_at_most_twenty_files_per_lot(client: httpx.AsyncClient, new_lot: 
         assert ok.status_code == 201
     refused = await client.post(url, headers={**ADMIN, "Content-Type": "image/png"}, content=PNG)
     assert refused.status_code == 409 and error_of(refused)["code"] == "too_many_files"
+
+
+async def test_staff_remove_an_attachment(
+    client: httpx.AsyncClient, new_lot: NewLot, store: Store
+) -> None:
+    """The lot's market staff delete a file: gone from the lot and its URL; others are refused
+    and a file of another lot is 404."""
+    lot, other = await new_lot(), await new_lot()
+    market = (await client.get(f"/api/v1/sessions/{lot['session_id']}")).json()["market_code"]
+    made = (await client.post(f"/api/v1/lots/{lot['id']}/attachments?filename=a.png",
+                              headers={**ADMIN, "Content-Type": "image/png"},
+                              content=PNG)).json()
+    url = f"/api/v1/lots/{lot['id']}/attachments/{made['id']}"
+    for who in ({}, await staff(client, "auctioneer", market)):
+        assert (await client.delete(url, headers=who)).status_code in (401, 403)
+    wrong = await client.delete(f"/api/v1/lots/{other['id']}/attachments/{made['id']}",
+                                headers=ADMIN)
+    assert wrong.status_code == 404
+    admin = await staff(client, "market_admin", market)
+    gone = await client.delete(url, headers=admin)
+    assert gone.status_code == 200 and gone.json() == {"deleted": True, "id": made["id"]}
+    assert (await client.get(url)).status_code == 404
+    assert (await client.get(f"/api/v1/lots/{lot['id']}")).json()["attachments"] == []
+    assert (await client.delete(url, headers=admin)).status_code == 404

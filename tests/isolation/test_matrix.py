@@ -72,6 +72,8 @@ SCOPED: dict[tuple[str, str], set[str]] = {
     # (its own bidder uploads; finance of the market reads them)
     ("POST", "/api/v1/lots/{lot_id:int}/attachments"): set(),
     ("POST", "/api/v1/registrations/{registration_id:int}/documents"): set(),
+    ("DELETE", "/api/v1/lots/{lot_id:int}/attachments/{file_id:int}"): set(),
+    ("DELETE", "/api/v1/registrations/{registration_id:int}/documents/{file_id:int}"): set(),
     ("GET", "/api/v1/registrations/{registration_id:int}/documents/{file_id:int}"):
         {"b_finance"},
     ("GET", "/api/v1/registrations/{registration_id:int}"): {"b_finance"},
