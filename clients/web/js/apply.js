@@ -80,6 +80,7 @@ function renderReg() {
   $("apply-card").classList.toggle("hidden", !showForm);
   $("status-card").classList.toggle("hidden", !reg);
   if (!reg) return;
+  if (reg.status !== "applied") $("reg-note").textContent = "";
   const badge = $("reg-status");
   badge.textContent = tr(`status_${reg.status}`);
   badge.className = `reg-status rs-${reg.status}`;
@@ -151,6 +152,10 @@ function follow() {
   }, POLL_MS);
 }
 
+$("agree").addEventListener("change", () => {
+  if ($("agree").checked && messages["apply-msg"]?.text === tr("agree_needed")) say("apply-msg", "");
+});
+
 $("has-agent").addEventListener("change", () => {
   $("agent").classList.toggle("hidden", !$("has-agent").checked);
 });
@@ -193,7 +198,7 @@ $("apply").addEventListener("submit", async (e) => {
     reg = await api(`/registrations/${made.id}`);
     render();
     follow();
-    say("more-msg", tr("applied_ok"), "good");
+    $("reg-note").textContent = tr("applied_ok");
   } catch (err) {
     const id = { agent_name: "agent-name", agent_resident_id: "agent-id", file: "doc-file",
       filename: "doc-file" }[err.field];
