@@ -3,7 +3,10 @@
 Speaks enough of docs/protocol.md: hello/welcome, sub (snapshot or resumed + missed events),
 unsub, bid (idempotent per key, ``ack`` / ``nack too_low``), ping/pong. Test hooks: ``drop()``
 closes every connection (1001), ``drop_after_next_bid`` applies the next bid and then drops the
-connection before its ack, ``push_raw`` sends an arbitrary frame to every connection.
+connection before its ack, ``push_raw`` sends an arbitrary frame to every connection,
+``mute()`` makes every open connection half-open: the server keeps it, still reads what comes
+(bids are applied or, with ``apply=False``, lost on the way) but answers nothing, not even a
+ping, and never closes it — as when the network is cut without a close.
 """
 
 from __future__ import annotations
@@ -67,6 +70,9 @@ class FakeServer:
         self.received: list[dict[str, Any]] = []
         self.answers: dict[str, dict[str, Any]] = {}
         self.drop_after_next_bid = False
+        self.muted: set[ServerConnection] = set()
+        self.mute_applies = True
+        self.ping_errors = False  # answer pings with ``error unavailable`` (Redis away)
         self.valid_token = "good"
         self._server: Server | None = None
         self.url = ""
@@ -90,9 +96,18 @@ class FakeServer:
             with contextlib.suppress(Exception):
                 await ws.close(1001)
 
+    def mute(self, *, apply: bool = True) -> None:
+        """Every connection open now goes silent (see the module doc)."""
+        self.muted.update(self.conns)
+        self.mute_applies = apply
+
+    def open_muted(self) -> int:
+        """How many silenced connections the server still holds open."""
+        return sum(1 for ws in self.conns if ws in self.muted)
+
     async def broadcast(self, lot: int, frame: dict[str, Any]) -> None:
         for ws, subs in list(self.conns.items()):
-            if lot in subs:
+            if lot in subs and ws not in self.muted:
                 with contextlib.suppress(ConnectionClosed):
                     await ws.send(pack(frame))
 
@@ -125,6 +140,10 @@ class FakeServer:
             async for raw in ws:
                 m = msgpack.unpackb(raw, strict_map_key=False)
                 self.received.append(m)
+                if ws in self.muted:
+                    if m["t"] == "bid" and self.mute_applies:
+                        await self._on(ws, m, answer=False)
+                    continue
                 await self._on(ws, m)
         except ConnectionClosed:
             pass
@@ -169,12 +188,14 @@ class FakeServer:
             snap["recovered"] = False
         await ws.send(pack(snap))
 
-    async def _on(self, ws: ServerConnection, m: dict[str, Any]) -> None:
+    async def _on(self, ws: ServerConnection, m: dict[str, Any], *, answer: bool = True) -> None:
         t = m["t"]
         if t == "sub":
             await self._sub(ws, m["lot"], m.get("epoch"), m.get("seq"))
         elif t == "unsub":
             self.conns[ws].discard(m["lot"])
+        elif t == "ping" and self.ping_errors:
+            await ws.send(pack({"t": "error", "code": "unavailable", "message": "服务暂不可用"}))
         elif t == "ping":
             await ws.send(
                 pack(
@@ -198,7 +219,8 @@ class FakeServer:
                     "minimum": minimum,
                 }
                 self.answers[key] = nack
-                await ws.send(pack(nack))
+                if answer:
+                    await ws.send(pack(nack))
                 return
             fl.high, fl.paddle, fl.bids = m["amount"], 286, fl.bids + 1
             ev = fl.add("bid", paddle=286, amount=m["amount"])
@@ -211,6 +233,9 @@ class FakeServer:
                 "replay": False,
             }
             self.answers[key] = ack
+            if not answer:
+                await self.broadcast(fl.lot, ev)
+                return
             if self.drop_after_next_bid:
                 self.drop_after_next_bid = False
                 await ws.close(1001)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from auction_client.client import AuctionClient, local_ms, new_key
 from auction_client.errors import (
+    AmountError,
     ApiError,
     AuctionClientError,
     BidRejected,
@@ -32,11 +33,12 @@ from auction_client.messages import (
     Unknown,
     Welcome,
 )
-from auction_client.money import parse_yuan, wan, yuan
+from auction_client.money import parse_amount, parse_yuan, wan, yuan
 from auction_client.notice import ClientEvent, Notice
 
 __all__ = [
     "Ack",
+    "AmountError",
     "ApiError",
     "AuctionClient",
     "AuctionClientError",
@@ -64,6 +66,7 @@ __all__ = [
     "enrol_bidder",
     "local_ms",
     "new_key",
+    "parse_amount",
     "parse_yuan",
     "wan",
     "yuan",

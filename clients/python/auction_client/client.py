@@ -5,11 +5,21 @@ Contracts:
 - **Connect.** :meth:`AuctionClient.connect` opens the socket, sends ``hello`` and returns once
   ``welcome`` arrived (or raises). A 4401 close (bad token) raises :class:`NotConnected` with
   ``code == "unauthorized"``.
+- **Link watch.** While connected the client sends a ``ping`` every ``heartbeat_interval`` s;
+  when its ``pong`` has not come within ``pong_timeout`` s (5 s) the link is taken as lost at
+  once, even though no close arrived (a half-open link: the network cut, the socket still
+  "open"): ``connected`` turns false, a ``link_lost`` :class:`Notice` is emitted, the old
+  socket is aborted without waiting for its closing handshake, and a new one is opened with
+  resume right away.
 - **Reconnect.** When the connection drops (anything but :meth:`close`, 4400, 4401, 1009) the
   client reconnects with exponential backoff and jitter, sends ``hello {token, resume}`` with
   ``[epoch, seq]`` of every subscribed lot it holds a snapshot for, ``sub`` for the others, and
   re-sends every request still waiting for its answer **with the same idempotency key**, so a
-  bid sent before the drop is applied at most once (the server answers ``ack replay: true``).
+  bid sent before the drop is applied at most once (the server answers ``ack replay: true``)
+  and its real fate is known: the caller's ``bid`` returns the ``Ack`` or raises
+  :class:`BidRejected`. A request whose caller stopped waiting (``TimeoutError``) is still
+  re-sent and its answer reported as a ``late_answer`` :class:`Notice`; calling ``bid`` again
+  with the same key joins it.
 - **Order.** Per lot, events are delivered in ``seq`` order, never twice: duplicates
   (``seq <= last``) are dropped; a gap (``seq > last + 1``) or a foreign epoch makes the client
   resubscribe with resume from the last seq it holds and drop events until the server answers.
@@ -97,6 +107,8 @@ class _Pending:
     future: asyncio.Future[Ack]
     error: type[Rejected]
     attempts: int = 0
+    #: the caller stopped waiting (timeout): the answer is reported as a ``late_answer`` notice
+    orphan: bool = False
 
 
 @dataclass(slots=True)
@@ -127,6 +139,8 @@ class AuctionClient:
         open_timeout: float = 10.0,
         request_timeout: float = 15.0,
         max_retries: int = 5,
+        heartbeat_interval: float = 1.0,
+        pong_timeout: float | None = 5.0,
     ) -> None:
         self.url = url
         self.token = token
@@ -136,6 +150,9 @@ class AuctionClient:
         self.open_timeout = open_timeout
         self.request_timeout = request_timeout
         self.max_retries = max_retries
+        self.heartbeat_interval = heartbeat_interval
+        #: ``None`` turns the link watch off (only the websocket library's keepalive remains)
+        self.pong_timeout = pong_timeout
 
         self.welcome: Welcome | None = None
         self.server_offset_ms: int = 0
@@ -159,6 +176,8 @@ class AuctionClient:
         self._connected = asyncio.Event()
         self._closing = False
         self._fatal: NotConnected | None = None
+        self._lost: ClientConnection | None = None  # the socket the link watch gave up on
+        self._frame_at = 0.0  # loop time of the last frame received
 
     # ------------------------------------------------------------------ properties
 
@@ -366,6 +385,7 @@ class AuctionClient:
         if existing is not None:
             if existing.frame != frame:
                 raise ValueError(f"key {key!r} is in use by another request")
+            existing.orphan = False
             fut = existing.future
         else:
             fut = asyncio.get_running_loop().create_future()
@@ -375,10 +395,10 @@ class AuctionClient:
         try:
             return await asyncio.wait_for(asyncio.shield(fut), timeout or self.request_timeout)
         except TimeoutError:
+            # Kept: it is re-sent after a reconnect and its answer told as ``late_answer``.
             pending = self._pending.get(key)
             if pending is not None and pending.future is fut:
-                del self._pending[key]
-                fut.cancel()
+                pending.orphan = True
             raise
 
     # ------------------------------------------------------------------ events
@@ -498,10 +518,58 @@ class AuctionClient:
                 await self._send(p.frame)
         self._emit(N.Notice(N.CONNECTED, message=f"role={msg.role}"))
         self._spawn(self._refine_clock())
+        if self.pong_timeout is not None:
+            self._spawn(self._watch_link(ws))
 
     async def _refine_clock(self) -> None:
         with contextlib.suppress(Exception):
             await self.ping(timeout=5.0)
+
+    async def _watch_link(self, ws: ClientConnection) -> None:
+        """Ping ``ws`` every ``heartbeat_interval`` s; no pong and no other frame for
+        ``pong_timeout`` s means the link is lost (see the module doc), whether or not the
+        socket says so. A server that answers the ping with an ``error`` (Redis away) is
+        alive."""
+        assert self.pong_timeout is not None
+        loop = asyncio.get_running_loop()
+        while self._ws is ws and not self._closing:
+            await asyncio.sleep(self.heartbeat_interval)
+            if self._ws is not ws:
+                return
+            ping_id = next(self._ping_ids)
+            fut: asyncio.Future[Pong] = loop.create_future()
+            self._pings[ping_id] = fut
+            sent = loop.time()
+            try:
+                async with asyncio.timeout(self.pong_timeout):
+                    await ws.send(encode({"t": "ping", "id": ping_id}))
+                    await fut
+            except TimeoutError:
+                if self._frame_at > sent:
+                    continue  # no pong, but the server spoke (a ping it could not answer)
+                if self._ws is ws and not self._closing:
+                    self._link_lost(ws)
+                return
+            except (ConnectionClosed, NotConnected):
+                return  # the supervisor sees the close
+            finally:
+                self._pings.pop(ping_id, None)
+
+    def _link_lost(self, ws: ClientConnection) -> None:
+        """Give up on ``ws`` at once: state and notice now, the socket aborted (no closing
+        handshake to wait for on a dead link); the supervisor then reconnects with resume."""
+        self._lost = ws
+        self._ws = None
+        self._connected.clear()
+        self._fail_pings(NotConnected("link lost", code="link_lost"))
+        self._emit(N.Notice(
+            N.LINK_LOST, message=f"连接中断：{self.pong_timeout:g} 秒未收到服务器应答，正在重连",
+            code="pong_timeout",
+        ))
+        self._notify()
+        transport = ws.transport
+        if transport is not None:
+            transport.abort()
 
     async def _supervise(self) -> None:
         while not self._closing:
@@ -520,6 +588,7 @@ class AuctionClient:
             if self._closing:
                 return
             code = ws.close_code if ws.close_code is not None else 1006
+            lost, self._lost = self._lost is ws, None
             self._ws = None
             self._connected.clear()
             self._fail_pings(NotConnected("disconnected", code="disconnected"))
@@ -529,17 +598,22 @@ class AuctionClient:
             if not self.reconnect:
                 self._give_up(NotConnected(f"connection lost ({code})", code="disconnected"))
                 return
-            self._emit(
-                N.Notice(N.DISCONNECTED, message=f"连接断开 ({code})，正在重连", code=str(code))
-            )
-            self._notify()
-            if not await self._reconnect_loop():
+            if not lost:  # else link_lost was said already
+                self._emit(
+                    N.Notice(N.DISCONNECTED, message=f"连接断开 ({code})，正在重连",
+                             code=str(code))
+                )
+                self._notify()
+            if not await self._reconnect_loop(immediate=lost):
                 return
 
-    async def _reconnect_loop(self) -> bool:
+    async def _reconnect_loop(self, *, immediate: bool = False) -> bool:
         delay = self.backoff_initial
         while not self._closing:
-            await asyncio.sleep(delay * random.uniform(0.5, 1.5))
+            if immediate:
+                immediate = False  # a lost link is left by the client, not by the server
+            else:
+                await asyncio.sleep(delay * random.uniform(0.5, 1.5))
             if self._closing:
                 return False
             try:
@@ -618,6 +692,7 @@ class AuctionClient:
     # ------------------------------------------------------------------ internals: frames
 
     def _on_frame(self, raw: bytes | bytearray | memoryview | str) -> None:
+        self._frame_at = asyncio.get_running_loop().time()
         try:
             msg = parse(decode(raw))
         except ProtocolError as exc:
@@ -634,6 +709,8 @@ class AuctionClient:
             pending = self._pending.pop(msg.key, None)
             if pending is not None and not pending.future.done():
                 pending.future.set_result(msg)
+                if pending.orphan:
+                    self._late(pending, f"迟到的应答：请求已被接受（事件 {msg.seq}）", "ack")
         elif isinstance(msg, Nack):
             self._on_nack(msg)
         elif isinstance(msg, Snapshot):
@@ -737,6 +814,16 @@ class AuctionClient:
                 lot=msg.lot if msg.lot is not None else int(pending.frame.get("lot", 0)),
             )
         )
+        if pending.orphan:
+            pending.future.exception()  # nobody awaits it: the notice tells
+            self._late(pending, f"迟到的应答：请求被拒绝（{msg.code}）{msg.message}", msg.code)
+
+    def _late(self, pending: _Pending, message: str, code: str) -> None:
+        """Tell the answer to a request whose caller stopped waiting for it."""
+        lot = pending.frame.get("lot")
+        self._emit(N.Notice(N.LATE_ANSWER, lot=lot if isinstance(lot, int) else 0,
+                            message=message, code=code, key=str(pending.frame["key"])))
+        self._notify()
 
     async def _resend_later(self, key: str, pending: _Pending, delay: float) -> None:
         await asyncio.sleep(delay)

@@ -51,6 +51,11 @@ class CommandRejected(Rejected):
     """A console ``cmd`` was refused (``no_bids``, ``wrong_state`` …)."""
 
 
+class AmountError(AuctionClientError, ValueError):
+    """An amount as a person wrote it could not be read (:func:`auction_client.money.
+    parse_amount`); the message is Chinese and says what is accepted."""
+
+
 class ApiError(AuctionClientError):
     """An HTTP call failed: ``status`` is the HTTP status, ``code`` the stable error code."""
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
+from websockets.exceptions import InvalidHandshake, InvalidURI
+
+from auction_client.errors import AmountError, ApiError, NotConnected, Rejected
 from auction_client.messages import Event
 from auction_client.money import yuan
 
@@ -69,3 +72,50 @@ def describe(ev: Event) -> str:
     if k == "resumed":
         return "继续"
     return f"事件 {k}"
+
+
+#: why the client stopped (``NotConnected.code``), in words
+STOP_REASONS = {
+    "unauthorized": "登录已过期，请重新登录",
+    "bad_frame": "客户端与服务器的协议不一致，请升级客户端",
+    "frame_too_big": "消息过大，服务器断开了连接",
+    "bad_url": "服务器地址无效",
+    "closed": "连接已关闭",
+    "disconnected": "与服务器的连接已断开",
+    "link_lost": "与服务器的连接中断",
+}
+#: refusals a person may see outside a bid's own answer (subscribing, the HTTP API)
+REFUSALS = {
+    "unknown_lot": "标的不存在",
+    "not_found": "请求的对象不存在",
+    "forbidden": "无权进行此操作",
+    "unauthorized": "登录已过期，请重新登录",
+    "rate_limited": "操作过于频繁，请稍后再试",
+    "unavailable": "服务器暂时不可用，请稍后再试",
+}
+
+
+def explain(exc: BaseException, *, url: str = "") -> str:
+    """One Chinese sentence for a failure a person should understand: an expired or revoked
+    token, a server that cannot be reached, a bad address, a refusal, an unreadable amount.
+    Never a Python exception's own text."""
+    where = f"（{url}）" if url else ""
+    if isinstance(exc, AmountError):
+        return str(exc)
+    if isinstance(exc, NotConnected):
+        return STOP_REASONS.get(exc.code, "与服务器的连接已断开")
+    if isinstance(exc, Rejected | ApiError):
+        said = REFUSALS.get(exc.code) or exc.message or exc.code
+        return f"{said}（{exc.code}）" if said != exc.code else said
+    if isinstance(exc, InvalidURI):
+        return f"服务器地址无效{where}：应形如 ws://主机:端口/ws 或 http://主机:端口"
+    if isinstance(exc, InvalidHandshake):
+        return f"该地址不是竞价服务的 websocket 入口{where}，请检查 --url / AUCTION_URL"
+    if isinstance(exc, TimeoutError):
+        return f"连接服务器超时{where}，请检查网络后重试"
+    if isinstance(exc, ConnectionRefusedError):
+        return (f"无法连接服务器{where}：没有服务在此端口监听，请检查 --url / AUCTION_URL /"
+                " AUCTION_PORT")
+    if isinstance(exc, OSError):
+        return f"无法连接服务器{where}，请检查地址与网络"
+    return "发生了意外错误，请重试；若问题持续请联系技术市场"
