@@ -74,12 +74,13 @@ async def revoke_token(redis: Redis, keys: AccountKeys, *, jti: str, expires_at:
     await redis.publish(keys.revocations, f"jti:{jti}")
 
 
-async def revoke_account(redis: Redis, keys: AccountKeys, *, account_id: int) -> None:
-    """Every token of the account, and every token it minted, issued until now is void."""
-    await redis.set(
-        keys.revoked_account(account_id), str(int(time.time())), ex=ACCOUNT_REVOCATION_TTL_S
-    )
+async def revoke_account(redis: Redis, keys: AccountKeys, *, account_id: int) -> int:
+    """Every token of the account, and every token it minted, issued until now is void.
+    Returns the moment (unix seconds): tokens issued at or before it are void."""
+    now = int(time.time())
+    await redis.set(keys.revoked_account(account_id), str(now), ex=ACCOUNT_REVOCATION_TTL_S)
     await redis.publish(keys.revocations, f"account:{account_id}")
+    return now
 
 
 async def revoke_registration(redis: Redis, keys: AccountKeys, *, registration_id: int) -> None:

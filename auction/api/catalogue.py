@@ -15,7 +15,6 @@ can carry on. Redis being unreachable leaves ``live`` null rather than failing t
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -24,17 +23,13 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from auction import outage
-from auction.accounts import limits, passwords
 from auction.api import files as file_routes
-from auction.api import guard
-from auction.api.headers import client_address
-from auction.api.http_errors import BadRequest, query_int, read_body
-from auction.api.tokens import account_keys
-from auction.domain.identity import IdentityError, validate_resident_id, validate_uscc
+from auction.api.http_errors import query_int
+from auction.api.signup import SIGNUP_ACCEPTED as SIGNUP_ACCEPTED  # sign-up lives there
+from auction.api.signup import create_bidder
 from auction.services import Services
-from auction.store import files, ledger, progress, signup
-from auction.store.records import CST, LotOutcome
-from auction.store.signup import NewAccount, Outcome
+from auction.store import files, ledger, progress
+from auction.store.records import LotOutcome
 
 
 def _services(request: Request) -> Services:
@@ -148,77 +143,6 @@ async def get_registration_status(request: Request) -> JSONResponse:
 async def list_results(request: Request) -> JSONResponse:
     results = await _services(request).store.results(query_int(request, "session"))
     return JSONResponse({"results": [r.to_json() for r in results]})
-
-
-#: the one answer to a sign-up by anyone but the platform admin (docs/roles.md "Sign-up")
-SIGNUP_ACCEPTED = {
-    "status": "accepted",
-    "message": "已受理。若同时设置了用户名和密码, 请用它们登录: 能登录即登记成功; 不能登录说明"
-               "该用户名或统一社会信用代码已被使用 (信用代码已登记的企业请联系技术市场核实)。",
-}
-
-
-async def create_bidder(request: Request) -> JSONResponse:
-    """Real-name sign-up by credit code; the check character is verified (invalid_uscc).
-
-    With ``username`` and ``password`` (and the person's ``person_name`` and ``resident_id``,
-    checked by GB 11643-1999) a bidder account for the enterprise is created too, in the same
-    transaction. A malformed request is a 400 naming the field, as anywhere. Whether the credit
-    code or the username was taken is told to the platform admin only (201, or 409 naming the
-    field); everyone else gets :data:`SIGNUP_ACCEPTED` (202) whatever happened — the new
-    account's owner finds out by logging in — and is limited per address."""
-    services = _services(request)
-    who = await guard.principal_of(request, required=False)
-    desk = guard.is_platform_admin(who)
-    if not desk:
-        await limits.check(services.redis, account_keys(services),
-                           (limits.SIGNUP_PER_ADDRESS, client_address(request)))
-    body = await read_body(request)
-    name = body.text("name")
-    raw_uscc = body.text("uscc", max_len=40)
-    contact = body.text("contact", default="", allow_empty=True)
-    username = body.optional_text("username", max_len=64)
-    password = body.optional_text("password", max_len=passwords.MAX_LENGTH)
-    person_name = body.text("person_name", default="", allow_empty=True, max_len=64)
-    raw_resident_id = body.text("resident_id", default="", allow_empty=True, max_len=40)
-    body.done()
-    try:
-        uscc = validate_uscc(raw_uscc)
-    except IdentityError as exc:
-        raise BadRequest(exc.message, "uscc", code=exc.code) from exc
-    resident_id = ""
-    if raw_resident_id:
-        try:
-            resident_id = validate_resident_id(raw_resident_id, today=datetime.now(CST).date())
-        except IdentityError as exc:
-            raise BadRequest(exc.message, "resident_id", code=exc.code) from exc
-    if (username is None) != (password is None):
-        raise BadRequest("username 与 password 须同时提供", "password" if password is None
-                         else "username")
-    account = None
-    if username is not None and password is not None:
-        weak = passwords.weakness(password, username=username)
-        if weak is not None:
-            raise BadRequest(weak, "password")
-        # hashed whatever the outcome: a taken key must not answer faster
-        account = NewAccount(
-            username=username, person_name=person_name, resident_id=resident_id,
-            password_hash=await passwords.hash_password(
-                password, services.settings.password_profile),
-        )
-    made = await signup.sign_up(services.store, name=name, uscc=uscc, contact=contact,
-                                account=account)
-    if not desk:
-        return JSONResponse(SIGNUP_ACCEPTED, status_code=202)
-    if made.outcome is Outcome.USCC_TAKEN:
-        raise BadRequest("该统一社会信用代码已登记", "uscc", code="conflict", status=409)
-    if made.outcome is Outcome.USERNAME_TAKEN:
-        raise BadRequest("用户名已被使用", "username", code="conflict", status=409)
-    assert made.bidder is not None
-    answer = made.bidder.to_json()
-    if made.account_id is not None:
-        answer["account_id"] = made.account_id
-    return JSONResponse(answer, status_code=201)
 
 
 routes: list[BaseRoute] = [

@@ -7,10 +7,16 @@ registration → session → market), through the per-process caches of
 as one of another market would be for everyone but the platform admin (403, not 404), so a
 guessed id tells an outsider nothing.
 
+A request is authenticated by its ``Authorization: Bearer`` header or, without one, by the
+pages' login cookie (:mod:`auction.api.cookies`); a cookie request that may change state must
+carry the login's CSRF value in ``X-CSRF-Token`` (403 ``csrf_failed``), checked here, before any
+handler looks at the request. A cookie whose token is expired, revoked or forged makes a
+request anonymous where anonymity is allowed (a public sign-up), else 401 as a bad header does.
+
 Exception tree::
 
     Denied(code, message, **extra)   code unauthorized / forbidden / deposit_required /
-                                     rate_limited (extra: retry_after_ms)
+                                     rate_limited (extra: retry_after_ms) / csrf_failed
 
 Whether a bidder's deposit covers a lot is not checked here: the bid script does it atomically
 from the eligible set pushed into Redis (:mod:`auction.rooms.eligibility`, rule R0).
@@ -18,6 +24,7 @@ from the eligible set pushed into Redis (:mod:`auction.rooms.eligibility`, rule 
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from starlette.requests import HTTPConnection
@@ -25,7 +32,15 @@ from starlette.requests import HTTPConnection
 from auction.accounts import limits
 from auction.accounts.cache import LotTerms
 from auction.accounts.policy import Action, MarketTree, allows, tree_of
-from auction.api.tokens import VIEWER, Principal, account_keys, authenticate, bearer
+from auction.api import cookies
+from auction.api.tokens import (
+    VIEWER,
+    Principal,
+    TokenError,
+    account_keys,
+    authenticate,
+    bearer,
+)
 from auction.domain.errors import Rejection
 from auction.services import Services
 from auction.store import accounts as account_store
@@ -50,12 +65,30 @@ def services_of(conn: HTTPConnection) -> Services:
 
 
 async def principal_of(conn: HTTPConnection, *, required: bool = True) -> Principal:
-    """The authenticated principal of a request (401 without a valid bearer token), or the
-    anonymous viewer when ``required`` is false and no ``Authorization`` header was sent."""
+    """The authenticated principal of a request: its bearer token, else its login cookie
+    (with the CSRF check for a request that may change state: 403 ``csrf_failed``); 401
+    without a valid one. When ``required`` is false, a request with neither header nor valid
+    cookie is the anonymous viewer."""
     header = conn.headers.get("authorization", "")
-    if not header and not required:
-        return VIEWER
-    return await authenticate(services_of(conn), bearer(header))
+    if header:
+        return await authenticate(services_of(conn), bearer(header))
+    token = cookies.token_of(conn)
+    if token is None:
+        if not required:
+            return VIEWER
+        raise TokenError("missing bearer token")
+    services = services_of(conn)
+    try:
+        who = await authenticate(services, token)
+    except TokenError:
+        if not required:
+            return VIEWER
+        raise
+    if cookies.changes_state(conn) and not services.tokens.csrf_matches(
+        who.jti, conn.headers.get(cookies.CSRF_HEADER)
+    ):
+        raise Denied("csrf_failed", "缺少或错误的 CSRF 令牌 (X-CSRF-Token), 请刷新页面后重试")
+    return dataclasses.replace(who, cookie=True)
 
 
 async def market_tree(services: Services, *, refresh: bool = False) -> MarketTree:

@@ -32,10 +32,16 @@ tests seed with it); it is configuration, so it cannot be revoked: change the se
 :meth:`Tokens.verify` checks the token itself (no I/O); :func:`authenticate` also checks
 revocation in Redis (the token's id, its account, the staff account that minted it, its
 registration: :mod:`auction.accounts.revocation`) and is what handlers call.
+
+The pages carry an account token in an HttpOnly cookie instead of a header
+(:mod:`auction.api.cookies`); its CSRF value is :meth:`Tokens.csrf_of` the token's id — an
+HMAC with a key of its own derived from ``AUCTION_SECRET`` like the token key — so it cannot
+be made without the secret, nor moved to another login.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -60,6 +66,7 @@ ALGORITHM = "HS256"
 AUDIENCES = {"account": "auction:account", "bid": "auction:bid", "staff": "auction:staff"}
 _KINDS = {aud: kind for kind, aud in AUDIENCES.items()}
 _KEY_LABEL = b"tech-auction token key v1\x00"
+_CSRF_LABEL = b"tech-auction csrf key v1\x00"
 #: tokens longer than this are not looked at (a header or a hello field, not a document)
 MAX_TOKEN_LENGTH = 4096
 
@@ -111,6 +118,8 @@ class Principal:
     expires_at: int = 0
     #: the client's address (set by the websocket on connect; for per-address limits)
     address: str = ""
+    #: the token came from the pages' login cookie, not an ``Authorization`` header
+    cookie: bool = False
 
     @property
     def kind(self) -> str:
@@ -168,6 +177,7 @@ class Tokens:
         self, secret: Secret, admin_token: Secret, lifetimes: TokenLifetimes | None = None
     ) -> None:
         self._key = hashlib.sha256(_KEY_LABEL + secret.value.encode()).digest()
+        self._csrf_key = hashlib.sha256(_CSRF_LABEL + secret.value.encode()).digest()
         self._admin = admin_token.value.encode()
         self.lifetimes = lifetimes or TokenLifetimes()
         self.cache = AuthCache()
@@ -195,6 +205,17 @@ class Tokens:
         if principal.registration_id:
             claims["reg"] = principal.registration_id
         return jwt.encode(claims, self._key, algorithm=ALGORITHM)
+
+    def csrf_of(self, jti: str) -> str:
+        """The CSRF value that goes with the login token ``jti`` (43 URL-safe characters)."""
+        digest = hmac.new(self._csrf_key, jti.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+    def csrf_matches(self, jti: str, presented: str | None) -> bool:
+        """Is ``presented`` the CSRF value of ``jti``? Compared in constant time."""
+        if not jti or not presented or len(presented) > 128 or not presented.isascii():
+            return False
+        return hmac.compare_digest(presented.encode(), self.csrf_of(jti).encode())
 
     def verify(self, token: str) -> Principal:
         """Signature, algorithm, issuer, audience and expiry (no I/O); :func:`authenticate`

@@ -378,9 +378,11 @@ class Connection:
             hello = codec.decode(first)
             if not isinstance(hello, Hello):
                 raise codec.FrameError("bad_frame", "第一帧必须是 hello")
-            if hello.token is not None:  # "" is a bad token too (4401), not no token
+            # no token in hello: the pages' login cookie, if any (ws_auth.hello_token)
+            token = await ws_auth.hello_token(self.services, hello.token, self.ws)
+            if token is not None:  # "" is a bad token too (4401), not no token
                 try:
-                    self.who = await ws_auth.on_hello(self.services, hello.token, self.ws)
+                    self.who = await ws_auth.on_hello(self.services, token, self.ws)
                 except TokenError:
                     await self._close(codec.CLOSE_UNAUTHORIZED, "invalid token")
                     return

@@ -6,6 +6,11 @@ token of ``hello``, and closing a socket whose token or account is revoked.
   (HTTP 403); connects per address are limited (``error rate_limited`` with
   ``retry_after_ms``, then close 4430). When Redis cannot be reached for that count, the socket is
   accepted, told ``error unavailable`` and closed with 1013 (try again later), never dropped.
+- :func:`hello_token` is the token to check: ``hello.token`` when given, else the pages'
+  login cookie (:mod:`auction.api.cookies`) when the handshake carried a valid one. The cookie
+  needs no CSRF value here: the handshake's ``Origin`` was checked by :func:`admit`, and the
+  cookie is ``SameSite=Strict``. A stale cookie (expired, revoked) leaves the socket anonymous,
+  as a page without login is; a bad ``hello.token`` is still 4401.
 - :func:`on_hello` verifies the token (signature, expiry, revocation: close 4401 when bad;
   any bytes that are not a token are the same 4401), notes the client's address on the
   principal (per-address bid limits) and registers the socket so that a revocation of its
@@ -23,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-from urllib.parse import urlsplit
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -31,6 +35,7 @@ from starlette.websockets import WebSocket
 
 from auction import outage
 from auction.accounts import limits, revocation
+from auction.api import cookies
 from auction.api.tokens import Principal, TokenError, account_keys, authenticate
 from auction.services import Services
 from auction.wire import codec
@@ -42,14 +47,8 @@ CLOSE_TRY_AGAIN = 1013
 
 
 def origin_allowed(websocket: WebSocket, allowed: tuple[str, ...]) -> bool:
-    origin = websocket.headers.get("origin")
-    if origin is None:
-        return True  # not a browser: browsers always send Origin on a websocket handshake
-    origin = origin.rstrip("/")
-    if allowed:
-        return "*" in allowed or origin in allowed
-    host = websocket.headers.get("host", "")
-    return urlsplit(origin).netloc.lower() == host.lower()
+    # no Origin: not a browser (browsers always send it on a websocket handshake)
+    return cookies.origin_allowed(websocket, allowed)
 
 
 async def admit(websocket: WebSocket) -> bool:
@@ -84,6 +83,23 @@ async def admit(websocket: WebSocket) -> bool:
         return False
     await websocket.accept()
     return True
+
+
+async def hello_token(
+    services: Services, token: str | None, websocket: WebSocket
+) -> str | None:
+    """The token ``hello`` authenticates with: its own, else a valid login cookie of the
+    handshake, else None (an anonymous viewer)."""
+    if token is not None:
+        return token
+    cookie = cookies.token_of(websocket)
+    if cookie is None:
+        return None
+    try:
+        await authenticate(services, cookie)
+    except TokenError:
+        return None
+    return cookie
 
 
 async def on_hello(services: Services, token: str, websocket: WebSocket) -> Principal:

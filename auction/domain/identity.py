@@ -6,15 +6,22 @@
   Positions 3–8 (division code) are not checked against a list: codes are lifelong.
 - 公民身份号码 (resident identity number, GB 11643-1999): 6-digit address, 8-digit birth date
   (a real date not after ``today``), 3-digit sequence, check character ``1 0 X 9 8 7 6 5 4 3 2``
-  indexed by ``Σ digit·weight mod 11``; ``x`` is accepted as ``X``.
+  indexed by ``Σ digit·weight mod 11``; ``x`` is accepted as ``X``. Wherever a resident
+  identity number is shown it is masked by :func:`mask_resident_id`: the first 6 (address) and
+  last 4 characters stay, the birth date and the rest of the sequence become ``*``.
+- A natural person's phone (:func:`validate_phone`): a mainland mobile number (11 digits from
+  ``1[3-9]``) or a landline with its area code (``0`` + 2–3 digits, then 7–8 digits, a ``-``
+  between them allowed), optionally after ``+86``; spaces and hyphens are dropped.
 
 Exception tree::
 
-    IdentityError(code, message)   ValueError; code ``invalid_uscc`` or ``invalid_resident_id``
+    IdentityError(code, message)   ValueError; code ``invalid_uscc``, ``invalid_resident_id``
+                                   or ``invalid_phone``
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -90,4 +97,31 @@ def validate_resident_id(code: str, *, today: date) -> str:
         raise IdentityError("invalid_resident_id", "公民身份号码中的出生日期晚于今天")
     if check != norm[17]:
         raise IdentityError("invalid_resident_id", "公民身份号码校验位不正确")
+    return norm
+
+
+def mask_resident_id(code: str) -> str:
+    """``code`` as it may be shown: the first 6 and the last 4 characters, ``*`` between
+    (``110105********002X``); a code too short to mask that way is all ``*``; ``""`` stays."""
+    if not code:
+        return ""
+    if len(code) <= 10:
+        return "*" * len(code)
+    return code[:6] + "*" * (len(code) - 10) + code[-4:]
+
+
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+_LANDLINE = re.compile(r"0[1-9][0-9]{1,2}[0-9]{7,8}")
+
+
+def validate_phone(phone: str) -> str:
+    """``phone`` normalised (no spaces or hyphens, no ``+86``) if it is a mainland mobile or a
+    landline with its area code, else raise :class:`IdentityError` with code ``invalid_phone``."""
+    norm = re.sub(r"[\s-]", "", phone)
+    if norm.startswith("+86"):
+        norm = norm[3:]
+    if not norm.isascii() or not (_MOBILE.fullmatch(norm) or _LANDLINE.fullmatch(norm)):
+        raise IdentityError(
+            "invalid_phone", "电话号码应为 11 位手机号, 或带区号的固定电话 (如 0531-88886666)"
+        )
     return norm

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from auction.domain.identity import mask_resident_id
 from auction.store.errors import NotFound, translated
 
 if TYPE_CHECKING:
@@ -37,12 +38,13 @@ class Account:
     registration_id: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The public shape: never the hash; the resident id masked but for its last 4."""
+        """The public shape: never the hash; the resident id masked but for its first 6 and
+        last 4 (:func:`auction.domain.identity.mask_resident_id`)."""
         return {
             "id": self.id, "username": self.username, "role": self.role,
             "market_id": self.market_id, "market_code": self.market_code,
             "bidder_id": self.bidder_id, "person_name": self.person_name,
-            "resident_id": ("*" * 14 + self.resident_id[-4:]) if self.resident_id else "",
+            "resident_id": mask_resident_id(self.resident_id),
             "disabled": self.disabled, "registration_id": self.registration_id,
         }
 

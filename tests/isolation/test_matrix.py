@@ -36,6 +36,7 @@ PUBLIC = {
     ("GET", "/api/v1/results"), ("POST", "/api/v1/bidders"), ("POST", "/api/v1/auth/login"),
     ("POST", "/api/v1/auth/logout"), ("GET", "/api/v1/auth/me"), ("GET", "/metrics"),
     ("GET", "/api/v1/registrations/mine"),  # the caller's own registrations only
+    ("POST", "/api/v1/auth/password"),  # the caller's own password only
     ("GET", "/api/v1/lots/{lot_id:int}/attachments/{file_id:int}"),  # public, as the lot
     ("GET", "/api/v1/me/auction"),  # 我的竞拍: the caller's own only
     ("GET", "/api/v1/listing"), ("GET", "/api/v1/publicity"),  # catalogue, 成交公示
