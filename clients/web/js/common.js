@@ -400,7 +400,7 @@ const DICT = {
     title: "Title",
     winner: "Buyer paddle",
     hammer_at: "Hammer time",
-    deal_price: "Price",
+    deal_price: "Hammer price",
     all_sessions: "All sessions",
     refresh: "Refresh",
     field: "Field",

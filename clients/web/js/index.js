@@ -1,20 +1,32 @@
-// The catalogue: sessions → lots, with links to the bidder page, console, screen and results.
+// The catalogue on GET /api/v1/listing: lots across sessions and markets with the real price
+// under its label (起拍价 / 当前价 / 成交价 / 流拍 / 撤拍), market names, timed lots' end times;
+// filters by market, status, season and technology field, and a search box. Lots are grouped by
+// session (newest activity first, as the listing orders them); cards on every width.
 //
 // A running session shows its open lot as the room has it in Redis (``lot.live`` from
 // GET /sessions/{id}/lots): price, leading paddle, bids; a live lot with no event for a while —
 // typically a session interrupted by a server restart — says so: it can be resumed from the
 // console, because its room is still open.
 import {
-  api, clock, dateTime, el, idleMs, retrying, setupLang, statusText, t, yuan,
+  api, clock, dateTime, el, idleMs, param, retrying, setupLang, statusText, t, yuan,
 } from "./common.js";
 
 const box = document.getElementById("sessions");
-let sessions = [];
-const lotsOf = new Map(); // session id → { lots, serverTime, fetchedAt }
+const form = document.getElementById("filters");
+const PAGE = 60;
+const FIELDS = ["market", "status", "season", "field", "q"];
+let sessions = new Map(); // id → session (status, market code, lot count)
+let markets = []; // {code, name}
+let fields = new Set(); // technology fields seen
+let lots = []; // listing entries loaded so far
+let total = 0;
+let page = 1;
+let roomsOk = true;
+const liveOf = new Map(); // session id → { lots, serverTime, fetchedAt } for running sessions
 
 function liveStrip(session, entry) {
-  const { lots, serverTime, fetchedAt } = entry;
-  const open = lots.filter((l) => l.live && l.live.status === "open");
+  const { lots: roomLots, serverTime, fetchedAt } = entry;
+  const open = roomLots.filter((l) => l.live && l.live.status === "open");
   if (!open.length) return null;
   const now = serverTime ? serverTime + (Date.now() - fetchedAt) : 0;
   const strip = el("div", { class: "live-strip small", role: "status",
@@ -41,59 +53,196 @@ function liveStrip(session, entry) {
   return strip;
 }
 
-function render() {
-  box.textContent = "";
-  if (!sessions.length) {
-    box.append(el("p", { class: "muted", text: t("none") }));
-    return;
+/** The price a person should see, under its label; 流拍 / 撤拍 with the reason instead. */
+function priceLine(lot) {
+  const label = { 起拍价: "start_price", 当前价: "current_price", 成交价: "deal_price",
+    流拍: "st_passed", 撤拍: "st_withdrawn" }[lot.price_label] || "price";
+  let value;
+  if (lot.status === "passed" || lot.status === "withdrawn") {
+    value = lot.pass_reason_text || statusText(lot.status);
+  } else if (lot.price_fen === null || lot.price_fen === undefined) {
+    value = t("price_unknown");
+  } else {
+    value = yuan(lot.price_fen);
   }
-  for (const s of sessions) {
-    const entry = lotsOf.get(s.id) || { lots: [], serverTime: 0, fetchedAt: 0 };
-    const lots = entry.lots;
-    const card = el("section", { class: "card", "data-session": String(s.id),
-      "aria-label": s.name },
-      el("div", { class: "row small muted" },
-        el("span", { text: dateTime(s.starts_at) }),
-        el("span", { class: `badge ss-${s.status}`, "data-status": s.status,
-          text: t(`ss_${s.status}`) }),
-        el("span", { class: "badge", text: t(`mode_${s.mode}`) }),
-        el("span", { text: s.market_code || "" }),
-        el("span", { text: t("lots_of", { n: s.lot_count ?? lots.length }) })),
-      el("h2", { text: s.name }));
-    const strip = s.status === "running" ? liveStrip(s, entry) : null;
-    if (strip) card.append(strip);
-    card.append(el("div", { class: "row small" },
-      el("a", { href: `screen.html?session=${s.id}`, text: t("screen") }),
-      el("a", { href: `results.html?session=${s.id}`, text: t("results") }),
-      el("a", { href: `console.html?session=${s.id}`, text: t("console") })));
-    const table = el("table", { class: "small" });
-    for (const lot of lots) {
-      const status = lot.live?.status || lot.status; // the room is ahead of the catalogue
-      table.append(el("tr", { "data-lot": String(lot.id) },
-        el("td", { class: "num", text: String(lot.ordinal) }),
-        el("td", {}, el("a", { href: `lot.html?id=${lot.id}`, text: lot.title }),
-          el("div", { class: "muted", text: [lot.result_type, lot.technology_field, lot.transaction_mode].filter(Boolean).join(" · ") })),
-        el("td", { class: "r num", text: yuan(lot.start_price_fen) }),
-        el("td", { class: "r" }, el("span", { class: `badge st-${status}`, text: statusText(status) }))));
-    }
-    card.append(table);
-    box.append(card);
-  }
+  return el("div", { class: "price-line", "data-price-label": lot.price_label || "" },
+    el("span", { class: "k", text: t(label) }), el("span", { class: "v num", text: value }));
 }
 
-async function load() {
-  sessions = (await api("/sessions")).sessions;
-  sessions.sort((a, b) => b.id - a.id);
-  await Promise.all(sessions.slice(0, 30).map(async (s) => {
+function lotCard(lot) {
+  const closed = ["sold", "passed", "withdrawn"].includes(lot.status);
+  const kind = [lot.result_type, lot.ip_type].filter(Boolean)
+    .filter((v, i, all) => all.indexOf(v) === i);
+  const card = el("article", { class: `lot-card${closed ? " closed" : ""}`,
+    "data-lot": String(lot.id), "data-status": lot.status },
+  el("div", { class: "row spread small" },
+    el("span", { class: "muted num", text: `${t("lot")} ${lot.ordinal}` }),
+    el("span", { class: `badge st-${lot.status}`, text: statusText(lot.status) })),
+  el("a", { class: "title", href: `lot.html?id=${lot.id}`, text: lot.title }),
+  el("div", { class: "meta", text: [...kind, lot.technology_field, lot.transaction_mode]
+    .filter(Boolean).join(" · ") }),
+  el("div", { class: "meta", text: `${lot.market?.name || ""}${lot.holder_name
+    ? " · " + t("holder") + " " + lot.holder_name : ""}` }),
+  priceLine(lot));
+  const extra = [];
+  if (lot.status === "sold" && lot.final_paddle) extra.push(`${t("winner")} ${lot.final_paddle}`);
+  if (lot.bids !== null && lot.bids !== undefined && lot.status !== "scheduled") {
+    extra.push(`${t("bids")} ${lot.bids}`);
+  }
+  if (lot.ends_at) {
+    extra.push(`${closed ? t("closed_time") : t("ends_at")} ${dateTime(lot.ends_at)}`);
+  }
+  if (extra.length) card.append(el("div", { class: "when muted", text: extra.join(" · ") }));
+  return card;
+}
+
+function sessionCard(sid, entries) {
+  const first = entries[0].session;
+  const s = sessions.get(sid) || {};
+  const status = s.status || "";
+  const card = el("section", { class: "card", "data-session": String(sid),
+    "aria-label": first.name },
+  el("div", { class: "row small muted" },
+    el("span", { text: dateTime(first.starts_at) }),
+    status ? el("span", { class: `badge ss-${status}`, "data-status": status,
+      text: t(`ss_${status}`) }) : null,
+    el("span", { class: "badge", text: t(`mode_${first.mode}`) }),
+    el("span", { text: entries[0].market?.name || "" }),
+    el("span", { text: t("lots_of", { n: s.lot_count ?? entries.length }) })),
+  el("h2", { text: first.name }));
+  const live = liveOf.get(sid);
+  const strip = status === "running" && live ? liveStrip(s, live) : null;
+  if (strip) card.append(strip);
+  card.append(el("div", { class: "row small" },
+    el("a", { href: `screen.html?session=${sid}`, text: t("screen") }),
+    el("a", { href: `results.html?session=${sid}`, text: t("results") }),
+    el("a", { href: `console.html?session=${sid}`, text: t("console") })));
+  const grid = el("div", { class: "lot-cards" });
+  for (const lot of [...entries].sort((a, b) => a.ordinal - b.ordinal)) grid.append(lotCard(lot));
+  card.append(grid);
+  return card;
+}
+
+function fillSelect(id, options, current) {
+  const select = document.getElementById(id);
+  select.textContent = "";
+  select.append(el("option", { value: "", text: t("all") }));
+  for (const [value, label] of options) {
+    select.append(el("option", { value, text: label, selected: value === current }));
+  }
+  select.value = current || "";
+}
+
+function renderFilters() {
+  const q = currentFilters();
+  fillSelect("f-market", markets.map((m) => [m.code, m.name]), q.market);
+  fillSelect("f-status", ["open", "scheduled", "sold", "passed", "withdrawn"]
+    .map((s) => [s, statusText(s)]), q.status);
+  fillSelect("f-season", ["spring", "autumn", "special"].map((s) => [s, t(`season_${s}`)]),
+    q.season);
+  fillSelect("f-field", [...fields].sort().map((f) => [f, f]), q.field);
+  document.getElementById("f-q").value = q.q || "";
+}
+
+function render() {
+  box.textContent = "";
+  const count = document.getElementById("count");
+  count.textContent = t("n_found", { n: total });
+  document.getElementById("rooms-note").classList.toggle("hidden", roomsOk);
+  if (!lots.length) {
+    box.append(el("p", { class: "muted", text: t("none") }));
+  }
+  const groups = new Map(); // in the listing's order: open lots' sessions first
+  for (const lot of lots) {
+    if (!groups.has(lot.session_id)) groups.set(lot.session_id, []);
+    groups.get(lot.session_id).push(lot);
+  }
+  for (const [sid, entries] of groups) box.append(sessionCard(sid, entries));
+  document.getElementById("more").classList.toggle("hidden", lots.length >= total);
+}
+
+/** The filters as the address has them (so a filtered catalogue can be linked and reloaded). */
+function currentFilters() {
+  const out = {};
+  for (const name of FIELDS) {
+    const v = param(name);
+    if (v) out[name] = v;
+  }
+  return out;
+}
+
+function query(extra = {}) {
+  const p = new URLSearchParams({ ...currentFilters(), limit: String(PAGE), ...extra });
+  return `/listing?${p}`;
+}
+
+async function loadListing(next = false) {
+  page = next ? page + 1 : 1;
+  const answer = await api(query({ page: String(page) }));
+  lots = next ? lots.concat(answer.lots) : answer.lots;
+  total = answer.total;
+  roomsOk = answer.rooms !== "unavailable";
+  for (const lot of answer.lots) if (lot.technology_field) fields.add(lot.technology_field);
+}
+
+async function loadLive() {
+  const running = [...sessions.values()].filter((s) => s.status === "running").slice(0, 10);
+  await Promise.all(running.map(async (s) => {
     const answer = await api(`/sessions/${s.id}/lots`);
-    lotsOf.set(s.id, { lots: answer.lots, serverTime: answer.server_time || 0,
+    liveOf.set(s.id, { lots: answer.lots, serverTime: answer.server_time || 0,
       fetchedAt: Date.now() });
   }));
 }
 
-setupLang(document.getElementById("lang"), render);
+async function load() {
+  const [sessionList, marketList] = await Promise.all([api("/sessions"), api("/markets")]);
+  sessions = new Map(sessionList.sessions.map((s) => [s.id, s]));
+  markets = marketList.markets.map((m) => ({ code: m.code, name: m.name }));
+  await loadListing();
+  if (currentFilters().field || fields.size < 2) {
+    // the field menu offers the fields of every lot, not only of those shown
+    const all = await api("/listing?limit=100");
+    for (const lot of all.lots) if (lot.technology_field) fields.add(lot.technology_field);
+  }
+  await loadLive();
+}
+
+form.addEventListener("submit", (e) => {
+  e.preventDefault();
+  const p = new URLSearchParams();
+  for (const name of FIELDS) {
+    const v = form.elements[name].value.trim();
+    if (v) p.set(name, v);
+  }
+  const qs = p.toString();
+  history.replaceState(null, "", location.pathname + (qs ? `?${qs}` : ""));
+  loadListing().then(render, (err) => {
+    box.textContent = err.message;
+  });
+});
+for (const name of ["market", "status", "season", "field"]) {
+  form.elements[name].addEventListener("change", () => form.requestSubmit());
+}
+document.getElementById("clear").addEventListener("click", () => {
+  form.reset();
+  for (const s of form.querySelectorAll("select")) s.value = "";
+  form.requestSubmit();
+});
+document.getElementById("more").addEventListener("click", () => {
+  loadListing(true).then(render, (err) => {
+    box.textContent = err.message;
+  });
+});
+
+setupLang(document.getElementById("lang"), () => {
+  renderFilters();
+  render();
+});
 retrying(load, (err, s) => {
   box.textContent = t("retrying", { message: err.message, s });
-}).then(render, (err) => {
+}).then(() => {
+  renderFilters();
+  render();
+}, (err) => {
   box.textContent = err.message;
 });
