@@ -19,7 +19,7 @@ PUBLICITY_WORKING_DAYS = 5
 #: the reason codes of a passed lot (auction/domain/room.py R6) in words
 PASS_REASONS = {
     "no_bids": "无人出价",
-    "reserve_not_met": "最高出价未达保留价",
+    "reserve_not_met": "未达保留价",
     "auctioneer": "拍卖师宣布流拍",
 }
 

@@ -88,7 +88,7 @@ async def test_each_status_shows_its_labelled_price(
         "sold", "成交价", 1_585_000_000, 1_585_000_000, None, 105)
     lost = lots[passed["id"]]
     assert (lost["price_label"], lost["price_fen"], lost["pass_reason"],
-            lost["pass_reason_text"]) == ("流拍", None, "reserve_not_met", "最高出价未达保留价")
+            lost["pass_reason_text"]) == ("流拍", None, "reserve_not_met", "未达保留价")
     assert won["market"] == {"code": session["market_code"], "name": "历城区技术市场"}
     assert won["session"]["name"] == "2026年春季科技成果竞价活动"
     assert won["session"]["mode"] == "live" and "reserve_fen" not in won

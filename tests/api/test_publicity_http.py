@@ -76,7 +76,7 @@ async def test_sold_lots_name_the_buyer_with_the_notice_period_and_channel(
     assert objection["market"] == "历城区技术市场" and objection["phone"] is None
     assert "历城区技术市场" in objection["text"] and "异议" in objection["text"]
     reasons = {e["lot_id"]: (e["reason"], e["reason_text"]) for e in answer["passed"]}
-    assert reasons == {passed["id"]: ("reserve_not_met", "最高出价未达保留价"),
+    assert reasons == {passed["id"]: ("reserve_not_met", "未达保留价"),
                        quiet["id"]: ("no_bids", "无人出价")}
     assert [(e["lot_id"], e["reason_text"]) for e in answer["withdrawn"]] == [
         (withdrawn["id"], "撤拍：权属争议")]
@@ -106,6 +106,21 @@ async def test_market_filter_covers_its_subtree(
     answer = (await client.get("/api/v1/publicity", params={"market": city})).json()
     listed = {e["lot_id"] for e in answer["passed"]}
     assert lot["id"] in listed and elsewhere["id"] not in listed
+
+
+async def test_the_sessions_contact_phone_is_the_objection_channel(
+    client: httpx.AsyncClient, new_lot: NewLot, store: Store
+) -> None:
+    """A session with a contact phone publishes it with the objection text."""
+    lot = await new_lot()
+    async with store.pool.acquire() as conn:
+        await conn.execute("UPDATE sessions SET contact_phone = '0531-88888888' WHERE id = $1",
+                           lot["session_id"])
+    buyer = await store.create_bidder(name="乙公司", uscc=f"Q{lot['id']:017d}")
+    await settle(store, lot["id"], "sold", amount=200_000_000, winner=buyer.id, paddle=101)
+    answer = (await client.get("/api/v1/publicity", params={"session": lot["session_id"]})).json()
+    objection = answer["sold"][0]["objection"]
+    assert objection["phone"] == "0531-88888888" and "0531-88888888" in objection["text"]
 
 
 @pytest.mark.parametrize(("params", "field"), [
