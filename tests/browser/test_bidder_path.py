@@ -2,9 +2,10 @@
 Chinese label as a person would: from the catalogue with no token, 注册 → 登录 (cookie) → 报名
 with a document → the market approves and finance confirms over the HTTP API (as a market
 would) → the page shows each step without a reload → 出价 on the lot page (the credential
-taken by the cookie login) → outbid by another bidder → bid again → hammered → 我的竞拍 shows
-the win. On a phone (375 px) and a desktop (1366 px); no console error on any page, every
-input of the bidder's own pages labelled and every button named."""
+taken by the cookie login) → outbid by another bidder: one lot lost, and on another bid again →
+hammered: won → 我的竞拍 shows the win and the loss. On a phone (375 px) and a desktop
+(1366 px); no console error on any page, every input of the bidder's own pages labelled and
+every button named."""
 
 from __future__ import annotations
 
@@ -43,9 +44,10 @@ UNNAMED = """() => {
 }"""
 
 
-async def _sale(server: Server, tag: int) -> tuple[int, int, str, str]:
-    """A market, a live session with its 拍卖公告 and 竞买须知, one lot, an auctioneer token and
-    another bidder holding a paddle: (session, lot, auctioneer token, other's bid credential)."""
+async def _sale(server: Server, tag: int) -> tuple[int, list[int], str, str]:
+    """A market, a live session with its 拍卖公告 and 竞买须知, two lots (甲, 乙), an auctioneer
+    token and another bidder holding a paddle: (session, lots, auctioneer token, the other's bid
+    credential)."""
     async with httpx.AsyncClient(base_url=server.base, headers=ADMIN, timeout=10) as http:
         code = f"37{10 + tag % 90:02d}00"
         markets = {m["code"] for m in (await http.get("/api/v1/markets")).json()["markets"]}
@@ -60,13 +62,16 @@ async def _sale(server: Server, tag: int) -> tuple[int, int, str, str]:
             "payee_bank": "测试银行济南分行", "payee_account": "3701 0000 1111 2222"})
         assert r.status_code == 201, r.text
         session = int(r.json()["id"])
-        r = await http.post(f"/api/v1/sessions/{session}/lots", json={
-            "title": f"一种储能材料{tag} 发明专利", "result_type": "专利", "ip_type": "发明专利",
-            "technology_field": "新材料", "transaction_mode": "转让", "contract_type": "技术转让",
-            "holder_name": "山东测试大学", "holder_uscc": uscc(800_000 + tag),
-            "start_price_fen": 1_000_000, "increment_fen": 10_000, "deposit_fen": DEPOSIT_FEN})
-        assert r.status_code == 201, r.text
-        lot = int(r.json()["id"])
+        lots = []
+        for which in "甲乙":
+            r = await http.post(f"/api/v1/sessions/{session}/lots", json={
+                "title": f"储能材料{tag}{which} 发明专利", "result_type": "专利",
+                "ip_type": "发明专利", "technology_field": "新材料", "transaction_mode": "转让",
+                "contract_type": "技术转让", "holder_name": "山东测试大学",
+                "holder_uscc": uscc(800_000 + tag), "start_price_fen": 1_000_000,
+                "increment_fen": 10_000, "deposit_fen": DEPOSIT_FEN})
+            assert r.status_code == 201, r.text
+            lots.append(int(r.json()["id"]))
         r = await http.post(f"/api/v1/sessions/{session}/staff-tokens",
                             json={"role": "auctioneer", "name": "拍卖师甲"})
         assert r.status_code in (200, 201), r.text
@@ -93,7 +98,7 @@ async def _sale(server: Server, tag: int) -> tuple[int, int, str, str]:
         assert r.status_code == 200, r.text
         r = await http.post(f"/api/v1/registrations/{reg}/token", headers=mine)
         assert r.status_code == 200, r.text
-        return session, lot, auctioneer, str(r.json()["token"])
+        return session, lots, auctioneer, str(r.json()["token"])
 
 
 async def _command(server: Server, auctioneer: str, lot: int, op: str) -> None:
@@ -118,11 +123,12 @@ async def _named(page: Any, shot: str = "") -> None:
 async def test_new_enterprise_signs_up_applies_bids_and_wins(
     settings: Settings, new_context: Any, width: int
 ) -> None:
-    """Sign-up, cookie login, 报名 with a document, approval and deposit followed live, a bid
-    from the lot page, outbid, bid again, hammered: 我的竞拍 lists the win."""
+    """Sign-up, cookie login, 报名 with a document, approval and deposit followed live, bids
+    from the lot page: one lot lost to another bidder, one won after being outbid; 我的竞拍
+    lists both."""
     tag = uuid.uuid4().int % 10**6
     async with running(settings) as server:
-        session, lot, auctioneer, other = await _sale(server, tag)
+        session, (lost, lot), auctioneer, other = await _sale(server, tag)
         context = await new_context(viewport={"width": width, "height": 860 if width < 500
                                                else 900}, is_mobile=width < 500,
                                     has_touch=width < 500)
@@ -178,7 +184,7 @@ async def test_new_enterprise_signs_up_applies_bids_and_wins(
 
         # from the catalogue to the lot, and its 报名 button
         await header.get_by_role("link", name="场次与标的").click()
-        await page.get_by_role("link", name=re.compile(f"一种储能材料{tag}")).first.click()
+        await page.get_by_role("link", name=re.compile(f"储能材料{tag}甲")).first.click()
         await page.get_by_role("link", name="报名", exact=True).click()
         await expect(page.get_by_role("heading", name=re.compile("报名"))).to_be_visible()
         await expect(page.get_by_role("region", name="拍卖公告")).to_contain_text(ANNOUNCEMENT)
@@ -217,16 +223,32 @@ async def test_new_enterprise_signs_up_applies_bids_and_wins(
         await expect(page.get_by_text(f"您的号牌: {paddle}")).to_be_visible()
         await _named(page, "paid")
 
-        # 去出价: the lot page takes the credential with the cookie login
-        await page.get_by_role("link", name=re.compile("去出价")).click()
+        # 去出价 (甲): the lot page takes the credential with the cookie login; outbid, lost
+        await page.get_by_role("link", name=re.compile(f"去出价.*{tag}甲")).click()
         await page.wait_for_selector("#reg[data-role=bidder]")
         await expect(page.locator("#reg")).to_contain_text(str(paddle))
+        await _command(server, auctioneer, lost, "open")
+        await expect(page.locator("#status")).to_have_text("竞价中")
+        await page.get_by_role("button", name=re.compile("下一口价")).click()
+        await expect(page.get_by_text("您当前领先")).to_be_visible()
+        async with raw_client(server, other, address="10.8.0.9") as rival:
+            await rival.send(t="bid", lot=lost, amount=1_020_000, key="rival-1")
+            answer = await rival.until(lambda m: m["t"] in ("ack", "nack"))
+            assert answer["t"] == "ack", answer
+        await expect(page.get_by_text("您已被超越")).to_be_visible()
+        await _command(server, auctioneer, lost, "hammer")
+        await expect(page.locator("#standing")).to_contain_text("成交 — 号牌")
+
+        # 去出价 (乙): outbid, bid again, hammered: won
+        await page.go_back()
+        await page.get_by_role("link", name=re.compile(f"去出价.*{tag}乙")).click()
+        await page.wait_for_selector("#reg[data-role=bidder]")
         await _command(server, auctioneer, lot, "open")
         await expect(page.locator("#status")).to_have_text("竞价中")
         await page.get_by_role("button", name=re.compile("下一口价")).click()
         await expect(page.get_by_text("您当前领先")).to_be_visible()
         async with raw_client(server, other, address="10.8.0.9") as rival:
-            await rival.send(t="bid", lot=lot, amount=1_020_000, key="rival-1")
+            await rival.send(t="bid", lot=lot, amount=1_020_000, key="rival-2")
             answer = await rival.until(lambda m: m["t"] in ("ack", "nack"))
             assert answer["t"] == "ack", answer
         await expect(page.get_by_text("您已被超越")).to_be_visible()
@@ -238,10 +260,14 @@ async def test_new_enterprise_signs_up_applies_bids_and_wins(
         # 我的竞拍: the win, its price and what comes next; the registration and its deposit
         await header.get_by_role("link", name="我的竞拍").click()
         wins = page.get_by_role("region", name="我竞得的标的")
-        await expect(wins).to_contain_text(f"一种储能材料{tag}", timeout=15_000)
+        await expect(wins).to_contain_text(f"储能材料{tag}乙", timeout=15_000)
+        await expect(wins).not_to_contain_text(f"储能材料{tag}甲")
         await expect(wins).to_contain_text("竞得")
         await expect(wins).to_contain_text("10,300.00 元")
         await expect(wins).to_contain_text("成交确认书")
+        bidding = page.get_by_role("region", name="我参与竞价的标的")
+        await expect(bidding).to_contain_text(f"储能材料{tag}甲")
+        await expect(bidding).to_contain_text("未竞得")
         regs = page.get_by_role("region", name="我的报名")
         await expect(regs).to_contain_text("保证金已确认")
         await expect(regs).to_contain_text(f"号牌 {paddle}")
