@@ -10,6 +10,7 @@ every button named."""
 from __future__ import annotations
 
 import re
+import secrets
 import uuid
 from typing import Any
 
@@ -17,7 +18,7 @@ import httpx
 import pytest
 from playwright.async_api import expect
 
-from auction.domain.identity import uscc_check_char
+from auction.domain.identity import resident_id_check_char, uscc_check_char
 from auction.settings import Settings
 from tests.browser.conftest import ARTIFACTS
 from tests.e2e.harness import ADMIN, BIDDER_PASSWORD, Server, raw_client, running, uscc
@@ -276,4 +277,101 @@ async def test_new_enterprise_signs_up_applies_bids_and_wins(
         # 退出 in the header ends the login
         await header.get_by_role("button", name="退出").click()
         await expect(header.get_by_role("link", name="登录")).to_be_visible()
+        assert errors == []
+
+
+async def test_person_signs_up_and_the_login_holds_across_tabs_until_logged_out(
+    settings: Settings, new_context: Any
+) -> None:
+    """A natural person signs up (a wrong resident id check digit named at its field first),
+    logs in once and a second tab is logged in too; 修改密码 refuses a wrong old password and
+    takes the right one; 退出 in the header ends the login in every tab; the new password logs
+    in. The English switch leaves no untranslated text on these pages."""
+    async with running(settings) as server:
+        context = await new_context(viewport={"width": 375, "height": 812}, is_mobile=True,
+                                    has_touch=True)
+        errors: list[str] = []
+        # the refusals this test provokes (401, 400, 404) are logged by Chromium as failed
+        # loads: those are the answers asked for, not errors of the pages
+        context.on("console", lambda m: errors.append(m.text) if m.type == "error"
+                   and "Failed to load resource" not in m.text else None)
+        page = await context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        first17 = f"11010519800101{secrets.randbelow(1000):03d}"
+        resident_id = first17 + resident_id_check_char(first17)
+        wrong = first17 + ("1" if resident_id[-1] != "1" else "2")
+        username = f"p{uuid.uuid4().hex[:10]}"
+        password, new_password = "Zhang-San-Keji-2026", "Zhang-San-Xinmima-2027"
+
+        await page.goto(f"{server.base}/signup.html")
+        await page.get_by_role("radio", name="自然人").check()
+        await expect(page.get_by_label("企业名称")).to_be_hidden()
+        await page.get_by_label("姓名").fill("张三")
+        await page.get_by_label("公民身份号码").fill(wrong)
+        await page.get_by_label("手机号码").fill("1380013800")
+        await page.get_by_label("用户名").fill(username)
+        await page.get_by_label("密码", exact=True).fill(password)
+        await page.get_by_label("确认密码").fill(password)
+        await page.get_by_role("button", name="注册").click()
+        await expect(page.get_by_label("公民身份号码")).to_have_attribute("aria-invalid", "true")
+        await expect(page.get_by_text("校验码")).to_be_visible()
+        await expect(page.get_by_text("请输入 11 位手机号码")).to_be_visible()
+        await _named(page, "signup-person")
+        await page.get_by_label("公民身份号码").fill(resident_id)
+        await page.get_by_label("手机号码").fill("13800138000")
+        await page.get_by_role("button", name="注册").click()
+        await expect(page.get_by_text("已受理")).to_be_visible(timeout=20_000)
+        await page.get_by_role("link", name="去登录").click()
+        await page.get_by_label("密码", exact=True).fill(password)
+        await page.get_by_role("button", name="登录").click()
+        await expect(page.get_by_role("heading", name="我的竞拍")).to_be_visible()
+        await expect(page.get_by_text(f"已登录: {username}")).to_be_visible()
+
+        # a second tab is logged in as well (the cookie, not the tab, holds the login)
+        other = await context.new_page()
+        other.set_default_timeout(TIMEOUT_MS)
+        await other.goto(f"{server.base}/login.html")
+        await expect(other.get_by_role("heading", name=f"已登录: {username}")).to_be_visible()
+        banner = other.get_by_role("banner")
+        await expect(banner.get_by_role("link", name="我的竞拍")).to_be_visible()
+
+        # 修改密码: a wrong old password is named at its field; the right one changes it
+        await other.get_by_label("原密码").fill("not-my-password-1")
+        await other.get_by_label("新密码", exact=True).fill(new_password)
+        await other.get_by_label("确认新密码").fill(new_password)
+        await other.get_by_role("button", name="修改密码").click()
+        await expect(other.get_by_label("原密码")).to_have_attribute("aria-invalid", "true")
+        await other.get_by_label("原密码").fill(password)
+        await other.get_by_role("button", name="修改密码").click()
+        await expect(other.get_by_text("密码已修改")).to_be_visible(timeout=15_000)
+        await _named(other, "password")
+        await page.reload()
+        await expect(page.get_by_text(f"已登录: {username}")).to_be_visible()
+
+        # 退出 in the header: both tabs are logged out
+        await other.get_by_role("banner").get_by_role("button", name="退出").click()
+        await expect(other.get_by_role("banner").get_by_role("link", name="登录")).to_be_visible()
+        await page.reload()
+        await expect(page.get_by_text("请先登录竞买人账号")).to_be_visible()
+
+        # the old password no longer works, the new one does
+        await other.goto(f"{server.base}/login.html")
+        await other.get_by_label("用户名").fill(username)
+        await other.get_by_label("密码", exact=True).fill(password)
+        await other.get_by_role("button", name="登录").click()
+        await expect(other.get_by_role("alert")).to_contain_text("用户名或密码")
+        await other.get_by_label("密码", exact=True).fill(new_password)
+        await other.get_by_role("button", name="登录").click()
+        await expect(other.get_by_role("heading", name="我的竞拍")).to_be_visible()
+
+        # in English: every text of these pages is translated
+        for path in ("signup.html", "login.html", "me.html", "apply.html?session=999999"):
+            await other.goto(f"{server.base}/{path}")
+            if await other.get_by_role("button", name="English").count():
+                await other.get_by_role("button", name="English").click()
+            await expect(other.get_by_role("button", name="中文")).to_be_visible()
+            raw = await other.evaluate("""() => [...document.querySelectorAll("[data-tr]")]
+                .filter((e) => e.textContent === e.dataset.tr).map((e) => e.dataset.tr)""")
+            assert raw == [], (path, raw)
         assert errors == []
