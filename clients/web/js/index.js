@@ -114,6 +114,9 @@ function sessionCard(sid, entries) {
   const strip = status === "running" && live ? liveStrip(s, live) : null;
   if (strip) card.append(strip);
   card.append(el("div", { class: "row small" },
+    // 报名 (apply.html) while the session is not over: the bidder's own pages, issue 11
+    status !== "finished" ? el("a", { class: "btn primary", href: `apply.html?session=${sid}`,
+      text: t("apply") }) : null,
     el("a", { href: `screen.html?session=${sid}`, text: t("screen") }),
     el("a", { href: `results.html?session=${sid}`, text: t("results") }),
     el("a", { href: `console.html?session=${sid}`, text: t("console") })));
