@@ -121,6 +121,22 @@ class AuctionHTTP:
         params: dict[str, str | int] = {"session": session_id}
         return list((await self.request("GET", "/api/v1/results", params=params))["results"])
 
+    async def listing(self, **filters: str | int) -> JSON:
+        """``GET /api/v1/listing``: ``{lots, page, limit, total, rooms}``; filters ``market``,
+        ``status``, ``season``, ``field``, ``q``, ``session``, ``page``, ``limit``."""
+        return await self.request("GET", "/api/v1/listing", params=dict(filters))
+
+    async def publicity(
+        self, session_id: int | None = None, market_code: str | None = None
+    ) -> JSON:
+        """``GET /api/v1/publicity`` (成交公示): ``{sold, passed, withdrawn}``."""
+        params: dict[str, str | int] = {}
+        if session_id is not None:
+            params["session"] = session_id
+        if market_code is not None:
+            params["market"] = market_code
+        return await self.request("GET", "/api/v1/publicity", params=params)
+
     # ---------------------------------------------------------------- admin writes
 
     async def create_market(
