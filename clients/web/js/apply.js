@@ -19,6 +19,7 @@ let sessionId = Number(param("session")) || 0;
 let session = null;
 let me = null;
 let reg = null; // GET /registrations/{id}
+let invited = null; // a registration the market's desk made: the bidder accepts it here
 let lots = [];
 let gate = null; // key of the reason the form is not offered
 let poller = 0;
@@ -186,8 +187,9 @@ $("apply").addEventListener("submit", async (e) => {
   const button = form.querySelector("button[type=submit]");
   button.disabled = true;
   try {
-    const made = await post(`/sessions/${sessionId}/registrations`,
-      { bidder_id: me.bidder_id, agreed: true });
+    const made = invited
+      ? await post(`/registrations/${invited.id}/accept`, { agreed: true })
+      : await post(`/sessions/${sessionId}/registrations`, { bidder_id: me.bidder_id, agreed: true });
     if (agent) {
       await post(`/registrations/${made.id}/agent`, {
         agent_name: $("agent-name").value.trim(),
@@ -250,7 +252,9 @@ async function load() {
   }
   const mine = await api("/registrations/mine");
   const found = mine.registrations.find((r) => r.session_id === sessionId);
-  if (found) {
+  if (found?.status === "invited") {
+    invited = found; // the form stays: agreeing accepts the desk's registration
+  } else if (found) {
     reg = await call(`/registrations/${found.id}`);
     follow();
   }
