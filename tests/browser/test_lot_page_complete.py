@@ -1,10 +1,11 @@
-"""The lot page complete (issue 11, item 4), found by role and visible label as a bidder would:
-every fact a bidder must know (保证金, 保留价 有/无, 评估价, the 延时 rule and 已延时 N 次, 报名人数,
-围观人数, the contact phone, the band table, pictures and attachments, 拍卖公告 and 竞买须知), an
-amount typed as people write it (1.01万) shown parsed before it is sent and the box cleared after
-it is accepted, a refusal that goes once the next bid moves, the closed state (成交价 and the
-buyer's paddle, or 流拍 with its reason, and no bid control), and 标的不存在 for a missing or
-unknown id. At 375 and 1366 px; no console error; every input labelled, every button named."""
+"""The lot page complete (issue 11, item 4), found by role and visible label as a bidder
+would: every fact a bidder must know (保证金, 保留价 有/无, 评估价, the 延时 rule,
+报名人数, 围观人数, the contact phone, the band table, pictures and attachments,
+拍卖公告 and 竞买须知); an amount typed as people write it (1.01万) shown parsed
+before it is sent and the box cleared after it is accepted; a refusal that goes once the next
+bid moves; the closed state (成交价 and the buyer's paddle, or 流拍 with its reason, and no
+bid control); 标的不存在 for a missing or unknown id. At 375 and 1366 px; no console
+error; every input labelled, every button named."""
 
 from __future__ import annotations
 
