@@ -819,8 +819,10 @@ function accountLinks() {
   const box = el("span", { class: "acct" });
   if (csrf) {
     const out = async () => {
+      // read at the click: a password change since the page loaded set a new CSRF value
+      const now = /(?:^|;\s*)auction_csrf=([^;]*)/.exec(document.cookie);
       await fetch("/api/v1/auth/logout", {
-        method: "POST", headers: { "X-CSRF-Token": decodeURIComponent(csrf[1]) },
+        method: "POST", headers: { "X-CSRF-Token": decodeURIComponent((now || csrf)[1]) },
       }).catch(() => null);
       document.cookie = "auction_csrf=; Max-Age=0; path=/; SameSite=Strict";
       location.href = "index.html";
