@@ -280,6 +280,7 @@ async def test_new_enterprise_signs_up_applies_bids_and_wins(
         # 退出 in the header ends the login
         await header.get_by_role("button", name="退出").click()
         await expect(header.get_by_role("link", name="登录")).to_be_visible()
+        assert (await context.request.get(f"{server.base}/api/v1/auth/me")).status == 401
         assert errors == []
 
 
@@ -357,6 +358,8 @@ async def test_person_signs_up_and_the_login_holds_across_tabs_until_logged_out(
         await expect(other.get_by_role("banner").get_by_role("link", name="登录")).to_be_visible()
         await page.reload()
         await expect(page.get_by_text("请先登录竞买人账号")).to_be_visible()
+        # the server agrees: the context's cookie (set after the password change) is revoked
+        assert (await context.request.get(f"{server.base}/api/v1/auth/me")).status == 401
 
         # the old password no longer works, the new one does
         await other.goto(f"{server.base}/login.html")
