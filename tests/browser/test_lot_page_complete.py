@@ -60,6 +60,7 @@ class FullSale:
     tokens: list[str]
     paddles: list[int]
     market_name: str
+    tag: int
 
 
 async def full_sale(server: Server, *, result_type: str = "技术秘密") -> FullSale:
@@ -123,7 +124,7 @@ async def full_sale(server: Server, *, result_type: str = "技术秘密") -> Ful
             assert r.status_code == 200, r.text
             tokens.append(str(r.json()["token"]))
             paddles.append(int(r.json()["paddle"]))
-    return FullSale(session, lots[0], lots[1], tokens, paddles, market_name)
+    return FullSale(session, lots[0], lots[1], tokens, paddles, market_name, tag)
 
 
 async def command(server: Server, lot: int, op: str) -> None:

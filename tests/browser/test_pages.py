@@ -284,3 +284,102 @@ async def test_bidder_logs_in_with_its_account_and_takes_its_credential(
         assert str(sale.paddles[0]) in await page.inner_text("#reg")
         stored = await page.evaluate("sessionStorage.getItem('auction.token.bidder')")
         assert stored and stored != sale.tokens[0], "a fresh credential of its own login"
+
+
+async def test_catalogue_filters_search_and_labelled_prices_on_a_phone(
+    settings: Settings, new_context: Any
+) -> None:
+    """The catalogue at 375 px: a sold lot under 成交价 with its price and buyer's paddle (never
+    the start price), a timed lot's end time, market names; the market, status, season and
+    field filters and the search box narrow the cards; nothing is clipped."""
+    from tests.browser.test_lot_page_complete import command, full_sale
+
+    async with running(settings) as server:
+        sale = await create_sale(server, lots=2, bidders=2)
+        timed = await create_sale(server, mode="timed", lots=1, bidders=1, duration_s=900)
+        full = await full_sale(server)
+        sold = sale.lots[0]
+        await command(server, sold, "open")
+        await bid(server, sale.tokens[0], sold, 1_000_000, "c1")
+        await bid(server, sale.tokens[1], sold, 1_010_000, "c2")
+        await command(server, sold, "hammer")
+        await command(server, timed.lots[0], "open")
+        phone = await new_context(viewport={"width": 375, "height": 800}, is_mobile=True,
+                                  has_touch=True)
+        page = await open_page(phone, f"{server.base}/")
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+        def card(lot: int) -> Any:
+            return page.locator(f"article[data-lot='{lot}']")
+
+        # the sold lot: 成交价 and the hammer price, the buyer's paddle
+        await page.get_by_label("状态").select_option(label="成交")
+        await expect(card(sold)).to_contain_text("成交价")
+        await expect(card(sold)).to_contain_text("10,100.00 元")
+        await expect(card(sold)).to_contain_text(f"买受人号牌 {sale.paddles[1]}")
+        await expect(card(sold)).not_to_contain_text("10,000.00")
+        await expect(card(sale.lots[1])).to_have_count(0)
+        assert "status=sold" in page.url
+        # a timed lot open: its end time; the market by name
+        await page.get_by_label("状态").select_option(label="竞价中")
+        await page.get_by_label("搜索", exact=True).fill("一种测试技术0")
+        await page.get_by_role("button", name="搜索").click()
+        await expect(card(timed.lots[0])).to_contain_text("结束时间")
+        await expect(card(timed.lots[0])).to_contain_text("测试市场")
+        await expect(card(timed.lots[0])).to_contain_text("起拍价")
+        # search alone: the full sale's two lots, nothing else
+        await page.get_by_role("button", name="清除筛选").click()
+        await page.get_by_label("搜索", exact=True).fill(f"一种完整技术{full.tag}")
+        await page.get_by_role("button", name="搜索").click()
+        await expect(card(full.lot)).to_be_visible()
+        await expect(card(sold)).to_have_count(0)
+        # season and field, and the market by name
+        await page.get_by_label("批次").select_option(label="秋季")
+        await expect(card(full.lot)).to_be_visible()
+        await page.get_by_label("技术领域").select_option(label="电子信息")
+        await expect(card(full.lot)).to_have_count(0)
+        await page.get_by_role("button", name="清除筛选").click()
+        await page.get_by_label("交易市场").select_option(label=full.market_name)
+        await expect(card(full.lot)).to_be_visible()
+        await expect(card(full.other_lot)).to_be_visible()
+        assert await page.evaluate("document.documentElement.scrollWidth") <= 375
+        await expect(page.get_by_role("region", name=re.compile("完整信息场次"))).to_be_visible()
+        assert errors == [], errors
+
+
+async def test_publicity_on_a_phone(settings: Settings, new_context: Any) -> None:
+    """成交公示 at 375 px: the 受让方 by name, the price, the paddle, the 公示期 dates and the
+    objection channel as labelled cards; a passed lot in its own list with its reason."""
+    from tests.browser.test_lot_page_complete import command, full_sale
+
+    async with running(settings) as server:
+        full = await full_sale(server)
+        await command(server, full.lot, "open")
+        await bid(server, full.tokens[1], full.lot, 1_010_000, "p1")
+        await command(server, full.lot, "hammer")
+        await command(server, full.other_lot, "open")
+        await command(server, full.other_lot, "pass")
+        phone = await new_context(viewport={"width": 375, "height": 800}, is_mobile=True,
+                                  has_touch=True)
+        page = await open_page(phone, f"{server.base}/results.html?session={full.session}")
+        row = page.locator(f"#results tr[data-lot='{full.lot}']")
+        for _ in range(40):  # published once the settlement is written (seconds)
+            if await row.count():
+                break
+            await asyncio.sleep(0.5)
+            await page.get_by_role("button", name="刷新").click()
+        def cell(label: str) -> Any:  # each cell named by its column, shown beside it
+            return row.get_by_role("cell", name=re.compile(f"^{label} "))
+
+        await expect(cell("受让方")).to_contain_text(f"完整科技有限公司{full.tag}-1")
+        await expect(cell("受让方")).to_contain_text(f"号牌 {full.paddles[1]}")
+        await expect(cell("成交价")).to_contain_text("10,100.00 元")
+        await expect(cell("公示期")).to_have_text(
+            re.compile(r"^\d{4}-\d\d-\d\d 至 \d{4}-\d\d-\d\d \(5 个工作日\)$"))
+        await expect(cell("异议渠道")).to_contain_text(f"向{full.market_name}提出")
+        await expect(row.get_by_role("link", name=re.compile("一种完整技术"))).to_be_visible()
+        passed = page.get_by_role("region", name="流拍标的")
+        await expect(passed.locator(f"tr[data-lot='{full.other_lot}']")).to_contain_text(
+            "拍卖师宣布流拍", timeout=20_000)
+        assert await page.evaluate("document.documentElement.scrollWidth") <= 375
