@@ -380,4 +380,5 @@ async def test_person_signs_up_and_the_login_holds_across_tabs_until_logged_out(
             raw = await other.evaluate("""() => [...document.querySelectorAll("[data-tr]")]
                 .filter((e) => e.textContent === e.dataset.tr).map((e) => e.dataset.tr)""")
             assert raw == [], (path, raw)
+            await _named(other, "en-" + path.split(".")[0])
         assert errors == []
