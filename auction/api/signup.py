@@ -21,6 +21,7 @@ field.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from starlette.requests import Request
@@ -64,24 +65,37 @@ def _checked(check: str, raw: str, field: str) -> str:
         raise BadRequest(exc.message, field, code=exc.code) from exc
 
 
-def _bidder(body: Body, kind: str) -> tuple[Enterprise | Person, str, str]:
-    """The bidder of the body, and the account holder's (name, resident id)."""
+def _bidder(body: Body, kind: str) -> Callable[[], tuple[Enterprise | Person, str, str]]:
+    """Read the bidder's fields (their form: 400 naming the field); returns what checks the
+    identity codes, called once the whole body has been read — so a malformed field is named
+    before a code's check character is looked at — and gives the bidder and the account
+    holder's (name, resident id)."""
     name = body.text("name")
     if kind == "person":
-        resident_id = _checked("resident_id", body.text("resident_id", max_len=40),
-                               "resident_id")
-        phone = _checked("phone", body.text("phone", max_len=40), "phone")
-        return Person(name=name, resident_id=resident_id, phone=phone), name, resident_id
-    uscc = _checked("uscc", body.text("uscc", max_len=40), "uscc")
+        raw_id = body.text("resident_id", max_len=40)
+        raw_phone = body.text("phone", max_len=40)
+
+        def person() -> tuple[Enterprise | Person, str, str]:
+            resident_id = _checked("resident_id", raw_id, "resident_id")
+            phone = _checked("phone", raw_phone, "phone")
+            return Person(name=name, resident_id=resident_id, phone=phone), name, resident_id
+
+        return person
+    raw_uscc = body.text("uscc", max_len=40)
     contact = body.text("contact", default="", allow_empty=True)
     representative = body.text("legal_representative", default="", allow_empty=True, max_len=64)
     person_name = body.text("person_name", default="", allow_empty=True, max_len=64)
     raw_resident_id = body.text("resident_id", default="", allow_empty=True, max_len=40)
-    resident_id = _checked("resident_id", raw_resident_id, "resident_id") if raw_resident_id \
-        else ""
-    enterprise = Enterprise(name=name, uscc=uscc, contact=contact,
-                            legal_representative=representative)
-    return enterprise, person_name, resident_id
+
+    def enterprise() -> tuple[Enterprise | Person, str, str]:
+        uscc = _checked("uscc", raw_uscc, "uscc")
+        resident_id = (_checked("resident_id", raw_resident_id, "resident_id")
+                       if raw_resident_id else "")
+        made = Enterprise(name=name, uscc=uscc, contact=contact,
+                          legal_representative=representative)
+        return made, person_name, resident_id
+
+    return enterprise
 
 
 async def create_bidder(request: Request) -> JSONResponse:
@@ -95,10 +109,11 @@ async def create_bidder(request: Request) -> JSONResponse:
                            (limits.SIGNUP_PER_ADDRESS, client_address(request)))
     body = await read_body(request)
     kind = body.choice("kind", KINDS, default="enterprise")
-    bidder, person_name, resident_id = _bidder(body, kind)
+    checked = _bidder(body, kind)
     username = body.optional_text("username", max_len=64)
     password = body.optional_text("password", max_len=passwords.MAX_LENGTH)
     body.done()
+    bidder, person_name, resident_id = checked()
     if (username is None) != (password is None):
         raise BadRequest("username 与 password 须同时提供", "password" if password is None
                          else "username")
