@@ -304,3 +304,32 @@ async def test_missing_lot_is_a_clear_page(
             # the unknown id's 404 is the browser's note of the answer, not the page's error
             assert [e for e in w.errors if "404" not in e] == [], w.errors
             await page.close()
+
+
+async def test_timed_lot_shows_its_end_time_and_extensions(
+    settings: Settings, new_context: Any
+) -> None:
+    """A timed lot: the current end time always on screen, the 延时 rule in words, and after a
+    bid in the last window 已延时 1 次 with the new end time."""
+    from tests.e2e.harness import create_sale
+
+    async with running(settings) as server:
+        sale = await create_sale(server, mode="timed", lots=1, bidders=1, duration_s=600,
+                                 window_s=900, extension_s=1200)
+        lot = sale.lots[0]
+        await command(server, lot, "open")
+        context = await new_context(viewport={"width": 375, "height": 800})
+        w = await watched(context, f"{server.base}/lot.html?id={lot}")
+        page = w.page
+        await page.wait_for_selector("#conn[data-status=open]")
+        await expect(fact(page, "延时规则")).to_have_text(
+            "结束前 15 分钟内有人出价, 结束时间延至该出价后 20 分钟")
+        await expect(fact(page, "已延时")).to_have_text("0 次")
+        first_end = await fact(page, "结束时间").inner_text()
+        await expect(page.locator("#ends-at")).to_contain_text("结束时间")
+        await bid(server, sale.tokens[0], lot, 1_000_000)
+        await expect(fact(page, "已延时")).to_have_text("1 次")
+        await expect(page.locator("#ends-at")).to_contain_text("已延时 1 次")
+        assert await fact(page, "结束时间").inner_text() != first_end
+        assert await page.evaluate(UNNAMED) == []
+        assert w.errors == [], w.errors

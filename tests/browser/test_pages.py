@@ -292,7 +292,7 @@ async def test_catalogue_filters_search_and_labelled_prices_on_a_phone(
     """The catalogue at 375 px: a sold lot under 成交价 with its price and buyer's paddle (never
     the start price), a timed lot's end time, market names; the market, status, season and
     field filters and the search box narrow the cards; nothing is clipped."""
-    from tests.browser.test_lot_page_complete import command, full_sale
+    from tests.browser.test_lot_page_complete import UNNAMED, command, full_sale
 
     async with running(settings) as server:
         sale = await create_sale(server, lots=2, bidders=2)
@@ -345,13 +345,14 @@ async def test_catalogue_filters_search_and_labelled_prices_on_a_phone(
         await expect(card(full.other_lot)).to_be_visible()
         assert await page.evaluate("document.documentElement.scrollWidth") <= 375
         await expect(page.get_by_role("region", name=re.compile("完整信息场次"))).to_be_visible()
+        assert await page.evaluate(UNNAMED) == []
         assert errors == [], errors
 
 
 async def test_publicity_on_a_phone(settings: Settings, new_context: Any) -> None:
     """成交公示 at 375 px: the 受让方 by name, the price, the paddle, the 公示期 dates and the
     objection channel as labelled cards; a passed lot in its own list with its reason."""
-    from tests.browser.test_lot_page_complete import command, full_sale
+    from tests.browser.test_lot_page_complete import UNNAMED, command, full_sale
 
     async with running(settings) as server:
         full = await full_sale(server)
@@ -363,6 +364,8 @@ async def test_publicity_on_a_phone(settings: Settings, new_context: Any) -> Non
         phone = await new_context(viewport={"width": 375, "height": 800}, is_mobile=True,
                                   has_touch=True)
         page = await open_page(phone, f"{server.base}/results.html?session={full.session}")
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         row = page.locator(f"#results tr[data-lot='{full.lot}']")
         for _ in range(40):  # published once the settlement is written (seconds)
             if await row.count():
@@ -383,3 +386,5 @@ async def test_publicity_on_a_phone(settings: Settings, new_context: Any) -> Non
         await expect(passed.locator(f"tr[data-lot='{full.other_lot}']")).to_contain_text(
             "拍卖师宣布流拍", timeout=20_000)
         assert await page.evaluate("document.documentElement.scrollWidth") <= 375
+        assert await page.evaluate(UNNAMED) == []
+        assert errors == [], errors

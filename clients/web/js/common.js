@@ -247,7 +247,7 @@ const DICT = {
     end_time: "结束时间",
     ends_after_open: "开拍后 {d}",
     extension: "延时规则",
-    extension_rule: "结束前 {w} 内有人出价, 结束时间延至该出价后 {e}",
+    extension_rule: "结束前 {w}内有人出价, 结束时间延至该出价后 {e}",
     extension_none: "不延时",
     extension_live: "现场拍卖, 不适用",
     extended_times: "已延时",
