@@ -72,8 +72,10 @@ RATE_BURST = 40.0
 @dataclass(slots=True)
 class LotSub:
     sent: int = 0  # last seq handed to the writer
+    #: the epoch of the client's snapshot or resume: an event of another epoch is never sent
+    epoch: str = ""
     #: events offered while a snapshot or resume is being read (``None``: pass them through)
-    pending: list[tuple[int, bytes]] | None = field(default_factory=list)
+    pending: list[tuple[int, bytes, str]] | None = field(default_factory=list)
     #: a resync (fresh snapshot, ``recovered: false``) is running / another one was asked for
     resyncing: bool = False
     again: bool = False
@@ -128,12 +130,18 @@ class Connection:
 
     # --- hub side (synchronous, never blocks) ---------------------------------------------------
 
-    def offer(self, lot: int, seq: int, frame: bytes) -> None:
+    def offer(self, lot: int, seq: int, frame: bytes, epoch: str) -> None:
         sub = self.lots.get(lot)
         if sub is None:
             return
         if sub.pending is not None:
-            sub.pending.append((seq, frame))
+            sub.pending.append((seq, frame, epoch))
+        elif epoch != sub.epoch:
+            # The client's snapshot was read after the room's epoch changed, and the hub's feed
+            # has not noticed yet: its events carry the old epoch. Never send them (the client
+            # would take them for a gap in the new history); the feed's reset, which follows
+            # once it sees the new epoch, sends a fresh snapshot (fanout.Hub._reset).
+            return
         elif seq == sub.sent + 1:
             sub.sent = seq
             self._put(frame)
@@ -184,8 +192,8 @@ class Connection:
 
     def _release(self, lot: int, sub: LotSub) -> None:
         parked, sub.pending = sub.pending or [], None
-        for seq, frame in parked:
-            self.offer(lot, seq, frame)
+        for seq, frame, epoch in parked:
+            self.offer(lot, seq, frame, epoch)
 
     async def subscribe(self, lot: int, epoch: str | None, seq: int | None) -> None:
         """``sub {lot, epoch?, seq?}``: resume after ``seq`` when ``epoch`` is the room's and the
@@ -233,6 +241,7 @@ class Connection:
                 for ev in missed:
                     self._put(codec.encode_event(lot, snap.epoch, ev.to_map()))
                 sub.sent = missed[-1].seq if missed else seq
+                sub.epoch = snap.epoch
                 self._release(lot, sub)
                 await self._watch_reserve(lot, sub)
                 return
@@ -243,6 +252,7 @@ class Connection:
             message["recovered"] = False
         self._put(codec.pack(message))
         sub.sent = snap.seq
+        sub.epoch = snap.epoch
         self._release(lot, sub)
         await self._watch_reserve(lot, sub)
 

@@ -77,8 +77,9 @@ CONFIRM_TIMEOUT_S = 2.0
 
 
 class Watcher(Protocol):
-    def offer(self, lot: int, seq: int, frame: bytes) -> None:
-        """Take one encoded ``ev`` frame; must return at once."""
+    def offer(self, lot: int, seq: int, frame: bytes, epoch: str) -> None:
+        """Take one encoded ``ev`` frame (stamped with the feed's ``epoch``); must return at
+        once."""
 
     def reset(self, lot: int) -> None:
         """The lot's history changed under the watcher (new epoch, or a gap the stream cannot
@@ -234,7 +235,7 @@ class Hub:
         feed.last = event.seq
         frame = encode_event(lot, feed.epoch, event.to_map())
         for watcher in tuple(feed.watchers):
-            watcher.offer(lot, event.seq, frame)
+            watcher.offer(lot, event.seq, frame, feed.epoch)
 
     def _reset(self, lot: int, feed: Feed, seq: int, epoch: str, why: str) -> None:
         log.warning("lot %s: %s; watchers get a fresh snapshot (recovered: false)", lot, why)
