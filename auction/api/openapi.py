@@ -330,7 +330,9 @@ OPERATIONS: tuple[Operation, ...] = (
               _obj(["session_id", "registrations"], session_id=INT, registrations={
                   "type": "array", "items": {"allOf": [_ref("Registration"), _obj(
                       [], bidder_name={"type": ["string", "null"]},
-                      bidder_uscc={"type": ["string", "null"]})]}}),
+                      bidder_uscc={"type": ["string", "null"]}, status_text=STR,
+                      agreed_at={"type": ["string", "null"]},
+                      documents={"type": "array", "items": _ref("File")})]}}),
               admin=True, tag="registration"),
     Operation("post", "/api/v1/registrations/{registration_id}/accept",
               "竞买人确认市场代报名 (invited → applied)", _ref("Registration"), admin=True,

@@ -212,3 +212,40 @@ async def test_the_bidder_uploads_documents_the_desk_sees(
     kept = await client.delete(doc["url"], headers=own)
     assert kept.status_code == 409 and error_of(kept)["code"] == "wrong_state"
     assert await store.pool.fetchval("SELECT count(*) FROM files") == before
+
+
+async def test_an_agent_sees_its_one_registration_only(
+    client: httpx.AsyncClient, new_session: NewSession, new_lot: NewLot
+) -> None:
+    """The agent's own login reads the registration it is bound to (agent shown, resident id
+    masked) and 我的竞拍 of that session only; another registration of the enterprise is
+    refused; it may not upload the enterprise's documents."""
+    from tests.api.people import PASSWORD, bearer, login
+
+    first = await _session_with_lot(new_session, new_lot)
+    second = await _session_with_lot(new_session, new_lot)
+    bidder_id, own = await bidder(client)
+    regs = [
+        (await client.post(f"/api/v1/sessions/{s['id']}/registrations", headers=own,
+                           json={"bidder_id": bidder_id, "agreed": True})).json()["id"]
+        for s in (first, second)
+    ]
+    username = f"agent-{regs[0]}-{bidder_id}"
+    made = await client.post(f"/api/v1/registrations/{regs[0]}/agent", headers=own, json={
+        "agent_name": "王代理", "agent_resident_id": "11010519491231002X",
+        "username": username, "password": PASSWORD})
+    assert made.status_code in (200, 201), made.text
+    agent = bearer(str((await login(client, username))["token"]))
+    view = await client.get(f"/api/v1/registrations/{regs[0]}", headers=agent)
+    assert view.status_code == 200, view.text
+    assert view.json()["agent"]["name"] == "王代理"
+    assert view.json()["agent"]["resident_id"] == "*" * 14 + "002X"
+    assert (await client.get(f"/api/v1/registrations/{regs[1]}", headers=agent)).status_code \
+        == 403
+    mine = (await client.get("/api/v1/me/auction", headers=agent)).json()
+    assert [r["id"] for r in mine["registrations"]] == [regs[0]]
+    everything = (await client.get("/api/v1/me/auction", headers=own)).json()
+    assert sorted(r["id"] for r in everything["registrations"]) == sorted(regs)
+    upload = await client.post(f"/api/v1/registrations/{regs[0]}/documents?filename=a.png",
+                               headers={**agent, "Content-Type": "image/png"}, content=PNG)
+    assert upload.status_code == 403
