@@ -188,6 +188,7 @@ async def get_listing(request: Request) -> JSONResponse:
         "lots": [_lot(row, (rooms or {}).get(row.id), read) for row in rows],
         "page": f.offset // f.limit + 1, "limit": f.limit, "total": total,
         "rooms": "ok" if read else "unavailable",
+        "fields": await store_listing.technology_fields(services.store),
     })
 
 

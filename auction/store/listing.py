@@ -89,6 +89,9 @@ ORDER BY r.closed_at DESC, r.lot_id
 LIMIT $3
 """
 
+#: the most technology fields offered as the field filter's choices
+MAX_FIELDS = 200
+
 #: the most rows of one 成交公示 answer
 MAX_PUBLICITY = 1000
 
@@ -179,6 +182,17 @@ async def listing(store: Store, f: ListingFilter) -> tuple[list[ListingRow], int
             total = await conn.fetchval(_COUNT, *_args(f))
             rows = await conn.fetch(_LISTING, *_args(f), f.limit, f.offset)
     return [ListingRow(**dict(r)) for r in rows], int(total)
+
+
+async def technology_fields(store: Store) -> list[str]:
+    """Every technology field some lot has, sorted (the field filter's
+    choices; at most :data:`MAX_FIELDS`)."""
+    with translated():
+        rows = await store.pool.fetch(
+            "SELECT DISTINCT technology_field FROM lots ORDER BY technology_field LIMIT $1",
+            MAX_FIELDS,
+        )
+    return [str(r[0]) for r in rows]
 
 
 async def publicity(store: Store, *, market: str | None, session: int | None

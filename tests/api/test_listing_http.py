@@ -142,6 +142,7 @@ async def test_filters_by_market_subtree_status_season_and_field(
     in_city = await get(client, market=city, limit=100)
     assert {energy["id"]} <= {lot["id"] for lot in in_city["lots"]}
     assert all(lot["market"]["code"] in (city, county) for lot in in_city["lots"])
+    assert {"新能源与高效节能", "环境保护与资源综合利用"} <= set(in_city["fields"])
     narrowed = await get(client, market=county, season="autumn",
                          field="新能源与高效节能", status="scheduled")
     assert [lot["id"] for lot in narrowed["lots"]] == [energy["id"]]
