@@ -23,6 +23,8 @@ let total = 0;
 let page = 1;
 let roomsOk = true;
 const liveOf = new Map(); // session id → { lots, serverTime, fetchedAt } for running sessions
+const runningLots = new Map(); // session id → its listing entries (the filters applied)
+const RUNNING_SHOWN = 6; // running sessions always on top, newest first, whatever the page
 
 function liveStrip(session, entry) {
   const { lots: roomLots, serverTime, fetchedAt } = entry;
@@ -152,14 +154,18 @@ function render() {
   const count = document.getElementById("count");
   count.textContent = t("n_found", { n: total });
   document.getElementById("rooms-note").classList.toggle("hidden", roomsOk);
-  if (!lots.length) {
-    box.append(el("p", { class: "muted", text: t("none") }));
-  }
-  const groups = new Map(); // in the listing's order: open lots' sessions first
-  for (const lot of lots) {
+  // running sessions first (their rooms are what people come for), then the listing's order
+  const groups = new Map();
+  const seen = new Set();
+  const add = (lot) => {
+    if (seen.has(lot.id)) return;
+    seen.add(lot.id);
     if (!groups.has(lot.session_id)) groups.set(lot.session_id, []);
     groups.get(lot.session_id).push(lot);
-  }
+  };
+  for (const entries of runningLots.values()) entries.forEach(add);
+  lots.forEach(add);
+  if (!groups.size) box.append(el("p", { class: "muted", text: t("none") }));
   for (const [sid, entries] of groups) box.append(sessionCard(sid, entries));
   document.getElementById("more").classList.toggle("hidden", lots.length >= total);
 }
@@ -185,14 +191,22 @@ async function loadListing(next = false) {
   lots = next ? lots.concat(answer.lots) : answer.lots;
   total = answer.total;
   roomsOk = answer.rooms !== "unavailable";
+  for (const f of answer.fields || []) fields.add(f);
   for (const lot of answer.lots) if (lot.technology_field) fields.add(lot.technology_field);
 }
 
-async function loadLive() {
-  const running = [...sessions.values()].filter((s) => s.status === "running").slice(0, 10);
+/** The newest running sessions: their lots (with the filters) and their rooms' live state. */
+async function loadRunning() {
+  const running = [...sessions.values()].filter((s) => s.status === "running")
+    .sort((a, b) => b.id - a.id).slice(0, RUNNING_SHOWN);
+  runningLots.clear();
   await Promise.all(running.map(async (s) => {
-    const answer = await api(`/sessions/${s.id}/lots`);
-    liveOf.set(s.id, { lots: answer.lots, serverTime: answer.server_time || 0,
+    const [mine, rooms] = await Promise.all([
+      api(query({ session: String(s.id), page: "1", limit: "100" })),
+      api(`/sessions/${s.id}/lots`),
+    ]);
+    if (mine.lots.length) runningLots.set(s.id, mine.lots);
+    liveOf.set(s.id, { lots: rooms.lots, serverTime: rooms.server_time || 0,
       fetchedAt: Date.now() });
   }));
 }
@@ -201,13 +215,7 @@ async function load() {
   const [sessionList, marketList] = await Promise.all([api("/sessions"), api("/markets")]);
   sessions = new Map(sessionList.sessions.map((s) => [s.id, s]));
   markets = marketList.markets.map((m) => ({ code: m.code, name: m.name }));
-  await loadListing();
-  if (currentFilters().field || fields.size < 2) {
-    // the field menu offers the fields of every lot, not only of those shown
-    const all = await api("/listing?limit=100");
-    for (const lot of all.lots) if (lot.technology_field) fields.add(lot.technology_field);
-  }
-  await loadLive();
+  await Promise.all([loadListing(), loadRunning()]);
 }
 
 form.addEventListener("submit", (e) => {
@@ -219,7 +227,7 @@ form.addEventListener("submit", (e) => {
   }
   const qs = p.toString();
   history.replaceState(null, "", location.pathname + (qs ? `?${qs}` : ""));
-  loadListing().then(render, (err) => {
+  Promise.all([loadListing(), loadRunning()]).then(render, (err) => {
     box.textContent = err.message;
   });
 });

@@ -131,9 +131,10 @@ function renderQuick(s) {
   quick.textContent = "";
   const closed = !s || CLOSED.has(s.status);
   $("bid-card").classList.toggle("hidden", missing || (Boolean(s) && closed));
+  const enabled = !closed && biddable(s);
+  for (const b of $("custom").querySelectorAll("button, input")) b.disabled = !enabled;
   if (!s || closed) return; // no buttons with made-up amounts, none after the close
   const next = nextBid(s);
-  const enabled = biddable(s);
   for (let k = 0; k < 3; k++) {
     const amount = next + k * (s.inc || 0);
     const label = k === 0 ? t("next_bid") : `+${k} × ${t("increment")}`;
@@ -142,7 +143,6 @@ function renderQuick(s) {
       disabled: !enabled || busy, onclick: () => placeBid(amount),
     }, yuan(amount, false), el("span", { class: "sub", text: label })));
   }
-  for (const b of $("custom").querySelectorAll("button, input")) b.disabled = !enabled;
 }
 
 function renderLadder(s) {
@@ -181,6 +181,8 @@ function renderReg() {
   $("login").classList.toggle("hidden", loggedIn && conn.status !== "unauthorized");
   $("account-login").classList.toggle("hidden", loggedIn && conn.status !== "unauthorized");
   $("logout").classList.toggle("hidden", !loggedIn);
+  // nothing left to apply for once the lot has closed
+  if (CLOSED.has(lotState()?.status)) $("apply-link")?.classList.add("hidden");
 }
 
 /** Fair warning (第一次 / 第二次 / 最后一次警告, cleared by the next bid), 暂停中, and the
@@ -245,11 +247,11 @@ function renderFacts() {
   if (s.opened_at) start = dateTime(s.opened_at);
   else if (session?.starts_at) start = `${dateTime(session.starts_at)} ${t("planned")}`;
   let end;
-  if (!timed) end = t("live_no_clock");
-  else if (s.status === "open" && s.ends_at) end = dateTime(s.ends_at);
-  else if (CLOSED.has(s.status) && (s.closed_at || info.result?.closed_at)) {
+  if (CLOSED.has(s.status) && (s.closed_at || info.result?.closed_at)) {
     end = dateTime(s.closed_at || info.result.closed_at);
-  } else end = t("ends_after_open", { d: span(info.duration_s) });
+  } else if (!timed) end = t("live_no_clock");
+  else if (s.status === "open" && s.ends_at) end = dateTime(s.ends_at);
+  else end = t("ends_after_open", { d: span(info.duration_s) });
   const rule = timed && session?.extension_window_s
     ? t("extension_rule", { w: span(session.extension_window_s), e: span(session.extension_s) })
     : t(timed ? "extension_none" : "extension_live");
@@ -332,12 +334,13 @@ function renderClock() {
   if (!s) return;
   const timed = s.mode === "timed";
   if (s.status !== "open") {
-    $("clock-label").textContent = t("countdown");
-    cd.textContent = s.status === "scheduled" ? t("not_open_yet") : t("ended");
-    cd.className = "countdown small-count";
     const closedAt = s.closed_at || (info?.result?.closed_at ? Date.parse(info.result.closed_at) : 0);
-    endsAt.textContent = CLOSED.has(s.status) && closedAt
-      ? t("closed_at", { time: dateTime(closedAt) }) : "";
+    const over = CLOSED.has(s.status);
+    $("clock-label").textContent = t(over && closedAt ? "closed_time" : "countdown");
+    cd.textContent = over && closedAt ? dateTime(closedAt)
+      : s.status === "scheduled" ? t("not_open_yet") : t("ended");
+    cd.className = "countdown small-count num";
+    endsAt.textContent = "";
   } else if (timed && s.ends_at) {
     const left = s.ends_at - (s.paused_at || conn.now()); // the clock stops while paused
     $("clock-label").textContent = t("countdown");

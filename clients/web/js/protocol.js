@@ -1,7 +1,9 @@
 // The websocket client shared by every page (docs/protocol.md): msgpack frames, hello with a
 // token, per-lot epoch/seq tracking, resume after a reconnect (no gap, no duplicate), reconnect
 // with backoff, server-time offset from welcome/pong, idempotency keys for bids and commands
-// (a request not yet answered is sent again with the SAME key after a reconnect). Frames that
+// (a request not yet answered is sent again with the SAME key after a reconnect). A link that
+// goes silent (the network cut: no close event) is declared dead within about 5 s and replaced
+// by a new socket with resume, without waiting for the old one's onclose. Frames that
 // are not events (presence, reserve, missed_bid for staff; viewers for everyone else) are kept
 // on the lot's feed and announced as a "room" event.
 //
