@@ -190,7 +190,7 @@ async def test_new_enterprise_signs_up_applies_bids_and_wins(
             "href", f"apply.html?session={session}")
         await page.get_by_role("link", name=re.compile(f"储能材料{tag}甲")).first.click()
         await page.get_by_role("link", name="报名", exact=True).click()
-        await expect(page.get_by_role("heading", name=re.compile("报名"))).to_be_visible()
+        await expect(page.get_by_role("heading", name=f"报名: 春季专场{tag}")).to_be_visible()
         await expect(page.get_by_role("region", name="拍卖公告")).to_contain_text(ANNOUNCEMENT)
         await expect(page.get_by_role("region", name="竞买须知")).to_contain_text(TERMS)
         await expect(page.get_by_text("每个文件不超过 5 MB").first).to_be_visible()
