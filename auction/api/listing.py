@@ -49,8 +49,8 @@ MAX_Q = 100
 MAX_FIELD = 64
 MAX_PAGE = 10_000
 DEFAULT_LIMIT = 20
-#: ``bidders.kind`` values of a natural person (a column a later migration may add)
-PERSON_KINDS = frozenset({"person", "natural_person", "individual"})
+#: ``bidders.kind`` of a natural person (migration 0007)
+PERSON_KINDS = frozenset({"person"})
 
 _CODE = re.compile(r"[0-9]{6}")
 

@@ -7,10 +7,6 @@ them. Search is ``ILIKE`` over title, holder and description with ``%``, ``_`` a
 escaped, so a search box finds exactly the text typed. A market filter covers the market and
 every market below it (``parent_id``).
 
-Columns that a later migration may add (a natural-person bidder's ``kind``, a contact phone of
-the session or market) are read through ``to_jsonb(row)``, so these queries work with or
-without them.
-
 Failures surface as :mod:`auction.store.errors` (``translated``).
 """
 
@@ -70,17 +66,11 @@ LIMIT $7 OFFSET $8
 
 _COUNT = _SCOPE + "SELECT count(*)" + _FROM + _WHERE
 
-_CONTACT = """
-coalesce(nullif(to_jsonb(s) ->> 'contact_phone', ''), nullif(to_jsonb(s) ->> 'contact', ''),
-         nullif(to_jsonb(m) ->> 'contact_phone', ''), nullif(to_jsonb(m) ->> 'phone', ''))
-"""
-
 _PUBLICITY = _SCOPE + """
 SELECT r.lot_id, l.session_id, l.ordinal, l.title, s.name AS session_name,
        m.code AS market_code, m.name AS market_name, r.outcome, r.reason, r.paddle,
        r.amount_fen, r.closed_at, r.bid_count, b.name AS buyer_name,
-       coalesce(to_jsonb(b) ->> 'kind', '') AS buyer_kind,
-       """ + _CONTACT + """ AS contact_phone
+       coalesce(b.kind, '') AS buyer_kind, nullif(s.contact_phone, '') AS contact_phone
 FROM lot_results r JOIN lots l ON l.id = r.lot_id JOIN sessions s ON s.id = l.session_id
 JOIN markets m ON m.id = s.market_id LEFT JOIN bidders b ON b.id = r.winner_id
 WHERE ($1::text IS NULL OR s.market_id IN (SELECT id FROM scope))

@@ -123,6 +123,23 @@ async def test_the_sessions_contact_phone_is_the_objection_channel(
     assert objection["phone"] == "0531-88888888" and "0531-88888888" in objection["text"]
 
 
+async def test_a_natural_person_buyer_is_published_masked(
+    client: httpx.AsyncClient, new_lot: NewLot, store: Store
+) -> None:
+    """A buyer who is a natural person (bidder ``kind`` person) is published as 张*, never
+    with the identity number."""
+    lot = await new_lot()
+    resident_id = f"37010219900101{secrets.randbelow(10**4):04d}"
+    async with store.pool.acquire() as conn:
+        buyer = await conn.fetchval(
+            "INSERT INTO bidders (name, uscc, kind, resident_id, phone)"
+            " VALUES ('张三', NULL, 'person', $1, '13800000000') RETURNING id", resident_id)
+    await settle(store, lot["id"], "sold", amount=200_000_000, winner=buyer, paddle=102)
+    resp = await client.get("/api/v1/publicity", params={"session": lot["session_id"]})
+    assert resp.json()["sold"][0]["buyer"] == {"kind": "person", "name": "张*"}
+    assert "张三" not in resp.text and resident_id not in resp.text
+
+
 @pytest.mark.parametrize(("params", "field"), [
     ({"market": "3701"}, "market"), ({"session": "x"}, "session"),
 ])
