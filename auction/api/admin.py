@@ -41,7 +41,7 @@ from auction.services import Services
 from auction.store import accounts as account_store
 from auction.store import ledger
 from auction.store.catalogue import SessionTexts
-from auction.store.errors import NotFound
+from auction.store.errors import Conflict, NotFound
 
 _DIVISION_CODE = re.compile(r"^[0-9]{6}$")
 _SLUG = re.compile(r"^[a-z0-9-]{2,64}$")
@@ -157,26 +157,56 @@ def _increment_table(raw: object) -> tuple[increments.Band, ...]:
         raise BadRequest(str(exc), exc.field) from None
 
 
-def _session_texts(body: Body, starts_at: datetime) -> SessionTexts:
+def _session_texts(
+    body: Body, starts_at: datetime, base: SessionTexts | None = None
+) -> SessionTexts:
     """The session's 拍卖公告, 竞买须知, contact phone, registration deadline (optional, not
-    after ``starts_at``) and deposit payee; all optional, each 400 naming its field."""
-    phone = body.text("contact_phone", default="", max_len=40, allow_empty=True)
+    after ``starts_at``) and deposit payee; all optional (absent: as in ``base``), each 400
+    naming its field."""
+    was = base or SessionTexts()
+    phone = body.text("contact_phone", default=was.contact_phone, max_len=40, allow_empty=True)
     if phone and not _PHONE.match(phone):
         raise BadRequest("字段 contact_phone 应为电话号码 (数字, 空格, +, -, 括号, 转)",
                          "contact_phone")
-    deadline = None
+    deadline = was.registration_deadline
     if body.raw("registration_deadline") is not None:
         deadline = body.timestamp("registration_deadline")
-        if deadline > starts_at:
-            raise BadRequest("报名截止时间不能晚于场次开始时间", "registration_deadline")
+    if deadline is not None and deadline > starts_at:
+        raise BadRequest("报名截止时间不能晚于场次开始时间", "registration_deadline")
     return SessionTexts(
-        announcement=body.text("announcement", default="", max_len=MAX_TEXT, allow_empty=True),
-        terms=body.text("terms", default="", max_len=MAX_TEXT, allow_empty=True),
+        announcement=body.text("announcement", default=was.announcement, max_len=MAX_TEXT,
+                               allow_empty=True),
+        terms=body.text("terms", default=was.terms, max_len=MAX_TEXT, allow_empty=True),
         contact_phone=phone, registration_deadline=deadline,
-        payee_name=body.text("payee_name", default="", allow_empty=True),
-        payee_bank=body.text("payee_bank", default="", allow_empty=True),
-        payee_account=body.text("payee_account", default="", max_len=64, allow_empty=True),
+        payee_name=body.text("payee_name", default=was.payee_name, allow_empty=True),
+        payee_bank=body.text("payee_bank", default=was.payee_bank, allow_empty=True),
+        payee_account=body.text("payee_account", default=was.payee_account, max_len=64,
+                                allow_empty=True),
     )
+
+
+async def update_session(request: Request) -> JSONResponse:
+    """Change the texts and facts of a session (fields as at creation; absent ones stay) until
+    bidding starts: once a lot of it is no longer scheduled, 409 ``bidding_started``. Bidders
+    who agreed to earlier texts show ``agreed_to_current: false`` on their registration."""
+    services = _services(request)
+    who = await guard.principal_of(request)
+    session_id = await session_scope(request, who, Action.MANAGE_SESSIONS)
+    session = await services.store.get_session(session_id)
+    body = await read_body(request)
+    texts = _session_texts(body, session.starts_at, SessionTexts(
+        announcement=session.announcement, terms=session.terms,
+        contact_phone=session.contact_phone, registration_deadline=session.registration_deadline,
+        payee_name=session.payee_name, payee_bank=session.payee_bank,
+        payee_account=session.payee_account,
+    ))
+    body.done()
+    for lot in await services.store.list_lots(session_id):
+        state = await services.rooms.room_state(lot.id)
+        if lot.status != "scheduled" or (state is not None and state.status.value != "scheduled"):
+            raise Conflict("bidding_started", "竞价已开始, 不能再修改场次公告和须知", "session_id")
+    updated = await services.store.update_session_texts(session_id, texts)
+    return JSONResponse(updated.to_json())
 
 
 async def create_session(request: Request) -> JSONResponse:
@@ -289,6 +319,7 @@ async def create_staff_token(request: Request) -> JSONResponse:
 routes: list[BaseRoute] = [
     Route("/api/v1/markets", create_market, methods=["POST"]),
     Route("/api/v1/sessions", create_session, methods=["POST"]),
+    Route("/api/v1/sessions/{session_id:int}", update_session, methods=["PATCH"]),
     Route("/api/v1/sessions/{session_id:int}/lots", create_lot, methods=["POST"]),
     Route(
         "/api/v1/sessions/{session_id:int}/staff-tokens", create_staff_token, methods=["POST"]

@@ -235,6 +235,8 @@ SCHEMAS: dict[str, Schema] = {
     "RegistrationView": {"allOf": [_ref("Registration"), _obj(
         ["status_text", "documents", "deposit", "deposits", "session"],
         status_text=STR, created_at=TIME, agreed_at={"type": ["string", "null"]},
+        agreed_to_current={"type": "boolean",
+                           "description": "the texts agreed to are the session's current ones"},
         agent={"type": ["object", "null"], "description": "{name, resident_id (masked), "
                "recorded_at}"},
         documents={"type": "array", "items": _ref("File")},
@@ -471,6 +473,12 @@ OPERATIONS: tuple[Operation, ...] = (
               query={"filename": STR, "label": STR}),
     Operation("get", "/api/v1/lots/{lot_id}/attachments/{file_id}",
               "标的图片或附件 (原文件, 带 Content-Disposition 与 nosniff)", STR),
+    Operation("patch", "/api/v1/sessions/{session_id}",
+              "修改场次的拍卖公告、竞买须知、联系电话、报名截止时间与保证金收款账户 (竞价开始前;"
+              " 未给出的字段不变)", _ref("Session"), admin=True, tag="admin",
+              body=_obj([], announcement=STR, terms=STR, contact_phone=STR,
+                        registration_deadline=TIME, payee_name=STR, payee_bank=STR,
+                        payee_account=STR)),
     Operation("delete", "/api/v1/lots/{lot_id}/attachments/{file_id}",
               "删除标的图片或附件 (管理该市场场次的工作人员)",
               _obj(["deleted", "id"], deleted={"type": "boolean"}, id=INT), admin=True,

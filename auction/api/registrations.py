@@ -331,6 +331,9 @@ async def get_registration(request: Request) -> JSONResponse:
         **registration.to_json(),
         "status_text": store_registrations.STATUS_WORDS.get(registration.status, ""),
         "created_at": rfc3339(more.created_at), "agreed_at": rfc3339(more.agreed_at),
+        # the session's texts changed since the bidder agreed (PATCH /sessions/{id})
+        "agreed_to_current": bool(more.agreed_sha256)
+        and more.agreed_sha256 == session.texts_sha256,
         "agent": None if not more.agent_name else {
             # masked as the agent route answers it (auction/api/deposits.py)
             "name": more.agent_name, "resident_id": "*" * 14 + more.agent_resident_id[-4:],

@@ -170,6 +170,21 @@ class Catalogue:
             raise _not_found("技术市场", "market_code")
         return await self.get_session(session_id)
 
+    async def update_session_texts(self, session_id: int, texts: SessionTexts) -> Session:
+        """Replace the session's texts and facts (``NotFound`` for an unknown session)."""
+        with translated():
+            found = await self.pool.fetchval(
+                "UPDATE sessions SET announcement = $2, terms = $3, contact_phone = $4,"
+                " registration_deadline = $5, payee_name = $6, payee_bank = $7,"
+                " payee_account = $8 WHERE id = $1 RETURNING id",
+                session_id, texts.announcement, texts.terms, texts.contact_phone,
+                texts.registration_deadline, texts.payee_name, texts.payee_bank,
+                texts.payee_account,
+            )
+        if found is None:
+            raise _not_found("场次", "session_id")
+        return await self.get_session(session_id)
+
     async def list_sessions(self, market_code: str | None = None) -> list[Session]:
         """Sessions (of one market when ``market_code`` is given), by start time then id."""
         with translated():

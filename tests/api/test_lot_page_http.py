@@ -138,3 +138,41 @@ async def test_closed_lot_shows_its_result(
     assert (result["reason"], result["reason_text"]) == ("no_bids", "无人出价")
     listed = (await client.get(f"/api/v1/sessions/{session['id']}/lots")).json()["lots"]
     assert [item["result"]["outcome"] for item in listed] == ["sold", "passed"]
+
+
+async def test_market_staff_change_the_texts_until_bidding_starts(
+    client: httpx.AsyncClient, new_session: NewSession, new_lot: NewLot, services: Any
+) -> None:
+    """PATCH changes the fields given and keeps the others; a bad field is 400; a bidder who
+    agreed to the old texts shows ``agreed_to_current: false``; once a lot opens, 409."""
+    from tests.api.people import bidder, staff
+
+    session = await new_session(**{**TEXTS, "starts_at": "2099-04-18T09:30:00+08:00",
+                                   "registration_deadline": "2099-04-17T17:00:00+08:00"})
+    lot = await new_lot(session["id"])
+    url = f"/api/v1/sessions/{session['id']}"
+    bidder_id, own = await bidder(client)
+    reg = (await client.post(f"{url}/registrations", headers=own,
+                             json={"bidder_id": bidder_id, "agreed": True})).json()
+    view = f"/api/v1/registrations/{reg['id']}"
+    assert (await client.get(view, headers=own)).json()["agreed_to_current"] is True
+    outsider = await staff(client, "market_admin", (await new_session())["market_code"])
+    assert (await client.patch(url, headers=outsider, json={"terms": "x"})).status_code == 403
+    assert (await client.patch(url, json={"terms": "x"})).status_code == 401
+    bad = await client.patch(url, headers=ADMIN,
+                             json={"registration_deadline": "2099-05-01T00:00:00+08:00"})
+    assert bad.status_code == 400 and error_of(bad)["field"] == "registration_deadline"
+    admin = await staff(client, "market_admin", session["market_code"])
+    changed = await client.patch(url, headers=admin, json={
+        "terms": "竞买须知 (修订): 须交纳保证金。", "contact_phone": "0531-66668888"})
+    assert changed.status_code == 200, changed.text
+    body = changed.json()
+    assert body["terms"].startswith("竞买须知 (修订)") and body["contact_phone"] == "0531-66668888"
+    assert body["announcement"] == TEXTS["announcement"]
+    assert body["registration_deadline"] == "2099-04-17T17:00:00.000+08:00"
+    assert (await client.get(url)).json() == body
+    assert (await client.get(view, headers=own)).json()["agreed_to_current"] is False
+    await services.rooms.open(lot["id"])
+    late = await client.patch(url, headers=admin, json={"terms": "再改"})
+    assert late.status_code == 409 and error_of(late)["code"] == "bidding_started"
+    assert (await client.get(url)).json() == body

@@ -72,6 +72,7 @@ SCOPED: dict[tuple[str, str], set[str]] = {
     # issue 11: a lot's attachments (staff managing its sessions), a registration's documents
     # (its own bidder uploads; finance of the market reads them)
     ("POST", "/api/v1/lots/{lot_id:int}/attachments"): set(),
+    ("PATCH", "/api/v1/sessions/{session_id:int}"): set(),  # the session's texts and facts
     ("POST", "/api/v1/registrations/{registration_id:int}/documents"): set(),
     ("DELETE", "/api/v1/lots/{lot_id:int}/attachments/{file_id:int}"): set(),
     ("DELETE", "/api/v1/registrations/{registration_id:int}/documents/{file_id:int}"): set(),
