@@ -68,14 +68,14 @@ def test_locust_headless_has_no_failures(database_url: str, redis_url: str, tmp_
         csv = tmp_path / "run"
         out = subprocess.run(
             [str(locust), "-f", "loadtests/locustfile.py", "--headless", "-H", base,
-             "-u", "12", "-r", "12", "-t", "8s", "--csv", str(csv), "--only-summary"],
+             "-u", "12", "-r", "12", "-t", "15s", "--csv", str(csv), "--only-summary"],
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=150,
         )
         assert out.returncode == 0, out.stderr[-3000:]
         stats = (tmp_path / "run_stats.csv").read_text(encoding="utf-8").splitlines()
         header = stats[0].split(",")
         total = dict(zip(header, stats[-1].split(","), strict=False))
-        assert int(total["Request Count"]) > 0
+        assert int(total["Request Count"]) > 0, (out.stdout[-2000:], out.stderr[-3000:])
         assert int(total["Failure Count"]) == 0, out.stderr[-3000:]
     finally:
         stack.stop_servers()
