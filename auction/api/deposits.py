@@ -34,7 +34,7 @@ from auction.api.http_errors import BadRequest, read_body
 from auction.api.registrations import actor_of
 from auction.api.tokens import account_keys
 from auction.domain.deposits import DepositState
-from auction.domain.identity import IdentityError, validate_resident_id
+from auction.domain.identity import IdentityError, mask_resident_id, validate_resident_id
 from auction.rooms import eligibility
 from auction.store import accounts as account_store
 from auction.store import ledger
@@ -162,7 +162,7 @@ async def record_agent(request: Request) -> JSONResponse:
     )
     answer: dict[str, Any] = {
         "registration_id": registration_id, "agent_name": row["agent_name"],
-        "agent_resident_id": "*" * 14 + resident_id[-4:],
+        "agent_resident_id": mask_resident_id(resident_id),
         "recorded_at": rfc3339(row["agent_recorded_at"]),
     }
     if username is not None and password is not None:

@@ -8,7 +8,8 @@ Every error answer is ``{"error": {"code", "message", "field"?}}`` (docs/http-ap
     auction.domain.identity.IdentityError       400     invalid_uscc / invalid_resident_id
     TokenError, missing bearer token            401     unauthorized
     guard.Denied                                401/403 unauthorized / forbidden /
-                                                        deposit_required
+                                                        deposit_required / csrf_failed (a
+                                                        cookie write without X-CSRF-Token)
     guard.Denied rate_limited, RateLimited      429     rate_limited (+ retry_after_ms and a
                                                         Retry-After header)
     store NotFound                              404     not_found

@@ -43,6 +43,11 @@ FIELD_NAMES: tuple[str, ...] = (
     "description", "deposit_fen", "role", "uscc", "contact", "username", "password",
     "person_name", "resident_id", "bidder_id", "reason", "lot_id", "op", "key", "agent_name",
     "agent_resident_id", "all_dead", "state", "session_id", "registration_id",
+    # issue 10/11 fields
+    "args", "increments", "from_fen", "inc_fen", "kind", "phone", "legal_representative",
+    "cookie", "old_password", "new_password", "agreed", "announcement", "terms",
+    "contact_phone", "registration_deadline", "payee_name", "payee_bank", "payee_account",
+    "appraisal_fen",
 )
 
 
