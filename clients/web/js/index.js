@@ -185,9 +185,13 @@ function query(extra = {}) {
   return `/listing?${p}`;
 }
 
-async function loadListing(next = false) {
-  page = next ? page + 1 : 1;
-  const answer = await api(query({ page: String(page) }));
+let generation = 0; // a newer search or filter wins over an older answer still on its way
+
+async function loadListing(next = false, gen = generation) {
+  const want = next ? page + 1 : 1;
+  const answer = await api(query({ page: String(want) }));
+  if (gen !== generation) return;
+  page = want;
   lots = next ? lots.concat(answer.lots) : answer.lots;
   total = answer.total;
   roomsOk = answer.rooms !== "unavailable";
@@ -196,26 +200,40 @@ async function loadListing(next = false) {
 }
 
 /** The newest running sessions: their lots (with the filters) and their rooms' live state. */
-async function loadRunning() {
+async function loadRunning(gen = generation) {
   const running = [...sessions.values()].filter((s) => s.status === "running")
     .sort((a, b) => b.id - a.id).slice(0, RUNNING_SHOWN);
-  runningLots.clear();
-  await Promise.all(running.map(async (s) => {
+  const found = await Promise.all(running.map(async (s) => {
     const [mine, rooms] = await Promise.all([
       api(query({ session: String(s.id), page: "1", limit: "100" })),
       api(`/sessions/${s.id}/lots`),
     ]);
-    if (mine.lots.length) runningLots.set(s.id, mine.lots);
-    liveOf.set(s.id, { lots: rooms.lots, serverTime: rooms.server_time || 0,
-      fetchedAt: Date.now() });
+    return [s.id, mine.lots, { lots: rooms.lots, serverTime: rooms.server_time || 0,
+      fetchedAt: Date.now() }];
   }));
+  if (gen !== generation) return;
+  runningLots.clear();
+  for (const [id, mine, live] of found) {
+    if (mine.length) runningLots.set(id, mine);
+    liveOf.set(id, live);
+  }
+}
+
+/** Everything again for the filters of the address; an older answer arriving late is dropped. */
+function refresh() {
+  generation += 1;
+  const gen = generation;
+  return Promise.all([loadListing(false, gen), loadRunning(gen)]).then(() => {
+    if (gen === generation) render();
+  });
 }
 
 async function load() {
   const [sessionList, marketList] = await Promise.all([api("/sessions"), api("/markets")]);
   sessions = new Map(sessionList.sessions.map((s) => [s.id, s]));
   markets = marketList.markets.map((m) => ({ code: m.code, name: m.name }));
-  await Promise.all([loadListing(), loadRunning()]);
+  generation += 1;
+  await Promise.all([loadListing(false, generation), loadRunning(generation)]);
 }
 
 form.addEventListener("submit", (e) => {
@@ -227,7 +245,7 @@ form.addEventListener("submit", (e) => {
   }
   const qs = p.toString();
   history.replaceState(null, "", location.pathname + (qs ? `?${qs}` : ""));
-  Promise.all([loadListing(), loadRunning()]).then(render, (err) => {
+  refresh().catch((err) => {
     box.textContent = err.message;
   });
 });
@@ -240,7 +258,7 @@ document.getElementById("clear").addEventListener("click", () => {
   form.requestSubmit();
 });
 document.getElementById("more").addEventListener("click", () => {
-  loadListing(true).then(render, (err) => {
+  loadListing(true, generation).then(render, (err) => {
     box.textContent = err.message;
   });
 });

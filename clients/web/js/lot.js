@@ -500,6 +500,10 @@ async function placeBid(amount, fromBox = false) {
       $("amount").value = "";
       renderPreview();
     }
+  } else if (answer.code === "timeout") {
+    // given up after a long cut (not sent again, so it cannot land late): its fate is unknown
+    // here, and the page says so instead of calling it refused; the bid record is the truth
+    feedback = { text: t("bid_unknown", { amount: yuan(amount) }), kind: "pending" };
   } else {
     let message = nackText(answer);
     if (answer.minimum) message += ` (${t("next_bid")} ${yuan(answer.minimum)})`;
