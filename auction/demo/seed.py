@@ -213,6 +213,29 @@ def _lot_body(spec: LotSpec, duration_s: int) -> dict[str, object]:
     return body
 
 
+def session_texts(name: str, mode: str) -> dict[str, str]:
+    """The demo session's 拍卖公告, 竞买须知, contact phone and deposit payee (illustrative)."""
+    how = "现场举牌与网络同步竞价" if mode == "live" else "网络限时竞价 (延时规则见标的页)"
+    return {
+        "announcement": (
+            f"{name}定于公告之日起举行, 采用{how}方式。参拍标的为高校、科研院所及企业的"
+            "专利、技术秘密、软件著作权等科技成果。有意竞买者请于规定时间内报名并交纳保证金, "
+            "经审核确认后取得竞买号牌。本公告所列标的以现状为准。"
+        ),
+        "terms": (
+            "一、竞买人应具备相应民事行为能力, 企业须提交营业执照副本复印件。\n"
+            "二、保证金须以竞买人名义转账至指定账户, 并在附言中注明转账参考号。\n"
+            "三、出价一经确认不得撤回; 成交后竞买人应于5个工作日内签署成交确认书并付清余款, "
+            "逾期视为悔拍, 保证金不予退还。\n"
+            "四、未成交竞买人的保证金于本场结束后原路退还。"
+        ),
+        "contact_phone": "0531-8888 6666",
+        "payee_name": "山东省技术市场演示中心",
+        "payee_bank": "演示银行济南分行",
+        "payee_account": "6222 0000 1234 5678",
+    }
+
+
 async def _register(
     http: AuctionHTTP, session_id: int, bidder: DemoBidder, deposit_fen: int
 ) -> SeededBidder:
@@ -220,7 +243,7 @@ async def _register(
     finance confirms the deposit (both with the admin token ``http`` carries), and the bidder's
     own login takes its bid credential."""
     async with http.with_token(bidder.account_token) as own:
-        reg = await own.register_for_session(session_id, bidder.bidder_id)
+        reg = await own.register_for_session(session_id, bidder.bidder_id, agreed=True)
         await http.approve(int(reg["id"]))
         await http.confirm_deposit(int(reg["id"]), deposit_fen)
         credential = await own.bid_credential(int(reg["id"]))
@@ -249,6 +272,7 @@ async def create_session(
         starts_at,
         extension_window_s=timed.extension_window_s if timed else None,
         extension_s=timed.extension_s if timed else None,
+        texts=session_texts(name, mode),
     )
     sid = int(session["id"])
     seeded_lots: list[SeededLot] = []

@@ -158,9 +158,12 @@ class AuctionHTTP:
         extension_window_s: int | None = None,
         extension_s: int | None = None,
         increments: list[dict[str, int]] | None = None,
+        texts: dict[str, str] | None = None,
     ) -> JSON:
         """``starts_at`` is RFC 3339 (e.g. ``2026-04-18T09:30:00+08:00``); ``increments`` the
-        increment table (``[{from_fen, inc_fen}, …]``, ``[]`` for none; absent: the defaults)."""
+        increment table (``[{from_fen, inc_fen}, …]``, ``[]`` for none; absent: the defaults);
+        ``texts`` the session's 拍卖公告 (``announcement``), 竞买须知 (``terms``), contact phone
+        and deposit payee fields (docs/http-api.md)."""
         body: JSON = {
             "market_code": market_code,
             "name": name,
@@ -174,6 +177,8 @@ class AuctionHTTP:
             body["extension_s"] = extension_s
         if increments is not None:
             body["increments"] = increments
+        if texts:  # announcement, terms, contact_phone, payee_name/_bank/_account, …
+            body.update(texts)
         return await self.request("POST", "/api/v1/sessions", json=body)
 
     async def create_lot(self, session_id: int, lot: JSON) -> JSON:
@@ -216,11 +221,18 @@ class AuctionHTTP:
             "POST", "/api/v1/auth/login", json={"username": username, "password": password}
         )
 
-    async def register_for_session(self, session_id: int, bidder_id: int) -> JSON:
+    async def register_for_session(
+        self, session_id: int, bidder_id: int, *, agreed: bool = False
+    ) -> JSON:
         """报名: with the bidder's own login token, the registration is ``applied``; with a
-        staff token it is a desk registration (``invited``) that the bidder must accept."""
+        staff token it is a desk registration (``invited``) that the bidder must accept.
+        ``agreed``: the bidder read and agrees to the session's 拍卖公告 and 竞买须知 (required
+        when the session has them; a staff token may not send it)."""
+        body: JSON = {"bidder_id": bidder_id}
+        if agreed:
+            body["agreed"] = True
         return await self.request(
-            "POST", f"/api/v1/sessions/{session_id}/registrations", json={"bidder_id": bidder_id}
+            "POST", f"/api/v1/sessions/{session_id}/registrations", json=body
         )
 
     async def accept(self, registration_id: int) -> JSON:
