@@ -21,7 +21,9 @@ Creating a lot pushes its eligible set into Redis after PostgreSQL committed
 from __future__ import annotations
 
 import re
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -42,6 +44,7 @@ from auction.store import accounts as account_store
 from auction.store import ledger
 from auction.store.catalogue import SessionTexts
 from auction.store.errors import Conflict, NotFound
+from auction.store.records import Lot, Session
 
 _DIVISION_CODE = re.compile(r"^[0-9]{6}$")
 _SLUG = re.compile(r"^[a-z0-9-]{2,64}$")
@@ -237,16 +240,38 @@ async def create_session(request: Request) -> JSONResponse:
     return JSONResponse(session.to_json(), status_code=201)
 
 
-async def create_lot(request: Request) -> JSONResponse:
-    """Insert the lot, then create its room (``Rooms.init_lot`` is a no-op if it exists) with
-    the session's increment table. ``deposit_fen`` (optional) is the deposit a bidder must hold
-    to bid on it. The answer carries ``warnings``: ``[{code: "increment_guideline", message}]``
-    when ``increment_fen`` breaks the DESIGN §6 guideline for ``start_price_fen``, else ``[]``."""
-    services = _services(request)
-    who = await guard.principal_of(request)
-    session_id = await session_scope(request, who, Action.MANAGE_SESSIONS)
-    session = await services.store.get_session(session_id)
-    body = await read_body(request)
+@dataclass(frozen=True, slots=True)
+class LotSpec:
+    """A lot as the body of ``POST /sessions/{id}/lots`` gives it, checked (:func:`check_lot`)."""
+
+    title: str
+    result_type: str
+    ip_type: str
+    technology_field: str
+    transaction_mode: str
+    contract_type: str
+    holder_name: str
+    holder_uscc: str
+    description: str
+    start_price_fen: int
+    increment_fen: int
+    reserve_fen: int
+    non_tech_fen: int
+    duration_s: int
+    deposit_fen: int
+    appraisal_fen: int | None
+
+    def lot_fields(self) -> dict[str, Any]:
+        """The columns of the lot row (all but ``deposit_fen``, which the ledger sets)."""
+        fields = asdict(self)
+        del fields["deposit_fen"]
+        return fields
+
+
+def check_lot(body: Body, mode: LotMode) -> LotSpec:
+    """The lot of ``body`` for a session of ``mode``, or :class:`BadRequest` naming the first
+    bad field (the one check of a lot: the API's create and the spreadsheet import both use
+    it, so a row is refused with the same message as the same body)."""
     title = body.text("title")
     result_type = body.text("result_type", max_len=50)
     ip_type = body.text("ip_type", max_len=50)
@@ -270,31 +295,53 @@ async def create_lot(request: Request) -> JSONResponse:
         holder_uscc = validate_uscc(raw_uscc)
     except IdentityError as exc:
         raise BadRequest(exc.message, "holder_uscc", code=exc.code) from exc
-    mode = LotMode(session.mode)
     if mode is LotMode.TIMED and duration <= 0:
         raise BadRequest("限时竞价场次的标的须设置 duration_s (秒)", "duration_s")
-    lot = await services.store.create_lot(
-        session.id, title=title, result_type=result_type, ip_type=ip_type,
+    return LotSpec(
+        title=title, result_type=result_type, ip_type=ip_type,
         technology_field=technology_field, transaction_mode=transaction_mode,
         contract_type=contract_type, holder_name=holder_name, holder_uscc=holder_uscc,
-        start_price_fen=start, increment_fen=inc, reserve_fen=reserve, non_tech_fen=non_tech,
-        duration_s=duration, description=description, appraisal_fen=appraisal,
+        description=description, start_price_fen=start, increment_fen=inc,
+        reserve_fen=reserve, non_tech_fen=non_tech, duration_s=duration, deposit_fen=deposit,
+        appraisal_fen=appraisal,
     )
-    await ledger.set_lot_deposit(services.store, lot.id, deposit)
+
+
+async def open_room(
+    services: Services, session: Session, lot: Lot, deposit: int
+) -> dict[str, Any]:
+    """After the lot's row committed: its room (``Rooms.init_lot`` is a no-op if it exists)
+    with the session's increment table, and its eligible set; the lot's answer, with
+    ``deposit_fen`` and ``warnings``."""
     await services.rooms.init_lot(
-        lot.id, mode=mode, start=start, inc=inc, reserve=reserve, session_id=session.id,
+        lot.id, mode=LotMode(session.mode), start=lot.start_price_fen, inc=lot.increment_fen,
+        reserve=lot.reserve_fen, session_id=session.id,
         window_ms=session.extension_window_s * 1000, ext_ms=session.extension_s * 1000,
-        duration_ms=duration * 1000, deposit_fen=deposit,
+        duration_ms=lot.duration_s * 1000, deposit_fen=deposit,
         bands=increments.to_text(session.increments),
     )
     await eligibility.push_lot(services, lot.id)
     warnings = []
-    advice = increments.guideline_warning(start, inc)
+    advice = increments.guideline_warning(lot.start_price_fen, lot.increment_fen)
     if advice is not None:
         warnings.append({"code": "increment_guideline", "message": advice})
-    return JSONResponse(
-        {**lot.to_json(), "deposit_fen": deposit, "warnings": warnings}, status_code=201
-    )
+    return {**lot.to_json(), "deposit_fen": deposit, "warnings": warnings}
+
+
+async def create_lot(request: Request) -> JSONResponse:
+    """Insert the lot, then create its room (:func:`open_room`). ``deposit_fen`` (optional) is
+    the deposit a bidder must hold to bid on it. The answer carries ``warnings``:
+    ``[{code: "increment_guideline", message}]`` when ``increment_fen`` breaks the DESIGN §6
+    guideline for ``start_price_fen``, else ``[]``."""
+    services = _services(request)
+    who = await guard.principal_of(request)
+    session_id = await session_scope(request, who, Action.MANAGE_SESSIONS)
+    session = await services.store.get_session(session_id)
+    spec = check_lot(await read_body(request), LotMode(session.mode))
+    lot = await services.store.create_lot(session.id, **spec.lot_fields())
+    await ledger.set_lot_deposit(services.store, lot.id, spec.deposit_fen)
+    return JSONResponse(await open_room(services, session, lot, spec.deposit_fen),
+                        status_code=201)
 
 
 async def create_staff_token(request: Request) -> JSONResponse:

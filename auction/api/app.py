@@ -28,11 +28,13 @@ from auction.api import (
     http_errors,
     inbound,
     listing,
+    lot_import,
     metrics_route,
     openapi,
     progress,
     registration_admin,
     registrations,
+    report,
     shutdown,
 )
 from auction.api.headers import EdgeApp
@@ -136,6 +138,7 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
         *deposits.routes,
         *catalogue.routes,
         *listing.routes,
+        *lot_import.routes, *report.routes,  # issue 12: spreadsheet import, session report
         WebSocketRoute("/ws", shutdown.tracked(ws_endpoint)),
     ]
     if WEB_ROOT.is_dir():

@@ -232,6 +232,31 @@ SCHEMAS: dict[str, Schema] = {
             next_step=STR)},
         rooms=_enum("ok", "unavailable"),
     ),
+    "SessionReport": _obj(
+        ["session", "lots", "bidders", "deposits", "totals"],
+        session=_obj(["id", "name"], id=INT, name=STR, market_code=STR,
+                     mode=_enum("live", "timed"), starts_at=TIME, status=STR),
+        lots={"type": "array", "items": _obj(
+            ["lot_id", "ordinal", "title", "status", "bid_count", "result"], lot_id=INT,
+            ordinal=INT, title=STR, status=LOT_STATUS, start_price_fen=FEN, deposit_fen=FEN,
+            bid_count=INT, result={"type": ["object", "null"], "description": (
+                "{outcome, outcome_text, amount_fen, paddle, closed_at, reason, reason_text, "
+                "buyer: {bidder_id, name, kind} | null}; null until settled")})},
+        bidders={"type": "array", "items": _obj(
+            ["registration_id", "bidder_id", "name", "status", "paddle"], registration_id=INT,
+            bidder_id=INT, name=STR, kind=_enum("enterprise", "person"), status=STR,
+            paddle=NULL_INT, registered={"type": "boolean"},
+            won_lots={"type": "array", "items": INT})},
+        deposits={"type": "array", "items": _obj(
+            ["id", "amount_fen", "state"], id=INT, registration_id=INT, paddle=NULL_INT,
+            bidder_name=STR, lot_id=NULL_INT, amount_fen=FEN, state=STR, state_text=STR)},
+        totals=_obj(
+            ["lots", "hammer_total_fen", "bid_count", "registered"],
+            lots=_obj([], total=INT, sold=INT, passed=INT, withdrawn=INT, unsettled=INT),
+            hammer_total_fen=FEN, start_total_of_sold_fen=FEN, bid_count=INT, registered=INT,
+            bidders_with_paddle=INT, deposits_fen={"type": "object"},
+            deposits_applied_fen=FEN, deposits_released_fen=FEN),
+    ),
     "RegistrationView": {"allOf": [_ref("Registration"), _obj(
         ["status_text", "documents", "deposit", "deposits", "session"],
         status_text=STR, created_at=TIME, agreed_at={"type": ["string", "null"]},
@@ -501,6 +526,25 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("get", "/api/v1/registrations/{registration_id}/documents/{file_id}",
               "报名材料原文件 (竞买人本人; 该市场的管理员与财务)", STR, admin=True,
               tag="registration"),
+    # -- issue 12: lots from a spreadsheet, the session report --
+    Operation("get", "/api/v1/lots/import-template.xlsx",
+              "标的导入模板 (XLSX: 中文列名, 接口字段名, 示例行, 选项列表; 公开)", STR),
+    Operation("post", "/api/v1/sessions/{session_id}/lots/import",
+              "从 XLSX 或 CSV 批量导入标的 (请求体为文件本身或 multipart file; ≤ 2 MiB, ≤ 500 行):"
+              " 每行按新建标的同样校验; 任一行有误则一个不建, 400 import_failed 列出 errors"
+              " [{row, field, column, code, message}]; dry_run=true 只校验 (200)",
+              _obj(["dry_run", "session_id", "lots"], dry_run={"type": "boolean"},
+                   session_id=INT, lots={"type": "array", "items": {"allOf": [
+                       _ref("Lot"), _obj(["row"], row={
+                           **INT, "description": "the spreadsheet's row number"})]}}),
+              status=201, admin=True, tag="admin", query={"dry_run": {"type": "boolean"}}),
+    Operation("get", "/api/v1/sessions/{session_id}/report",
+              "场次报告: 标的结果 (成交价, 买受人, 号牌, 出价次数), 竞买人, 保证金 (转为价款与"
+              "退还), 合计 (该市场管理员、财务、拍卖师)", _ref("SessionReport"), admin=True,
+              tag="console"),
+    Operation("get", "/api/v1/sessions/{session_id}/report.xlsx",
+              "场次报告 XLSX (汇总, 标的, 竞买人, 保证金; 金额以元计)", STR, admin=True,
+              tag="console"),
 )
 
 _ERRORS = {

@@ -40,6 +40,7 @@ PUBLIC = {
     ("GET", "/api/v1/lots/{lot_id:int}/attachments/{file_id:int}"),  # public, as the lot
     ("GET", "/api/v1/me/auction"),  # 我的竞拍: the caller's own only
     ("GET", "/api/v1/listing"), ("GET", "/api/v1/publicity"),  # catalogue, 成交公示
+    ("GET", "/api/v1/lots/import-template.xlsx"),  # issue 12: the empty template, no data
 }
 
 #: (method, path) → which of county B's principals the action is for (B's market admin, and
@@ -79,6 +80,11 @@ SCOPED: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/registrations/{registration_id:int}/documents/{file_id:int}"):
         {"b_finance"},
     ("GET", "/api/v1/registrations/{registration_id:int}"): {"b_finance"},
+    # issue 12: the spreadsheet import (who may create lots); the session report (the
+    # session's market staff: admin, finance, auctioneer)
+    ("POST", "/api/v1/sessions/{session_id:int}/lots/import"): set(),
+    ("GET", "/api/v1/sessions/{session_id:int}/report"): {"b_finance", "b_auctioneer"},
+    ("GET", "/api/v1/sessions/{session_id:int}/report.xlsx"): {"b_finance", "b_auctioneer"},
 }
 
 GUESSED = 999_999_999
