@@ -640,12 +640,8 @@ conn.on((e) => {
     showNotice("state_replaced");
     return;
   }
-  if (e.type === "server_error" && e.msg?.code === "unknown_lot") {
-    missing = true; // the room does not know it either
-    conn.close();
-    render();
-    return;
-  }
+  // the socket's unknown_lot only says there is no room (a room being rebuilt, say): whether
+  // the lot exists is the HTTP API's answer (404 → 标的不存在), so it is not taken as one
   const ev = e.type === "lot" && e.lot === lotId ? e.ev : null;
   if (ev?.kind === "extended") {
     notice = { key: "extended", kind: "", vars: { time: clock(ev.ends_at) } };
