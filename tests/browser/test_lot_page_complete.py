@@ -333,3 +333,35 @@ async def test_timed_lot_shows_its_end_time_and_extensions(
         assert await fact(page, "结束时间").inner_text() != first_end
         assert await page.evaluate(UNNAMED) == []
         assert w.errors == [], w.errors
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_no_untranslated_key_on_the_public_pages(
+    settings: Settings, new_context: Any, lang: str
+) -> None:
+    """The lot page (open, then sold), 标的不存在, the catalogue and 成交公示 in Chinese and in
+    English: no dictionary key shows raw (a word_with_underscores), no console error."""
+    async with running(settings) as server:
+        sale = await full_sale(server)
+        await command(server, sale.lot, "open")
+        await bid(server, sale.tokens[1], sale.lot, 1_010_000)
+        context = await new_context(viewport={"width": 375, "height": 800})
+        await context.add_init_script(f"localStorage.setItem('auction.lang', '{lang}')")
+        raw = re.compile(r"\b[a-z]+_[a-z_]+\b")
+        pages = [f"/lot.html?id={sale.lot}#token={sale.tokens[0]}", "/lot.html?id=abc",
+                 "/", f"/results.html?session={sale.session}"]
+        for path in pages:
+            w = await watched(context, server.base + path)
+            await w.page.wait_for_load_state("networkidle")
+            if "lot.html?id=" in path and "abc" not in path:
+                await w.page.wait_for_selector("#conn[data-status=open]")
+                await w.page.fill("#amount", "1.03万")
+                text = await w.page.inner_text("body")
+                assert not raw.findall(text), (path, raw.findall(text))
+                await command(server, sale.lot, "hammer")
+                await expect(w.page.locator("#standing")).to_have_attribute("data-state", "sold")
+            text = await w.page.inner_text("body")
+            assert not raw.findall(text), (path, raw.findall(text))
+            assert await w.page.evaluate(UNNAMED) == [], path
+            assert w.errors == [], (path, w.errors)
+            await w.page.close()
