@@ -83,7 +83,8 @@ $("form").addEventListener("submit", async (e) => {
     const lot = await post(`/sessions/${sessionId}/lots`, body);
     $("done-msg").textContent = a("lot_created", { title: lot.title });
     const warnings = lot.warnings || [];
-    $("warnings").replaceChildren(...warnings.map((w) => el("p", { text: w.message })));
+    $("warnings").replaceChildren(el("strong", { text: a("guideline") }),
+      ...warnings.map((w) => el("p", { text: w.message })));
     $("warnings").classList.toggle("hidden", !warnings.length);
     $("done").classList.remove("hidden");
     $("done").scrollIntoView({ block: "nearest" });

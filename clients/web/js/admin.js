@@ -158,6 +158,20 @@ const DICT = {
     another_lot: "继续新增",
     back_session: "返回场次",
     import_none: "表格批量导入尚未上线。",
+    import_lots: "表格导入",
+    import_title: "表格导入标的: {name}",
+    import_hint: "每行一个标的, 列与模板一致; XLSX 或 CSV, 不超过 2 MB。有任何一行出错则不导入任何标的。",
+    template: "下载模板 (XLSX)",
+    import_file: "表格文件",
+    import_check: "检查表格",
+    import_go: "导入标的",
+    import_none_chosen: "请选择表格文件",
+    import_errors: "{n} 处错误, 未导入任何标的",
+    import_checked: "检查通过: {n} 个标的可以导入",
+    import_done: "已导入 {n} 个标的",
+    import_row: "行",
+    import_col: "列",
+    import_why: "原因",
   },
   en: {
     admin: "Market back office",
@@ -305,6 +319,20 @@ const DICT = {
     another_lot: "Add another",
     back_session: "Back to the session",
     import_none: "Spreadsheet import is not available yet.",
+    import_lots: "Import",
+    import_title: "Import lots: {name}",
+    import_hint: "One lot a row, the template's columns; XLSX or CSV, at most 2 MB. One bad row and no lot is imported.",
+    template: "Download the template (XLSX)",
+    import_file: "Spreadsheet",
+    import_check: "Check",
+    import_go: "Import lots",
+    import_none_chosen: "Choose a spreadsheet",
+    import_errors: "{n} errors; no lot imported",
+    import_checked: "Checked: {n} lots can be imported",
+    import_done: "{n} lots imported",
+    import_row: "Row",
+    import_col: "Column",
+    import_why: "Problem",
   },
 };
 
@@ -325,11 +353,11 @@ export function applyA(root = document) {
 
 export const $ = (id) => document.getElementById(id);
 
-// --- vocabularies (../shared/DOMAIN.md; the server takes transaction mode and contract type
-// from fixed lists: auction/api/admin.py) ---------------------------------------------------------
+// --- vocabularies (../shared/DOMAIN.md; the same lists as the spreadsheet template's. The server
+// takes transaction mode and contract type from these lists only, the others as free text) -----
 
-export const RESULT_TYPES = ["专利", "专利申请", "技术秘密", "计算机软件著作权", "集成电路布图设计",
-  "植物新品种", "生物、医药新品种", "其他科技成果"];
+export const RESULT_TYPES = ["专利", "技术秘密", "计算机软件著作权", "集成电路布图设计", "植物新品种",
+  "生物、医药新品种", "其他"];
 export const IP_TYPES = ["发明专利", "实用新型专利", "外观设计专利", "技术秘密", "计算机软件著作权",
   "集成电路布图设计专有权", "植物新品种", "生物、医药新品种", "未涉及知识产权"];
 export const TECH_FIELDS = ["电子信息", "航空航天", "先进制造", "生物、医药和医疗器械",
