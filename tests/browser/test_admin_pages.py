@@ -26,10 +26,12 @@ STAFF_PASSWORD = "County-Market-Staff-2026"
 
 async def _county_markets(server: Server, tag: int) -> tuple[str, str, dict[str, str]]:
     """A city with two sibling counties and their staff: (county, sibling, usernames by role:
-    ``admin`` and ``finance`` of the county, ``sibling`` the sibling county's admin)."""
+    ``admin``, ``finance`` and ``auctioneer`` of the county, ``sibling`` the sibling county's
+    admin)."""
     city = f"37{10 + tag % 80:02d}00"
     county, sibling = city[:4] + "21", city[:4] + "22"
-    names = {k: f"{k[:3]}{uuid.uuid4().hex[:10]}" for k in ("admin", "finance", "sibling")}
+    names = {k: f"{k[:3]}{uuid.uuid4().hex[:10]}"
+             for k in ("admin", "finance", "auctioneer", "sibling")}
     async with httpx.AsyncClient(base_url=server.base, headers=ADMIN, timeout=10) as http:
         known = {m["code"] for m in (await http.get("/api/v1/markets")).json()["markets"]}
         for code, level, parent in ((city, "city", None), (county, "county", city),
@@ -43,6 +45,7 @@ async def _county_markets(server: Server, tag: int) -> tuple[str, str, dict[str,
             r = await http.post("/api/v1/markets", json=body)
             assert r.status_code == 201, r.text
         for key, role, code in (("admin", "market_admin", county), ("finance", "finance", county),
+                                ("auctioneer", "auctioneer", county),
                                 ("sibling", "market_admin", sibling)):
             r = await http.post("/api/v1/accounts", json={
                 "username": names[key], "password": STAFF_PASSWORD, "role": role,
@@ -117,6 +120,7 @@ async def test_county_admin_sets_up_a_timed_session_and_finance_confirms_the_dep
         await expect(page.get_by_role("banner")).to_contain_text("市场管理员")
         market = page.get_by_role("region", name=re.compile(county))
         await expect(market).to_contain_text("暂无场次")
+        await expect(page.get_by_text(f"当前账号: {names['admin']} · 市场管理员")).to_be_visible()
         await expect(page.get_by_role("region", name=re.compile(sibling))).to_have_count(0)
         await _look(page, "index-empty")
         await market.get_by_role("link", name="新建场次").click()
@@ -190,6 +194,12 @@ async def test_county_admin_sets_up_a_timed_session_and_finance_confirms_the_dep
         await expect(lots).to_contain_text(title)
         await expect(lots).to_contain_text("100,000.00 元")
 
+        # the console: an auctioneer token minted for this session, handed over in the link
+        await page.get_by_label("拍卖师姓名").fill("拍卖师张")
+        await page.get_by_role("button", name="打开拍卖师控制台").click()
+        await expect(page.get_by_role("link", name="拍卖师控制台")).to_have_attribute(
+            "href", re.compile(rf"^\.\./console\.html\?session={session}#token=[\w.-]+$"))
+
         # an application arrives: the desk approves it; the admin has no 确认保证金
         bidder = await _apply(server, session, tag)
         await page.reload()
@@ -228,6 +238,29 @@ async def test_county_admin_sets_up_a_timed_session_and_finance_confirms_the_dep
             re.compile(f"保证金已确认: {bidder}, 号牌 101"))
         await expect(row).to_contain_text("号牌 101")
 
+        # in English: every text of the page translated (no dictionary key shows)
+        await money.get_by_role("button", name="English").click()
+        await expect(money.get_by_role("heading", name=f"Session: {session_name}")).to_be_visible()
+        text = await money.locator("body").inner_text()
+        assert not re.search(r"\b[a-z]+_[a-z_]+\b", text), text
+        await _look(money, "session-finance-en")
+        await money.get_by_role("button", name="中文").click()
+
+        # the auctioneer: the room screen and the console, no desk, no 新增标的, no 新建场次
+        runner = await _login(new_context, server, names["auctioneer"], errors)
+        await runner.goto(f"{server.base}/admin/")
+        await expect(runner.get_by_role("banner")).to_contain_text("拍卖师")
+        await expect(runner.get_by_role("link", name="新建场次")).to_have_count(0)
+        await runner.get_by_role("link", name=session_name, exact=True).click()
+        await expect(runner.get_by_role("link", name="现场大屏")).to_have_attribute(
+            "href", f"../screen.html?session={session}")
+        await expect(runner.get_by_role("link", name="用本账号登录控制台")).to_be_visible()
+        await expect(runner.get_by_role("region", name="场次进度")).to_contain_text("报名人数")
+        await expect(runner.get_by_role("region", name="报名审核与保证金")).to_have_count(0)
+        await expect(runner.get_by_text(bidder)).to_have_count(0)
+        await expect(runner.get_by_role("link", name="新增标的")).to_have_count(0)
+        await _look(runner, "session-auctioneer")
+
         # the sibling county's admin: nothing of this session
         other = await _login(new_context, server, names["sibling"], errors)
         await other.goto(f"{server.base}/admin/")
@@ -242,3 +275,4 @@ async def test_county_admin_sets_up_a_timed_session_and_finance_confirms_the_dep
         await expect(other.get_by_role("alert").filter(has_text="无权查看")).to_be_visible()
         await expect(other.get_by_role("button", name="创建标的")).to_have_count(0)
     assert errors == []
+

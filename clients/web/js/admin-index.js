@@ -14,6 +14,9 @@ function paint() {
   const name = me.account?.person_name || me.account?.username || me.subject || "";
   $("me-line").textContent = `${name} · ${roleText(me.role)}`;
   $("logout").classList.remove("hidden");
+  const home = markets.find((m) => m.id === me.market_id);
+  $("whoami").textContent = a("whoami", { name, role: roleText(me.role),
+    market: home ? `${home.name} (${home.code})` : a("all_markets") });
   const box = $("markets");
   if (!markets.length) {
     box.replaceChildren(el("p", { class: "muted", text: a("no_markets") }));

@@ -2,7 +2,7 @@
 // it), its progress and the links to the console and the room screen (those who may run it),
 // and its registrations: approve / reject with a reason (the market admin), confirm a deposit
 // in 元 (finance). Each part only for the roles docs/roles.md lets use it.
-import { dateTime, el, param, parseYuan } from "./common.js";
+import { dateTime, el, lang, param, parseYuan } from "./common.js";
 import { $, a, call, errText, fenToInput, may, money, post, roleText, say, setupPage, whoAmI }
   from "./admin.js";
 
@@ -83,7 +83,8 @@ function regRow({ row, detail }) {
   const docs = (row.documents || []).map((d) => el("a", { href: d.url, target: "_blank",
     rel: "noopener", text: d.label ? `${d.label}: ${d.filename}` : d.filename }));
   const agent = detail?.agent ? `${detail.agent.name} (${detail.agent.resident_id})` : a("none");
-  const status = [el("span", { class: `badge rs-${row.status}`, text: row.status_text })];
+  const words = lang() === "zh" ? row.status_text : a(`rs_${row.status}`);
+  const status = [el("span", { class: `badge rs-${row.status}`, text: words })];
   if (row.paddle) status.push(" ", a("paddle", { paddle: row.paddle }));
   if (row.reason) status.push(el("div", { class: "small muted", text: row.reason }));
   const acts = el("div", { class: "acts" });
