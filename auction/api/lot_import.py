@@ -63,6 +63,9 @@ MAX_BYTES = 2 * 1024 * 1024
 _MULTIPART_SLACK = 16 * 1024
 #: lots per import (data rows, not counting headers and skipped empty rows)
 MAX_ROWS = 500
+#: rows of a sheet looked at, empty ones included (a sheet of a million empty rows is refused
+#: rather than walked)
+MAX_SCANNED = 20_000
 #: columns read from a sheet; a wider sheet's extra columns are ignored
 MAX_COLUMNS = 40
 #: a workbook's declared uncompressed size: a zip bomb is refused before it is opened
@@ -274,7 +277,11 @@ def _xlsx_grid(content: bytes) -> list[tuple[int, list[Any]]]:
                 grid.append((number, list(cells)))
             if len(grid) > MAX_ROWS + 2:
                 break  # the header, the field names and one row too many: enough to refuse
+            if number > MAX_SCANNED:
+                raise BadRequest(f"表格超过 {MAX_SCANNED} 行", "file", code="too_many_rows")
         return grid
+    except BadRequest:
+        raise
     except Exception as exc:  # as above: a broken sheet inside a valid zip
         raise BadRequest(f"无法读取 XLSX 文件: {type(exc).__name__}", "file") from None
     finally:

@@ -237,3 +237,20 @@ async def test_only_staff_who_may_create_lots_import(
     assert (await client.post(unknown, headers={**ADMIN, "Content-Type": XLSX},
                               content=body)).status_code == 404
     assert await lots_of(client, sid) == []
+
+
+async def test_a_sheet_of_endless_empty_rows_is_refused_without_walking_it(
+    client: httpx.AsyncClient, new_session: NewSession
+) -> None:
+    """A workbook whose one cell sits at row 30,000: 400 ``too_many_rows`` (the scan stops at
+    20,000 rows), nothing created."""
+    sid = (await new_session())["id"]
+    book = Workbook()
+    book.active.append(HEADERS)
+    book.active.cell(row=30_000, column=1, value="甲")
+    out = io.BytesIO()
+    book.save(out)
+    resp = await client.post(f"/api/v1/sessions/{sid}/lots/import",
+                             headers={**ADMIN, "Content-Type": XLSX}, content=out.getvalue())
+    assert resp.status_code == 400 and error_of(resp)["code"] == "too_many_rows"
+    assert await lots_of(client, sid) == []
