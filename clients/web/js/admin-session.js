@@ -200,6 +200,8 @@ async function load() {
   if (may(me.role, "manage")) {
     $("new-lot").href = `lot-new.html?session=${id}`;
     $("new-lot").classList.remove("hidden");
+    $("import-lots").href = `lot-import.html?session=${id}`;
+    $("import-lots").classList.remove("hidden");
     $("mint").classList.remove("hidden");
   }
   if (may(me.role, "run")) {
