@@ -58,6 +58,8 @@ from auction.store import lot_import as store_import
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_TYPES = ("text/csv", "application/csv", "text/comma-separated-values")
+#: types that say nothing: the file's name decides
+_GENERIC = ("", "application/octet-stream")
 #: a body beyond this is 413 (a multipart body may add its headers and boundary)
 MAX_BYTES = 2 * 1024 * 1024
 _MULTIPART_SLACK = 16 * 1024
@@ -314,12 +316,14 @@ def _csv_grid(content: bytes) -> list[tuple[int, list[Any]]]:
 def _kind(media: str, filename: str) -> str:
     """``xlsx`` or ``csv`` from the declared type (or, for a generic one, the name), else 415."""
     name = filename.lower()
-    if media == XLSX or (media in ("", "application/octet-stream") and name.endswith(".xlsx")):
+    if media == XLSX or (media in _GENERIC and name.endswith(".xlsx")):
         return "xlsx"
-    if media in CSV_TYPES or (media in ("", "application/octet-stream", "text/plain")
+    # browsers on Windows send a .csv file as application/vnd.ms-excel
+    if media in CSV_TYPES or (media in (*_GENERIC, "text/plain", "application/vnd.ms-excel")
                               and name.endswith(".csv")):
         return "csv"
-    raise BadRequest("只接受 XLSX 或 CSV 文件 (Content-Type 为 " + XLSX + " 或 text/csv)",
+    hint = " (.xls 请另存为 .xlsx)" if media == "application/vnd.ms-excel" else ""
+    raise BadRequest(f"只接受 XLSX 或 CSV 文件 (Content-Type 为 {XLSX} 或 text/csv){hint}",
                      "content_type", code="unsupported_type", status=415)
 
 
@@ -344,6 +348,8 @@ async def _read_file(request: Request) -> tuple[str, bytes]:
     kind = _kind(media, filename)
     if not content:
         raise BadRequest("文件是空的", "file")
+    if kind == "csv" and content.startswith(b"PK\x03\x04"):
+        kind = "xlsx"  # a workbook sent under a CSV name or type: read what it is
     return kind, content
 
 

@@ -254,3 +254,22 @@ async def test_a_sheet_of_endless_empty_rows_is_refused_without_walking_it(
                              headers={**ADMIN, "Content-Type": XLSX}, content=out.getvalue())
     assert resp.status_code == 400 and error_of(resp)["code"] == "too_many_rows"
     assert await lots_of(client, sid) == []
+
+
+async def test_a_windows_browsers_csv_type_and_a_mislabelled_workbook_are_read(
+    client: httpx.AsyncClient, new_session: NewSession
+) -> None:
+    """A ``.csv`` part typed ``application/vnd.ms-excel`` (as browsers on Windows send it) is
+    read as CSV, and a workbook under a CSV type as a workbook; a real ``.xls`` is 415."""
+    sid = (await new_session())["id"]
+    url = f"/api/v1/sessions/{sid}/lots/import"
+    ms = "application/vnd.ms-excel"
+    resp = await client.post(url, headers=ADMIN, files={
+        "file": ("lots.csv", csv_bytes([row(title="戊")]), ms)})
+    assert resp.status_code == 201, resp.text
+    resp = await client.post(url, headers={**ADMIN, "Content-Type": "text/csv"},
+                             content=xlsx([row(title="己")]))
+    assert resp.status_code == 201, resp.text
+    old = await client.post(url, headers=ADMIN, files={"file": ("lots.xls", b"\xd0\xcf", ms)})
+    assert old.status_code == 415 and error_of(old)["field"] == "content_type"
+    assert [lot["title"] for lot in await lots_of(client, sid)] == ["戊", "己"]
