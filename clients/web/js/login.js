@@ -33,7 +33,10 @@ function paint() {
 /** Where to go after logging in: a page of this site only (never another origin). */
 function nextPage() {
   const next = param("next") || "";
-  return /^[a-z]+\.html(\?[^#]*)?$/.test(next) ? next : "me.html";
+  // a page of this site: a top-level page or one of the back office's (admin/…)
+  const ok = /^(admin\/)?([a-z][a-z-]*\.html)?(\?[^#]*)?$/.test(next) && next !== "" &&
+    !next.startsWith("?");
+  return ok ? next : "me.html";
 }
 
 $("login").addEventListener("submit", async (e) => {
