@@ -344,7 +344,7 @@ async def test_catalogue_filters_search_and_labelled_prices_on_a_phone(
         await expect(card(full.lot)).to_be_visible()
         await expect(card(full.other_lot)).to_be_visible()
         assert await page.evaluate("document.documentElement.scrollWidth") <= 375
-        await expect(page.get_by_role("region", name=re.compile("完整信息场次"))).to_be_visible()
+        await expect(page.get_by_role("region", name=f"完整信息场次{full.tag}")).to_be_visible()
         assert await page.evaluate(UNNAMED) == []
         assert errors == [], errors
 

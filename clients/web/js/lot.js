@@ -725,7 +725,7 @@ async function load() {
   renderDocs();
   render();
   if (info && CLOSED.has(lotState()?.status) && !info.result) refetchResult();
-  if (info) takeCredential();
+  if (info) takeCredential().then(render); // render: no 报名 link for a closed lot
 }
 
 load();
