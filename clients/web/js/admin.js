@@ -2,7 +2,7 @@
 // data-a-ph / data-a-aria so common.js and account.js leave them alone), who is logged in
 // (GET /auth/me with the cookie login), what each role may see (docs/roles.md), and the
 // writes, every one with the CSRF header (docs/http-api.md "Cookie login").
-import { lang, setupLang, yuan } from "./common.js";
+import { el, lang, setupLang, yuan } from "./common.js";
 import { call, post } from "./account.js";
 
 export { call, post };
@@ -174,6 +174,124 @@ const DICT = {
     import_row: "行",
     import_col: "列",
     import_why: "原因",
+    // back office: markets and people, finance, ledger, report, hand-off
+    nav_markets: "市场与人员",
+    nav_finance: "财务",
+    nav_ledger: "保证金台账",
+    nav_report: "场次报告",
+    nav_handoff: "合同登记移交",
+    no_right: "当前账号无权使用本页。",
+    market_tree: "市场层级",
+    level: "层级",
+    level_province: "省级",
+    level_city: "市级",
+    level_county: "县级",
+    code: "行政区划代码",
+    market_name: "市场名称",
+    slug: "网址标识",
+    slug_hint: "小写字母、数字和连字符, 如 dezhou-lingcheng",
+    parent_market: "上级市场",
+    new_market: "新建下级市场",
+    create_market: "创建市场",
+    market_created: "已创建市场: {name} ({code})",
+    staff: "工作人员账号",
+    new_account: "新建账号",
+    username: "用户名",
+    password: "初始密码",
+    password_hint: "至少 10 位, 不能与用户名相同, 不能是常见密码",
+    person_name: "姓名",
+    acct_role: "账号角色",
+    acct_market: "所属市场",
+    create_account: "创建账号",
+    account_created: "已创建账号: {username} ({role})",
+    accounts_made: "本次创建的账号",
+    account_id: "账号编号",
+    disable: "停用",
+    disable_n: "停用账号: {name}",
+    disable_by_id: "按账号编号停用",
+    disabled_ok: "已停用账号 {name}",
+    disabled: "已停用",
+    active: "正常",
+    api_missing: "接口尚未提供: 账号列表、重置他人密码、修改账号角色。此处只列出本页创建的账号; 停用其他账号请输入账号编号。",
+    // finance
+    fin_title: "财务: {name}",
+    deposits: "保证金",
+    no_deposits: "暂无保证金",
+    dep_state: "状态",
+    dep_lot: "适用标的",
+    dep_band: "全场",
+    total: "合计",
+    rs_invited: "待竞买人确认",
+    rs_applied: "已报名",
+    rs_approved: "已审核通过",
+    rs_rejected: "已驳回",
+    rs_deposit_paid: "保证金已确认",
+    rs_withdrawn: "已撤回",
+    rs_forfeited: "保证金已没收",
+    no_market_access: "该市场不在您的范围内, 无权查看。",
+    paddle_h: "号牌",
+    ds_required: "待交纳",
+    ds_confirmed: "已到账",
+    ds_held: "已冻结",
+    ds_released: "已退还",
+    ds_applied: "已转为价款",
+    ds_forfeited: "已没收",
+    settle: "结算保证金",
+    settle_hint: "全部标的结束后: 成交人的保证金转为价款, 其余退还。",
+    settled_ok: "已结算: {applied} 笔转为价款 ({applied_fen}), {released} 笔退还 ({released_fen})",
+    refunds: "退款清单",
+    refunds_none: "暂无待退还的保证金",
+    bank_missing: "竞买人的开户行与账号: 接口未提供, 请按报名材料核对。",
+    forfeit: "没收",
+    forfeit_n: "没收保证金: {name}",
+    forfeit_reason: "没收原因",
+    forfeit_reason_n: "没收原因: {name}",
+    forfeited_ok: "已没收保证金: {name}",
+    // ledger
+    ledger_title: "保证金台账: {name}",
+    received: "累计到账",
+    conserved: "守恒核对",
+    conserved_yes: "守恒: 到账合计 = 各状态余额合计",
+    conserved_no: "不守恒: 到账合计与各状态余额合计不符, 请立即核查",
+    sum_states: "各状态合计",
+    // report
+    report_title: "场次报告: {name}",
+    download_xlsx: "下载 Excel",
+    totals: "汇总",
+    t_sold: "成交",
+    t_passed: "流拍",
+    t_withdrawn: "撤拍",
+    t_unsettled: "未结束",
+    start_total: "成交标的起拍价合计",
+    bid_count: "出价次数",
+    with_paddle: "领取号牌",
+    deposits_applied: "转为价款",
+    deposits_released: "已退还",
+    result: "结果",
+    price: "成交价",
+    buyer: "买受人",
+    bidders: "竞买人",
+    won_lots: "竞得标的",
+    counted: "计入报名人数",
+    yes: "是",
+    no: "否",
+    // hand-off
+    handoff: "合同登记移交",
+    reg_status: "移交状态",
+    attempts: "尝试次数",
+    last_error: "最近错误",
+    delivered_at: "送达时间",
+    retry: "重试",
+    retry_n: "重试移交: {title}",
+    retried_ok: "已重新排队: {title}",
+    no_sold: "暂无成交标的",
+    not_queued: "未生成",
+    hs_pending: "待移交",
+    hs_delivered: "已送达",
+    hs_dead: "移交失败",
+    hs_registered: "已登记",
+    hs_refused: "未予登记",
+    packet_missing: "移交材料包下载: 接口未提供。",
   },
   en: {
     admin: "Market back office",
@@ -344,6 +462,112 @@ const DICT = {
     import_row: "Row",
     import_col: "Column",
     import_why: "Problem",
+    nav_markets: "Markets and people",
+    nav_finance: "Finance",
+    nav_ledger: "Deposit ledger",
+    nav_report: "Session report",
+    nav_handoff: "Registration hand-off",
+    no_right: "This account may not use this page.",
+    market_tree: "Market tree",
+    level: "Level",
+    level_province: "Province",
+    level_city: "City",
+    level_county: "County",
+    code: "Division code",
+    market_name: "Market name",
+    slug: "Slug",
+    slug_hint: "lower-case letters, digits and hyphens",
+    parent_market: "Parent market",
+    new_market: "New child market",
+    create_market: "Create market",
+    market_created: "Market created: {name} ({code})",
+    staff: "Staff accounts",
+    new_account: "New account",
+    username: "Username",
+    password: "Initial password",
+    password_hint: "at least 10 characters, not the username, not a common password",
+    person_name: "Name",
+    acct_role: "Account role",
+    acct_market: "Market",
+    create_account: "Create account",
+    account_created: "Account created: {username} ({role})",
+    accounts_made: "Accounts created here",
+    account_id: "Account id",
+    disable: "Disable",
+    disable_n: "Disable account: {name}",
+    disable_by_id: "Disable by account id",
+    disabled_ok: "Account {name} disabled",
+    disabled: "Disabled",
+    active: "Active",
+    api_missing: "Not in the API yet: an account list, resetting another's password, changing an account's role. Only the accounts created on this page are listed; disable another by its id.",
+    fin_title: "Finance: {name}",
+    deposits: "Deposits",
+    no_deposits: "No deposit yet",
+    dep_state: "State",
+    dep_lot: "Lot",
+    dep_band: "whole session",
+    total: "Total",
+    no_market_access: "This market is not in your scope.",
+    paddle_h: "Paddle",
+    ds_required: "Due",
+    ds_confirmed: "Received",
+    ds_held: "Held",
+    ds_released: "Refunded",
+    ds_applied: "Applied to price",
+    ds_forfeited: "Forfeited",
+    settle: "Settle deposits",
+    settle_hint: "Once every lot is closed: winners' deposits applied, the others refunded.",
+    settled_ok: "Settled: {applied} applied ({applied_fen}), {released} refunded ({released_fen})",
+    refunds: "Refund list",
+    refunds_none: "No refund yet",
+    bank_missing: "Bidders' bank and account: not in the API; check the application documents.",
+    forfeit: "Forfeit",
+    forfeit_n: "Forfeit deposit: {name}",
+    forfeit_reason: "Reason for forfeit",
+    forfeit_reason_n: "Reason for forfeit: {name}",
+    forfeited_ok: "Deposit forfeited: {name}",
+    ledger_title: "Deposit ledger: {name}",
+    received: "Received",
+    conserved: "Conservation",
+    conserved_yes: "Conserved: received = sum of balances",
+    conserved_no: "NOT conserved: received differs from the sum of balances; check now",
+    sum_states: "Sum of balances",
+    report_title: "Session report: {name}",
+    download_xlsx: "Download Excel",
+    totals: "Totals",
+    t_sold: "Sold",
+    t_passed: "Passed",
+    t_withdrawn: "Withdrawn",
+    t_unsettled: "Not closed",
+    start_total: "Start prices of sold lots",
+    bid_count: "Bids",
+    with_paddle: "With paddle",
+    deposits_applied: "Applied",
+    deposits_released: "Refunded",
+    result: "Result",
+    price: "Price",
+    buyer: "Buyer",
+    bidders: "Bidders",
+    won_lots: "Lots won",
+    counted: "Counted as registered",
+    yes: "yes",
+    no: "no",
+    handoff: "Registration hand-off",
+    reg_status: "Hand-off status",
+    attempts: "Attempts",
+    last_error: "Last error",
+    delivered_at: "Delivered",
+    retry: "Retry",
+    retry_n: "Retry hand-off: {title}",
+    retried_ok: "Queued again: {title}",
+    no_sold: "No lot sold yet",
+    not_queued: "not queued",
+    hs_pending: "Pending",
+    hs_delivered: "Delivered",
+    hs_dead: "Failed",
+    hs_registered: "Registered",
+    hs_refused: "Refused",
+    packet_missing: "Hand-off packet download: not in the API.",
   },
 };
 
@@ -389,6 +613,10 @@ export function may(role, what) {
     regs: ["admin", "market_admin", "finance"], // read registrations
     deposit: ["finance"], // confirm deposits: finance alone (separation of duties)
     run: ["admin", "market_admin", "auctioneer"], // console, room screen, progress
+    markets: ["admin", "market_admin"], // child markets, staff accounts
+    finance: ["admin", "market_admin", "finance"], // deposits list, settle, forfeit, ledger
+    report: ["admin", "market_admin", "finance", "auctioneer"], // session report, hand-off
+    retry: ["admin", "market_admin"], // requeue a dead registration hand-off
   };
   return (table[what] || []).includes(role);
 }
@@ -478,4 +706,33 @@ export function cstToRfc(value) {
 
 export function sessionLink(id) {
   return `session.html?id=${id}`;
+}
+
+/** Show ``key``'s notice in place of the page (no right, not of my markets). */
+export function gate(key) {
+  notice(key);
+}
+
+/** The page's session (``?session=``) if it is of ``me``'s markets, else null (gate shown). */
+export async function scopedSession(me, id) {
+  let session = null;
+  try {
+    session = await call(`/sessions/${id}`);
+  } catch (err) {
+    if (err.status !== 404) throw err;
+  }
+  if (!session || (me.role !== "admin" && !(me.scope || []).includes(session.market_code))) {
+    gate("no_access");
+    return null;
+  }
+  $("content").classList.remove("hidden");
+  return session;
+}
+
+/** A table of ``head`` keys (texts) and ``rows`` (arrays of cells: nodes or text). */
+export function table(head, rows, cls = "") {
+  const cell = (c) => (c instanceof Node ? el("td", {}, c) : el("td", { text: c ?? "—" }));
+  return el("div", { class: "scroll-x" }, el("table", { class: `admin-table ${cls}` },
+    el("thead", {}, el("tr", {}, ...head.map((k) => el("th", { text: k ? a(k) : "" })))),
+    el("tbody", {}, ...rows.map((r) => (r instanceof Node ? r : el("tr", {}, ...r.map(cell)))))));
 }
