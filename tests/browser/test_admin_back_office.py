@@ -131,7 +131,8 @@ async def test_city_admin_sets_up_a_county_and_finance_settles_after_the_sale(
         await form.get_by_label("行政区划代码").fill(county)
         await expect(form.get_by_label("层级")).to_have_value("county")
         await form.get_by_role("button", name="创建市场").click()
-        await expect(form.get_by_role("status")).to_contain_text(f"已创建市场: 测试{county}县技术市场")
+        await expect(form.get_by_role("status")).to_contain_text(
+            f"已创建市场: 测试{county}县技术市场")
         await expect(page.get_by_role("region", name="市场层级")).to_contain_text(county)
 
         # staff accounts of the county: a weak password refused under its field
@@ -155,6 +156,8 @@ async def test_city_admin_sets_up_a_county_and_finance_settles_after_the_sale(
         await expect(staff.get_by_role("status").first).to_contain_text(
             f"已创建账号: {auctioneer} (拍卖师)")
         await expect(staff.get_by_role("row").filter(has_text=finance)).to_contain_text("正常")
+        runner_id = await staff.get_by_role("row").filter(has_text=auctioneer)\
+            .get_by_role("cell").nth(4).inner_text()
         await _look(page, "markets-staff")
 
         # a session of the county; an application approved; finance confirms its deposit
@@ -254,7 +257,16 @@ async def test_city_admin_sets_up_a_county_and_finance_settles_after_the_sale(
         await page.get_by_label("按账号编号停用").fill("0")
         await page.get_by_role("button", name="停用", exact=True).click()
         await expect(page.get_by_label("按账号编号停用")).to_have_attribute("aria-invalid", "true")
-    # the two refusals asked for (market code, weak password) are logged as failed loads
-    refused = "markets.html: Failed to load resource: the server responded with a status of 400"
-    assert [e for e in errors if refused not in e] == []
-    assert len(errors) == 2
+        await page.get_by_label("按账号编号停用").fill(runner_id)
+        await page.get_by_role("button", name="停用", exact=True).click()
+        await expect(page.get_by_text("已停用账号")).to_be_visible()
+        await runner.reload()
+        gone = runner.get_by_role("alert").filter(has_text="请先用技术市场的工作人员账号登录")
+        await expect(gone).to_be_visible()
+    # the refusals asked for (market code, weak password; the disabled auctioneer's login) are
+    # logged by Chromium as failed loads
+    refused = ("markets.html: Failed to load resource: the server responded with a status of 400",
+               f"ledger.html?market={county}: Failed to load resource: the server responded "
+               "with a status of 401")
+    assert [e for e in errors if not any(r in e for r in refused)] == []
+    assert len(errors) == 3
