@@ -26,13 +26,13 @@ function paint() {
   $("deps").replaceChildren(deposits.deposits.length ? table(
     ["paddle_h", "bidder", "dep_lot", "deposit", "dep_state", ""],
     [...deposits.deposits.map((d) => el("tr", { "data-deposit": String(d.id) },
-      el("td", { class: "r", text: d.paddle ? String(d.paddle) : "—" }),
+      el("td", { text: d.paddle ? String(d.paddle) : "—" }),
       el("td", { text: who(d) }),
       el("td", { text: d.lot_id ? `#${d.lot_id}` : a("dep_band") }),
       el("td", { class: "num", text: money(d.amount_fen) }),
       el("td", {}, el("span", { class: `badge ds-${d.state}`, text: a(`ds_${d.state}`) })),
       el("td", {}, forfeitControl(d)))),
-    el("tr", { class: "sum" }, el("th", { scope: "row", text: a("total") }), el("td"), el("td"),
+    el("tr", { class: "sum" }, el("td", { text: a("total") }), el("td"), el("td"),
       el("td", { class: "num", text: money(deposits.total_fen) }), el("td"), el("td"))])
     : el("p", { class: "muted", text: a("no_deposits") }));
   $("refunds").replaceChildren(refunds.deposits.length ? table(
