@@ -28,6 +28,8 @@ history_loss_total{kind}        counter    history lost in Redis and told (``reb
                                            ``epoch_bumped``, ``journal_mismatch``)
 redis_errors_total              counter    Redis calls that failed (connection, timeout)
 postgres_errors_total           counter    PostgreSQL calls that failed (unavailable, timeout)
+audit_failures_total            counter    audit rows not written (the write stood; the row is
+                                           in the log: auction/api/audit.py)
 ==============================  =========  ===============================================
 """
 
@@ -84,6 +86,11 @@ REDIS_ERRORS = Counter(
 )
 POSTGRES_ERRORS = Counter(
     "auction_postgres_errors", "PostgreSQL calls that failed", registry=REGISTRY
+)
+
+AUDIT_FAILURES = Counter(
+    "auction_audit_failures", "Audit rows that could not be written (logged instead)",
+    registry=REGISTRY,
 )
 
 

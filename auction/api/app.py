@@ -20,6 +20,7 @@ from starlette.staticfiles import StaticFiles
 
 from auction.api import (
     admin,
+    audit,
     auth,
     catalogue,
     console,
@@ -139,6 +140,7 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
         *catalogue.routes,
         *listing.routes,
         *lot_import.routes, *report.routes,  # issue 12: spreadsheet import, session report
+        *audit.routes,  # issue 12 item 7: the audit trail's read routes
         WebSocketRoute("/ws", shutdown.tracked(ws_endpoint)),
     ]
     if WEB_ROOT.is_dir():
@@ -146,6 +148,9 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
     # security headers on every answer, X-Forwarded-For only from AUCTION_TRUSTED_PROXIES
     return EdgeApp(
         routes=routes, lifespan=lifespan, exception_handlers=http_errors.exception_handlers(),
-        middleware=[Middleware(inbound.Inbound)],  # request-line checks, 500s that keep the line
+        middleware=[
+            Middleware(inbound.Inbound),  # request-line checks, 500s that keep the line
+            Middleware(audit.Trail),  # issue 12 item 7: successful writes → audit_log
+        ],
         trusted_proxies=settings.trusted_proxies,
     )

@@ -277,6 +277,29 @@ SCHEMAS: dict[str, Schema] = {
             ["id", "amount_fen", "state"], id=INT, lot_id=NULL_INT, amount_fen=FEN,
             state=STR)},
     )]},
+    # -- issue 12 item 7: the audit trail --
+    "AuditEntry": _obj(
+        ["id", "at", "actor", "method", "route", "ids", "body", "status", "created"], id=INT,
+        at=TIME, actor=_obj(
+            ["role"], role=STR, account_id=NULL_INT, subject=STR, market_id=NULL_INT,
+            session_id=NULL_INT, address=STR),
+        method={**STR, "description": "POST / PUT / PATCH / DELETE, or WS (a socket cmd)"},
+        route={**STR, "description": "'POST /api/v1/sessions/{session_id}/lots', 'WS cmd'"},
+        ids={"type": "object", "description": "the path's ids"}, query={"type": "object"},
+        market_id=NULL_INT, market_code={"type": ["string", "null"]},
+        body={"description": "the JSON body, secrets redacted (password, token: ***;"
+                             " resident_id: first 6 + last 4)"},
+        status=INT, created={"type": "object", "description": "id, seq, paddle, lot_ids …"},
+    ),
+}
+
+
+#: the audit trail's filters (issue 12 item 7)
+AUDIT_QUERY: dict[str, Schema] = {
+    "from": {**STR, "description": "ISO 8601 (without an offset: +08:00), inclusive"},
+    "to": {**STR, "description": "ISO 8601 (without an offset: +08:00), exclusive"},
+    "actor": {**STR, "description": "the actor's token subject (username) or account id"},
+    "limit": {**INT, "description": "1–1000 (JSON, default 100); CSV: up to 10000"},
 }
 
 
@@ -545,6 +568,16 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("get", "/api/v1/sessions/{session_id}/report.xlsx",
               "场次报告 XLSX (汇总, 标的, 竞买人, 保证金; 金额以元计)", STR, admin=True,
               tag="console"),
+    # -- issue 12 item 7: the audit trail --
+    Operation("get", "/api/v1/markets/{code}/audit",
+              "操作日志: 该市场及下级市场经接口成功的每一次写操作 (时间, 操作人, 路由, 请求体"
+              " [密码与令牌已隐去, 身份证号打码], 状态, 新建的编号), 新的在前 (市场管理员; 平台"
+              "管理员)", _obj(["market_code", "entries"], market_code=STR, entries={
+                  "type": "array", "items": _ref("AuditEntry")}),
+              admin=True, tag="admin", query=AUDIT_QUERY),
+    Operation("get", "/api/v1/markets/{code}/audit.csv",
+              "操作日志 CSV (UTF-8 带 BOM, Excel 可直接打开中文; 至多 10000 行)", STR, admin=True,
+              tag="admin", query=AUDIT_QUERY),
 )
 
 _ERRORS = {

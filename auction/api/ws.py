@@ -28,7 +28,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from auction import metrics, outage
-from auction.api import staff_view, ws_auth
+from auction.api import audit, staff_view, ws_auth
 from auction.api.bucket import TokenBucket
 from auction.api.console import Denied, place_bid, run_command
 from auction.api.tokens import VIEWER, Principal, TokenError
@@ -353,6 +353,8 @@ class Connection:
                 self._put(codec.encode_ack(
                     msg.key, result.lot or msg.lot, result.seq, result.at, result.replay
                 ))
+                if isinstance(msg, Cmd):  # issue 12 item 7: acked commands → audit_log
+                    audit.command_acked(self.services, self.who, msg, result)
         finally:
             if isinstance(msg, Bid):
                 if code is not None:

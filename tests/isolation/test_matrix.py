@@ -85,6 +85,9 @@ SCOPED: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/sessions/{session_id:int}/lots/import"): set(),
     ("GET", "/api/v1/sessions/{session_id:int}/report"): {"b_finance", "b_auctioneer"},
     ("GET", "/api/v1/sessions/{session_id:int}/report.xlsx"): {"b_finance", "b_auctioneer"},
+    # issue 12 item 7: the audit trail, for market admins over their subtree only
+    ("GET", "/api/v1/markets/{code}/audit"): set(),
+    ("GET", "/api/v1/markets/{code}/audit.csv"): set(),
 }
 
 GUESSED = 999_999_999
