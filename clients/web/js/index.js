@@ -120,8 +120,9 @@ function sessionCard(sid, entries) {
     status !== "finished" ? el("a", { class: "btn primary", href: `apply.html?session=${sid}`,
       text: t("apply") }) : null,
     el("a", { href: `screen.html?session=${sid}`, text: t("screen") }),
-    el("a", { href: `results.html?session=${sid}`, text: t("results") }),
-    el("a", { href: `console.html?session=${sid}`, text: t("console") })));
+    el("a", { href: `results.html?session=${sid}`, text: t("results") })));
+  // the auctioneer's console is reached from the back office (admin/session.html), by those
+  // who may run the session: the public catalogue does not advertise it (issue 12)
   const grid = el("div", { class: "lot-cards" });
   for (const lot of [...entries].sort((a, b) => a.ordinal - b.ordinal)) grid.append(lotCard(lot));
   card.append(grid);
