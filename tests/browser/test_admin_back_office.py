@@ -221,6 +221,19 @@ async def test_city_admin_sets_up_a_county_and_finance_settles_after_the_sale(
         await expect(won).to_contain_text("已没收")
         await _look(money, "finance-settled")
 
+        # in English: every text of the finance page and the report translated
+        for link in ("", "场次报告"):
+            if link:
+                await money.get_by_role("link", name=link).click()
+            await money.get_by_role("button", name="English").click()
+            await expect(money.get_by_role("heading", level=1)).to_contain_text(
+                re.compile("^(Finance|Session report): "))
+            text = await money.locator("body").inner_text()
+            assert not re.search(r"\b[a-z]+_[a-z_]+\b", text), text
+            await _look(money, f"{'report' if link else 'finance'}-en")
+            await money.get_by_role("button", name="中文").click()
+        await money.get_by_role("link", name="财务").click()
+
         # the ledger: conserved, said in words
         await money.get_by_role("link", name="保证金台账").click()
         await expect(money.get_by_role("status")).to_have_text("守恒: 到账合计 = 各状态余额合计")
