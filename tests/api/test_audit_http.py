@@ -19,6 +19,7 @@ from auction.api.audit import created_ids, redact
 from auction.store import audit as audit_store
 from tests.accounts import conftest as accounts_fixtures
 from tests.accounts.world import ADMIN, PASSWORD, START, World, bearer, build_world, ok
+from tests.api.people import PNG
 from tests.e2e.harness import Server, raw_client, uscc
 from tests.isolation.test_matrix import resident_id
 
@@ -117,6 +118,44 @@ async def test_writes_are_recorded_with_actor_route_and_redacted_body(
     text = json.dumps(entries, ensure_ascii=False)
     assert PASSWORD not in text and raw_id not in text
     assert b.tokens["market_admin"] not in text
+
+
+async def test_cookie_logins_patches_uploads_and_deletes_are_recorded(
+    server: Server, http: httpx.AsyncClient
+) -> None:
+    """A pages' login (cookie) is recorded as its account; a PATCH made with the cookie, an
+    upload (recorded as its type and size) and a DELETE are entries with their route."""
+    world = await build_world(http, bidders=0, lots=1)
+    b = world.b
+    accounts = await trail(http, b.code, ADMIN, actor=str(b.account_ids["market_admin"]))
+    username = accounts[0]["actor"]["subject"]
+    async with httpx.AsyncClient(base_url=server.base, timeout=10) as pages:
+        login = await ok(await pages.post("/api/v1/auth/login", json={
+            "username": username, "password": PASSWORD, "cookie": True}))
+        csrf = {"X-CSRF-Token": login["csrf_token"]}
+        await ok(await pages.patch(f"/api/v1/sessions/{b.session_id}", headers=csrf,
+                                   json={"contact_phone": "0591-12345678"}))
+        upload = await ok(await pages.post(
+            f"/api/v1/lots/{b.lots[0]}/attachments", params={"filename": "样机.png"},
+            headers={**csrf, "Content-Type": "image/png"}, content=PNG), 201)
+        gone = await pages.delete(f"/api/v1/lots/{b.lots[0]}/attachments/{upload['id']}",
+                                  headers=csrf)
+        assert gone.status_code in (200, 204), gone.text
+    entries = await trail(http, b.code, b.tokens["market_admin"])
+    cookie_login = [e for e in entries if e["route"] == "POST /api/v1/auth/login"
+                    and e["body"].get("cookie") is True]
+    assert cookie_login and cookie_login[0]["actor"]["account_id"] == b.account_ids[
+        "market_admin"]
+    patch = one(entries, "PATCH /api/v1/sessions/{session_id}", session_id=b.session_id)
+    assert patch["body"] == {"contact_phone": "0591-12345678"}
+    assert patch["actor"]["account_id"] == b.account_ids["market_admin"]
+    posted = one(entries, "POST /api/v1/lots/{lot_id}/attachments", lot_id=b.lots[0])
+    assert posted["body"] == {"content_type": "image/png", "bytes": len(PNG)}
+    assert posted["query"] == {"filename": "样机.png"} and posted["created"]["id"] == upload["id"]
+    deleted = one(entries, "DELETE /api/v1/lots/{lot_id}/attachments/{file_id}",
+                  file_id=upload["id"])
+    assert deleted["market_code"] == b.code
+    assert login["csrf_token"] not in json.dumps(entries)
 
 
 async def test_socket_commands_are_recorded_and_bids_are_not(
