@@ -1,5 +1,5 @@
-// The back office's links to 市场与人员, 保证金台账, 财务 and 场次报告 on /admin/ and on a
-// session's page: each [data-link] element is shown only to the roles that may use its page
+// The back office's links to 市场与人员, 保证金台账, 操作记录, 财务, 场次报告 and 编辑场次 on /admin/
+// and on a session's page: each [data-link] element is shown only to the roles that may use its page
 // (admin.js ``may``), its href filled from the login (home market) or the page's ?id=.
 import { param } from "./common.js";
 import { call, may } from "./admin.js";
@@ -14,10 +14,12 @@ async function show() {
     ledger: market ? `ledger.html?market=${market}` : "",
     finance: session ? `finance.html?session=${session}` : "",
     report: session ? `report.html?session=${session}` : "",
+    audit: market ? `audit.html?market=${market}` : "",
+    edit: session ? `session-edit.html?id=${session}` : "",
   };
   for (const link of document.querySelectorAll("[data-link]")) {
     const what = link.dataset.link;
-    const right = what === "ledger" ? "finance" : what;
+    const right = { ledger: "finance", edit: "manage" }[what] || what;
     if (href[what] && may(me.role, right)) {
       link.href = href[what];
       link.classList.remove("hidden");

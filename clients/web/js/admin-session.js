@@ -44,7 +44,9 @@ function paintLots() {
     $("lots").replaceChildren(el("p", { class: "muted", text: a("no_lots") }));
     return;
   }
-  const head = ["ordinal", "title", "tech_field", "start_price", "increment", "status"];
+  const files = may(me.role, "manage"); // 图片与附件: who manages the lot's market
+  const head = ["ordinal", "title", "tech_field", "start_price", "increment", "status",
+    ...(files ? ["files"] : [])];
   $("lots").replaceChildren(el("div", { class: "scroll-x" }, el("table", { class: "admin-table" },
     el("thead", {}, el("tr", {}, ...head.map((k) => el("th", { text: a(k) })))),
     el("tbody", {}, ...lots.map((l) => el("tr", {},
@@ -53,7 +55,9 @@ function paintLots() {
       el("td", { text: l.technology_field }),
       el("td", { class: "num", text: money(l.start_price_fen) }),
       el("td", { class: "num", text: money(l.increment_fen) }),
-      el("td", {}, el("span", { class: `badge st-${l.status}`, text: a(`st_${l.status}`) }))))))));
+      el("td", {}, el("span", { class: `badge st-${l.status}`, text: a(`st_${l.status}`) })),
+      files ? el("td", {}, el("a", { href: `lot.html?id=${l.id}`, text: a("files"),
+        "aria-label": a("files_n", { title: l.title }) })) : null))))));
 }
 
 function paintProgress() {

@@ -1,0 +1,84 @@
+// 编辑场次 (/admin/session-edit.html?id=N): PATCH /sessions/{id} (docs/http-api.md "Session
+// texts and facts"): 拍卖公告, 竞买须知, the registration deadline (moved, never removed), the
+// contact phone and the deposit payee, until bidding starts (then 409 bidding_started, said
+// above the form). A 400 is shown under the field it names. The market admin of the session's
+// market or above, and the platform admin.
+import { el, param } from "./common.js";
+import { clearErrors, csrf, fieldError } from "./account.js";
+import { $, a, call, cstToRfc, errText, may, roleText, say, scopedSession, sessionLink,
+  setupPage, whoAmI } from "./admin.js";
+
+const id = Number(param("id")) || 0;
+const FIELDS = { announcement: "announcement", terms: "terms", contact_phone: "contact-phone",
+  payee_name: "payee-name", payee_bank: "payee-bank", payee_account: "payee-account",
+  registration_deadline: "reg-deadline" };
+let me = null;
+let session = null;
+
+/** RFC 3339 → the datetime-local value in China Standard Time. */
+function toCst(value) {
+  if (!value) return "";
+  const d = new Date(new Date(value).getTime() + 8 * 3600 * 1000);
+  return d.toISOString().slice(0, 16);
+}
+
+function paint() {
+  if (!me || !session) return;
+  $("me-line").textContent = `${me.account?.username || me.subject} · ${roleText(me.role)}`;
+  $("title").textContent = a("edit_title", { name: session.name });
+  document.title = `${a("edit_session")} · ${a("admin")}`;
+}
+
+function fill() {
+  for (const [key, box] of Object.entries(FIELDS)) {
+    $(box).value = key === "registration_deadline" ? toCst(session[key]) : session[key] || "";
+  }
+}
+
+async function patch(body) {
+  return call(`/sessions/${id}`, { method: "PATCH", body: JSON.stringify(body),
+    headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() } });
+}
+
+$("form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  clearErrors($("form"));
+  say($("msg"), "");
+  const body = {};
+  for (const [key, box] of Object.entries(FIELDS)) {
+    if (key === "registration_deadline") {
+      if ($(box).value) body[key] = cstToRfc($(box).value);
+    } else {
+      body[key] = $(box).value.trim();
+    }
+  }
+  try {
+    session = await patch(body);
+    fill();
+    $("msg").replaceChildren(a("saved_ok"), " ",
+      el("a", { href: sessionLink(id), text: a("back_session") }));
+    $("msg").className = "form-msg good";
+  } catch (err) {
+    const box = FIELDS[err.field];
+    if (box && err.status === 400) fieldError(box, err.message);
+    say($("msg"), errText(err), "bad");
+  }
+});
+
+async function load() {
+  me = await whoAmI();
+  if (!me) return;
+  if (!may(me.role, "manage")) {
+    $("gate").textContent = a("no_right");
+    $("gate").classList.remove("hidden");
+    return;
+  }
+  session = await scopedSession(me, id);
+  if (!session) return;
+  $("back").href = sessionLink(id);
+  fill();
+  paint();
+}
+
+setupPage(paint);
+load().catch((err) => say($("msg"), errText(err), "bad"));
