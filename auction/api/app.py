@@ -37,6 +37,7 @@ from auction.api import (
     registrations,
     report,
     shutdown,
+    staff_accounts,
 )
 from auction.api.headers import EdgeApp
 from auction.api.tokens import TokenLifetimes, Tokens
@@ -141,6 +142,7 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
         *listing.routes,
         *lot_import.routes, *report.routes,  # issue 12: spreadsheet import, session report
         *audit.routes,  # issue 12 item 7: the audit trail's read routes
+        *staff_accounts.routes,  # issue 12 item 1: list, reset password, role and market
         WebSocketRoute("/ws", shutdown.tracked(ws_endpoint)),
     ]
     if WEB_ROOT.is_dir():

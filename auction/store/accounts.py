@@ -7,10 +7,12 @@ come out as :mod:`auction.store.errors`: a taken username is ``Conflict`` on ``u
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from auction.domain.identity import mask_resident_id
 from auction.store.errors import NotFound, translated
+from auction.store.records import rfc3339
 
 if TYPE_CHECKING:
     from auction.store import Store
@@ -96,6 +98,56 @@ async def set_password_hash(store: Store, account_id: int, password_hash: str) -
         await store.pool.execute(
             "UPDATE accounts SET password_hash = $2 WHERE id = $1", account_id, password_hash
         )
+
+
+@dataclass(frozen=True, slots=True)
+class StaffAccount:
+    """A staff account as the back office lists it: never the hash, never the resident id."""
+
+    id: int
+    username: str
+    person_name: str
+    role: str
+    market_code: str
+    market_name: str
+    disabled: bool
+    created_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "username": self.username, "name": self.person_name,
+            "role": self.role, "market_code": self.market_code,
+            "market_name": self.market_name, "disabled": self.disabled,
+            "created_at": rfc3339(self.created_at),
+        }
+
+
+async def staff_of(store: Store, market_ids: list[int]) -> list[StaffAccount]:
+    """The staff accounts bound to the markets ``market_ids``, by market code then username."""
+    with translated():
+        rows = await store.pool.fetch(
+            "SELECT a.id, a.username, a.person_name, a.role, m.code AS market_code,"
+            " m.name AS market_name, a.disabled, a.created_at"
+            " FROM accounts a JOIN markets m ON m.id = a.market_id"
+            " WHERE a.market_id = ANY($1::bigint[])"
+            " AND a.role IN ('market_admin', 'auctioneer', 'finance')"
+            " ORDER BY m.code, a.username",
+            market_ids,
+        )
+    return [StaffAccount(**dict(r)) for r in rows]
+
+
+async def set_staff_role(store: Store, account_id: int, *, role: str, market_id: int) -> Account:
+    """A staff account's new role and market (the schema's check keeps a market on staff)."""
+    with translated():
+        found = await store.pool.fetchval(
+            "UPDATE accounts SET role = $2, market_id = $3 WHERE id = $1"
+            " AND role IN ('market_admin', 'auctioneer', 'finance') RETURNING id",
+            account_id, role, market_id,
+        )
+    if found is None:
+        raise NotFound(message="账号不存在", field="account_id")
+    return await get_account(store, account_id)
 
 
 async def market_rows(store: Store) -> list[tuple[int, int | None]]:

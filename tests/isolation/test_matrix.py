@@ -88,6 +88,10 @@ SCOPED: dict[tuple[str, str], set[str]] = {
     # issue 12 item 7: the audit trail, for market admins over their subtree only
     ("GET", "/api/v1/markets/{code}/audit"): set(),
     ("GET", "/api/v1/markets/{code}/audit.csv"): set(),
+    # issue 12 item 1: staff accounts of a subtree (market admins above them only)
+    ("GET", "/api/v1/markets/{code}/accounts"): set(),
+    ("POST", "/api/v1/accounts/{account_id:int}/password"): set(),
+    ("PATCH", "/api/v1/accounts/{account_id:int}"): set(),
 }
 
 GUESSED = 999_999_999
@@ -147,6 +151,7 @@ def request_for(route: tuple[str, str], world: World, targets: dict[str, Any],
                              "role": "market_admin", "market_code": b.code},
         "/agent": {"agent_name": "代理人", "agent_resident_id": resident_id()},
         "/forfeit": {"reason": "越权没收"},
+        "/password": {"new_password": f"intruder-password-{tag}"},
         "/registrations": {"bidder_id": b.bidders[0]["id"]},
         "/api/v1/registration/retry": {"lot_id": GUESSED if guessed else b.lots[0]},
     }
