@@ -68,6 +68,8 @@ async def test_county_admin_edits_uploads_and_reads_the_audit_trail(
 
         # 图片与附件: a text file refused in the page, a PNG uploaded and listed
         await page.goto(f"{server.base}/admin/session.html?id={session}")
+        await expect(page.get_by_role("link", name="操作记录")).to_be_visible()
+        await _look(page, "session-links")
         await page.get_by_role("link", name=re.compile("^图片与附件: ")).click()
         await expect(page.get_by_text("5 MiB")).to_be_visible()
         picker = page.get_by_label("选择文件")
@@ -102,6 +104,12 @@ async def test_county_admin_edits_uploads_and_reads_the_audit_trail(
         await expect(csv).to_have_attribute(
             "href", re.compile(rf"/markets/{county}/audit\.csv\?actor={names['admin']}$"))
         await _look(page, "audit")
+        await page.get_by_role("button", name="English").click()
+        await expect(page.get_by_role("heading", name=re.compile("^Audit trail: "))).to_be_visible()
+        text = await page.locator("body").inner_text()
+        assert not re.search(r"\b(?:w|audit|file)_[a-z_]+\b", text), text
+        await _look(page, "audit-en")
+        await page.get_by_role("button", name="中文").click()
         href = await csv.get_attribute("href")
         answer = await page.context.request.get(f"{server.base}{href}")
         assert answer.status == 200
