@@ -23,6 +23,7 @@ from tests.browser.test_admin_pages import STAFF_PASSWORD, _apply, _login, _look
 from tests.e2e.harness import ADMIN, Server, enrol, raw_client, running, uscc
 
 START_FEN = 1_000_000  # 10,000 元; the deposit is 10 %: 1,000 元
+NEW_PASSWORD = "Reset-By-The-City-2026"
 
 
 async def _city(server: Server, tag: int) -> tuple[str, str]:
@@ -102,7 +103,8 @@ async def test_city_admin_sets_up_a_county_and_finance_settles_after_the_sale(
     """A city admin makes a county market and its finance and auctioneer accounts through
     市场与人员; finance confirms a deposit, reads the report after the sale, settles, sees the
     refund list, forfeits only with a reason and sees the ledger conserved; finance cannot make
-    markets, the auctioneer sees no finance; the admin disables the auctioneer."""
+    markets, the auctioneer sees no finance; the admin lists the staff, disables the auctioneer
+    from the list and resets finance's password, with which finance logs in."""
     tag = uuid.uuid4().int % 10**6
     errors: list[str] = []
     async with running(settings) as server:
@@ -156,8 +158,6 @@ async def test_city_admin_sets_up_a_county_and_finance_settles_after_the_sale(
         await expect(staff.get_by_role("status").first).to_contain_text(
             f"已创建账号: {auctioneer} (拍卖师)")
         await expect(staff.get_by_role("row").filter(has_text=finance)).to_contain_text("正常")
-        runner_id = await staff.get_by_role("row").filter(has_text=auctioneer)\
-            .get_by_role("cell").nth(4).inner_text()
         await _look(page, "markets-staff")
 
         # a session of the county; an application approved; finance confirms its deposit
@@ -267,15 +267,39 @@ async def test_city_admin_sets_up_a_county_and_finance_settles_after_the_sale(
         await expect(page.get_by_role("region", name="合同登记移交")).to_contain_text(
             f"耐旱小麦品种{tag}")
         await page.goto(f"{server.base}/admin/markets.html")
-        await page.get_by_label("按账号编号停用").fill("0")
-        await page.get_by_role("button", name="停用", exact=True).click()
-        await expect(page.get_by_label("按账号编号停用")).to_have_attribute("aria-invalid", "true")
-        await page.get_by_label("按账号编号停用").fill(runner_id)
-        await page.get_by_role("button", name="停用", exact=True).click()
-        await expect(page.get_by_text("已停用账号")).to_be_visible()
+        staff = page.get_by_role("region", name="工作人员账号")
+        await expect(staff.get_by_role("row").filter(has_text=finance)).to_contain_text("财务王")
+        await expect(staff.get_by_role("row").filter(has_text=admin)).to_contain_text("本人")
+        await staff.get_by_role("button", name=f"停用账号: {auctioneer}").click()
+        await expect(staff.get_by_role("status").filter(has_text="已停用账号")).to_be_visible()
+        await expect(staff.get_by_role("row").filter(has_text=auctioneer)).to_contain_text(
+            "已停用")
         await runner.reload()
         gone = runner.get_by_role("alert").filter(has_text="请先用技术市场的工作人员账号登录")
         await expect(gone).to_be_visible()
+
+        # 重置密码 from the list (typed twice); finance logs in with the new one
+        await staff.get_by_role("button", name=f"重置密码: {finance}").click()
+        reset = page.get_by_role("form", name=f"重置密码: {finance}")
+        await reset.get_by_label("新密码", exact=True).fill(NEW_PASSWORD)
+        await reset.get_by_label("再次输入新密码").fill(NEW_PASSWORD + "x")
+        await reset.get_by_role("button", name="确认重置").click()
+        await expect(reset.get_by_label("再次输入新密码")).to_have_attribute(
+            "aria-invalid", "true")
+        await _look(page, "markets-reset")
+        await reset.get_by_label("再次输入新密码").fill(NEW_PASSWORD)
+        await reset.get_by_role("button", name="确认重置").click()
+        await expect(staff.get_by_role("status").filter(has_text=f"已重置 {finance} 的密码"))\
+            .to_be_visible()
+        fresh = await (await new_context(viewport={"width": 1366, "height": 900})).new_page()
+        await fresh.goto(f"{server.base}/login.html?next=index.html")
+        await fresh.get_by_label("用户名").fill(finance)
+        await fresh.get_by_label("密码", exact=True).fill(NEW_PASSWORD)
+        await fresh.get_by_role("button", name="登录").click()
+        await fresh.wait_for_url(re.compile(r"/index\.html"))
+        await fresh.goto(f"{server.base}/admin/")
+        await expect(fresh.get_by_role("link", name=f"县域财务专场{tag}", exact=True))\
+            .to_be_visible()
     # the refusals asked for (market code, weak password; the disabled auctioneer's login) are
     # logged by Chromium as failed loads
     refused = ("markets.html: Failed to load resource: the server responded with a status of 400",
