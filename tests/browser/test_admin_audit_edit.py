@@ -2,9 +2,9 @@
 found by role and visible Chinese label: a county admin edits a session's 拍卖公告 (a bad phone
 refused under its field), uploads a PNG to a lot (a text file refused in the page), and reads
 both writes in the market's 操作记录, whose 导出 CSV link gives the same trail (UTF-8 with a
-BOM). A finance account of the market sees no 操作记录, no 编辑场次 and no 图片与附件, and the
-audit page refuses it. No console error but the 400 the test provokes; every input labelled,
-every button named."""
+BOM); once a lot is open the form is closed. A finance account of the market sees no 操作记录,
+no 编辑场次 and no 图片与附件, and the audit page refuses it. No console error but the 400 the
+test provokes; every input labelled, every button named."""
 
 from __future__ import annotations
 
@@ -14,12 +14,13 @@ import uuid
 import zlib
 from typing import Any
 
+import httpx
 from playwright.async_api import expect
 
 from auction.settings import Settings
 from tests.browser.test_admin_back_office import _session_with_a_lot
 from tests.browser.test_admin_pages import _county_markets, _login, _look
-from tests.e2e.harness import running
+from tests.e2e.harness import ADMIN, running
 
 
 def _png() -> bytes:
@@ -118,6 +119,16 @@ async def test_county_admin_edits_uploads_and_reads_the_audit_trail(
         text = body.decode("utf-8-sig")
         assert "PATCH /api/v1/sessions/{session_id}" in text
         assert "POST /api/v1/lots/{lot_id}/attachments" in text
+
+        # once a lot is open the form is closed (the server would answer 409 bidding_started)
+        async with httpx.AsyncClient(base_url=server.base, headers=ADMIN, timeout=10) as http:
+            r = await http.post(f"/api/v1/lots/{lot}/commands",
+                                json={"op": "open", "key": f"open-{tag}"})
+            assert r.status_code == 200, r.text
+        await page.goto(f"{server.base}/admin/session-edit.html?id={session}")
+        await expect(page.get_by_role("alert").filter(has_text="已开始竞价")).to_be_visible()
+        await expect(page.get_by_role("button", name="保存")).to_be_disabled()
+        await expect(page.get_by_label("拍卖公告")).to_have_value(notice)
 
         # finance: no 操作记录, no 编辑场次, no 图片与附件; the audit page refuses it
         money = await _login(new_context, server, names["finance"], errors)

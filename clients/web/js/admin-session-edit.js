@@ -78,6 +78,13 @@ async function load() {
   $("back").href = sessionLink(id);
   fill();
   paint();
+  // the server decides (409 bidding_started); this only spares a form that cannot be saved
+  // (the progress reads each lot's room, where an opened lot shows first)
+  const { lots } = await call(`/sessions/${id}/progress`);
+  if (lots.scheduled < lots.total) {
+    say($("msg"), a("edit_closed"), "bad");
+    for (const box of $("form").querySelectorAll("input, textarea, button")) box.disabled = true;
+  }
 }
 
 setupPage(paint);
