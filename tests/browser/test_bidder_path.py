@@ -183,8 +183,11 @@ async def test_new_enterprise_signs_up_applies_bids_and_wins(
         await expect(header.get_by_role("button", name="退出")).to_be_visible()
         await _named(page, "me-empty")
 
-        # from the catalogue (报名 on the session's card) to the lot, and its 报名 button
+        # from the catalogue (searched for the lot, as a person would among many sessions; 报名
+        # on the session's card) to the lot, and its 报名 button
         await header.get_by_role("link", name="场次与标的").click()
+        await page.get_by_role("searchbox", name="搜索").fill(f"储能材料{tag}")
+        await page.get_by_role("button", name="搜索").click()
         sale = page.get_by_role("region", name=f"春季专场{tag}")
         await expect(sale.get_by_role("link", name="报名", exact=True)).to_have_attribute(
             "href", f"apply.html?session={session}")

@@ -14,7 +14,8 @@ import {
 const box = document.getElementById("sessions");
 const form = document.getElementById("filters");
 const PAGE = 60;
-const FIELDS = ["market", "status", "season", "field", "q"];
+// filters kept in the address; ``session`` (one session's lots) is set by links, not a control
+const FIELDS = ["market", "status", "season", "field", "q", "session"];
 let sessions = new Map(); // id → session (status, market code, lot count)
 let markets = []; // {code, name}
 let fields = new Set(); // technology fields seen
@@ -241,7 +242,9 @@ form.addEventListener("submit", (e) => {
   e.preventDefault();
   const p = new URLSearchParams();
   for (const name of FIELDS) {
-    const v = form.elements[name].value.trim();
+    const control = form.elements[name];
+    if (!control) continue; // ``session``: only a link sets it; a new search leaves it
+    const v = control.value.trim();
     if (v) p.set(name, v);
   }
   const qs = p.toString();
