@@ -60,7 +60,7 @@ LEFT JOIN lot_results r ON r.lot_id = l.id
 """ + _WHERE + """
 ORDER BY CASE l.status WHEN 'open' THEN 0 WHEN 'scheduled' THEN 1 ELSE 2 END,
          CASE WHEN l.status IN ('open', 'scheduled') THEN s.starts_at END,
-         s.starts_at DESC, s.id, l.ordinal
+         s.starts_at DESC, s.id DESC, l.ordinal
 LIMIT $7 OFFSET $8
 """
 

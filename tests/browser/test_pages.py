@@ -204,7 +204,8 @@ async def test_public_pages_and_catalogue(settings: Settings, browser_context: A
         await screen.wait_for_selector("#state[data-status=sold]")
         assert "成交" in await screen.inner_text("#state")
 
-        index = await open_page(browser_context, f"{server.base}/")
+        # the session's view of the catalogue (a long test run leaves many sessions before it)
+        index = await open_page(browser_context, f"{server.base}/?session={sale.session_id}")
         await index.wait_for_selector(f"a[href='lot.html?id={lot}']")
         # results are published once settlement has run (the drainer, within seconds)
         results = await open_page(browser_context,
