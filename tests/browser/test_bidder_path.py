@@ -186,6 +186,7 @@ async def test_new_enterprise_signs_up_applies_bids_and_wins(
         # from the catalogue (searched for the lot, as a person would among many sessions; 报名
         # on the session's card) to the lot, and its 报名 button
         await header.get_by_role("link", name="场次与标的").click()
+        await expect(page.get_by_text(re.compile(r"共 \d+ 个标的"))).to_be_visible()
         await page.get_by_role("searchbox", name="搜索").fill(f"储能材料{tag}")
         await page.get_by_role("button", name="搜索").click()
         sale = page.get_by_role("region", name=f"春季专场{tag}")

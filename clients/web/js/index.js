@@ -148,7 +148,9 @@ function renderFilters() {
   fillSelect("f-season", ["spring", "autumn", "special"].map((s) => [s, t(`season_${s}`)]),
     q.season);
   fillSelect("f-field", [...fields].sort().map((f) => [f, f]), q.field);
-  document.getElementById("f-q").value = q.q || "";
+  // the address's search, if any; else what the person may already have typed while the page
+  // was loading stays (setting "" here wiped it, and 搜索 then searched for nothing)
+  if (q.q) document.getElementById("f-q").value = q.q;
 }
 
 function render() {
