@@ -49,3 +49,17 @@ def test_a_broken_file_is_refused() -> None:
     with pytest.raises(workdays.CalendarError):
         workdays.parse_year({"year": 2026, "holidays": [
             {"name": "x", "from": "2026-03-05", "to": "2026-03-04"}]})
+
+
+def test_deadlines_count_from_the_hammer_day_in_china() -> None:
+    from datetime import UTC, datetime
+
+    from auction.domain import deadlines
+
+    # 2026-09-30 17:00 UTC is already 1 October in China: the count starts from the holiday
+    hammer = datetime(2026, 9, 30, 17, 0, tzinfo=UTC)
+    assert deadlines.day_in_china(hammer) == date(2026, 10, 1)
+    assert deadlines.balance_due(hammer) == date(2026, 10, 13)  # 8, 9, 10 (Sat), 12, 13
+    assert deadlines.notice_ends(hammer, 1) == date(2026, 10, 8)
+    with pytest.raises(ValueError):
+        deadlines.balance_due(datetime(2026, 9, 30))
