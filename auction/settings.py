@@ -123,6 +123,24 @@ def _proxies(raw: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+def _public_url(raw: str) -> str | None:
+    """``AUCTION_PUBLIC_URL``: an ``http(s)://host[:port][/path]`` address, without a trailing
+    ``/``; empty: ``None``."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 - parsing the port raises ValueError on garbage
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname \
+            or parts.query or parts.fragment:
+        raise ConfigError(f"AUCTION_PUBLIC_URL 应为 http:// 或 https:// 开头、无查询串的地址, "
+                          f"实为 {raw!r}; 例: https://auction.example.cn")
+    return raw.rstrip("/")
+
+
 def load_or_create_secret(data_dir: Path) -> Secret:
     """The key kept in ``<data_dir>/secret``, generated on first use.
 
@@ -212,6 +230,13 @@ class Settings:
     #: where the token-signing key came from: the file it is kept in, ``None`` when
     #: ``AUCTION_SECRET`` gave it
     secret_file: Path | None = None
+    #: the address the public reaches the pages at (``AUCTION_PUBLIC_URL``, e.g.
+    #: ``https://auction.example.cn``), put in documents (the 成交确认书's verification URL);
+    #: ``None``: the address the request came to
+    public_url: str | None = None
+    #: the TrueType CJK font embedded in PDFs (``AUCTION_PDF_FONT``); ``None``: the first of
+    #: the known Debian fonts present (auction/documents/fonts.py)
+    pdf_font: Path | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -253,6 +278,8 @@ class Settings:
             log_format=_choice(env, "AUCTION_LOG_FORMAT", "plain", LOG_FORMATS),
             reopen_window_s=_int(env, "AUCTION_REOPEN_WINDOW_S", 120, 0, 24 * 3600),
             secret_file=secret_file,
+            public_url=_public_url(env.get("AUCTION_PUBLIC_URL") or ""),
+            pdf_font=Path(env["AUCTION_PDF_FONT"]) if env.get("AUCTION_PDF_FONT") else None,
         )
 
     def check_urls(self) -> None:

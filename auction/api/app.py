@@ -23,6 +23,7 @@ from auction.api import (
     audit,
     auth,
     catalogue,
+    confirmation,
     console,
     deposits,
     health,
@@ -143,6 +144,7 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
         *lot_import.routes, *report.routes,  # issue 12: spreadsheet import, session report
         *audit.routes,  # issue 12 item 7: the audit trail's read routes
         *staff_accounts.routes,  # issue 12 item 1: list, reset password, role and market
+        *confirmation.routes,  # issue 13 item 1: 成交确认书 (PDF) and its public verification
         WebSocketRoute("/ws", shutdown.tracked(ws_endpoint)),
     ]
     if WEB_ROOT.is_dir():

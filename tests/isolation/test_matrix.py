@@ -41,6 +41,8 @@ PUBLIC = {
     ("GET", "/api/v1/me/auction"),  # 我的竞拍: the caller's own only
     ("GET", "/api/v1/listing"), ("GET", "/api/v1/publicity"),  # catalogue, 成交公示
     ("GET", "/api/v1/lots/import-template.xlsx"),  # issue 12: the empty template, no data
+    # issue 13: a 成交确认书's public verification, answered only with the lot's bid-log digest
+    ("GET", "/api/v1/lots/{lot_id:int}/confirmation"),
 }
 
 #: (method, path) → which of county B's principals the action is for (B's market admin, and
@@ -92,6 +94,9 @@ SCOPED: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/markets/{code}/accounts"): set(),
     ("POST", "/api/v1/accounts/{account_id:int}/password"): set(),
     ("PATCH", "/api/v1/accounts/{account_id:int}"): set(),
+    # issue 13 item 1: the 成交确认书 PDF, for the market's admins and finance (and the buyer's
+    # own login, which B's lot, unsold, has not)
+    ("GET", "/api/v1/lots/{lot_id:int}/confirmation.pdf"): {"b_finance"},
 }
 
 GUESSED = 999_999_999
