@@ -232,6 +232,23 @@ SCHEMAS: dict[str, Schema] = {
             next_step=STR)},
         rooms=_enum("ok", "unavailable"),
     ),
+    "Confirmation": _obj(
+        ["lot_id", "number", "market", "session", "lot", "seller", "buyer", "amount_fen",
+         "amount_capitals", "hammer_at", "bid_log_sha256", "verified"],
+        lot_id=INT, number=STR, market=_obj(["code", "name"], code=STR, name=STR),
+        session=_obj(["id", "name"], id=INT, name=STR),
+        lot=_obj(["ordinal", "title"], ordinal=INT, title=STR, result_type=STR, ip_type=STR,
+                 transaction_mode=STR),
+        seller=_obj(["name", "uscc"], name=STR, uscc=STR),
+        buyer=_obj(["kind", "name"], kind=_enum("enterprise", "person"), name={
+            **STR, "description": "a natural person masked as 成交公示 masks one"},
+            uscc={"type": ["string", "null"]}, resident_id={
+                "type": ["string", "null"], "description": "masked: 110105********002X"}),
+        paddle=NULL_INT, amount_fen=FEN, amount_capitals={**STR, "description": "大写金额"},
+        hammer_at=TIME, deposit_applied_fen=FEN, balance_fen=FEN,
+        balance_due_on={**STR, "format": "date"}, bid_count=INT,
+        bid_log_sha256=STR, verified={"type": "boolean"}, verify_url=STR,
+    ),
     "SessionReport": _obj(
         ["session", "lots", "bidders", "deposits", "totals"],
         session=_obj(["id", "name"], id=INT, name=STR, market_code=STR,
@@ -597,6 +614,14 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("get", "/api/v1/markets/{code}/audit.csv",
               "操作日志 CSV (UTF-8 带 BOM, Excel 可直接打开中文; 至多 10000 行)", STR, admin=True,
               tag="admin", query=AUDIT_QUERY),
+    # -- issue 13 item 1: 成交确认书 --
+    Operation("get", "/api/v1/lots/{lot_id}/confirmation.pdf",
+              "成交确认书 PDF (买受人本人登录; 该市场管理员、财务): 未成交 404 no_confirmation;"
+              " 同一标的每次生成的文件逐字节相同", STR, admin=True, tag="results"),
+    Operation("get", "/api/v1/lots/{lot_id}/confirmation",
+              "成交确认书核验 (公开): digest 为该标的出价记录摘要时返回确认书所载事实 (自然人"
+              "买受人打码), 否则 404 no_confirmation", _ref("Confirmation"), tag="results",
+              query={"digest": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"}}),
 )
 
 _ERRORS = {

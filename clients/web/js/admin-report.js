@@ -14,6 +14,18 @@ let session = null;
 let report = null;
 let handoff = []; // [{lot, reg}] for sold lots
 
+// 成交确认书 (issue 13 item 1) of a sold lot, beside its buyer: the PDF by the cookie login, for
+// the market's admins and finance (an auctioneer may read the report but not the document)
+function buyerCell(l, r) {
+  const name = r?.buyer?.name || "—";
+  if (r?.outcome !== "sold" || me.role === "auctioneer") return name;
+  return el("span", {}, name, " ", el("a", {
+    href: `/api/v1/lots/${l.lot_id}/confirmation.pdf`, download: "", class: "small",
+    text: lang() === "zh" ? "成交确认书" : "Confirmation (PDF)",
+    "aria-label": `${lang() === "zh" ? "成交确认书" : "Confirmation"} ${l.ordinal}. ${l.title}`,
+  }));
+}
+
 function paint() {
   if (!me || !session || !report) return;
   $("me-line").textContent = `${me.account?.username || me.subject} · ${roleText(me.role)}`;
@@ -41,7 +53,7 @@ function paint() {
       return [String(l.ordinal), l.title, money(l.start_price_fen), String(l.bid_count),
         el("span", { class: `badge st-${r ? r.outcome : l.status}`, text: outcome }),
         r?.outcome === "sold" ? money(r.amount_fen) : (r?.reason_text || "—"),
-        r?.paddle ? String(r.paddle) : "—", r?.buyer?.name || "—"];
+        r?.paddle ? String(r.paddle) : "—", buyerCell(l, r)];
     }), "report-lots") : el("p", { class: "muted", text: a("no_lots") }));
   const titles = new Map(report.lots.map((l) => [l.lot_id, `${l.ordinal}. ${l.title}`]));
   $("r-bidders").replaceChildren(report.bidders.length ? table(

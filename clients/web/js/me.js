@@ -2,7 +2,7 @@
 // lots it bids on (领先 / 出局: the rooms' live state while open, the results once closed), and
 // the lots it won with what comes next — all from GET /api/v1/me/auction with the cookie login
 // (docs/http-api.md "My auction"), refreshed every few seconds while the page is open.
-import { api, dateTime, el, setupLang, yuan } from "./common.js";
+import { api, dateTime, el, lang, setupLang, yuan } from "./common.js";
 import { applyTr, depositState, loginHref, tr, whoAmI } from "./account.js";
 
 const $ = (id) => document.getElementById(id);
@@ -18,6 +18,16 @@ function card(...children) {
 
 function tag(state) {
   return el("span", { class: `tag t-${state}`, "data-state": state, text: tr(state) });
+}
+
+// 成交确认书 (issue 13 item 1): the won lot's PDF, downloaded with the cookie login
+// (GET /api/v1/lots/{id}/confirmation.pdf, docs/http-api.md "成交确认书")
+function confirmationLink(w) {
+  const text = lang() === "en" ? "Download the deal confirmation (PDF)" : "下载成交确认书";
+  return el("p", { class: "small" }, el("a", {
+    href: `/api/v1/lots/${w.lot_id}/confirmation.pdf`, download: "", "data-lot": String(w.lot_id),
+    text,
+  }));
 }
 
 function render() {
@@ -40,7 +50,8 @@ function render() {
         ` · ${tr("my_paddle")} ${w.paddle}${w.hammer_at ? " · " + dateTime(w.hammer_at) : ""}`),
       el("p", { class: "small muted" }, `${tr("next_steps")}: `,
         w.next_step && document.documentElement.lang === "zh-CN" ? `${w.next_step}。` : "",
-        tr("win_next"))));
+        tr("win_next")),
+      confirmationLink(w)));
   }
   if (!mine?.won?.length) winsBox.append(el("p", { class: "muted", text: tr("nothing_yet") }));
 
