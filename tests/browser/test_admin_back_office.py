@@ -185,6 +185,11 @@ async def test_city_admin_sets_up_a_county_and_finance_settles_after_the_sale(
             .filter(has_text=f"耐旱小麦品种{tag}")
         await expect(sold).to_contain_text("成交")
         await expect(sold).to_contain_text(buyer)
+        # issue 13: the sold lot's 成交确认书 beside its buyer, a PDF with finance's cookie login
+        href = await sold.get_by_role("link", name=re.compile("^成交确认书")).get_attribute("href")
+        assert href == f"/api/v1/lots/{lot}/confirmation.pdf"
+        r = await money.context.request.get(f"{server.base}{href}")
+        assert r.status == 200 and (await r.body())[:5] == b"%PDF-"
         await expect(money.get_by_role("region", name="竞买人")).to_contain_text(bidder)
         handoff = money.get_by_role("region", name="合同登记移交")
         await expect(handoff.get_by_role("row").filter(has_text=f"耐旱小麦品种{tag}"))\
