@@ -9,6 +9,7 @@ and modification dates are the hammer time.
 from __future__ import annotations
 
 import io
+import threading
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -26,6 +27,8 @@ from auction.domain.deadlines import BALANCE_DUE_WORKING_DAYS, CST
 from auction.domain.money import format_yuan
 
 QR_SIZE = 32 * mm
+# reportlab keeps per-font subsetting state shared by the documents being built: one at a time
+_rendering = threading.Lock()
 
 
 def _qr(url: str) -> Drawing:
@@ -131,6 +134,9 @@ def render(c: Confirmation, font: str, verify_url: str) -> bytes:
         out, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=15 * mm,
         bottomMargin=15 * mm, title=f"成交确认书 {c.number}", author=c.market_name,
         subject=c.title, creator="tech-auction", invariant=1, lang="zh-CN",
+        # no reference to an unembedded standard font: the embedded one is the only font
+        initialFontName=font,
     )
-    doc.build(story, onFirstPage=fixed_dates, onLaterPages=fixed_dates)
+    with _rendering:
+        doc.build(story, onFirstPage=fixed_dates, onLaterPages=fixed_dates)
     return out.getvalue()
