@@ -20,7 +20,7 @@ from playwright.async_api import expect
 from auction.settings import Settings
 from tests.browser.test_admin_pages import STAFF_PASSWORD, _login
 from tests.browser.test_lot_page_complete import UNNAMED, bid, command
-from tests.e2e.harness import ADMIN, Sale, Server, create_sale, running
+from tests.e2e.harness import ADMIN, BIDDER_PASSWORD, Sale, Server, create_sale, running
 
 APRIL = datetime(2026, 4, 15, 2, 0, tzinfo=UTC)
 SHOTS = "test-artifacts/browser"
@@ -120,7 +120,8 @@ async def test_finance_records_a_payment_on_the_deals_page(
     """Finance opens 成交与付款 from the session page, sees the sold lot 待付款 with its balance
     (price less the deposit), records a part payment through the form, and the row shows the
     open amount; the April lot is 逾期, is declared in default through its form, and the default
-    shows on the buyer's registration on the session page."""
+    shows on the buyer's registration on the session page; the buyer's 我的竞拍 shows both
+    lots' balance, due date and status."""
     tag = uuid.uuid4().hex[:8]
     async with running(settings) as server:
         sale, now, past, _ = await _sell_three(server)
@@ -172,4 +173,25 @@ async def test_finance_records_a_payment_on_the_deals_page(
         await expect(old.get_by_role("button")).to_have_count(0)
         await page.goto(f"{server.base}/admin/session.html?id={sale.session_id}")
         await expect(page.get_by_text(re.compile("悔拍记录: .*一种测试技术1"))).to_be_visible()
+        async with httpx.AsyncClient(base_url=server.base, headers=ADMIN, timeout=10) as http:
+            defaulted = (await http.get(f"/api/v1/lots/{past}/payment")).json()
+        assert defaulted["default"]["reason"] == "逾期未付尾款" and defaulted["status"] == "悔拍"
         assert errors == [], errors
+
+        # 我的竞拍: the buyer sees each won lot's balance, due date and status
+        buyer = await new_context(viewport={"width": 375, "height": 800})
+        mine = await buyer.new_page()
+        await mine.goto(f"{server.base}/login.html?next=me.html")
+        await mine.get_by_label("用户名").fill(sale.usernames[0])
+        await mine.get_by_label("密码", exact=True).fill(BIDDER_PASSWORD)
+        await mine.get_by_role("button", name="登录").click()
+        await mine.wait_for_url(re.compile(r"/me\.html"))
+        wins = mine.get_by_role("region", name="我竞得的标的")
+        await expect(wins.locator("[data-payment=pending]")).to_contain_text(
+            "尾款 9,000.00 元 · 未付 5,000.00 元 · 付款期限")
+        await expect(wins.locator("[data-payment=pending]")).to_contain_text("待付款")
+        await expect(wins.locator("[data-payment=defaulted]")).to_contain_text("悔拍")
+        assert await mine.evaluate("document.documentElement.scrollWidth") <= 375
+        await mine.screenshot(path=f"{SHOTS}/me-375.png", full_page=True)
+        await mine.set_viewport_size({"width": 1366, "height": 900})
+        await mine.screenshot(path=f"{SHOTS}/me-1366.png", full_page=True)
