@@ -9,7 +9,7 @@
   lot's notice runs (after its last day: 409 ``notice_closed``); counted per client address
   (:data:`auction.accounts.limits.OBJECTION_PER_ADDRESS`: 429 ``rate_limited``)
 - ``GET /api/v1/sessions/{id}/objections``: the objections against a session's lots, with the
-  filer's contact (``manage_publicity``)
+  filer's contact, and the session's market's notice settings (``manage_publicity``)
 - ``POST /api/v1/objections/{id}/resolution {resolution}``: how the market resolved it, once
 """
 
@@ -115,7 +115,10 @@ async def session_objections(request: Request) -> JSONResponse:
     who = await guard.principal_of(request)
     session_id = await session_scope(request, who, Action.MANAGE_PUBLICITY)
     rows = await notices.session_objections(services.store, session_id)
+    session = await services.store.get_session(session_id)
+    market = await notices.market(services.store, session.market_code)
     return JSONResponse({"session_id": session_id,
+                         "market": None if market is None else market_json(market),
                          "objections": [objection_json(o) for o in rows]})
 
 

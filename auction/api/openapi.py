@@ -655,8 +655,9 @@ OPERATIONS: tuple[Operation, ...] = (
                    status=STR), status=201,
               body=_obj(["name", "contact", "text"], name=STR, contact=STR, text=STR)),
     Operation("get", "/api/v1/sessions/{session_id}/objections", "场次标的收到的异议",
-              _obj(["session_id", "objections"], session_id=INT, objections={
-                  "type": "array", "items": _ref("Objection")}), admin=True, tag="admin"),
+              _obj(["session_id", "objections"], session_id=INT, market=_ref("MarketNotice"),
+                   objections={"type": "array", "items": _ref("Objection")}), admin=True,
+              tag="admin"),
     Operation("post", "/api/v1/objections/{objection_id}/resolution",
               "记录异议的处理结果 (一次; 再次 409 already_resolved)", _ref("Objection"),
               admin=True, tag="admin", body=_obj(["resolution"], resolution=STR)),

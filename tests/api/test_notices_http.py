@@ -160,6 +160,8 @@ async def test_the_market_lists_and_resolves_objections(
                                  headers=headers, json={"resolution": "驳回"})
         assert resp.status_code in (401, 403), resp.text
     listed = await client.get(f"/api/v1/sessions/{sid}/objections", headers=market_admin)
+    assert listed.json()["market"]["code"] == code
+    assert listed.json()["market"]["notice_working_days"] == 5
     assert [(o["id"], o["contact"], o["resolution"]) for o in listed.json()["objections"]] == [
         (objection_id, "13900000000", None)]
     empty = await client.post(f"/api/v1/objections/{objection_id}/resolution",

@@ -66,7 +66,8 @@ async def test_results_page_lists_notices_apart_and_takes_an_objection(
 ) -> None:
     """At 375 px: the running notice under 公示中 with its dates, the April one under
     公示期已结束, the passed lot under 流拍标的; an objection filed through the labelled form is
-    received (and is in the database); nothing is wider than the screen."""
+    received (and is in the database); nothing is wider than the screen. The market admin then
+    resolves it on 成交与付款 and sets the market's notice period and objection contact."""
     async with running(settings) as server:
         sale, now, past, passed = await _sell_three(server)
         phone = await new_context(viewport={"width": 375, "height": 800}, is_mobile=True,
@@ -112,6 +113,39 @@ async def test_results_page_lists_notices_apart_and_takes_an_objection(
             await conn.close()
         assert [(r["lot_id"], r["name"], r["contact"]) for r in rows] == [
             (now, "王五", "13900000000")]
+
+        # the market admin resolves it on 成交与付款 and sets the market's notice period
+        tag = uuid.uuid4().hex[:8]
+        async with httpx.AsyncClient(base_url=server.base, headers=ADMIN, timeout=10) as http:
+            code = (await http.get(f"/api/v1/sessions/{sale.session_id}")).json()["market_code"]
+            made = await http.post("/api/v1/accounts", json={
+                "username": f"adm-{tag}", "password": STAFF_PASSWORD, "role": "market_admin",
+                "market_code": code})
+            assert made.status_code == 201, made.text
+        staff_errors: list[str] = []
+        admin = await _login(new_context, server, f"adm-{tag}", staff_errors)
+        await admin.goto(f"{server.base}/admin/deals.html?session={sale.session_id}")
+        board = admin.get_by_role("region", name="成交公示异议")
+        await expect(board.get_by_role("row").filter(has_text="王五")).to_contain_text("待处理")
+        await board.get_by_role("button", name=re.compile("处理异议")).click()
+        await board.get_by_label("处理结果").fill("经核实无关联关系，维持成交")
+        await board.get_by_role("button", name="记录处理结果").click()
+        await expect(board.get_by_role("row").filter(has_text="王五")).to_contain_text(
+            "经核实无关联关系，维持成交")
+        settings = admin.get_by_role("form", name="本市场成交公示设置")
+        await expect(settings.get_by_label("公示期（工作日）")).to_have_value("5")
+        await settings.get_by_label("公示期（工作日）").fill("7")
+        await settings.get_by_label("异议联系方式").fill("0531-66668888")
+        await settings.get_by_role("button", name="保存公示设置").click()
+        await expect(settings.get_by_role("status")).to_contain_text("公示期 7 个工作日")
+        assert await admin.evaluate(UNNAMED) == []
+        await admin.screenshot(path=f"{SHOTS}/deals-admin-1366.png", full_page=True)
+        assert staff_errors == [], staff_errors
+        async with httpx.AsyncClient(base_url=server.base, timeout=10) as http:
+            entry = next(e for e in (await http.get("/api/v1/publicity", params={
+                "session": sale.session_id})).json()["sold"] if e["lot_id"] == now)
+        assert entry["objection"]["contact"] == "0531-66668888"
+        assert entry["publicity"]["working_days"] == 5  # a running notice keeps its period
 
 
 async def test_finance_records_a_payment_on_the_deals_page(

@@ -3,7 +3,9 @@
 // status 待付款 / 已付清 / 逾期 / 悔拍); 登记付款 (POST /lots/{id}/payments) and, for a lot past
 // its due date, 宣布悔拍 (POST /lots/{id}/default: the deposit is forfeited) — finance and market
 // admins; the objections to the session's 成交公示 (GET /sessions/{id}/objections) and their
-// resolution (POST /objections/{id}/resolution) — market admins.
+// resolution (POST /objections/{id}/resolution), and the market's notice period and objection
+// contact (PATCH /markets/{code}) — market admins.
+import { csrf } from "./account.js";
 import { dateTime, el, lang, param, parseYuan } from "./common.js";
 import { $, a, call, errText, gate, may, money, post, roleText, say, scopedSession, setupPage,
   whoAmI } from "./admin.js";
@@ -14,6 +16,7 @@ let session = null;
 let sales = [];
 let today = "";
 let objections = null; // null: not the caller's to see
+let market = null; // the session's market's notice settings (market admins)
 
 const TEXTS = {
   zh: {
@@ -23,6 +26,9 @@ const TEXTS = {
     declare_default: "宣布悔拍", reason: "悔拍原因", objections: "成交公示异议",
     default_hint: "仅付款期限届满仍未付清的标的可宣布悔拍：买受人的保证金将被没收，违约记录记入该竞买人。",
     objection: "异议", resolution: "处理结果", record_resolution: "记录处理结果",
+    notice_settings: "本市场成交公示设置", notice_days: "公示期（工作日）", objection_contact: "异议联系方式",
+    notice_days_hint: "1–30 个工作日，适用于此后开始的公示", save_notice: "保存公示设置",
+    bad_days: "公示期应为 1 到 30 之间的整数", notice_ok: "已保存：公示期 {n} 个工作日",
     ordinal: "序号", buyer: "买受人", price: "成交价", deposit: "保证金抵扣", balance: "尾款",
     paid: "已付", open: "未付", due_on: "付款期限", status: "状态", actions: "操作",
     no_sales: "本场次暂无成交标的。", no_objections: "暂无异议。", pay_n: "登记付款：{title}",
@@ -39,6 +45,10 @@ paddle: "号牌",
     declare_default: "Declare default", reason: "Reason", objections: "Objections to the notices",
     default_hint: "Only a lot past its due date and unpaid may be declared in default: the buyer's deposit is forfeited and the default recorded against the bidder.",
     objection: "Objection", resolution: "Resolution", record_resolution: "Record resolution",
+    notice_settings: "This market's notice settings", notice_days: "Notice period (working days)",
+    objection_contact: "Objection contact", notice_days_hint: "1–30 working days, for notices opened from now on",
+    save_notice: "Save notice settings", bad_days: "The notice period is a whole number from 1 to 30",
+    notice_ok: "Saved: notice period {n} working days",
     ordinal: "No.", buyer: "Buyer", price: "Price", deposit: "Deposit applied", balance: "Balance",
     paid: "Paid", open: "Open", due_on: "Due", status: "Status", actions: "Actions",
     no_sales: "No sold lot in this session.", no_objections: "No objection.", pay_n: "Record payment: {title}",
@@ -122,6 +132,11 @@ function paintObjections() {
       onclick: () => pick($("resolve-id"), o.id, "resolve-text") }) : ""])])
     : el("p", { class: "muted", text: d("no_objections") }));
   fill($("resolve-id"), pending.map((o) => [o.id, `${o.id} · ${o.title} · ${o.name}`]));
+  $("notice-form").classList.toggle("hidden", !market);
+  if (market && document.activeElement?.closest("#notice-form") === null) {
+    $("notice-days").value = String(market.notice_working_days);
+    $("notice-contact").value = market.objection_contact;
+  }
   $("resolve-form").classList.toggle("hidden", !pending.length);
 }
 
@@ -130,7 +145,9 @@ async function loadAll() {
   sales = answer.sales;
   today = answer.today;
   if (may(me.role, "manage")) {
-    objections = (await call(`/sessions/${id}/objections`)).objections;
+    const answer = await call(`/sessions/${id}/objections`);
+    objections = answer.objections;
+    market = answer.market;
   }
 }
 
@@ -183,6 +200,26 @@ $("default-form").addEventListener("submit", (e) => {
     const answer = await post(`/lots/${$("default-lot").value}/default`, { reason });
     $("default-reason").value = "";
     return d("default_ok", { amount: money(answer.forfeited_fen) });
+  });
+});
+
+$("notice-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const box = $("notice-msg");
+  const text = $("notice-days").value.trim();
+  const days = Number(text);
+  if (!/^\d{1,2}$/.test(text) || days < 1 || days > 30) {
+    say(box, d("bad_days"), "bad");
+    $("notice-days").focus();
+    return;
+  }
+  submit(box, async () => {
+    const answer = await call(`/markets/${encodeURIComponent(market.code)}`, {
+      method: "PATCH", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
+      body: JSON.stringify({ notice_working_days: days,
+                             objection_contact: $("notice-contact").value.trim() }),
+    });
+    return d("notice_ok", { n: answer.notice_working_days });
   });
 });
 
