@@ -44,6 +44,8 @@ LOGIN_PER_USER_ADDRESS = Limit("login-user-addr", 5, 300_000)
 #: sign-ups from one address by anyone but the platform admin (each could probe whether a
 #: username or credit code is taken, docs/roles.md "Sign-up")
 SIGNUP_PER_ADDRESS = Limit("signup-addr", 10, 600_000)
+#: 成交公示 objections from one address (anyone may file one, without a login)
+OBJECTION_PER_ADDRESS = Limit("objection-addr", 5, 600_000)
 
 
 def user_at(username: str, address: str) -> str:

@@ -10,8 +10,9 @@ admin           platform admin: every staff action on every market (``AUCTION_AD
 market_admin    its market and every market below it: every staff action but confirming a
                 deposit (separation of duties: the market approves, finance confirms)
 auctioneer      its own market (or the one session a session-bound token names): the console
-finance         its own market: deposits (confirm, settle, forfeit, lists), the ledger, and
-                reading registrations and their steps
+finance         its own market: deposits (confirm, settle, forfeit, lists), the ledger,
+                reading registrations and their steps, and the buyers' payments of the
+                balance and defaults (悔拍)
 bidder          its own enterprise, with its own login: apply for sessions, accept a desk
                 registration, withdraw, take its bid credential, record its agent; bid (with
                 that credential) in the session it holds a paddle in
@@ -42,6 +43,8 @@ class Action(enum.StrEnum):
     VIEW_REGISTRATIONS = "view_registrations"  # a session's registrations and their steps
     OWN_REGISTRATION = "own_registration"  # accept, withdraw, take the credential, agent
     BID = "bid"
+    MANAGE_PAYMENTS = "manage_payments"  # the buyer's payments of the balance, defaults (悔拍)
+    MANAGE_PUBLICITY = "manage_publicity"  # 成交公示: notice period, objections and their answers
 
 
 STAFF_ROLES = ("market_admin", "auctioneer", "finance")
@@ -54,7 +57,7 @@ _EXACT: Mapping[str, frozenset[Action]] = {
     "auctioneer": frozenset({Action.RUN_CONSOLE}),
     "finance": frozenset({
         Action.MANAGE_DEPOSITS, Action.CONFIRM_DEPOSIT, Action.VIEW_LEDGER,
-        Action.VIEW_REGISTRATIONS,
+        Action.VIEW_REGISTRATIONS, Action.MANAGE_PAYMENTS,
     }),
 }
 _SUBTREE: Mapping[str, frozenset[Action]] = {

@@ -32,7 +32,9 @@ from auction.api import (
     listing,
     lot_import,
     metrics_route,
+    notices,
     openapi,
+    payments,
     progress,
     registration_admin,
     registrations,
@@ -145,6 +147,7 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
         *audit.routes,  # issue 12 item 7: the audit trail's read routes
         *staff_accounts.routes,  # issue 12 item 1: list, reset password, role and market
         *confirmation.routes,  # issue 13 item 1: 成交确认书 (PDF) and its public verification
+        *payments.routes, *notices.routes,  # issue 13 items 2, 4: payment, 悔拍, 成交公示
         WebSocketRoute("/ws", shutdown.tracked(ws_endpoint)),
     ]
     if WEB_ROOT.is_dir():

@@ -10,7 +10,9 @@ away the catalogue answers alone and says so (``rooms: "unavailable"``).
 
 ``GET /api/v1/publicity`` is what 成交公示 publishes (:mod:`auction.domain.publicity`): each sold
 lot's 受让方 (an enterprise's name; a natural person's masked), paddle, price, hammer time, the
-公示期 and the objection channel; passed and withdrawn lots in lists of their own with reasons.
+公示期 (opened at settlement, for the market's notice period in working days: its dates and
+whether it still runs by the server's clock, :mod:`auction.api.notices`) and the objection
+channel; passed and withdrawn lots in lists of their own with reasons.
 
 Malformed filters are 400 naming the query parameter. ``/api/v1/results`` is unchanged.
 """
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -30,17 +32,16 @@ from starlette.routing import BaseRoute, Route
 from auction import outage
 from auction.api import guard
 from auction.api.http_errors import BadRequest, query_int
+from auction.api.notices import period
+from auction.api.payments import server_day
+from auction.domain.deadlines import DEFAULT_NOTICE_WORKING_DAYS
 from auction.domain.lot import LotStatus
-from auction.domain.publicity import (
-    OBJECTION_TEXT,
-    mask_person,
-    pass_reason_text,
-    publicity_period,
-)
+from auction.domain.publicity import OBJECTION_TEXT, mask_person, pass_reason_text
 from auction.services import Services
 from auction.store import listing as store_listing
 from auction.store.listing import MAX_LIMIT, ListingFilter, ListingRow, PublicityRow
-from auction.store.records import CST, rfc3339
+from auction.store.notices import Notice
+from auction.store.records import rfc3339
 
 SEASONS = ("spring", "autumn", "special")
 STATUSES = tuple(status.value for status in LotStatus)
@@ -194,9 +195,12 @@ async def get_listing(request: Request) -> JSONResponse:
 
 def _objection(row: PublicityRow) -> dict[str, Any]:
     text = OBJECTION_TEXT.format(market=row.market_name)
-    if row.contact_phone:
+    if row.objection_contact:
+        text += f"异议联系方式：{row.objection_contact}。"
+    elif row.contact_phone:
         text += f"联系电话：{row.contact_phone}。"
-    return {"market": row.market_name, "phone": row.contact_phone, "text": text}
+    return {"market": row.market_name, "phone": row.contact_phone,
+            "contact": row.objection_contact or None, "text": text}
 
 
 def _buyer(row: PublicityRow) -> dict[str, Any]:
@@ -214,13 +218,17 @@ def _base(row: PublicityRow) -> dict[str, Any]:
     }
 
 
-def _sold(row: PublicityRow) -> dict[str, Any]:
-    start, end = publicity_period(row.closed_at.astimezone(CST).date())
+def _sold(row: PublicityRow, today: date) -> dict[str, Any]:
+    # a lot settled before migration 0014 opened notices: its settlement's hammer time
+    notice = Notice(
+        lot_id=row.lot_id, session_id=row.session_id, market_id=row.market_id,
+        opened_at=row.notice_opened_at or row.closed_at,
+        working_days=row.notice_days or DEFAULT_NOTICE_WORKING_DAYS,
+    )
     return {
         **_base(row), "buyer": _buyer(row), "paddle": row.paddle, "amount_fen": row.amount_fen,
         "hammer_at": rfc3339(row.closed_at), "bid_count": row.bid_count,
-        "publicity": {"starts_on": start.isoformat(), "ends_on": end.isoformat(),
-                      "working_days": 5, "weekends_skipped": True},
+        "publicity": period(notice, today), "defaulted": row.defaulted,
         "objection": _objection(row),
     }
 
@@ -238,8 +246,10 @@ async def get_publicity(request: Request) -> JSONResponse:
     market = _market(request)
     session = query_int(request, "session")
     rows = await store_listing.publicity(services.store, market=market, session=session)
+    today = server_day()
     return JSONResponse({
-        "sold": [_sold(r) for r in rows if r.outcome == "sold"],
+        "today": today.isoformat(),
+        "sold": [_sold(r, today) for r in rows if r.outcome == "sold"],
         "passed": [_closed(r) for r in rows if r.outcome == "passed"],
         "withdrawn": [_closed(r) for r in rows if r.outcome == "withdrawn"],
     })

@@ -37,6 +37,7 @@ FEN: Schema = {"type": "integer", "minimum": 0, "description": "money in fen (�
 STR: Schema = {"type": "string"}
 TIME: Schema = {"type": "string", "format": "date-time", "description": "RFC 3339, +08:00"}
 NULL_INT: Schema = {"type": ["integer", "null"]}
+DATE: Schema = {"type": "string", "format": "date", "description": "a day in China, YYYY-MM-DD"}
 
 
 def _enum(*values: str) -> Schema:
@@ -166,11 +167,36 @@ SCHEMAS: dict[str, Schema] = {
         buyer=_obj(["kind", "name"], kind=_enum("enterprise", "person"),
                    name={**STR, "description": "a person's name is masked (张*)"}),
         paddle=NULL_INT, amount_fen=NULL_INT, hammer_at=TIME, closed_at=TIME, bid_count=INT,
-        publicity=_obj(["starts_on", "ends_on"], starts_on=STR, ends_on=STR,
-                       working_days=INT, weekends_skipped={"type": "boolean"}),
+        publicity=_obj(["starts_on", "ends_on", "open"], opened_at=TIME, starts_on=DATE,
+                       ends_on=DATE, working_days=INT, open={"type": "boolean"},
+                       state=_enum("current", "closed")),
+        defaulted={"type": "boolean", "description": "悔拍 declared"},
         objection=_obj(["market", "text"], market=STR, phone={"type": ["string", "null"]},
-                       text=STR),
+                       contact={"type": ["string", "null"]}, text=STR),
         reason=STR, reason_text=STR,
+    ),
+    # -- issue 13: payment of the balance, 悔拍, 成交公示 objections --
+    "LotPayment": _obj(
+        ["lot_id", "price_fen", "deposit_applied_fen", "balance_fen", "paid_fen", "open_fen",
+         "due_on", "status"], lot_id=INT, session_id=INT, ordinal=INT, title=STR,
+        paddle=NULL_INT, buyer=_obj(["name"], id=INT, kind=STR, name=STR), hammer_at=TIME,
+        price_fen=FEN, deposit_applied_fen=FEN, balance_fen=FEN, paid_fen=FEN, open_fen=FEN,
+        due_on=DATE, status=_enum("待付款", "已付清", "逾期", "悔拍"),
+        status_code=_enum("pending", "paid", "overdue", "defaulted"),
+        default={"type": ["object", "null"]},
+        payments={"type": "array", "items": _obj(
+            ["amount_fen", "paid_on", "bank_reference"], id=INT, lot_id=INT, amount_fen=FEN,
+            paid_on=DATE, bank_reference=STR, recorded_by=STR, recorded_at=TIME)},
+    ),
+    "Objection": _obj(
+        ["id", "lot_id", "name", "contact", "text", "filed_at"], id=INT, lot_id=INT,
+        title=STR, name=STR, contact=STR, text=STR, filed_at=TIME,
+        resolution={"type": ["string", "null"]}, resolved_by={"type": ["string", "null"]},
+        resolved_at={"type": ["string", "null"]},
+    ),
+    "MarketNotice": _obj(
+        ["code", "notice_working_days", "objection_contact"], code=STR, name=STR,
+        notice_working_days=INT, objection_contact=STR,
     ),
     "Account": _obj(
         ["id", "username", "role"], id=INT, username=STR,
@@ -622,6 +648,44 @@ OPERATIONS: tuple[Operation, ...] = (
               "成交确认书核验 (公开): digest 为该标的出价记录摘要时返回确认书所载事实 (自然人"
               "买受人打码), 否则 404 no_confirmation", _ref("Confirmation"), tag="results",
               query={"digest": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"}}),
+    # -- issue 13 items 2 and 4: payment of the balance, 悔拍, 成交公示 --
+    Operation("get", "/api/v1/lots/{lot_id}/payment",
+              "尾款: 成交价, 已转价款的保证金, 尾款, 已付, 未付, 付款期限, 状态 (待付款 / 已付清 /"
+              " 逾期 / 悔拍) 与付款记录 (财务、市场管理员; 买受人本人)", _ref("LotPayment"),
+              admin=True, tag="admin"),
+    Operation("post", "/api/v1/lots/{lot_id}/payments",
+              "登记买受人的一笔尾款 (可分笔; 超过未付余额 400 overpayment; 同一银行流水号 409"
+              " duplicate_reference)", _obj(["id", "payment", "account"], id=INT,
+                                            payment={"type": "object"},
+                                            account=_ref("LotPayment")),
+              status=201, admin=True, tag="admin",
+              body=_obj(["amount_fen", "paid_on", "bank_reference"], amount_fen=FEN,
+                        paid_on=DATE, bank_reference=STR)),
+    Operation("get", "/api/v1/sessions/{session_id}/payments",
+              "场次已成交标的及其尾款状态", _obj(["session_id", "sales"], session_id=INT,
+                                                today=DATE, sales={"type": "array",
+                                                                   "items": _ref("LotPayment")}),
+              admin=True, tag="admin"),
+    Operation("post", "/api/v1/lots/{lot_id}/default",
+              "宣布悔拍: 付款期限届满仍未付清时 (否则 409 not_overdue / paid), 没收买受人保证金,"
+              " 记入竞买人的违约记录", _ref("LotPayment"), admin=True, tag="admin",
+              body=_obj(["reason"], reason=STR)),
+    Operation("patch", "/api/v1/markets/{code}",
+              "技术市场的成交公示设置: 公示期 (工作日) 与异议联系方式 (市场管理员)",
+              _ref("MarketNotice"), admin=True, tag="admin",
+              body=_obj([], notice_working_days=INT, objection_contact=STR)),
+    Operation("post", "/api/v1/lots/{lot_id}/objections",
+              "对成交公示提出异议 (无需登录; 按来源地址限流; 公示期结束后 409 notice_closed)",
+              _obj(["id", "lot_id", "filed_at", "status"], id=INT, lot_id=INT, filed_at=TIME,
+                   status=STR), status=201,
+              body=_obj(["name", "contact", "text"], name=STR, contact=STR, text=STR)),
+    Operation("get", "/api/v1/sessions/{session_id}/objections", "场次标的收到的异议",
+              _obj(["session_id", "objections"], session_id=INT, market=_ref("MarketNotice"),
+                   objections={"type": "array", "items": _ref("Objection")}), admin=True,
+              tag="admin"),
+    Operation("post", "/api/v1/objections/{objection_id}/resolution",
+              "记录异议的处理结果 (一次; 再次 409 already_resolved)", _ref("Objection"),
+              admin=True, tag="admin", body=_obj(["resolution"], resolution=STR)),
 )
 
 _ERRORS = {

@@ -35,6 +35,7 @@ session's eligibility into Redis after PostgreSQL committed (:mod:`auction.rooms
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -42,6 +43,7 @@ from starlette.routing import BaseRoute, Route
 
 from auction.accounts import revocation
 from auction.accounts.policy import Action
+from auction.accounts.policy import scope as policy_scope
 from auction.api import guard, me
 from auction.api.admin import missing, registration_scope, session_scope
 from auction.api.guard import Denied
@@ -50,7 +52,7 @@ from auction.api.tokens import Principal, account_keys
 from auction.rooms import eligibility
 from auction.services import Services
 from auction.store import accounts as account_store
-from auction.store import files, ledger, steps
+from auction.store import deals, files, ledger, steps
 from auction.store import registrations as store_registrations
 from auction.store.errors import Conflict, NotFound
 from auction.store.records import Session, rfc3339
@@ -327,7 +329,16 @@ async def get_registration(request: Request) -> JSONResponse:
             session_id)])
         asked, state = max(lots.values(), default=0), None
     deadline = session.registration_deadline or session.starts_at
+    extra: dict[str, Any] = {}
+    if who.role != "bidder":  # issue 13: the bidder's defaults (悔拍) in the caller's markets
+        markets = policy_scope(who.actor, await guard.market_tree(services))
+        extra["defaults"] = [{
+            "lot_id": d.lot_id, "title": d.title, "session_id": d.session_id,
+            "market": {"code": d.market_code, "name": d.market_name}, "reason": d.reason,
+            "forfeited_fen": d.forfeited_fen, "declared_at": rfc3339(d.declared_at),
+        } for d in await deals.defaults_of(store, registration.bidder_id, markets)]
     return JSONResponse({
+        **extra,
         **registration.to_json(),
         "status_text": store_registrations.STATUS_WORDS.get(registration.status, ""),
         "created_at": rfc3339(more.created_at), "agreed_at": rfc3339(more.agreed_at),

@@ -327,25 +327,34 @@ async def forfeit(
     by = by or Actor(role="system", name=actor)
     with translated():
         async with store.pool.acquire() as conn, conn.transaction():
-            registration_id = await conn.fetchval(
-                "SELECT registration_id FROM deposits WHERE id = $1", deposit_id
-            )
-            if registration_id is None:
-                raise NotFound(message="保证金记录不存在", field="deposit_id")
-            status = await conn.fetchval(
-                "SELECT status FROM registrations WHERE id = $1 FOR UPDATE", registration_id
-            )
-            await move_deposit(
-                conn, deposit_id, DepositState.FORFEITED, actor=actor, reason=reason
-            )
-            await conn.execute(
-                "UPDATE registrations SET status = 'forfeited' WHERE id = $1", registration_id
-            )
-            await steps.record(
-                conn, registration_id, "forfeited", by=by, from_status=status,
-                to_status="forfeited", detail={"deposit_id": deposit_id, "reason": reason},
-            )
+            await forfeit_in(conn, deposit_id, reason=reason, actor=actor, by=by)
     return await get_deposit(store, deposit_id)
+
+
+async def forfeit_in(
+    conn: Any, deposit_id: int, *, reason: str, actor: str, by: Actor,
+    detail: dict[str, Any] | None = None,
+) -> int:
+    """:func:`forfeit` inside the caller's transaction (a default, 悔拍, forfeits with the
+    default's own row in one transaction); ``detail`` joins the step's. Returns the
+    registration's id."""
+    registration_id = await conn.fetchval(
+        "SELECT registration_id FROM deposits WHERE id = $1", deposit_id
+    )
+    if registration_id is None:
+        raise NotFound(message="保证金记录不存在", field="deposit_id")
+    status = await conn.fetchval(
+        "SELECT status FROM registrations WHERE id = $1 FOR UPDATE", registration_id
+    )
+    await move_deposit(conn, deposit_id, DepositState.FORFEITED, actor=actor, reason=reason)
+    await conn.execute(
+        "UPDATE registrations SET status = 'forfeited' WHERE id = $1", registration_id
+    )
+    await steps.record(
+        conn, registration_id, "forfeited", by=by, from_status=status, to_status="forfeited",
+        detail={"deposit_id": deposit_id, "reason": reason, **(detail or {})},
+    )
+    return int(registration_id)
 
 
 async def get_deposit(store: Store, deposit_id: int) -> Deposit:

@@ -70,9 +70,13 @@ _PUBLICITY = _SCOPE + """
 SELECT r.lot_id, l.session_id, l.ordinal, l.title, s.name AS session_name,
        m.code AS market_code, m.name AS market_name, r.outcome, r.reason, r.paddle,
        r.amount_fen, r.closed_at, r.bid_count, b.name AS buyer_name,
-       coalesce(b.kind, '') AS buyer_kind, nullif(s.contact_phone, '') AS contact_phone
+       coalesce(b.kind, '') AS buyer_kind, nullif(s.contact_phone, '') AS contact_phone,
+       s.market_id, n.opened_at AS notice_opened_at, n.working_days AS notice_days,
+       m.objection_contact, d.lot_id IS NOT NULL AS defaulted
 FROM lot_results r JOIN lots l ON l.id = r.lot_id JOIN sessions s ON s.id = l.session_id
 JOIN markets m ON m.id = s.market_id LEFT JOIN bidders b ON b.id = r.winner_id
+LEFT JOIN publicity_notices n ON n.lot_id = r.lot_id
+LEFT JOIN lot_defaults d ON d.lot_id = r.lot_id
 WHERE ($1::text IS NULL OR s.market_id IN (SELECT id FROM scope))
   AND ($2::bigint IS NULL OR l.session_id = $2)
 ORDER BY r.closed_at DESC, r.lot_id
@@ -152,6 +156,12 @@ class PublicityRow:
     buyer_name: str | None
     buyer_kind: str
     contact_phone: str | None
+    market_id: int
+    #: the 成交公示 of a sold lot (migration 0014): opened at settlement, its period then
+    notice_opened_at: datetime | None
+    notice_days: int | None
+    objection_contact: str
+    defaulted: bool
 
 
 def like_pattern(text: str) -> str:

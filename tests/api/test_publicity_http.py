@@ -34,12 +34,13 @@ async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
 async def settle(store: Store, lot_id: int, outcome: str, *, at: datetime = FRIDAY,
                  amount: int | None = None, reason: str = "", winner: int | None = None,
                  paddle: int | None = None) -> None:
-    """Write the lot's settlement as the drainer would."""
+    """Write the lot's settlement as the drainer would, settled at ``at`` (its notice opens
+    then)."""
     async with store.pool.acquire() as conn:
         await conn.execute(
             "INSERT INTO lot_results (lot_id, outcome, reason, winner_id, paddle, amount_fen,"
-            " winning_seq, closed_at, bid_count, bid_log_sha256)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, repeat('0', 64))",
+            " winning_seq, closed_at, bid_count, bid_log_sha256, settled_at)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, repeat('0', 64), $8)",
             lot_id, outcome, reason, winner, paddle, amount, 2 if winner else None, at,
             3 if winner else 0,
         )
@@ -49,9 +50,10 @@ async def settle(store: Store, lot_id: int, outcome: str, *, at: datetime = FRID
 async def test_sold_lots_name_the_buyer_with_the_notice_period_and_channel(
     client: httpx.AsyncClient, new_session: NewSession, new_lot: NewLot, store: Store
 ) -> None:
-    """A sale shows the enterprise's name, paddle, price, hammer time, a 公示期 from the hammer
-    date to 5 working days later (a Friday hammer ends the next Friday) and the market's
-    objection channel; passed and withdrawn lots come in their own lists with reasons."""
+    """A sale shows the enterprise's name, paddle, price, hammer time, a 公示期 from the day it
+    was settled to 5 working days later (a Friday settlement ends the next Friday) and the
+    market's objection channel; passed and withdrawn lots come in their own lists with
+    reasons."""
     session = await new_session()
     sid = session["id"]
     sold, passed, quiet, withdrawn, open_lot = [await new_lot(sid) for _ in range(5)]
@@ -70,6 +72,8 @@ async def test_sold_lots_name_the_buyer_with_the_notice_period_and_channel(
         105, 1_585_000_000, "2026-04-17T14:30:00.000+08:00")
     assert entry["publicity"]["starts_on"] == "2026-04-17"
     assert entry["publicity"]["ends_on"] == "2026-04-24"
+    # by the server's clock: closed once 24 April 2026 has passed
+    assert entry["publicity"]["open"] is (answer["today"] <= "2026-04-24")
     assert entry["market"] == {"code": session["market_code"], "name": "历城区技术市场"}
     assert entry["session_name"] == session["name"]
     objection = entry["objection"]
@@ -158,9 +162,10 @@ def test_a_natural_person_is_masked_and_a_contact_phone_is_published() -> None:
         lot_id=1, session_id=1, ordinal=1, title="t", session_name="s", market_code="370100",
         market_name="济南市技术市场", outcome="sold", reason="", paddle=101, amount_fen=1,
         closed_at=FRIDAY, bid_count=1, buyer_name="张三", buyer_kind="person",
-        contact_phone="0531-88888888",
+        contact_phone="0531-88888888", market_id=1, notice_opened_at=None, notice_days=None,
+        objection_contact="", defaulted=False,
     )
-    entry = listing._sold(row)
+    entry = listing._sold(row, FRIDAY.date())
     assert entry["buyer"] == {"kind": "person", "name": "张*"}
     assert entry["objection"]["phone"] == "0531-88888888"
     assert "0531-88888888" in entry["objection"]["text"]

@@ -43,6 +43,7 @@ PUBLIC = {
     ("GET", "/api/v1/lots/import-template.xlsx"),  # issue 12: the empty template, no data
     # issue 13: a 成交确认书's public verification, answered only with the lot's bid-log digest
     ("GET", "/api/v1/lots/{lot_id:int}/confirmation"),
+    ("POST", "/api/v1/lots/{lot_id:int}/objections"),  # issue 13: anyone objects to a 公示
 }
 
 #: (method, path) → which of county B's principals the action is for (B's market admin, and
@@ -97,11 +98,21 @@ SCOPED: dict[tuple[str, str], set[str]] = {
     # issue 13 item 1: the 成交确认书 PDF, for the market's admins and finance (and the buyer's
     # own login, which B's lot, unsold, has not)
     ("GET", "/api/v1/lots/{lot_id:int}/confirmation.pdf"): {"b_finance"},
+    # issue 13: the buyer's payments and 悔拍 (finance of the market), 成交公示 settings and
+    # objections (market admins)
+    ("GET", "/api/v1/lots/{lot_id:int}/payment"): {"b_finance"},
+    ("POST", "/api/v1/lots/{lot_id:int}/payments"): {"b_finance"},
+    ("POST", "/api/v1/lots/{lot_id:int}/default"): {"b_finance"},
+    ("GET", "/api/v1/sessions/{session_id:int}/payments"): {"b_finance"},
+    ("PATCH", "/api/v1/markets/{code}"): set(),
+    ("GET", "/api/v1/sessions/{session_id:int}/objections"): set(),
+    ("POST", "/api/v1/objections/{objection_id:int}/resolution"): set(),
 }
 
 GUESSED = 999_999_999
 TABLES = ("markets", "sessions", "lots", "bidders", "registrations", "accounts", "deposits",
-          "deposit_entries", "lot_results", "registration_steps", "files")
+          "deposit_entries", "lot_results", "registration_steps", "files", "lot_payments",
+          "lot_defaults", "publicity_objections")
 
 
 def principals(world: World) -> dict[str, str | None]:
@@ -131,6 +142,7 @@ def request_for(route: tuple[str, str], world: World, targets: dict[str, Any],
         "session_id": b.session_id, "lot_id": b.lots[0],
         "registration_id": b.bidders[0]["registration"], "deposit_id": targets["deposit"],
         "account_id": b.account_ids["finance"], "code": b.code, "file_id": 1,
+        "objection_id": GUESSED,  # B has no objection: refused like a guessed one
     }
     path = route[1]
     for name, value in ids.items():
@@ -159,6 +171,9 @@ def request_for(route: tuple[str, str], world: World, targets: dict[str, Any],
         "/password": {"new_password": f"intruder-password-{tag}"},
         "/registrations": {"bidder_id": b.bidders[0]["id"]},
         "/api/v1/registration/retry": {"lot_id": GUESSED if guessed else b.lots[0]},
+        "/payments": {"amount_fen": 1, "paid_on": "2026-05-06", "bank_reference": f"X-{tag}"},
+        "/default": {"reason": "越权悔拍"},
+        "/resolution": {"resolution": "越权处理"},
     }
     body = None
     if route[0] == "POST":

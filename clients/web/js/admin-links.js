@@ -14,12 +14,13 @@ async function show() {
     ledger: market ? `ledger.html?market=${market}` : "",
     finance: session ? `finance.html?session=${session}` : "",
     report: session ? `report.html?session=${session}` : "",
+    deals: session ? `deals.html?session=${session}` : "", // issue 13: payments, objections
     audit: market ? `audit.html?market=${market}` : "",
     edit: session ? `session-edit.html?id=${session}` : "",
   };
   for (const link of document.querySelectorAll("[data-link]")) {
     const what = link.dataset.link;
-    const right = { ledger: "finance", edit: "manage" }[what] || what;
+    const right = { ledger: "finance", edit: "manage", deals: "finance" }[what] || what;
     if (href[what] && may(me.role, right)) {
       link.href = href[what];
       link.classList.remove("hidden");

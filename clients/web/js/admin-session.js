@@ -91,6 +91,7 @@ function regRow({ row, detail }) {
   const status = [el("span", { class: `badge rs-${row.status}`, text: words })];
   if (row.paddle) status.push(" ", a("paddle", { paddle: row.paddle }));
   if (row.reason) status.push(el("div", { class: "small muted", text: row.reason }));
+  for (const d of detail?.defaults || []) status.push(el("div", { class: "small field-err", text: `${lang() === "zh" ? "悔拍记录" : "Default"}: ${d.market.name} · ${d.title} · ${d.declared_at.slice(0, 10)}` })); // issue 13
   const acts = el("div", { class: "acts" });
   const rid = row.id;
   if (may(me.role, "desk") && row.status === "applied") {

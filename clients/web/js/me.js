@@ -48,6 +48,7 @@ function render() {
       el("div", { class: "small" }, `${tr("deal_price")} `,
         el("strong", { class: "num", text: yuan(w.amount_fen) }),
         ` · ${tr("my_paddle")} ${w.paddle}${w.hammer_at ? " · " + dateTime(w.hammer_at) : ""}`),
+      balanceLine(w.lot_id),
       el("p", { class: "small muted" }, `${tr("next_steps")}: `,
         w.next_step && document.documentElement.lang === "zh-CN" ? `${w.next_step}。` : "",
         tr("win_next")),
@@ -101,6 +102,37 @@ async function load() {
   }
   gate = null;
   mine = await api("/me/auction");
+  await loadPayments();
+}
+
+// issue 13: the balance of each won lot (GET /lots/{id}/payment, the buyer's own login), read
+// at most once a minute: 尾款, 付款期限 and 待付款 / 已付清 / 逾期 / 悔拍
+const payments = new Map();
+let paymentsAt = 0;
+const PAY_TEXT = {
+  zh: { balance: "尾款", open: "未付", due: "付款期限", st: (p) => p.status },
+  en: { balance: "Balance", open: "open", due: "due",
+        st: (p) => ({ pending: "awaiting payment", paid: "paid", overdue: "overdue",
+                      defaulted: "defaulted" })[p.status_code] },
+};
+
+async function loadPayments() {
+  if (Date.now() - paymentsAt < 60000 && (mine?.won || []).every((w) => payments.has(w.lot_id))) return;
+  paymentsAt = Date.now();
+  for (const w of mine?.won || []) {
+    const p = await api(`/lots/${w.lot_id}/payment`).catch(() => null);
+    if (p) payments.set(w.lot_id, p);
+  }
+}
+
+function balanceLine(lotId) {
+  const p = payments.get(lotId);
+  if (!p) return null;
+  const x = PAY_TEXT[lang()];
+  return el("div", { class: "small", "data-payment": p.status_code },
+    `${x.balance} `, el("strong", { class: "num", text: yuan(p.balance_fen) }),
+    ` · ${x.open} ${yuan(p.open_fen)} · ${x.due} ${p.due_on} · `,
+    el("span", { class: `tag t-${p.status_code === "paid" ? "won" : "outbid"}`, text: x.st(p) }));
 }
 
 async function tick() {
