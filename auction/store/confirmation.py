@@ -6,7 +6,7 @@ session — read in one read-only snapshot, so one document never mixes two mome
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from auction.domain.confirmation import Buyer, Confirmation, deposit_applied
 from auction.store.errors import translated
@@ -43,6 +43,19 @@ ORDER BY d.id
 """
 
 
+async def applied_in(conn: Any, lot_id: int, session_id: int, winner_id: int) -> int:
+    """Fen of the winner's deposits applied to ``lot_id`` (the one rule,
+    :func:`auction.domain.confirmation.deposit_applied`): what the 成交确认书 states and what
+    the payment desk (:mod:`auction.store.deals`) counts towards the price."""
+    won = await conn.fetch(_WON, session_id, winner_id)
+    deposits = await conn.fetch(_DEPOSITS, session_id, winner_id)
+    return deposit_applied(
+        lot_id,
+        [(int(w["lot_id"]), int(w["amount_fen"])) for w in won],
+        [(d["lot_id"], int(d["amount_fen"]), str(d["state"])) for d in deposits],
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Settled:
     """A sold lot's confirmation and who won it (for the access check)."""
@@ -60,13 +73,7 @@ async def settled(store: Store, lot_id: int) -> Settled | None:
             row = await conn.fetchrow(_RESULT, lot_id)
             if row is None:
                 return None
-            won = await conn.fetch(_WON, row["session_id"], row["winner_id"])
-            deposits = await conn.fetch(_DEPOSITS, row["session_id"], row["winner_id"])
-    applied = deposit_applied(
-        lot_id,
-        [(int(w["lot_id"]), int(w["amount_fen"])) for w in won],
-        [(d["lot_id"], int(d["amount_fen"]), str(d["state"])) for d in deposits],
-    )
+            applied = await applied_in(conn, lot_id, row["session_id"], row["winner_id"])
     return Settled(
         winner_id=int(row["winner_id"]),
         confirmation=Confirmation(

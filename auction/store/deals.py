@@ -3,9 +3,11 @@
 :mod:`auction.domain.payment`.
 
 The deposit stays in the ledger (:mod:`auction.store.ledger`): the deposit counted towards a lot
-is the winner's lot deposit for it, or its band deposit for the first lot (by ordinal) it won in
-the session, while the deposit is ``confirmed``, ``held`` or ``applied`` (it is, or will be at
-the session's deposit settlement, applied to the price). A default forfeits those deposits
+is the one rule the 成交确认书 states (:func:`auction.domain.confirmation.deposit_applied`: a lot
+deposit to its lot, a band deposit shared among the winner's won lots in hammer order). A
+default forfeits the winner's deposits that cover the lot while they are ``confirmed``, ``held``
+or ``applied``: its lot deposit, and its band deposit when the lot is the first it won (by
+hammer time; a band deposit is one row and is forfeited whole). A default forfeits those deposits
 through the ledger's own forfeit (:func:`auction.store.ledger.forfeit_in`), with the default's
 row, in one transaction: the ledger's conservation holds throughout.
 
@@ -28,7 +30,7 @@ from auction.domain.payment import (
     check_payment,
     deposit_applied,
 )
-from auction.store import ledger
+from auction.store import confirmation, ledger
 from auction.store.errors import Conflict, Invalid, translated
 from auction.store.steps import Actor
 
@@ -55,7 +57,7 @@ WHERE g.session_id = $2 AND g.bidder_id = $3 AND d.state = ANY($4::text[])
   AND (d.lot_id = $1 OR (d.lot_id IS NULL AND $1 = (
         SELECT l.id FROM lot_results x JOIN lots l ON l.id = x.lot_id
         WHERE l.session_id = $2 AND x.outcome = 'sold' AND x.winner_id = $3
-        ORDER BY l.ordinal, l.id LIMIT 1)))
+        ORDER BY x.closed_at, x.lot_id LIMIT 1)))
 ORDER BY d.id
 """
 _TOWARDS = [DepositState.CONFIRMED.value, DepositState.HELD.value, DepositState.APPLIED.value]
@@ -107,12 +109,12 @@ class Default:
 
 
 async def _sale(conn: Any, row: Any) -> Sale:
-    counted = await conn.fetch(_COUNTED, row["lot_id"], row["session_id"], row["winner_id"],
-                               _TOWARDS)
     price = int(row["amount_fen"])
+    applied = await confirmation.applied_in(conn, row["lot_id"], row["session_id"],
+                                            row["winner_id"])
     account = Account(
         price_fen=price,
-        deposit_applied_fen=deposit_applied(price, sum(int(d["amount_fen"]) for d in counted)),
+        deposit_applied_fen=deposit_applied(price, applied),
         paid_fen=int(row["paid_fen"]), due_on=deadlines.balance_due(row["closed_at"]),
         defaulted=bool(row["defaulted"]),
     )
