@@ -29,10 +29,12 @@ from auction.api import (
     http_errors,
     inbound,
     listing,
+    lot_edits,
     lot_import,
     metrics_route,
     openapi,
     progress,
+    refunds,
     registration_admin,
     registrations,
     report,
@@ -143,6 +145,8 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
         *lot_import.routes, *report.routes,  # issue 12: spreadsheet import, session report
         *audit.routes,  # issue 12 item 7: the audit trail's read routes
         *staff_accounts.routes,  # issue 12 item 1: list, reset password, role and market
+        *lot_edits.routes,  # issue 12 item 3: edit a lot, reorder a session's lots
+        *refunds.routes,  # issue 12 item 4: the refund list, the bidder's refund account
         WebSocketRoute("/ws", shutdown.tracked(ws_endpoint)),
     ]
     if WEB_ROOT.is_dir():
