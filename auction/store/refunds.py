@@ -14,27 +14,29 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from auction.domain.deposits import SPENDABLE, DepositState, after_session
 from auction.store.errors import Conflict, NotFound, translated
 
 if TYPE_CHECKING:
     from auction.store import Store
 
-_LIST = """
+_REGISTRATIONS = """
 SELECT r.id, r.bidder_id, b.name, b.uscc, b.kind, r.paddle, r.status,
-       r.refund_name, r.refund_bank, r.refund_account,
-       sum(d.amount_fen) FILTER (WHERE d.state <> 'required')::bigint AS paid_fen,
-       coalesce(sum(d.amount_fen) FILTER (WHERE d.state = 'applied'), 0)::bigint AS applied_fen,
-       coalesce(sum(d.amount_fen) FILTER (WHERE d.state = 'forfeited'), 0)::bigint
-           AS forfeited_fen,
-       coalesce(sum(d.amount_fen) FILTER (WHERE d.state = 'released'), 0)::bigint
-           AS released_fen
-FROM registrations r
-JOIN bidders b ON b.id = r.bidder_id
-JOIN deposits d ON d.registration_id = r.id
-WHERE r.session_id = $1
-GROUP BY r.id, b.id
-HAVING count(*) FILTER (WHERE d.state <> 'required') > 0
+       r.refund_name, r.refund_bank, r.refund_account
+FROM registrations r JOIN bidders b ON b.id = r.bidder_id
+WHERE r.session_id = $1 AND EXISTS (
+    SELECT 1 FROM deposits d WHERE d.registration_id = r.id AND d.state <> 'required')
 ORDER BY r.paddle NULLS LAST, r.id
+"""
+
+_DEPOSITS = """
+SELECT d.registration_id, d.lot_id, d.amount_fen, d.state FROM deposits d
+WHERE d.session_id = $1 AND d.state <> 'required'
+"""
+
+_WON = """
+SELECT res.winner_id, res.lot_id FROM lot_results res JOIN lots l ON l.id = res.lot_id
+WHERE l.session_id = $1 AND res.outcome = 'sold'
 """
 
 
@@ -91,16 +93,44 @@ class Refund:
 
 
 async def refund_list(store: Store, session_id: int) -> list[Refund]:
-    """Every registration of the session that paid a deposit, by paddle."""
+    """Every registration of the session that paid a deposit, by paddle. A deposit still
+    ``confirmed`` or ``held`` counts where the settlement will put it
+    (:func:`auction.domain.deposits.after_session`): applied when it covers a lot its bidder
+    won (settled), else to be refunded."""
     with translated():
-        rows = await store.pool.fetch(_LIST, session_id)
+        async with store.pool.acquire() as conn, conn.transaction(
+            isolation="repeatable_read", readonly=True
+        ):
+            rows = await conn.fetch(_REGISTRATIONS, session_id)
+            deposits = await conn.fetch(_DEPOSITS, session_id)
+            won_rows = await conn.fetch(_WON, session_id)
+    won: dict[int, frozenset[int]] = {}
+    for w in won_rows:
+        won[int(w["winner_id"])] = won.get(int(w["winner_id"]), frozenset()) | {int(w["lot_id"])}
+    sums: dict[int, dict[str, int]] = {}
+    bidder_of = {int(r["id"]): int(r["bidder_id"]) for r in rows}
+    for d in deposits:
+        registration = int(d["registration_id"])
+        if registration not in bidder_of:
+            continue
+        state = DepositState(d["state"])
+        if state in SPENDABLE:
+            state = after_session(d["lot_id"], won.get(bidder_of[registration], frozenset()))
+            kind = "applied" if state is DepositState.APPLIED else "pending"
+        else:
+            kind = state.value
+        line = sums.setdefault(registration, {})
+        line["paid"] = line.get("paid", 0) + int(d["amount_fen"])
+        line[kind] = line.get(kind, 0) + int(d["amount_fen"])
     return [
         Refund(
             registration_id=int(r["id"]), bidder_id=int(r["bidder_id"]),
             bidder_name=str(r["name"]), bidder_uscc=r["uscc"], bidder_kind=str(r["kind"]),
-            paddle=r["paddle"], status=str(r["status"]), paid_fen=int(r["paid_fen"]),
-            applied_fen=int(r["applied_fen"]), forfeited_fen=int(r["forfeited_fen"]),
-            released_fen=int(r["released_fen"]),
+            paddle=r["paddle"], status=str(r["status"]),
+            paid_fen=sums[int(r["id"])].get("paid", 0),
+            applied_fen=sums[int(r["id"])].get("applied", 0),
+            forfeited_fen=sums[int(r["id"])].get("forfeited", 0),
+            released_fen=sums[int(r["id"])].get("released", 0),
             account=RefundAccount(r["refund_name"], r["refund_bank"], r["refund_account"]),
         )
         for r in rows

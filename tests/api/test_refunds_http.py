@@ -80,8 +80,8 @@ async def test_the_refund_list_after_a_sale(
     new_uscc: Callable[[], str],
 ) -> None:
     """Before settlement the loser's deposit is due back, not yet released, and the due date
-    counts from the last close; after it, released; the winner's is applied, nothing to
-    refund. The loser's bank details are listed; the CSV holds the same."""
+    counts from the last close, the winner's counted as applied; after it, released; the
+    winner's applied, nothing to refund. The loser's bank details are listed; the CSV holds the same."""
     session = await new_session()
     sid = session["id"]
     lot = await new_lot(sid, reserve_fen=None)
@@ -97,6 +97,9 @@ async def test_the_refund_list_after_a_sale(
     lines = {r["paddle"]: r for r in body["refunds"]}
     assert (lines[rival.paddle]["refund_fen"], lines[rival.paddle]["released"]) == (
         20_000_000, False)
+    # the winner's held deposit counts as applied before the settlement applies it
+    assert (lines[buyer.paddle]["applied_fen"], lines[buyer.paddle]["refund_fen"],
+            lines[buyer.paddle]["released"]) == (25_000_000, 0, True)
 
     settled = await client.post(f"/api/v1/sessions/{sid}/deposits/settle", headers=finance)
     assert settled.status_code == 200, settled.text
