@@ -99,8 +99,14 @@ async def test_county_admin_edits_a_lot_until_bidding_starts(
         await _shots(page, "lot-edit-saved")
         async with httpx.AsyncClient(base_url=server.base, timeout=10) as http:
             public = (await http.get(f"/api/v1/lots/{lot}")).json()
+            trail = (await http.get(f"/api/v1/markets/{county}/audit", headers=ADMIN)).json()
         assert (public["start_price_fen"], public["increment_fen"], public["transaction_mode"]) \
             == (1_200_000, 200_000, "许可")
+        # the audit trail has the edit, with its market, actor and body
+        [entry] = [e for e in trail["entries"] if e["route"] == "PATCH /api/v1/lots/{lot_id}"]
+        assert (entry["ids"], entry["market_code"], entry["actor"]["subject"],
+                entry["body"]["start_price_fen"]) == ({"lot_id": lot}, county, names["admin"],
+                                                      1_200_000)
 
         # bidding started: the form is closed and says why
         await _open(server, lot, tag)
