@@ -81,7 +81,8 @@ async def test_the_refund_list_after_a_sale(
 ) -> None:
     """Before settlement the loser's deposit is due back, not yet released, and the due date
     counts from the last close, the winner's counted as applied; after it, released; the
-    winner's applied, nothing to refund. The loser's bank details are listed; the CSV holds the same."""
+    winner's applied, nothing to refund. The loser's bank details are listed; the CSV holds
+    the same."""
     session = await new_session()
     sid = session["id"]
     lot = await new_lot(sid, reserve_fen=None)
