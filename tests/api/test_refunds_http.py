@@ -26,8 +26,9 @@ from auction.services import Services
 from auction.settlement.drainer import Drainer
 from auction.store import ledger
 from tests.api.conftest import ADMIN, NewLot, NewSession, error_of
-from tests.api.people import bidder, staff
+from tests.api.people import PASSWORD, bidder, staff
 from tests.e2e.harness import Enrolled, enrol
+from tests.isolation.test_matrix import resident_id
 
 ACCOUNT = {"refund_name": "对手企业", "refund_bank": "中国工商银行济南分行营业部",
            "refund_account": "6222 0212 3456 7890 123"}
@@ -252,3 +253,30 @@ async def test_who_reads_the_refund_list(
                                  headers=finance)).status_code == 403
         assert (await client.get(f"/api/v1/sessions/987654321/{path}",
                                  headers=ADMIN)).status_code == 404
+
+
+async def test_an_agent_cannot_redirect_the_refund(
+    client: httpx.AsyncClient, new_session: NewSession, new_lot: NewLot,
+    new_uscc: Callable[[], str],
+) -> None:
+    """The agent's own login (bound to the registration) may bid but not set where the deposit
+    goes back: 403, the account unchanged."""
+    sid = (await new_session())["id"]
+    await new_lot(sid)
+    paid = await enrol(client, sid, name="代理企业", uscc_code=new_uscc(), deposit_fen=20_000_000)
+    agent = await client.post(f"/api/v1/registrations/{paid.registration_id}/agent",
+                              headers=_own(paid), json={
+                                  "agent_name": "张三", "agent_resident_id": resident_id(),
+                                  "username": f"agent-{paid.registration_id}-{sid}",
+                                  "password": PASSWORD})
+    assert agent.status_code == 200, agent.text
+    login = await client.post("/api/v1/auth/login", json={
+        "username": f"agent-{paid.registration_id}-{sid}", "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    url = f"/api/v1/registrations/{paid.registration_id}/refund-account"
+    resp = await client.put(url, headers={"Authorization": f"Bearer {login.json()['token']}"},
+                            json=ACCOUNT)
+    assert resp.status_code == 403, resp.text
+    view = await client.get(f"/api/v1/registrations/{paid.registration_id}",
+                            headers=_own(paid))
+    assert view.json()["refund_account"]["refund_account"] == ""
