@@ -205,6 +205,7 @@ async def test_refund_account_from_the_application_to_finances_refund_list(
         await card.get_by_role("button", name="保存退款账户").click()
         await expect(card.get_by_role("alert")).to_have_text("退款账户已保存")
         await _shots(page, "apply-refund-saved")
+        await page.close()  # it polls its registration: not past the server's life
 
         # the market approves and finance confirms over the API; another bidder buys the lot
         async with httpx.AsyncClient(base_url=server.base, headers=ADMIN, timeout=10) as http:
@@ -239,4 +240,4 @@ async def test_refund_account_from_the_application_to_finances_refund_list(
         text = (await answer.body()).decode("utf-8-sig")
         assert "6228 4800 1234 5678" in text and bidder_name in text
         await _shots(finance, "finance-refunds-settled")
-    assert not [e for e in errors if "400" not in e], errors
+        assert not errors, errors
