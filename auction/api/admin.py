@@ -321,6 +321,12 @@ async def open_room(
         bands=increments.to_text(session.increments),
     )
     await eligibility.push_lot(services, lot.id)
+    return lot_answer(lot, deposit)
+
+
+def lot_answer(lot: Lot, deposit: int) -> dict[str, Any]:
+    """A lot as staff writes answer it: the admin's view with ``deposit_fen`` and ``warnings``
+    (``[{code: "increment_guideline", message}]`` when the increment breaks the guideline)."""
     warnings = []
     advice = increments.guideline_warning(lot.start_price_fen, lot.increment_fen)
     if advice is not None:

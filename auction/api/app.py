@@ -30,12 +30,14 @@ from auction.api import (
     http_errors,
     inbound,
     listing,
+    lot_edits,
     lot_import,
     metrics_route,
     notices,
     openapi,
     payments,
     progress,
+    refunds,
     registration_admin,
     registrations,
     report,
@@ -148,6 +150,8 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
         *staff_accounts.routes,  # issue 12 item 1: list, reset password, role and market
         *confirmation.routes,  # issue 13 item 1: 成交确认书 (PDF) and its public verification
         *payments.routes, *notices.routes,  # issue 13 items 2, 4: payment, 悔拍, 成交公示
+        *lot_edits.routes,  # issue 12 item 3: edit a lot, reorder a session's lots
+        *refunds.routes,  # issue 12 item 4: the refund list, the bidder's refund account
         WebSocketRoute("/ws", shutdown.tracked(ws_endpoint)),
     ]
     if WEB_ROOT.is_dir():

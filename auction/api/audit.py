@@ -353,7 +353,7 @@ def _cell(value: Any) -> str:
     return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def _text(value: str) -> str:
+def defused(value: str) -> str:
     """A text cell Excel will not run as a formula (a staff token's name is free text)."""
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
@@ -367,8 +367,8 @@ async def market_audit_csv(request: Request) -> Response:
     for r in rows:
         writer.writerow((
             r.id, r.at.isoformat(), r.actor_role, r.actor_account_id or "",
-            _text(r.actor_subject), r.actor_market_id or "", r.actor_session_id or "",
-            _text(r.actor_address), r.route,
+            defused(r.actor_subject), r.actor_market_id or "", r.actor_session_id or "",
+            defused(r.actor_address), r.route,
             _cell(r.path_ids), _cell(r.query), r.market_code or "", _cell(r.body), r.status,
             _cell(r.created),
         ))

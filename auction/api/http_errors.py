@@ -214,6 +214,11 @@ class Body:
         self._data = data
         self._seen: set[str] = set()
 
+    def over(self, base: dict[str, Any]) -> Body:
+        """This body laid over ``base``: a field it does not give takes ``base``'s value (an
+        edit: what is not given stays); one it gives as ``null`` is absent (its default)."""
+        return Body({**base, **self._data})
+
     def _get(self, name: str) -> Any:
         self._seen.add(name)
         value = self._data.get(name, _MISSING)

@@ -346,6 +346,29 @@ AUDIT_QUERY: dict[str, Schema] = {
 }
 
 
+#: the bidder's refund account (户名, 开户行, 账号): all three or none
+REFUND_ACCOUNT: Schema = _obj(
+    ["refund_name", "refund_bank", "refund_account"],
+    refund_name={**STR, "description": "户名"}, refund_bank={**STR, "description": "开户行"},
+    refund_account={**STR, "description": "账号: 6–32 位数字 (可用空格或连字符分组)"},
+)
+#: a lot edit: every field of lot creation, all optional
+_LOT_FIELDS: Schema = {
+    "title": STR, "result_type": STR, "ip_type": STR, "technology_field": STR,
+    "transaction_mode": _enum("转让", "许可", "作价投资"),
+    "contract_type": _enum("技术转让", "技术许可", "技术开发", "技术咨询", "技术服务"),
+    "holder_name": STR, "holder_uscc": STR, "start_price_fen": FEN, "increment_fen": FEN,
+    "reserve_fen": FEN, "non_tech_fen": FEN, "duration_s": INT, "description": STR,
+    "deposit_fen": FEN, "appraisal_fen": FEN,
+}
+REFUND: Schema = {"allOf": [REFUND_ACCOUNT, _obj(
+    ["registration_id", "bidder_id", "deposit_fen", "applied_fen", "refund_fen", "released"],
+    registration_id=INT, bidder_id=INT, bidder_name=STR,
+    bidder_uscc={"type": ["string", "null"]}, bidder_kind=_enum("enterprise", "person"),
+    paddle=NULL_INT, status=STR, deposit_fen=FEN, applied_fen=FEN, forfeited_fen=FEN,
+    refund_fen=FEN, released_fen=FEN, released={"type": "boolean"})]}
+
+
 @dataclass(frozen=True, slots=True)
 class Operation:
     """One row of the API: method, path, summary and the shapes in and out."""
@@ -419,7 +442,8 @@ OPERATIONS: tuple[Operation, ...] = (
               "竞买报名 (竞买人本人登录); 市场现场代报名为 invited, 须竞买人确认后生效",
               _ref("Registration"), status=201, admin=True, tag="registration",
               body=_obj(["bidder_id"], bidder_id=INT, agreed={
-                  "type": "boolean", "description": "同意拍卖公告和竞买须知 (场次有时必填 true)"})),
+                  "type": "boolean", "description": "同意拍卖公告和竞买须知 (场次有时必填 true)"},
+                  **REFUND_ACCOUNT["properties"])),
     Operation("get", "/api/v1/sessions/{session_id}/registrations",
               "场次报名列表 (竞买人报名后才显示其名称)",
               _obj(["session_id", "registrations"], session_id=INT, registrations={
@@ -630,6 +654,72 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("get", "/api/v1/sessions/{session_id}/report.xlsx",
               "场次报告 XLSX (汇总, 标的, 竞买人, 保证金; 金额以元计)", STR, admin=True,
               tag="console"),
+    # -- issue 12 items 3 and 4: lot edits, the running order, refunds --
+    Operation("patch", "/api/v1/lots/{lot_id}",
+              "修改标的 (竞价开始前; 字段同新建标的, 未给出的不变; 实时竞价房间的起拍价、加价幅度、"
+              "保留价、时长与保证金原子地同步; 竞价已开始为 409 bidding_started)", _ref("Lot"),
+              admin=True, tag="admin", body={"type": "object", "properties": _LOT_FIELDS}),
+    Operation("get", "/api/v1/lots/{lot_id}/edit",
+              "标的编辑表单: 管理视图 (含保留价、持有人信用代码), deposit_fen, warnings, editable",
+              {"allOf": [_ref("Lot"), _obj(["editable"], editable={"type": "boolean"},
+                                           session=_obj([], id=INT, name=STR, mode=STR))]},
+              admin=True, tag="admin"),
+    Operation("put", "/api/v1/sessions/{session_id}/order",
+              "调整标的顺序: lot_ids 须恰为本场次全部标的; 序号按此顺序为 1..n (竞价开始前)",
+              _obj(["session_id", "lots"], session_id=INT,
+                   lots={"type": "array", "items": _ref("Lot")}),
+              admin=True, tag="admin",
+              body=_obj(["lot_ids"], lot_ids={"type": "array", "items": INT})),
+    Operation("get", "/api/v1/sessions/{session_id}/refunds",
+              "退款清单: 每个已交保证金的报名 (号牌, 已交, 转为价款, 没收, 应退, 是否已退) 与竞买"
+              "人的退款账户; 场次结束时间与退款截止日 (财务, 市场管理员)",
+              _obj(["session_id", "refunds", "totals", "releasable"], session_id=INT,
+                   session_closed_at={"type": ["string", "null"]},
+                   refund_due={"type": ["string", "null"], "format": "date"},
+                   releasable={"type": "boolean"},
+                   refunds={"type": "array", "items": REFUND},
+                   totals=_obj([], deposit_fen=FEN, applied_fen=FEN, forfeited_fen=FEN,
+                               refund_fen=FEN, released_fen=FEN)),
+              admin=True, tag="deposits"),
+    Operation("get", "/api/v1/sessions/{session_id}/refunds.csv",
+              "退款清单 CSV (UTF-8 带 BOM; 金额以元计)", STR, admin=True, tag="deposits"),
+    Operation("put", "/api/v1/registrations/{registration_id}/refund-account",
+              "竞买人本人填写或修改退款账户 (户名, 开户行, 账号; 保证金被没收后不可)",
+              {"allOf": [REFUND_ACCOUNT, _obj(["registration_id"], registration_id=INT)]},
+              admin=True, tag="registration", body=REFUND_ACCOUNT),
+    # -- issue 12 items 3 and 4: lot edits, the running order, refunds --
+    Operation("patch", "/api/v1/lots/{lot_id}",
+              "修改标的 (竞价开始前; 字段同新建标的, 未给出的不变; 实时竞价房间的起拍价、加价幅度、"
+              "保留价、时长与保证金原子地同步; 竞价已开始为 409 bidding_started)", _ref("Lot"),
+              admin=True, tag="admin", body={"type": "object", "properties": _LOT_FIELDS}),
+    Operation("get", "/api/v1/lots/{lot_id}/edit",
+              "标的编辑表单: 管理视图 (含保留价、持有人信用代码), deposit_fen, warnings, editable",
+              {"allOf": [_ref("Lot"), _obj(["editable"], editable={"type": "boolean"},
+                                           session=_obj([], id=INT, name=STR, mode=STR))]},
+              admin=True, tag="admin"),
+    Operation("put", "/api/v1/sessions/{session_id}/order",
+              "调整标的顺序: lot_ids 须恰为本场次全部标的; 序号按此顺序为 1..n (竞价开始前)",
+              _obj(["session_id", "lots"], session_id=INT,
+                   lots={"type": "array", "items": _ref("Lot")}),
+              admin=True, tag="admin",
+              body=_obj(["lot_ids"], lot_ids={"type": "array", "items": INT})),
+    Operation("get", "/api/v1/sessions/{session_id}/refunds",
+              "退款清单: 每个已交保证金的报名 (号牌, 已交, 转为价款, 没收, 应退, 是否已退) 与竞买"
+              "人的退款账户; 场次结束时间与退款截止日 (财务, 市场管理员)",
+              _obj(["session_id", "refunds", "totals", "releasable"], session_id=INT,
+                   session_closed_at={"type": ["string", "null"]},
+                   refund_due={"type": ["string", "null"], "format": "date"},
+                   releasable={"type": "boolean"},
+                   refunds={"type": "array", "items": REFUND},
+                   totals=_obj([], deposit_fen=FEN, applied_fen=FEN, forfeited_fen=FEN,
+                               refund_fen=FEN, released_fen=FEN)),
+              admin=True, tag="deposits"),
+    Operation("get", "/api/v1/sessions/{session_id}/refunds.csv",
+              "退款清单 CSV (UTF-8 带 BOM; 金额以元计)", STR, admin=True, tag="deposits"),
+    Operation("put", "/api/v1/registrations/{registration_id}/refund-account",
+              "竞买人本人填写或修改退款账户 (户名, 开户行, 账号; 保证金被没收后不可)",
+              {"allOf": [REFUND_ACCOUNT, _obj(["registration_id"], registration_id=INT)]},
+              admin=True, tag="registration", body=REFUND_ACCOUNT),
     # -- issue 12 item 7: the audit trail --
     Operation("get", "/api/v1/markets/{code}/audit",
               "操作日志: 该市场及下级市场经接口成功的每一次写操作 (时间, 操作人, 路由, 请求体"

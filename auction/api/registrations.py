@@ -2,9 +2,11 @@
 deposits"): apply (the bidder) → approve (the market admin) → deposit confirmed (finance) →
 paddle → the bidder's own login takes its bid credential.
 
-- ``POST /api/v1/sessions/{id}/registrations {bidder_id, agreed?}``: the bidder's own login
-  applies (``applied``, 201; accepting the desk's invitation if there is one, 200), agreeing to
-  the session's 拍卖公告 and 竞买须知 (``agreed: true``, required when the session has them;
+- ``POST /api/v1/sessions/{id}/registrations {bidder_id, agreed?, refund_name?, refund_bank?,
+  refund_account?}``: the bidder's own login applies (``applied``, 201; accepting the desk's
+  invitation if there is one, 200), with the account its deposit is to go back to (all three
+  or none: :func:`auction.api.refunds.refund_account_of`), agreeing to the session's
+  拍卖公告 and 竞买须知 (``agreed: true``, required when the session has them;
   recorded with the server's time and the texts' SHA-256), until the registration deadline
   (then 409 ``registration_closed``, but for accepting an invitation); staff of the
   session's market register at the desk (``invited``): it takes effect only once the bidder's
@@ -48,11 +50,13 @@ from auction.api import guard, me
 from auction.api.admin import missing, registration_scope, session_scope
 from auction.api.guard import Denied
 from auction.api.http_errors import MAX_FEN, BadRequest, read_body
+from auction.api.refunds import refund_account_of
 from auction.api.tokens import Principal, account_keys
 from auction.rooms import eligibility
 from auction.services import Services
 from auction.store import accounts as account_store
 from auction.store import deals, files, ledger, steps
+from auction.store import refunds as store_refunds
 from auction.store import registrations as store_registrations
 from auction.store.errors import Conflict, NotFound
 from auction.store.records import Session, rfc3339
@@ -92,6 +96,7 @@ async def apply_registration(request: Request) -> JSONResponse:
     body = await read_body(request)
     bidder_id = body.integer("bidder_id", minimum=1, maximum=MAX_ID)
     agreed = body.raw("agreed")
+    refund = refund_account_of(body)
     body.done()
     session_id = int(request.path_params["session_id"])
     try:
@@ -112,11 +117,13 @@ async def apply_registration(request: Request) -> JSONResponse:
         registration, created = await store_registrations.apply(
             services.store, session_id, bidder_id, by=actor_of(who),
             agreed=_agreement(agreed, session),
-            open_for_new=deadline is None or datetime.now(UTC) <= deadline,
+            open_for_new=deadline is None or datetime.now(UTC) <= deadline, refund=refund,
         )
         return JSONResponse(registration.to_json(), status_code=201 if created else 200)
     if agreed is not None:
         raise BadRequest("只有竞买人本人可以同意拍卖公告和竞买须知", "agreed")
+    if refund is not None:
+        raise BadRequest("退款账户只能由竞买人本人填写", "refund_name")
     registration = await store_registrations.invite(
         services.store, session_id, bidder_id, by=actor_of(who)
     )
@@ -365,6 +372,8 @@ async def get_registration(request: Request) -> JSONResponse:
             {"id": d[0], "lot_id": d[1], "amount_fen": d[2], "state": d[3]}
             for d in more.deposits
         ],
+        # 退款账户: PUT /registrations/{id}/refund-account (auction/api/refunds.py)
+        "refund_account": (await store_refunds.refund_account(store, registration_id)).to_json(),
     })
 
 

@@ -250,3 +250,18 @@ def pass_lot(state: RoomState, now: int) -> Outcome:
     if state.paused_at:
         raise Rejection("lot_paused")
     return _settle(state, now, forced_reason="auctioneer")
+
+
+def change_terms(
+    state: RoomState, *, start: int, inc: int, reserve: int, duration_ms: int, deposit: int
+) -> RoomState:
+    """The lot's terms edited before bidding (issue 12, ``PATCH /lots/{id}``): only a
+    ``scheduled`` room takes them, else ``wrong_state`` (bidding started: nothing changes). The
+    lot's own increment becomes ``inc`` (``inc0``) and the room's increment follows R8 (an
+    auctioneer's override stays). No event: nobody has bid, and ``opened`` carries the start
+    and the increment every watcher then sees (``terms.lua``)."""
+    if state.status is not LotStatus.SCHEDULED:
+        raise Rejection("wrong_state", status=state.status.value)
+    state = replace(state, start=start, inc0=inc, inc=inc, reserve=reserve,
+                    duration_ms=duration_ms, deposit=deposit)
+    return replace(state, inc=increment_for(state))

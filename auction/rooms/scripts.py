@@ -29,7 +29,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
-SCRIPT_NAMES = ("init", "open", "bid", "close", "command", "finalize")
+SCRIPT_NAMES = ("init", "open", "bid", "close", "command", "finalize", "terms")
 #: scripts of the recovery itself: never fenced (the fence runs them)
 RECOVERY_SCRIPT_NAMES = ("restore", "reepoch")
 
@@ -82,6 +82,7 @@ class Scripts:
     close: RoomScript
     command: RoomScript
     finalize: RoomScript
+    terms: RoomScript
 
     @classmethod
     def register(cls, redis: Redis, namespace: str = "", fence: Fence | None = None) -> Scripts:

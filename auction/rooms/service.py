@@ -137,6 +137,21 @@ class Rooms:
         )
         return bool(created)
 
+    async def set_terms(
+        self, lot_id: int, *, start: int, inc: int, reserve: int, duration_ms: int,
+        deposit_fen: int,
+    ) -> bool:
+        """A scheduled lot's terms edited (``terms.lua``, the rule
+        :func:`auction.domain.room.change_terms`): ``True`` when changed, ``False`` when the
+        lot has no room; ``Rejection('wrong_state')`` once bidding started (nothing written)."""
+        reply = await self.scripts.terms(
+            keys=self.keys.lot(lot_id).script_keys(),
+            args=[start, inc, reserve, duration_ms, deposit_fen],
+        )
+        if isinstance(reply, list):
+            _decode_reply(reply)  # raises the refusal
+        return bool(reply)
+
     async def open(self, lot_id: int, *, idem: str = "") -> Accepted:
         if (await self._mode(lot_id)) is LotMode.TIMED:
             # Lower-bound entry first (see keys.timed): if we die right after, the closer finds

@@ -23,6 +23,7 @@ from auction.store import steps
 from auction.store.errors import Conflict, NotFound, translated
 from auction.store.ledger import move_deposit
 from auction.store.records import Registration, rfc3339
+from auction.store.refunds import RefundAccount
 from auction.store.steps import Actor
 
 if TYPE_CHECKING:
@@ -51,14 +52,16 @@ def _registration(row: Any) -> Registration:
 
 async def apply(
     store: Store, session_id: int, bidder_id: int, *, by: Actor, agreed: str | None = None,
-    open_for_new: bool = True,
+    open_for_new: bool = True, refund: RefundAccount | None = None,
 ) -> tuple[Registration, bool]:
     """The bidder's own application: a new ``applied`` registration (``True``), or the desk's
     invitation of it accepted (``False``). Any other existing registration of the bidder in
     the session is ``Conflict``. ``agreed`` (the SHA-256 of the session's texts) records the
     bidder's agreement to the 拍卖公告 and 竞买须知 with the server's time, in the same
     transaction. Past the registration deadline (``open_for_new`` false) only an invitation
-    may still be accepted: a new application is ``Conflict('registration_closed')``."""
+    may still be accepted: a new application is ``Conflict('registration_closed')``.
+    ``refund``: the account the bidder wants its deposit back on (:mod:`auction.store.refunds`),
+    written in the same transaction."""
     with translated():
         async with store.pool.acquire() as conn, conn.transaction():
             row = None
@@ -73,6 +76,7 @@ async def apply(
             if row is not None:
                 await steps.record(conn, row["id"], "applied", by=by, from_status=None,
                                    to_status="applied", detail=_agreement(agreed))
+                await _refund_account(conn, int(row["id"]), refund)
                 return _registration(row), True
             existing = await conn.fetchrow(
                 f"SELECT {_COLUMNS} FROM registrations WHERE session_id = $1 AND bidder_id = $2"
@@ -83,7 +87,17 @@ async def apply(
                 raise Conflict("registration_closed", "报名已截止", "session_id")
             if existing is None or existing["status"] != "invited":
                 raise Conflict("conflict", "已报名该场次", "bidder_id")
+            await _refund_account(conn, int(existing["id"]), refund)
             return await _move(conn, existing, "accepted", by=by, agreed=agreed), False
+
+
+async def _refund_account(conn: Any, registration_id: int, refund: RefundAccount | None) -> None:
+    if refund is not None:
+        await conn.execute(
+            "UPDATE registrations SET refund_name = $2, refund_bank = $3, refund_account = $4"
+            " WHERE id = $1",
+            registration_id, refund.name, refund.bank, refund.account,
+        )
 
 
 def _agreement(agreed: str | None) -> dict[str, Any]:

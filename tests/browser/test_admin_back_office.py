@@ -212,7 +212,11 @@ async def test_city_admin_sets_up_a_county_and_finance_settles_after_the_sale(
         refunds = money.get_by_role("region", name="退款清单")
         await expect(refunds.get_by_role("row").filter(has_text=bidder)).to_contain_text(
             "1,000.00 元")
-        await expect(refunds).not_to_contain_text(buyer)
+        # the buyer is listed with its deposit applied and nothing to refund
+        sold_to = refunds.get_by_role("row").filter(has_text=buyer)
+        await expect(sold_to.get_by_role("cell").nth(3)).to_have_text("1,000.00 元")
+        await expect(sold_to.get_by_role("cell").nth(5)).to_have_text("0.00 元")
+        await expect(sold_to).not_to_contain_text("已退还")
         won = deposits.get_by_role("row").filter(has_text=buyer)
         await expect(won).to_contain_text("已转为价款")
         await won.get_by_role("button", name=f"没收保证金: {buyer}").click()

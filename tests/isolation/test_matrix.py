@@ -107,6 +107,15 @@ SCOPED: dict[tuple[str, str], set[str]] = {
     ("PATCH", "/api/v1/markets/{code}"): set(),
     ("GET", "/api/v1/sessions/{session_id:int}/objections"): set(),
     ("POST", "/api/v1/objections/{objection_id:int}/resolution"): set(),
+    # issue 12 items 3 and 4: editing and ordering lots (who may create them); the refund list
+    # (finance of the market and its admins); the refund account (the registration's own
+    # bidder: B's other bidder is refused like anyone)
+    ("PATCH", "/api/v1/lots/{lot_id:int}"): set(),
+    ("GET", "/api/v1/lots/{lot_id:int}/edit"): set(),
+    ("PUT", "/api/v1/sessions/{session_id:int}/order"): set(),
+    ("GET", "/api/v1/sessions/{session_id:int}/refunds"): {"b_finance"},
+    ("GET", "/api/v1/sessions/{session_id:int}/refunds.csv"): {"b_finance"},
+    ("PUT", "/api/v1/registrations/{registration_id:int}/refund-account"): set(),
 }
 
 GUESSED = 999_999_999

@@ -29,6 +29,8 @@ const WORDS = [
   ["POST", "/registrations/{registration_id}/deposit", "w_deposit"],
   ["POST", "/sessions/{session_id}/deposits/settle", "w_settle"],
   ["POST", "/deposits/{deposit_id}/forfeit", "w_forfeit"],
+  ["PATCH", "/lots/{lot_id}", "w_lot_edit"], ["PUT", "/sessions/{session_id}/order", "w_order"],
+  ["PUT", "/registrations/{registration_id}/refund-account", "w_refund_account"],
 ];
 
 /** The entry's route in words (when known) above the route itself. */

@@ -1,9 +1,12 @@
 // 财务 (/admin/finance.html?session=N): the session's deposits (GET /sessions/{id}/deposits),
 // 结算保证金 (POST /sessions/{id}/deposits/settle: every lot closed, winners' deposits applied
 // to the price, the others released), 没收 with a required reason (POST /deposits/{id}/forfeit,
-// from held or applied) and the refund list (GET …/deposits?state=released). The API gives no
-// bidder bank details: the page says so. Finance of the market, market admins, platform admin.
-import { el, param } from "./common.js";
+// from held or applied) and the refund list (GET /sessions/{id}/refunds: per bidder what it
+// paid, what was applied to a won lot, what is to be refunded and whether it was, with the
+// refund account it gave; the refund due date once every lot closed; its CSV export). The
+// release is the ledger's settlement (结算保证金). Finance of the market, market admins, the
+// platform admin.
+import { dateTime, el, param } from "./common.js";
 import { $, a, call, errText, gate, may, money, post, roleText, say, scopedSession, setupPage,
   table, whoAmI } from "./admin.js";
 
@@ -35,12 +38,30 @@ function paint() {
     el("tr", { class: "sum" }, el("td", { text: a("total") }), el("td"), el("td"),
       el("td", { class: "num", text: money(deposits.total_fen) }), el("td"), el("td"))])
     : el("p", { class: "muted", text: a("no_deposits") }));
-  $("refunds").replaceChildren(refunds.deposits.length ? table(
-    ["paddle_h", "bidder", "dep_lot", "deposit"],
-    [...refunds.deposits.map((d) => [d.paddle ? String(d.paddle) : "—", who(d),
-      d.lot_id ? `#${d.lot_id}` : a("dep_band"), el("span", { class: "num", text: money(d.amount_fen) })]),
-    [el("strong", { text: a("total") }), "", "", el("strong", { class: "num",
-      text: money(refunds.total_fen) })]], "refunds")
+  paintRefunds();
+}
+
+function paintRefunds() {
+  $("refund-due").textContent = refunds.refund_due
+    ? a("refund_due", { date: refunds.refund_due, closed: dateTime(refunds.session_closed_at) })
+    : a("refund_open");
+  $("refund-release").classList.toggle("hidden", !refunds.releasable);
+  const amount = (fen, strong) => el(strong ? "strong" : "span", { class: "num", text: money(fen) });
+  const missing = () => el("span", { class: "muted", text: a("refund_missing") });
+  const t = refunds.totals;
+  $("refunds").replaceChildren(refunds.refunds.length ? table(
+    ["paddle_h", "bidder", "refund_paid", "refund_applied", "refund_forfeited", "refund_to",
+      "refund_state", "refund_name", "refund_bank", "refund_account"],
+    [...refunds.refunds.map((r) => [r.paddle ? String(r.paddle) : "—", who(r),
+      amount(r.deposit_fen), amount(r.applied_fen), amount(r.forfeited_fen),
+      amount(r.refund_fen, true),
+      r.refund_fen ? el("span", { class: `badge ${r.released ? "ds-released" : "ds-held"}`,
+        text: a(r.released ? "refund_done" : "refund_pending") }) : "—",
+      r.refund_name || missing(), r.refund_bank || missing(),
+      r.refund_account ? el("span", { class: "mono", text: r.refund_account }) : missing()]),
+    [el("strong", { text: a("total") }), "", amount(t.deposit_fen, true),
+      amount(t.applied_fen, true), amount(t.forfeited_fen, true), amount(t.refund_fen, true),
+      "", "", "", ""]], "refunds")
     : el("p", { class: "muted", text: a("refunds_none") }));
 }
 
@@ -81,7 +102,7 @@ $("settle").addEventListener("click", () => act(`/sessions/${id}/deposits/settle
 
 async function loadDeposits() {
   [deposits, refunds] = await Promise.all([call(`/sessions/${id}/deposits`),
-    call(`/sessions/${id}/deposits?state=released`)]);
+    call(`/sessions/${id}/refunds`)]);
 }
 
 async function load() {
@@ -96,6 +117,7 @@ async function load() {
   $("back").href = `session.html?id=${id}`;
   $("to-report").href = `report.html?session=${id}`;
   $("to-ledger").href = `ledger.html?market=${session.market_code}`;
+  $("refunds-csv").href = `/api/v1/sessions/${id}/refunds.csv`;
   await loadDeposits();
   paint();
 }

@@ -1,4 +1,5 @@
-// 图片与附件 (/admin/lot.html?id=N): a lot's pictures and attachments (docs/http-api.md "Files"):
+// 标的管理 (/admin/lot.html?id=N): 编辑标的 (admin-lot-edit.js) and a lot's pictures and
+// attachments (docs/http-api.md "Files"):
 // upload one (POST /lots/{id}/attachments, the file itself as the body, its name and label in
 // the query; PNG / JPEG / WebP / PDF, 1 byte to 5 MiB, checked here before sending and by the
 // server), list them with a thumbnail or link, delete one. Staff who manage the lot's market.
@@ -6,6 +7,7 @@ import { dateTime, el, param } from "./common.js";
 import { clearErrors, csrf, fieldError } from "./account.js";
 import { $, a, call, errText, may, roleText, say, scopedSession, sessionLink, setupPage,
   table, whoAmI } from "./admin.js";
+import { loadEdit, paintEdit } from "./admin-lot-edit.js";
 
 const id = Number(param("id")) || 0;
 const TYPES = ["image/png", "image/jpeg", "image/webp", "application/pdf"];
@@ -21,7 +23,7 @@ function size(bytes) {
 function paint() {
   if (!me || !lot) return;
   $("me-line").textContent = `${me.account?.username || me.subject} · ${roleText(me.role)}`;
-  const title = a("files_title", { title: lot.title });
+  const title = a("lot_admin_title", { title: lot.title });
   $("title").textContent = title;
   document.title = `${title} · ${a("admin")}`;
   const files = lot.attachments || [];
@@ -111,7 +113,10 @@ async function load() {
   }
   $("back").href = sessionLink(lot.session_id);
   paint();
+  // 编辑标的: a save renames the page's heading too
+  await loadEdit(id, (edited) => { lot = { ...lot, title: edited.title }; paint(); });
+  if (location.hash === "#edit") $("edit").scrollIntoView({ block: "start" });
 }
 
-setupPage(paint);
+setupPage(() => { paint(); paintEdit(); });
 load().catch((err) => say($("msg"), errText(err), "bad"));

@@ -1,7 +1,8 @@
-// 场次 (/admin/session.html?id=N): the session's facts, its lots (新增标的 for those who manage
-// it), its progress and the links to the console and the room screen (those who may run it),
-// and its registrations: approve / reject with a reason (the market admin), confirm a deposit
-// in 元 (finance). Each part only for the roles docs/roles.md lets use it.
+// 场次 (/admin/session.html?id=N): the session's facts, its lots (新增标的, 编辑, and 上移 /
+// 下移 while bidding has not started, for those who manage it), its progress and the links to
+// the console and the room screen (those who may run it), and its registrations: approve /
+// reject with a reason (the market admin), confirm a deposit in 元 (finance). Each part only
+// for the roles docs/roles.md lets use it.
 import { dateTime, el, lang, param, parseYuan } from "./common.js";
 import { $, a, call, errText, fenToInput, may, money, post, roleText, say, setupPage, whoAmI }
   from "./admin.js";
@@ -44,20 +45,54 @@ function paintLots() {
     $("lots").replaceChildren(el("p", { class: "muted", text: a("no_lots") }));
     return;
   }
-  const files = may(me.role, "manage"); // 图片与附件: who manages the lot's market
+  const files = may(me.role, "manage"); // 编辑, 图片与附件: who manages the lot's market
+  // 上移 / 下移 (PUT /sessions/{id}/order) while every lot is still scheduled
+  const order = files && lots.every((l) => l.status === "scheduled");
   const head = ["ordinal", "title", "tech_field", "start_price", "increment", "status",
-    ...(files ? ["files"] : [])];
+    ...(files ? ["lot_manage"] : []), ...(order ? ["order"] : [])];
   $("lots").replaceChildren(el("div", { class: "scroll-x" }, el("table", { class: "admin-table" },
     el("thead", {}, el("tr", {}, ...head.map((k) => el("th", { text: a(k) })))),
-    el("tbody", {}, ...lots.map((l) => el("tr", {},
+    el("tbody", {}, ...lots.map((l, i) => el("tr", { "data-lot": String(l.id) },
       el("td", { class: "r", text: String(l.ordinal) }),
       el("td", {}, el("a", { href: `../lot.html?id=${l.id}`, text: l.title })),
       el("td", { text: l.technology_field }),
       el("td", { class: "num", text: money(l.start_price_fen) }),
       el("td", { class: "num", text: money(l.increment_fen) }),
       el("td", {}, el("span", { class: `badge st-${l.status}`, text: a(`st_${l.status}`) })),
-      files ? el("td", {}, el("a", { href: `lot.html?id=${l.id}`, text: a("files"),
-        "aria-label": a("files_n", { title: l.title }) })) : null))))));
+      files ? el("td", {}, el("span", { class: "acts nowrap" },
+        el("a", { href: `lot.html?id=${l.id}#edit`, text: a("edit"),
+          "aria-label": a("edit_n", { title: l.title }) }),
+        el("a", { href: `lot.html?id=${l.id}`, text: a("files"),
+          "aria-label": a("files_n", { title: l.title }) }))) : null,
+      order ? el("td", {}, el("span", { class: "acts nowrap" },
+        moveButton(l, i, -1, "move_up"), moveButton(l, i, 1, "move_down"))) : null))))),
+  files && !order ? el("p", { class: "small muted", text: a("order_locked") }) : "");
+}
+
+function moveButton(lot, index, step, key) {
+  const to = index + step;
+  return el("button", { type: "button", "data-move": `${lot.id}:${key}`, text: a(key),
+    "aria-label": a(`${key}_n`, { title: lot.title }), disabled: to < 0 || to >= lots.length,
+    onclick: () => move(lot, index, to, key) });
+}
+
+async function move(lot, from, to, key) {
+  const ids = lots.map((l) => l.id);
+  ids.splice(to, 0, ...ids.splice(from, 1));
+  for (const b of document.querySelectorAll("#lots button")) b.disabled = true;
+  try {
+    lots = (await post(`/sessions/${id}/order`, { lot_ids: ids }, { method: "PUT" })).lots;
+    say($("msg"), a("moved_ok", { title: lot.title, n: to + 1 }), "good");
+  } catch (err) {
+    say($("msg"), errText(err), "bad");
+    lots = (await call(`/sessions/${id}/lots`)).lots;
+  }
+  paintLots();
+  // keyboard use: focus stays on the moved lot (its other button at either end of the list)
+  const same = document.querySelector(`[data-move="${lot.id}:${key}"]`);
+  const other = document.querySelector(`[data-move="${lot.id}:${key === "move_up"
+    ? "move_down" : "move_up"}"]`);
+  (same && !same.disabled ? same : other)?.focus();
 }
 
 function paintProgress() {

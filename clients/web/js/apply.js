@@ -3,7 +3,10 @@
 // 已申请 / 已通过 / 已驳回 (with the reason), the deposit asked for (amount, payee, the transfer
 // reference, deadline) and, once finance confirms it, the paddle and links to bid. The status is
 // polled every few seconds while the page is open (GET /registrations/{id}), so a change shows
-// without a reload. Every write carries the cookie login's CSRF value (account.js ``post``).
+// without a reload. The refund account (户名, 开户行, 账号: all three or none, the number 6–32
+// digits) is given with the application or later on the status card, until the deposit is
+// forfeited (PUT /registrations/{id}/refund-account). Every write carries the cookie login's
+// CSRF value (account.js ``post``).
 import { api, dateTime, el, param, setupLang, yuan } from "./common.js";
 import {
   applyTr, call, clearErrors, depositState, fieldError, loginHref, post, residentIdValid, tr,
@@ -23,13 +26,33 @@ let invited = null; // a registration the market's desk made: the bidder accepts
 let lots = [];
 let gate = null; // key of the reason the form is not offered
 let poller = 0;
-const messages = { "apply-msg": null, "more-msg": null };
+const messages = { "apply-msg": null, "more-msg": null, "refund-msg": null };
+let refundShown = null; // the registration id whose refund account the status card's form shows
 
 function say(box, text, kind) {
   messages[box] = text ? { text, kind } : null;
   $(box).textContent = text || "";
   $(box).className = `form-msg ${kind || ""}`;
 }
+
+/** The refund account typed in the three boxes ``ids`` (name, bank, number): the body's fields,
+ * {} when all three are empty, or null with each problem named under its box. */
+function refundAccount(ids, required = false) {
+  const [name, bank, number] = ids.map((id) => $(id).value.trim());
+  if (!name && !bank && !number && !required) return {};
+  let ok = true;
+  for (const [id, value] of [[ids[0], name], [ids[1], bank]]) {
+    if (!value) { fieldError(id, tr("f_refund_all")); ok = false; }
+  }
+  const digits = number.replace(/[\s-]/g, "");
+  if (!/^[0-9][0-9 -]*[0-9]$/.test(number) || digits.length < 6 || digits.length > 32) {
+    fieldError(ids[2], number ? tr("f_refund_account") : tr("f_refund_all"));
+    ok = false;
+  }
+  return ok ? { refund_name: name, refund_bank: bank, refund_account: number } : null;
+}
+
+const REFUND_FIELDS = { refund_name: 0, refund_bank: 1, refund_account: 2 };
 
 function fileProblem(file) {
   const type = file.type || (/\.pdf$/i.test(file.name) ? "application/pdf" : "");
@@ -128,6 +151,17 @@ function renderReg() {
   if (!reg.documents?.length) docs.append(el("li", { class: "muted", text: tr("nothing_yet") }));
   $("more-docs").classList.toggle("hidden",
     !["applied", "approved", "deposit_paid"].includes(reg.status));
+  // the refund account: filled once per registration (a poll must not overwrite typing)
+  const account = reg.refund_account || {};
+  $("refund-none").classList.toggle("hidden", Boolean(account.refund_account));
+  $("refund-form").classList.toggle("hidden", ["forfeited", "rejected", "withdrawn"]
+    .includes(reg.status));
+  if (refundShown !== reg.id) {
+    refundShown = reg.id;
+    $("acct-name").value = account.refund_name || "";
+    $("acct-bank").value = account.refund_bank || "";
+    $("acct-number").value = account.refund_account || "";
+  }
 }
 
 function render() {
@@ -174,6 +208,8 @@ $("apply").addEventListener("submit", async (e) => {
     if (!residentIdValid($("agent-id").value)) fieldError("agent-id", tr("f_resident_id"));
     if (form.querySelector("[aria-invalid=true]")) bad = bad || tr("err_fix");
   }
+  const refund = refundAccount(["refund-name", "refund-bank", "refund-account"]);
+  if (!refund) bad = bad || tr("err_fix");
   const files = [...$("doc-file").files];
   const problem = files.map(fileProblem).find(Boolean);
   if (problem) {
@@ -189,7 +225,11 @@ $("apply").addEventListener("submit", async (e) => {
   try {
     const made = invited
       ? await post(`/registrations/${invited.id}/accept`, { agreed: true })
-      : await post(`/sessions/${sessionId}/registrations`, { bidder_id: me.bidder_id, agreed: true });
+      : await post(`/sessions/${sessionId}/registrations`,
+        { bidder_id: me.bidder_id, agreed: true, ...refund });
+    if (invited && refund.refund_account) {
+      await post(`/registrations/${made.id}/refund-account`, refund, { method: "PUT" });
+    }
     if (agent) {
       await post(`/registrations/${made.id}/agent`, {
         agent_name: $("agent-name").value.trim(),
@@ -203,7 +243,8 @@ $("apply").addEventListener("submit", async (e) => {
     $("reg-note").textContent = tr("applied_ok");
   } catch (err) {
     const id = { agent_name: "agent-name", agent_resident_id: "agent-id", file: "doc-file",
-      filename: "doc-file" }[err.field];
+      filename: "doc-file", refund_name: "refund-name", refund_bank: "refund-bank",
+      refund_account: "refund-account" }[err.field];
     if (id) fieldError(id, err.message);
     say("apply-msg", tr("err_network", { message: err.message }), "bad");
   } finally {
@@ -227,6 +268,28 @@ $("more-docs").addEventListener("submit", async (e) => {
     await refresh();
   } catch (err) {
     say("more-msg", tr("err_network", { message: err.message }), "bad");
+  }
+});
+
+$("refund-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const ids = ["acct-name", "acct-bank", "acct-number"];
+  clearErrors($("refund-form"));
+  say("refund-msg", "");
+  const refund = refundAccount(ids, true);
+  if (!refund) {
+    say("refund-msg", tr("err_fix"), "bad");
+    return;
+  }
+  try {
+    const saved = await post(`/registrations/${reg.id}/refund-account`, refund, { method: "PUT" });
+    $("acct-number").value = saved.refund_account;
+    reg = { ...reg, refund_account: saved };
+    renderReg();
+    say("refund-msg", tr("refund_saved"), "good");
+  } catch (err) {
+    if (err.field in REFUND_FIELDS) fieldError(ids[REFUND_FIELDS[err.field]], err.message);
+    say("refund-msg", tr("err_network", { message: err.message }), "bad");
   }
 });
 
