@@ -33,6 +33,7 @@ from auction.api import (
     metrics_route,
     openapi,
     progress,
+    publication,
     registration_admin,
     registrations,
     report,
@@ -143,6 +144,7 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
         *lot_import.routes, *report.routes,  # issue 12: spreadsheet import, session report
         *audit.routes,  # issue 12 item 7: the audit trail's read routes
         *staff_accounts.routes,  # issue 12 item 1: list, reset password, role and market
+        *publication.routes,  # issue 12 item 2: publish a draft session
         WebSocketRoute("/ws", shutdown.tracked(ws_endpoint)),
     ]
     if WEB_ROOT.is_dir():

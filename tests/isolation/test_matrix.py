@@ -92,6 +92,8 @@ SCOPED: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/markets/{code}/accounts"): set(),
     ("POST", "/api/v1/accounts/{account_id:int}/password"): set(),
     ("PATCH", "/api/v1/accounts/{account_id:int}"): set(),
+    # issue 12 item 2: publishing a draft (who may manage the session's market)
+    ("POST", "/api/v1/sessions/{session_id:int}/publish"): set(),
 }
 
 GUESSED = 999_999_999
