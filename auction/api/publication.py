@@ -11,7 +11,9 @@ A session made with ``"draft": true`` is a draft until ``POST /sessions/{id}/pub
 - applying to it, or registering a bidder at the desk, is 409 ``not_published``
   (:func:`require_published`);
 - none of its lots may be opened: ``open`` and ``next`` are refused with the rule code
-  ``not_published`` (HTTP 409; a websocket ``nack``) by :func:`check_open`.
+  ``not_published`` (HTTP 409; a websocket ``nack``) by :func:`check_open`;
+- watching one of its lots over the websocket (``sub``) is ``error unknown_lot`` for all but
+  its staff (:func:`watchable`).
 
 Publishing is one-way (there is no unpublish), so a session known to be published is kept in a
 per-process set (:attr:`auction.accounts.cache.AuthCache.published`); a draft is read from
@@ -30,7 +32,7 @@ from auction.api.admin import session_scope
 from auction.api.tokens import VIEWER, Principal, TokenError
 from auction.domain.errors import Rejection
 from auction.services import Services
-from auction.store.errors import Conflict, NotFound
+from auction.store.errors import Conflict, NotFound, StoreError
 from auction.store.records import Session
 
 NOT_PUBLISHED = "场次尚未发布"
@@ -77,6 +79,20 @@ async def visible_lot(request: Request, session_id: int) -> None:
     market = await guard.session_market(services, session_id)
     if not await may_see_drafts(services, await reader(request), market):
         raise NotFound(message="标的不存在", field="lot_id")
+
+
+async def watchable(services: Services, who: Principal, lot_id: int) -> bool:
+    """May ``who`` watch the lot over the websocket? Every lot of a published session; a
+    draft's, its staff only. An unknown lot, or PostgreSQL away on a first lookup, is let
+    through: the room answers for an unknown lot, and a draft's room is never opened, so
+    nothing but its scheduled state could show (watching goes on while PostgreSQL is away)."""
+    try:
+        terms = await guard.lot_terms(services, lot_id)
+        if await is_published(services, terms.session_id):
+            return True
+        return await may_see_drafts(services, who, terms.market_id)
+    except (Rejection, StoreError):
+        return True
 
 
 async def is_published(services: Services, session_id: int) -> bool:
