@@ -351,6 +351,16 @@ async def test_a_county_runs_a_timed_session_from_its_pages(
         await expect(admin.get_by_text(secret)).to_have_count(0)
         await expect(admin.get_by_role("button", name="发布", exact=True)).to_have_count(0)
 
+        # 操作记录: the publishing and the starts, by the county admin
+        await admin.goto(f"{server.base}/admin/session.html?id={session}")
+        await admin.get_by_role("link", name="操作记录").click()
+        trail = admin.get_by_role("region", name="操作记录")
+        published = trail.get_by_role("row").filter(has_text="发布场次")
+        await expect(published).to_have_count(1)
+        await expect(published).to_contain_text(names["admin"])
+        await expect(published).to_contain_text(f"session_id={session}")
+        await expect(trail.get_by_role("row").filter(has_text="拍卖师指令")).to_have_count(2)
+
         # after the close: the session report and the hand-off
         await admin.goto(f"{server.base}/admin/session.html?id={session}")
         await admin.get_by_role("link", name="场次报告").click()
