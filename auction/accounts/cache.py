@@ -26,6 +26,8 @@ class AuthCache:
     tree: MarketTree | None = None
     session_market: dict[int, int] = field(default_factory=dict)
     lots: dict[int, LotTerms] = field(default_factory=dict)
+    #: sessions known to be published (publishing is one-way; drafts are never cached)
+    published: set[int] = field(default_factory=set)
 
     def forget_tree(self) -> None:
         self.tree = None

@@ -213,7 +213,9 @@ async def update_session(request: Request) -> JSONResponse:
 
 
 async def create_session(request: Request) -> JSONResponse:
-    """A session of a market; ``increments`` is its increment table (see the module doc)."""
+    """A session of a market; ``increments`` is its increment table (see the module doc).
+    ``"draft": true`` makes it a draft, public only once published
+    (:mod:`auction.api.publication`); absent or false: published at once."""
     services = _services(request)
     who = await guard.principal_of(request)
     await guard.require_staff(services, who)
@@ -227,6 +229,9 @@ async def create_session(request: Request) -> JSONResponse:
     extension = body.integer("extension_s", maximum=MAX_WINDOW_S, default=300)
     table = _increment_table(body.raw("increments"))
     texts = _session_texts(body, starts_at)
+    draft = body.raw("draft")
+    if draft is not None and type(draft) is not bool:
+        raise BadRequest("字段 draft 应为 true 或 false", "draft")
     body.done()
     try:
         market = await services.store.get_market_by_code(market_code)
@@ -236,6 +241,7 @@ async def create_session(request: Request) -> JSONResponse:
     session = await services.store.create_session(
         market_code=market_code, name=name, season=season, mode=mode, starts_at=starts_at,
         extension_window_s=window, extension_s=extension, increments=table, texts=texts,
+        draft=draft is True,
     )
     return JSONResponse(session.to_json(), status_code=201)
 

@@ -37,6 +37,7 @@ from auction.api import (
     openapi,
     payments,
     progress,
+    publication,
     refunds,
     registration_admin,
     registrations,
@@ -152,6 +153,7 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
         *payments.routes, *notices.routes,  # issue 13 items 2, 4: payment, 悔拍, 成交公示
         *lot_edits.routes,  # issue 12 item 3: edit a lot, reorder a session's lots
         *refunds.routes,  # issue 12 item 4: the refund list, the bidder's refund account
+        *publication.routes,  # issue 12 item 2: publish a draft session
         WebSocketRoute("/ws", shutdown.tracked(ws_endpoint)),
     ]
     if WEB_ROOT.is_dir():

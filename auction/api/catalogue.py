@@ -2,6 +2,9 @@
 registrations). Handlers are thin: decode → store/rooms → encode; errors go through
 :mod:`auction.api.http_errors`.
 
+A draft session and its lots are shown to the staff of its market only
+(:mod:`auction.api.publication`): to anyone else they do not exist (404).
+
 Nothing here shows a reserve price, a holder's credit code or a bidder's name next to a paddle.
 Lots carry ``deposit_fen`` (the deposit needed to bid on them). Registrations (报名) are in
 :mod:`auction.api.registrations`.
@@ -24,6 +27,7 @@ from starlette.routing import BaseRoute, Route
 
 from auction import outage
 from auction.api import files as file_routes
+from auction.api import publication
 from auction.api.http_errors import query_int
 from auction.api.signup import SIGNUP_ACCEPTED as SIGNUP_ACCEPTED  # sign-up lives there
 from auction.api.signup import create_bidder
@@ -43,13 +47,17 @@ async def list_markets(request: Request) -> JSONResponse:
 
 
 async def list_sessions(request: Request) -> JSONResponse:
+    """The published sessions, and the drafts of the caller's markets (staff)."""
+    services = _services(request)
     market = request.query_params.get("market") or None
-    sessions = await _services(request).store.list_sessions(market)
+    drafts = await publication.draft_markets(services, await publication.reader(request))
+    sessions = await services.store.list_sessions(market, drafts_of=drafts)
     return JSONResponse({"sessions": [s.to_json() for s in sessions]})
 
 
 async def get_session(request: Request) -> JSONResponse:
     session = await _services(request).store.get_session(request.path_params["session_id"])
+    await publication.visible_session(request, session)
     return JSONResponse(session.to_json())
 
 
@@ -69,6 +77,7 @@ async def list_lots(request: Request) -> JSONResponse:
     services = _services(request)
     store = services.store
     session = await store.get_session(request.path_params["session_id"])
+    await publication.visible_session(request, session)
     lots = await store.list_lots(session.id)
     ids = [lot.id for lot in lots]
     deposits = await ledger.lot_deposits(store, ids)
@@ -111,6 +120,7 @@ async def get_lot(request: Request) -> JSONResponse:
     services = _services(request)
     store = services.store
     lot = await store.get_lot(request.path_params["lot_id"])
+    await publication.visible_lot(request, lot.session_id)
     session = await store.get_session(lot.session_id)
     deposit = (await ledger.lot_deposits(store, [lot.id])).get(lot.id, 0)
     attachments = (await files.of_lots(store, [lot.id])).get(lot.id, [])
@@ -131,6 +141,7 @@ async def get_lot(request: Request) -> JSONResponse:
 async def list_bids(request: Request) -> JSONResponse:
     store = _services(request).store
     lot = await store.get_lot(request.path_params["lot_id"])
+    await publication.visible_lot(request, lot.session_id)
     bids = await store.public_bids(lot.id)
     return JSONResponse({"lot_id": lot.id, "bids": [b.to_json() for b in bids]})
 

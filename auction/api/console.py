@@ -18,8 +18,10 @@ guessed ids tell nothing): a bid with ``forbidden`` and :data:`NOT_YOURS_TO_BID`
 ``forbidden`` and :data:`NOT_YOURS_TO_RUN`, over the socket and over HTTP alike. Only the
 platform admin, who may touch every lot, is told ``unknown_lot``.
 
-The rules themselves are in the Lua scripts. Opening a lot moves the session's confirmed
-deposits to ``held`` (bidding has started) and pushes the session's eligibility again.
+A lot of a draft session is never opened (``open``, ``next``: ``not_published``,
+:mod:`auction.api.publication`). The rules themselves are in the Lua scripts. Opening a lot
+moves the session's confirmed deposits to ``held`` (bidding has started) and pushes the
+session's eligibility again.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from auction.accounts.policy import Action
-from auction.api import guard
+from auction.api import guard, publication
 from auction.api.guard import Denied
 from auction.api.http_errors import BadRequest, read_body
 from auction.api.tokens import Principal, TokenError, check_revoked
@@ -106,6 +108,8 @@ async def run_command(
         )
     await guard.check_command_limits(services, who)
     idem = f"s{who.role}:{who.account_id or who.subject}:{key}"
+    if op in ("open", "next"):
+        await publication.check_open(services, session)
     if op == "open":
         result = await services.rooms.open(lot, idem=idem)
         if not result.replay:

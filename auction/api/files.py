@@ -35,7 +35,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from auction.accounts.policy import Action
-from auction.api import guard
+from auction.api import guard, publication
 from auction.api.admin import missing, registration_scope
 from auction.api.guard import Denied
 from auction.api.http_errors import BadRequest
@@ -192,11 +192,21 @@ async def upload_attachment(request: Request) -> JSONResponse:
 
 
 async def get_attachment(request: Request) -> Response:
-    """A lot's picture or attachment: public, as the lot is."""
+    """A lot's picture or attachment: public, as the lot is (a draft's: its staff only)."""
     services = guard.services_of(request)
+    lot_id = int(request.path_params["lot_id"])
+    published = True
+    try:
+        terms = await guard.lot_terms(services, lot_id)
+    except Rejection:  # no such lot: files.get answers not_found
+        pass
+    else:
+        await publication.visible_lot(request, terms.session_id)
+        published = await publication.is_published(services, terms.session_id)
     stored = await files.get(services.store, int(request.path_params["file_id"]),
-                             lot_id=int(request.path_params["lot_id"]))
-    return serve(stored, public=True)
+                             lot_id=lot_id)
+    # a draft's file is seen by its staff only: no shared cache keeps it
+    return serve(stored, public=published)
 
 
 async def upload_document(request: Request) -> JSONResponse:

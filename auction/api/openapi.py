@@ -72,6 +72,9 @@ SCHEMAS: dict[str, Schema] = {
         announcement={**STR, "description": "拍卖公告"}, terms={**STR, "description": "竞买须知"},
         contact_phone=STR, registration_deadline={"type": ["string", "null"]},
         payee_name={**STR, "description": "保证金收款单位"}, payee_bank=STR, payee_account=STR,
+        # issue 12: a draft is seen by its market's staff only until published
+        published={"type": "boolean", "description": "false: a draft (staff of its market only)"},
+        published_at={"type": ["string", "null"]},
     ),
     "Lot": _obj(
         ["id", "session_id", "ordinal", "title", "description", "result_type", "ip_type",
@@ -477,7 +480,12 @@ OPERATIONS: tuple[Operation, ...] = (
                         mode=_enum("live", "timed"), starts_at=TIME, extension_window_s=INT,
                         extension_s=INT, increments=INCREMENTS, announcement=STR, terms=STR,
                         contact_phone=STR, registration_deadline=TIME, payee_name=STR,
-                        payee_bank=STR, payee_account=STR)),
+                        payee_bank=STR, payee_account=STR,
+                        draft={"type": "boolean",
+                               "description": "true: a draft until published (default false)"})),
+    Operation("post", "/api/v1/sessions/{session_id}/publish",
+              "发布场次 (已发布: 原样返回; 没有标的: 409 no_lots)", _ref("Session"),
+              admin=True, tag="admin"),
     Operation("get", "/api/v1/sessions/{session_id}/progress",
               "场次进度: 报名人数, 各状态标的数, 成交总额, 拍卖顺序 (工作人员)",
               _ref("Progress"), admin=True, tag="console"),

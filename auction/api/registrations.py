@@ -46,7 +46,7 @@ from starlette.routing import BaseRoute, Route
 from auction.accounts import revocation
 from auction.accounts.policy import Action
 from auction.accounts.policy import scope as policy_scope
-from auction.api import guard, me
+from auction.api import guard, me, publication
 from auction.api.admin import missing, registration_scope, session_scope
 from auction.api.guard import Denied
 from auction.api.http_errors import MAX_FEN, BadRequest, read_body
@@ -110,6 +110,7 @@ async def apply_registration(request: Request) -> JSONResponse:
         session_id=session_id,
     )
     await services.store.get_bidder(bidder_id)
+    await publication.require_published(services, session_id)  # a draft: 409 not_published
     if who.role == "bidder":
         await _not_an_agent(services, who)
         session = await services.store.get_session(session_id)

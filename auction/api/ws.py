@@ -28,7 +28,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from auction import metrics, outage
-from auction.api import audit, staff_view, ws_auth
+from auction.api import audit, publication, staff_view, ws_auth
 from auction.api.bucket import TokenBucket
 from auction.api.console import Denied, place_bid, run_command
 from auction.api.tokens import VIEWER, Principal, TokenError
@@ -201,6 +201,10 @@ class Connection:
         the client asked to resume)."""
         if lot not in self.lots and len(self.lots) >= MAX_SUBSCRIPTIONS:
             self._put(codec.encode_error("too_many_subscriptions", "订阅的标的过多"))
+            return
+        if not await publication.watchable(self.services, self.who, lot):
+            # a draft session's lot: to all but its staff, as a lot that does not exist
+            self._put(codec.encode_error("unknown_lot", f"标的 {lot} 不存在"))
             return
         sub = self.lots.setdefault(lot, LotSub())
         sub.pending = []

@@ -34,6 +34,7 @@ CODES: Mapping[str, str] = MappingProxyType(
         "deposit_required": "保证金不足: 须持有经确认且覆盖本标的的保证金",
         "lot_paused": "标的已暂停, 请稍候",
         "unknown_paddle": "本场次没有该竞买号牌",
+        "not_published": "场次尚未发布, 不能开拍",
     }
 )
 

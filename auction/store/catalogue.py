@@ -16,7 +16,7 @@ from typing import Any
 
 from auction.domain.increments import DEFAULT_TABLE, Band
 from auction.domain.increments import to_json as bands_json
-from auction.store.errors import NotFound, translated
+from auction.store.errors import Conflict, NotFound, translated
 from auction.store.records import (
     Bidder,
     Lot,
@@ -38,6 +38,7 @@ _SESSION = """
 SELECT s.id, s.market_id, m.code AS market_code, s.name, s.season, s.mode, s.starts_at,
        s.status, s.extension_window_s, s.extension_s, s.increments, s.announcement, s.terms,
        s.contact_phone, s.registration_deadline, s.payee_name, s.payee_bank, s.payee_account,
+       s.published_at,
        (SELECT count(*) FROM lots l WHERE l.session_id = s.id)::int AS lot_count
 FROM sessions s JOIN markets m ON m.id = s.market_id
 """
@@ -149,22 +150,26 @@ class Catalogue:
         extension_s: int = 300,
         increments: Sequence[Band] = DEFAULT_TABLE,
         texts: SessionTexts | None = None,
+        draft: bool = False,
     ) -> Session:
         """A new scheduled session of the market ``market_code`` (``NotFound`` if missing).
         ``increments`` is its increment table, checked by the caller
         (:func:`auction.domain.increments.check`); ``()`` is none. ``texts``: its 拍卖公告,
-        竞买须知, contact phone, registration deadline and deposit payee."""
+        竞买须知, contact phone, registration deadline and deposit payee. A ``draft`` is not
+        published (``published_at`` NULL) until :meth:`publish_session`."""
         t = texts or SessionTexts()
         with translated():
             session_id = await self.pool.fetchval(
                 "INSERT INTO sessions (market_id, name, season, mode, starts_at,"
                 " extension_window_s, extension_s, increments, announcement, terms,"
-                " contact_phone, registration_deadline, payee_name, payee_bank, payee_account)"
-                " SELECT id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15"
+                " contact_phone, registration_deadline, payee_name, payee_bank, payee_account,"
+                " published_at)"
+                " SELECT id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
+                " CASE WHEN $16::boolean THEN NULL ELSE now() END"
                 " FROM markets WHERE code = $1 RETURNING id",
                 market_code, name, season, mode, starts_at, extension_window_s, extension_s,
                 bands_json(increments), t.announcement, t.terms, t.contact_phone,
-                t.registration_deadline, t.payee_name, t.payee_bank, t.payee_account,
+                t.registration_deadline, t.payee_name, t.payee_bank, t.payee_account, draft,
             )
         if session_id is None:
             raise _not_found("技术市场", "market_code")
@@ -185,15 +190,55 @@ class Catalogue:
             raise _not_found("场次", "session_id")
         return await self.get_session(session_id)
 
-    async def list_sessions(self, market_code: str | None = None) -> list[Session]:
-        """Sessions (of one market when ``market_code`` is given), by start time then id."""
+    async def publish_session(self, session_id: int) -> tuple[Session, bool]:
+        """Publish a draft: ``(session, True)``; an already published session is returned
+        unchanged with ``False``. A session without lots is ``Conflict`` ``no_lots`` (the row
+        is locked, so a lot cannot be counted out by a concurrent change); an unknown one
+        ``NotFound``."""
         with translated():
-            if market_code is None:
-                rows = await self.pool.fetch(_SESSION + " ORDER BY s.starts_at, s.id")
-            else:
-                rows = await self.pool.fetch(
-                    _SESSION + " WHERE m.code = $1 ORDER BY s.starts_at, s.id", market_code
+            async with self.pool.acquire() as conn, conn.transaction():
+                row = await conn.fetchrow(
+                    "SELECT published_at FROM sessions WHERE id = $1 FOR UPDATE", session_id
                 )
+                if row is None:
+                    raise _not_found("场次", "session_id")
+                changed = row["published_at"] is None
+                if changed:
+                    lots = await conn.fetchval(
+                        "SELECT count(*) FROM lots WHERE session_id = $1", session_id
+                    )
+                    if not lots:
+                        raise Conflict(code="no_lots", message="场次还没有标的, 不能发布",
+                                       field="session_id")
+                    await conn.execute(
+                        "UPDATE sessions SET published_at = now() WHERE id = $1", session_id
+                    )
+        return await self.get_session(session_id), changed
+
+    async def session_published(self, session_id: int) -> bool | None:
+        """Whether the session is published (``None``: no such session)."""
+        with translated():
+            row = await self.pool.fetchrow(
+                "SELECT published_at IS NOT NULL AS published FROM sessions WHERE id = $1",
+                session_id,
+            )
+        return None if row is None else bool(row["published"])
+
+    async def list_sessions(
+        self, market_code: str | None = None, *, drafts_of: Sequence[int] | None = None
+    ) -> list[Session]:
+        """Sessions (of one market when ``market_code`` is given), by start time then id:
+        the published ones, and the drafts of the markets ``drafts_of`` (``None``: every
+        draft; ``()``: none)."""
+        markets = None if drafts_of is None else list(drafts_of)
+        with translated():
+            rows = await self.pool.fetch(
+                _SESSION + " WHERE ($1::text IS NULL OR m.code = $1)"
+                " AND (s.published_at IS NOT NULL OR $2::bigint[] IS NULL"
+                " OR s.market_id = ANY($2::bigint[]))"
+                " ORDER BY s.starts_at, s.id",
+                market_code, markets,
+            )
         return [_session(r) for r in rows]
 
     async def get_session(self, session_id: int) -> Session:

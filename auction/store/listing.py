@@ -5,7 +5,8 @@ The catalogue rows join each lot to its session and market and to its settlement
 (``lot_results``) when there is one; the rooms in Redis are ahead of this and the API overlays
 them. Search is ``ILIKE`` over title, holder and description with ``%``, ``_`` and ``\\``
 escaped, so a search box finds exactly the text typed. A market filter covers the market and
-every market below it (``parent_id``).
+every market below it (``parent_id``). Draft sessions (``published_at`` NULL) and their lots are
+never shown here.
 
 Failures surface as :mod:`auction.store.errors` (``translated``).
 """
@@ -40,6 +41,7 @@ WHERE ($1::text IS NULL OR s.market_id IN (SELECT id FROM scope))
   AND ($5::text IS NULL OR l.title ILIKE $5 ESCAPE '\\' OR l.holder_name ILIKE $5 ESCAPE '\\'
        OR l.description ILIKE $5 ESCAPE '\\')
   AND ($6::bigint IS NULL OR l.session_id = $6)
+  AND s.published_at IS NOT NULL
 """
 
 _FROM = """
@@ -79,6 +81,7 @@ LEFT JOIN publicity_notices n ON n.lot_id = r.lot_id
 LEFT JOIN lot_defaults d ON d.lot_id = r.lot_id
 WHERE ($1::text IS NULL OR s.market_id IN (SELECT id FROM scope))
   AND ($2::bigint IS NULL OR l.session_id = $2)
+  AND s.published_at IS NOT NULL
 ORDER BY r.closed_at DESC, r.lot_id
 LIMIT $3
 """
@@ -189,7 +192,8 @@ async def technology_fields(store: Store) -> list[str]:
     choices; at most :data:`MAX_FIELDS`)."""
     with translated():
         rows = await store.pool.fetch(
-            "SELECT DISTINCT technology_field FROM lots ORDER BY technology_field LIMIT $1",
+            "SELECT DISTINCT l.technology_field FROM lots l JOIN sessions s ON s.id = l.session_id"
+            " WHERE s.published_at IS NOT NULL ORDER BY l.technology_field LIMIT $1",
             MAX_FIELDS,
         )
     return [str(r[0]) for r in rows]

@@ -70,6 +70,12 @@ class Session:
     payee_name: str = ""
     payee_bank: str = ""
     payee_account: str = ""
+    #: when it was published; ``None``: a draft, seen by its market's staff only
+    published_at: datetime | None = None
+
+    @property
+    def published(self) -> bool:
+        return self.published_at is not None
 
     def to_json(self) -> Json:
         return {
@@ -83,6 +89,7 @@ class Session:
             "registration_deadline": rfc3339(self.registration_deadline),
             "payee_name": self.payee_name, "payee_bank": self.payee_bank,
             "payee_account": self.payee_account,
+            "published": self.published, "published_at": rfc3339(self.published_at),
         }
 
     @property

@@ -195,6 +195,12 @@ async def test_county_admin_sets_up_a_timed_session_and_finance_confirms_the_dep
         await expect(lots).to_contain_text(title)
         await expect(lots).to_contain_text("100,000.00 元")
 
+        # 新建场次 made a draft: published from its page, now that it has a lot
+        await expect(page.get_by_text("草稿", exact=True)).to_be_visible()
+        await page.get_by_role("button", name="发布", exact=True).click()
+        await expect(page.get_by_text("场次已发布")).to_be_visible()
+        await expect(page.get_by_text("已发布", exact=True)).to_be_visible()
+
         # the console: an auctioneer token minted for this session, handed over in the link
         await page.get_by_label("拍卖师姓名").fill("拍卖师张")
         await page.get_by_role("button", name="打开拍卖师控制台").click()

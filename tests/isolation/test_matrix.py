@@ -116,6 +116,8 @@ SCOPED: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/sessions/{session_id:int}/refunds"): {"b_finance"},
     ("GET", "/api/v1/sessions/{session_id:int}/refunds.csv"): {"b_finance"},
     ("PUT", "/api/v1/registrations/{registration_id:int}/refund-account"): set(),
+    # issue 12 item 2: publishing a draft (who may manage the session's market)
+    ("POST", "/api/v1/sessions/{session_id:int}/publish"): set(),
 }
 
 GUESSED = 999_999_999

@@ -17,6 +17,7 @@ const WORDS = [
   ["POST", "/auth/password", "w_password"], ["POST", "/markets", "w_market"],
   ["POST", "/accounts", "w_account"], ["POST", "/accounts/{account_id}/disable", "w_account_disable"],
   ["POST", "/sessions", "w_session"], ["PATCH", "/sessions/{session_id}", "w_session_edit"],
+  ["POST", "/sessions/{session_id}/publish", "w_publish"],
   ["POST", "/sessions/{session_id}/lots", "w_lot"],
   ["POST", "/sessions/{session_id}/lots/import", "w_lot_import"],
   ["POST", "/lots/{lot_id}/commands", "w_lot_cmd"],

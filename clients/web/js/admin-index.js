@@ -1,5 +1,6 @@
 // /admin/: who I am (GET /auth/me) and the markets of my scope, each with its sessions
-// (GET /sessions?market=), their status and links; 新建场次 only for those who may manage
+// (GET /sessions?market=: drafts too, marked 草稿, for the staff of their market), their status
+// and links; 新建场次 only for those who may manage
 // sessions (docs/roles.md).
 import { el, dateTime } from "./common.js";
 import { $, a, call, errText, may, myMarkets, roleText, say, sessionLink, setupPage, whoAmI }
@@ -36,7 +37,9 @@ function paint() {
       el("td", { text: a(`mode_${s.mode}`) }),
       el("td", { text: dateTime(s.starts_at) }),
       el("td", { class: "r", text: String(s.lot_count) }),
-      el("td", {}, el("span", { class: `badge ss-${s.status}`, text: a(`ss_${s.status}`) })),
+      el("td", {}, el("span", { class: `badge ss-${s.status}`, text: a(`ss_${s.status}`) }),
+        s.published === false ? el("span", { class: "badge pub-draft", text: a("pub_draft") })
+          : null),
       el("td", {}, el("a", { href: sessionLink(s.id), "aria-label": `${a("open")} ${s.name}`,
         text: a("open") }))));
     const table = list.length

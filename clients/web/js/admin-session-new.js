@@ -1,6 +1,7 @@
 // 新建场次 (/admin/session-new.html?market=CODE): POST /sessions with the increment table as
 // editable rows (元 on the page, integer fen on the wire), the texts, the registration deadline,
-// the contact phone and the deposit payee. Market admins (and the platform admin) only.
+// the contact phone and the deposit payee. Market admins (and the platform admin) only. The
+// session is made as a draft (``draft: true``): it is published from its page once it has lots.
 import { el, parseYuan } from "./common.js";
 import { clearErrors, fieldError } from "./account.js";
 import { $, a, cstToRfc, errText, fenToInput, may, myMarkets, post, roleText, say, sessionLink,
@@ -79,6 +80,7 @@ $("form").addEventListener("submit", async (e) => {
   const body = {
     market_code: $("market").value, name: $("name").value.trim(), season: $("season").value,
     mode: $("mode").value, starts_at: cstToRfc($("starts-at").value), ...ints, increments,
+    draft: true,
   };
   const optional = { announcement: "announcement", terms: "terms",
     contact_phone: "contact-phone", payee_name: "payee-name", payee_bank: "payee-bank",

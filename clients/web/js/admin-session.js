@@ -2,7 +2,10 @@
 // 下移 while bidding has not started, for those who manage it), its progress and the links to
 // the console and the room screen (those who may run it), and its registrations: approve /
 // reject with a reason (the market admin), confirm a deposit in 元 (finance). Each part only
-// for the roles docs/roles.md lets use it.
+// for the roles docs/roles.md lets use it. 发布状态: a draft is seen by its market's staff only;
+// 发布 (who may manage sessions) makes it public (POST /sessions/{id}/publish). A timed
+// session's lots are started here (开始竞价, those who may run the sale: POST /lots/{id}/commands
+// op open), so it runs with no API call and no console.
 import { dateTime, el, lang, param, parseYuan } from "./common.js";
 import { $, a, call, errText, fenToInput, may, money, post, roleText, say, setupPage, whoAmI }
   from "./admin.js";
@@ -36,8 +39,68 @@ function paint() {
   $("facts").replaceChildren(...facts.flatMap(([k, v]) => [el("dt", { text: a(k) }),
     el("dd", { text: v })]));
   paintLots();
+  paintPublication();
   paintProgress();
+  paintTimedOpen();
   paintRegs();
+}
+
+function paintPublication() {
+  const draft = !session.published;
+  $("pub-state").textContent = a(draft ? "pub_draft" : "pub_published");
+  $("pub-state").className = `badge ${draft ? "pub-draft" : "pub-published"}`;
+  const can = draft && may(me.role, "manage");
+  $("publish").classList.toggle("hidden", !can);
+  $("pub-hint").classList.toggle("hidden", !draft);
+}
+
+$("publish").addEventListener("click", async () => {
+  $("publish").disabled = true;
+  try {
+    session = await post(`/sessions/${id}/publish`);
+    say($("msg"), a("published_ok"), "good");
+  } catch (err) {
+    say($("msg"), errText(err), "bad");
+  } finally {
+    $("publish").disabled = false;
+  }
+  paint();
+});
+
+/** 开始竞价 for each lot of a timed session still to come (the rooms' status, from progress). */
+function paintTimedOpen() {
+  if (!progress || session.mode !== "timed") return;
+  $("timed-open").classList.remove("hidden");
+  if (!session.published) {
+    $("timed-lots").replaceChildren(el("p", { class: "muted", text: a("open_after_publish") }));
+    return;
+  }
+  const waiting = progress.running_order.filter((l) => l.status === "scheduled");
+  if (!waiting.length) {
+    $("timed-lots").replaceChildren(el("p", { class: "muted", text: a("no_scheduled") }));
+    return;
+  }
+  $("timed-lots").replaceChildren(el("ul", {}, ...waiting.map((l) => el("li", {},
+    el("span", { text: `${l.ordinal}. ${l.title}` }),
+    el("button", { type: "button", class: "ok", text: a("start_bidding"),
+      "aria-label": a("start_bidding_n", { title: l.title }),
+      onclick: (e) => startBidding(e.currentTarget, l) })))));
+}
+
+async function startBidding(button, lot) {
+  button.disabled = true;
+  try {
+    // one key per lot: a second click (or a retry) replays the first answer
+    await post(`/lots/${lot.lot_id}/commands`, { op: "open", key: `page-open-${lot.lot_id}` });
+    say($("open-msg"), a("opened_ok", { title: lot.title }), "good");
+  } catch (err) {
+    say($("open-msg"), errText(err), "bad");
+  }
+  [progress, lots] = await Promise.all([
+    call(`/sessions/${id}/progress`).catch(() => progress),
+    call(`/sessions/${id}/lots`).then((answer) => answer.lots).catch(() => lots),
+  ]);
+  paint();
 }
 
 function paintLots() {
