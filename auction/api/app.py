@@ -34,6 +34,7 @@ from auction.api import (
     openapi,
     progress,
     registration_admin,
+    registration_answer,
     registrations,
     report,
     shutdown,
@@ -143,6 +144,7 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
         *lot_import.routes, *report.routes,  # issue 12: spreadsheet import, session report
         *audit.routes,  # issue 12 item 7: the audit trail's read routes
         *staff_accounts.routes,  # issue 12 item 1: list, reset password, role and market
+        *registration_answer.routes,  # issue 13 item 3: endpoints per market, the answer
         WebSocketRoute("/ws", shutdown.tracked(ws_endpoint)),
     ]
     if WEB_ROOT.is_dir():
