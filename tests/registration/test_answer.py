@@ -306,3 +306,43 @@ async def test_a_county_with_its_own_endpoint_and_one_inheriting_its_citys(
             True, "inherited", a.url)
     # the audit trail never records the secret of a PUT body
     assert redact({"url": a.url, "secret": "county-secret"}) == {"url": a.url, "secret": "***"}
+
+
+async def test_the_callback_through_the_whole_app(
+    outbox_store: Store, outbox_settings: Settings, tmp_path: Any
+) -> None:
+    """Behind the real middleware (inbound checks, audit trail): a forged callback is 401 and
+    recorded, a signed one 200 and in the audit trail; a PUT of an endpoint is audited with
+    its secret as ***."""
+    from tests.e2e.harness import running
+
+    lot = await sold_lot(outbox_store)
+    await outbox_store.pool.execute(
+        "UPDATE registration_outbox SET status = 'filed', next_attempt_at = now() + interval"
+        " '1 hour' WHERE lot_id = $1", lot.lot_id)
+    own = outbox_settings.with_changes(
+        redis_namespace=f"test-cb-{secrets.token_hex(5)}", data_dir=tmp_path,
+        registration_url=None, registration_secret=SECRET)
+    answer = {"idempotency_key": lot.key, "status": "rejected", "reason": "缺少合同文本"}
+    raw = json.dumps(answer, ensure_ascii=False).encode()
+    async with running(own) as server, httpx.AsyncClient(base_url=server.base) as http:
+        forged = await http.post("/api/v1/registration/callback", content=raw, headers={
+            "Content-Type": "application/json", HEADER: "sha256=" + "0" * 64})
+        assert (forged.status_code, forged.json()["error"]["code"]) == (401, "bad_signature")
+        taken = await http.post("/api/v1/registration/callback", content=raw, headers={
+            "Content-Type": "application/json", HEADER: signature(SECRET, raw)})
+        assert taken.status_code == 200, taken.text
+        code = await outbox_store.pool.fetchval(
+            "SELECT m.code FROM lots l JOIN sessions s ON s.id = l.session_id"
+            " JOIN markets m ON m.id = s.market_id WHERE l.id = $1", lot.lot_id)
+        put = await http.put(f"/api/v1/markets/{code}/registration-endpoint", headers=ADMIN,
+                             json={"url": "https://office.example/r", "secret": "hush-123"})
+        assert put.status_code == 200, put.text
+    assert await callbacks(outbox_store, lot.lot_id) == [("bad_signature", 401),
+                                                         ("accepted", 200)]
+    assert (await outbox_row(outbox_store, lot.lot_id))["status"] == "rejected"
+    audited = [json.loads(r["body"]) for r in await outbox_store.pool.fetch(
+        "SELECT body::text AS body FROM audit_log WHERE route LIKE '%registration%'"
+        " ORDER BY id")]
+    assert {"url": "https://office.example/r", "secret": "***"} in audited
+    assert not any("hush-123" in json.dumps(b) for b in audited)
