@@ -5,9 +5,10 @@ written in the settlement transaction; this loop POSTs it until the receiver ans
 with the same body bytes and the same ``Idempotency-Key``, so the receiver can dedup retries (a
 lost response — applied by the receiver, answer never seen — is just one more such retry).
 
-Per attempt (``AUCTION_REGISTRATION_URL`` set)::
+Per attempt (an endpoint resolved for the row's market)::
 
-    2xx                          → delivered
+    2xx                          → registered / rejected when the body carries the office's
+                                   answer (:mod:`auction.registration.answer`), else delivered
     429, 503                     → deferred: retry after Retry-After (delta-seconds or HTTP
                                    date, RFC 9110 §10.2.3) when given, else after the backoff;
                                    counted in ``deferrals``, never in ``attempts``
