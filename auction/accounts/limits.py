@@ -44,6 +44,9 @@ LOGIN_PER_USER_ADDRESS = Limit("login-user-addr", 5, 300_000)
 #: sign-ups from one address by anyone but the platform admin (each could probe whether a
 #: username or credit code is taken, docs/roles.md "Sign-up")
 SIGNUP_PER_ADDRESS = Limit("signup-addr", 10, 600_000)
+#: refused registration callbacks from one address (a bad signature, an unknown key …): each
+#: is a row of registration_callbacks; an office's good callbacks are never counted
+CALLBACK_REFUSED_PER_ADDRESS = Limit("callback-refused-addr", 60, 600_000)
 
 
 def user_at(username: str, address: str) -> str:

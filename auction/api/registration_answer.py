@@ -11,7 +11,8 @@
   ``registration_callbacks``: 401 ``bad_signature``, 403 ``no_secret`` (no secret to verify
   with), 404 ``unknown_key``, 409 ``superseded`` (a corrected version replaced that key) or
   ``already_answered`` (another answer is stored), 400 ``invalid_registration_no`` (not
-  ``^\\d{16}$``) or ``bad_request``; the same answer twice is 200 again.
+  ``^\\d{16}$``) or ``bad_request``; the same answer twice is 200 again. More than 60
+  refusals from one address in 10 minutes: 429 ``rate_limited``, no longer recorded.
 - ``POST /api/v1/lots/{lot_id}/registration/versions``: ``{corrections: {contract_subtype?,
   tech_amount_fen?, seller_nature?, buyer_nature?, seller_region?, buyer_region?}}`` → 201, the
   next version of a ``rejected`` (未予登记) registration, queued under ``<first key>:v<n>``;
@@ -24,15 +25,19 @@ import json
 import logging
 from typing import Any
 
+from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
+from auction import outage
+from auction.accounts import limits
 from auction.accounts.policy import Action
 from auction.api import guard
 from auction.api.admin import missing
 from auction.api.headers import client_address
 from auction.api.http_errors import MAX_BODY_BYTES, BadRequest, error_response, read_body
+from auction.api.tokens import account_keys
 from auction.domain.errors import Rejection
 from auction.domain.inputs import text_problem
 from auction.domain.registration_form import NATURES, SUBTYPES, is_region_code, is_registration_no
@@ -208,6 +213,10 @@ async def callback(request: Request) -> JSONResponse:
                                "该登记已有不同的答复", "status")
             outcome = "duplicate"
     except _Refused as refused:
+        wait_ms = await _too_many_refusals(services, request)
+        if wait_ms is not None:
+            return error_response(429, "rate_limited", "拒绝次数过多, 请稍后重试",
+                                  retry_after_ms=wait_ms)
         await _record(services, request, lot_id, key, refused.outcome, refused.status,
                       refused.message, raw)
         log.warning("registration callback refused (%s): lot %s key %r from %s",
@@ -218,6 +227,21 @@ async def callback(request: Request) -> JSONResponse:
              number or reason)
     return JSONResponse({"lot_id": lot_id, "idempotency_key": key, "status": status,
                          "registration_no": number, "reason": reason, "outcome": outcome})
+
+
+async def _too_many_refusals(services: Services, request: Request) -> int | None:
+    """Count a refusal of the caller's address; once it is over
+    :data:`limits.CALLBACK_REFUSED_PER_ADDRESS` the ms to wait (the refusal is then answered
+    429 and not recorded: a flood cannot fill the table), else ``None``. Redis away: not
+    counted."""
+    try:
+        await limits.check(services.redis, account_keys(services),
+                           (limits.CALLBACK_REFUSED_PER_ADDRESS, client_address(request)))
+    except limits.RateLimited as exc:
+        return exc.retry_after_ms
+    except (RedisError, OSError) as exc:
+        outage.REDIS.failed(exc, where="registration callback")
+    return None
 
 
 async def _record(services: Services, request: Request, lot_id: int | None, key: str,

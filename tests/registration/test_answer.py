@@ -346,3 +346,22 @@ async def test_the_callback_through_the_whole_app(
         " ORDER BY id")]
     assert {"url": "https://office.example/r", "secret": "***"} in audited
     assert not any("hush-123" in json.dumps(b) for b in audited)
+
+
+async def test_a_flood_of_forged_callbacks_is_cut_off_but_the_office_still_answers(
+    outbox_store: Store, settings: Settings, receiver: Receiver, api: httpx.AsyncClient
+) -> None:
+    """From one address, the 61st refusal in 10 minutes is 429 and no longer recorded; a
+    correctly signed answer from the same address is still taken."""
+    lot = await sold_lot(outbox_store)
+    deliverer = fast(outbox_store, configured(settings, receiver.url))
+    try:
+        await deliver_until_settled(deliverer, outbox_store, lot.lot_id)
+    finally:
+        await deliverer.aclose()
+    answer = {"idempotency_key": lot.key, "status": "registered", "registration_no": NUMBER}
+    codes = [(await callback(api, answer, Secret("guess"))).status_code for _ in range(62)]
+    assert codes == [401] * 60 + [429, 429]
+    assert len(await callbacks(outbox_store, lot.lot_id)) == 60
+    assert (await callback(api, answer, SECRET)).status_code == 200
+    assert (await outbox_row(outbox_store, lot.lot_id))["status"] == "registered"
