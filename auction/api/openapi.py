@@ -141,7 +141,7 @@ SCHEMAS: dict[str, Schema] = {
         ["lot_id", "session_id", "title", "paddle", "amount_fen", "hammer_at", "bid_count"],
         lot_id=INT, session_id=INT, title=STR, paddle=NULL_INT, amount_fen=FEN,
         hammer_at=TIME, bid_count=INT,
-        registration={"anyOf": [_ref("Registration13"), {"type": "null"}],
+        registration={"anyOf": [_ref("RegistrationAnswer"), {"type": "null"}],
                       "description": "its contract registration; null before it is queued"},
     ),
     # -- the public catalogue and 成交公示 (auction/api/listing.py) --
@@ -206,7 +206,7 @@ SCHEMAS: dict[str, Schema] = {
         market_code={**STR, "description": "the market whose endpoint the packet is for"},
     ),
     # -- issue 13 item 3: registration with its answer --
-    "Registration13": _obj(
+    "RegistrationAnswer": _obj(
         ["status", "shown", "status_text", "registration_no", "reason", "version"],
         status=REG_STATUS, shown=REG_SHOWN,
         status_text={**STR, "description": "待登记 / 已登记 / 未予登记 / 移交失败"},
@@ -232,7 +232,7 @@ SCHEMAS: dict[str, Schema] = {
         outcome=_enum("sold", "passed", "withdrawn"), amount_fen=NULL_INT, paddle=NULL_INT,
         closed_at=TIME, bid_count=INT, reason=STR,
         reason_text={**STR, "description": "流拍/撤拍 reason in words"},
-        registration={"anyOf": [_ref("Registration13"), {"type": "null"}],
+        registration={"anyOf": [_ref("RegistrationAnswer"), {"type": "null"}],
                       "description": "sold lots only: its contract registration"},
     ),
     "MyAuction": _obj(
@@ -255,7 +255,7 @@ SCHEMAS: dict[str, Schema] = {
         won={"type": "array", "items": _obj(
             ["lot_id", "title", "amount_fen", "hammer_at", "next_step"], lot_id=INT,
             session_id=INT, title=STR, paddle=NULL_INT, amount_fen=FEN, hammer_at=TIME,
-            next_step=STR, registration={"anyOf": [_ref("Registration13"), {"type": "null"}]})},
+            next_step=STR, registration={"anyOf": [_ref("RegistrationAnswer"), {"type": "null"}]})},
         rooms=_enum("ok", "unavailable"),
     ),
     "SessionReport": _obj(
@@ -377,7 +377,7 @@ OPERATIONS: tuple[Operation, ...] = (
                         status=_enum("registered", "rejected"),
                         registration_no={**STR, "pattern": "^[0-9]{16}$"}, reason=STR)),
     Operation("post", "/api/v1/lots/{lot_id}/registration/versions",
-              "更正未予登记的登记资料并重新移交 (新版本)", _ref("Registration13"), status=201,
+              "更正未予登记的登记资料并重新移交 (新版本)", _ref("RegistrationAnswer"), status=201,
               admin=True, tag="admin",
               body=_obj(["corrections"], corrections=_obj(
                   [], contract_subtype=STR, tech_amount_fen=FEN, seller_nature=STR,
