@@ -294,13 +294,13 @@ async def new_version(request: Request) -> JSONResponse:
     corrections = _corrections(body.raw("corrections"))
     body.done()
 
-    def build(previous_json: str, version: int) -> tuple[str, bytes]:
+    def build(previous_json: str, previous_key: str, version: int) -> tuple[str, bytes]:
         previous = json.loads(previous_json)
         total = int(previous["contract"]["total_amount_fen"])
         if corrections.get("tech_amount_fen", 0) > total:
             raise BadRequest(f"技术交易额不能大于合同交易总额 {total} 分",
                              "corrections.tech_amount_fen")
-        packet = corrected_packet(previous, version, corrections)
+        packet = corrected_packet(previous, previous_key, version, corrections)
         return str(packet["idempotency_key"]), packet_body(packet)
 
     by = who.subject or who.role

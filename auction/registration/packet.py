@@ -158,16 +158,16 @@ def build_packet(
 
 
 def corrected_packet(
-    previous: dict[str, Any], version: int, corrections: dict[str, Any]
+    previous: dict[str, Any], previous_key: str, version: int, corrections: dict[str, Any]
 ) -> dict[str, Any]:
-    """The packet of ``version``: ``previous`` with ``corrections`` (keys of
-    :data:`CORRECTABLE`, already validated) applied and recorded, cumulatively, under
-    ``corrections``. Everything else (the sale itself) stays as it was."""
+    """The packet of ``version``: ``previous`` (sent under ``previous_key``) with
+    ``corrections`` (keys of :data:`CORRECTABLE`, already validated) applied and recorded,
+    cumulatively, under ``corrections``, and the key of ``version``. Everything else (the sale
+    itself) stays as it was."""
     packet: dict[str, Any] = json.loads(json.dumps(previous))
     packet["schema_version"] = SCHEMA_VERSION
     packet["version"] = version
-    first_key = base_key(str(previous.get("idempotency_key") or ""))
-    packet["idempotency_key"] = version_key(first_key, version)
+    packet["idempotency_key"] = version_key(base_key(previous_key), version)
     contract = packet["contract"]
     for name, value in corrections.items():
         if name == "contract_subtype":

@@ -232,11 +232,12 @@ async def record_callback(
 
 
 async def new_version(
-    store: Store, lot_id: int, build: Callable[[str, int], tuple[str, bytes]], by: str
+    store: Store, lot_id: int, build: Callable[[str, str, int], tuple[str, bytes]], by: str
 ) -> RegistrationView:
     """Queue the next version of a rejected registration. ``build(previous packet json,
-    version)`` gives the new key and body. ``NotFound`` for an unknown lot or one without a
-    registration; ``Conflict`` ``wrong_state`` unless the row is ``rejected``."""
+    previous key, version)`` gives the new key and body. ``NotFound`` for an unknown lot or
+    one without a registration; ``Conflict`` ``wrong_state`` unless the row is
+    ``rejected``."""
     with translated():
         async with store.pool.acquire() as conn, conn.transaction():
             r = await conn.fetchrow(_CURRENT, lot_id)
@@ -248,7 +249,7 @@ async def new_version(
                 raise Conflict("wrong_state", f"标的 {lot_id} 的登记状态为 {r['status']}, "
                                "只有未予登记 (rejected) 的可以更正重发", "lot_id")
             version = int(r["version"]) + 1
-            key, body = build(r["packet_json"], version)
+            key, body = build(r["packet_json"], r["idempotency_key"], version)
             await conn.execute(_ARCHIVE, lot_id, by)
             await conn.execute(_NEXT_VERSION, lot_id, version, key, body.decode("utf-8"))
     return RegistrationView(lot_id, "pending", version, None, "", None)

@@ -107,9 +107,10 @@ def test_a_corrected_version_changes_only_what_is_corrected_under_its_own_key() 
     the sale itself is unchanged."""
     first = build_packet(SHEET, BUYER, amount_fen=1_200_000_00, winning_seq=17,
                          hammer_at_ms=0, bid_log_sha256="ab" * 32)
-    second = corrected_packet(first, 2, {"seller_nature": "高等院校",
-                                         "tech_amount_fen": 1_100_000_00})
-    third = corrected_packet(second, 3, {"contract_subtype": "TRF_PATENT_APP"})
+    second = corrected_packet(first, first["idempotency_key"], 2, {
+        "seller_nature": "高等院校", "tech_amount_fen": 1_100_000_00})
+    third = corrected_packet(second, second["idempotency_key"], 3,
+                             {"contract_subtype": "TRF_PATENT_APP"})
     assert second["idempotency_key"] == idempotency_key(SHEET) + ":v2"
     assert third["idempotency_key"] == idempotency_key(SHEET) + ":v3"
     assert base_key(third["idempotency_key"]) == idempotency_key(SHEET)
@@ -133,3 +134,14 @@ def test_the_file_text_is_readable_and_the_wire_body_is_not_changed_by_it() -> N
     assert text.startswith("{\n  \"bid_log_sha256\"") and text.endswith("}\n")
     assert json.loads(text) == packet
     assert b"\n" not in packet_body(packet)
+
+
+def test_a_packet_from_before_versions_is_corrected_under_its_rows_key() -> None:
+    """A schema-1 packet (no key, no parties' natures) gets version 2 under '<row key>:v2'
+    with the corrected field added."""
+    old = {"packet_id": "p", "contract": {"type": "技术转让", "total_amount_fen": 100},
+           "seller": {"name": "某大学", "uscc": "12370000MB1234567X"}, "buyer": {}}
+    second = corrected_packet(old, "lot-5-p", 2, {"seller_nature": "高等院校"})
+    assert (second["idempotency_key"], second["schema_version"]) == ("lot-5-p:v2", 2)
+    assert second["seller"] == {"name": "某大学", "uscc": "12370000MB1234567X",
+                                "nature": "高等院校"}
