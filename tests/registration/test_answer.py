@@ -25,7 +25,7 @@ from registration_factory import (
 )
 from starlette.applications import Starlette
 
-from auction.api import catalogue, http_errors, registration_answer
+from auction.api import admin, auth, catalogue, http_errors, registration_answer, staff_accounts
 from auction.api.audit import redact
 from auction.api.tokens import Tokens
 from auction.registration.signing import HEADER, signature
@@ -35,6 +35,7 @@ from auction.services import Services
 from auction.settings import Secret, Settings
 from auction.store import Store
 from auction.store.records import Market
+from tests.api.people import staff
 
 ADMIN = {"Authorization": "Bearer test-admin-token"}
 NUMBER = "2026370100000001"
@@ -46,13 +47,14 @@ async def api(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The catalogue and registration-answer routes over the test's private database; the
     deployment default endpoint is unset unless a test says otherwise."""
-    settings = outbox_settings.with_changes(registration_secret=SECRET)
+    settings = outbox_settings.with_changes(registration_secret=SECRET, password_profile="fast")
     services = Services(
         settings=settings, store=outbox_store, redis=redis, keys=keys,
         rooms=Rooms(redis, keys), tokens=Tokens(settings.secret, settings.admin_token),
         hub=None,  # type: ignore[arg-type]  # these routes never use it
     )
-    app = Starlette(routes=[*catalogue.routes, *registration_answer.routes],
+    app = Starlette(routes=[*catalogue.routes, *registration_answer.routes, *admin.routes,
+                            *auth.routes, *staff_accounts.routes],
                     exception_handlers=http_errors.exception_handlers())
     app.state.services = services
     transport = httpx.ASGITransport(app=app)
@@ -365,3 +367,30 @@ async def test_a_flood_of_forged_callbacks_is_cut_off_but_the_office_still_answe
     assert len(await callbacks(outbox_store, lot.lot_id)) == 60
     assert (await callback(api, answer, SECRET)).status_code == 200
     assert (await outbox_row(outbox_store, lot.lot_id))["status"] == "registered"
+
+
+async def test_who_may_set_a_markets_endpoint(
+    outbox_store: Store, api: httpx.AsyncClient
+) -> None:
+    """A city's market admin sets its own and its county's endpoint; the county's market admin
+    may not touch the city's; finance may not set one."""
+    city = await market(outbox_store, "city")
+    county = await market(outbox_store, "county", city)
+    city_admin = await staff(api, "market_admin", city.code)
+    county_admin = await staff(api, "market_admin", county.code)
+    finance = await staff(api, "finance", city.code)
+    body = {"url": "https://office.example/register", "secret": "s3cret"}
+    path = "/api/v1/markets/{}/registration-endpoint"
+    assert (await api.put(path.format(county.code), json=body,
+                          headers=city_admin)).status_code == 200
+    assert (await api.put(path.format(city.code), json=body,
+                          headers=city_admin)).status_code == 200
+    for who, code in [(county_admin, city.code), (finance, city.code), (finance, county.code)]:
+        refused = await api.put(path.format(code), json=body, headers=who)
+        assert refused.status_code == 403, refused.text
+        assert (await api.get(path.format(code), headers=who)).status_code == 403
+        assert (await api.delete(path.format(code), headers=who)).status_code == 403
+    assert (await api.get(path.format(county.code), headers=county_admin)).json()["source"] == (
+        "own")
+    assert (await api.get(path.format("999999"), headers=county_admin)).status_code == 403
+    assert (await api.get(path.format("999999"), headers=ADMIN)).status_code == 404
