@@ -186,7 +186,7 @@ class Deliverer:
             path = await asyncio.to_thread(
                 self._file, row.idempotency_key, packet_file_text(packet)
             )
-            await outbox.mark_filed(self.store, row.lot_id)
+            await outbox.mark_filed(self.store, row.lot_id, key=row.idempotency_key)
             log.info("lot %d: registration packet filed at %s", row.lot_id, path)
             return
         body = packet_body(packet)
@@ -210,7 +210,7 @@ class Deliverer:
             await self._failed(row, _http_error(response))
         else:
             reason = _http_error(response)
-            await outbox.mark_dead(self.store, row.lot_id, error=reason)
+            await outbox.mark_dead(self.store, row.lot_id, error=reason, key=row.idempotency_key)
             log.error("lot %d: registration refused, dead-lettered: %s", row.lot_id, reason)
 
     async def _delivered(
@@ -224,7 +224,7 @@ class Deliverer:
             log.info("lot %d: registration %s (HTTP %d; version %d) %s", row.lot_id,
                      answer.status, code, row.version, answer.registration_no or answer.reason)
             return
-        await outbox.mark_delivered(self.store, row.lot_id)
+        await outbox.mark_delivered(self.store, row.lot_id, key=row.idempotency_key)
         if isinstance(answer, BadAnswer):
             await outbox.note_error(self.store, row.lot_id, answer.why)
             log.warning("lot %d: registration delivered, %s", row.lot_id, answer.why)
@@ -241,7 +241,8 @@ class Deliverer:
             deferrals = row.deferrals + (1 if deferred else 0)
             reason = (f"gave up after {row.retrying_s / 86400:.1f} days ({attempts} attempts, "
                       f"{deferrals} deferrals); last: {error}")
-            await outbox.mark_dead(self.store, row.lot_id, error=reason, deferred=deferred)
+            await outbox.mark_dead(self.store, row.lot_id, error=reason, deferred=deferred,
+                                   key=row.idempotency_key)
             log.error("lot %d: registration dead-lettered: %s", row.lot_id, reason)
             return
         if retry_after is not None:
@@ -254,7 +255,8 @@ class Deliverer:
         else:
             delay_s = self.backoff_s(row.failures)
         await outbox.mark_retry(
-            self.store, row.lot_id, delay_ms=int(delay_s * 1000), error=error, deferred=deferred
+            self.store, row.lot_id, delay_ms=int(delay_s * 1000), error=error, deferred=deferred,
+            key=row.idempotency_key,
         )
         # one warning when a row starts failing; the rest are in the backlog gauges and
         # /healthz, not one line per row per retry for days

@@ -207,7 +207,7 @@ _DELIVERED = f"""
 UPDATE registration_outbox
 SET status = $2, attempts = attempts + $3, delivered_at = now(),
     last_error = ltrim({_HISTORY}, E'\\n')
-WHERE lot_id = $1 AND status = 'pending'
+WHERE lot_id = $1 AND status = 'pending' AND ($4::text IS NULL OR idempotency_key = $4)
 """
 
 _RETRY = f"""
@@ -215,14 +215,14 @@ UPDATE registration_outbox
 SET attempts = attempts + $4, deferrals = deferrals + $5,
     last_error = left($3 || {_HISTORY}, {MAX_ERROR_CHARS}),
     next_attempt_at = now() + $2::bigint * interval '1 millisecond'
-WHERE lot_id = $1 AND status = 'pending'
+WHERE lot_id = $1 AND status = 'pending' AND ($6::text IS NULL OR idempotency_key = $6)
 """
 
 _DEAD = f"""
 UPDATE registration_outbox
 SET status = 'dead', attempts = attempts + $3, deferrals = deferrals + $4,
     last_error = left($2 || {_HISTORY}, {MAX_ERROR_CHARS})
-WHERE lot_id = $1 AND status = 'pending'
+WHERE lot_id = $1 AND status = 'pending' AND ($5::text IS NULL OR idempotency_key = $5)
 """
 
 # Re-queue: a fresh start (counters, window, due now); the reason it died becomes the newest
@@ -333,17 +333,19 @@ async def claim_due(store: Store, *, limit: int, lease_s: int) -> list[DueDelive
     ]
 
 
-async def mark_delivered(store: Store, lot_id: int) -> None:
+async def mark_delivered(store: Store, lot_id: int, *, key: str | None = None) -> None:
     """The receiver accepted the packet (2xx): one more attempt, status ``delivered``; the
-    latest error is cleared, the re-queue history kept."""
+    latest error is cleared, the re-queue history kept. With ``key``, only while the row still
+    holds that version (a correction may have replaced it meanwhile: then nothing changes);
+    the same holds for the other ``mark_*``."""
     with translated():
-        await store.pool.execute(_DELIVERED, lot_id, "delivered", 1)
+        await store.pool.execute(_DELIVERED, lot_id, "delivered", 1, key)
 
 
-async def mark_filed(store: Store, lot_id: int) -> None:
+async def mark_filed(store: Store, lot_id: int, *, key: str | None = None) -> None:
     """The packet was written to disk for manual upload: status ``filed``."""
     with translated():
-        await store.pool.execute(_DELIVERED, lot_id, "filed", 0)
+        await store.pool.execute(_DELIVERED, lot_id, "filed", 0, key)
 
 
 async def note_error(store: Store, lot_id: int, error: str) -> None:
@@ -353,25 +355,28 @@ async def note_error(store: Store, lot_id: int, error: str) -> None:
 
 
 async def mark_retry(
-    store: Store, lot_id: int, *, delay_ms: int, error: str, deferred: bool = False
+    store: Store, lot_id: int, *, delay_ms: int, error: str, deferred: bool = False,
+    key: str | None = None,
 ) -> None:
     """A failed try worth repeating, next in ``delay_ms``: counted as an attempt, or as a
     deferral when the receiver asked us to wait (``deferred``: 429 / 503)."""
     with translated():
         await store.pool.execute(
-            _RETRY, lot_id, delay_ms, _one_line(error), 0 if deferred else 1, 1 if deferred else 0
+            _RETRY, lot_id, delay_ms, _one_line(error), 0 if deferred else 1,
+            1 if deferred else 0, key,
         )
 
 
 async def mark_dead(
-    store: Store, lot_id: int, *, error: str, counted: bool = True, deferred: bool = False
+    store: Store, lot_id: int, *, error: str, counted: bool = True, deferred: bool = False,
+    key: str | None = None,
 ) -> None:
     """Give up on the row (``dead``) with the reason; ``counted`` adds the failed try, as an
     attempt or (``deferred``) as a deferral."""
     attempts = 1 if counted and not deferred else 0
     deferrals = 1 if counted and deferred else 0
     with translated():
-        await store.pool.execute(_DEAD, lot_id, _one_line(error), attempts, deferrals)
+        await store.pool.execute(_DEAD, lot_id, _one_line(error), attempts, deferrals, key)
 
 
 async def requeue(store: Store, lot_id: int) -> None:

@@ -4,6 +4,7 @@ API in process and a private PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from collections.abc import AsyncIterator
@@ -394,3 +395,31 @@ async def test_who_may_set_a_markets_endpoint(
         "own")
     assert (await api.get(path.format("999999"), headers=county_admin)).status_code == 403
     assert (await api.get(path.format("999999"), headers=ADMIN)).status_code == 404
+
+
+async def test_a_late_response_about_a_replaced_version_changes_nothing(
+    outbox_store: Store, settings: Settings, receiver: Receiver, api: httpx.AsyncClient
+) -> None:
+    """Version 1 is in flight when the office's callback rejects it and the market corrects
+    it: version 1's late 201 leaves version 2 pending, and version 2 is then sent."""
+    lot = await sold_lot(outbox_store)
+    receiver.script[lot.key] = [Answer(201, delay_s=0.5)]
+    deliverer = fast(outbox_store, configured(settings, receiver.url))
+    try:
+        in_flight = asyncio.create_task(deliverer.deliver_due())
+        while not receiver.requests:
+            await asyncio.sleep(0.01)
+        rejected = await callback(api, {"idempotency_key": lot.key, "status": "rejected",
+                                        "reason": "技术交易额有误"}, SECRET)
+        assert rejected.status_code == 200, rejected.text
+        made = await api.post(f"/api/v1/lots/{lot.lot_id}/registration/versions", headers=ADMIN,
+                              json={"corrections": {"tech_amount_fen": 1}})
+        assert made.status_code == 201, made.text
+        await in_flight
+        row = await outbox_row(outbox_store, lot.lot_id)
+        assert (row["status"], row["attempts"]) == ("pending", 0)
+        await deliver_until_settled(deliverer, outbox_store, lot.lot_id)
+    finally:
+        await deliverer.aclose()
+    assert [r.key for r in receiver.requests] == [lot.key, f"{lot.key}:v2"]
+    assert (await outbox_row(outbox_store, lot.lot_id))["status"] == "delivered"
