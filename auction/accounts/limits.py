@@ -46,6 +46,9 @@ LOGIN_PER_USER_ADDRESS = Limit("login-user-addr", 5, 300_000)
 SIGNUP_PER_ADDRESS = Limit("signup-addr", 10, 600_000)
 #: 成交公示 objections from one address (anyone may file one, without a login)
 OBJECTION_PER_ADDRESS = Limit("objection-addr", 5, 600_000)
+#: refused registration callbacks from one address (a bad signature, an unknown key …): each
+#: is a row of registration_callbacks; an office's good callbacks are never counted
+CALLBACK_REFUSED_PER_ADDRESS = Limit("callback-refused-addr", 60, 600_000)
 
 
 def user_at(username: str, address: str) -> str:

@@ -40,6 +40,7 @@ from auction.api import (
     publication,
     refunds,
     registration_admin,
+    registration_answer,
     registrations,
     report,
     shutdown,
@@ -154,6 +155,7 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
         *lot_edits.routes,  # issue 12 item 3: edit a lot, reorder a session's lots
         *refunds.routes,  # issue 12 item 4: the refund list, the bidder's refund account
         *publication.routes,  # issue 12 item 2: publish a draft session
+        *registration_answer.routes,  # issue 13 item 3: endpoints per market, the answer
         WebSocketRoute("/ws", shutdown.tracked(ws_endpoint)),
     ]
     if WEB_ROOT.is_dir():

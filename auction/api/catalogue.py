@@ -32,7 +32,7 @@ from auction.api.http_errors import query_int
 from auction.api.signup import SIGNUP_ACCEPTED as SIGNUP_ACCEPTED  # sign-up lives there
 from auction.api.signup import create_bidder
 from auction.services import Services
-from auction.store import files, ledger, progress
+from auction.store import answers, files, ledger, progress
 from auction.store.records import LotOutcome
 
 
@@ -82,10 +82,12 @@ async def list_lots(request: Request) -> JSONResponse:
     ids = [lot.id for lot in lots]
     deposits = await ledger.lot_deposits(store, ids)
     outcomes = await store.lot_outcomes(ids)
+    registered = await answers.views(store, [i for i, o in outcomes.items()
+                                             if o.outcome == "sold"])
     answer: dict[str, Any] = {
         "lots": [
             {**lot.public(), "deposit_fen": deposits.get(lot.id, 0),
-             "result": _outcome(outcomes.get(lot.id))}
+             "result": _outcome(outcomes.get(lot.id), registered.get(lot.id))}
             for lot in lots
         ]
     }
@@ -106,8 +108,17 @@ async def list_lots(request: Request) -> JSONResponse:
     return JSONResponse(answer)
 
 
-def _outcome(found: LotOutcome | None) -> dict[str, Any] | None:
-    return None if found is None else found.to_json()
+def _outcome(
+    found: LotOutcome | None, registration: answers.RegistrationView | None = None
+) -> dict[str, Any] | None:
+    """The lot's result; a sold lot's carries ``registration`` (待登记 / 已登记 + number /
+    未予登记 + reason: :class:`auction.store.answers.RegistrationView`)."""
+    if found is None:
+        return None
+    shown = found.to_json()
+    if found.outcome == "sold":
+        shown["registration"] = registration.to_json() if registration is not None else None
+    return shown
 
 
 async def get_lot(request: Request) -> JSONResponse:
@@ -125,6 +136,7 @@ async def get_lot(request: Request) -> JSONResponse:
     deposit = (await ledger.lot_deposits(store, [lot.id])).get(lot.id, 0)
     attachments = (await files.of_lots(store, [lot.id])).get(lot.id, [])
     outcome = (await store.lot_outcomes([lot.id])).get(lot.id)
+    registration = (await answers.views(store, [lot.id])).get(lot.id)
     registered = await progress.registered(store, lot.session_id)
     snapshot = await services.rooms.snapshot(lot.id)
     live: dict[str, Any] | None = None
@@ -134,7 +146,7 @@ async def get_lot(request: Request) -> JSONResponse:
         **lot.public(), "deposit_fen": deposit,
         "extension_window_s": session.extension_window_s, "extension_s": session.extension_s,
         "registered": registered, "attachments": [a.to_json() for a in attachments],
-        "result": _outcome(outcome), "live": live,
+        "result": _outcome(outcome, registration), "live": live,
     })
 
 
@@ -152,8 +164,17 @@ async def get_registration_status(request: Request) -> JSONResponse:
 
 
 async def list_results(request: Request) -> JSONResponse:
-    results = await _services(request).store.results(query_int(request, "session"))
-    return JSONResponse({"results": [r.to_json() for r in results]})
+    store = _services(request).store
+    results = await store.results(query_int(request, "session"))
+    registered = await answers.views(store, [r.lot_id for r in results])
+    return JSONResponse({"results": [
+        {**r.to_json(), "registration": _registration(registered.get(r.lot_id))}
+        for r in results
+    ]})
+
+
+def _registration(found: answers.RegistrationView | None) -> dict[str, Any] | None:
+    return None if found is None else found.to_json()
 
 
 routes: list[BaseRoute] = [

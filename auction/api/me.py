@@ -12,7 +12,9 @@ bound to. Anything else is 401 / 403.
   ``leading`` (领先 / 出局): while the lot's room is open, from the room in Redis (the room is
   ahead of the journal); once closed, from the result (the winner leads). With Redis away the
   journal answers alone and ``rooms`` says ``unavailable``.
-- ``won``: lots it won, with the amount, the hammer time and what comes next.
+- ``won``: lots it won, with the amount, the hammer time, what comes next and its contract
+  ``registration`` (status, ``status_text`` 待登记 / 已登记 / 未予登记, ``registration_no``,
+  ``reason``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from auction.domain.lot import LotStatus
 from auction.domain.room import RoomState
 from auction.services import Services
 from auction.store import accounts as account_store
+from auction.store import answers
 from auction.store import mine as mine_store
 from auction.store.records import rfc3339
 from auction.store.registrations import STATUS_WORDS
@@ -84,6 +87,18 @@ def _bid_line(line: mine_store.BidLine, room: RoomState | None, bidder_id: int) 
     }
 
 
+async def _with_registration(
+    services: Services, won: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Each won lot with its contract registration (待登记 / 已登记 + number / 未予登记 +
+    reason; ``null`` before its hand-off is queued)."""
+    found = await answers.views(services.store, [int(w["lot_id"]) for w in won])
+    for w in won:
+        view = found.get(int(w["lot_id"]))
+        w["registration"] = view.to_json() if view is not None else None
+    return won
+
+
 async def my_auction(request: Request) -> JSONResponse:
     services = guard.services_of(request)
     who = await guard.principal_of(request)
@@ -112,9 +127,9 @@ async def my_auction(request: Request) -> JSONResponse:
             {**d, "state_text": DEPOSIT_WORDS.get(d["state"], d["state"])} for d in mine.deposits
         ],
         "bidding": bidding,
-        "won": [
+        "won": await _with_registration(services, [
             {**w, "hammer_at": w.pop("closed_at"), "next_step": NEXT_STEP} for w in mine.won
-        ],
+        ]),
         "rooms": "ok" if rooms is not None else "unavailable",
     })
 

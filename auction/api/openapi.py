@@ -45,6 +45,8 @@ def _enum(*values: str) -> Schema:
 
 
 LOT_STATUS = _enum("scheduled", "open", "sold", "passed", "withdrawn")
+REG_STATUS = _enum("pending", "delivered", "filed", "registered", "rejected", "dead")
+REG_SHOWN = _enum("pending", "registered", "rejected", "dead")
 #: a session's increment table (auction/domain/increments.py)
 INCREMENTS: Schema = {
     "type": "array", "maxItems": 10,
@@ -143,6 +145,8 @@ SCHEMAS: dict[str, Schema] = {
         ["lot_id", "session_id", "title", "paddle", "amount_fen", "hammer_at", "bid_count"],
         lot_id=INT, session_id=INT, title=STR, paddle=NULL_INT, amount_fen=FEN,
         hammer_at=TIME, bid_count=INT,
+        registration={"anyOf": [_ref("RegistrationAnswer"), {"type": "null"}],
+                      "description": "its contract registration; null before it is queued"},
     ),
     # -- the public catalogue and 成交公示 (auction/api/listing.py) --
     "ListingLot": _obj(
@@ -222,8 +226,28 @@ SCHEMAS: dict[str, Schema] = {
     ),
     "RegistrationStatus": _obj(
         ["lot_id", "status", "attempts", "last_error", "idempotency_key", "delivered_at"],
-        lot_id=INT, status=_enum("pending", "delivered", "filed", "dead"), attempts=INT,
+        lot_id=INT, status=REG_STATUS, attempts=INT,
         last_error=STR, idempotency_key=STR, delivered_at={"type": ["string", "null"]},
+        version=INT, shown=REG_SHOWN, status_text=STR,
+        registration_no={"type": ["string", "null"], "description": "16 digits (已登记)"},
+        reason={**STR, "description": "未予登记: the office's reason"},
+        answered_at={"type": ["string", "null"]},
+        market_code={**STR, "description": "the market whose endpoint the packet is for"},
+    ),
+    # -- issue 13 item 3: registration with its answer --
+    "RegistrationAnswer": _obj(
+        ["status", "shown", "status_text", "registration_no", "reason", "version"],
+        status=REG_STATUS, shown=REG_SHOWN,
+        status_text={**STR, "description": "待登记 / 已登记 / 未予登记 / 移交失败"},
+        registration_no={"type": ["string", "null"]}, reason=STR, version=INT,
+        answered_at={"type": ["string", "null"]},
+    ),
+    "RegistrationEndpoint": _obj(
+        ["market_code", "url", "source", "inherited_from", "has_secret"], market_code=STR,
+        url={"type": ["string", "null"]}, source=_enum("own", "inherited", "default", "none"),
+        inherited_from={"type": ["string", "null"], "description": "the market code"},
+        has_secret={"type": "boolean", "description": "the secret itself is never shown"},
+        deleted={"type": "boolean", "description": "DELETE only"},
     ),
     # -- issue 11: files, results, a bidder's own views --
     "File": _obj(
@@ -237,6 +261,8 @@ SCHEMAS: dict[str, Schema] = {
         outcome=_enum("sold", "passed", "withdrawn"), amount_fen=NULL_INT, paddle=NULL_INT,
         closed_at=TIME, bid_count=INT, reason=STR,
         reason_text={**STR, "description": "流拍/撤拍 reason in words"},
+        registration={"anyOf": [_ref("RegistrationAnswer"), {"type": "null"}],
+                      "description": "sold lots only: its contract registration"},
     ),
     "MyAuction": _obj(
         ["bidder_id", "registrations", "deposits", "bidding", "won", "rooms"], bidder_id=INT,
@@ -258,7 +284,7 @@ SCHEMAS: dict[str, Schema] = {
         won={"type": "array", "items": _obj(
             ["lot_id", "title", "amount_fen", "hammer_at", "next_step"], lot_id=INT,
             session_id=INT, title=STR, paddle=NULL_INT, amount_fen=FEN, hammer_at=TIME,
-            next_step=STR)},
+            next_step=STR, registration={"anyOf": [_ref("RegistrationAnswer"), {"type": "null"}]})},
         rooms=_enum("ok", "unavailable"),
     ),
     "Confirmation": _obj(
@@ -400,6 +426,31 @@ OPERATIONS: tuple[Operation, ...] = (
               "把失败 (dead) 的登记移交重新排队: {lot_id} 或 {all_dead: true}",
               _obj(["requeued"], requeued={"type": "array", "items": INT}), admin=True,
               tag="admin", body=_obj([], lot_id=INT, all_dead={"type": "boolean"})),
+    Operation("get", "/api/v1/markets/{code}/registration-endpoint",
+              "市场的合同登记接收地址 (自设/继承上级/部署默认; 不显示密钥)",
+              _ref("RegistrationEndpoint"), admin=True, tag="admin"),
+    Operation("put", "/api/v1/markets/{code}/registration-endpoint",
+              "设置市场自己的合同登记接收地址和签名密钥", _ref("RegistrationEndpoint"),
+              admin=True, tag="admin", body=_obj(["url", "secret"], url=STR, secret=STR)),
+    Operation("delete", "/api/v1/markets/{code}/registration-endpoint",
+              "删除市场自己的接收地址 (恢复继承)", _ref("RegistrationEndpoint"), admin=True,
+              tag="admin"),
+    Operation("post", "/api/v1/registration/callback",
+              "登记机构的答复回调 (X-Auction-Signature 签名; 401 bad_signature)",
+              _obj(["lot_id", "status", "outcome"], lot_id=INT, idempotency_key=STR,
+                   status=_enum("registered", "rejected"),
+                   registration_no={"type": ["string", "null"]}, reason=STR,
+                   outcome=_enum("accepted", "duplicate")),
+              tag="registration",
+              body=_obj(["idempotency_key", "status"], idempotency_key=STR, packet_id=STR,
+                        status=_enum("registered", "rejected"),
+                        registration_no={**STR, "pattern": "^[0-9]{16}$"}, reason=STR)),
+    Operation("post", "/api/v1/lots/{lot_id}/registration/versions",
+              "更正未予登记的登记资料并重新移交 (新版本)", _ref("RegistrationAnswer"), status=201,
+              admin=True, tag="admin",
+              body=_obj(["corrections"], corrections=_obj(
+                  [], contract_subtype=STR, tech_amount_fen=FEN, seller_nature=STR,
+                  buyer_nature=STR, seller_region=STR, buyer_region=STR))),
     Operation("get", "/api/v1/markets", "技术市场列表", _list_of("markets", _ref("Market"))),
     Operation("get", "/api/v1/sessions", "场次列表 (可按市场代码过滤)",
               _list_of("sessions", _ref("Session")), query={"market": STR}),

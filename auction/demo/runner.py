@@ -8,7 +8,9 @@ Contract: ``run_demo(base_url, admin_token, fast=…, once=…, progress=…)``
   closed by the server clock) concurrently, with every bidder bot;
 - ``once=True``: returns after every lot of the round is settled — ``GET /api/v1/lots/{id}``
   says ``sold``/``passed`` and, for sold lots, ``GET /api/v1/lots/{id}/registration`` says
-  ``delivered``/``filed``/``dead`` — or raises ``TimeoutError`` naming the lots still open;
+  ``delivered``/``filed``/``registered``/``rejected``/``dead`` — or raises ``TimeoutError``
+  naming the lots still open; then prints each session's registrations (已登记 with the
+  office's number, 待登记, 未予登记) as the lots' results show them;
 - ``once=False``: after a round it idles briefly and starts another round with new sessions,
   until cancelled.
 """
@@ -29,7 +31,8 @@ from auction.demo.pace import Pace
 from auction.demo.seed import SeededDemo, seed
 
 PROVINCE_CODE = PROVINCE.code
-SETTLED_REGISTRATION = frozenset({"delivered", "filed", "dead"})
+#: the hand-off is done for the demo: handed over (待登记), or answered, or dead
+SETTLED_REGISTRATION = frozenset({"delivered", "filed", "dead", "registered", "rejected"})
 
 
 def ws_url_for(base_url: str) -> str:
@@ -145,7 +148,24 @@ async def wait_settled(
             f"成交公示 {session.name}: 成交 {len(results)}/{len(session.lots)} 件，"
             f"成交总额 {wan(total)}"
         )
+        progress(_registrations_line(session.name, results))
     await settle_deposits(http, demo, progress)
+
+
+def _registrations_line(name: str, results: list[dict[str, object]]) -> str:
+    """合同登记 of a session's sold lots, from their results: how many 已登记 (with their
+    numbers), 待登记 and 未予登记."""
+    shown: dict[str, list[str]] = {}
+    for r in results:
+        reg = r.get("registration")
+        if not isinstance(reg, dict):
+            shown.setdefault("待登记", []).append(f"#{r['lot_id']}")
+            continue
+        word = str(reg.get("status_text") or reg.get("status"))
+        detail = reg.get("registration_no") or reg.get("reason") or ""
+        shown.setdefault(word, []).append(f"#{r['lot_id']} {detail}".strip())
+    parts = [f"{word} {len(lots)} 件 ({'; '.join(lots)})" for word, lots in sorted(shown.items())]
+    return f"合同登记 {name}: " + ("，".join(parts) if parts else "无成交")
 
 
 async def settle_deposits(

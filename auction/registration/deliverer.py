@@ -5,9 +5,10 @@ written in the settlement transaction; this loop POSTs it until the receiver ans
 with the same body bytes and the same ``Idempotency-Key``, so the receiver can dedup retries (a
 lost response — applied by the receiver, answer never seen — is just one more such retry).
 
-Per attempt (``AUCTION_REGISTRATION_URL`` set)::
+Per attempt (an endpoint resolved for the row's market)::
 
-    2xx                          → delivered
+    2xx                          → registered / rejected when the body carries the office's
+                                   answer (:mod:`auction.registration.answer`), else delivered
     429, 503                     → deferred: retry after Retry-After (delta-seconds or HTTP
                                    date, RFC 9110 §10.2.3) when given, else after the backoff;
                                    counted in ``deferrals``, never in ``attempts``
@@ -25,8 +26,17 @@ it up. The window is measured with PostgreSQL's clock from ``first_attempt_at``,
 clears. A Retry-After also pauses this deliverer's claims (at most ``backoff_cap_s``): a receiver
 asking for air is not sent the rest of the backlog meanwhile.
 
-With no URL configured, each packet is written to ``<data_dir>/registration/<key>.json`` (the
-exact body that would have been sent) and the row becomes ``filed`` for manual upload.
+Each row goes to its own market's endpoint (:mod:`auction.registration.routing`: the
+market's, else the nearest ancestor's, else ``AUCTION_REGISTRATION_URL``), signed with that
+endpoint's secret. A 2xx response body may carry the office's answer
+(:mod:`auction.registration.answer`): ``registered`` with its 16-digit number or ``rejected``
+with a reason are stored at once; without one the row is ``delivered`` (待登记) and the answer may
+come later by callback.
+
+With no URL for the row's market, the packet is written to
+``<data_dir>/registration/<key>.json`` (``:`` of a version's key as ``.``) as indented, readable
+UTF-8 JSON (:func:`auction.registration.packet.packet_file_text`, mode 0600: it holds a
+person's identity number) and the row becomes ``filed`` for manual upload.
 
 Rows are claimed with ``FOR UPDATE SKIP LOCKED`` (:func:`auction.store.outbox.claim_due`), so
 any number of processes may run a deliverer. Every pass also refreshes the backlog gauges
@@ -51,10 +61,11 @@ from typing import TYPE_CHECKING
 import httpx
 
 from auction.background import raise_if_stopping
-from auction.registration import backlog
-from auction.registration.packet import packet_body
+from auction.registration import backlog, routing
+from auction.registration.answer import Answer, BadAnswer, read_answer
+from auction.registration.packet import packet_body, packet_file_text
 from auction.registration.signing import HEADER, signature
-from auction.store import outbox
+from auction.store import answers, outbox
 from auction.store.errors import Unavailable
 
 if TYPE_CHECKING:
@@ -147,8 +158,11 @@ class Deliverer:
         due = await outbox.claim_due(self.store, limit=self.batch, lease_s=self.claim_lease_s)
         if not due:
             return 0
+        table = await answers.endpoints(self.store)
         results = await asyncio.gather(
-            *(self._deliver(row) for row in due), return_exceptions=True
+            *(self._deliver(row, routing.resolve(table, row.market_id, self.settings))
+              for row in due),
+            return_exceptions=True,
         )
         unavailable: Unavailable | None = None
         for row, result in zip(due, results, strict=True):
@@ -163,20 +177,23 @@ class Deliverer:
             raise unavailable
         return len(due)
 
-    async def _deliver(self, row: outbox.DueDelivery) -> None:
+    async def _deliver(self, row: outbox.DueDelivery, endpoint: routing.Endpoint) -> None:
         # The stored JSONB re-serializes to the bytes made at settlement (packet_body is
         # canonical), so every attempt sends, and signs, the same body.
-        body = packet_body(json.loads(row.packet_json))
-        url = self.settings.registration_url
+        packet = json.loads(row.packet_json)
+        url = endpoint.url
         if url is None:
-            path = await asyncio.to_thread(self._file, row.idempotency_key, body)
-            await outbox.mark_filed(self.store, row.lot_id)
+            path = await asyncio.to_thread(
+                self._file, row.idempotency_key, packet_file_text(packet)
+            )
+            await outbox.mark_filed(self.store, row.lot_id, key=row.idempotency_key)
             log.info("lot %d: registration packet filed at %s", row.lot_id, path)
             return
+        body = packet_body(packet)
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             "Idempotency-Key": row.idempotency_key,
-            HEADER: signature(self.settings.registration_secret, body),
+            HEADER: signature(endpoint.secret, body),
         }
         try:
             response = await self._client().post(url, content=body, headers=headers)
@@ -185,9 +202,7 @@ class Deliverer:
             return
         code = response.status_code
         if 200 <= code < 300:
-            await outbox.mark_delivered(self.store, row.lot_id)
-            log.info("lot %d: registration delivered (HTTP %d; attempts %d, deferrals %d)",
-                     row.lot_id, code, row.attempts + 1, row.deferrals)
+            await self._delivered(row, code, read_answer(response.content))
         elif code in DEFER_STATUSES:
             retry_after = _retry_after_s(response.headers.get("Retry-After"))
             await self._failed(row, _http_error(response), retry_after=retry_after, deferred=True)
@@ -195,8 +210,27 @@ class Deliverer:
             await self._failed(row, _http_error(response))
         else:
             reason = _http_error(response)
-            await outbox.mark_dead(self.store, row.lot_id, error=reason)
+            await outbox.mark_dead(self.store, row.lot_id, error=reason, key=row.idempotency_key)
             log.error("lot %d: registration refused, dead-lettered: %s", row.lot_id, reason)
+
+    async def _delivered(
+        self, row: outbox.DueDelivery, code: int, answer: Answer | BadAnswer | None
+    ) -> None:
+        if isinstance(answer, Answer):
+            await answers.mark_answered(
+                self.store, row.lot_id, row.idempotency_key, status=answer.status,
+                registration_no=answer.registration_no, reason=answer.reason,
+            )
+            log.info("lot %d: registration %s (HTTP %d; version %d) %s", row.lot_id,
+                     answer.status, code, row.version, answer.registration_no or answer.reason)
+            return
+        await outbox.mark_delivered(self.store, row.lot_id, key=row.idempotency_key)
+        if isinstance(answer, BadAnswer):
+            await outbox.note_error(self.store, row.lot_id, answer.why)
+            log.warning("lot %d: registration delivered, %s", row.lot_id, answer.why)
+            return
+        log.info("lot %d: registration delivered (HTTP %d; attempts %d, deferrals %d)",
+                 row.lot_id, code, row.attempts + 1, row.deferrals)
 
     async def _failed(
         self, row: outbox.DueDelivery, error: str, *, retry_after: float | None = None,
@@ -207,7 +241,8 @@ class Deliverer:
             deferrals = row.deferrals + (1 if deferred else 0)
             reason = (f"gave up after {row.retrying_s / 86400:.1f} days ({attempts} attempts, "
                       f"{deferrals} deferrals); last: {error}")
-            await outbox.mark_dead(self.store, row.lot_id, error=reason, deferred=deferred)
+            await outbox.mark_dead(self.store, row.lot_id, error=reason, deferred=deferred,
+                                   key=row.idempotency_key)
             log.error("lot %d: registration dead-lettered: %s", row.lot_id, reason)
             return
         if retry_after is not None:
@@ -220,7 +255,8 @@ class Deliverer:
         else:
             delay_s = self.backoff_s(row.failures)
         await outbox.mark_retry(
-            self.store, row.lot_id, delay_ms=int(delay_s * 1000), error=error, deferred=deferred
+            self.store, row.lot_id, delay_ms=int(delay_s * 1000), error=error, deferred=deferred,
+            key=row.idempotency_key,
         )
         # one warning when a row starts failing; the rest are in the backlog gauges and
         # /healthz, not one line per row per retry for days
@@ -239,13 +275,16 @@ class Deliverer:
             self._http = httpx.AsyncClient(timeout=self.timeout_s)
         return self._http
 
-    def _file(self, key: str, body: bytes) -> Path:
+    def _file(self, key: str, text: str) -> Path:
         folder = self.settings.data_dir / "registration"
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{key}.json"
-        # write then rename: a reader (or a crash) never sees half a packet
+        path = folder / f"{key.replace(':', '.')}.json"
+        # write then rename: a reader (or a crash) never sees half a packet; 0600: a person's
+        # identity number is in it
         tmp = path.with_suffix(".json.tmp")
-        tmp.write_bytes(body)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
         os.replace(tmp, path)
         return path
 

@@ -68,7 +68,9 @@ async def settle(store: Store, lot_id: int, terminal: LotEvent) -> Settled:
             sheet, winner, amount_fen=amount, winning_seq=winning_seq,
             hammer_at_ms=terminal.at, bid_log_sha256=digest,
         )
-        entry = outbox.OutboxEntry(idempotency_key(sheet), packet_body(packet))
+        entry = outbox.OutboxEntry(
+            idempotency_key(sheet), packet_body(packet), market_id=sheet.market_id
+        )
         result = outbox.LotResult(
             lot_id=lot_id, outcome="sold", reason="", winner_id=bidder_id, paddle=paddle,
             amount_fen=amount, winning_seq=winning_seq, closed_at_ms=terminal.at,

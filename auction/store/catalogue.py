@@ -405,8 +405,13 @@ class Catalogue:
         """The lot's contract-registration outbox row, else ``NotFound``."""
         with translated():
             row = await self.pool.fetchrow(
-                "SELECT lot_id, status, attempts, last_error, idempotency_key, delivered_at"
-                " FROM registration_outbox WHERE lot_id = $1",
+                "SELECT o.lot_id, o.status, o.attempts, o.last_error, o.idempotency_key,"
+                " o.delivered_at, o.version, o.registration_no, o.answer_reason AS reason,"
+                " o.answered_at, m.code AS market_code"
+                " FROM registration_outbox o JOIN lots l ON l.id = o.lot_id"
+                " JOIN sessions s ON s.id = l.session_id"
+                " JOIN markets m ON m.id = COALESCE(o.market_id, s.market_id)"
+                " WHERE o.lot_id = $1",
                 lot_id,
             )
         if row is None:

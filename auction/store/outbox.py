@@ -11,9 +11,11 @@ processes never send the same row at once and no transaction stays open across a
 A deliverer that dies mid-call leaves the row to be retried when the lease runs out.
 
 Outbox status: ``pending`` → ``delivered`` | ``filed`` (written to disk, no URL configured) |
-``dead`` (refused by the receiver, or failing for longer than the retry window; ``last_error``
-says why) → ``pending`` again when an operator re-queues it (:func:`requeue`,
-:func:`requeue_all_dead`). The API reads the row with
+``registered`` / ``rejected`` (the office's answer, in the delivery's response or a later
+callback: :mod:`auction.store.answers`) | ``dead`` (refused by the receiver, or failing for
+longer than the retry window; ``last_error`` says why) → ``pending`` again when an operator
+re-queues it (:func:`requeue`, :func:`requeue_all_dead`), or when the market corrects a
+``rejected`` one (:func:`auction.store.answers.new_version`). The API reads the row with
 :meth:`auction.store.catalogue.Catalogue.registration_status`.
 
 Counters: ``attempts`` counts tries that failed for our side to fix or wait out (network,
@@ -55,16 +57,21 @@ class LotSheet:
     session_id: int
     session_name: str
     market_code: str
+    market_id: int = 0
+    market_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class BuyerRecord:
-    """The winning bidder: real name and credit code, and the paddle it bid with."""
+    """The winning bidder: real name, credit code (an enterprise) or resident identity number
+    (a person, ``kind`` ``person``), and the paddle it bid with."""
 
     bidder_id: int
     name: str
-    uscc: str
+    uscc: str | None
     paddle: int
+    kind: str = "enterprise"
+    resident_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,11 +96,14 @@ class OutboxEntry:
 
     idempotency_key: str
     body: bytes
+    #: the market whose registration endpoint the packet is for (the lot's session's market)
+    market_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class DueDelivery:
-    """A claimed outbox row. ``packet_json`` is PostgreSQL's text of the JSONB packet."""
+    """A claimed outbox row. ``packet_json`` is PostgreSQL's text of the JSONB packet;
+    ``market_id`` the market whose endpoint it goes to; ``version`` the packet's version."""
 
     lot_id: int
     idempotency_key: str
@@ -102,6 +112,8 @@ class DueDelivery:
     deferrals: int
     #: seconds since the row's first attempt (0 at the first claim), by PostgreSQL's clock
     retrying_s: float
+    market_id: int = 0
+    version: int = 1
 
     @property
     def failures(self) -> int:
@@ -128,13 +140,14 @@ class Backlog:
 _SHEET = """
 SELECT l.id, l.title, l.result_type, l.ip_type, l.technology_field, l.transaction_mode,
        l.contract_type, l.holder_name, l.holder_uscc, l.non_tech_fen,
-       s.id AS session_id, s.name AS session_name, m.code AS market_code
+       s.id AS session_id, s.name AS session_name, m.code AS market_code,
+       m.id AS market_id, m.name AS market_name
 FROM lots l JOIN sessions s ON s.id = l.session_id JOIN markets m ON m.id = s.market_id
 WHERE l.id = $1
 """
 
 # The paddle comes from the sold event (the one the room knew); name and code from bidders.
-_BUYER = "SELECT id, name, uscc FROM bidders WHERE id = $1"
+_BUYER = "SELECT id, name, uscc, kind, resident_id FROM bidders WHERE id = $1"
 
 _INSERT_RESULT = """
 INSERT INTO lot_results (lot_id, outcome, reason, winner_id, paddle, amount_fen, winning_seq,
@@ -158,8 +171,8 @@ WHERE s.id = (SELECT session_id FROM lots WHERE id = $1) AND s.status <> 'finish
 
 # ::text::jsonb: the body goes in as text whatever JSON codec the pool may have registered.
 _INSERT_OUTBOX = """
-INSERT INTO registration_outbox (lot_id, idempotency_key, packet)
-VALUES ($1, $2, $3::text::jsonb)
+INSERT INTO registration_outbox (lot_id, idempotency_key, packet, market_id)
+VALUES ($1, $2, $3::text::jsonb, $4)
 ON CONFLICT (lot_id) DO NOTHING
 """
 
@@ -176,7 +189,9 @@ FROM (
 ) due
 WHERE o.lot_id = due.lot_id
 RETURNING o.lot_id, o.idempotency_key, o.packet::text AS packet_json, o.attempts, o.deferrals,
-          EXTRACT(EPOCH FROM now() - o.first_attempt_at)::float8 AS retrying_s
+          EXTRACT(EPOCH FROM now() - o.first_attempt_at)::float8 AS retrying_s, o.version,
+          COALESCE(o.market_id, (SELECT s.market_id FROM lots l JOIN sessions s
+                                 ON s.id = l.session_id WHERE l.id = o.lot_id)) AS market_id
 """
 
 # The history lines of last_error (from its first newline on; '' when there are none). A new
@@ -192,7 +207,7 @@ _DELIVERED = f"""
 UPDATE registration_outbox
 SET status = $2, attempts = attempts + $3, delivered_at = now(),
     last_error = ltrim({_HISTORY}, E'\\n')
-WHERE lot_id = $1 AND status = 'pending'
+WHERE lot_id = $1 AND status = 'pending' AND ($4::text IS NULL OR idempotency_key = $4)
 """
 
 _RETRY = f"""
@@ -200,14 +215,14 @@ UPDATE registration_outbox
 SET attempts = attempts + $4, deferrals = deferrals + $5,
     last_error = left($3 || {_HISTORY}, {MAX_ERROR_CHARS}),
     next_attempt_at = now() + $2::bigint * interval '1 millisecond'
-WHERE lot_id = $1 AND status = 'pending'
+WHERE lot_id = $1 AND status = 'pending' AND ($6::text IS NULL OR idempotency_key = $6)
 """
 
 _DEAD = f"""
 UPDATE registration_outbox
 SET status = 'dead', attempts = attempts + $3, deferrals = deferrals + $4,
     last_error = left($2 || {_HISTORY}, {MAX_ERROR_CHARS})
-WHERE lot_id = $1 AND status = 'pending'
+WHERE lot_id = $1 AND status = 'pending' AND ($5::text IS NULL OR idempotency_key = $5)
 """
 
 # Re-queue: a fresh start (counters, window, due now); the reason it died becomes the newest
@@ -225,6 +240,14 @@ SET status = 'pending', attempts = 0, deferrals = 0, first_attempt_at = NULL,
         {MAX_ERROR_CHARS})
 WHERE status = 'dead' AND ($1::bigint IS NULL OR lot_id = $1)
 RETURNING lot_id
+"""
+
+# a note on a delivered row (its latest line), the history kept below it
+_NOTE = f"""
+UPDATE registration_outbox
+SET last_error = left($2 || CASE WHEN last_error = '' THEN '' ELSE E'\\n' || last_error END,
+                      {MAX_ERROR_CHARS})
+WHERE lot_id = $1
 """
 
 _STATUS = "SELECT status FROM registration_outbox WHERE lot_id = $1"
@@ -254,6 +277,7 @@ async def lot_sheet(store: Store, lot_id: int) -> LotSheet | None:
         holder_name=r["holder_name"], holder_uscc=r["holder_uscc"],
         non_tech_fen=int(r["non_tech_fen"]), session_id=int(r["session_id"]),
         session_name=r["session_name"], market_code=str(r["market_code"]),
+        market_id=int(r["market_id"]), market_name=r["market_name"],
     )
 
 
@@ -263,7 +287,8 @@ async def buyer(store: Store, bidder_id: int, paddle: int) -> BuyerRecord | None
         r = await store.pool.fetchrow(_BUYER, bidder_id)
     if r is None:
         return None
-    return BuyerRecord(bidder_id=int(r["id"]), name=r["name"], uscc=r["uscc"], paddle=paddle)
+    return BuyerRecord(bidder_id=int(r["id"]), name=r["name"], uscc=r["uscc"], paddle=paddle,
+                       kind=r["kind"], resident_id=r["resident_id"])
 
 
 async def record_result(store: Store, result: LotResult, entry: OutboxEntry | None) -> bool:
@@ -286,7 +311,8 @@ async def _record(store: Store, result: LotResult, entry: OutboxEntry | None) ->
         await conn.execute(_FINISH_SESSION, result.lot_id)
         if entry is not None:
             await conn.execute(
-                _INSERT_OUTBOX, result.lot_id, entry.idempotency_key, entry.body.decode("utf-8")
+                _INSERT_OUTBOX, result.lot_id, entry.idempotency_key, entry.body.decode("utf-8"),
+                entry.market_id,
             )
         return True
 
@@ -301,44 +327,56 @@ async def claim_due(store: Store, *, limit: int, lease_s: int) -> list[DueDelive
             lot_id=int(r["lot_id"]), idempotency_key=r["idempotency_key"],
             packet_json=r["packet_json"], attempts=int(r["attempts"]),
             deferrals=int(r["deferrals"]), retrying_s=max(float(r["retrying_s"]), 0.0),
+            market_id=int(r["market_id"]), version=int(r["version"]),
         )
         for r in rows
     ]
 
 
-async def mark_delivered(store: Store, lot_id: int) -> None:
+async def mark_delivered(store: Store, lot_id: int, *, key: str | None = None) -> None:
     """The receiver accepted the packet (2xx): one more attempt, status ``delivered``; the
-    latest error is cleared, the re-queue history kept."""
+    latest error is cleared, the re-queue history kept. With ``key``, only while the row still
+    holds that version (a correction may have replaced it meanwhile: then nothing changes);
+    the same holds for the other ``mark_*``."""
     with translated():
-        await store.pool.execute(_DELIVERED, lot_id, "delivered", 1)
+        await store.pool.execute(_DELIVERED, lot_id, "delivered", 1, key)
 
 
-async def mark_filed(store: Store, lot_id: int) -> None:
+async def mark_filed(store: Store, lot_id: int, *, key: str | None = None) -> None:
     """The packet was written to disk for manual upload: status ``filed``."""
     with translated():
-        await store.pool.execute(_DELIVERED, lot_id, "filed", 0)
+        await store.pool.execute(_DELIVERED, lot_id, "filed", 0, key)
+
+
+async def note_error(store: Store, lot_id: int, error: str) -> None:
+    """Put ``error`` as the latest line of ``last_error`` (history kept), status unchanged."""
+    with translated():
+        await store.pool.execute(_NOTE, lot_id, _one_line(error))
 
 
 async def mark_retry(
-    store: Store, lot_id: int, *, delay_ms: int, error: str, deferred: bool = False
+    store: Store, lot_id: int, *, delay_ms: int, error: str, deferred: bool = False,
+    key: str | None = None,
 ) -> None:
     """A failed try worth repeating, next in ``delay_ms``: counted as an attempt, or as a
     deferral when the receiver asked us to wait (``deferred``: 429 / 503)."""
     with translated():
         await store.pool.execute(
-            _RETRY, lot_id, delay_ms, _one_line(error), 0 if deferred else 1, 1 if deferred else 0
+            _RETRY, lot_id, delay_ms, _one_line(error), 0 if deferred else 1,
+            1 if deferred else 0, key,
         )
 
 
 async def mark_dead(
-    store: Store, lot_id: int, *, error: str, counted: bool = True, deferred: bool = False
+    store: Store, lot_id: int, *, error: str, counted: bool = True, deferred: bool = False,
+    key: str | None = None,
 ) -> None:
     """Give up on the row (``dead``) with the reason; ``counted`` adds the failed try, as an
     attempt or (``deferred``) as a deferral."""
     attempts = 1 if counted and not deferred else 0
     deferrals = 1 if counted and deferred else 0
     with translated():
-        await store.pool.execute(_DEAD, lot_id, _one_line(error), attempts, deferrals)
+        await store.pool.execute(_DEAD, lot_id, _one_line(error), attempts, deferrals, key)
 
 
 async def requeue(store: Store, lot_id: int) -> None:

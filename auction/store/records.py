@@ -14,6 +14,7 @@ from typing import Any
 
 from auction.domain.increments import Band
 from auction.domain.increments import to_json as bands_json
+from auction.domain.registration_form import STATUS_SHOWN, STATUS_WORDS
 
 #: China Standard Time; the API renders every timestamp with this offset
 CST = timezone(timedelta(hours=8), "CST")
@@ -226,12 +227,22 @@ class RegistrationStatus:
     last_error: str
     idempotency_key: str
     delivered_at: datetime | None
+    # the office's answer and the packet's version (issue 13; migration 0013)
+    version: int = 1
+    registration_no: str | None = None
+    reason: str = ""
+    answered_at: datetime | None = None
+    market_code: str = ""
 
     def to_json(self) -> Json:
         return {
             "lot_id": self.lot_id, "status": self.status, "attempts": self.attempts,
             "last_error": self.last_error, "idempotency_key": self.idempotency_key,
-            "delivered_at": rfc3339(self.delivered_at),
+            "delivered_at": rfc3339(self.delivered_at), "version": self.version,
+            "shown": STATUS_SHOWN.get(self.status, self.status),
+            "status_text": STATUS_WORDS.get(self.status, self.status),
+            "registration_no": self.registration_no, "reason": self.reason,
+            "answered_at": rfc3339(self.answered_at), "market_code": self.market_code,
         }
 
 

@@ -99,7 +99,7 @@ async def test_bids_and_results_are_public_by_paddle(
     assert results["results"] == [{
         "lot_id": lot["id"], "session_id": lot["session_id"], "title": lot["title"],
         "paddle": 101, "amount_fen": 200_000_000, "hammer_at": "2026-04-18T10:00:00.000+08:00",
-        "bid_count": 1,
+        "bid_count": 1, "registration": None,
     }]
     assert "保密" not in str(bids) + str(results)
 
@@ -122,8 +122,12 @@ async def test_registration_status_reads_the_outbox(
             lot["id"], f"lot-{lot['id']}", {"lot_id": lot["id"]},
         )
     status = (await client.get(f"/api/v1/lots/{lot['id']}/registration")).json()
+    market = (await client.get(f"/api/v1/sessions/{lot['session_id']}")).json()["market_code"]
     assert status == {"lot_id": lot["id"], "status": "pending", "attempts": 0, "last_error": "",
-                      "idempotency_key": f"lot-{lot['id']}", "delivered_at": None}
+                      "idempotency_key": f"lot-{lot['id']}", "delivered_at": None,
+                      "version": 1, "shown": "pending", "status_text": "待登记",
+                      "registration_no": None, "reason": "", "answered_at": None,
+                      "market_code": market}
 
 
 async def test_bidder_sign_up_checks_the_credit_code(

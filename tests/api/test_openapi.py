@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from starlette.routing import Route
 
-from auction.api import admin, catalogue
+from auction.api import admin, catalogue, registration_answer
 from auction.api.openapi import document
 
 
@@ -13,7 +13,7 @@ async def test_openapi_lists_every_route(client: httpx.AsyncClient) -> None:
     """Every catalogue and admin route appears in /openapi.json with its method."""
     doc = (await client.get("/openapi.json")).json()
     assert doc["openapi"].startswith("3.")
-    for route in [*catalogue.routes, *admin.routes]:
+    for route in [*catalogue.routes, *admin.routes, *registration_answer.routes]:
         assert isinstance(route, Route)
         path = route.path.replace(":int", "")
         for method in route.methods or ():

@@ -27,6 +27,7 @@ from auction.registration.signing import HEADER, verify
 from auction.settings import Secret, Settings
 from auction.settlement.settle import Settled, settle
 from auction.store import Store, journal
+from auction.store.records import Market
 
 SECRET = Secret("registration-test-secret")
 
@@ -60,6 +61,9 @@ class Receiver:
     script: dict[str, list[Answer]] = field(default_factory=dict)
     requests: list[Received] = field(default_factory=list)
     packets: dict[str, bytes] = field(default_factory=dict)
+    secret: Secret = SECRET
+    #: the answer body of a request with no scripted answer (an office that answers at once)
+    default_body: str = ""
 
     async def handle(self, request: Request) -> Response:
         body = await request.body()
@@ -69,7 +73,7 @@ class Receiver:
             content_type=request.headers.get("content-type", ""), body=body,
         )
         self.requests.append(got)
-        if not verify(SECRET, body, got.signature):
+        if not verify(self.secret, body, got.signature):
             return Response("bad signature", status_code=401)
         queued = self.script.get(key)
         if queued:
@@ -80,13 +84,13 @@ class Receiver:
                 await asyncio.sleep(answer.delay_s)
             return Response(answer.body, status_code=answer.status, headers=answer.headers)
         self.packets.setdefault(key, body)
-        return Response(status_code=201)
+        return Response(self.default_body, status_code=201)
 
 
 @asynccontextmanager
-async def serve_receiver() -> AsyncIterator[Receiver]:
+async def serve_receiver(secret: Secret = SECRET) -> AsyncIterator[Receiver]:
     """Run a :class:`Receiver` for the duration of the block."""
-    receiver = Receiver()
+    receiver = Receiver(secret=secret)
     app = Starlette(routes=[Route("/register", receiver.handle, methods=["POST"])])
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
@@ -113,13 +117,17 @@ class SoldLot:
     market_id: int
 
 
-async def sold_lot(store: Store, *, amount_fen: int = 1_200_000_00) -> SoldLot:
-    """A lot sold to a fresh bidder at ``amount_fen``, journalled and settled."""
+async def sold_lot(
+    store: Store, *, amount_fen: int = 1_200_000_00, market: Market | None = None
+) -> SoldLot:
+    """A lot sold to a fresh bidder at ``amount_fen``, journalled and settled (in a new
+    market of its own unless ``market`` is given)."""
     tag = secrets.token_hex(4)
-    market = await store.create_market(
-        code=f"{secrets.randbelow(900_000) + 100_000}", slug=f"r-{tag}",
-        name=f"测试市场{tag}", level="county",
-    )
+    if market is None:
+        market = await store.create_market(
+            code=f"{secrets.randbelow(900_000) + 100_000}", slug=f"r-{tag}",
+            name=f"测试市场{tag}", level="county",
+        )
     session = await store.create_session(
         market_code=market.code, name="产业专场", season="special", mode="live",
         starts_at=datetime.now(UTC),

@@ -326,7 +326,8 @@ async def test_two_deliverers_send_each_packet_once(
 async def test_without_url_the_packet_is_filed_for_manual_upload(
     outbox_store: Store, settings: Settings
 ) -> None:
-    """No AUCTION_REGISTRATION_URL: the exact body is written to <data_dir>/registration."""
+    """No AUCTION_REGISTRATION_URL: the packet is written to <data_dir>/registration as
+    readable UTF-8 JSON (indented, Chinese as is), only its owner may read it."""
     lot = await sold_lot(outbox_store)
     config = configured(settings, None)
     deliverer = fast(outbox_store, config)
@@ -338,7 +339,10 @@ async def test_without_url_the_packet_is_filed_for_manual_upload(
     row = await outbox_row(outbox_store, lot.lot_id)
     assert (row["status"], row["attempts"]) == ("filed", 0)
     path = config.data_dir / "registration" / f"{lot.key}.json"
-    assert path.read_bytes() == packet_body(json.loads(row["packet"]))
+    text = path.read_text(encoding="utf-8")
+    assert json.loads(text) == json.loads(row["packet"])
+    assert "\\u" not in text and "水稻新品种" in text and "\n  \"buyer\": {" in text
+    assert path.stat().st_mode & 0o777 == 0o600
     assert isinstance(row["delivered_at"], datetime)
     assert (await outbox_store.registration_status(lot.lot_id)).status == "filed"
 

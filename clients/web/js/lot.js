@@ -8,7 +8,7 @@
 // and attachments, the session's 拍卖公告 and 竞买须知. A closed lot shows its result and no bid
 // controls; a lot that does not exist shows 标的不存在 and opens no connection.
 import {
-  api, clock, dateTime, duration, el, nackText, paintConn, param, parseYuan, passReason,
+  api, clock, dateTime, duration, el, lang, nackText, paintConn, param, parseYuan, passReason,
   retrying, setupLang, sourceText, statusText, storeToken, t, takeToken, warningText, yuan,
 } from "./common.js";
 import { AuctionConnection, newKey, nextBid } from "./protocol.js";
@@ -213,6 +213,22 @@ function fact(key, value, attrs = {}) {
     el("dt", { text: t(key) }), el("dd", {}, value));
 }
 
+/** A sold lot's 合同登记 (issue 13): 待登记 / 已登记 + number / 未予登记 + reason. */
+function registrationFact(reg) {
+  if (!reg) return null;
+  const zh = lang() === "zh";
+  const words = { pending: zh ? "待登记" : "awaiting registration",
+    registered: zh ? "已登记" : "registered", rejected: zh ? "未予登记" : "not registered",
+    dead: zh ? "待登记" : "awaiting registration" };
+  const shown = reg.shown || "pending";
+  const detail = shown === "registered" ? reg.registration_no
+    : shown === "rejected" ? reg.reason : "";
+  return el("div", { class: "fact", "data-fact": "registration" },
+    el("dt", { text: zh ? "合同登记" : "Contract registration" }),
+    el("dd", {}, el("strong", { text: words[shown] || shown }),
+      detail ? el("span", { class: shown === "registered" ? "num" : "", text: ` ${detail}` }) : ""));
+}
+
 function bandTable() {
   const bands = session?.increments || [];
   if (!bands.length) return null;
@@ -274,6 +290,7 @@ function renderFacts() {
     fact("viewers_label", feed.viewers === null ? "—" : String(feed.viewers)),
     fact("contact_phone", phone),
     fact("docs_title", docs),
+    registrationFact(info.result?.registration),
   ];
   for (const row of rows) if (row) box.append(row);
 }

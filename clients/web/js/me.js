@@ -30,6 +30,26 @@ function confirmationLink(w) {
   }));
 }
 
+// 合同登记 of a won lot (issue 13): 待登记 / 已登记 + number / 未予登记 + reason; its own texts
+const REG_TEXT = {
+  zh: { label: "合同登记", pending: "待登记", registered: "已登记", rejected: "未予登记",
+    dead: "待登记", no: "登记编号", reason: "原因" },
+  en: { label: "Contract registration", pending: "awaiting registration",
+    registered: "registered", rejected: "not registered", dead: "awaiting registration",
+    no: "No.", reason: "reason" },
+};
+function registrationLine(reg) {
+  if (!reg) return null;
+  const text = REG_TEXT[document.documentElement.lang === "zh-CN" ? "zh" : "en"];
+  const shown = reg.shown || "pending";
+  return el("p", { class: `small reg-line rl-${shown}`, "data-registration": shown },
+    `${text.label}: `, el("strong", { text: text[shown] || shown }),
+    shown === "registered" && reg.registration_no
+      ? ` · ${text.no} ` : "", shown === "registered" && reg.registration_no
+      ? el("span", { class: "num", text: reg.registration_no }) : "",
+    shown === "rejected" && reg.reason ? ` · ${text.reason}: ${reg.reason}` : "");
+}
+
 function render() {
   applyTr();
   $("gate").classList.toggle("hidden", !gate);
@@ -52,7 +72,7 @@ function render() {
       el("p", { class: "small muted" }, `${tr("next_steps")}: `,
         w.next_step && document.documentElement.lang === "zh-CN" ? `${w.next_step}。` : "",
         tr("win_next")),
-      confirmationLink(w)));
+      confirmationLink(w), registrationLine(w.registration)));
   }
   if (!mine?.won?.length) winsBox.append(el("p", { class: "muted", text: tr("nothing_yet") }));
 
