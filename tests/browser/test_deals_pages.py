@@ -172,9 +172,10 @@ async def test_finance_records_a_payment_on_the_deals_page(
         await page.wait_for_url(re.compile(r"/admin/deals\.html\?session="))
         sales = page.get_by_role("region", name="成交标的与尾款")
         row = sales.get_by_role("row").filter(has_text="一种测试技术0")
-        # price 10,000.00, band deposit 1,000.00 applied: balance 9,000.00
+        # price 10,000.00; the band deposit (1,000.00) went to the buyer's first lot by hammer
+        # time, the April one: balance 10,000.00
         await expect(row).to_contain_text("待付款")
-        await expect(row).to_contain_text("9,000.00")
+        await expect(row).to_contain_text("10,000.00")
         old = sales.get_by_role("row").filter(has_text="一种测试技术1")
         await expect(old).to_contain_text("逾期")
         await expect(old.get_by_role("button", name=re.compile("宣布悔拍"))).to_be_visible()
@@ -186,7 +187,7 @@ async def test_finance_records_a_payment_on_the_deals_page(
         await form.get_by_label("银行流水号").fill(f"ICBC-{tag}")
         await form.get_by_role("button", name="登记付款").click()
         await expect(form.get_by_role("status")).to_contain_text("已登记 4,000.00 元")
-        await expect(row).to_contain_text("5,000.00")
+        await expect(row).to_contain_text("6,000.00")
         assert await page.evaluate(UNNAMED) == []
         await page.screenshot(path=f"{SHOTS}/deals-1366.png", full_page=True)
         await page.set_viewport_size({"width": 375, "height": 800})
@@ -194,7 +195,7 @@ async def test_finance_records_a_payment_on_the_deals_page(
         assert await page.evaluate("document.documentElement.scrollWidth") <= 375 + 1
         async with httpx.AsyncClient(base_url=server.base, headers=ADMIN, timeout=10) as http:
             account = (await http.get(f"/api/v1/lots/{now}/payment")).json()
-        assert (account["paid_fen"], account["open_fen"]) == (400_000, 500_000)
+        assert (account["paid_fen"], account["open_fen"]) == (400_000, 600_000)
         assert [p["bank_reference"] for p in account["payments"]] == [f"ICBC-{tag}"]
 
         # the overdue lot: 宣布悔拍 through its form; the default shows on the registration
@@ -222,7 +223,7 @@ async def test_finance_records_a_payment_on_the_deals_page(
         await mine.wait_for_url(re.compile(r"/me\.html"))
         wins = mine.get_by_role("region", name="我竞得的标的")
         await expect(wins.locator("[data-payment=pending]")).to_contain_text(
-            "尾款 9,000.00 元 · 未付 5,000.00 元 · 付款期限")
+            "尾款 10,000.00 元 · 未付 6,000.00 元 · 付款期限")
         await expect(wins.locator("[data-payment=pending]")).to_contain_text("待付款")
         await expect(wins.locator("[data-payment=defaulted]")).to_contain_text("悔拍")
         assert await mine.evaluate("document.documentElement.scrollWidth") <= 375

@@ -44,11 +44,20 @@ PUBLIC = {
     # issue 13: a 成交确认书's public verification, answered only with the lot's bid-log digest
     ("GET", "/api/v1/lots/{lot_id:int}/confirmation"),
     ("POST", "/api/v1/lots/{lot_id:int}/objections"),  # issue 13: anyone objects to a 公示
+    # issue 13: the registration office's answer, authorised by its signature (no login; a
+    # bad signature is refused and recorded: tests/registration/test_answer.py)
+    ("POST", "/api/v1/registration/callback"),
 }
 
 #: (method, path) → which of county B's principals the action is for (B's market admin, and
 #: the city, province and platform admins above it, always are and are not tried)
 SCOPED: dict[tuple[str, str], set[str]] = {
+    # issue 13: a market's registration endpoint and a rejected registration's corrected
+    # version (who may manage the market's sessions)
+    ("GET", "/api/v1/markets/{code}/registration-endpoint"): set(),
+    ("PUT", "/api/v1/markets/{code}/registration-endpoint"): set(),
+    ("DELETE", "/api/v1/markets/{code}/registration-endpoint"): set(),
+    ("POST", "/api/v1/lots/{lot_id:int}/registration/versions"): set(),
     ("POST", "/api/v1/markets"): set(),
     ("POST", "/api/v1/sessions"): set(),
     ("POST", "/api/v1/sessions/{session_id:int}/lots"): set(),
