@@ -119,11 +119,7 @@ async def _scope(store: Store, args: argparse.Namespace) -> _Scope:
         if market is None:
             raise Refused(f"no market {args.market!r}")
         return _Scope(await store_chain.market_lots(store, args.market.strip()), [market])
-    rows = await store.pool.fetch("SELECT id FROM lots ORDER BY id")
-    markets = await store.pool.fetch(
-        "SELECT DISTINCT market_id FROM audit_log ORDER BY market_id NULLS FIRST")
-    return _Scope([int(r["id"]) for r in rows],
-                  [None if r["market_id"] is None else int(r["market_id"]) for r in markets])
+    return _Scope(await store_chain.all_lots(store), await store_chain.audit_markets(store))
 
 
 async def _verify_db(store: Store, args: argparse.Namespace) -> int:

@@ -1,7 +1,8 @@
 """Reading the chained record back (migrations/0018_record_chain.sql builds it on insert).
 
 - :func:`lot_records`: lots' chained events and settled results, for ``auction verify``;
-- :func:`session_lots` / :func:`market_lots`: which lots a session or a market holds;
+- :func:`session_lots` / :func:`market_lots` / :func:`all_lots`: which lots a session, a market
+  or the deployment holds; :func:`audit_markets`: which markets have a back-office chain;
 - :func:`audit_chains`: the back-office chains of markets;
 - :func:`session_heads`: the head hash of finished sessions (成交公示);
 - :func:`bid_entry`: one accepted bid with its chain hash (receipts).
@@ -45,6 +46,10 @@ WHERE m.code = $1 ORDER BY l.id
 """
 
 _MARKET_ID = "SELECT id FROM markets WHERE code = $1"
+
+_ALL_LOTS = "SELECT id FROM lots ORDER BY id"
+
+_AUDIT_MARKETS = "SELECT DISTINCT market_id FROM audit_log ORDER BY market_id NULLS FIRST"
 
 _AUDIT = """
 SELECT market_id, chain_n, id, (extract(epoch FROM at) * 1000000)::bigint AS at_us, actor_role,
@@ -152,6 +157,19 @@ async def market_lots(store: Store, code: str) -> list[int]:
     with translated():
         rows = await store.pool.fetch(_MARKET_LOTS, code)
     return [int(r["id"]) for r in rows]
+
+
+async def all_lots(store: Store) -> list[int]:
+    with translated():
+        rows = await store.pool.fetch(_ALL_LOTS)
+    return [int(r["id"]) for r in rows]
+
+
+async def audit_markets(store: Store) -> list[int | None]:
+    """Every market with a back-office chain (``None``: the chain of no market)."""
+    with translated():
+        rows = await store.pool.fetch(_AUDIT_MARKETS)
+    return [None if r["market_id"] is None else int(r["market_id"]) for r in rows]
 
 
 async def market_id(store: Store, code: str) -> int | None:

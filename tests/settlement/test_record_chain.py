@@ -308,3 +308,34 @@ async def test_back_office_entries_chain_per_market(
     assert [str(f).split(":")[0] for f in report.findings] == [
         f"audit chain of market {market} entry 6 (id {target.id})"]
     assert session_head(1, []) != session_head(2, [])
+
+
+async def test_replaying_a_timed_lot_reproduces_the_live_room(
+    store: Store, redis: Redis, keys: Keys, rooms: Rooms, make_lot: MakeLot
+) -> None:
+    """A timed lot (bids inside the extension window, a pause and a resume) replays from the
+    journal into its live state as well."""
+    lot = await make_lot()
+    # the factory made a live room: this lot's room is a timed one instead
+    await redis.delete(*(await redis.keys(f"{keys.namespace}:{{lot:{lot.lot_id}}}*")))
+    await rooms.init_lot(lot.lot_id, mode=LotMode.TIMED, start=lot.start, inc=lot.inc, reserve=0,
+                         session_id=lot.session_id, window_ms=900_000, ext_ms=900_000,
+                         duration_ms=600_000)
+    await redis.hset(keys.lot(lot.lot_id).eligible,
+                     mapping={"written": "1", **{str(b.id): "1" for b in lot.bidders}})
+    a, b = lot.bidders[0], lot.bidders[1]
+    await rooms.open(lot.lot_id)
+    await rooms.bid(lot.lot_id, bidder=a.id, paddle=a.paddle, amount=lot.start)
+    await rooms.command(lot.lot_id, "pause")
+    await rooms.command(lot.lot_id, "resume")
+    await rooms.bid(lot.lot_id, bidder=b.id, paddle=b.paddle, amount=lot.start + lot.inc)
+    live = await rooms.room_state(lot.lot_id)
+    assert live is not None and live.extensions >= 1
+    await Drainer(store, redis, keys).drain_once()
+    (record,) = await store_chain.lot_records(store, [lot.lot_id])
+    assert check_lot_chain(record) is None
+    fresh = RoomState(mode=LotMode.TIMED, start=lot.start, inc=lot.inc, reserve=0,
+                      window_ms=900_000, ext_ms=900_000, duration_ms=600_000,
+                      inc0=live.inc0, bands=live.bands)
+    events = [LotEvent(e.seq, e.kind, e.at_ms, e.fields()) for e in record.entries]
+    assert replay(fresh, events) == live
