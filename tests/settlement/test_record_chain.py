@@ -339,3 +339,12 @@ async def test_replaying_a_timed_lot_reproduces_the_live_room(
                       inc0=live.inc0, bands=live.bands)
     events = [LotEvent(e.seq, e.kind, e.at_ms, e.fields()) for e in record.entries]
     assert replay(fresh, events) == live
+
+
+async def test_text_is_quoted_as_postgresql_quotes_it(store: Store) -> None:
+    """The canonical text's JSON strings (Python) equal PostgreSQL's ``to_json(text)`` for
+    quotes, backslashes, control characters, DEL, U+2028 and characters beyond the BMP."""
+    samples = ['a"b\\c/d', "\x01\x08\x0c\n\r\t\x1f\x7f", "\u2028é中😀", ""]
+    for text in samples:
+        assert await store.pool.fetchval("SELECT to_json($1::text)::text", text) == \
+            json.dumps(text, ensure_ascii=False)
