@@ -1,4 +1,5 @@
-"""The ``auction`` command: ``serve``, ``migrate``, ``demo``.
+"""The ``auction`` command: ``serve``, ``migrate``, ``demo`` (and ``registration``, ``verify``,
+``export``: auction/registration/cli.py, auction/audit/cli.py).
 
 Settings are read once here and passed down. When ``DATABASE_URL`` / ``REDIS_URL`` are unset the
 embedded PostgreSQL and Redis are started in the data dir (auction/embedded.py), the command says
@@ -44,6 +45,7 @@ import uvicorn
 
 from auction import logs
 from auction.api.shutdown import GracefulServer
+from auction.audit import cli as audit_cli
 from auction.registration import cli as registration_cli
 from auction.settings import ConfigError, Secret, Settings, redact
 from auction.wire.codec import MAX_FRAME
@@ -422,6 +424,7 @@ def main(argv: list[str] | None = None) -> int:
                        help="log every HTTP request (off by default)")
     del migrate
     registration_cli.add_parser(sub)
+    audit_cli.add_parsers(sub)
     args = parser.parse_args(argv)
     command: str = args.command
 
@@ -445,16 +448,21 @@ def main(argv: list[str] | None = None) -> int:
         # The demo seeds itself through the admin API; a fresh token per run, never printed.
         changes["admin_token"] = Secret(secrets.token_urlsafe(24))
     settings = settings.with_changes(**changes)
+    offline = ("verify", "export", "registration")
+    if command in ("verify", "export") and not audit_cli.needs_database(args):
+        return asyncio.run(audit_cli.run(args, settings))  # a bundle: no database at all
 
     _SIGNALS.install()
     sock: socket.socket | None = None
     try:
-        if command not in ("migrate", "registration"):
+        if command not in ("migrate", *offline):
             sock = _bind(settings.host, settings.port)
 
         def runner(resolved: Settings) -> Coroutine[Any, Any, int]:
             if command == "registration":
                 return registration_cli.run(args, resolved)
+            if command in ("verify", "export"):
+                return audit_cli.run(args, resolved)
             if sock is None:
                 return _migrate(resolved)
             if command == "serve":
@@ -462,7 +470,7 @@ def main(argv: list[str] | None = None) -> int:
             return _demo(resolved, sock, fast=args.fast, once=args.once,
                          access_log=args.access_log)
 
-        with _resolved(settings, redis=command not in ("migrate", "registration")) as resolved:
+        with _resolved(settings, redis=command not in ("migrate", *offline)) as resolved:
             try:
                 return asyncio.run(_SIGNALS.run(runner(resolved)))
             finally:

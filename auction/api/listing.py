@@ -38,6 +38,7 @@ from auction.domain.deadlines import DEFAULT_NOTICE_WORKING_DAYS
 from auction.domain.lot import LotStatus
 from auction.domain.publicity import OBJECTION_TEXT, mask_person, pass_reason_text
 from auction.services import Services
+from auction.store import chain as store_chain
 from auction.store import listing as store_listing
 from auction.store.listing import MAX_LIMIT, ListingFilter, ListingRow, PublicityRow
 from auction.store.notices import Notice
@@ -247,11 +248,17 @@ async def get_publicity(request: Request) -> JSONResponse:
     session = query_int(request, "session")
     rows = await store_listing.publicity(services.store, market=market, session=session)
     today = server_day()
+    names = {r.session_id: r.session_name for r in rows}
+    heads = await store_chain.session_heads(services.store, sorted(names))
     return JSONResponse({
         "today": today.isoformat(),
         "sold": [_sold(r, today) for r in rows if r.outcome == "sold"],
         "passed": [_closed(r) for r in rows if r.outcome == "passed"],
         "withdrawn": [_closed(r) for r in rows if r.outcome == "withdrawn"],
+        # the head of each finished session's chained record (docs/formats.md); null until
+        # every lot of the session is settled
+        "sessions": [{"session_id": sid, "session_name": names[sid],
+                      "head_sha256": heads.get(sid)} for sid in sorted(names)],
     })
 
 

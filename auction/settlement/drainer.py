@@ -15,6 +15,12 @@ the close, or once another lot of its session opened; until then the auctioneer 
 (C5) and nothing of its result is written. A reopened lot's drain simply goes on: its
 ``reopened`` event and the bids after it are copied like any other.
 
+Each written event is chained (issue 16, docs/formats.md "The chained record"): PostgreSQL's
+insert trigger gives it the SHA-256 of the lot's previous entry and its own, under a per-lot
+advisory lock, in the same ``INSERT`` — no extra round trip, and two drainers writing the same
+lot cannot fork its chain. An event whose predecessor is not yet in the journal is refused (the
+drainer writes in seq order, from its cursor, so this only means "retry next tick").
+
 One process drains at a time: :meth:`Drainer.run` works only while it holds the
 ``keys.lease("drainer")`` lease (:mod:`auction.settlement.lease`); the others idle and take over
 when the holder's lease expires. :meth:`Drainer.drain_once` itself is safe to run concurrently.

@@ -8,6 +8,10 @@ Columns ``bidder_id``, ``paddle`` and ``amount_fen`` hold the event fields ``bid
 and ``amount`` (filled for ``bid`` and ``sold``); every other field of the event goes to ``data``.
 :func:`last_event` reverses the split, so a row turns back into the :class:`LotEvent` it came from.
 Failures surface as :mod:`auction.store.errors` (``translated``).
+
+The table is append-only and hash-chained per lot (migrations/0018_record_chain.sql): its
+triggers fill ``prev_sha256`` / ``sha256`` on insert and refuse UPDATE, DELETE and TRUNCATE;
+:mod:`auction.store.chain` reads the chain back for ``auction verify``.
 """
 
 from __future__ import annotations

@@ -115,8 +115,8 @@ async def test_public_bids_results_and_registration_status(
             " VALUES ($1, $2, 'e1', $3, $4, $5, $6, $7)",
             [
                 (lot.id, 1, "opened", at, None, None, None),
-                (lot.id, 3, "bid", at, bidder, 102, 1_100_000_00),
                 (lot.id, 2, "bid", at, bidder, 101, 1_000_000_00),
+                (lot.id, 3, "bid", at, bidder, 102, 1_100_000_00),
                 (lot.id, 4, "sold", at, bidder, 102, 1_100_000_00),
             ],
         )

@@ -8,7 +8,7 @@
 import { api, dateTime, el, lang, param, setupLang, t, yuan } from "./common.js";
 
 const sessionId = param("session");
-let data = { sold: [], passed: [], withdrawn: [] };
+let data = { sold: [], passed: [], withdrawn: [], sessions: [] };
 
 // this page's own texts (issue 13): the shared ones stay in common.js
 const TEXTS = {
@@ -19,6 +19,8 @@ const TEXTS = {
     ob_contact: "联系方式", ob_contact_hint: "电话或电子邮箱，用于市场回复", ob_text: "异议内容",
     ob_submit: "提交异议", ob_required: "请填写{label}", ob_done: "异议已提交（编号 {id}），市场将与您联系。",
     file_objection: "对此提出异议", defaulted: "买受人悔拍",
+    record_title: "成交记录哈希", record_pending: "场次尚未结束",
+    record_hint: "场次结束后公布其成交记录哈希链的头哈希，可用于核对出价回执与导出的成交记录。",
   },
   en: {
     current_list: "Notices running", past_list: "Notices ended", objection_title: "File an objection",
@@ -28,6 +30,9 @@ const TEXTS = {
     ob_text: "Objection", ob_submit: "Submit objection", ob_required: "Please fill in {label}",
     ob_done: "Objection received (no. {id}); the market will contact you.",
     file_objection: "Object to this", defaulted: "buyer defaulted",
+    record_title: "Record hash", record_pending: "session not finished",
+    record_hint: "Once a session ends, the head hash of its chained record is published here: "
+      + "check bid receipts and exported records against it.",
   },
 };
 
@@ -119,6 +124,14 @@ function render() {
       cell("closed_time", { class: "num" }, dateTime(row.closed_at))));
   }
   document.getElementById("withdrawn-card").classList.toggle("hidden", !data.withdrawn.length);
+  // the head hash of each finished session's chained record (issue 16)
+  const heads = document.getElementById("record-heads");
+  const sessions = data.sessions || [];
+  heads.replaceChildren(...sessions.flatMap((s) => [
+    el("dt", { text: s.session_name }),
+    el("dd", { class: "hash", text: s.head_sha256 || r("record_pending") }),
+  ]));
+  document.getElementById("record-card").classList.toggle("hidden", !sessions.length);
   const name = [...data.sold, ...data.passed, ...data.withdrawn][0]?.session_name || "";
   document.getElementById("session-name").textContent = sessionId ? name : "";
 }
