@@ -58,6 +58,8 @@ SCOPED: dict[tuple[str, str], set[str]] = {
     ("PUT", "/api/v1/markets/{code}/registration-endpoint"): set(),
     ("DELETE", "/api/v1/markets/{code}/registration-endpoint"): set(),
     ("POST", "/api/v1/lots/{lot_id:int}/registration/versions"): set(),
+    # issue 16: a bid's signed receipt, for the bid's own bidder only (staff too are refused)
+    ("GET", "/api/v1/lots/{lot_id:int}/bids/{seq:int}/receipt"): set(),
     ("POST", "/api/v1/markets"): set(),
     ("POST", "/api/v1/sessions"): set(),
     ("POST", "/api/v1/sessions/{session_id:int}/lots"): set(),
@@ -163,6 +165,7 @@ def request_for(route: tuple[str, str], world: World, targets: dict[str, Any],
         "registration_id": b.bidders[0]["registration"], "deposit_id": targets["deposit"],
         "account_id": b.account_ids["finance"], "code": b.code, "file_id": 1,
         "objection_id": GUESSED,  # B has no objection: refused like a guessed one
+        "seq": 1,
     }
     path = route[1]
     for name, value in ids.items():
