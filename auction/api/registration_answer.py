@@ -219,8 +219,8 @@ async def callback(request: Request) -> JSONResponse:
                                   retry_after_ms=wait_ms)
         await _record(services, request, lot_id, key, refused.outcome, refused.status,
                       refused.message, raw)
-        log.warning("registration callback refused (%s): lot %s key %r from %s",
-                    refused.code, lot_id, key[:80], client_address(request))
+        log.info("registration callback refused (%s): lot %s key %r from %s",
+                 refused.code, lot_id, key[:80], client_address(request))
         return error_response(refused.status, refused.code, refused.message, refused.field)
     await _record(services, request, lot_id, key, outcome, 200, status, raw)
     log.info("registration callback %s: lot %d %s %s", outcome, lot_id, status,

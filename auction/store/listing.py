@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from auction.domain.lot_vocabularies import VOCABULARIES
 from auction.store.errors import translated
 
 if TYPE_CHECKING:
@@ -188,15 +189,19 @@ async def listing(store: Store, f: ListingFilter) -> tuple[list[ListingRow], int
 
 
 async def technology_fields(store: Store) -> list[str]:
-    """Every technology field some lot has, sorted (the field filter's
-    choices; at most :data:`MAX_FIELDS`)."""
+    """The field filter's choices: the 11 statistics fields
+    (:data:`auction.domain.lot_vocabularies.VOCABULARIES`), always, in their customary order,
+    then any other field some published lot has, sorted (at most :data:`MAX_FIELDS` in all: a
+    long tail of free text never pushes the customary fields out)."""
+    customary = list(VOCABULARIES["technology_field"].values)
     with translated():
         rows = await store.pool.fetch(
             "SELECT DISTINCT l.technology_field FROM lots l JOIN sessions s ON s.id = l.session_id"
-            " WHERE s.published_at IS NOT NULL ORDER BY l.technology_field LIMIT $1",
-            MAX_FIELDS,
+            " WHERE s.published_at IS NOT NULL AND NOT (l.technology_field = ANY($2::text[]))"
+            " ORDER BY l.technology_field LIMIT $1",
+            max(0, MAX_FIELDS - len(customary)), customary,
         )
-    return [str(r[0]) for r in rows]
+    return customary + [str(r[0]) for r in rows]
 
 
 async def publicity(store: Store, *, market: str | None, session: int | None

@@ -57,11 +57,20 @@ NewSession = Callable[..., Awaitable[dict[str, Any]]]
 NewLot = Callable[..., Awaitable[dict[str, Any]]]
 
 
+_CODES_GIVEN: set[str] = set()
+
+
 def division_code() -> str:
-    """A random county's division code (markets are unique by code in the session database;
-    a county's form leaves the most room: auction/domain/divisions.py)."""
-    return (f"{secrets.randbelow(89) + 11:02d}{secrets.randbelow(99) + 1:02d}"
-            f"{secrets.randbelow(99) + 1:02d}")
+    """A random county's division code, never the same twice in this test run (markets are
+    unique by code in the session database, and a thousand random draws from 870,000 codes
+    collide more often than not; a county's form leaves the most room:
+    auction/domain/divisions.py)."""
+    while True:
+        code = (f"{secrets.randbelow(89) + 11:02d}{secrets.randbelow(99) + 1:02d}"
+                f"{secrets.randbelow(99) + 1:02d}")
+        if code not in _CODES_GIVEN:
+            _CODES_GIVEN.add(code)
+            return code
 
 
 def error_of(response: httpx.Response) -> dict[str, Any]:

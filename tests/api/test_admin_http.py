@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -11,6 +10,7 @@ import pytest
 
 from auction.domain.lot import LotMode, LotStatus
 from auction.services import Services
+from tests.api.conftest import division_code
 from tests.e2e.harness import enrol
 
 ADMIN = {"Authorization": "Bearer test-admin-token"}
@@ -19,9 +19,8 @@ NewSession = Callable[..., Awaitable[dict[str, Any]]]
 
 
 def _code() -> str:
-    """A random county's division code."""
-    return (f"{secrets.randbelow(89) + 11:02d}{secrets.randbelow(99) + 1:02d}"
-            f"{secrets.randbelow(99) + 1:02d}")
+    """A random county's division code, unique in this test run."""
+    return division_code()
 
 
 def error_of(response: httpx.Response) -> dict[str, Any]:

@@ -169,6 +169,7 @@ async def test_rejected_registration_is_corrected_in_the_report_and_then_registe
         await expect(fact).to_contain_text("已登记")
         await expect(fact).to_contain_text(NUMBER)
         await _shots(public, "lot")
+        await public.close()  # before the server stops: its socket would log the refusal
 
         context = await new_context(viewport={"width": 1366, "height": 900})
         me = await context.new_page()
@@ -183,6 +184,7 @@ async def test_rejected_registration_is_corrected_in_the_report_and_then_registe
         await expect(line).to_contain_text("合同登记: 已登记")
         await expect(line).to_contain_text(NUMBER)
         await _shots(me, "me")
+        await me.close()
 
     assert receiver.keys[0].startswith(f"lot-{lot}-")
     assert receiver.keys == [receiver.keys[0], f"{receiver.keys[0]}:v2"]
