@@ -140,7 +140,7 @@ def _fields(data: Any) -> dict[str, Any]:
     if unknown:
         raise _Refused(400, "bad_request", "invalid", f"未知字段 {unknown[0]}", unknown[0])
     key = data.get("idempotency_key")
-    if not isinstance(key, str) or not key or len(key) > 200:
+    if not isinstance(key, str) or not key or text_problem(key, max_len=200) is not None:
         raise _Refused(400, "bad_request", "invalid", "缺少字段 idempotency_key",
                        "idempotency_key")
     return data
@@ -247,7 +247,8 @@ async def _too_many_refusals(services: Services, request: Request) -> int | None
 async def _record(services: Services, request: Request, lot_id: int | None, key: str,
                   outcome: str, status: int, detail: str, raw: bytes) -> None:
     await answers.record_callback(
-        services.store, lot_id=lot_id, key=key[:200], outcome=outcome, http_status=status,
+        services.store, lot_id=lot_id, key=key[:200].replace("\x00", ""), outcome=outcome,
+        http_status=status,
         detail=detail, address=client_address(request),
         body_excerpt=raw[:500].decode("utf-8", "replace").replace("\x00", ""),
     )
