@@ -45,6 +45,8 @@ from auction.api import (
     report,
     shutdown,
     staff_accounts,
+    statistics,
+    vocabularies,
 )
 from auction.api.headers import EdgeApp
 from auction.api.tokens import TokenLifetimes, Tokens
@@ -156,6 +158,7 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
         *refunds.routes,  # issue 12 item 4: the refund list, the bidder's refund account
         *publication.routes,  # issue 12 item 2: publish a draft session
         *registration_answer.routes,  # issue 13 item 3: endpoints per market, the answer
+        *vocabularies.routes, *statistics.routes,  # issue 16 items 1-3: vocabularies, statistics
         WebSocketRoute("/ws", shutdown.tracked(ws_endpoint)),
     ]
     if WEB_ROOT.is_dir():
