@@ -19,7 +19,7 @@ from tests.api import stats_world
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_admin_pages import STAFF_PASSWORD, _login
 from tests.browser.test_bidder_path import UNNAMED
-from tests.e2e.harness import ADMIN, running
+from tests.e2e.harness import ADMIN, BIDDER_PASSWORD, running, uscc
 
 
 async def _account(base: str, role: str, code: str) -> str:
@@ -106,4 +106,48 @@ async def test_province_admin_reads_rolled_up_statistics(
         assert not any(world.province.code in o for o in options)
         await other.goto(f"{server.base}/admin/statistics.html?market={world.province.code}")
         await expect(other.get_by_role("alert")).to_be_visible()
+    assert errors == [], errors
+
+
+async def test_buyer_sees_its_subsidy_estimate_on_my_auction(
+    settings: Settings, store: Store, new_context: Any
+) -> None:
+    """我的竞拍 shows a registered won lot's subsidy as 预估 (5 % of the 400万 paid: 200,000.00 元)
+    under the city's rules, at 375 and 1366 px."""
+    world = await stats_world.build(store)
+    await store.pool.execute(
+        "INSERT INTO subsidy_rules (market_code, effective_from, name, source, rules)"
+        " VALUES ($1, '2026-01-01', '测试规则', 'test', $2)", world.city.code,
+        [{"name": "企业吸纳技术", "side": "buyer", "natures": ["企业"],
+          "contract_types": ["技术转让"], "rate_bp": 500, "base": "paid",
+          "cap_fen": 30_000_000}])
+    errors: list[str] = []
+    async with running(settings) as server:
+        username = f"buy{uuid.uuid4().hex[:10]}"
+        async with httpx.AsyncClient(base_url=server.base, headers=ADMIN, timeout=10) as http:
+            r = await http.post("/api/v1/bidders", json={
+                "name": "威海某科技有限公司", "uscc": uscc(uuid.uuid4().int % 10**6),
+                "username": username, "password": BIDDER_PASSWORD})
+            assert r.status_code == 201, r.text
+            bidder_id = int(r.json()["id"])
+        county = world.counties[0]
+        lot = await stats_world.sold(
+            store, world, county, world.sessions[county.code][0], price=400_000_000,
+            non_tech=0, at=stats_world.MAY, field_="先进制造", contract_type="技术转让",
+            mode="转让", buyer_region=county.code, register=True, buyer_id=bidder_id)
+        await store.pool.execute(
+            "INSERT INTO lot_payments (lot_id, amount_fen, paid_on, bank_reference)"
+            " VALUES ($1, 400000000, '2026-05-21', 'ref-me')", lot)
+        page = await (await new_context(viewport={"width": 1366, "height": 900})).new_page()
+        page.on("console", lambda m: errors.append(f"{page.url}: {m.text}")
+                if m.type == "error" else None)
+        await page.goto(f"{server.base}/login.html?next=me.html")
+        await page.get_by_label("用户名").fill(username)
+        await page.get_by_label("密码", exact=True).fill(BIDDER_PASSWORD)
+        await page.get_by_role("button", name="登录").click()
+        await page.wait_for_url(re.compile(r"/me\.html"))
+        line = page.locator("[data-subsidy]")
+        await expect(line).to_contain_text("补贴 预估 200,000.00 元")
+        await expect(line).to_contain_text("企业吸纳技术")
+        await _shots(page, "me")
     assert errors == [], errors
