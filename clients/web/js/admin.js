@@ -813,8 +813,8 @@ export function applyA(root = document) {
 
 export const $ = (id) => document.getElementById(id);
 
-// --- vocabularies (../shared/DOMAIN.md; the same lists as the spreadsheet template's. The server
-// takes transaction mode and contract type from these lists only, the others as free text) -----
+// --- vocabularies (../shared/DOMAIN.md): what the lot form offers until GET /vocabularies (the
+// lists the server checks, versioned in PostgreSQL: issue 16) has answered ----------------------
 
 export const RESULT_TYPES = ["专利", "技术秘密", "计算机软件著作权", "集成电路布图设计", "植物新品种",
   "生物、医药新品种", "其他"];
