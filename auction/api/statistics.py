@@ -34,6 +34,8 @@ from auction.api.http_errors import BadRequest
 from auction.api.statistics_files import csv_text, workbook_bytes
 from auction.api.tokens import Principal
 from auction.domain import statistics as stats
+from auction.domain.identity import mask_resident_id
+from auction.domain.registration_form import PERSON
 from auction.domain.subsidy import ESTIMATE_LABEL, Estimate, estimate
 from auction.services import Services
 from auction.store import statistics as stats_store
@@ -106,6 +108,8 @@ async def build(request: Request) -> dict[str, Any]:
     own_sessions = sorted({(c.session_id, c.session_name) for c in contracts
                            if c.market_id == market.id})
     lots = {c.lot_id for c in contracts}
+    persons = {s.claim.buyer.key for s in sales
+               if s.claim is not None and s.claim.buyer.nature == PERSON}
     chain = _codes_up(rows).get(market.id, ())
     return {
         "market": {"code": market.code, "name": market.name, "level": market.level},
@@ -130,10 +134,17 @@ async def build(request: Request) -> dict[str, Any]:
         "subsidy": {
             "label": ESTIMATE_LABEL,
             "rule_sets": [s.to_json() for s in sets if s.market_code in chain],
-            "estimates": [e.to_json() for e in estimates if e.lot_id in lots
+            "estimates": [_shown(e, persons) for e in estimates if e.lot_id in lots
                           and _registered_in(contracts, e.lot_id, span)],
         },
     }
+
+
+def _shown(e: Estimate, persons: set[str]) -> dict[str, Any]:
+    """An estimate as staff read it: a natural person's resident identity number masked."""
+    out = e.to_json()
+    out["party_key"] = mask_resident_id(e.party_key) if e.party_key in persons else e.party_key
+    return out
 
 
 def _registered_in(contracts: list[stats.Contract], lot_id: int, span: stats.Period) -> bool:

@@ -44,6 +44,8 @@ PUBLIC = {
     # issue 13: a 成交确认书's public verification, answered only with the lot's bid-log digest
     ("GET", "/api/v1/lots/{lot_id:int}/confirmation"),
     ("POST", "/api/v1/lots/{lot_id:int}/objections"),  # issue 13: anyone objects to a 公示
+    ("GET", "/api/v1/vocabularies"),  # issue 16: the lists, no market's data
+    ("GET", "/api/v1/me/subsidy-estimates"),  # issue 16: the caller's own purchases only
 }
 
 #: (method, path) → which of county B's principals the action is for (B's market admin, and
@@ -118,6 +120,10 @@ SCOPED: dict[tuple[str, str], set[str]] = {
     ("PUT", "/api/v1/registrations/{registration_id:int}/refund-account"): set(),
     # issue 12 item 2: publishing a draft (who may manage the session's market)
     ("POST", "/api/v1/sessions/{session_id:int}/publish"): set(),
+    # issue 16: statistics of a subtree (its market admins above, finance of the market itself)
+    ("GET", "/api/v1/markets/{code}/statistics"): {"b_finance"},
+    ("GET", "/api/v1/markets/{code}/statistics.csv"): {"b_finance"},
+    ("GET", "/api/v1/markets/{code}/statistics.xlsx"): {"b_finance"},
 }
 
 GUESSED = 999_999_999
