@@ -135,3 +135,21 @@ async def test_a_new_edition_holds_from_its_date(
                               later["vocabularies"]["technology_field"]["terms"]]
     finally:
         await store.pool.execute("DELETE FROM vocabulary_terms WHERE key = '12'")
+
+
+async def test_a_corrected_party_nature_is_a_term_of_the_list(store: Store) -> None:
+    """A registration correction's nature goes through the 主体性质 list in force: an alias
+    (高校) is stored as its label (高等院校); anything else (公司) is 400 naming the field."""
+    from datetime import date
+
+    from auction.api.http_errors import BadRequest
+    from auction.api.registration_answer import _corrections
+    from auction.store import vocabularies as vocabulary_store
+
+    natures = (await vocabulary_store.in_force(store, date(2026, 6, 1))).get("party_nature")
+    assert natures is not None and "科研机构" in natures.values
+    assert _corrections({"seller_nature": "高校", "buyer_nature": "ENTERPRISE"}, natures) == {
+        "seller_nature": "高等院校", "buyer_nature": "企业"}
+    with pytest.raises(BadRequest) as refused:
+        _corrections({"buyer_nature": "公司"}, natures)
+    assert refused.value.field == "corrections.buyer_nature"
