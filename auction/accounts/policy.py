@@ -45,6 +45,7 @@ class Action(enum.StrEnum):
     BID = "bid"
     MANAGE_PAYMENTS = "manage_payments"  # the buyer's payments of the balance, defaults (悔拍)
     MANAGE_PUBLICITY = "manage_publicity"  # 成交公示: notice period, objections and their answers
+    VIEW_STATISTICS = "view_statistics"  # a market's statistics and subsidy estimates, exports
 
 
 STAFF_ROLES = ("market_admin", "auctioneer", "finance")
@@ -57,7 +58,7 @@ _EXACT: Mapping[str, frozenset[Action]] = {
     "auctioneer": frozenset({Action.RUN_CONSOLE}),
     "finance": frozenset({
         Action.MANAGE_DEPOSITS, Action.CONFIRM_DEPOSIT, Action.VIEW_LEDGER,
-        Action.VIEW_REGISTRATIONS, Action.MANAGE_PAYMENTS,
+        Action.VIEW_REGISTRATIONS, Action.MANAGE_PAYMENTS, Action.VIEW_STATISTICS,
     }),
 }
 _SUBTREE: Mapping[str, frozenset[Action]] = {

@@ -34,14 +34,17 @@ from auction.api import guard
 from auction.api.guard import Denied
 from auction.api.http_errors import MAX_FEN, BadRequest, Body, read_body
 from auction.api.tokens import Principal
-from auction.domain import divisions, increments
+from auction.domain import divisions, increments, lot_vocabularies
+from auction.domain.deadlines import CST
 from auction.domain.deposits import default_requirement
 from auction.domain.identity import IdentityError, validate_uscc
 from auction.domain.lot import LotMode
+from auction.domain.lot_vocabularies import Vocabularies
 from auction.rooms import eligibility
 from auction.services import Services
 from auction.store import accounts as account_store
 from auction.store import ledger
+from auction.store import vocabularies as vocabulary_store
 from auction.store.catalogue import SessionTexts
 from auction.store.errors import Conflict, NotFound
 from auction.store.records import Lot, Session
@@ -51,8 +54,6 @@ _SLUG = re.compile(r"^[a-z0-9-]{2,64}$")
 LEVELS = ("province", "city", "county")
 SEASONS = ("spring", "autumn", "special")
 MODES = tuple(m.value for m in LotMode)
-TRANSACTION_MODES = ("转让", "许可", "作价投资")
-CONTRACT_TYPES = ("技术转让", "技术许可", "技术开发", "技术咨询", "技术服务")
 STAFF_ROLES = ("auctioneer",)
 #: a day: longer windows or extensions are typos, not rules
 MAX_WINDOW_S = 86_400
@@ -65,6 +66,11 @@ _PHONE = re.compile(r"^[0-9+()\- 转]{3,40}$")
 
 def _services(request: Request) -> Services:
     return guard.services_of(request)
+
+
+async def vocabularies_today(services: Services) -> Vocabularies:
+    """The vocabularies in force today (China Standard Time), for :func:`check_lot`."""
+    return await vocabulary_store.in_force(services.store, datetime.now(CST).date())
 
 
 def missing(who: Principal, message: str, field: str) -> Exception:
@@ -274,16 +280,27 @@ class LotSpec:
         return fields
 
 
-def check_lot(body: Body, mode: LotMode) -> LotSpec:
+def _term(body: Body, vocabularies: Vocabularies, name: str) -> str:
+    """``name``'s value as the label of its vocabulary's term (label, key or alias given), or
+    400 ``unknown_term`` naming the field and the value."""
+    try:
+        return lot_vocabularies.check(vocabularies, name, body.text(name, max_len=50))
+    except lot_vocabularies.UnknownTerm as exc:
+        raise BadRequest(exc.message, name, code=exc.code) from None
+
+
+def check_lot(body: Body, mode: LotMode, vocabularies: Vocabularies) -> LotSpec:
     """The lot of ``body`` for a session of ``mode``, or :class:`BadRequest` naming the first
-    bad field (the one check of a lot: the API's create and the spreadsheet import both use
-    it, so a row is refused with the same message as the same body)."""
+    bad field (the one check of a lot: the API's create, the lot edit and the spreadsheet
+    import all use it, so a row is refused with the same message as the same body). The
+    classification fields must be terms of ``vocabularies`` (the lists in force today,
+    :mod:`auction.store.vocabularies`) and are stored as their Chinese labels."""
     title = body.text("title")
-    result_type = body.text("result_type", max_len=50)
-    ip_type = body.text("ip_type", max_len=50)
-    technology_field = body.text("technology_field", max_len=50)
-    transaction_mode = body.choice("transaction_mode", TRANSACTION_MODES)
-    contract_type = body.choice("contract_type", CONTRACT_TYPES)
+    result_type = _term(body, vocabularies, "result_type")
+    ip_type = _term(body, vocabularies, "ip_type")
+    technology_field = _term(body, vocabularies, "technology_field")
+    transaction_mode = _term(body, vocabularies, "transaction_mode")
+    contract_type = _term(body, vocabularies, "contract_type")
     holder_name = body.text("holder_name")
     description = body.text("description", default="", max_len=5000, allow_empty=True)
     raw_uscc = body.text("holder_uscc", max_len=40)
@@ -349,7 +366,8 @@ async def create_lot(request: Request) -> JSONResponse:
     who = await guard.principal_of(request)
     session_id = await session_scope(request, who, Action.MANAGE_SESSIONS)
     session = await services.store.get_session(session_id)
-    spec = check_lot(await read_body(request), LotMode(session.mode))
+    spec = check_lot(await read_body(request), LotMode(session.mode),
+                     await vocabularies_today(services))
     lot = await services.store.create_lot(session.id, **spec.lot_fields())
     await ledger.set_lot_deposit(services.store, lot.id, spec.deposit_fen)
     return JSONResponse(await open_room(services, session, lot, spec.deposit_fen),

@@ -46,6 +46,8 @@ from auction.api import (
     report,
     shutdown,
     staff_accounts,
+    statistics,
+    vocabularies,
 )
 from auction.api.headers import EdgeApp
 from auction.api.tokens import TokenLifetimes, Tokens
@@ -158,6 +160,7 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
         *publication.routes,  # issue 12 item 2: publish a draft session
         *registration_answer.routes,  # issue 13 item 3: endpoints per market, the answer
         *receipts.routes,  # issue 16 item 5: signed bid receipts
+        *vocabularies.routes, *statistics.routes,  # issue 16 items 1-3: vocabularies, statistics
         WebSocketRoute("/ws", shutdown.tracked(ws_endpoint)),
     ]
     if WEB_ROOT.is_dir():

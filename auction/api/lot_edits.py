@@ -32,7 +32,15 @@ from starlette.routing import BaseRoute, Route
 
 from auction.accounts.policy import Action
 from auction.api import guard
-from auction.api.admin import LotSpec, check_lot, lot_answer, missing, open_room, session_scope
+from auction.api.admin import (
+    LotSpec,
+    check_lot,
+    lot_answer,
+    missing,
+    open_room,
+    session_scope,
+    vocabularies_today,
+)
 from auction.api.http_errors import BadRequest, read_body
 from auction.api.tokens import Principal
 from auction.domain.errors import Rejection
@@ -104,7 +112,7 @@ async def update_lot(request: Request) -> JSONResponse:
     was = await store.get_lot(lot_id)
     old_deposit = (await ledger.lot_deposits(store, [lot_id])).get(lot_id, 0)
     body = (await read_body(request)).over(_current(was, old_deposit))
-    spec = check_lot(body, LotMode(session.mode))
+    spec = check_lot(body, LotMode(session.mode), await vocabularies_today(services))
     if not await _room_scheduled(services, was):
         raise _started("修改标的", "lot_id")
     fields = {**spec.lot_fields(), "deposit_fen": spec.deposit_fen}

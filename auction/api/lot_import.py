@@ -2,8 +2,8 @@
 
 - ``GET /api/v1/lots/import-template.xlsx``: public (it holds no market's data, only the
   columns, the vocabularies and an example row): row 1 the Chinese headers, row 2 the API field
-  names, row 3 an example; lists of the vocabularies (:mod:`auction.domain.lot_vocabularies`)
-  as data validation: strict for the closed ones, a warning for the others.
+  names, row 3 an example; the lists of the vocabularies in force today
+  (:mod:`auction.store.vocabularies`) as strict data validation.
 - ``POST /api/v1/sessions/{id}/lots/import[?dry_run=true]``: staff who may create lots on the
   session's market (as ``POST /sessions/{id}/lots``). The body is an XLSX or CSV file (the raw
   body with its ``Content-Type``, or ``multipart/form-data`` with a ``file`` part), at most
@@ -52,7 +52,7 @@ from auction.api.http_errors import BadRequest, Body, error_response
 from auction.domain import increments
 from auction.domain.identity import IdentityError
 from auction.domain.lot import LotMode
-from auction.domain.lot_vocabularies import VOCABULARIES
+from auction.domain.lot_vocabularies import Vocabularies
 from auction.domain.uploads import content_type_of
 from auction.store import lot_import as store_import
 
@@ -112,8 +112,9 @@ _ROWS_NOTE = (
 # -- the template ------------------------------------------------------------------------------
 
 
-def template_bytes() -> bytes:
-    """The import template (module docstring) as XLSX bytes."""
+def template_bytes(vocabularies: Vocabularies) -> bytes:
+    """The import template (module docstring) as XLSX bytes, with the lists of
+    ``vocabularies`` (every one closed: the API takes only their terms)."""
     book = Workbook()
     sheet = book.active
     sheet.title = "标的"
@@ -127,17 +128,15 @@ def template_bytes() -> bytes:
         sheet.cell(row=3, column=index, value=column.example)
         letter = head.column_letter
         sheet.column_dimensions[letter].width = column.width
-        vocabulary = VOCABULARIES.get(column.field)
+        vocabulary = vocabularies.get(column.field)
         if vocabulary is not None:
             # the list lives on a sheet of its own: an inline list is limited to 255 characters
             last = len(vocabulary.values) + 1
             rule = DataValidation(
                 type="list", formula1=f"='选项'!${letter}$2:${letter}${last}",
                 allow_blank=True, showErrorMessage=True,
-                errorStyle="stop" if vocabulary.closed else "warning",
-                errorTitle=vocabulary.label,
-                error=(f"{vocabulary.label}应为列表中的一项" if vocabulary.closed
-                       else f"{vocabulary.label}不在常用列表中, 仍可使用"),
+                errorStyle="stop", errorTitle=vocabulary.label,
+                error=f"{vocabulary.label}应为列表中的一项",
             )
             rule.add(f"{letter}3:{letter}{MAX_ROWS + 2}")
             sheet.add_data_validation(rule)
@@ -145,7 +144,7 @@ def template_bytes() -> bytes:
     sheet["A1"].comment = Comment(_ROWS_NOTE, "auction")
     choices = book.create_sheet("选项")
     for index, column in enumerate(COLUMNS, start=1):
-        vocabulary = VOCABULARIES.get(column.field)
+        vocabulary = vocabularies.get(column.field)
         if vocabulary is None:
             continue
         choices.cell(row=1, column=index, value=vocabulary.label).font = bold
@@ -163,7 +162,8 @@ def template_bytes() -> bytes:
 
 
 async def import_template(request: Request) -> Response:
-    content = await asyncio.to_thread(template_bytes)
+    vocabularies = await admin.vocabularies_today(guard.services_of(request))
+    content = await asyncio.to_thread(template_bytes, vocabularies)
     return Response(content, media_type=XLSX, headers={
         "Content-Disposition": disposition("标的导入模板.xlsx", XLSX),
         "Cache-Control": "public, max-age=3600",
@@ -361,7 +361,7 @@ def _dry_run(request: Request) -> bool:
 
 
 def check_rows(
-    rows: list[tuple[int, dict[str, Any]]], mode: LotMode
+    rows: list[tuple[int, dict[str, Any]]], mode: LotMode, vocabularies: Vocabularies
 ) -> tuple[list[tuple[int, admin.LotSpec]], list[Problem]]:
     """Each row through :func:`admin.check_lot`: the good ones' specs and the bad ones'
     problems (the first bad field of each row, as the API names it)."""
@@ -369,7 +369,7 @@ def check_rows(
     bad: list[Problem] = []
     for number, data in rows:
         try:
-            good.append((number, admin.check_lot(Body(data), mode)))
+            good.append((number, admin.check_lot(Body(data), mode, vocabularies)))
         except BadRequest as exc:
             bad.append(Problem(number, exc.field, exc.code, exc.message))
         except IdentityError as exc:  # check_lot maps it; kept in case another check raises
@@ -389,7 +389,8 @@ async def import_lots(request: Request) -> JSONResponse:
     rows, problems = _rows_of(grid)
     if not rows and not problems:
         raise BadRequest("表格中没有标的 (第 2 行起每行一个标的)", "file")
-    good, bad = check_rows(rows, LotMode(session.mode))
+    good, bad = check_rows(rows, LotMode(session.mode),
+                           await admin.vocabularies_today(services))
     problems += bad
     if problems:
         return error_response(

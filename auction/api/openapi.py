@@ -367,6 +367,7 @@ SCHEMAS: dict[str, Schema] = {
 
 
 #: the audit trail's filters (issue 12 item 7)
+STATS_QUERY: dict[str, Schema] = {"from": STR, "to": STR, "by": STR}
 AUDIT_QUERY: dict[str, Schema] = {
     "from": {**STR, "description": "ISO 8601 (without an offset: +08:00), inclusive"},
     "to": {**STR, "description": "ISO 8601 (without an offset: +08:00), exclusive"},
@@ -846,6 +847,26 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("post", "/api/v1/objections/{objection_id}/resolution",
               "记录异议的处理结果 (一次; 再次 409 already_resolved)", _ref("Objection"),
               admin=True, tag="admin", body=_obj(["resolution"], resolution=STR)),
+    # -- issue 16 items 1-3: vocabularies, statistics, subsidy estimates --
+    Operation("get", "/api/v1/vocabularies",
+              "词表 (公开): 技术领域、成果类型、知识产权类别、合同类型、交易方式、主体性质,"
+              " 按日期生效, 含键、中文名、别名、来源", _obj(["as_of", "vocabularies"], as_of=DATE,
+                                               vocabularies={"type": "object"}),
+              tag="catalogue", query={"on": DATE}),
+    Operation("get", "/api/v1/markets/{code}/statistics",
+              "技术合同成交统计: 成交与已登记的笔数、合同交易总额、技术交易额, 下级市场与本级场次"
+              "汇总 (二者之和即合计), 分类汇总, 补贴预估 (市场管理员、财务)",
+              {"type": "object"}, admin=True, tag="admin", query=STATS_QUERY),
+    Operation("get", "/api/v1/markets/{code}/statistics.csv",
+              "技术合同成交统计 CSV (UTF-8 带 BOM; 金额以元计)", STR, admin=True, tag="admin",
+              query=STATS_QUERY),
+    Operation("get", "/api/v1/markets/{code}/statistics.xlsx",
+              "技术合同成交统计 XLSX (金额以元计; 另一工作表为补贴规则)", STR, admin=True,
+              tag="admin", query=STATS_QUERY),
+    Operation("get", "/api/v1/me/subsidy-estimates",
+              "我的补贴预估 (竞买人本人登录): 已登记合同按补贴规则的预估额, 含上限",
+              _obj(["label", "estimates"], label=STR, estimates={"type": "array"}), admin=True,
+              tag="registration"),
 )
 
 _ERRORS = {

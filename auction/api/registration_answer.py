@@ -34,12 +34,13 @@ from auction import outage
 from auction.accounts import limits
 from auction.accounts.policy import Action
 from auction.api import guard
-from auction.api.admin import missing
+from auction.api.admin import missing, vocabularies_today
 from auction.api.headers import client_address
 from auction.api.http_errors import MAX_BODY_BYTES, BadRequest, error_response, read_body
 from auction.api.tokens import account_keys
 from auction.domain.errors import Rejection
 from auction.domain.inputs import text_problem
+from auction.domain.lot_vocabularies import Vocabulary
 from auction.domain.registration_form import NATURES, SUBTYPES, is_region_code, is_registration_no
 from auction.registration import routing
 from auction.registration.packet import CORRECTABLE, corrected_packet, packet_body
@@ -257,7 +258,10 @@ async def _record(services: Services, request: Request, lot_id: int | None, key:
 # -- correct and resend -------------------------------------------------------------------------
 
 
-def _corrections(value: Any) -> dict[str, Any]:
+def _corrections(value: Any, natures: Vocabulary | None = None) -> dict[str, Any]:
+    """The corrections of a new version, checked; a nature must be a term of ``natures`` (the
+    主体性质 list in force, issue 16: its label, key or alias, stored as the label), or of
+    :data:`NATURES` when no list is given."""
     if not isinstance(value, dict) or not value:
         raise BadRequest("字段 corrections 应为非空对象", "corrections")
     found: dict[str, Any] = {}
@@ -272,8 +276,12 @@ def _corrections(value: Any) -> dict[str, Any]:
             if type(item) is not int or item < 0:
                 raise BadRequest(f"字段 {field} 应为非负整数 (金额以分计)", field)
         elif name.endswith("_nature"):
-            if item not in NATURES:
-                raise BadRequest(f"字段 {field} 应为 {' / '.join(NATURES)} 之一", field)
+            allowed = natures.values if natures is not None else NATURES
+            label = natures.canonical(item) if natures is not None and isinstance(
+                item, str) else (item if item in NATURES else None)
+            if label is None:
+                raise BadRequest(f"字段 {field} 应为 {' / '.join(allowed)} 之一", field)
+            item = label
         elif not (isinstance(item, str) and is_region_code(item)):
             raise BadRequest(f"字段 {field} 应为 6 位行政区划代码", field)
         found[name] = item
@@ -292,7 +300,8 @@ async def new_version(request: Request) -> JSONResponse:
     await guard.require(services, who, Action.MANAGE_SESSIONS, market_id=terms.market_id,
                         session_id=terms.session_id)
     body = await read_body(request)
-    corrections = _corrections(body.raw("corrections"))
+    corrections = _corrections(body.raw("corrections"),
+                               (await vocabularies_today(services)).get("party_nature"))
     body.done()
 
     def build(previous_json: str, previous_key: str, version: int) -> tuple[str, bytes]:

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from auction.domain.lot_vocabularies import VOCABULARIES
+from auction.domain.deadlines import CST
+from auction.store import vocabularies
 from auction.store.errors import translated
 
 if TYPE_CHECKING:
@@ -189,11 +190,14 @@ async def listing(store: Store, f: ListingFilter) -> tuple[list[ListingRow], int
 
 
 async def technology_fields(store: Store) -> list[str]:
-    """The field filter's choices: the 11 statistics fields
-    (:data:`auction.domain.lot_vocabularies.VOCABULARIES`), always, in their customary order,
-    then any other field some published lot has, sorted (at most :data:`MAX_FIELDS` in all: a
-    long tail of free text never pushes the customary fields out)."""
-    customary = list(VOCABULARIES["technology_field"].values)
+    """The field filter's choices: the 11 statistics fields (the ``technology_field``
+    vocabulary in force today, :mod:`auction.store.vocabularies`), always, in their customary
+    order, then any other field some published lot has (text written before the vocabularies
+    were checked), sorted; at most :data:`MAX_FIELDS` in all: a long tail of old free text never
+    pushes the customary fields out."""
+    listed = (await vocabularies.in_force(store, datetime.now(CST).date())).get(
+        "technology_field")
+    customary = list(listed.values) if listed is not None else []
     with translated():
         rows = await store.pool.fetch(
             "SELECT DISTINCT l.technology_field FROM lots l JOIN sessions s ON s.id = l.session_id"

@@ -118,7 +118,7 @@ async def test_a_higher_deposit_is_pushed_to_the_room(
     ({"start_price_fen": 0}, "start_price_fen", "bad_request"),
     ({"increment_fen": 1.5}, "increment_fen", "bad_request"),
     ({"holder_uscc": "91350100M000100Y44"}, "holder_uscc", "invalid_uscc"),
-    ({"transaction_mode": "出租"}, "transaction_mode", "bad_request"),
+    ({"transaction_mode": "出租"}, "transaction_mode", "unknown_term"),
     ({"title": ""}, "title", "bad_request"),
     ({"reserve": 1}, "reserve", "bad_request"),
 ])

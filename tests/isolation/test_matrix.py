@@ -47,6 +47,8 @@ PUBLIC = {
     # issue 13: the registration office's answer, authorised by its signature (no login; a
     # bad signature is refused and recorded: tests/registration/test_answer.py)
     ("POST", "/api/v1/registration/callback"),
+    ("GET", "/api/v1/vocabularies"),  # issue 16: the lists, no market's data
+    ("GET", "/api/v1/me/subsidy-estimates"),  # issue 16: the caller's own purchases only
 }
 
 #: (method, path) → which of county B's principals the action is for (B's market admin, and
@@ -129,6 +131,10 @@ SCOPED: dict[tuple[str, str], set[str]] = {
     ("PUT", "/api/v1/registrations/{registration_id:int}/refund-account"): set(),
     # issue 12 item 2: publishing a draft (who may manage the session's market)
     ("POST", "/api/v1/sessions/{session_id:int}/publish"): set(),
+    # issue 16: statistics of a subtree (its market admins above, finance of the market itself)
+    ("GET", "/api/v1/markets/{code}/statistics"): {"b_finance"},
+    ("GET", "/api/v1/markets/{code}/statistics.csv"): {"b_finance"},
+    ("GET", "/api/v1/markets/{code}/statistics.xlsx"): {"b_finance"},
 }
 
 GUESSED = 999_999_999

@@ -4,8 +4,8 @@
 // it is typed, amounts typed in 元 and read as integer fen, a timed lot's duration in minutes.
 import { el, parseYuan } from "./common.js";
 import { fieldError, usccValid } from "./account.js";
-import { $, CONTRACT_TYPES, IP_TYPES, RESULT_TYPES, TECH_FIELDS, TRANSACTION_MODES, a, fenToInput }
-  from "./admin.js";
+import { $, CONTRACT_TYPES, IP_TYPES, RESULT_TYPES, TECH_FIELDS, TRANSACTION_MODES, a, call,
+  fenToInput } from "./admin.js";
 
 /** The form's element id (without the prefix) of each field of POST /sessions/{id}/lots. */
 export const IDS = { title: "title", result_type: "result-type", ip_type: "ip-type",
@@ -20,6 +20,15 @@ const LABELS = { title: "title", result_type: "result_type", ip_type: "ip_type",
   start_price_fen: "start_price_yuan", increment_fen: "increment_yuan" };
 const CHOICES = { result_type: RESULT_TYPES, ip_type: IP_TYPES, technology_field: TECH_FIELDS,
   transaction_mode: TRANSACTION_MODES, contract_type: CONTRACT_TYPES };
+// the lists the server checks today (GET /vocabularies, issue 16), read once; until they come
+// (or if they cannot be read) the lists above are offered, and the server decides either way
+const served = call("/vocabularies").then((found) => {
+  for (const key of Object.keys(CHOICES)) {
+    const terms = found.vocabularies?.[key]?.terms;
+    if (terms?.length) CHOICES[key] = terms.map((t) => t.label);
+  }
+  return true;
+}).catch(() => false);
 const AMOUNTS = ["start_price_fen", "increment_fen", "deposit_fen", "reserve_fen", "appraisal_fen",
   "non_tech_fen"];
 
@@ -103,5 +112,6 @@ export function lotForm(prefix = "") {
     return true;
   }
 
+  served.then((ok) => { if (ok) fillChoices(); });
   return { fillChoices, read, fill, serverError, box };
 }

@@ -310,6 +310,7 @@ const DICT = {
     packet_missing: "移交材料包下载: 接口未提供。",
     // 操作记录, 编辑场次, 图片与附件 (issue 12 items 2, 3, 7)
     nav_audit: "操作记录",
+    nav_statistics: "统计",
     audit_title: "操作记录: {name}",
     audit_from: "起始日期",
     audit_to: "截止日期 (不含)",
@@ -697,6 +698,7 @@ const DICT = {
     hs_refused: "Refused",
     packet_missing: "Hand-off packet download: not in the API.",
     nav_audit: "Audit trail",
+    nav_statistics: "Statistics",
     audit_title: "Audit trail: {name}",
     audit_from: "From (date)",
     audit_to: "To (date, exclusive)",
@@ -811,8 +813,8 @@ export function applyA(root = document) {
 
 export const $ = (id) => document.getElementById(id);
 
-// --- vocabularies (../shared/DOMAIN.md; the same lists as the spreadsheet template's. The server
-// takes transaction mode and contract type from these lists only, the others as free text) -----
+// --- vocabularies (../shared/DOMAIN.md): what the lot form offers until GET /vocabularies (the
+// lists the server checks, versioned in PostgreSQL: issue 16) has answered ----------------------
 
 export const RESULT_TYPES = ["专利", "技术秘密", "计算机软件著作权", "集成电路布图设计", "植物新品种",
   "生物、医药新品种", "其他"];
@@ -841,6 +843,7 @@ export function may(role, what) {
     report: ["admin", "market_admin", "finance", "auctioneer"], // session report, hand-off
     retry: ["admin", "market_admin"], // requeue a dead registration hand-off
     audit: ["admin", "market_admin"], // read and export the audit trail
+    statistics: ["admin", "market_admin", "finance"], // 技术合同成交统计 and subsidy estimates
   };
   return (table[what] || []).includes(role);
 }

@@ -72,7 +72,7 @@ function render() {
       el("p", { class: "small muted" }, `${tr("next_steps")}: `,
         w.next_step && document.documentElement.lang === "zh-CN" ? `${w.next_step}。` : "",
         tr("win_next")),
-      confirmationLink(w), registrationLine(w.registration)));
+      confirmationLink(w), registrationLine(w.registration), subsidyLine(w.lot_id)));
   }
   if (!mine?.won?.length) winsBox.append(el("p", { class: "muted", text: tr("nothing_yet") }));
 
@@ -123,6 +123,7 @@ async function load() {
   gate = null;
   mine = await api("/me/auction");
   await loadPayments();
+  await loadSubsidies();
 }
 
 // issue 13: the balance of each won lot (GET /lots/{id}/payment, the buyer's own login), read
@@ -153,6 +154,37 @@ function balanceLine(lotId) {
     `${x.balance} `, el("strong", { class: "num", text: yuan(p.balance_fen) }),
     ` · ${x.open} ${yuan(p.open_fen)} · ${x.due} ${p.due_on} · `,
     el("span", { class: `tag t-${p.status_code === "paid" ? "won" : "outbid"}`, text: x.st(p) }));
+}
+
+// issue 16: the subsidy estimates (预估) of each registered won lot under the market's rules
+// (GET /api/v1/me/subsidy-estimates), read at most once a minute; clearly an estimate
+const subsidies = new Map(); // lot id → [estimate]
+let subsidiesAt = 0;
+const SUB_TEXT = {
+  zh: { label: "补贴", estimate: "预估", capped: "已达年度上限", note: "以主管部门核定为准" },
+  en: { label: "Subsidy", estimate: "estimate", capped: "yearly cap reached",
+        note: "the authority decides" },
+};
+
+async function loadSubsidies() {
+  if (Date.now() - subsidiesAt < 60000) return;
+  subsidiesAt = Date.now();
+  const found = await api("/me/subsidy-estimates").catch(() => null);
+  if (!found) return;
+  subsidies.clear();
+  for (const e of found.estimates) subsidies.set(e.lot_id, [...(subsidies.get(e.lot_id) || []), e]);
+}
+
+function subsidyLine(lotId) {
+  const found = subsidies.get(lotId);
+  if (!found?.length) return null;
+  const x = SUB_TEXT[lang()];
+  const total = found.reduce((sum, e) => sum + e.estimate_fen, 0);
+  return el("p", { class: "small", "data-subsidy": String(total) }, `${x.label} `,
+    el("span", { class: "tag t-outbid", text: x.estimate }), " ",
+    el("strong", { class: "num", text: yuan(total) }),
+    found.some((e) => e.capped) ? ` · ${x.capped}` : "", ` · ${found.map((e) => e.rule).join("、")}`,
+    ` (${x.note})`);
 }
 
 async function tick() {
