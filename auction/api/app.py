@@ -41,6 +41,7 @@ from auction.api import (
     refunds,
     registration_admin,
     registration_answer,
+    registration_packet,
     registrations,
     report,
     shutdown,
@@ -156,6 +157,7 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
         *refunds.routes,  # issue 12 item 4: the refund list, the bidder's refund account
         *publication.routes,  # issue 12 item 2: publish a draft session
         *registration_answer.routes,  # issue 13 item 3: endpoints per market, the answer
+        *registration_packet.routes,  # issue 12 item 6: the hand-off packet to download
         WebSocketRoute("/ws", shutdown.tracked(ws_endpoint)),
     ]
     if WEB_ROOT.is_dir():

@@ -44,6 +44,8 @@ PUBLIC = {
     # issue 13: a 成交确认书's public verification, answered only with the lot's bid-log digest
     ("GET", "/api/v1/lots/{lot_id:int}/confirmation"),
     ("POST", "/api/v1/lots/{lot_id:int}/objections"),  # issue 13: anyone objects to a 公示
+    # issue 13 item 3: the registration office's answer, taken on its signature, not a login
+    ("POST", "/api/v1/registration/callback"),
 }
 
 #: (method, path) → which of county B's principals the action is for (B's market admin, and
@@ -118,12 +120,20 @@ SCOPED: dict[tuple[str, str], set[str]] = {
     ("PUT", "/api/v1/registrations/{registration_id:int}/refund-account"): set(),
     # issue 12 item 2: publishing a draft (who may manage the session's market)
     ("POST", "/api/v1/sessions/{session_id:int}/publish"): set(),
+    # issue 13 item 3: a market's registration endpoint, a corrected version (market admins);
+    # issue 12 item 6: the hand-off packet to download (market admins: it holds identities)
+    ("GET", "/api/v1/markets/{code}/registration-endpoint"): set(),
+    ("PUT", "/api/v1/markets/{code}/registration-endpoint"): set(),
+    ("DELETE", "/api/v1/markets/{code}/registration-endpoint"): set(),
+    ("POST", "/api/v1/lots/{lot_id:int}/registration/versions"): set(),
+    ("GET", "/api/v1/lots/{lot_id:int}/registration/packet"): set(),
 }
 
 GUESSED = 999_999_999
 TABLES = ("markets", "sessions", "lots", "bidders", "registrations", "accounts", "deposits",
           "deposit_entries", "lot_results", "registration_steps", "files", "lot_payments",
-          "lot_defaults", "publicity_objections")
+          "lot_defaults", "publicity_objections", "market_registration_endpoints",
+          "registration_outbox", "registration_versions")
 
 
 def principals(world: World) -> dict[str, str | None]:
@@ -185,9 +195,11 @@ def request_for(route: tuple[str, str], world: World, targets: dict[str, Any],
         "/payments": {"amount_fen": 1, "paid_on": "2026-05-06", "bank_reference": f"X-{tag}"},
         "/default": {"reason": "越权悔拍"},
         "/resolution": {"resolution": "越权处理"},
+        "/versions": {"corrections": {"seller_nature": "企业"}},
+        "/registration-endpoint": {"url": "https://intruder.example/r", "secret": "s"},
     }
     body = None
-    if route[0] == "POST":
+    if route[0] in ("POST", "PUT"):
         for suffix, candidate in bodies.items():
             if path.endswith(suffix) or route[1] == suffix:
                 body = candidate
