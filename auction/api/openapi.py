@@ -284,7 +284,10 @@ SCHEMAS: dict[str, Schema] = {
         won={"type": "array", "items": _obj(
             ["lot_id", "title", "amount_fen", "hammer_at", "next_step"], lot_id=INT,
             session_id=INT, title=STR, paddle=NULL_INT, amount_fen=FEN, hammer_at=TIME,
-            next_step=STR, registration={"anyOf": [_ref("RegistrationAnswer"), {"type": "null"}]})},
+            next_step=STR, next_step_en=STR,
+            next_step_code=_enum("pay", "overdue", "defaulted", "registration_pending",
+                                 "registration_rejected", "done"),
+            registration={"anyOf": [_ref("RegistrationAnswer"), {"type": "null"}]})},
         rooms=_enum("ok", "unavailable"),
     ),
     "Confirmation": _obj(
