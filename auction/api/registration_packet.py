@@ -29,10 +29,9 @@ from starlette.routing import BaseRoute, Route
 
 from auction.accounts.policy import Action
 from auction.api import guard
-from auction.api.admin import missing
+from auction.api.admin import lot_scope
 from auction.api.files import disposition
 from auction.api.http_errors import BadRequest
-from auction.domain.errors import Rejection
 from auction.registration.packet import packet_body, packet_file_text
 from auction.store import answers
 
@@ -61,14 +60,8 @@ def _form(request: Request) -> str:
 async def download_packet(request: Request) -> Response:
     services = guard.services_of(request)
     who = await guard.principal_of(request)
-    await guard.require_staff(services, who)
+    await lot_scope(request, who, Action.MANAGE_SESSIONS)
     lot_id = int(request.path_params["lot_id"])
-    try:
-        terms = await guard.lot_terms(services, lot_id)
-    except Rejection:
-        raise missing(who, f"标的 {lot_id} 不存在", "lot_id") from None
-    await guard.require(services, who, Action.MANAGE_SESSIONS, market_id=terms.market_id,
-                        session_id=terms.session_id)
     version, form = _version(request), _form(request)
     stored = await answers.packet(services.store, lot_id, version)
     packet = json.loads(stored.packet_json)

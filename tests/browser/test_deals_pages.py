@@ -18,8 +18,9 @@ import httpx
 from playwright.async_api import expect
 
 from auction.settings import Settings
+from tests.browser.conftest import UNNAMED
 from tests.browser.test_admin_pages import STAFF_PASSWORD, _login
-from tests.browser.test_lot_page_complete import UNNAMED, bid, command
+from tests.browser.test_lot_page_complete import bid, command
 from tests.e2e.harness import ADMIN, BIDDER_PASSWORD, Sale, Server, create_sale, running
 
 APRIL = datetime(2026, 4, 15, 2, 0, tzinfo=UTC)

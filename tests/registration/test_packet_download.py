@@ -6,54 +6,17 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
-from redis.asyncio import Redis
 from registration_factory import SECRET, sold_lot, unsold_lot
-from starlette.applications import Starlette
 
-from auction.api import (
-    admin,
-    auth,
-    catalogue,
-    http_errors,
-    registration_answer,
-    registration_packet,
-)
-from auction.api.tokens import Tokens
 from auction.registration.packet import packet_body
 from auction.registration.signing import HEADER, signature
-from auction.rooms.keys import Keys
-from auction.rooms.service import Rooms
-from auction.services import Services
-from auction.settings import Settings
 from auction.store import Store
 from auction.store.records import Market
 from tests.api.people import bidder, staff
 
 ADMIN = {"Authorization": "Bearer test-admin-token"}
-
-
-@pytest.fixture
-async def api(
-    outbox_store: Store, outbox_settings: Settings, redis: Redis, keys: Keys
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The packet download with the routes that make accounts, answers and versions."""
-    settings = outbox_settings.with_changes(registration_secret=SECRET, password_profile="fast")
-    services = Services(
-        settings=settings, store=outbox_store, redis=redis, keys=keys,
-        rooms=Rooms(redis, keys), tokens=Tokens(settings.secret, settings.admin_token),
-        hub=None,  # type: ignore[arg-type]  # these routes never use it
-    )
-    app = Starlette(routes=[*catalogue.routes, *registration_answer.routes, *admin.routes,
-                            *auth.routes, *registration_packet.routes],
-                    exception_handlers=http_errors.exception_handlers())
-    app.state.services = services
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://test") as http:
-        yield http
 
 
 async def markets(store: Store) -> tuple[Market, Market, Market]:
