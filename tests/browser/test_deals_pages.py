@@ -230,6 +230,11 @@ async def test_finance_records_a_payment_on_the_deals_page(
             "尾款 10,000.00 元 · 未付 6,000.00 元 · 付款期限")
         await expect(wins.locator("[data-payment=pending]")).to_contain_text("待付款")
         await expect(wins.locator("[data-payment=defaulted]")).to_contain_text("悔拍")
+        # 后续事项 from the lot's real state: pay by the due date, then 合同登记; 悔拍 says so
+        await expect(wins.locator("[data-next-step=pay]")).to_contain_text(
+            re.compile(r"后续事项: 请于 \d{4}-\d\d-\d\d 前付清尾款 6,000\.00 元; "
+                       r"之后由市场办理技术合同登记"))
+        await expect(wins.locator("[data-next-step=defaulted]")).to_contain_text("市场已宣布悔拍")
         assert await mine.evaluate("document.documentElement.scrollWidth") <= 375
         await mine.screenshot(path=f"{SHOTS}/me-375.png", full_page=True)
         await mine.set_viewport_size({"width": 1366, "height": 900})

@@ -70,7 +70,7 @@ function render() {
         ` · ${tr("my_paddle")} ${w.paddle}${w.hammer_at ? " · " + dateTime(w.hammer_at) : ""}`),
       balanceLine(w.lot_id),
       w.next_step ? el("p", { class: "small", "data-next-step": w.next_step_code || "" },
-        `${tr("next_steps")}: `, el("strong", {
+        el("strong", { text: `${tr("next_steps")}: ` }), el("span", {
           text: lang() === "en" ? `${w.next_step_en}.` : `${w.next_step}。` })) : null,
       confirmationLink(w), registrationLine(w.registration)));
   }
