@@ -29,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
+from auction.accounts.cache import LotTerms
 from auction.accounts.policy import Action
 from auction.api import guard
 from auction.api.guard import Denied
@@ -37,6 +38,7 @@ from auction.api.tokens import Principal
 from auction.domain import divisions, increments, lot_vocabularies
 from auction.domain.deadlines import CST
 from auction.domain.deposits import default_requirement
+from auction.domain.errors import Rejection
 from auction.domain.identity import IdentityError, validate_uscc
 from auction.domain.lot import LotMode
 from auction.domain.lot_vocabularies import Vocabularies
@@ -91,6 +93,21 @@ async def session_scope(request: Request, who: Principal, action: Action) -> int
         raise missing(who, "场次不存在", "session_id") from None
     await guard.require(services, who, action, market_id=market, session_id=session_id)
     return session_id
+
+
+async def lot_scope(request: Request, who: Principal, action: Action) -> LotTerms:
+    """Authorise ``action`` on the path's lot (staff only); its session and market. An unknown
+    lot is refused as another market's (404 to the platform admin)."""
+    services = _services(request)
+    await guard.require_staff(services, who)
+    lot_id = int(request.path_params["lot_id"])
+    try:
+        terms = await guard.lot_terms(services, lot_id)
+    except Rejection:
+        raise missing(who, f"标的 {lot_id} 不存在", "lot_id") from None
+    await guard.require(services, who, action, market_id=terms.market_id,
+                        session_id=terms.session_id)
+    return terms
 
 
 async def registration_scope(

@@ -42,6 +42,7 @@ from auction.api import (
     refunds,
     registration_admin,
     registration_answer,
+    registration_packet,
     registrations,
     report,
     shutdown,
@@ -161,6 +162,7 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
         *registration_answer.routes,  # issue 13 item 3: endpoints per market, the answer
         *receipts.routes,  # issue 16 item 5: signed bid receipts
         *vocabularies.routes, *statistics.routes,  # issue 16 items 1-3: vocabularies, statistics
+        *registration_packet.routes,  # issue 12 item 6: the hand-off packet to download
         WebSocketRoute("/ws", shutdown.tracked(ws_endpoint)),
     ]
     if WEB_ROOT.is_dir():

@@ -12,13 +12,16 @@ bound to. Anything else is 401 / 403.
   ``leading`` (领先 / 出局): while the lot's room is open, from the room in Redis (the room is
   ahead of the journal); once closed, from the result (the winner leads). With Redis away the
   journal answers alone and ``rooms`` says ``unavailable``.
-- ``won``: lots it won, with the amount, the hammer time, what comes next and its contract
-  ``registration`` (status, ``status_text`` 待登记 / 已登记 / 未予登记, ``registration_no``,
-  ``reason``).
+- ``won``: lots it won, with the amount, the hammer time, its contract ``registration``
+  (status, ``status_text`` 待登记 / 已登记 / 未予登记, ``registration_no``, ``reason``) and what
+  comes next from the lot's real state — the balance and its due date, the registration, the
+  成交公示 (:mod:`auction.domain.next_step`): ``next_step`` (Chinese), ``next_step_en``,
+  ``next_step_code``.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -29,11 +32,13 @@ from starlette.routing import BaseRoute, Route
 from auction import outage
 from auction.api import guard
 from auction.api.guard import Denied
+from auction.domain import deadlines
 from auction.domain.lot import LotStatus
+from auction.domain.next_step import WonLot, next_step
 from auction.domain.room import RoomState
 from auction.services import Services
 from auction.store import accounts as account_store
-from auction.store import answers
+from auction.store import answers, deals, notices
 from auction.store import mine as mine_store
 from auction.store.records import rfc3339
 from auction.store.registrations import STATUS_WORDS
@@ -42,8 +47,6 @@ DEPOSIT_WORDS = {
     "required": "待交纳", "confirmed": "已到账", "held": "已冻结", "released": "已退还",
     "applied": "已转为价款", "forfeited": "已没收",
 }
-#: what follows a win until the contract is signed (the deal confirmation is not modelled yet)
-NEXT_STEP = "等待成交确认"
 
 
 async def _rooms(services: Services, lot_ids: list[int]) -> dict[int, RoomState] | None:
@@ -87,15 +90,32 @@ def _bid_line(line: mine_store.BidLine, room: RoomState | None, bidder_id: int) 
     }
 
 
-async def _with_registration(
+async def _with_next_steps(
     services: Services, won: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """Each won lot with its contract registration (待登记 / 已登记 + number / 未予登记 +
-    reason; ``null`` before its hand-off is queued)."""
+    reason; ``null`` before its hand-off is queued) and its next step."""
     found = await answers.views(services.store, [int(w["lot_id"]) for w in won])
+    today = deadlines.day_in_china(datetime.now(UTC))  # as auction.api.payments.server_day
     for w in won:
-        view = found.get(int(w["lot_id"]))
+        lot_id = int(w["lot_id"])
+        view = found.get(lot_id)
         w["registration"] = view.to_json() if view is not None else None
+        w.update(next_step=None, next_step_en=None, next_step_code=None)
+        sale = await deals.sale(services.store, lot_id)
+        notice = await notices.notice(services.store, lot_id)
+        if sale is None:  # the sold result is what put it in ``won``: not expected
+            continue
+        shown = w["registration"]["shown"] if view is not None else None
+        step = next_step(WonLot(
+            payment=sale.account.status(today), open_fen=sale.account.open_fen,
+            due_on=sale.account.due_on, registration=shown,
+            registration_no=view.registration_no if view is not None else None,
+            reason=view.reason if view is not None else "",
+            notice_ends=(deadlines.notice_ends(notice.opened_at, notice.working_days)
+                         if notice is not None else None),
+        ), today)
+        w.update(next_step=step.zh, next_step_en=step.en, next_step_code=step.code)
     return won
 
 
@@ -127,8 +147,8 @@ async def my_auction(request: Request) -> JSONResponse:
             {**d, "state_text": DEPOSIT_WORDS.get(d["state"], d["state"])} for d in mine.deposits
         ],
         "bidding": bidding,
-        "won": await _with_registration(services, [
-            {**w, "hammer_at": w.pop("closed_at"), "next_step": NEXT_STEP} for w in mine.won
+        "won": await _with_next_steps(services, [
+            {**w, "hammer_at": w.pop("closed_at")} for w in mine.won
         ]),
         "rooms": "ok" if rooms is not None else "unavailable",
     })

@@ -284,7 +284,10 @@ SCHEMAS: dict[str, Schema] = {
         won={"type": "array", "items": _obj(
             ["lot_id", "title", "amount_fen", "hammer_at", "next_step"], lot_id=INT,
             session_id=INT, title=STR, paddle=NULL_INT, amount_fen=FEN, hammer_at=TIME,
-            next_step=STR, registration={"anyOf": [_ref("RegistrationAnswer"), {"type": "null"}]})},
+            next_step=STR, next_step_en=STR,
+            next_step_code=_enum("pay", "overdue", "defaulted", "registration_pending",
+                                 "registration_rejected", "done"),
+            registration={"anyOf": [_ref("RegistrationAnswer"), {"type": "null"}]})},
         rooms=_enum("ok", "unavailable"),
     ),
     "Confirmation": _obj(
@@ -452,6 +455,12 @@ OPERATIONS: tuple[Operation, ...] = (
               body=_obj(["corrections"], corrections=_obj(
                   [], contract_subtype=STR, tech_amount_fen=FEN, seller_nature=STR,
                   buyer_nature=STR, seller_region=STR, buyer_region=STR))),
+    Operation("get", "/api/v1/lots/{lot_id}/registration/packet",
+              "下载已成交标的的登记移交材料 (JSON 文件; version 为版本, 缺省为当前版本; "
+              "form=filed 便于阅读, form=sent 为签名发送的原文)", {"type": "object"},
+              admin=True, tag="admin",
+              query={"version": {"type": "integer", "minimum": 1},
+                     "form": _enum("filed", "sent")}),
     Operation("get", "/api/v1/markets", "技术市场列表", _list_of("markets", _ref("Market"))),
     Operation("get", "/api/v1/sessions", "场次列表 (可按市场代码过滤)",
               _list_of("sessions", _ref("Session")), query={"market": STR}),

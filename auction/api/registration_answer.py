@@ -34,11 +34,10 @@ from auction import outage
 from auction.accounts import limits
 from auction.accounts.policy import Action
 from auction.api import guard
-from auction.api.admin import missing, vocabularies_today
+from auction.api.admin import lot_scope, missing, vocabularies_today
 from auction.api.headers import client_address
 from auction.api.http_errors import MAX_BODY_BYTES, BadRequest, error_response, read_body
 from auction.api.tokens import account_keys
-from auction.domain.errors import Rejection
 from auction.domain.inputs import text_problem
 from auction.domain.lot_vocabularies import Vocabulary
 from auction.domain.registration_form import NATURES, SUBTYPES, is_region_code, is_registration_no
@@ -291,14 +290,8 @@ def _corrections(value: Any, natures: Vocabulary | None = None) -> dict[str, Any
 async def new_version(request: Request) -> JSONResponse:
     services = guard.services_of(request)
     who = await guard.principal_of(request)
-    await guard.require_staff(services, who)
+    await lot_scope(request, who, Action.MANAGE_SESSIONS)
     lot_id = int(request.path_params["lot_id"])
-    try:
-        terms = await guard.lot_terms(services, lot_id)
-    except Rejection:
-        raise missing(who, f"标的 {lot_id} 不存在", "lot_id") from None
-    await guard.require(services, who, Action.MANAGE_SESSIONS, market_id=terms.market_id,
-                        session_id=terms.session_id)
     body = await read_body(request)
     corrections = _corrections(body.raw("corrections"),
                                (await vocabularies_today(services)).get("party_nature"))

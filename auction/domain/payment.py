@@ -2,7 +2,8 @@
 
 - **Balance** (尾款) = hammer price − the winner's deposit applied to the lot. The deposit is the
   ledger's (:mod:`auction.domain.deposits`): a lot deposit counts towards its lot; a band deposit
-  counts towards the first lot (by ordinal) its bidder won in the session. Either counts at most
+  counts towards the lots its bidder won in the session in hammer order
+  (:func:`auction.domain.confirmation.deposit_applied`). Either counts at most
   the price. Payments of the balance are recorded apart from deposits (``lot_payments``).
 - **Due date**: :func:`auction.domain.deadlines.balance_due` of the hammer time (5 working days).
 - **Status**: 悔拍 once a default was declared; else 已付清 when nothing is open; else 逾期 when

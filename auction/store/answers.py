@@ -12,6 +12,8 @@
 - Versions: :func:`new_version` moves a ``rejected`` row's packet to ``registration_versions``
   and queues the corrected one under the next version's key, due now.
 - :func:`views` reads the statuses for pages (:class:`RegistrationView`).
+- :func:`packet` reads one version's packet as stored (the hand-off download,
+  :mod:`auction.api.registration_packet`).
 
 Failures surface as :mod:`auction.store.errors` (``translated``).
 """
@@ -68,6 +70,23 @@ class RegistrationView:
             "registration_no": self.registration_no, "reason": self.reason,
             "version": self.version, "answered_at": rfc3339(self.answered_at),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPacket:
+    """One version of a lot's registration packet as stored: ``packet_json`` is PostgreSQL's
+    text of the JSONB packet (:func:`auction.registration.packet.packet_body` of it gives the
+    bytes sent); ``status`` that version's outbox status (an earlier version's as it was when
+    it was superseded)."""
+
+    lot_id: int
+    version: int
+    idempotency_key: str
+    packet_json: str
+    status: str
+    current: bool
+    #: every version the lot has, ascending
+    versions: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +177,16 @@ FROM registration_outbox WHERE lot_id = ANY($1::bigint[])
 """
 
 _LOT_EXISTS = "SELECT EXISTS (SELECT 1 FROM lots WHERE id = $1)"
+
+# the current version (the outbox row) and every earlier one (registration_versions)
+_PACKETS = """
+SELECT version, idempotency_key, packet::text AS packet_json, status, true AS current
+FROM registration_outbox WHERE lot_id = $1
+UNION ALL
+SELECT version, idempotency_key, packet::text, status, false
+FROM registration_versions WHERE lot_id = $1
+ORDER BY version
+"""
 
 
 async def endpoints(store: Store) -> EndpointTable:
@@ -262,3 +291,21 @@ async def views(store: Store, lot_ids: list[int]) -> dict[int, RegistrationView]
     with translated():
         rows = await store.pool.fetch(_VIEWS, lot_ids)
     return {int(r["lot_id"]): RegistrationView(**dict(r)) for r in rows}
+
+
+async def packet(store: Store, lot_id: int, version: int | None) -> StoredPacket:
+    """Version ``version`` (``None``: the current one) of the lot's packet. ``NotFound``
+    naming ``lot_id`` for a lot without a registration row (unsold, or no such lot), naming
+    ``version`` for a version the lot does not have."""
+    with translated():
+        rows = await store.pool.fetch(_PACKETS, lot_id)
+    if not rows:
+        raise NotFound(message=f"标的 {lot_id} 没有登记移交材料 (未成交或尚未结算)",
+                       field="lot_id")
+    versions = tuple(int(r["version"]) for r in rows)
+    for r in rows:
+        if (version is None and r["current"]) or int(r["version"]) == version:
+            return StoredPacket(lot_id, int(r["version"]), r["idempotency_key"],
+                                r["packet_json"], r["status"], bool(r["current"]), versions)
+    raise NotFound(message=f"标的 {lot_id} 没有第 {version} 版登记材料 (现有: "
+                   f"{', '.join(map(str, versions))})", field="version")

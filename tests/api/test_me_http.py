@@ -1,16 +1,21 @@
 """我的竞拍 (``GET /api/v1/me/auction``, issue 11): a bidder's registrations, deposits and their
 states, the lots it bid on with its highest bid and 领先 / 出局 from the rooms, and the lots it
-won with what comes next."""
+won with what comes next (issue 13: the balance and its due date, then the contract's
+registration, while the 成交公示 runs)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 import httpx
 
+from auction.api.payments import server_day
+from auction.domain import deadlines
 from auction.services import Services
 from auction.settlement.drainer import Drainer
+from auction.store import answers, deals
 from tests.api.conftest import ADMIN, error_of
 from tests.api.people import bidder, staff
 from tests.e2e.harness import enrol
@@ -28,8 +33,9 @@ async def test_my_auction_follows_registrations_bids_and_wins(
     new_uscc: Callable[[], str],
 ) -> None:
     """Outbid on one open lot (出局), leading another (领先, before the journal has it), winner of
-    a third (won, 等待成交确认); the deposit ``held`` once bidding started; another bidder's
-    bids and wins are not mine."""
+    a third (won: pay the balance by its due date, then 合同登记; once paid, the registration;
+    once 已登记, done — each while the 成交公示 runs); the deposit ``held`` once bidding started;
+    another bidder's bids and wins are not mine."""
     session = await new_session()
     sid = session["id"]
     outbid, leading, won = [await new_lot(sid, reserve_fen=None) for _ in range(3)]
@@ -74,9 +80,29 @@ async def test_my_auction_follows_registrations_bids_and_wins(
     assert (lines[won["id"]]["status"], lines[won["id"]]["leading"]) == ("sold", True)
     assert lines[won["id"]]["standing"] == "成交"
     [win] = body["won"]
-    assert (win["lot_id"], win["amount_fen"], win["paddle"], win["next_step"]) == (
-        won["id"], 210_000_000, me.paddle, "等待成交确认")
+    assert (win["lot_id"], win["amount_fen"], win["paddle"]) == (won["id"], 210_000_000, me.paddle)
     assert win["hammer_at"].endswith("+08:00")
+    hammer = datetime.fromisoformat(win["hammer_at"])
+    due = deadlines.balance_due(hammer).isoformat()
+    notice = f"成交公示至 {deadlines.notice_ends(hammer).isoformat()}"
+    assert server_day() <= deadlines.balance_due(hammer)
+    # the band deposit (200,000 元) is applied: 1,900,000 元 open
+    assert (win["next_step_code"], win["next_step"]) == (
+        "pay", f"请于 {due} 前付清尾款 1,900,000.00 元; 之后由市场办理技术合同登记; {notice}")
+    assert win["next_step_en"].startswith(f"Pay the balance of 1,900,000.00 yuan by {due}")
+    await deals.record_payment(services.store, won["id"], amount_fen=190_000_000,
+                               paid_on=server_day(), bank_reference="ME-1", recorded_by="t")
+    [win] = (await client.get("/api/v1/me/auction", headers=bearer(me.account_token))).json()["won"]
+    assert (win["next_step_code"], win["next_step"]) == (
+        "registration_pending", f"尾款已付清; 等待技术合同登记 (市场已移交登记机构); {notice}")
+    row = await services.store.registration_status(won["id"])
+    await answers.mark_answered(services.store, won["id"], row.idempotency_key,
+                                status="registered", registration_no="2026370100000777",
+                                reason="")
+    [win] = (await client.get("/api/v1/me/auction", headers=bearer(me.account_token))).json()["won"]
+    assert (win["next_step_code"], win["registration"]["registration_no"]) == (
+        "done", "2026370100000777")
+    assert win["next_step"].startswith("尾款已付清, 合同已登记 (登记编号 2026370100000777)")
     theirs = (await client.get("/api/v1/me/auction", headers=bearer(rival.account_token))).json()
     assert theirs["won"] == []
     lines = {line["lot_id"]: line for line in theirs["bidding"]}

@@ -33,6 +33,21 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 
+#: ``page.evaluate(UNNAMED)``: the visible inputs without a label and visible buttons without a
+#: name (every page's tests expect none)
+UNNAMED = """() => {
+  const shown = (e) => e.offsetParent !== null;
+  const inputs = [...document.querySelectorAll("input, select, textarea")]
+    .filter((e) => e.type !== "hidden" && shown(e))
+    .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute("aria-label")
+      && !e.getAttribute("aria-labelledby"))
+    .map((e) => `input#${e.id}`);
+  const buttons = [...document.querySelectorAll("button")].filter(shown)
+    .filter((b) => !(b.textContent.trim() || b.getAttribute("aria-label")))
+    .map((b) => `button#${b.id}`);
+  return inputs.concat(buttons);
+}"""
+
 
 def _unavailable(reason: str) -> None:
     if os.environ.get("CI"):

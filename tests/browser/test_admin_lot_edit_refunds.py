@@ -18,10 +18,9 @@ import httpx
 from playwright.async_api import expect
 
 from auction.settings import Settings
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, UNNAMED
 from tests.browser.test_admin_back_office import _sell, _session_with_a_lot
 from tests.browser.test_admin_pages import STAFF_PASSWORD, _county_markets, _login
-from tests.browser.test_bidder_path import UNNAMED
 from tests.e2e.harness import ADMIN, Server, running, uscc
 
 

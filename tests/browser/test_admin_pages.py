@@ -17,8 +17,7 @@ import httpx
 from playwright.async_api import expect
 
 from auction.settings import Settings
-from tests.browser.conftest import ARTIFACTS
-from tests.browser.test_bidder_path import UNNAMED
+from tests.browser.conftest import ARTIFACTS, UNNAMED
 from tests.e2e.harness import ADMIN, BIDDER_PASSWORD, Server, running, uscc
 
 TIMEOUT_MS = 10_000

@@ -20,8 +20,8 @@ from playwright.async_api import expect
 
 from auction.domain.identity import resident_id_check_char, uscc_check_char
 from auction.settings import Settings
-from tests.browser.conftest import ARTIFACTS
-from tests.e2e.harness import ADMIN, BIDDER_PASSWORD, Server, raw_client, running, uscc
+from tests.browser.conftest import ARTIFACTS, UNNAMED
+from tests.e2e.harness import ADMIN, Server, enrol, raw_client, running, uscc
 
 TIMEOUT_MS = 10_000
 ANNOUNCEMENT = "本场次拍卖公告: 标的按现状拍卖。"
@@ -30,19 +30,6 @@ DEPOSIT_FEN = 100_000
 #: a one-page PDF's bytes (the server checks the magic bytes, not the whole file)
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
-#: inputs without a label and buttons without a name, among the visible ones
-UNNAMED = """() => {
-  const shown = (e) => e.offsetParent !== null;
-  const inputs = [...document.querySelectorAll("input, select, textarea")]
-    .filter((e) => e.type !== "hidden" && shown(e))
-    .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute("aria-label")
-      && !e.getAttribute("aria-labelledby"))
-    .map((e) => `input#${e.id}`);
-  const buttons = [...document.querySelectorAll("button")].filter(shown)
-    .filter((b) => !(b.textContent.trim() || b.getAttribute("aria-label")))
-    .map((b) => `button#${b.id}`);
-  return inputs.concat(buttons);
-}"""
 
 
 async def _sale(server: Server, tag: int) -> tuple[int, list[int], str, str]:
@@ -78,28 +65,9 @@ async def _sale(server: Server, tag: int) -> tuple[int, list[int], str, str]:
         assert r.status_code in (200, 201), r.text
         auctioneer = str(r.json()["token"])
         # the other bidder, through the API as the SDK would (agreeing to the texts)
-        username = f"o{uuid.uuid4().hex[:12]}"
-        own = {"X-Forwarded-For": f"10.9.{tag % 250}.7"}
-        r = await http.post("/api/v1/bidders", headers=own, json={
-            "name": f"竞争科技有限公司{tag}", "uscc": uscc(tag * 100 + 7),
-            "username": username, "password": BIDDER_PASSWORD})
-        assert r.status_code in (201, 202), r.text
-        r = await http.post("/api/v1/auth/login", headers=own,
-                            json={"username": username, "password": BIDDER_PASSWORD})
-        assert r.status_code == 200, r.text
-        mine = {"Authorization": f"Bearer {r.json()['token']}"}
-        bidder = int(r.json()["account"]["bidder_id"])
-        r = await http.post(f"/api/v1/sessions/{session}/registrations", headers=mine,
-                            json={"bidder_id": bidder, "agreed": True})
-        assert r.status_code == 201, r.text
-        reg = int(r.json()["id"])
-        assert (await http.post(f"/api/v1/registrations/{reg}/approve")).status_code == 200
-        r = await http.post(f"/api/v1/registrations/{reg}/deposit",
-                            json={"deposit_fen": DEPOSIT_FEN})
-        assert r.status_code == 200, r.text
-        r = await http.post(f"/api/v1/registrations/{reg}/token", headers=mine)
-        assert r.status_code == 200, r.text
-        return session, lots, auctioneer, str(r.json()["token"])
+        other = await enrol(http, session, name=f"竞争科技有限公司{tag}",
+                            uscc_code=uscc(tag * 100 + 7), deposit_fen=DEPOSIT_FEN, agreed=True)
+        return session, lots, auctioneer, other.token
 
 
 async def _command(server: Server, auctioneer: str, lot: int, op: str) -> None:

@@ -40,7 +40,7 @@ import httpx
 from playwright.async_api import expect
 
 from auction.settings import Settings
-from tests.browser.test_bidder_path import UNNAMED
+from tests.browser.conftest import UNNAMED
 from tests.e2e.harness import ADMIN, Server, running, uscc
 
 STAFF_PASSWORD = "County-Back-Office-2026"

@@ -18,8 +18,9 @@ import httpx
 from playwright.async_api import expect
 
 from auction.settings import Settings
+from tests.browser.conftest import UNNAMED
 from tests.browser.test_admin_pages import STAFF_PASSWORD, _login
-from tests.browser.test_lot_page_complete import UNNAMED, bid, command
+from tests.browser.test_lot_page_complete import bid, command
 from tests.e2e.harness import ADMIN, BIDDER_PASSWORD, Sale, Server, create_sale, running
 
 APRIL = datetime(2026, 4, 15, 2, 0, tzinfo=UTC)
@@ -152,10 +153,10 @@ async def test_finance_records_a_payment_on_the_deals_page(
     settings: Settings, new_context: Any
 ) -> None:
     """Finance opens 成交与付款 from the session page, sees the sold lot 待付款 with its balance
-    (price less the deposit), records a part payment through the form, and the row shows the
-    open amount; the April lot is 逾期, is declared in default through its form, and the default
-    shows on the buyer's registration on the session page; the buyer's 我的竞拍 shows both
-    lots' balance, due date and status."""
+    (the whole price: the band deposit went to the April lot, hammered first), records a part
+    payment through the form, and the row shows the open amount; the April lot is 逾期, is
+    declared in default through its form, and the default shows on the buyer's registration
+    on the session page; the buyer's 我的竞拍 shows both lots' balance, due date and status."""
     tag = uuid.uuid4().hex[:8]
     async with running(settings) as server:
         sale, now, past, _ = await _sell_three(server)
@@ -172,10 +173,10 @@ async def test_finance_records_a_payment_on_the_deals_page(
         await page.wait_for_url(re.compile(r"/admin/deals\.html\?session="))
         sales = page.get_by_role("region", name="成交标的与尾款")
         row = sales.get_by_role("row").filter(has_text="一种测试技术0")
-        # price 10,000.00; the band deposit (1,000.00) went to the buyer's first lot by hammer
-        # time, the April one: balance 10,000.00
+        # price 10,000.00; the band deposit (1,000.00) counts towards the buyer's first lot in
+        # hammer order, the one hammered in April: this one's balance is the whole price
         await expect(row).to_contain_text("待付款")
-        await expect(row).to_contain_text("10,000.00")
+        await expect(row).to_contain_text("10,000.00 元0.00 元10,000.00 元")
         old = sales.get_by_role("row").filter(has_text="一种测试技术1")
         await expect(old).to_contain_text("逾期")
         await expect(old.get_by_role("button", name=re.compile("宣布悔拍"))).to_be_visible()
@@ -195,7 +196,10 @@ async def test_finance_records_a_payment_on_the_deals_page(
         assert await page.evaluate("document.documentElement.scrollWidth") <= 375 + 1
         async with httpx.AsyncClient(base_url=server.base, headers=ADMIN, timeout=10) as http:
             account = (await http.get(f"/api/v1/lots/{now}/payment")).json()
-        assert (account["paid_fen"], account["open_fen"]) == (400_000, 600_000)
+            first = (await http.get(f"/api/v1/lots/{past}/payment")).json()
+        assert (account["deposit_applied_fen"], account["paid_fen"], account["open_fen"]) == (
+            0, 400_000, 600_000)
+        assert first["deposit_applied_fen"] == 100_000
         assert [p["bank_reference"] for p in account["payments"]] == [f"ICBC-{tag}"]
 
         # the overdue lot: 宣布悔拍 through its form; the default shows on the registration
@@ -226,6 +230,11 @@ async def test_finance_records_a_payment_on_the_deals_page(
             "尾款 10,000.00 元 · 未付 6,000.00 元 · 付款期限")
         await expect(wins.locator("[data-payment=pending]")).to_contain_text("待付款")
         await expect(wins.locator("[data-payment=defaulted]")).to_contain_text("悔拍")
+        # 后续事项 from the lot's real state: pay by the due date, then 合同登记; 悔拍 says so
+        await expect(wins.locator("[data-next-step=pay]")).to_contain_text(
+            re.compile(r"后续事项: 请于 \d{4}-\d\d-\d\d 前付清尾款 6,000\.00 元; "
+                       r"之后由市场办理技术合同登记"))
+        await expect(wins.locator("[data-next-step=defaulted]")).to_contain_text("市场已宣布悔拍")
         assert await mine.evaluate("document.documentElement.scrollWidth") <= 375
         await mine.screenshot(path=f"{SHOTS}/me-375.png", full_page=True)
         await mine.set_viewport_size({"width": 1366, "height": 900})

@@ -20,7 +20,8 @@ import pytest
 from playwright.async_api import expect
 
 from auction.settings import Settings
-from tests.e2e.harness import ADMIN, BIDDER_PASSWORD, Server, raw_client, running, uscc
+from tests.browser.conftest import UNNAMED
+from tests.e2e.harness import ADMIN, Server, enrol, raw_client, running, uscc
 
 TIMEOUT_MS = 10_000
 ANNOUNCEMENT = "拍卖公告: 本场标的按现状拍卖, 以成交确认书为准。"
@@ -34,19 +35,6 @@ PNG = bytes.fromhex(
     "0000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
-#: visible inputs without a label and visible buttons without a name
-UNNAMED = """() => {
-  const shown = (e) => e.offsetParent !== null;
-  const inputs = [...document.querySelectorAll("input, select, textarea")]
-    .filter((e) => e.type !== "hidden" && shown(e))
-    .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute("aria-label")
-      && !e.getAttribute("aria-labelledby"))
-    .map((e) => `input#${e.id}`);
-  const buttons = [...document.querySelectorAll("button")].filter(shown)
-    .filter((b) => !(b.textContent.trim() || b.getAttribute("aria-label")))
-    .map((b) => `button#${b.id}`);
-  return inputs.concat(buttons);
-}"""
 
 
 @dataclass
@@ -101,29 +89,11 @@ async def full_sale(server: Server, *, result_type: str = "技术秘密") -> Ful
             assert r.status_code == 201, r.text
         tokens, paddles = [], []
         for b in range(3):
-            username = f"f{uuid.uuid4().hex[:12]}"
-            own = {"X-Forwarded-For": f"10.8.{tag % 250}.{b + 1}"}
-            r = await http.post("/api/v1/bidders", headers=own, json={
-                "name": f"完整科技有限公司{tag}-{b}", "uscc": uscc(tag * 100 + 50 + b),
-                "username": username, "password": BIDDER_PASSWORD})
-            assert r.status_code in (201, 202), r.text
-            r = await http.post("/api/v1/auth/login", headers=own,
-                                json={"username": username, "password": BIDDER_PASSWORD})
-            assert r.status_code == 200, r.text
-            mine = {"Authorization": f"Bearer {r.json()['token']}"}
-            bidder = int(r.json()["account"]["bidder_id"])
-            r = await http.post(f"/api/v1/sessions/{session}/registrations", headers=mine,
-                                json={"bidder_id": bidder, "agreed": True})
-            assert r.status_code == 201, r.text
-            reg = int(r.json()["id"])
-            assert (await http.post(f"/api/v1/registrations/{reg}/approve")).status_code == 200
-            r = await http.post(f"/api/v1/registrations/{reg}/deposit",
-                                json={"deposit_fen": DEPOSIT_FEN})
-            assert r.status_code == 200, r.text
-            r = await http.post(f"/api/v1/registrations/{reg}/token", headers=mine)
-            assert r.status_code == 200, r.text
-            tokens.append(str(r.json()["token"]))
-            paddles.append(int(r.json()["paddle"]))
+            buyer = await enrol(http, session, name=f"完整科技有限公司{tag}-{b}",
+                                uscc_code=uscc(tag * 100 + 50 + b), deposit_fen=DEPOSIT_FEN,
+                                agreed=True)
+            tokens.append(buyer.token)
+            paddles.append(buyer.paddle)
     return FullSale(session, lots[0], lots[1], tokens, paddles, market_name, tag)
 
 
@@ -174,6 +144,31 @@ async def fits(page: Any, width: int) -> None:
         || c.scrollWidth > c.clientWidth + 1).map((c) => c.textContent);
     }""")
     assert clipped == [], f"time column clipped at {width}px: {clipped}"
+
+
+#: the header's height and how far apart its visible parts sit vertically, and whether its
+#: links need scrolling sideways
+HEADER_LINE = """() => {
+  const bar = document.querySelector("header.bar");
+  const parts = [...bar.children].filter((e) => e.getClientRects().length);
+  const mids = parts.map((e) => {
+    const r = e.getBoundingClientRect();
+    return (r.top + r.bottom) / 2;
+  });
+  const nav = bar.querySelector("nav");
+  return { height: bar.getBoundingClientRect().height,
+           spread: Math.max(...mids) - Math.min(...mids),
+           scrolls: nav.scrollWidth > nav.clientWidth + 1 };
+}"""
+
+
+async def one_line_header(page: Any, lang: str) -> None:
+    """The public header on one line (375 px): its parts side by side, no link scrolled out of
+    sight, the language switch still named 中文 / English."""
+    line = await page.evaluate(HEADER_LINE)
+    assert line["height"] < 50 and line["spread"] < 4 and not line["scrolls"], (page.url, line)
+    other = "中文" if lang == "en" else "English"
+    await expect(page.get_by_role("banner").get_by_role("button", name=other)).to_be_visible()
 
 
 def fact(page: Any, name: str) -> Any:
@@ -364,4 +359,11 @@ async def test_no_untranslated_key_on_the_public_pages(
             assert not raw.findall(text), (path, raw.findall(text))
             assert await w.page.evaluate(UNNAMED) == [], path
             assert w.errors == [], (path, w.errors)
+            await one_line_header(w.page, lang)
+            await w.page.close()
+        for path in ("/login.html", "/signup.html", f"/apply.html?session={sale.session}",
+                     "/me.html", "/verify.html"):
+            w = await watched(context, server.base + path)
+            await w.page.wait_for_load_state("networkidle")
+            await one_line_header(w.page, lang)
             await w.page.close()

@@ -184,12 +184,13 @@ def _bearer(token: str) -> dict[str, str]:
 async def enrol(
     http: httpx.AsyncClient, session_id: int, *, name: str, uscc_code: str, deposit_fen: int,
     approver: dict[str, str] = ADMIN, finance: dict[str, str] = ADMIN,
-    username: str | None = None, lot_id: int | None = None,
+    username: str | None = None, lot_id: int | None = None, agreed: bool = False,
 ) -> Enrolled:
     """The documented flow (docs/roles.md "Registration and deposits"): the bidder signs up
     with an account and logs in, applies with its own login, the market approves
     (``approver``), finance confirms the deposit (``finance``), and the bidder's own login takes
-    its bid credential. Sign-up and login come from an address of their own
+    its bid credential; ``agreed`` sends ``agreed: true`` with the application (a session with
+    an announcement or terms needs it). Sign-up and login come from an address of their own
     (``X-Forwarded-For``, believed from 127.0.0.1 by :func:`running`), so that many bidders do
     not share one address's limits."""
     username = username or f"b{uuid.uuid4().hex[:16]}"
@@ -204,8 +205,11 @@ async def enrol(
     account_token = r.json()["token"]
     bidder_id = int(r.json()["account"]["bidder_id"])
     mine = _bearer(account_token)
+    application: dict[str, Any] = {"bidder_id": bidder_id}
+    if agreed:
+        application["agreed"] = True
     r = await http.post(f"/api/v1/sessions/{session_id}/registrations", headers=mine,
-                        json={"bidder_id": bidder_id})
+                        json=application)
     assert r.status_code == 201, r.text
     reg = int(r.json()["id"])
     r = await http.post(f"/api/v1/registrations/{reg}/approve", headers=approver)

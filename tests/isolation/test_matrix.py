@@ -135,12 +135,15 @@ SCOPED: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/markets/{code}/statistics"): {"b_finance"},
     ("GET", "/api/v1/markets/{code}/statistics.csv"): {"b_finance"},
     ("GET", "/api/v1/markets/{code}/statistics.xlsx"): {"b_finance"},
+    # issue 12 item 6: the hand-off packet to download (market admins: it holds identities)
+    ("GET", "/api/v1/lots/{lot_id:int}/registration/packet"): set(),
 }
 
 GUESSED = 999_999_999
 TABLES = ("markets", "sessions", "lots", "bidders", "registrations", "accounts", "deposits",
           "deposit_entries", "lot_results", "registration_steps", "files", "lot_payments",
-          "lot_defaults", "publicity_objections")
+          "lot_defaults", "publicity_objections", "market_registration_endpoints",
+          "registration_outbox", "registration_versions")
 
 
 def principals(world: World) -> dict[str, str | None]:
@@ -203,9 +206,11 @@ def request_for(route: tuple[str, str], world: World, targets: dict[str, Any],
         "/payments": {"amount_fen": 1, "paid_on": "2026-05-06", "bank_reference": f"X-{tag}"},
         "/default": {"reason": "越权悔拍"},
         "/resolution": {"resolution": "越权处理"},
+        "/versions": {"corrections": {"seller_nature": "企业"}},
+        "/registration-endpoint": {"url": "https://intruder.example/r", "secret": "s"},
     }
     body = None
-    if route[0] == "POST":
+    if route[0] in ("POST", "PUT"):
         for suffix, candidate in bodies.items():
             if path.endswith(suffix) or route[1] == suffix:
                 body = candidate

@@ -1,5 +1,6 @@
 """Registration test fixtures: a database of their own (the deliverer claims every due row, so
-rows of other tests must not be in reach) and a running receiver."""
+rows of other tests must not be in reach), a running receiver, and ``api``: the registration
+routes in process over that database."""
 
 from __future__ import annotations
 
@@ -8,9 +9,25 @@ from collections.abc import AsyncIterator
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg  # type: ignore[import-untyped]
+import httpx
 import pytest
-from registration_factory import Receiver, serve_receiver
+from redis.asyncio import Redis
+from registration_factory import SECRET, Receiver, serve_receiver
+from starlette.applications import Starlette
 
+from auction.api import (
+    admin,
+    auth,
+    catalogue,
+    http_errors,
+    registration_answer,
+    registration_packet,
+    staff_accounts,
+)
+from auction.api.tokens import Tokens
+from auction.rooms.keys import Keys
+from auction.rooms.service import Rooms
+from auction.services import Services
 from auction.settings import Settings
 from auction.store import Store
 from auction.store.migrate import migrate
@@ -52,3 +69,26 @@ async def receiver() -> AsyncIterator[Receiver]:
     """A live HTTP receiver on a free local port."""
     async with serve_receiver() as running:
         yield running
+
+
+@pytest.fixture
+async def api(
+    outbox_store: Store, outbox_settings: Settings, redis: Redis, keys: Keys
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The catalogue, the registration routes (answers, versions, the packet download) and the
+    account routes over the test's private database; the deployment default endpoint is unset
+    unless a test says otherwise, its secret is :data:`registration_factory.SECRET`."""
+    settings = outbox_settings.with_changes(registration_secret=SECRET, password_profile="fast")
+    services = Services(
+        settings=settings, store=outbox_store, redis=redis, keys=keys,
+        rooms=Rooms(redis, keys), tokens=Tokens(settings.secret, settings.admin_token),
+        hub=None,  # type: ignore[arg-type]  # these routes never use it
+    )
+    app = Starlette(routes=[*catalogue.routes, *registration_answer.routes,
+                            *registration_packet.routes, *admin.routes, *auth.routes,
+                            *staff_accounts.routes],
+                    exception_handlers=http_errors.exception_handlers())
+    app.state.services = services
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://test") as http:
+        yield http

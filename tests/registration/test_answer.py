@@ -7,12 +7,9 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
-from redis.asyncio import Redis
 from registration_factory import (
     SECRET,
     Answer,
@@ -24,15 +21,9 @@ from registration_factory import (
     serve_receiver,
     sold_lot,
 )
-from starlette.applications import Starlette
 
-from auction.api import admin, auth, catalogue, http_errors, registration_answer, staff_accounts
 from auction.api.audit import redact
-from auction.api.tokens import Tokens
 from auction.registration.signing import HEADER, signature
-from auction.rooms.keys import Keys
-from auction.rooms.service import Rooms
-from auction.services import Services
 from auction.settings import Secret, Settings
 from auction.store import Store
 from auction.store.records import Market
@@ -40,27 +31,6 @@ from tests.api.people import staff
 
 ADMIN = {"Authorization": "Bearer test-admin-token"}
 NUMBER = "2026370100000001"
-
-
-@pytest.fixture
-async def api(
-    outbox_store: Store, outbox_settings: Settings, redis: Redis, keys: Keys
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The catalogue and registration-answer routes over the test's private database; the
-    deployment default endpoint is unset unless a test says otherwise."""
-    settings = outbox_settings.with_changes(registration_secret=SECRET, password_profile="fast")
-    services = Services(
-        settings=settings, store=outbox_store, redis=redis, keys=keys,
-        rooms=Rooms(redis, keys), tokens=Tokens(settings.secret, settings.admin_token),
-        hub=None,  # type: ignore[arg-type]  # these routes never use it
-    )
-    app = Starlette(routes=[*catalogue.routes, *registration_answer.routes, *admin.routes,
-                            *auth.routes, *staff_accounts.routes],
-                    exception_handlers=http_errors.exception_handlers())
-    app.state.services = services
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-        yield http
 
 
 def registered(number: str = NUMBER) -> str:

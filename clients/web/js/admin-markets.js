@@ -4,8 +4,10 @@
 // (POST /accounts), the list of my subtree's staff (GET /markets/{code}/accounts for each top
 // market of my scope) with 停用 (POST /accounts/{id}/disable), 重置密码 (POST
 // /accounts/{id}/password, the new password typed twice) and 修改角色/市场 (PATCH
-// /accounts/{id}). Market admins and the platform admin only (docs/roles.md).
+// /accounts/{id}). Market admins and the platform admin only (docs/roles.md). Below them, a
+// market's 合同登记接收地址 (admin-endpoint.js).
 import { el, lang } from "./common.js";
+import { endpointMarkets, paintEndpoint, startEndpoint } from "./admin-endpoint.js";
 import { $, a, call, errText, gate, may, myMarkets, post, roleText, say, setupPage, table,
   whoAmI } from "./admin.js";
 
@@ -83,6 +85,7 @@ function paint() {
   box.replaceChildren(...markets.map((m) => el("option", { value: m.code,
     text: `${m.name} (${m.code})` })));
   if (keep) box.value = keep;
+  paintEndpoint();
   if (target) {
     $("reset-h").textContent = t("reset_pw_n", { name: target.username });
     $("edit-h").textContent = t("edit_n", { name: target.username });
@@ -175,6 +178,7 @@ $("market-form").addEventListener("submit", async (e) => {
     say($("market-msg"), a("market_created", { name: m.name, code: m.code }), "good");
     markets = await myMarkets(await whoAmI() || me);
     for (const id of ["m-code", "m-name", "m-slug"]) $(id).value = "";
+    endpointMarkets(markets);
     paint();
   } catch (err) {
     fieldError(err, { code: "m-code", parent_code: "m-parent", level: "m-level", name: "m-name",
@@ -274,7 +278,7 @@ async function load() {
   $("content").classList.remove("hidden");
   markets = await myMarkets(me);
   paint();
-  await loadAccounts();
+  await Promise.all([loadAccounts(), startEndpoint(markets)]);
 }
 
 setupPage(paint);

@@ -5,7 +5,9 @@
 // office's answer (登记结果: 待登记 / 已登记 + number / 未予登记 + reason, with the packet's
 // version) and 更正重发 on a rejected one: a form of the correctable fields that sends the next
 // version (POST /lots/{id}/registration/versions; docs/http-api.md "Registration").
-// The API offers no hand-off packet to download: the page says so. Readers: the session's
+// 下载移交数据 on each queued row, for whoever may re-queue it (market admins, the platform admin):
+// the packet as a JSON file (GET /lots/{id}/registration/packet; earlier versions by
+// ?version=n, listed beside it once a correction made more than one). Readers: the session's
 // market staff (docs/roles.md).
 import { dateTime, el, lang, param, parseYuan } from "./common.js";
 import { $, a, call, errText, gate, may, money, post, roleText, say, scopedSession, setupPage,
@@ -29,6 +31,8 @@ const R = {
     nothing: "请至少更正一项", bad_amount: "技术交易额应为金额, 如 1000000 或 100万",
     sent: "已发送第 {version} 版: {title}", rs_rejected: "未予登记", rs_registered: "已登记",
     rs_pending: "待登记", rs_dead: "移交失败",
+    packet: "移交数据", download: "下载移交数据", download_n: "下载移交数据: {title}",
+    version_n: "第 {version} 版", version_dl: "下载第 {version} 版移交数据: {title}",
   },
   en: {
     answer: "Registration", version: "Version", correct: "Correct and resend",
@@ -40,6 +44,9 @@ const R = {
     nothing: "Correct at least one field", bad_amount: "The technology amount must be an amount",
     sent: "Version {version} sent: {title}", rs_rejected: "Not registered",
     rs_registered: "Registered", rs_pending: "Awaiting registration", rs_dead: "Failed",
+    packet: "Hand-off data", download: "Download hand-off data",
+    download_n: "Download hand-off data: {title}", version_n: "v{version}",
+    version_dl: "Download version {version} of the hand-off data: {title}",
   },
 };
 function r(key, vars = {}) {
@@ -119,7 +126,8 @@ function paintHandoff() {
     return;
   }
   $("handoff").replaceChildren(table(["ordinal", "title", "reg_status", r("answer"),
-    r("version"), "attempts", "last_error", "delivered_at", ""], handoff.map(({ lot, reg }) => {
+    r("version"), "attempts", "last_error", "delivered_at", r("packet"), ""],
+  handoff.map(({ lot, reg }) => {
     const status = reg ? reg.status : null;
     const fallback = reg?.shown ? r(`rs_${reg.shown}`) : status;
     const words = status ? (a(`hs_${status}`) === `hs_${status}` ? fallback : a(`hs_${status}`))
@@ -136,9 +144,23 @@ function paintHandoff() {
       el("span", { class: `badge hs-${status || "none"}`, text: words }), answerCell(reg),
       reg ? String(reg.version || 1) : "—",
       reg ? String(reg.attempts) : "—", reg?.last_error || "—",
-      reg?.delivered_at ? dateTime(reg.delivered_at) : "—", retry || fix];
+      reg?.delivered_at ? dateTime(reg.delivered_at) : "—", packetCell(lot, reg), retry || fix];
   }), "handoff"));
   if (correcting) $("handoff").append(correctionForm(correcting));
+}
+
+/** 下载移交数据 (the current version) and, after corrections, each earlier version. */
+function packetCell(lot, reg) {
+  if (!reg || !may(me.role, "retry")) return "—";
+  const url = (v) => `/api/v1/lots/${lot.lot_id}/registration/packet${v ? `?version=${v}` : ""}`;
+  const current = reg.version || 1;
+  const earlier = Array.from({ length: current - 1 }, (_, i) => i + 1);
+  return el("span", { class: "packet-links" },
+    el("a", { href: url(0), download: "", class: "small", text: r("download"),
+      "aria-label": r("download_n", { title: lot.title }) }),
+    ...earlier.flatMap((v) => [" ", el("a", { href: url(v), download: "", class: "small muted",
+      text: r("version_n", { version: v }),
+      "aria-label": r("version_dl", { version: v, title: lot.title }) })]));
 }
 
 /** 待登记 / 已登记 + number / 未予登记 + reason. */
@@ -252,6 +274,7 @@ async function load() {
   session = await scopedSession(me, id);
   if (!session) return;
   $("back").href = `session.html?id=${id}`;
+  $("packet-note").classList.toggle("hidden", !may(me.role, "retry"));
   $("xlsx").href = `/api/v1/sessions/${id}/report.xlsx`;
   if (may(me.role, "finance")) {
     $("to-finance").href = `finance.html?session=${id}`;

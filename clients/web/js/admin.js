@@ -307,7 +307,7 @@ const DICT = {
     hs_filed: "已存档, 待人工上传",
     hs_registered: "已登记",
     hs_refused: "未予登记",
-    packet_missing: "移交材料包下载: 接口未提供。",
+    packet_note: "下载移交数据: 登记材料按移交时的原样下载 (UTF-8 JSON); 更正重发后, 每一版都可下载。",
     // 操作记录, 编辑场次, 图片与附件 (issue 12 items 2, 3, 7)
     nav_audit: "操作记录",
     nav_statistics: "统计",
@@ -696,7 +696,7 @@ const DICT = {
     hs_filed: "Filed for manual upload",
     hs_registered: "Registered",
     hs_refused: "Refused",
-    packet_missing: "Hand-off packet download: not in the API.",
+    packet_note: "Download hand-off data: the registration packet as handed over (UTF-8 JSON); after a correction, every version.",
     nav_audit: "Audit trail",
     nav_statistics: "Statistics",
     audit_title: "Audit trail: {name}",

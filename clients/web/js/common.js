@@ -295,7 +295,7 @@ const DICT = {
   },
   en: {
     app: "Technology Results Auction",
-    catalogue: "Sessions & lots",
+    catalogue: "Catalogue",
     results: "Results",
     lang: "中文",
     loading: "Loading…",

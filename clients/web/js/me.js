@@ -69,9 +69,9 @@ function render() {
         el("strong", { class: "num", text: yuan(w.amount_fen) }),
         ` · ${tr("my_paddle")} ${w.paddle}${w.hammer_at ? " · " + dateTime(w.hammer_at) : ""}`),
       balanceLine(w.lot_id),
-      el("p", { class: "small muted" }, `${tr("next_steps")}: `,
-        w.next_step && document.documentElement.lang === "zh-CN" ? `${w.next_step}。` : "",
-        tr("win_next")),
+      w.next_step ? el("p", { class: "small", "data-next-step": w.next_step_code || "" },
+        el("strong", { text: `${tr("next_steps")}: ` }), el("span", {
+          text: lang() === "en" ? `${w.next_step_en}.` : `${w.next_step}。` })) : null,
       confirmationLink(w), registrationLine(w.registration), subsidyLine(w.lot_id)));
   }
   if (!mine?.won?.length) winsBox.append(el("p", { class: "muted", text: tr("nothing_yet") }));
