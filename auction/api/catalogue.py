@@ -32,7 +32,7 @@ from auction.api.http_errors import query_int
 from auction.api.signup import SIGNUP_ACCEPTED as SIGNUP_ACCEPTED  # sign-up lives there
 from auction.api.signup import create_bidder
 from auction.services import Services
-from auction.store import answers, files, ledger, progress
+from auction.store import answers, calendar, files, ledger, progress
 from auction.store.records import LotOutcome
 
 
@@ -126,8 +126,10 @@ async def get_lot(request: Request) -> JSONResponse:
     (保留价 有/无, never the amount), ``appraisal_fen``, the session's extension rule
     (``extension_window_s``, ``extension_s``), ``registered`` (报名人数: the session's
     registrations approved or further), ``attachments``, ``result`` (how it ended: final price
-    and paddle, or the pass reason; null until settled) and ``live``: the room snapshot
-    (public fields, epoch, seq) or null."""
+    and paddle, or the pass reason; null until settled), ``live``: the room snapshot
+    (public fields, epoch, seq) or null, and the relisting (issue 15): ``relisted_from``,
+    ``relisted_to`` (lot ids or null) and ``relist_history`` (the chain of relistings through
+    the lot, oldest first; ``[]`` when it was never relisted)."""
     services = _services(request)
     store = services.store
     lot = await store.get_lot(request.path_params["lot_id"])
@@ -142,7 +144,11 @@ async def get_lot(request: Request) -> JSONResponse:
     live: dict[str, Any] | None = None
     if snapshot is not None:
         live = {**snapshot.state, "epoch": snapshot.epoch, "seq": snapshot.seq}
+    history = await calendar.chain(store, lot.id)
+    relisted_to = next((c.lot_id for c in history if c.relisted_from == lot.id), None)
     return JSONResponse({
+        "relisted_to": relisted_to,
+        "relist_history": [c.to_json() for c in history] if len(history) > 1 else [],
         **lot.public(), "deposit_fen": deposit,
         "extension_window_s": session.extension_window_s, "extension_s": session.extension_s,
         "registered": registered, "attachments": [a.to_json() for a in attachments],

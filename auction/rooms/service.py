@@ -178,7 +178,8 @@ class Rooms:
         return result
 
     async def open_next(
-        self, lots: Sequence[int], *, idem: str, plan: Mapping[int, tuple[int, int, int]] | None = None,
+        self, lots: Sequence[int], *, idem: str,
+        plan: Mapping[int, tuple[int, int, int]] | None = None,
     ) -> tuple[int, Accepted]:
         """Open the first of ``lots`` (a session's lots in running order) whose room is still
         scheduled; return it with the answer. A lot that ``idem`` already opened answers first
