@@ -80,9 +80,9 @@ class Scheduler:
                     max_ext=-1 if due.max_extensions is None else due.max_extensions,
                     hard_end=schedule.ms(due.hard_end_at),
                 )
-            except Rejection as rej:  # opened by hand, withdrawn, or no room (yet)
-                if rej.code != "wrong_state":
-                    log.warning("lot %s not opened by the schedule: %s", due.lot_id, rej.code)
+            except Rejection as rej:  # opened by hand or withdrawn (wrong_state); no room
+                # (unknown_lot: its Redis was lost, and recovery rebuilds it) or a draft's
+                log.debug("lot %s not opened by the schedule: %s", due.lot_id, rej.code)
                 continue
             if not result.replay:
                 log.info("lot %s opened by the schedule, closes at %s", due.lot_id,

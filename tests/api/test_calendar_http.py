@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 
 from auction.api import admin, catalogue, console, http_errors, lot_edits
 from auction.domain.schedule import CHINA
+from auction.rooms.scheduler import Scheduler
 from auction.services import Services
 from tests.api.conftest import ADMIN, LotBody, NewSession, error_of
 
@@ -174,3 +175,38 @@ async def test_next_follows_the_running_order_and_the_schedule(
     assert closes == [base, base + 60_000, base + 90_000]  # the third: the hard end
     state = await services.rooms.room_state(ids[0])
     assert state is not None and (state.max_ext, state.hard_end) == (1, base + 90_000)
+
+
+async def test_the_scheduler_opens_due_lots_once(
+    client: httpx.AsyncClient, new_session: NewSession, lot_body: LotBody, services: Services,
+) -> None:
+    """Two schedulers (two processes) tick: the due lots of a published timed session with an
+    end open once, in running order, at their planned closes; a lot with a later own start, a
+    draft, a session without an end and a live session are left alone."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    start, ends = now - timedelta(seconds=5), now + timedelta(hours=1)
+    run = await new_session("timed", starts_at=iso(start), ends_at=iso(ends), close_gap_s=30)
+    made = [await client.post(f"/api/v1/sessions/{run['id']}/lots", headers=ADMIN,
+                              json=lot_body(duration_s=600, **extra))
+            for extra in ({}, {}, {"starts_at": iso(now + timedelta(minutes=10))})]
+    due, later = [m.json()["id"] for m in made[:2]], made[2].json()["id"]
+    others = []
+    for mode, extra in (("timed", {"draft": True, "ends_at": iso(ends)}), ("timed", {}),
+                        ("live", {})):
+        other = await new_session(mode, starts_at=iso(start), **extra)
+        lot = await client.post(f"/api/v1/sessions/{other['id']}/lots", headers=ADMIN,
+                                json=lot_body(duration_s=600))
+        others.append(lot.json()["id"])
+    first, second = Scheduler(services), Scheduler(services)
+    opened = await first.tick()
+    assert [lot for lot in opened if lot in due] == due
+    assert not set(opened) & {later, *others}
+    assert await second.tick() == [] and await first.tick() == []
+    base = int(ends.timestamp() * 1000)
+    for rank, lot in enumerate(due):
+        state = await services.rooms.room_state(lot)
+        assert state is not None and state.status.value == "open"
+        assert state.ends_at == base + rank * 30_000
+    for lot in (later, *others):
+        state = await services.rooms.room_state(lot)
+        assert state is not None and state.status.value == "scheduled"
