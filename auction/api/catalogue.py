@@ -128,8 +128,9 @@ async def get_lot(request: Request) -> JSONResponse:
     registrations approved or further), ``attachments``, ``result`` (how it ended: final price
     and paddle, or the pass reason; null until settled), ``live``: the room snapshot
     (public fields, epoch, seq) or null, and the relisting (issue 15): ``relisted_from``,
-    ``relisted_to`` (lot ids or null) and ``relist_history`` (the chain of relistings through
-    the lot, oldest first; ``[]`` when it was never relisted)."""
+    ``relisted_to`` (lot ids or null), ``relist_history`` (the chain of relistings through
+    the lot, oldest first; ``[]`` when it was never relisted) and ``relistable`` (passed or
+    defaulted, not relisted yet)."""
     services = _services(request)
     store = services.store
     lot = await store.get_lot(request.path_params["lot_id"])
@@ -146,8 +147,10 @@ async def get_lot(request: Request) -> JSONResponse:
         live = {**snapshot.state, "epoch": snapshot.epoch, "seq": snapshot.seq}
     history = await calendar.chain(store, lot.id)
     relisted_to = next((c.lot_id for c in history if c.relisted_from == lot.id), None)
+    relistable = await calendar.relistable(store, lot.id)
     return JSONResponse({
         "relisted_to": relisted_to,
+        "relistable": relistable is not None and relistable.may_relist,
         "relist_history": [c.to_json() for c in history] if len(history) > 1 else [],
         **lot.public(), "deposit_fen": deposit,
         "extension_window_s": session.extension_window_s, "extension_s": session.extension_s,

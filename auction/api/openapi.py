@@ -101,6 +101,7 @@ SCHEMAS: dict[str, Schema] = {
         starts_at={"type": ["string", "null"], "description": "限时标的自己的开始时间"},
         relisted_from={**NULL_INT, "description": "重新挂拍: 原标的"},
         relisted_to={**NULL_INT, "description": "GET /lots/{id} only: 重新挂拍后的新标的"},
+        relistable={"type": "boolean", "description": "GET /lots/{id} only: 可重新挂拍"},
         relist_history={"type": "array", "items": {"type": "object"},
                         "description": "GET /lots/{id} only: 挂拍经过, 最早的在前"},
         extension_window_s={**INT, "description": "GET /lots/{id} only: the session's rule"},

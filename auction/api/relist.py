@@ -71,7 +71,7 @@ async def relist_lot(request: Request) -> JSONResponse:
         raise missing(who, "标的不存在", "lot_id")
     if found.relisted:
         raise Conflict("already_relisted", "该标的已经重新挂拍", "lot_id")
-    if found.status != "passed" and not (found.status == "sold" and found.defaulted):
+    if not found.may_relist:
         raise Conflict("not_relistable", "只有流拍或买受人悔拍的标的可以重新挂拍", "lot_id")
     tree = await guard.market_tree(services)
     if not tree.within(target.market_id, old_session.market_id):

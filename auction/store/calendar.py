@@ -101,6 +101,12 @@ class Relistable:
     defaulted: bool  # sold, and its buyer defaulted (悔拍)
     relisted: bool  # already relisted once
 
+    @property
+    def may_relist(self) -> bool:
+        """Passed, or sold to a buyer who defaulted, and not relisted yet."""
+        return not self.relisted and (
+            self.status == "passed" or (self.status == "sold" and self.defaulted))
+
 
 @dataclass(frozen=True, slots=True)
 class ChainLot:

@@ -72,6 +72,7 @@ async def test_a_passed_lot_relisted_at_80_percent_with_its_history(
 ) -> None:
     session, old = await passed_lot(services, new_session, new_lot)
     target = await later_session(client, session["market_code"])
+    assert (await client.get(f"/api/v1/lots/{old}")).json()["relistable"] is True
     low = await relist(client, old, target["id"], START * 79 // 100)
     assert low.status_code == 409, low.text
     assert error_of(low)["code"] == "relist_discount_too_large"
@@ -93,6 +94,7 @@ async def test_a_passed_lot_relisted_at_80_percent_with_its_history(
     old_page = (await client.get(f"/api/v1/lots/{old}")).json()
     new_page = (await client.get(f"/api/v1/lots/{new['id']}")).json()
     assert old_page["relisted_to"] == new["id"] and old_page["relisted_from"] is None
+    assert old_page["relistable"] is False and new_page["relistable"] is False
     assert new_page["relisted_from"] == old and new_page["relisted_to"] is None
     for page in (old_page, new_page):
         chain = page["relist_history"]

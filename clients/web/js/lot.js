@@ -229,6 +229,27 @@ function registrationFact(reg) {
       detail ? el("span", { class: shown === "registered" ? "num" : "", text: ` ${detail}` }) : ""));
 }
 
+/** 重新挂拍 (issue 15): the chain of relistings through this lot, oldest first, each with its
+ * session, start price and how it ended; the others are links. */
+function relistFact() {
+  const chain = info?.relist_history || [];
+  if (!chain.length) return null;
+  const zh = lang() === "zh";
+  const words = { passed: zh ? "流拍" : "passed", sold: zh ? "成交" : "sold",
+    defaulted: zh ? "悔拍" : "buyer defaulted", scheduled: zh ? "待拍" : "scheduled",
+    open: zh ? "竞价中" : "bidding", withdrawn: zh ? "撤拍" : "withdrawn" };
+  const items = chain.map((c) => {
+    const how = words[c.defaulted ? "defaulted" : c.status] || c.status;
+    const text = `${c.session_name} · ${zh ? "起拍价" : "start"} ${yuan(c.start_price_fen)} · ${how}`;
+    return el("li", {}, c.lot_id === info.id
+      ? el("strong", { text: `${zh ? "本标的" : "This lot"}: ${text}` })
+      : el("a", { href: `lot.html?id=${c.lot_id}`, text }));
+  });
+  return el("div", { class: "fact", "data-fact": "relist" },
+    el("dt", { text: zh ? "重新挂拍" : "Relisting" }),
+    el("dd", {}, el("ol", { class: "relist-chain" }, ...items)));
+}
+
 function bandTable() {
   const bands = session?.increments || [];
   if (!bands.length) return null;
@@ -291,6 +312,7 @@ function renderFacts() {
     fact("contact_phone", phone),
     fact("docs_title", docs),
     registrationFact(info.result?.registration),
+    relistFact(),
   ];
   for (const row of rows) if (row) box.append(row);
 }
