@@ -28,6 +28,7 @@ from auction.api.admin import check_lot, lot_start, missing, open_room
 from auction.api.http_errors import read_body
 from auction.domain import schedule
 from auction.domain.lot import LotMode
+from auction.domain.money import format_yuan
 from auction.store import calendar, ledger
 from auction.store.errors import Conflict, NotFound
 from auction.store.records import Lot
@@ -81,8 +82,8 @@ async def relist_lot(request: Request) -> JSONResponse:
     floor = schedule.relist_floor(old.start_price_fen)
     if spec.start_price_fen < floor:
         raise Conflict("relist_discount_too_large",
-                       f"起拍价不得低于原起拍价的 {schedule.RELIST_FLOOR_PERCENT}%"
-                       f" ({floor} 分)", "start_price_fen")
+                       f"起拍价不得低于原起拍价的 {schedule.RELIST_FLOOR_PERCENT}%:"
+                       f" {format_yuan(floor)} ({floor} 分)", "start_price_fen")
     lot = await services.store.create_lot(target.id, **spec.lot_fields(), starts_at=own_start,
                                           relisted_from=old.id)
     await ledger.set_lot_deposit(services.store, lot.id, spec.deposit_fen)

@@ -88,6 +88,12 @@ async def test_relist_and_schedule_pages(settings: Settings, new_context: Any) -
         assert new is not None and new.startswith("lot.html?id=")
         new_id = int(new.split("=")[1])
         await _shoot(page, "relist-done")
+        async with httpx.AsyncClient(base_url=server.base, headers=ADMIN) as http:
+            trail = (await http.get(f"/api/v1/markets/{city}/audit")).json()["entries"]
+        relists = [e for e in trail if e["route"] == "POST /api/v1/lots/{lot_id}/relist"]
+        assert [(e["status"], e["ids"], e["market_code"]) for e in relists] == [
+            (201, {"lot_id": old}, city)]
+        assert relists[0]["actor"]["role"] == "market_admin"
 
         # the public pages, as anyone sees them
         public = await (await new_context(viewport={"width": 1366, "height": 900})).new_page()
