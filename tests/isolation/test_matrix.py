@@ -118,6 +118,8 @@ SCOPED: dict[tuple[str, str], set[str]] = {
     ("PUT", "/api/v1/registrations/{registration_id:int}/refund-account"): set(),
     # issue 12 item 2: publishing a draft (who may manage the session's market)
     ("POST", "/api/v1/sessions/{session_id:int}/publish"): set(),
+    # issue 15: relisting a lot (who may manage the lot's market and the target session's)
+    ("POST", "/api/v1/lots/{lot_id:int}/relist"): set(),
 }
 
 GUESSED = 999_999_999
@@ -185,6 +187,7 @@ def request_for(route: tuple[str, str], world: World, targets: dict[str, Any],
         "/payments": {"amount_fen": 1, "paid_on": "2026-05-06", "bank_reference": f"X-{tag}"},
         "/default": {"reason": "越权悔拍"},
         "/resolution": {"resolution": "越权处理"},
+        "/relist": {"session_id": b.session_id, "start_price_fen": START},
     }
     body = None
     if route[0] == "POST":
