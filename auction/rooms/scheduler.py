@@ -10,7 +10,8 @@ of the lease (two holders for a moment) or a restart in the middle costs nothing
   lot the auctioneer already opened answers ``wrong_state``; its close is its place in the
   running order (:func:`auction.domain.schedule.close_at`), with the session's cap on extensions
   and hard end. Then the session's confirmed deposits become ``held`` and its eligibility is
-  pushed, as for a lot opened from the console (repeats change nothing);
+  pushed, as for a lot opened from the console; after a replay too, until PostgreSQL saw the
+  opening, so a process that died in between is made good (repeats change nothing);
 - the closer (:mod:`auction.rooms.closer`) closes the lots; the drainer settles them, and
   moves the session ``scheduled → running`` (its first ``opened`` drained) ``→ finished`` (its
   last lot settled), as for every session.
@@ -84,11 +85,14 @@ class Scheduler:
                 # (unknown_lot: its Redis was lost, and recovery rebuilds it) or a draft's
                 log.debug("lot %s not opened by the schedule: %s", due.lot_id, rej.code)
                 continue
+            # a replay too (PostgreSQL has not seen the opening yet): a process that died
+            # between the opening and the hold is made good by the next one (holding twice
+            # changes nothing)
+            held.add(due.session_id)
             if not result.replay:
                 log.info("lot %s opened by the schedule, closes at %s", due.lot_id,
                          result.ends_at)
                 opened.append(due.lot_id)
-                held.add(due.session_id)
         for session in held:
             await ledger.hold_session(self.services.store, session, actor="schedule")
             await eligibility.push_session(self.services, session)

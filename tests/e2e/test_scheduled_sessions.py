@@ -166,6 +166,12 @@ async def test_a_timed_session_runs_itself_across_a_restart(processes: Processes
                 return bool(got["status"] == "running")
             await wait_for(running, timeout=5)
 
+            async def held() -> bool:  # bidding started: the deposits are held
+                got = (await http.get(f"/api/v1/sessions/{session}/deposits",
+                                      headers=ADMIN)).json()["deposits"]
+                return len(got) == 2 and all(d["state"] == "held" for d in got)
+            await wait_for(held, timeout=5)
+
         servers = (a, b)
         async with raw_client(servers[0], bidders[0].token) as one, \
                 raw_client(servers[1], bidders[1].token) as two:
