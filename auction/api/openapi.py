@@ -102,6 +102,8 @@ SCHEMAS: dict[str, Schema] = {
         relisted_from={**NULL_INT, "description": "重新挂拍: 原标的"},
         relisted_to={**NULL_INT, "description": "GET /lots/{id} only: 重新挂拍后的新标的"},
         relistable={"type": "boolean", "description": "GET /lots/{id} only: 可重新挂拍"},
+        closes_at={"type": ["string", "null"],
+                   "description": "GET /lots/{id} only: 限时标的按场次日程的计划截止时间"},
         relist_history={"type": "array", "items": {"type": "object"},
                         "description": "GET /lots/{id} only: 挂拍经过, 最早的在前"},
         extension_window_s={**INT, "description": "GET /lots/{id} only: the session's rule"},

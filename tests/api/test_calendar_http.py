@@ -173,6 +173,10 @@ async def test_next_follows_the_running_order_and_the_schedule(
         closes.append(resp.json()["ends_at_ms"])
     base = int(ends.timestamp()) * 1000
     assert closes == [base, base + 60_000, base + 90_000]  # the third: the hard end
+    planned = [(await client.get(f"/api/v1/lots/{lot}")).json()["closes_at"] for lot in ids]
+    assert [datetime.fromisoformat(p).timestamp() * 1000 for p in planned] == closes
+    plain = (await client.get(f"/api/v1/lots/{lots[0]}")).json()
+    assert plain["closes_at"] is None
     state = await services.rooms.room_state(ids[0])
     assert state is not None and (state.max_ext, state.hard_end) == (1, base + 90_000)
 

@@ -147,6 +147,28 @@ async def test_relist_and_schedule_pages(settings: Settings, new_context: Any) -
             edited = (await http.get(f"/api/v1/sessions/{session}")).json()
         assert edited["max_extensions"] is None
         assert edited["hard_end_at"] == "2026-12-25T21:00:00.000+08:00"
+
+        # its second lot's public page: the planned start and close (the end + one gap)
+        async with httpx.AsyncClient(base_url=server.base, headers=ADMIN) as http:
+            made_lots = []
+            for i in range(2):
+                r = await http.post(f"/api/v1/sessions/{session}/lots", json={
+                    "title": f"定时标的{i}{tag}", "result_type": "专利", "ip_type": "发明专利",
+                    "technology_field": "农业", "transaction_mode": "转让",
+                    "contract_type": "技术转让", "holder_name": "德州测试农科院",
+                    "holder_uscc": uscc(700_000 + tag), "start_price_fen": START_FEN,
+                    "increment_fen": 20_000, "duration_s": 600})
+                assert r.status_code == 201, r.text
+                made_lots.append(r.json()["id"])
+            r = await http.post(f"/api/v1/sessions/{session}/publish")
+            assert r.status_code == 200, r.text
+        await public.goto(f"{server.base}/lot.html?id={made_lots[1]}")
+        end = public.locator("[data-fact=end_time]")
+        await expect(end).to_contain_text("16:05")
+        await expect(end).to_contain_text("计划")
+        await expect(public.locator("[data-fact=extension]")).to_contain_text(
+            "最晚 2026/12/25 21:00:00 结束")
+        await _shoot(public, "public-scheduled-lot")
     refused = (f"admin/lot.html?id={old}: Failed to load resource: the server responded with"
                " a status of 409", f"session-edit.html?id={session}: Failed to load resource:"
                " the server responded with a status of 400")
