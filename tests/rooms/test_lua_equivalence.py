@@ -511,15 +511,18 @@ class RoomMachine(RuleBasedStateMachine):
         opened=st.sampled_from([True, True, True, False]),
         cap=st.sampled_from([-1, -1, 0, 1, 2]),
         hard=st.sampled_from([0, 0, 150_000, 3_600_000]),
+        planned=st.sampled_from([0, 0, -5_000, 120_000, 7_200_000]),
     )
     def setup(self, mode: LotMode, reserve: int, duration: int, window: int, bands: str,
-              opened: bool, cap: int, hard: int) -> None:
+              opened: bool, cap: int, hard: int, planned: int) -> None:
         self.state = RoomState(mode=mode, start=START, inc=INC, reserve=reserve,
                                window_ms=window, ext_ms=window, duration_ms=duration,
                                deposit=DEPOSIT, bands=bands, inc0=INC)
         self.lot = self.harness.place(self.state, self.eligible)
-        # a timed lot's schedule (issue 15): the cap on extensions and the hard end
-        self.schedule = (0, cap, self.harness.server_now() + hard if hard else 0)
+        # a timed lot's schedule (issue 15): its planned close (one already past gives the
+        # duration), the cap on extensions and the hard end
+        now = self.harness.server_now()
+        self.schedule = (now + planned if planned else 0, cap, now + hard if hard else 0)
         if opened:  # most sequences start with bidding: they explore more than an unopened lot
             self.open()
 
