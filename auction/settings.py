@@ -227,6 +227,9 @@ class Settings:
     #: how long after its hammer or pass a live lot may be reopened while no other lot of its
     #: session has opened (``AUCTION_REOPEN_WINDOW_S``); its settlement waits until then
     reopen_window_s: int = 120
+    #: how often the scheduler of timed sessions looks for lots due to open and sessions whose
+    #: status moves (``AUCTION_SCHEDULER_INTERVAL_MS``; auction/rooms/scheduler.py)
+    scheduler_interval_ms: int = 1000
     #: where the token-signing key came from: the file it is kept in, ``None`` when
     #: ``AUCTION_SECRET`` gave it
     secret_file: Path | None = None
@@ -277,6 +280,7 @@ class Settings:
             password_profile=env.get("AUCTION_PASSWORD_PROFILE") or "default",
             log_format=_choice(env, "AUCTION_LOG_FORMAT", "plain", LOG_FORMATS),
             reopen_window_s=_int(env, "AUCTION_REOPEN_WINDOW_S", 120, 0, 24 * 3600),
+            scheduler_interval_ms=_int(env, "AUCTION_SCHEDULER_INTERVAL_MS", 1000, 50, 60_000),
             secret_file=secret_file,
             public_url=_public_url(env.get("AUCTION_PUBLIC_URL") or ""),
             pdf_font=Path(env["AUCTION_PDF_FONT"]) if env.get("AUCTION_PDF_FONT") else None,

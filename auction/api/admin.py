@@ -47,7 +47,7 @@ from auction.services import Services
 from auction.store import accounts as account_store
 from auction.store import ledger
 from auction.store import vocabularies as vocabulary_store
-from auction.store.catalogue import SessionTexts
+from auction.store.catalogue import SessionSchedule, SessionTexts
 from auction.store.errors import Conflict, NotFound
 from auction.store.records import Lot, Session
 
@@ -211,6 +211,43 @@ def _session_texts(
     )
 
 
+#: a day between two closes at most, and a thousand extensions at most: larger is a typo
+MAX_CLOSE_GAP_S = 86_400
+MAX_EXTENSIONS = 1_000
+#: the schedule fields of a session (docs/formats.md "Scheduling"), timed sessions only
+SCHEDULE_FIELDS = ("ends_at", "close_gap_s", "max_extensions", "hard_end_at")
+
+
+def _session_schedule(body: Body, mode: str, starts_at: datetime) -> SessionSchedule:
+    """The timed session's schedule: ``ends_at`` (the first lot's close, after ``starts_at``;
+    absent or null: its lots are opened by hand), ``close_gap_s`` (0–86400), ``max_extensions``
+    (0–1000 or null: no cap) and ``hard_end_at`` (after ``starts_at`` and not before
+    ``ends_at``; null: none). A live session takes none of them (400 naming the field)."""
+    ends_at = body.timestamp("ends_at") if body.raw("ends_at") is not None else None
+    gap = body.integer("close_gap_s", maximum=MAX_CLOSE_GAP_S, default=0)
+    cap = None
+    if body.raw("max_extensions") is not None:
+        cap = body.integer("max_extensions", maximum=MAX_EXTENSIONS)
+    hard = body.timestamp("hard_end_at") if body.raw("hard_end_at") is not None else None
+    plan = SessionSchedule(ends_at=ends_at, close_gap_s=gap, max_extensions=cap,
+                           hard_end_at=hard)
+    if mode != LotMode.TIMED.value:
+        for name in SCHEDULE_FIELDS:
+            if getattr(plan, name) not in (None, 0):
+                raise BadRequest(f"字段 {name} 只适用于限时竞价场次", name)
+        return plan
+    if ends_at is not None and ends_at <= starts_at:
+        raise BadRequest("场次结束时间须晚于开始时间", "ends_at")
+    if hard is not None and (hard <= starts_at or (ends_at is not None and hard < ends_at)):
+        raise BadRequest("最晚结束时间须晚于开始时间且不早于场次结束时间", "hard_end_at")
+    return plan
+
+
+def _schedule_json(session: Session) -> dict[str, Any]:
+    return {name: value for name, value in session.to_json().items()
+            if name in (*SCHEDULE_FIELDS, "starts_at")}
+
+
 async def update_session(request: Request) -> JSONResponse:
     """Change the texts and facts of a session (fields as at creation; absent ones stay) until
     bidding starts: once a lot of it is no longer scheduled, 409 ``bidding_started``. Bidders
@@ -220,7 +257,13 @@ async def update_session(request: Request) -> JSONResponse:
     session_id = await session_scope(request, who, Action.MANAGE_SESSIONS)
     session = await services.store.get_session(session_id)
     body = await read_body(request)
-    texts = _session_texts(body, session.starts_at, SessionTexts(
+    # the start and the schedule: a field not given keeps its value, null clears it
+    timing = body.over(_schedule_json(session))
+    for name in (*SCHEDULE_FIELDS, "starts_at"):
+        body.raw(name)
+    starts_at = timing.timestamp("starts_at")
+    plan = _session_schedule(timing, session.mode, starts_at)
+    texts = _session_texts(body, starts_at, SessionTexts(
         announcement=session.announcement, terms=session.terms,
         contact_phone=session.contact_phone, registration_deadline=session.registration_deadline,
         payee_name=session.payee_name, payee_bank=session.payee_bank,
@@ -231,6 +274,7 @@ async def update_session(request: Request) -> JSONResponse:
         state = await services.rooms.room_state(lot.id)
         if lot.status != "scheduled" or (state is not None and state.status.value != "scheduled"):
             raise Conflict("bidding_started", "竞价已开始, 不能再修改场次公告和须知", "session_id")
+    await services.store.update_session_schedule(session_id, starts_at, plan)
     updated = await services.store.update_session_texts(session_id, texts)
     return JSONResponse(updated.to_json())
 
@@ -252,6 +296,7 @@ async def create_session(request: Request) -> JSONResponse:
     extension = body.integer("extension_s", maximum=MAX_WINDOW_S, default=300)
     table = _increment_table(body.raw("increments"))
     texts = _session_texts(body, starts_at)
+    plan = _session_schedule(body, mode, starts_at)
     draft = body.raw("draft")
     if draft is not None and type(draft) is not bool:
         raise BadRequest("字段 draft 应为 true 或 false", "draft")
@@ -264,7 +309,7 @@ async def create_session(request: Request) -> JSONResponse:
     session = await services.store.create_session(
         market_code=market_code, name=name, season=season, mode=mode, starts_at=starts_at,
         extension_window_s=window, extension_s=extension, increments=table, texts=texts,
-        draft=draft is True,
+        draft=draft is True, schedule=plan,
     )
     return JSONResponse(session.to_json(), status_code=201)
 
@@ -347,6 +392,19 @@ def check_lot(body: Body, mode: LotMode, vocabularies: Vocabularies) -> LotSpec:
     )
 
 
+def lot_start(body: Body, session: Session) -> datetime | None:
+    """A lot's own opening time (``starts_at``, optional): timed sessions only, not before the
+    session's start nor (with a schedule) at or after the session's end; 400 naming it."""
+    if body.raw("starts_at") is None:
+        return None
+    at = body.timestamp("starts_at")
+    if session.mode != LotMode.TIMED.value:
+        raise BadRequest("只有限时竞价场次的标的可以设置自己的开始时间", "starts_at")
+    if at < session.starts_at or (session.ends_at is not None and at >= session.ends_at):
+        raise BadRequest("标的开始时间须在场次开始与结束之间", "starts_at")
+    return at
+
+
 async def open_room(
     services: Services, session: Session, lot: Lot, deposit: int
 ) -> dict[str, Any]:
@@ -383,9 +441,10 @@ async def create_lot(request: Request) -> JSONResponse:
     who = await guard.principal_of(request)
     session_id = await session_scope(request, who, Action.MANAGE_SESSIONS)
     session = await services.store.get_session(session_id)
-    spec = check_lot(await read_body(request), LotMode(session.mode),
-                     await vocabularies_today(services))
-    lot = await services.store.create_lot(session.id, **spec.lot_fields())
+    body = await read_body(request)
+    own_start = lot_start(body, session)
+    spec = check_lot(body, LotMode(session.mode), await vocabularies_today(services))
+    lot = await services.store.create_lot(session.id, **spec.lot_fields(), starts_at=own_start)
     await ledger.set_lot_deposit(services.store, lot.id, spec.deposit_fen)
     return JSONResponse(await open_room(services, session, lot, spec.deposit_fen),
                         status_code=201)

@@ -44,6 +44,7 @@ from auction.api import (
     registration_answer,
     registration_packet,
     registrations,
+    relist,
     report,
     shutdown,
     staff_accounts,
@@ -60,6 +61,7 @@ from auction.rooms.eligibility import EligibilitySync
 from auction.rooms.fanout import Hub
 from auction.rooms.keys import Keys
 from auction.rooms.recovery import Recovery
+from auction.rooms.scheduler import Scheduler
 from auction.rooms.service import Rooms
 from auction.services import Services
 from auction.settings import Settings
@@ -106,6 +108,10 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
         if background:
             tasks = [
                 asyncio.create_task(Closer(redis, keys, rooms).run(), name="closer"),
+                asyncio.create_task(
+                    Scheduler(services, interval_s=settings.scheduler_interval_ms / 1000).run(),
+                    name="scheduler",
+                ),
                 asyncio.create_task(
                     Drainer(store, redis, keys, recovery=recovery,
                             reopen_window_ms=settings.reopen_window_s * 1000).run(),
@@ -159,6 +165,7 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
         *lot_edits.routes,  # issue 12 item 3: edit a lot, reorder a session's lots
         *refunds.routes,  # issue 12 item 4: the refund list, the bidder's refund account
         *publication.routes,  # issue 12 item 2: publish a draft session
+        *relist.routes,  # issue 15 item 3: relist a passed or defaulted lot
         *registration_answer.routes,  # issue 13 item 3: endpoints per market, the answer
         *receipts.routes,  # issue 16 item 5: signed bid receipts
         *vocabularies.routes, *statistics.routes,  # issue 16 items 1-3: vocabularies, statistics

@@ -18,6 +18,7 @@ can carry on. Redis being unreachable leaves ``live`` null rather than failing t
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -31,9 +32,10 @@ from auction.api import publication
 from auction.api.http_errors import query_int
 from auction.api.signup import SIGNUP_ACCEPTED as SIGNUP_ACCEPTED  # sign-up lives there
 from auction.api.signup import create_bidder
+from auction.domain import schedule
 from auction.services import Services
-from auction.store import answers, files, ledger, progress
-from auction.store.records import LotOutcome
+from auction.store import answers, calendar, files, ledger, progress
+from auction.store.records import LotOutcome, rfc3339
 
 
 def _services(request: Request) -> Services:
@@ -126,8 +128,12 @@ async def get_lot(request: Request) -> JSONResponse:
     (保留价 有/无, never the amount), ``appraisal_fen``, the session's extension rule
     (``extension_window_s``, ``extension_s``), ``registered`` (报名人数: the session's
     registrations approved or further), ``attachments``, ``result`` (how it ended: final price
-    and paddle, or the pass reason; null until settled) and ``live``: the room snapshot
-    (public fields, epoch, seq) or null."""
+    and paddle, or the pass reason; null until settled), ``live``: the room snapshot
+    (public fields, epoch, seq) or null, and the relisting (issue 15): ``relisted_from``,
+    ``relisted_to`` (lot ids or null), ``relist_history`` (the chain of relistings through
+    the lot, oldest first; ``[]`` when it was never relisted) and ``relistable`` (passed or
+    defaulted, not relisted yet); ``closes_at``: a timed lot's planned close when its session
+    has a schedule (docs/formats.md "Scheduling"), else null."""
     services = _services(request)
     store = services.store
     lot = await store.get_lot(request.path_params["lot_id"])
@@ -142,7 +148,20 @@ async def get_lot(request: Request) -> JSONResponse:
     live: dict[str, Any] | None = None
     if snapshot is not None:
         live = {**snapshot.state, "epoch": snapshot.epoch, "seq": snapshot.seq}
+    history = await calendar.chain(store, lot.id)
+    relisted_to = next((c.lot_id for c in history if c.relisted_from == lot.id), None)
+    relistable = await calendar.relistable(store, lot.id)
+    closes_at = None  # a timed lot of a session with a schedule: its planned close
+    if session.mode == "timed" and session.ends_at is not None:
+        order = [found.id for found in await store.list_lots(session.id)]
+        planned = schedule.close_at(session.ends_at, session.close_gap_s, order.index(lot.id),
+                                    session.hard_end_at)
+        closes_at = rfc3339(datetime.fromtimestamp(planned / 1000, UTC))
     return JSONResponse({
+        "closes_at": closes_at,
+        "relisted_to": relisted_to,
+        "relistable": relistable is not None and relistable.may_relist,
+        "relist_history": [c.to_json() for c in history] if len(history) > 1 else [],
         **lot.public(), "deposit_fen": deposit,
         "extension_window_s": session.extension_window_s, "extension_s": session.extension_s,
         "registered": registered, "attachments": [a.to_json() for a in attachments],

@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -40,6 +41,7 @@ from auction.api import guard, publication
 from auction.api.guard import Denied
 from auction.api.http_errors import BadRequest, read_body
 from auction.api.tokens import Principal, TokenError, check_revoked
+from auction.domain import schedule
 from auction.domain.errors import Rejection
 from auction.rooms import eligibility
 from auction.rooms.service import Accepted
@@ -111,14 +113,16 @@ async def run_command(
     if op in ("open", "next"):
         await publication.check_open(services, session)
     if op == "open":
-        result = await services.rooms.open(lot, idem=idem)
+        plan = await _schedule(services, session, lot)
+        result = await services.rooms.open(lot, idem=idem, **_plan_args(plan.get(lot)))
         if not result.replay:
             await _opened(services, session, lot)
         return result
     if op == "next":
         # the named lot only says which session; its lots in running order (lots.ordinal)
         lots = [found.id for found in await services.store.list_lots(session)]
-        opened, result = await services.rooms.open_next(lots, idem=f"{idem}:next")
+        plan = await _schedule(services, session, None)
+        opened, result = await services.rooms.open_next(lots, idem=f"{idem}:next", plan=plan)
         if not result.replay:
             await _opened(services, session, opened)
         return dataclasses.replace(result, lot=opened)
@@ -138,6 +142,37 @@ async def run_command(
     if op in ROOM_COMMANDS:
         return await services.rooms.command(lot, op, arg, idem=idem)
     return await services.rooms.close(lot, op, idem=idem)
+
+
+async def _schedule(
+    services: Services, session_id: int, lot_id: int | None
+) -> dict[int, tuple[int, int, int]]:
+    """The opening rule and the plan of the session's timed lots (issue 15): ``not_yet`` before
+    the lot's time (:func:`auction.domain.schedule.check_open`: ``lot_id``'s own start, or the
+    session's for ``next``); each timed lot's ``(close, cap on extensions, hard end)`` when the
+    session has a schedule (its close: its place in the running order), for ``open.lua``."""
+    session = await services.store.get_session(session_id)
+    lots = await services.store.list_lots(session_id)
+    own = next((found.starts_at for found in lots if found.id == lot_id), None)
+    schedule.check_open(datetime.now(UTC), mode=session.mode,
+                        session_starts_at=session.starts_at, lot_starts_at=own)
+    if session.mode != "timed":
+        return {}
+    cap = -1 if session.max_extensions is None else session.max_extensions
+    hard = schedule.ms(session.hard_end_at)
+    plan: dict[int, tuple[int, int, int]] = {}
+    for rank, found in enumerate(lots):
+        closes = 0
+        if session.ends_at is not None:
+            closes = schedule.close_at(session.ends_at, session.close_gap_s, rank,
+                                       session.hard_end_at)
+        plan[found.id] = (closes, cap, hard)
+    return plan
+
+
+def _plan_args(planned: tuple[int, int, int] | None) -> dict[str, int]:
+    ends_at, max_ext, hard_end = planned or (0, -1, 0)
+    return {"ends_at": ends_at, "max_ext": max_ext, "hard_end": hard_end}
 
 
 async def _require_no_later_lot(services: Services, session: int, lot: int) -> None:

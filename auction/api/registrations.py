@@ -8,7 +8,8 @@ paddle → the bidder's own login takes its bid credential.
   or none: :func:`auction.api.refunds.refund_account_of`), agreeing to the session's
   拍卖公告 and 竞买须知 (``agreed: true``, required when the session has them;
   recorded with the server's time and the texts' SHA-256), until the registration deadline
-  (then 409 ``registration_closed``, but for accepting an invitation); staff of the
+  (then 409 ``registration_closed``, but for accepting an invitation; a buyer who defaulted on
+  a lot the session relists: 409 ``defaulted_bidder``, the desk alike); staff of the
   session's market register at the desk (``invited``): it takes effect only once the bidder's
   account accepts it (``POST /api/v1/registrations/{id}/accept``). Until then the market sees
   no name: a market sees a bidder's identity only once the bidder applied to its session.
@@ -55,7 +56,7 @@ from auction.api.tokens import Principal, account_keys
 from auction.rooms import eligibility
 from auction.services import Services
 from auction.store import accounts as account_store
-from auction.store import deals, files, ledger, steps
+from auction.store import calendar, deals, files, ledger, steps
 from auction.store import refunds as store_refunds
 from auction.store import registrations as store_registrations
 from auction.store.errors import Conflict, NotFound
@@ -111,6 +112,10 @@ async def apply_registration(request: Request) -> JSONResponse:
     )
     await services.store.get_bidder(bidder_id)
     await publication.require_published(services, session_id)  # a draft: 409 not_published
+    if await calendar.defaulted_in(services.store, session_id, bidder_id):
+        # issue 15: the buyer who defaulted on a lot does not bid on its relisting
+        raise Conflict("defaulted_bidder", "该竞买人曾对本场次重新挂拍的标的悔拍, 不能报名",
+                       "bidder_id")
     if who.role == "bidder":
         await _not_an_agent(services, who)
         session = await services.store.get_session(session_id)

@@ -35,6 +35,7 @@ CODES: Mapping[str, str] = MappingProxyType(
         "lot_paused": "标的已暂停, 请稍候",
         "unknown_paddle": "本场次没有该竞买号牌",
         "not_published": "场次尚未发布, 不能开拍",
+        "not_yet": "未到开拍时间",
     }
 )
 

@@ -64,6 +64,9 @@ def replay(initial: RoomState, events: Iterable[LotEvent]) -> RoomState:
         if kind == "opened":
             state = replace(state, status=LotStatus.OPEN, opened_at=at,
                             ends_at=_int(event, "ends_at"))
+            if "max_ext" in event.data or "hard_end" in event.data:  # the caps (R5)
+                state = replace(state, max_ext=int(event.data.get("max_ext", -1)),
+                                hard_end=int(event.data.get("hard_end", 0)))
         elif kind == "bid":
             state = replace(state, high=_int(event, "amount"), leader=_int(event, "bidder"),
                             paddle=_int(event, "paddle"), bids=state.bids + 1,

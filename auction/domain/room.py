@@ -24,7 +24,8 @@ integer fen in 1 … 10^15, ``bad_amount``):
   and an equal amount is ``too_low`` for the later one (the earlier bid by server time wins);
 - R4 the leader cannot outbid itself;
 - R5 timed lots: a bid with ``ends_at - now <= window`` moves the close to ``now + extension``
-  when that is later (judicial online-auction rule, 5 min / 5 min by default);
+  when that is later (judicial online-auction rule, 5 min / 5 min by default), at most
+  ``max_ext`` times when capped and never past the hard end (:func:`extension_end`);
 - R6 a lot closes sold to the leader when the leader's amount ≥ the secret reserve, otherwise
   passed (流拍) with reason ``no_bids`` or ``reserve_not_met``;
 - R7 live lots are closed by the auctioneer: hammer (only after a bid exists) or pass;
@@ -77,6 +78,8 @@ class RoomState:
     bands: str = ""  # the session's increment table, auction/domain/increments.py; "" = none
     inc_override: int = 0  # the auctioneer's increment (C8), 0 = follow the lot and the table
     final: int = 0  # 1: a closed live lot can no longer be reopened (C5); its result is settled
+    max_ext: int = -1  # timed: the cap on extensions (R5), -1 = none (docs/formats.md)
+    hard_end: int = 0  # timed: no close after this (R5), 0 = none
 
     def next_minimum(self) -> int:
         """The lowest acceptable next bid (R2/R3)."""
@@ -145,12 +148,42 @@ def emit(state: RoomState, kind: str, now: int, **data: Any) -> tuple[RoomState,
     return replace(state, seq=seq), LotEvent(seq=seq, kind=kind, at=now, data=data)
 
 
-def open_lot(state: RoomState, now: int) -> Outcome:
+def open_lot(
+    state: RoomState, now: int, *, ends_at: int = 0, max_ext: int = -1, hard_end: int = 0
+) -> Outcome:
+    """开拍. A timed lot closes at ``now + duration``, or at ``ends_at`` (its session's
+    schedule) when that is later than now, never after ``hard_end`` (0: none); ``max_ext``
+    caps its extensions (-1: none). The caps are named in ``opened`` when set."""
     status = state.status.to(LotStatus.OPEN)
-    ends_at = now + state.duration_ms if state.mode is LotMode.TIMED else 0
-    state = replace(state, status=status, opened_at=now, ends_at=ends_at)
-    state, ev = emit(state, "opened", now, start=state.start, inc=state.inc, ends_at=ends_at)
+    extra: dict[str, int] = {}
+    close = 0
+    if state.mode is LotMode.TIMED:
+        close = ends_at if ends_at > now else now + state.duration_ms
+        if hard_end > 0:
+            close = min(close, hard_end)
+            extra["hard_end"] = hard_end
+        if max_ext >= 0:
+            extra["max_ext"] = max_ext
+        state = replace(state, max_ext=max_ext, hard_end=hard_end)
+    state = replace(state, status=status, opened_at=now, ends_at=close)
+    state, ev = emit(state, "opened", now, start=state.start, inc=state.inc, ends_at=close,
+                     **extra)
     return Outcome(state, (ev,))
+
+
+def extension_end(state: RoomState, now: int) -> int:
+    """R5 with its caps: the close a bid at ``now`` moves an open timed lot to, or 0 for none.
+    Only a bid in the last window extends; not once the lot has had ``max_ext`` extensions;
+    never past ``hard_end``; never earlier than the close it has (``extension_end`` in
+    ``_common.lua``)."""
+    if state.ends_at - now > state.window_ms:
+        return 0
+    if 0 <= state.max_ext <= state.extensions:
+        return 0
+    new_end = now + state.ext_ms
+    if state.hard_end > 0:
+        new_end = min(new_end, state.hard_end)
+    return new_end if new_end > state.ends_at else 0
 
 
 def deposit_required(requirement_fen: int) -> Rejection:
@@ -194,12 +227,11 @@ def place_bid(
     state = replace(state, high_seq=bid.seq)
     state, changed = follow_increment(state, now)  # R8
     events = [bid, *changed]
-    if state.mode is LotMode.TIMED and state.ends_at - now <= state.window_ms:  # R5
-        new_end = now + state.ext_ms
-        if new_end > state.ends_at:
-            state = replace(state, ends_at=new_end, extensions=state.extensions + 1)
-            state, ext = emit(state, "extended", now, ends_at=new_end)
-            events.append(ext)
+    new_end = extension_end(state, now) if state.mode is LotMode.TIMED else 0  # R5
+    if new_end:
+        state = replace(state, ends_at=new_end, extensions=state.extensions + 1)
+        state, ext = emit(state, "extended", now, ends_at=new_end)
+        events.append(ext)
     return Outcome(state, tuple(events))
 
 

@@ -91,6 +91,7 @@ def state_fields(state: RoomState, session_id: int) -> list[str]:
         "closed_at": state.closed_at, "deposit": state.deposit,
         "warned": state.warned, "paused_at": state.paused_at, "inc0": state.inc0,
         "bands": state.bands, "inc_override": state.inc_override, "final": state.final,
+        "max_ext": state.max_ext, "hard_end": state.hard_end,
     }
     out: list[str] = []
     for name, value in values.items():

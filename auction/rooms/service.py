@@ -84,6 +84,11 @@ def decode_event(blob: bytes) -> LotEvent:
     return LotEvent.from_map(msgpack.unpackb(blob, raw=False, strict_map_key=False))
 
 
+def _planned(plan: Mapping[int, tuple[int, int, int]] | None, lot: int) -> dict[str, int]:
+    ends_at, max_ext, hard_end = (plan or {}).get(lot, (0, -1, 0))
+    return {"ends_at": ends_at, "max_ext": max_ext, "hard_end": hard_end}
+
+
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
@@ -152,33 +157,44 @@ class Rooms:
             _decode_reply(reply)  # raises the refusal
         return bool(reply)
 
-    async def open(self, lot_id: int, *, idem: str = "") -> Accepted:
+    async def open(
+        self, lot_id: int, *, idem: str = "", ends_at: int = 0, max_ext: int = -1,
+        hard_end: int = 0,
+    ) -> Accepted:
+        """开拍 (``open.lua``). A timed lot's schedule, when its session has one
+        (:mod:`auction.rooms.scheduler`): its close ``ends_at`` (ms), the cap on its
+        extensions ``max_ext`` (-1: none) and the hard end (ms, 0: none)."""
         if (await self._mode(lot_id)) is LotMode.TIMED:
             # Lower-bound entry first (see keys.timed): if we die right after, the closer finds
             # the lot anyway; the entry is rescored to the real ends_at below.
             await self.redis.zadd(self.keys.timed, {str(lot_id): 0})
         await self.redis.sadd(self.keys.active, str(lot_id))
         result = _decode_reply(
-            await self.scripts.open(keys=self.keys.lot(lot_id).script_keys(), args=[idem])
+            await self.scripts.open(keys=self.keys.lot(lot_id).script_keys(),
+                                    args=[idem, ends_at, max_ext, hard_end])
         )
         if result.ends_at:
             await self.redis.zadd(self.keys.timed, {str(lot_id): result.ends_at})
         return result
 
-    async def open_next(self, lots: Sequence[int], *, idem: str) -> tuple[int, Accepted]:
+    async def open_next(
+        self, lots: Sequence[int], *, idem: str,
+        plan: Mapping[int, tuple[int, int, int]] | None = None,
+    ) -> tuple[int, Accepted]:
         """Open the first of ``lots`` (a session's lots in running order) whose room is still
         scheduled; return it with the answer. A lot that ``idem`` already opened answers first
         (the stored reply, a replay), so a repeated ``next`` never opens a second lot. None
-        left: ``wrong_state``. Two different ``next`` at once may pick the same lot: the later
+        left: ``wrong_state``. ``plan``: a timed lot's ``(ends_at, max_ext, hard_end)`` (see
+        :meth:`open`). Two different ``next`` at once may pick the same lot: the later
         one is refused ``wrong_state`` by ``open.lua`` rather than opening another."""
         if idem:
             for lot in lots:
                 if await self.redis.hexists(self.keys.lot(lot).idem, idem):
-                    return lot, await self.open(lot, idem=idem)
+                    return lot, await self.open(lot, idem=idem, **_planned(plan, lot))
         for lot in lots:
             status = await self.redis.hget(self.keys.lot(lot).state, "status")
             if status is not None and _text(status) == LotStatus.SCHEDULED.value:
-                return lot, await self.open(lot, idem=idem)
+                return lot, await self.open(lot, idem=idem, **_planned(plan, lot))
         raise Rejection("wrong_state", "本场次没有待开拍的标的")
 
     async def bid(
@@ -282,6 +298,7 @@ class Rooms:
             warned=f.get("warned", 0), paused_at=f.get("paused_at", 0),  # likewise
             inc0=f.get("inc0", 0), bands=str(f.get("bands", "")),
             inc_override=f.get("inc_override", 0), final=f.get("final", 0),
+            max_ext=f.get("max_ext", -1), hard_end=f.get("hard_end", 0),  # timed, once opened
         )
 
     async def events_after(

@@ -38,7 +38,7 @@ _SESSION = """
 SELECT s.id, s.market_id, m.code AS market_code, s.name, s.season, s.mode, s.starts_at,
        s.status, s.extension_window_s, s.extension_s, s.increments, s.announcement, s.terms,
        s.contact_phone, s.registration_deadline, s.payee_name, s.payee_bank, s.payee_account,
-       s.published_at,
+       s.published_at, s.ends_at, s.close_gap_s, s.max_extensions, s.hard_end_at,
        (SELECT count(*) FROM lots l WHERE l.session_id = s.id)::int AS lot_count
 FROM sessions s JOIN markets m ON m.id = s.market_id
 """
@@ -46,7 +46,7 @@ FROM sessions s JOIN markets m ON m.id = s.market_id
 _LOT_COLUMNS = """
 id, session_id, ordinal, title, description, result_type, ip_type, technology_field,
 transaction_mode, contract_type, holder_name, holder_uscc, start_price_fen, increment_fen,
-reserve_fen, non_tech_fen, duration_s, status, appraisal_fen
+reserve_fen, non_tech_fen, duration_s, status, appraisal_fen, starts_at, relisted_from
 """
 
 # A retraction names the retracted bid by seq in its data (``bid_seq``); comparing jsonb values
@@ -78,6 +78,18 @@ class SessionTexts:
     payee_name: str = ""
     payee_bank: str = ""
     payee_account: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSchedule:
+    """How a timed session runs itself (issue 15; docs/formats.md "Scheduling"): the session end
+    (``ends_at``: the first lot's close; ``None``: the session's lots are opened by hand), the
+    gap between closes, the cap on each lot's extensions and the hard end."""
+
+    ends_at: datetime | None = None
+    close_gap_s: int = 0
+    max_extensions: int | None = None
+    hard_end_at: datetime | None = None
 
 
 def _session(row: Mapping[str, Any]) -> Session:
@@ -151,25 +163,29 @@ class Catalogue:
         increments: Sequence[Band] = DEFAULT_TABLE,
         texts: SessionTexts | None = None,
         draft: bool = False,
+        schedule: SessionSchedule | None = None,
     ) -> Session:
         """A new scheduled session of the market ``market_code`` (``NotFound`` if missing).
         ``increments`` is its increment table, checked by the caller
         (:func:`auction.domain.increments.check`); ``()`` is none. ``texts``: its 拍卖公告,
         竞买须知, contact phone, registration deadline and deposit payee. A ``draft`` is not
-        published (``published_at`` NULL) until :meth:`publish_session`."""
+        published (``published_at`` NULL) until :meth:`publish_session`. ``schedule``: how a
+        timed session runs itself (checked by the caller)."""
         t = texts or SessionTexts()
+        plan = schedule or SessionSchedule()
         with translated():
             session_id = await self.pool.fetchval(
                 "INSERT INTO sessions (market_id, name, season, mode, starts_at,"
                 " extension_window_s, extension_s, increments, announcement, terms,"
                 " contact_phone, registration_deadline, payee_name, payee_bank, payee_account,"
-                " published_at)"
+                " published_at, ends_at, close_gap_s, max_extensions, hard_end_at)"
                 " SELECT id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
-                " CASE WHEN $16::boolean THEN NULL ELSE now() END"
+                " CASE WHEN $16::boolean THEN NULL ELSE now() END, $17, $18, $19, $20"
                 " FROM markets WHERE code = $1 RETURNING id",
                 market_code, name, season, mode, starts_at, extension_window_s, extension_s,
                 bands_json(increments), t.announcement, t.terms, t.contact_phone,
                 t.registration_deadline, t.payee_name, t.payee_bank, t.payee_account, draft,
+                plan.ends_at, plan.close_gap_s, plan.max_extensions, plan.hard_end_at,
             )
         if session_id is None:
             raise _not_found("技术市场", "market_code")
@@ -189,6 +205,18 @@ class Catalogue:
         if found is None:
             raise _not_found("场次", "session_id")
         return await self.get_session(session_id)
+
+    async def update_session_schedule(
+        self, session_id: int, starts_at: datetime, schedule: SessionSchedule
+    ) -> None:
+        """Replace the session's start and schedule (checked by the caller)."""
+        with translated():
+            await self.pool.execute(
+                "UPDATE sessions SET starts_at = $2, ends_at = $3, close_gap_s = $4,"
+                " max_extensions = $5, hard_end_at = $6 WHERE id = $1",
+                session_id, starts_at, schedule.ends_at, schedule.close_gap_s,
+                schedule.max_extensions, schedule.hard_end_at,
+            )
 
     async def publish_session(self, session_id: int) -> tuple[Session, bool]:
         """Publish a draft: ``(session, True)``; an already published session is returned
@@ -271,9 +299,13 @@ class Catalogue:
         description: str = "",
         ordinal: int | None = None,
         appraisal_fen: int | None = None,
+        starts_at: datetime | None = None,
+        relisted_from: int | None = None,
     ) -> Lot:
         """A new scheduled lot. Without ``ordinal`` it goes last in the session; the session
-        row is locked so concurrent creations get distinct ordinals."""
+        row is locked so concurrent creations get distinct ordinals. ``starts_at``: its own
+        opening time (timed sessions); ``relisted_from``: the lot it relists (a lot relisted
+        twice is ``Conflict('already_relisted')``)."""
         with translated():
             async with self.pool.acquire() as conn, conn.transaction():
                 found = await conn.fetchval(
@@ -290,15 +322,18 @@ class Catalogue:
                     "INSERT INTO lots (session_id, ordinal, title, description, result_type,"
                     " ip_type, technology_field, transaction_mode, contract_type, holder_name,"
                     " holder_uscc, start_price_fen, increment_fen, reserve_fen, non_tech_fen,"
-                    " duration_s, appraisal_fen)"
+                    " duration_s, appraisal_fen, starts_at, relisted_from)"
                     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
-                    " $15, $16, $17)"
+                    " $15, $16, $17, $18, $19) ON CONFLICT (relisted_from)"
+                    " WHERE relisted_from IS NOT NULL DO NOTHING"
                     f" RETURNING {_LOT_COLUMNS}",
                     session_id, ordinal, title, description, result_type, ip_type,
                     technology_field, transaction_mode, contract_type, holder_name,
                     holder_uscc, start_price_fen, increment_fen, reserve_fen, non_tech_fen,
-                    duration_s, appraisal_fen,
+                    duration_s, appraisal_fen, starts_at, relisted_from,
                 )
+                if row is None:
+                    raise Conflict("already_relisted", "该标的已经重新挂拍", "lot_id")
         return Lot(**dict(row))
 
     async def list_lots(self, session_id: int) -> list[Lot]:

@@ -73,6 +73,13 @@ class Session:
     payee_account: str = ""
     #: when it was published; ``None``: a draft, seen by its market's staff only
     published_at: datetime | None = None
+    #: the schedule of a timed session that runs itself (docs/formats.md "Scheduling"): lot n
+    #: closes at ``ends_at`` + (n − 1) × ``close_gap_s``; ``None``: opened by hand
+    ends_at: datetime | None = None
+    close_gap_s: int = 0
+    #: extensions per lot (``None``: no cap) and the time no close may pass (``None``: none)
+    max_extensions: int | None = None
+    hard_end_at: datetime | None = None
 
     @property
     def published(self) -> bool:
@@ -91,6 +98,8 @@ class Session:
             "payee_name": self.payee_name, "payee_bank": self.payee_bank,
             "payee_account": self.payee_account,
             "published": self.published, "published_at": rfc3339(self.published_at),
+            "ends_at": rfc3339(self.ends_at), "close_gap_s": self.close_gap_s,
+            "max_extensions": self.max_extensions, "hard_end_at": rfc3339(self.hard_end_at),
         }
 
     @property
@@ -123,6 +132,10 @@ class Lot:
     status: str
     #: 评估价, when given
     appraisal_fen: int | None = None
+    #: a timed lot's own opening time (``None``: the session's ``starts_at``)
+    starts_at: datetime | None = None
+    #: the passed or defaulted lot this one relists (docs/formats.md "Relisting")
+    relisted_from: int | None = None
 
     def public(self) -> Json:
         """The lot as everyone may see it: no reserve amount (secret; only whether there is
@@ -137,6 +150,7 @@ class Lot:
             "increment_fen": self.increment_fen, "non_tech_fen": self.non_tech_fen,
             "duration_s": self.duration_s, "status": self.status,
             "appraisal_fen": self.appraisal_fen, "has_reserve": self.reserve_fen > 0,
+            "starts_at": rfc3339(self.starts_at), "relisted_from": self.relisted_from,
         }
 
     def to_json(self) -> Json:

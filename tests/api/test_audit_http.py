@@ -52,7 +52,7 @@ async def admin_writes(http: httpx.AsyncClient, world: World) -> dict[str, Any]:
     session = await ok(await http.post("/api/v1/sessions", headers={
         **me, "X-Forwarded-For": "10.9.8.7"}, json={
         "market_code": b.code, "name": "审计专场", "season": "special", "mode": "live",
-        "starts_at": "2026-12-01T09:00:00+08:00"}), 201)
+        "starts_at": "2026-11-01T09:00:00+08:00"}), 201)
     lot = await ok(await http.post(f"/api/v1/sessions/{session['id']}/lots", headers=me, json={
         "title": "审计标的", "result_type": "专利", "ip_type": "发明专利",
         "technology_field": "电子信息", "transaction_mode": "转让", "contract_type": "技术转让",

@@ -56,7 +56,7 @@ async def session(client: httpx.AsyncClient, code: str, headers: dict[str, str] 
                   **extra: Any) -> dict[str, Any]:
     resp = await client.post("/api/v1/sessions", headers=headers, json={
         "market_code": code, "name": f"草稿场次 {uuid.uuid4().hex[:6]}", "season": "special",
-        "mode": "timed", "starts_at": "2026-12-18T09:30:00+08:00", **extra})
+        "mode": "timed", "starts_at": "2026-11-18T09:30:00+08:00", **extra})
     assert resp.status_code == 201, resp.text
     made: dict[str, Any] = resp.json()
     return made

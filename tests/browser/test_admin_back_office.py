@@ -48,7 +48,7 @@ async def _session_with_a_lot(server: Server, county: str, tag: int) -> tuple[in
     async with httpx.AsyncClient(base_url=server.base, headers=ADMIN, timeout=10) as http:
         r = await http.post("/api/v1/sessions", json={
             "market_code": county, "name": f"县域财务专场{tag}", "season": "autumn",
-            "mode": "live", "starts_at": "2026-12-23T09:00:00+08:00"})
+            "mode": "live", "starts_at": "2026-11-23T09:00:00+08:00"})
         assert r.status_code == 201, r.text
         session = int(r.json()["id"])
         r = await http.post(f"/api/v1/sessions/{session}/lots", json={

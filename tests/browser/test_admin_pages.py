@@ -309,7 +309,7 @@ async def test_county_admin_imports_lots_from_a_spreadsheet(
         async with httpx.AsyncClient(base_url=server.base, headers=ADMIN, timeout=10) as http:
             r = await http.post("/api/v1/sessions", json={
                 "market_code": county, "name": f"县域导入专场{tag}", "season": "spring",
-                "mode": "live", "starts_at": "2026-12-22T09:00:00+08:00"})
+                "mode": "live", "starts_at": "2026-11-22T09:00:00+08:00"})
             assert r.status_code == 201, r.text
             session = int(r.json()["id"])
         page = await _login(new_context, server, names["admin"], errors)

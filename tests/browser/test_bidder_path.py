@@ -45,7 +45,7 @@ async def _sale(server: Server, tag: int) -> tuple[int, list[int], str, str]:
             assert r.status_code == 201, r.text
         r = await http.post("/api/v1/sessions", json={
             "market_code": code, "name": f"春季专场{tag}", "season": "spring", "mode": "live",
-            "starts_at": "2026-12-21T09:00:00+08:00", "announcement": ANNOUNCEMENT,
+            "starts_at": "2026-11-21T09:00:00+08:00", "announcement": ANNOUNCEMENT,
             "terms": TERMS, "contact_phone": "0531-88888888", "payee_name": "测试技术市场",
             "payee_bank": "测试银行济南分行", "payee_account": "3701 0000 1111 2222"})
         assert r.status_code == 201, r.text

@@ -65,7 +65,7 @@ async def full_sale(server: Server, *, result_type: str = "技术秘密") -> Ful
             market_name = markets[code]["name"]
         r = await http.post("/api/v1/sessions", json={
             "market_code": code, "name": f"完整信息场次{tag}", "season": "autumn",
-            "mode": "live", "starts_at": "2026-12-21T09:00:00+08:00",
+            "mode": "live", "starts_at": "2026-11-21T09:00:00+08:00",
             "announcement": ANNOUNCEMENT, "terms": TERMS, "contact_phone": PHONE})
         assert r.status_code == 201, r.text
         session = int(r.json()["id"])

@@ -27,7 +27,7 @@ async def test_a_drafts_lot_is_neither_watched_nor_opened_until_published(
         assert r.status_code == 201, r.text
         r = await http.post("/api/v1/sessions", json={
             "market_code": code, "name": "草稿场次", "season": "special", "mode": "timed",
-            "starts_at": "2026-12-18T09:30:00+08:00", "draft": True})
+            "starts_at": "2026-11-18T09:30:00+08:00", "draft": True})
         assert r.status_code == 201, r.text
         session = r.json()["id"]
         r = await http.post(f"/api/v1/sessions/{session}/lots", json={

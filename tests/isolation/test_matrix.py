@@ -137,6 +137,8 @@ SCOPED: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/markets/{code}/statistics.xlsx"): {"b_finance"},
     # issue 12 item 6: the hand-off packet to download (market admins: it holds identities)
     ("GET", "/api/v1/lots/{lot_id:int}/registration/packet"): set(),
+    # issue 15: relisting a lot (who may manage the lot's market and the target session's)
+    ("POST", "/api/v1/lots/{lot_id:int}/relist"): set(),
 }
 
 GUESSED = 999_999_999
@@ -208,6 +210,7 @@ def request_for(route: tuple[str, str], world: World, targets: dict[str, Any],
         "/resolution": {"resolution": "越权处理"},
         "/versions": {"corrections": {"seller_nature": "企业"}},
         "/registration-endpoint": {"url": "https://intruder.example/r", "secret": "s"},
+        "/relist": {"session_id": b.session_id, "start_price_fen": START},
     }
     body = None
     if route[0] in ("POST", "PUT"):

@@ -107,8 +107,8 @@ class Harness:
             elif name == "finalize":
                 acc = _decode_reply(self.run(self.rooms.scripts.finalize(
                     keys=self.keys.lot(lot).script_keys(), args=[args[0]])))
-            elif name == "open":
-                acc = self.run(self.rooms.open(lot))
+            elif name == "open":  # args: a timed lot's (ends_at, max_ext, hard_end), optional
+                acc = self.run(self.rooms.open(lot, **_schedule(args)))
             elif name in COMMANDS:
                 arg = str(args[0]) if args else ""
                 acc = self.run(self.rooms.command(lot, name, arg))
@@ -125,7 +125,7 @@ class Harness:
     ) -> Outcome | Rejection:
         name, *args = command
         call: dict[str, Callable[[], Outcome]] = {
-            "open": lambda: rules.open_lot(state, now),
+            "open": lambda: rules.open_lot(state, now, **_schedule(args)),
             "bid": lambda: rules.place_bid(state, args[0], 100 + args[0], args[1], now,
                                            eligible=args[0] in eligible),
             "timed": lambda: rules.close_timed(state, now),
@@ -170,6 +170,11 @@ class Harness:
         assert after == expected.state, f"{command}:\n lua   {after}\n model {expected.state}"
         assert [e.to_map() for e in events] == [e.to_map() for e in expected.events]
         return after
+
+
+def _schedule(args: list[Any]) -> dict[str, int]:
+    """``open``'s optional schedule arguments (``ends_at``, ``max_ext``, ``hard_end``)."""
+    return dict(zip(("ends_at", "max_ext", "hard_end"), args, strict=False))
 
 
 @pytest.fixture
@@ -362,6 +367,61 @@ def test_case_table(harness: Harness, rule: str, build: Callable[[], RoomState],
     harness.check(lot, state, command)
 
 
+# (rule, extensions so far, cap, close in ms from now, hard end in ms from now or None)
+CAPS: list[tuple[str, int, int, int, int | None]] = [
+    ("no cap: the 9th extension", 8, -1, 60_000, None),
+    ("below the cap extends", 1, 2, 60_000, None),
+    ("at the cap: no extension", 2, 2, 60_000, None),
+    ("cap 0: never extended", 0, 0, 60_000, None),
+    ("the hard end shortens the extension", 0, -1, 60_000, 120_000),
+    ("at the hard end: no extension", 0, -1, 60_000, 60_000),
+    ("the hard end before the close: no extension", 0, 3, 60_000, 30_000),
+    ("outside the window: neither", 0, 0, 3_600_000, 7_200_000),
+]
+
+
+@pytest.mark.parametrize(("rule", "done", "cap", "ends_in", "hard_in"), CAPS,
+                         ids=[c[0] for c in CAPS])
+def test_extension_caps(harness: Harness, rule: str, done: int, cap: int, ends_in: int,
+                        hard_in: int | None) -> None:
+    """R5's cap and hard end (issue 15): Lua and the model extend alike, and as the rule says."""
+    now = harness.server_now()
+    hard = 0 if hard_in is None else now + hard_in
+    state = timed(**LED, extensions=done, max_ext=cap, hard_end=hard, ends_at=now + ends_in)
+    lot = harness.place(state)
+    after = harness.check(lot, state, ("bid", 2, START + INC))
+    capped = (0 <= cap <= done) or ends_in > state.window_ms or (hard and hard <= state.ends_at)
+    if capped:
+        assert after.ends_at == state.ends_at and after.extensions == done, rule
+    else:
+        assert after.extensions == done + 1, rule
+        assert after.ends_at > state.ends_at, rule
+        assert after.ends_at <= (hard or after.ends_at), rule
+        if hard:
+            assert after.ends_at == min(hard, after.ends_at), rule
+
+
+def test_open_on_a_schedule(harness: Harness) -> None:
+    """A timed lot opened on its session's schedule closes at the planned time (not after the
+    hard end), and ``opened`` names its caps; a planned close already past gives the duration."""
+    now = harness.server_now()
+    for planned, cap, hard, expect in (
+        (now + 3_600_000, 2, 0, now + 3_600_000),
+        (now + 3_600_000, -1, now + 1_800_000, now + 1_800_000),
+        (now - 1_000, 0, 0, None),
+    ):
+        state = timed()
+        lot = harness.place(state)
+        after = harness.check(lot, state, ("open", planned, cap, hard))
+        assert after.max_ext == cap and after.hard_end == hard
+        if expect is not None:
+            assert after.ends_at == expect
+        else:
+            assert after.ends_at >= now + state.duration_ms
+        opened = (harness.run(harness.rooms.events_after(lot, 0)) or [])[0]
+        assert opened.data.get("max_ext", -1) == cap and opened.data.get("hard_end", 0) == hard
+
+
 def test_lua_events_have_gapless_seq(harness: Harness) -> None:
     """Accepted commands append exactly the events the model predicts, seq 1, 2, 3 …"""
     state = timed()
@@ -440,6 +500,7 @@ class RoomMachine(RuleBasedStateMachine):
         self.lot = 0
         self.state = live()
         self.eligible = ELIGIBLE
+        self.schedule: tuple[int, int, int] = (0, -1, 0)
 
     @initialize(
         mode=st.sampled_from([LotMode.LIVE, LotMode.TIMED]),
@@ -448,15 +509,22 @@ class RoomMachine(RuleBasedStateMachine):
         window=st.sampled_from([0, 100_000, 300_000]),
         bands=st.sampled_from(["", BANDS]),
         opened=st.sampled_from([True, True, True, False]),
+        cap=st.sampled_from([-1, -1, 0, 1, 2]),
+        hard=st.sampled_from([0, 0, 150_000, 3_600_000]),
+        planned=st.sampled_from([0, 0, -5_000, 120_000, 7_200_000]),
     )
     def setup(self, mode: LotMode, reserve: int, duration: int, window: int, bands: str,
-              opened: bool) -> None:
+              opened: bool, cap: int, hard: int, planned: int) -> None:
         self.state = RoomState(mode=mode, start=START, inc=INC, reserve=reserve,
                                window_ms=window, ext_ms=window, duration_ms=duration,
                                deposit=DEPOSIT, bands=bands, inc0=INC)
         self.lot = self.harness.place(self.state, self.eligible)
+        # a timed lot's schedule (issue 15): its planned close (one already past gives the
+        # duration), the cap on extensions and the hard end
+        now = self.harness.server_now()
+        self.schedule = (now + planned if planned else 0, cap, now + hard if hard else 0)
         if opened:  # most sequences start with bidding: they explore more than an unopened lot
-            self._step("open")
+            self.open()
 
     def _step(self, *command: Any) -> None:
         self.state = self.harness.check(self.lot, self.state, command, self.eligible)
@@ -469,7 +537,7 @@ class RoomMachine(RuleBasedStateMachine):
 
     @rule()
     def open(self) -> None:
-        self._step("open")
+        self._step("open", *self.schedule)
 
     @rule(bidder=st.integers(1, 5), steps=st.integers(-1, 3), skew=st.sampled_from([0, 0, 0, 1]))
     def bid(self, bidder: int, steps: int, skew: int) -> None:

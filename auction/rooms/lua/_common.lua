@@ -91,3 +91,18 @@ local function increment_for(state, high, bids)
   if band <= start_band then return base end
   return band_inc
 end
+
+-- R5 with its caps (auction/domain/room.py extension_end): the close a bid at `at` moves an open
+-- timed lot to, or 0 for none. Only a bid in the last window extends; not once the lot has had
+-- max_ext extensions (-1 or absent: no cap); never past hard_end (0: none); never earlier.
+local function extension_end(state, at)
+  local ends_at = num(state, 'ends_at')
+  if ends_at - at > num(state, 'window_ms') then return 0 end
+  local cap = tonumber(state['max_ext'] or '-1') or -1
+  if cap >= 0 and num(state, 'extensions') >= cap then return 0 end
+  local new_end = at + num(state, 'ext_ms')
+  local hard = num(state, 'hard_end')
+  if hard > 0 and new_end > hard then new_end = hard end
+  if new_end <= ends_at then return 0 end
+  return new_end
+end

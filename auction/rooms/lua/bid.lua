@@ -86,18 +86,17 @@ if new_inc ~= inc then
   fields[#fields + 1] = 'inc0'
   fields[#fields + 1] = s(num(state, 'inc0') > 0 and num(state, 'inc0') or inc)
 end
--- R5: a bid in the last window moves the close to now + extension
-if timed and ends_at - at <= num(state, 'window_ms') then
-  local new_end = at + num(state, 'ext_ms')
-  if new_end > ends_at then
-    ends_at = new_end
-    seq = seq + 1
-    emit(seq, 'extended', at, {ends_at = new_end})
-    fields[#fields + 1] = 'ends_at'
-    fields[#fields + 1] = s(new_end)
-    fields[#fields + 1] = 'extensions'
-    fields[#fields + 1] = s(num(state, 'extensions') + 1)
-  end
+-- R5: a bid in the last window moves the close to now + extension (capped: _common.lua)
+local new_end = 0
+if timed then new_end = extension_end(state, at) end
+if new_end > 0 then
+  ends_at = new_end
+  seq = seq + 1
+  emit(seq, 'extended', at, {ends_at = new_end})
+  fields[#fields + 1] = 'ends_at'
+  fields[#fields + 1] = s(new_end)
+  fields[#fields + 1] = 'extensions'
+  fields[#fields + 1] = s(num(state, 'extensions') + 1)
 end
 fields[#fields + 1] = 'seq'
 fields[#fields + 1] = s(seq)

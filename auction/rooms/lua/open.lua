@@ -1,5 +1,8 @@
--- open: scheduled → open (开拍). A timed lot's close is set to now + duration.
--- ARGV: 1 idempotency field ('' for none)
+-- open: scheduled → open (开拍). A timed lot's close is set to now + duration, or to the close
+-- its session's schedule gives it (docs/formats.md "Scheduling"), never past the hard end.
+-- ARGV: 1 idempotency field ('' for none); timed lots only, all optional:
+--       2 the scheduled close (ms; '' or 0: now + duration; not later than now: the same),
+--       3 the cap on extensions (-1 or '': none), 4 the hard end (ms; '' or 0: none)
 -- Returns {'ok', seq, seq, at, ends_at} or {'err', code, at}.
 local idem_field = ARGV[1]
 local replay = idem_lookup(idem_field, 'open')
@@ -15,11 +18,24 @@ if state['status'] ~= 'scheduled' then
 end
 
 local ends_at = 0
+local extra = {}
+local fields = {}
 if state['mode'] == 'timed' then
+  local planned = tonumber(ARGV[2] or '') or 0
+  local cap = tonumber(ARGV[3] or '') or -1
+  local hard = tonumber(ARGV[4] or '') or 0
   ends_at = at + num(state, 'duration_ms')
+  if planned > at then ends_at = planned end
+  if hard > 0 and ends_at > hard then ends_at = hard end
+  fields = {'max_ext', s(cap), 'hard_end', s(hard)}
+  if cap >= 0 then extra['max_ext'] = cap end
+  if hard > 0 then extra['hard_end'] = hard end
 end
 local seq = num(state, 'seq') + 1
 redis.call('HSET', STATE, 'status', 'open', 'opened_at', s(at), 'ends_at', s(ends_at),
-  'seq', s(seq))
-emit(seq, 'opened', at, {start = num(state, 'start'), inc = num(state, 'inc'), ends_at = ends_at})
+  'seq', s(seq), unpack(fields))
+extra['start'] = num(state, 'start')
+extra['inc'] = num(state, 'inc')
+extra['ends_at'] = ends_at
+emit(seq, 'opened', at, extra)
 return idem_store(idem_field, 'open', {'ok', seq, seq, at, ends_at})

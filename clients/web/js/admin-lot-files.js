@@ -1,4 +1,5 @@
-// 标的管理 (/admin/lot.html?id=N): 编辑标的 (admin-lot-edit.js) and a lot's pictures and
+// 标的管理 (/admin/lot.html?id=N): 编辑标的 (admin-lot-edit.js), 重新挂拍 (admin-lot-relist.js)
+// and a lot's pictures and
 // attachments (docs/http-api.md "Files"):
 // upload one (POST /lots/{id}/attachments, the file itself as the body, its name and label in
 // the query; PNG / JPEG / WebP / PDF, 1 byte to 5 MiB, checked here before sending and by the
@@ -8,6 +9,7 @@ import { clearErrors, csrf, fieldError } from "./account.js";
 import { $, a, call, errText, may, roleText, say, scopedSession, sessionLink, setupPage,
   table, whoAmI } from "./admin.js";
 import { loadEdit, paintEdit } from "./admin-lot-edit.js";
+import { loadRelist, paintRelist } from "./admin-lot-relist.js";
 
 const id = Number(param("id")) || 0;
 const TYPES = ["image/png", "image/jpeg", "image/webp", "application/pdf"];
@@ -113,10 +115,11 @@ async function load() {
   }
   $("back").href = sessionLink(lot.session_id);
   paint();
+  await loadRelist(lot);  // 重新挂拍 (issue 15): a passed or defaulted lot
   // 编辑标的: a save renames the page's heading too
   await loadEdit(id, (edited) => { lot = { ...lot, title: edited.title }; paint(); });
   if (location.hash === "#edit") $("edit").scrollIntoView({ block: "start" });
 }
 
-setupPage(() => { paint(); paintEdit(); });
+setupPage(() => { paint(); paintEdit(); paintRelist(); });
 load().catch((err) => say($("msg"), errText(err), "bad"));

@@ -1,12 +1,14 @@
 // 编辑场次 (/admin/session-edit.html?id=N): PATCH /sessions/{id} (docs/http-api.md "Session
-// texts and facts"): 拍卖公告, 竞买须知, the registration deadline (moved, never removed), the
-// contact phone and the deposit payee, until bidding starts (then 409 bidding_started, said
+// texts and facts"): the start, a timed session's schedule (admin-schedule.js), 拍卖公告, 竞买须知,
+// the registration deadline (moved, never removed), the contact phone and the deposit payee,
+// until bidding starts (then 409 bidding_started, said
 // above the form). A 400 is shown under the field it names. The market admin of the session's
 // market or above, and the platform admin.
 import { el, param } from "./common.js";
 import { clearErrors, csrf, fieldError } from "./account.js";
 import { $, a, call, cstToRfc, errText, may, roleText, say, scopedSession, sessionLink,
   setupPage, whoAmI } from "./admin.js";
+import { SCHEDULE_IDS, fillSchedule, readSchedule, showSchedule, toCst } from "./admin-schedule.js";
 
 const id = Number(param("id")) || 0;
 const FIELDS = { announcement: "announcement", terms: "terms", contact_phone: "contact-phone",
@@ -14,13 +16,6 @@ const FIELDS = { announcement: "announcement", terms: "terms", contact_phone: "c
   registration_deadline: "reg-deadline" };
 let me = null;
 let session = null;
-
-/** RFC 3339 → the datetime-local value in China Standard Time. */
-function toCst(value) {
-  if (!value) return "";
-  const d = new Date(new Date(value).getTime() + 8 * 3600 * 1000);
-  return d.toISOString().slice(0, 16);
-}
 
 function paint() {
   if (!me || !session) return;
@@ -33,6 +28,9 @@ function fill() {
   for (const [key, box] of Object.entries(FIELDS)) {
     $(box).value = key === "registration_deadline" ? toCst(session[key]) : session[key] || "";
   }
+  $("starts-at").value = toCst(session.starts_at);
+  fillSchedule(session);
+  showSchedule(session.mode);
 }
 
 async function patch(body) {
@@ -44,7 +42,13 @@ $("form").addEventListener("submit", async (e) => {
   e.preventDefault();
   clearErrors($("form"));
   say($("msg"), "");
-  const body = {};
+  const schedule = readSchedule(session.mode);
+  if (!schedule || !$("starts-at").value) {
+    if (!$("starts-at").value) fieldError("starts-at", a("f_required", { label: a("starts_at") }));
+    say($("msg"), a("err_fix"), "bad");
+    return;
+  }
+  const body = { starts_at: cstToRfc($("starts-at").value), ...schedule };
   for (const [key, box] of Object.entries(FIELDS)) {
     if (key === "registration_deadline") {
       if ($(box).value) body[key] = cstToRfc($(box).value);
@@ -59,7 +63,7 @@ $("form").addEventListener("submit", async (e) => {
       el("a", { href: sessionLink(id), text: a("back_session") }));
     $("msg").className = "form-msg good";
   } catch (err) {
-    const box = FIELDS[err.field];
+    const box = { ...FIELDS, ...SCHEDULE_IDS, starts_at: "starts-at" }[err.field];
     if (box && err.status === 400) fieldError(box, err.message);
     say($("msg"), errText(err), "bad");
   }

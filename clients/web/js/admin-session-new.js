@@ -2,10 +2,12 @@
 // editable rows (元 on the page, integer fen on the wire), the texts, the registration deadline,
 // the contact phone and the deposit payee. Market admins (and the platform admin) only. The
 // session is made as a draft (``draft: true``): it is published from its page once it has lots.
+// A timed session may be given its schedule (admin-schedule.js).
 import { el, parseYuan } from "./common.js";
 import { clearErrors, fieldError } from "./account.js";
 import { $, a, cstToRfc, errText, fenToInput, may, myMarkets, post, roleText, say, sessionLink,
   setupPage, whoAmI } from "./admin.js";
+import { SCHEDULE_IDS, readSchedule, showSchedule } from "./admin-schedule.js";
 
 // the default table (docs/http-api.md "Increment tables"), in fen
 let bands = [{ from: 0, inc: 200000 }, { from: 10000000, inc: 1000000 },
@@ -35,6 +37,8 @@ function paint() {
   }
   paintBands();
 }
+
+$("mode").addEventListener("change", () => showSchedule($("mode").value));
 
 $("add-band").addEventListener("click", () => {
   bands.push({ from: "", inc: "" });
@@ -76,12 +80,17 @@ $("form").addEventListener("submit", async (e) => {
     const v = $(id).value.trim();
     if (!/^\d+$/.test(v)) { fieldError(id, a("f_int")); bad = true; } else ints[key] = Number(v);
   }
+  const schedule = readSchedule($("mode").value);
+  if (!schedule) bad = true;
   if (bad) { say($("msg"), a("err_fix"), "bad"); return; }
   const body = {
     market_code: $("market").value, name: $("name").value.trim(), season: $("season").value,
     mode: $("mode").value, starts_at: cstToRfc($("starts-at").value), ...ints, increments,
     draft: true,
   };
+  for (const [key, value] of Object.entries(schedule)) {
+    if (value !== null) body[key] = value;
+  }
   const optional = { announcement: "announcement", terms: "terms",
     contact_phone: "contact-phone", payee_name: "payee-name", payee_bank: "payee-bank",
     payee_account: "payee-account" };
@@ -97,7 +106,8 @@ $("form").addEventListener("submit", async (e) => {
     const ids = { name: "name", starts_at: "starts-at", registration_deadline: "reg-deadline",
       contact_phone: "contact-phone", announcement: "announcement", terms: "terms",
       payee_name: "payee-name", payee_bank: "payee-bank", payee_account: "payee-account",
-      extension_window_s: "ext-window", extension_s: "ext-s", market_code: "market" };
+      extension_window_s: "ext-window", extension_s: "ext-s", market_code: "market",
+      ...SCHEDULE_IDS };
     const id = ids[err.field];
     if (id) fieldError(id, err.message);
     else if (err.field?.startsWith("increments")) $("bands-err").textContent = err.message;
@@ -118,6 +128,7 @@ async function load() {
   const want = new URLSearchParams(location.search).get("market");
   $("market").replaceChildren(...markets.map((m) => el("option", { value: m.code,
     text: `${m.name} (${m.code})`, selected: m.code === want })));
+  showSchedule($("mode").value);
   paint();
 }
 

@@ -229,6 +229,27 @@ function registrationFact(reg) {
       detail ? el("span", { class: shown === "registered" ? "num" : "", text: ` ${detail}` }) : ""));
 }
 
+/** 重新挂拍 (issue 15): the chain of relistings through this lot, oldest first, each with its
+ * session, start price and how it ended; the others are links. */
+function relistFact() {
+  const chain = info?.relist_history || [];
+  if (!chain.length) return null;
+  const zh = lang() === "zh";
+  const words = { passed: zh ? "流拍" : "passed", sold: zh ? "成交" : "sold",
+    defaulted: zh ? "悔拍" : "buyer defaulted", scheduled: zh ? "待拍" : "scheduled",
+    open: zh ? "竞价中" : "bidding", withdrawn: zh ? "撤拍" : "withdrawn" };
+  const items = chain.map((c) => {
+    const how = words[c.defaulted ? "defaulted" : c.status] || c.status;
+    const text = `${c.session_name} · ${zh ? "起拍价" : "start"} ${yuan(c.start_price_fen)} · ${how}`;
+    return el("li", {}, c.lot_id === info.id
+      ? el("strong", { text: `${zh ? "本标的" : "This lot"}: ${text}` })
+      : el("a", { href: `lot.html?id=${c.lot_id}`, text }));
+  });
+  return el("div", { class: "fact", "data-fact": "relist" },
+    el("dt", { text: zh ? "重新挂拍" : "Relisting" }),
+    el("dd", {}, el("ol", { class: "relist-chain" }, ...items)));
+}
+
 function bandTable() {
   const bands = session?.increments || [];
   if (!bands.length) return null;
@@ -261,16 +282,30 @@ function renderFacts() {
   const deposit = info.deposit_fen > 0 ? yuan(info.deposit_fen) : t("deposit_none");
   let start = null;
   if (s.opened_at) start = dateTime(s.opened_at);
-  else if (session?.starts_at) start = `${dateTime(session.starts_at)} ${t("planned")}`;
+  else if (info.starts_at || session?.starts_at) {
+    start = `${dateTime(info.starts_at || session.starts_at)} ${t("planned")}`;
+  }
   let end;
   if (CLOSED.has(s.status) && (s.closed_at || info.result?.closed_at)) {
     end = dateTime(s.closed_at || info.result.closed_at);
   } else if (!timed) end = t("live_no_clock");
   else if (s.status === "open" && s.ends_at) end = dateTime(s.ends_at);
+  else if (info.closes_at) end = `${dateTime(info.closes_at)} ${t("planned")}`;  // the schedule
   else end = t("ends_after_open", { d: span(info.duration_s) });
-  const rule = timed && session?.extension_window_s
+  let rule = timed && session?.extension_window_s
     ? t("extension_rule", { w: span(session.extension_window_s), e: span(session.extension_s) })
     : t(timed ? "extension_none" : "extension_live");
+  if (timed && session?.extension_window_s) {  // the session's cap and hard end (issue 15)
+    const zh = lang() === "zh";
+    if (session.max_extensions != null) {
+      rule += zh ? `; 最多延时 ${session.max_extensions} 次`
+        : `; at most ${session.max_extensions} extension(s)`;
+    }
+    if (session.hard_end_at) {
+      rule += zh ? `; 最晚 ${dateTime(session.hard_end_at)} 结束`
+        : `; ends by ${dateTime(session.hard_end_at)} at the latest`;
+    }
+  }
   const phone = session?.contact_phone
     ? el("a", { href: `tel:${session.contact_phone.replace(/[^\d+]/g, "")}`,
       text: session.contact_phone }) : t("none");
@@ -291,6 +326,7 @@ function renderFacts() {
     fact("contact_phone", phone),
     fact("docs_title", docs),
     registrationFact(info.result?.registration),
+    relistFact(),
   ];
   for (const row of rows) if (row) box.append(row);
 }
