@@ -35,6 +35,8 @@ CODES: Mapping[str, str] = MappingProxyType(
         "lot_paused": "标的已暂停, 请稍候",
         "unknown_paddle": "本场次没有该竞买号牌",
         "not_published": "场次尚未发布, 不能开拍",
+        "wrong_format": "该操作不适用于本标的的竞价方式",
+        "no_revisions_left": "报价修改次数已用完",
     }
 )
 

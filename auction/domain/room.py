@@ -42,9 +42,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from auction.domain import increments
+from auction.domain import book, increments
 from auction.domain.errors import Rejection
-from auction.domain.lot import LotMode, LotStatus
+from auction.domain.lot import LotFormat, LotMode, LotStatus
 from auction.domain.money import is_fen
 
 
@@ -77,6 +77,16 @@ class RoomState:
     bands: str = ""  # the session's increment table, auction/domain/increments.py; "" = none
     inc_override: int = 0  # the auctioneer's increment (C8), 0 = follow the lot and the table
     final: int = 0  # 1: a closed live lot can no longer be reopened (C5); its result is settled
+    # formats (docs/formats.md, auction/domain/formats.py)
+    format: LotFormat = LotFormat.ENGLISH
+    revisions: int = 0  # sealed: how many times a bidder may revise its quote (S2)
+    quotes: int = 0  # sealed: how many bidders have quoted (public: quote_received {count})
+    step: int = 0  # dutch: the price falls by this (fen) …
+    interval_ms: int = 0  # … every interval from the opening …
+    floor: int = 0  # … down to this price (fen)
+    book: str = ""  # secret: proxy maxima (english) or quotes (sealed), auction/domain/book.py
+    book_n: int = 0  # entries ever written to the book (their order)
+    proxies: int = 0  # english: how many bidders hold a proxy (staff see it, not the maxima)
 
     def next_minimum(self) -> int:
         """The lowest acceptable next bid (R2/R3)."""
@@ -148,6 +158,8 @@ def emit(state: RoomState, kind: str, now: int, **data: Any) -> tuple[RoomState,
 def open_lot(state: RoomState, now: int) -> Outcome:
     status = state.status.to(LotStatus.OPEN)
     ends_at = now + state.duration_ms if state.mode is LotMode.TIMED else 0
+    if state.format is LotFormat.DUTCH:  # D4: the clock ends a Dutch lot, live or timed
+        ends_at = now + book.dutch_span(state.start, state.step, state.interval_ms, state.floor)
     state = replace(state, status=status, opened_at=now, ends_at=ends_at)
     state, ev = emit(state, "opened", now, start=state.start, inc=state.inc, ends_at=ends_at)
     return Outcome(state, (ev,))
@@ -163,12 +175,8 @@ def deposit_required(requirement_fen: int) -> Rejection:
     )
 
 
-def place_bid(
-    state: RoomState, bidder: int, paddle: int, amount: int, now: int, *, eligible: bool,
-    source: str = "online",
-) -> Outcome:
-    """A bid by ``bidder``; ``eligible`` is whether the bidder is in the lot's eligible set;
-    ``source`` is ``online``, or ``floor`` / ``phone`` for a bid the auctioneer enters (C7)."""
+def admit(state: RoomState, amount: int, now: int, *, eligible: bool) -> None:
+    """The checks every bid and quote passes first: the amount, R0, R1 and C3."""
     if not is_fen(amount):
         raise Rejection("bad_amount")
     if not eligible:  # R0
@@ -178,6 +186,16 @@ def place_bid(
         raise Rejection("lot_paused")
     if state.mode is LotMode.TIMED and now >= state.ends_at:
         raise Rejection("lot_closed", ends_at=state.ends_at)
+
+
+def place_bid(
+    state: RoomState, bidder: int, paddle: int, amount: int, now: int, *, eligible: bool,
+    source: str = "online",
+) -> Outcome:
+    """A bid by ``bidder`` on an ``english`` lot; ``eligible`` is whether the bidder is in the
+    lot's eligible set; ``source`` is ``online``, or ``floor`` / ``phone`` for a bid the
+    auctioneer enters (C7). Proxies answering it: :func:`auction.domain.formats.bid`."""
+    admit(state, amount, now, eligible=eligible)
     if bidder == state.leader:  # R4
         raise Rejection("already_leading")
     if state.bids == 0 and amount < state.start:  # R2
@@ -186,11 +204,23 @@ def place_bid(
         raise Rejection("too_low", minimum=state.high + state.inc)
     if (amount - state.price) % state.inc != 0:  # R2 (R8: on the grid of the current price)
         raise Rejection("off_increment", minimum=state.next_minimum())
+    return record_bid(state, bidder, paddle, amount, now, source=source)
+
+
+def record_bid(
+    state: RoomState, bidder: int, paddle: int, amount: int, now: int, *, source: str,
+    auto: bool = False,
+) -> Outcome:
+    """An accepted bid written: the ``bid`` event (``auto: true`` for a proxy's, P2), then R8
+    and R5."""
     state = replace(
         state, high=amount, leader=bidder, paddle=paddle, bids=state.bids + 1, warned=0
     )
-    state, bid = emit(state, "bid", now, bidder=bidder, paddle=paddle, amount=amount,
-                       source=source)
+    data: dict[str, Any] = {"bidder": bidder, "paddle": paddle, "amount": amount,
+                            "source": source}
+    if auto:
+        data["auto"] = True
+    state, bid = emit(state, "bid", now, **data)
     state = replace(state, high_seq=bid.seq)
     state, changed = follow_increment(state, now)  # R8
     events = [bid, *changed]
@@ -203,24 +233,44 @@ def place_bid(
     return Outcome(state, tuple(events))
 
 
+def reveal(state: RoomState, now: int) -> tuple[RoomState, list[LotEvent]]:
+    """S4: a sealed lot's quotes, revealed at its close as ``bid`` events with ``sealed:
+    true`` and the quote's own time (``quoted_at``), lowest first, so the last one is the
+    winner: the highest, of equal quotes the earlier (its ``order``)."""
+    events: list[LotEvent] = []
+    for e in sorted(book.parse(state.book), key=lambda e: (e.amount, -e.order)):
+        state = replace(state, high=e.amount, leader=e.bidder, paddle=e.paddle,
+                        bids=state.bids + 1)
+        state, ev = emit(state, "bid", now, bidder=e.bidder, paddle=e.paddle, amount=e.amount,
+                         source="online", sealed=True, quoted_at=e.at)
+        state = replace(state, high_seq=ev.seq)
+        events.append(ev)
+    return state, events
+
+
 def _settle(state: RoomState, now: int, *, forced_reason: str | None = None) -> Outcome:
-    """R6: sold to the leader if at or above reserve, else passed."""
+    """R6: sold to the leader if at or above reserve, else passed (S4: a sealed lot's quotes
+    are revealed first)."""
+    revealed: list[LotEvent] = []
+    if state.format is LotFormat.SEALED:
+        state, revealed = reveal(state, now)
     if forced_reason is None and state.bids > 0 and state.high >= state.reserve:
         state = replace(state, status=state.status.to(LotStatus.SOLD), closed_at=now)
         state, ev = emit(
             state, "sold", now,
             bidder=state.leader, paddle=state.paddle, amount=state.high, winning_seq=state.high_seq,
         )
-        return Outcome(state, (ev,))
+        return Outcome(state, (*revealed, ev))
     reason = forced_reason or ("no_bids" if state.bids == 0 else "reserve_not_met")
     state = replace(state, status=state.status.to(LotStatus.PASSED), closed_at=now)
     state, ev = emit(state, "passed", now, reason=reason)
-    return Outcome(state, (ev,))
+    return Outcome(state, (*revealed, ev))
 
 
 def close_timed(state: RoomState, now: int) -> Outcome:
-    """R7, timed: the closer calls this when the clock says so; idempotence lives in the caller."""
-    if state.mode is not LotMode.TIMED:
+    """R7, timed: the closer calls this when the clock says so; idempotence lives in the caller.
+    A Dutch lot, live or timed, is closed by its clock too (D4)."""
+    if state.mode is not LotMode.TIMED and state.format is not LotFormat.DUTCH:
         raise Rejection("wrong_mode")
     state.status.require(LotStatus.OPEN)
     if state.paused_at:
@@ -237,7 +287,7 @@ def hammer(state: RoomState, now: int) -> Outcome:
     state.status.require(LotStatus.OPEN)
     if state.paused_at:
         raise Rejection("lot_paused")
-    if state.bids == 0:
+    if state.bids == 0 and state.quotes == 0:  # S4: a sealed lot's quotes are its bids
         raise Rejection("no_bids")
     return _settle(state, now)
 

@@ -14,8 +14,9 @@ from typing import Any, cast
 import msgpack
 from redis.asyncio import Redis
 
+from auction.domain import book
 from auction.domain.errors import Rejection
-from auction.domain.lot import LotMode, LotStatus
+from auction.domain.lot import LotFormat, LotMode, LotStatus
 from auction.domain.room import LotEvent, RoomState, deposit_required
 from auction.rooms.keys import Keys
 from auction.rooms.scripts import Fence, Scripts
@@ -25,8 +26,10 @@ from auction.rooms.scripts import Fence, Scripts
 PUBLIC_FIELDS = (
     "status", "mode", "start", "inc", "high", "paddle", "bids", "ends_at", "extensions",
     "opened_at", "closed_at", "seq", "high_seq", "session", "warned", "paused_at",
-    "inc_override",
+    "inc_override", "format", "revisions", "quotes", "step", "interval_ms", "floor",
 )
+#: text fields of the state hash (the others are integers)
+TEXT_FIELDS = ("status", "mode", "epoch", "bands", "format", "book")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +95,7 @@ def _int_fields(raw: Mapping[bytes | str, bytes | str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in raw.items():
         key, val = _text(k), _text(v)
-        out[key] = val if key in ("status", "mode", "epoch", "bands") else int(val)
+        out[key] = val if key in TEXT_FIELDS else int(val)
     return out
 
 
@@ -122,17 +125,24 @@ class Rooms:
         epoch: str | None = None,
         deposit_fen: int = 0,
         bands: str = "",
+        format: LotFormat = LotFormat.ENGLISH,
+        revisions: int = 0,
+        step: int = 0,
+        interval_ms: int = 0,
+        floor: int = 0,
     ) -> bool:
         """Create the room unless it exists. A new room gets a fresh random epoch.
         ``deposit_fen`` is the lot's deposit requirement (named in ``deposit_required``; the
         eligibility push keeps it current); who may bid is pushed separately
         (:mod:`auction.rooms.eligibility`): until then nobody may. ``bands`` is the session's
-        increment table as text (:func:`auction.domain.increments.to_text`; ``""``: none)."""
+        increment table as text (:func:`auction.domain.increments.to_text`; ``""``: none).
+        ``format`` and its parameters: :mod:`auction.domain.formats`."""
         created = await self.scripts.init(
             keys=self.keys.lot(lot_id).script_keys(),
             args=[
                 mode.value, start, inc, reserve, window_ms, ext_ms, duration_ms,
                 epoch or secrets.token_hex(4), session_id, deposit_fen, bands,
+                format.value, revisions, step, interval_ms, floor,
             ],
         )
         return bool(created)
@@ -153,7 +163,7 @@ class Rooms:
         return bool(reply)
 
     async def open(self, lot_id: int, *, idem: str = "") -> Accepted:
-        if (await self._mode(lot_id)) is LotMode.TIMED:
+        if await self._clocked(lot_id):
             # Lower-bound entry first (see keys.timed): if we die right after, the closer finds
             # the lot anyway; the entry is rescored to the real ends_at below.
             await self.redis.zadd(self.keys.timed, {str(lot_id): 0})
@@ -252,6 +262,44 @@ class Rooms:
             await self.redis.zrem(self.keys.timed, str(lot_id))
         return result
 
+    async def _clocked(self, lot_id: int) -> bool:
+        """Does the closer end this lot: a timed lot, or a Dutch one (D4)?"""
+        mode, format = await self.redis.hmget(self.keys.lot(lot_id).state, ["mode", "format"])
+        if mode is None:
+            raise Rejection("unknown_lot")
+        return _text(mode) == LotMode.TIMED.value or (
+            format is not None and _text(format) == LotFormat.DUTCH.value)
+
+    async def proxy(
+        self, lot_id: int, *, bidder: int, paddle: int, maximum: int, idem: str = ""
+    ) -> Accepted:
+        """P1: set or change ``bidder``'s secret maximum (``proxy.lua``); the proxies bid."""
+        if type(maximum) is not int:
+            raise Rejection("bad_amount")
+        return _decode_reply(await self.scripts.proxy(
+            keys=self.keys.lot(lot_id).bid_keys(), args=[bidder, paddle, str(maximum), idem]))
+
+    async def accept(self, lot_id: int, *, bidder: int, paddle: int, idem: str = "") -> Accepted:
+        """D3: take a Dutch lot at its current price (``accept.lua``)."""
+        return _decode_reply(await self.scripts.accept(
+            keys=self.keys.lot(lot_id).bid_keys(), args=[bidder, paddle, idem]))
+
+    async def mine(self, lot_id: int, bidder: int) -> dict[str, Any] | None:
+        """A bidder's own secrets on a lot (P5, S3): ``{proxy_max}`` on an english lot,
+        ``{quote, revisions_left}`` on a sealed one while it is open; ``None`` when it has
+        none."""
+        raw = await self.redis.hmget(self.keys.lot(lot_id).state,
+                                     ["format", "book", "revisions", "status"])
+        if raw[0] is None or raw[1] is None:
+            return None
+        entry = book.find(book.parse(_text(raw[1])), bidder)
+        if entry is None:
+            return None
+        if _text(raw[0]) == LotFormat.SEALED.value:
+            return {"quote": entry.amount,
+                    "revisions_left": max(0, int(raw[2] or 0) - entry.n)}
+        return {"proxy_max": entry.amount}
+
     async def _mode(self, lot_id: int) -> LotMode:
         raw = await self.redis.hget(self.keys.lot(lot_id).state, "mode")
         if raw is None:
@@ -282,6 +330,11 @@ class Rooms:
             warned=f.get("warned", 0), paused_at=f.get("paused_at", 0),  # likewise
             inc0=f.get("inc0", 0), bands=str(f.get("bands", "")),
             inc_override=f.get("inc_override", 0), final=f.get("final", 0),
+            format=LotFormat(f.get("format", "english")), revisions=f.get("revisions", 0),
+            quotes=f.get("quotes", 0), step=f.get("step", 0),
+            interval_ms=f.get("interval_ms", 0), floor=f.get("floor", 0),
+            book=str(f.get("book", "")), book_n=f.get("book_n", 0),
+            proxies=f.get("proxies", 0),
         )
 
     async def events_after(

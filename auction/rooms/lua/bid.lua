@@ -1,5 +1,6 @@
 -- bid: one bid on an open lot, checked against rules R0-R5 and R8 of auction/domain/room.py, in the
--- same order, then written. Read and validate everything before the first write: Lua never
+-- same order, then written; the proxies answer it (P2-P4); on a sealed lot it is a quote (S1-S3,
+-- auction/domain/formats.py). Read and validate everything before the first write: Lua never
 -- rolls back.
 -- KEYS: 1-4 as in _common.lua, 5 the lot's eligibility hash (bidder id -> '1').
 -- ARGV: 1 bidder id, 2 paddle, 3 amount fen (decimal digits), 4 idempotency field ('' for none),
@@ -55,6 +56,13 @@ if num(state, 'paused_at') > 0 then return refuse('lot_paused') end
 local timed = state['mode'] == 'timed'
 local ends_at = num(state, 'ends_at')
 if timed and at >= ends_at then return refuse('lot_closed') end
+-- formats (auction/domain/formats.py bid): a sealed lot takes a quote (S1-S3, _sealed.lua);
+-- a Dutch lot takes no bid (D5)
+local format = state['format'] or 'english'
+if format == 'sealed' then
+  return idem_store(idem_field, fingerprint, sealed_quote(state, bidder, paddle, amount, at))
+end
+if format ~= 'english' then return refuse('wrong_format') end
 -- R4
 if bidder == num(state, 'leader') then return refuse('already_leading') end
 local start, inc = num(state, 'start'), num(state, 'inc')
@@ -102,4 +110,10 @@ end
 fields[#fields + 1] = 'seq'
 fields[#fields + 1] = s(seq)
 redis.call('HSET', STATE, unpack(fields))
+-- P2-P4: the proxies answer, in this same call (_proxy.lua)
+if (state['book'] or '') ~= '' then
+  local after = load_state()
+  resolve_proxies(after, at, ELIGIBLE)
+  seq, ends_at = num(after, 'seq'), num(after, 'ends_at')
+end
 return idem_store(idem_field, fingerprint, {'ok', bid_seq, seq, at, ends_at})

@@ -23,7 +23,8 @@ end
 
 local mode = state['mode']
 if op == 'timed' then
-  if mode ~= 'timed' then return refuse('wrong_mode') end
+  -- a Dutch lot, live or timed, is closed by its clock (D4)
+  if mode ~= 'timed' and state['format'] ~= 'dutch' then return refuse('wrong_mode') end
 elseif op == 'hammer' or op == 'pass' then
   if mode ~= 'live' then return refuse('wrong_mode') end
 else
@@ -43,9 +44,17 @@ if op == 'timed' and at < num(state, 'ends_at') then
   -- not a decision: nothing is stored under the idempotency key
   return {'err', 'not_due', at, num(state, 'ends_at')}
 end
-if op == 'hammer' and bids == 0 then return refuse('no_bids') end
+-- S4: a sealed lot's quotes are its bids
+if op == 'hammer' and bids == 0 and num(state, 'quotes') == 0 then return refuse('no_bids') end
 
 local seq = num(state, 'seq') + 1
+local revealed = {}
+if state['format'] == 'sealed' then  -- S4: every quote revealed before the result
+  seq = sealed_reveal(state, at, seq - 1) + 1
+  bids = num(state, 'bids')
+  revealed = {'high', state['high'], 'leader', state['leader'], 'paddle', state['paddle'],
+    'bids', state['bids'], 'high_seq', state['high_seq']}
+end
 local high = num(state, 'high')
 local outcome
 if op ~= 'pass' and bids > 0 and high >= num(state, 'reserve') then
@@ -60,5 +69,5 @@ else
   end
   emit(seq, 'passed', at, {reason = reason})
 end
-redis.call('HSET', STATE, 'status', outcome, 'closed_at', s(at), 'seq', s(seq))
+redis.call('HSET', STATE, 'status', outcome, 'closed_at', s(at), 'seq', s(seq), unpack(revealed))
 return idem_store(idem_field, op, {'ok', seq, seq, at, num(state, 'ends_at'), outcome})

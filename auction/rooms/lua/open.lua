@@ -18,6 +18,9 @@ local ends_at = 0
 if state['mode'] == 'timed' then
   ends_at = at + num(state, 'duration_ms')
 end
+if state['format'] == 'dutch' then  -- D4: the clock ends a Dutch lot, live or timed
+  ends_at = at + dutch_span(state)
+end
 local seq = num(state, 'seq') + 1
 redis.call('HSET', STATE, 'status', 'open', 'opened_at', s(at), 'ends_at', s(ends_at),
   'seq', s(seq))
