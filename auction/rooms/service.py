@@ -52,6 +52,7 @@ class Snapshot:
     epoch: str
     seq: int
     state: dict[str, Any]
+    proxies: int = 0  # how many bidders hold a proxy: staff only (P5)
 
     @property
     def status(self) -> LotStatus:
@@ -312,7 +313,8 @@ class Rooms:
             return None
         fields = _int_fields(raw)
         public = {k: fields[k] for k in PUBLIC_FIELDS if k in fields}
-        return Snapshot(lot_id=lot_id, epoch=fields["epoch"], seq=fields["seq"], state=public)
+        return Snapshot(lot_id=lot_id, epoch=fields["epoch"], seq=fields["seq"], state=public,
+                        proxies=int(fields.get("proxies", 0)))
 
     async def room_state(self, lot_id: int) -> RoomState | None:
         """The full state, reserve and leader included, as the domain model sees it."""

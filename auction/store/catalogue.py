@@ -46,7 +46,8 @@ FROM sessions s JOIN markets m ON m.id = s.market_id
 _LOT_COLUMNS = """
 id, session_id, ordinal, title, description, result_type, ip_type, technology_field,
 transaction_mode, contract_type, holder_name, holder_uscc, start_price_fen, increment_fen,
-reserve_fen, non_tech_fen, duration_s, status, appraisal_fen
+reserve_fen, non_tech_fen, duration_s, status, appraisal_fen, format, revisions, step_fen,
+interval_s, floor_fen
 """
 
 # A retraction names the retracted bid by seq in its data (``bid_seq``); comparing jsonb values
@@ -271,6 +272,11 @@ class Catalogue:
         description: str = "",
         ordinal: int | None = None,
         appraisal_fen: int | None = None,
+        format: str = "english",
+        revisions: int = 0,
+        step_fen: int = 0,
+        interval_s: int = 0,
+        floor_fen: int = 0,
     ) -> Lot:
         """A new scheduled lot. Without ``ordinal`` it goes last in the session; the session
         row is locked so concurrent creations get distinct ordinals."""
@@ -290,14 +296,16 @@ class Catalogue:
                     "INSERT INTO lots (session_id, ordinal, title, description, result_type,"
                     " ip_type, technology_field, transaction_mode, contract_type, holder_name,"
                     " holder_uscc, start_price_fen, increment_fen, reserve_fen, non_tech_fen,"
-                    " duration_s, appraisal_fen)"
+                    " duration_s, appraisal_fen, format, revisions, step_fen, interval_s,"
+                    " floor_fen)"
                     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
-                    " $15, $16, $17)"
+                    " $15, $16, $17, $18, $19, $20, $21, $22)"
                     f" RETURNING {_LOT_COLUMNS}",
                     session_id, ordinal, title, description, result_type, ip_type,
                     technology_field, transaction_mode, contract_type, holder_name,
                     holder_uscc, start_price_fen, increment_fen, reserve_fen, non_tech_fen,
-                    duration_s, appraisal_fen,
+                    duration_s, appraisal_fen, format, revisions, step_fen, interval_s,
+                    floor_fen,
                 )
         return Lot(**dict(row))
 

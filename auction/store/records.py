@@ -123,6 +123,23 @@ class Lot:
     status: str
     #: 评估价, when given
     appraisal_fen: int | None = None
+    #: how the lot is sold (docs/formats.md) and its parameters
+    format: str = "english"
+    revisions: int = 0
+    step_fen: int = 0
+    interval_s: int = 0
+    floor_fen: int = 0
+
+    def format_json(self) -> Json:
+        """``format`` with its parameters: ``revisions`` (sealed), ``step_fen``,
+        ``interval_s`` and ``floor_fen`` (dutch)."""
+        out: Json = {"format": self.format}
+        if self.format == "sealed":
+            out["revisions"] = self.revisions
+        elif self.format == "dutch":
+            out.update(step_fen=self.step_fen, interval_s=self.interval_s,
+                       floor_fen=self.floor_fen)
+        return out
 
     def public(self) -> Json:
         """The lot as everyone may see it: no reserve amount (secret; only whether there is
@@ -137,6 +154,7 @@ class Lot:
             "increment_fen": self.increment_fen, "non_tech_fen": self.non_tech_fen,
             "duration_s": self.duration_s, "status": self.status,
             "appraisal_fen": self.appraisal_fen, "has_reserve": self.reserve_fen > 0,
+            **self.format_json(),
         }
 
     def to_json(self) -> Json:

@@ -39,7 +39,8 @@ FROM lots l ORDER BY l.id
 
 _TERMS = """
 SELECT l.id, s.mode, l.start_price_fen, l.increment_fen, l.reserve_fen, l.duration_s,
-       s.extension_window_s, s.extension_s, l.session_id, l.deposit_fen, s.increments
+       s.extension_window_s, s.extension_s, l.session_id, l.deposit_fen, s.increments,
+       l.format, l.revisions, l.step_fen, l.interval_s, l.floor_fen
 FROM lots l JOIN sessions s ON s.id = l.session_id WHERE l.id = $1
 """
 
@@ -84,6 +85,11 @@ class RoomTerms:
     session_id: int
     deposit: int
     bands: str = ""  # the session's increment table (auction/domain/increments.py text)
+    format: str = "english"  # and its parameters (auction/domain/formats.py)
+    revisions: int = 0
+    step: int = 0
+    interval_ms: int = 0
+    floor: int = 0
 
 
 def _event(row: Any) -> LotEvent:
@@ -111,6 +117,8 @@ async def room_terms(store: Store, lot_id: int) -> RoomTerms | None:
         duration_ms=int(r["duration_s"]) * 1000, window_ms=int(r["extension_window_s"]) * 1000,
         ext_ms=int(r["extension_s"]) * 1000, session_id=int(r["session_id"]),
         deposit=int(r["deposit_fen"] or 0), bands=_bands(r["increments"]),
+        format=str(r["format"]), revisions=int(r["revisions"]), step=int(r["step_fen"]),
+        interval_ms=int(r["interval_s"]) * 1000, floor=int(r["floor_fen"]),
     )
 
 
