@@ -1,0 +1,174 @@
+// The lot's format on the bidder page (docs/formats.md): its name and terms, and what the
+// format adds — the proxy form and the bidder's own maximum (english), the number of quotes and
+// the bidder's own quote (sealed), the falling price, the next drop and 按现价接受 (dutch).
+// The bidder's secrets come from its own snapshot (`mine`) and acks, never from the stream.
+import { addTexts, clock, nackText, parseYuan, t, yuan } from "./common.js";
+import { dutchPrice } from "./protocol.js";
+
+addTexts({
+  zh: {
+    fmt_title: "竞价规则: {name}",
+    fmt_english: "增价拍卖",
+    fmt_sealed: "密封报价 (一次报价)",
+    fmt_dutch: "减价拍卖",
+    fmt_terms_english: "价高者得; 可设置委托出价上限, 系统按加价幅度自动代为出价, 上限相同时先设置者优先。",
+    fmt_terms_sealed: "开放期间每位竞买人提交一个报价, 可修改 {n} 次; 报价在结束时统一公开, 最高价者得, 报价相同时先报者得, 须达到保留价。",
+    fmt_terms_dutch: "从 {start} 起, 每 {every} 降价 {step}, 最低 {floor}; 第一位按现价接受者成交, 到最低价仍无人接受则流拍。",
+    fmt_quotes: "已收到报价",
+    fmt_quotes_n: "{n} 份",
+    fmt_dutch_price: "当前减价价格",
+    fmt_next_drop: "下次降价",
+    fmt_at_floor: "已降至最低价",
+    fmt_accept: "按现价接受",
+    fmt_proxy_label: "委托出价上限 (元, 仅您可见)",
+    fmt_proxy_btn: "设置委托出价",
+    fmt_my_proxy: "您的委托出价上限: {amount} (仅您可见)",
+    fmt_my_quote: "您的报价: {amount} (仅您可见), 还可修改 {n} 次",
+    fmt_proxy_ok: "委托出价已设置: 上限 {amount}",
+    fmt_accept_ok: "已接受, 成交价 {amount}",
+    fmt_quote_ok: "报价已提交: {amount}",
+    fmt_sealed_submit: "提交报价",
+    e_wrong_format: "该操作不适用于本标的的竞价方式",
+    e_no_revisions_left: "报价修改次数已用完",
+    auto_bid: "委托",
+    sealed_quote: "报价",
+    fmt_sec: "{n} 秒",
+    fmt_min: "{n} 分钟",
+  },
+  en: {
+    fmt_title: "Rules: {name}",
+    fmt_english: "Ascending",
+    fmt_sealed: "Sealed quotes",
+    fmt_dutch: "Dutch (descending)",
+    fmt_terms_english: "Highest bid wins; you may leave a secret maximum and the room bids for you by the increment; equal maxima: the earlier one leads.",
+    fmt_terms_sealed: "Each bidder submits one quote while the lot is open and may revise it {n} time(s); quotes are revealed at the close; the highest wins, equal quotes: the earlier; the reserve applies.",
+    fmt_terms_dutch: "From {start}, falling by {step} every {every}, down to {floor}; the first to accept the current price buys; no acceptance at the floor: passed.",
+    fmt_quotes: "Quotes received",
+    fmt_quotes_n: "{n}",
+    fmt_dutch_price: "Current price",
+    fmt_next_drop: "Next drop",
+    fmt_at_floor: "At the floor",
+    fmt_accept: "Accept the current price",
+    fmt_proxy_label: "Proxy maximum (yuan, only you see it)",
+    fmt_proxy_btn: "Set proxy",
+    fmt_my_proxy: "Your proxy maximum: {amount} (only you see it)",
+    fmt_my_quote: "Your quote: {amount} (only you see it); {n} revision(s) left",
+    fmt_proxy_ok: "Proxy set: maximum {amount}",
+    fmt_accept_ok: "Accepted at {amount}",
+    fmt_quote_ok: "Quote submitted: {amount}",
+    fmt_sealed_submit: "Submit a quote",
+    e_wrong_format: "Not possible in this lot's format",
+    e_no_revisions_left: "No revisions of your quote left",
+    auto_bid: "proxy",
+    sealed_quote: "quote",
+    fmt_sec: "{n} s",
+    fmt_min: "{n} min",
+  },
+});
+
+const $ = (id) => document.getElementById(id);
+let feedback = null; // {text, kind}
+
+/** The lot's format: the room's, else the lot's JSON. */
+export function formatOf(s, info) {
+  return s?.format || info?.format || "english";
+}
+
+function every(ms) {
+  const s = Math.round(ms / 1000);
+  return s % 60 === 0 ? t("fmt_min", { n: s / 60 }) : t("fmt_sec", { n: s });
+}
+
+function terms(fmt, s, info) {
+  if (fmt === "sealed") return t("fmt_terms_sealed", { n: s?.revisions ?? info?.revisions ?? 0 });
+  if (fmt === "dutch") {
+    return t("fmt_terms_dutch", {
+      start: yuan(s?.start ?? info?.start_price_fen), step: yuan(s?.step ?? info?.step_fen),
+      every: every(s?.interval_ms ?? (info?.interval_s || 0) * 1000),
+      floor: yuan(s?.floor ?? info?.floor_fen),
+    });
+  }
+  return t("fmt_terms_english");
+}
+
+/** Draw the format card; ``ctx``: {s, info, feed, conn, may (the bidder may act now)}. */
+export function renderFormat(ctx) {
+  const { s, info, feed, conn, may } = ctx;
+  const fmt = formatOf(s, info);
+  const card = $("format-card");
+  card.classList.toggle("hidden", !info && !s);
+  card.dataset.format = fmt;
+  $("format-title").textContent = t("fmt_title", { name: t(`fmt_${fmt}`) });
+  $("format-terms").textContent = terms(fmt, s, info);
+  const open = s?.status === "open";
+  $("sealed-box").classList.toggle("hidden", fmt !== "sealed");
+  $("quotes").textContent = t("fmt_quotes_n", { n: s?.quotes ?? 0 });
+  $("dutch-box").classList.toggle("hidden", fmt !== "dutch");
+  if (fmt === "dutch") renderDutch(s, conn, may);
+  const proxy = fmt === "english" && open && may;
+  $("proxy-form").classList.toggle("hidden", !proxy);
+  const mine = feed.mine;
+  let line = "";
+  if (mine?.proxy_max) line = t("fmt_my_proxy", { amount: yuan(mine.proxy_max) });
+  else if (mine?.quote) {
+    line = t("fmt_my_quote", { amount: yuan(mine.quote), n: mine.revisions_left ?? 0 });
+  }
+  $("mine").textContent = line;
+  $("mine").classList.toggle("hidden", !line);
+  const fb = $("format-feedback");
+  fb.textContent = feedback ? feedback.text : "";
+  fb.className = `feedback ${feedback ? feedback.kind : ""}`;
+}
+
+function renderDutch(s, conn, may) {
+  const open = s?.status === "open";
+  const { price, nextDrop } = dutchPrice(s, conn.now());
+  $("dutch-price").textContent = yuan(open ? price : s?.start);
+  $("dutch-price").dataset.fen = String(open ? price : s?.start || 0);
+  let next = "—";
+  if (open && nextDrop) {
+    const left = Math.max(0, Math.ceil((nextDrop - conn.now()) / 1000));
+    next = `${clock(nextDrop)} (${left} s)`;
+  } else if (open) next = t("fmt_at_floor");
+  $("dutch-next").textContent = next;
+  $("accept").classList.toggle("hidden", !(open && may));
+}
+
+/** Wire the proxy form and the accept button once; ``after`` redraws the page. */
+export function setupFormat({ conn, feed, lotId, after }) {
+  $("proxy-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const amount = parseYuan($("proxy-max").value);
+    if (!Number.isInteger(amount) || amount <= 0) {
+      feedback = { text: t("err_amount"), kind: "bad" };
+      after();
+      return;
+    }
+    const answer = await conn.proxy(lotId, amount);
+    if (answer.t === "ack") {
+      feed.mine = { proxy_max: answer.max };
+      feedback = { text: t("fmt_proxy_ok", { amount: yuan(answer.max) }), kind: "good" };
+      $("proxy-max").value = "";
+    } else {
+      let message = nackText(answer);
+      if (answer.minimum) message += ` (${yuan(answer.minimum)})`;
+      feedback = { text: t("rejected", { message }), kind: "bad" };
+    }
+    after();
+  });
+  $("accept").addEventListener("click", async () => {
+    const answer = await conn.accept(lotId);
+    feedback = answer.t === "ack"
+      ? { text: t("fmt_accept_ok", { amount: yuan(feed.state?.high) }), kind: "good" }
+      : { text: t("rejected", { message: nackText(answer) }), kind: "bad" };
+    after();
+  });
+}
+
+/** A sealed quote's ack: the bidder's own quote (its revisions left one fewer). */
+export function quoteAcked(feed, amount) {
+  const had = feed.mine?.quote !== undefined;
+  const left = had ? Math.max(0, (feed.mine.revisions_left ?? 1) - 1)
+    : (feed.state?.revisions ?? 0);
+  feed.mine = { quote: amount, revisions_left: left };
+}
