@@ -61,6 +61,17 @@ async def test_format_cards(settings: Settings, new_context: Any, width: int) ->
         await expect(page.locator("#quotes")).to_have_text("1 份", timeout=TIMEOUT_MS)
         await expect(page.get_by_text("还可修改 1 次")).to_be_visible()
         await page.screenshot(path=str(ARTIFACTS / f"formats-sealed-{width}.png"), full_page=True)
+        # the console and the room screen: the format, its terms and the count, no amount
+        await page.goto(f"{server.base}/console.html?session={sealed.session_id}"
+                        f"#token={sealed.auctioneer}")
+        await expect(page.locator("#cur-format")).to_have_text(
+            "密封报价 (一次报价) · 可修改 1 次 · 已收报价 1 份", timeout=TIMEOUT_MS)
+        await page.screenshot(path=str(ARTIFACTS / f"formats-console-{width}.png"),
+                              full_page=True)
+        await page.goto(f"{server.base}/screen.html?session={sealed.session_id}")
+        await expect(page.locator("#scr-format")).to_contain_text("已收报价 1 份",
+                                                                  timeout=TIMEOUT_MS)
+        await expect(page.get_by_text("12,000")).to_have_count(0)
 
         await page.goto(f"{server.base}/lot.html?id={dutch.lots[0]}#token={dutch.tokens[0]}")
         await expect(page.get_by_role("heading", name="竞价规则: 减价拍卖")).to_be_visible(
@@ -69,6 +80,12 @@ async def test_format_cards(settings: Settings, new_context: Any, width: int) ->
         await expect(page.locator("#dutch-price")).to_have_attribute("data-fen", "1000000",
                                                                       timeout=TIMEOUT_MS)
         await page.screenshot(path=str(ARTIFACTS / f"formats-dutch-{width}.png"), full_page=True)
+        screen = await context.new_page()
+        await screen.goto(f"{server.base}/screen.html?session={dutch.session_id}")
+        await expect(screen.locator("#scr-format")).to_contain_text("当前减价价格",
+                                                                    timeout=TIMEOUT_MS)
+        await screen.screenshot(path=str(ARTIFACTS / f"formats-screen-{width}.png"))
+        await screen.close()
         await page.get_by_role("button", name="按现价接受").click()
         await expect(page.get_by_text("已接受")).to_be_visible(timeout=TIMEOUT_MS)
         await expect(page.locator("#status")).to_have_attribute("data-status", "sold",

@@ -21,6 +21,7 @@ import {
   api, clock, duration, el, idleMs, nackText, paintConn, param, parseYuan, passReason, retrying,
   setupLang, sourceText, statusText, storeToken, t, takeToken, warningText, yuan,
 } from "./common.js";
+import { formatSummary } from "./lot-formats.js";
 import { AuctionConnection, newKey, nextBid } from "./protocol.js";
 
 const CONFIRM_MS = 4000;
@@ -507,6 +508,9 @@ function renderIdle(s) {
 function renderClock() {
   const s = selected !== null ? stateOf(selected) : null;
   renderIdle(s);
+  // the format, its terms and state; a proxy is shown as active, never its maximum
+  $("cur-format").textContent = formatSummary(s, conn.now(),
+    selected !== null ? feedOf(selected)?.proxies : null);
   const box = $("cur-clock");
   const live = s && s.status === "open" && !(s.mode === "timed" && s.ends_at);
   $("cur-clock-label").textContent = live ? t("elapsed") : t("countdown");

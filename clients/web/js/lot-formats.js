@@ -34,6 +34,11 @@ addTexts({
     sealed_quote: "报价",
     fmt_sec: "{n} 秒",
     fmt_min: "{n} 分钟",
+    fmt_rules: "竞价规则",
+    fmt_sum_proxies: "委托出价生效 {n} 个",
+    fmt_sum_revisions: "可修改 {n} 次",
+    fmt_sum_quotes: "已收报价 {n} 份",
+    fmt_sum_dutch: "每 {every} 降 {step}, 最低 {floor}",
   },
   en: {
     fmt_title: "Rules: {name}",
@@ -63,6 +68,11 @@ addTexts({
     sealed_quote: "quote",
     fmt_sec: "{n} s",
     fmt_min: "{n} min",
+    fmt_rules: "Rules",
+    fmt_sum_proxies: "{n} proxy bid(s) active",
+    fmt_sum_revisions: "{n} revision(s) allowed",
+    fmt_sum_quotes: "{n} quote(s) received",
+    fmt_sum_dutch: "falls {step} every {every}, floor {floor}",
   },
 });
 
@@ -89,6 +99,30 @@ function terms(fmt, s, info) {
     });
   }
   return t("fmt_terms_english");
+}
+
+/** One line for the console and the room screen: the format, its terms and its state (how
+ * many proxies are active — staff only, ``proxies`` — the quotes received, the Dutch price and
+ * its next drop at server time ``now``). */
+export function formatSummary(s, now, proxies = null, money = yuan) {
+  if (!s) return "";
+  const fmt = s.format || "english";
+  const parts = [t(`fmt_${fmt}`)];
+  if (fmt === "english" && proxies) parts.push(t("fmt_sum_proxies", { n: proxies }));
+  if (fmt === "sealed") {
+    parts.push(t("fmt_sum_revisions", { n: s.revisions || 0 }));
+    parts.push(t("fmt_sum_quotes", { n: s.quotes || 0 }));
+  }
+  if (fmt === "dutch") {
+    parts.push(t("fmt_sum_dutch", { every: every(s.interval_ms || 0), step: money(s.step),
+      floor: money(s.floor) }));
+    if (s.status === "open") {
+      const { price, nextDrop } = dutchPrice(s, now);
+      parts.push(`${t("fmt_dutch_price")} ${money(price)}`);
+      parts.push(nextDrop ? `${t("fmt_next_drop")} ${clock(nextDrop)}` : t("fmt_at_floor"));
+    }
+  }
+  return parts.join(" · ");
 }
 
 /** Draw the format card; ``ctx``: {s, info, feed, conn, may (the bidder may act now)}. */
