@@ -271,6 +271,8 @@ class LotSpec:
     step_fen: int = 0
     interval_s: int = 0
     floor_fen: int = 0
+    free_s: int = 0
+    round_s: int = 0
 
     def lot_fields(self) -> dict[str, Any]:
         """The columns of the lot row (all but ``deposit_fen``, which the ledger sets)."""
@@ -322,7 +324,8 @@ def check_lot(body: Body, mode: LotMode) -> LotSpec:
 #: ``format`` of a lot (docs/formats.md)
 FORMATS = tuple(f.value for f in LotFormat)
 #: the parameters each format takes (the others take none)
-_FORMAT_FIELDS = {"sealed": ("revisions",), "dutch": ("step_fen", "interval_s", "floor_fen")}
+_FORMAT_FIELDS = {"sealed": ("revisions",), "dutch": ("step_fen", "interval_s", "floor_fen"),
+                  "rounds": ("free_s", "round_s")}
 #: every field of a lot's format (fixed at creation: a PATCH refuses them)
 FORMAT_FIELDS = ("format", *(n for names in _FORMAT_FIELDS.values() for n in names))
 MAX_REVISIONS = 10
@@ -332,7 +335,8 @@ MAX_INTERVAL_S = 86_400
 def check_format(body: Body, start: int) -> dict[str, Any]:
     """``format`` (default ``english``) and its parameters: ``revisions`` (sealed, 0–10,
     default 0); ``step_fen``, ``interval_s`` (1 s – 1 day) and ``floor_fen`` (1 … the start
-    price) for dutch, all three required. A parameter of another format is refused."""
+    price) for dutch, all three required; ``free_s`` (1 s – 30 days) and ``round_s`` (1 s –
+    1 day) for rounds, both required. A parameter of another format is refused."""
     format = body.choice("format", FORMATS, default="english")
     for other, names in _FORMAT_FIELDS.items():
         for name in names:
@@ -345,6 +349,9 @@ def check_format(body: Body, start: int) -> dict[str, Any]:
         out["step_fen"] = body.integer("step_fen", minimum=1)
         out["interval_s"] = body.integer("interval_s", minimum=1, maximum=MAX_INTERVAL_S)
         out["floor_fen"] = body.integer("floor_fen", minimum=1, maximum=start)
+    elif format == "rounds":
+        out["free_s"] = body.integer("free_s", minimum=1, maximum=MAX_DURATION_S)
+        out["round_s"] = body.integer("round_s", minimum=1, maximum=MAX_INTERVAL_S)
     return out
 
 
@@ -368,7 +375,8 @@ async def open_room(
 def room_format(lot: Lot) -> dict[str, Any]:
     """The room's format arguments of :meth:`auction.rooms.service.Rooms.init_lot`."""
     return {"format": LotFormat(lot.format), "revisions": lot.revisions, "step": lot.step_fen,
-            "interval_ms": lot.interval_s * 1000, "floor": lot.floor_fen}
+            "interval_ms": lot.interval_s * 1000, "floor": lot.floor_fen,
+            "free_ms": lot.free_s * 1000, "round_ms": lot.round_s * 1000}
 
 
 def lot_answer(lot: Lot, deposit: int) -> dict[str, Any]:

@@ -58,7 +58,8 @@ def _english_only(state: RoomState) -> None:
 
 
 def _not_dutch(state: RoomState) -> None:
-    if state.format is LotFormat.DUTCH:
+    """A Dutch or rounds lot's clock cannot stop (D5, T5)."""
+    if state.format in (LotFormat.DUTCH, LotFormat.ROUNDS):
         raise Rejection("wrong_format", format=state.format.value)
 
 

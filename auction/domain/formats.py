@@ -55,6 +55,20 @@ one (tests/rooms/test_lua_equivalence.py). A lot's ``format`` is set at its crea
   one interval, then the closer passes the lot (``no_bids``), live or timed;
 - D5 ``bid`` (and the console's ``floor``), ``proxy``, ``pause``, ``resume``, ``undo``,
   ``reopen``: ``wrong_format``.
+
+**Rounds** (``rounds`` lots, 自由报价 → 限时报价):
+
+- T1 terms ``free_ms`` and ``round_ms``; the opening starts the free phase: ``ends_at`` =
+  opening + ``free_ms``, ``round`` 0;
+- T2 when the free phase is over round 1 runs from its end for ``round_ms``: the closer starts
+  it (``round_started {n: 1, ends_at}``), or a bid that comes first does, in its own call, just
+  before itself;
+- T3 bids follow R0–R4 and R8 (no extension, R5); in the free phase nothing else happens; a bid
+  in round n starts round n + 1 at once: ``round_started {n + 1, ends_at: now + round_ms}``
+  after the bid; a bid after the running round's end is ``lot_closed``;
+- T4 a round that ends without a bid ends the lot: the closer settles it (R6: sold to the
+  highest bid at or above the reserve, else passed);
+- T5 ``proxy``, ``accept``, ``pause``, ``resume``, ``undo``, ``reopen``: ``wrong_format``.
 """
 
 from __future__ import annotations
@@ -88,6 +102,9 @@ def bid(
     """A ``bid`` frame (or the console's ``floor``) on a lot of any format."""
     if state.format is LotFormat.SEALED:
         return sealed_quote(state, bidder, paddle, amount, now, eligible=bidder in eligible)
+    if state.format is LotFormat.ROUNDS:
+        return rounds_bid(state, bidder, paddle, amount, now, eligible=bidder in eligible,
+                          source=source)
     if state.format is not LotFormat.ENGLISH:
         admit(state, amount, now, eligible=bidder in eligible)
         raise Rejection("wrong_format", format=state.format.value)
@@ -200,3 +217,30 @@ def accept(
     state, sold = emit(state, "sold", now, bidder=bidder, paddle=paddle, amount=price,
                        winning_seq=ev.seq)
     return Outcome(state, (ev, sold))
+
+
+def rounds_bid(
+    state: RoomState, bidder: int, paddle: int, amount: int, now: int, *, eligible: bool,
+    source: str,
+) -> Outcome:
+    """T2, T3: a bid on a rounds lot."""
+    admit(state, amount, now, eligible=eligible)
+    round_n, ends_at = state.round, state.ends_at
+    if round_n == 0 and now >= ends_at:  # T2: the free phase is over, round 1 runs
+        round_n, ends_at = 1, ends_at + state.round_ms
+    if round_n > 0 and now >= ends_at:
+        raise Rejection("lot_closed", ends_at=ends_at)
+    events: list[LotEvent] = []
+    if round_n != state.round:
+        state, started = emit(replace(state, round=round_n, ends_at=ends_at), "round_started",
+                              now, n=round_n, ends_at=ends_at)
+        events.append(started)
+    out = place_bid(state, bidder, paddle, amount, now, eligible=True, source=source)
+    state = out.state
+    events.extend(out.events)
+    if round_n > 0:  # T3: the bid starts the next round
+        ends_at = now + state.round_ms
+        state, started = emit(replace(state, round=round_n + 1, ends_at=ends_at),
+                              "round_started", now, n=round_n + 1, ends_at=ends_at)
+        events.append(started)
+    return Outcome(state, tuple(events))

@@ -87,6 +87,9 @@ class RoomState:
     book: str = ""  # secret: proxy maxima (english) or quotes (sealed), auction/domain/book.py
     book_n: int = 0  # entries ever written to the book (their order)
     proxies: int = 0  # english: how many bidders hold a proxy (staff see it, not the maxima)
+    free_ms: int = 0  # rounds: the free phase's length from the opening …
+    round_ms: int = 0  # … then rounds of this length
+    round: int = 0  # rounds: the current round, 0 = the free phase
 
     def next_minimum(self) -> int:
         """The lowest acceptable next bid (R2/R3)."""
@@ -160,6 +163,8 @@ def open_lot(state: RoomState, now: int) -> Outcome:
     ends_at = now + state.duration_ms if state.mode is LotMode.TIMED else 0
     if state.format is LotFormat.DUTCH:  # D4: the clock ends a Dutch lot, live or timed
         ends_at = now + book.dutch_span(state.start, state.step, state.interval_ms, state.floor)
+    if state.format is LotFormat.ROUNDS:  # T1: the free phase, live or timed
+        ends_at = now + state.free_ms
     state = replace(state, status=status, opened_at=now, ends_at=ends_at)
     state, ev = emit(state, "opened", now, start=state.start, inc=state.inc, ends_at=ends_at)
     return Outcome(state, (ev,))
@@ -184,7 +189,9 @@ def admit(state: RoomState, amount: int, now: int, *, eligible: bool) -> None:
     state.status.require(LotStatus.OPEN)  # R1
     if state.paused_at:  # C3: a paused lot's clock is stopped, so this comes before it
         raise Rejection("lot_paused")
-    if state.mode is LotMode.TIMED and now >= state.ends_at:
+    # a rounds lot's clock is its own (auction/domain/formats.py T2)
+    if state.mode is LotMode.TIMED and state.format is not LotFormat.ROUNDS \
+            and now >= state.ends_at:
         raise Rejection("lot_closed", ends_at=state.ends_at)
 
 
@@ -224,7 +231,8 @@ def record_bid(
     state = replace(state, high_seq=bid.seq)
     state, changed = follow_increment(state, now)  # R8
     events = [bid, *changed]
-    if state.mode is LotMode.TIMED and state.ends_at - now <= state.window_ms:  # R5
+    extends = state.mode is LotMode.TIMED and state.format is LotFormat.ENGLISH
+    if extends and state.ends_at - now <= state.window_ms:  # R5 (rounds: T3 instead)
         new_end = now + state.ext_ms
         if new_end > state.ends_at:
             state = replace(state, ends_at=new_end, extensions=state.extensions + 1)
@@ -269,14 +277,22 @@ def _settle(state: RoomState, now: int, *, forced_reason: str | None = None) -> 
 
 def close_timed(state: RoomState, now: int) -> Outcome:
     """R7, timed: the closer calls this when the clock says so; idempotence lives in the caller.
-    A Dutch lot, live or timed, is closed by its clock too (D4)."""
-    if state.mode is not LotMode.TIMED and state.format is not LotFormat.DUTCH:
+    A Dutch or rounds lot, live or timed, is closed by its clock too (D4, T4); the end of a
+    rounds lot's free phase starts round 1 instead (T2)."""
+    clocked = state.format in (LotFormat.DUTCH, LotFormat.ROUNDS)
+    if state.mode is not LotMode.TIMED and not clocked:
         raise Rejection("wrong_mode")
     state.status.require(LotStatus.OPEN)
     if state.paused_at:
         raise Rejection("lot_paused")
     if now < state.ends_at:
         raise Rejection("not_due", ends_at=state.ends_at)
+    if state.format is LotFormat.ROUNDS and state.round == 0 \
+            and now < state.ends_at + state.round_ms:
+        ends_at = state.ends_at + state.round_ms
+        state, ev = emit(replace(state, round=1, ends_at=ends_at), "round_started", now,
+                         n=1, ends_at=ends_at)
+        return Outcome(state, (ev,))
     return _settle(state, now)
 
 

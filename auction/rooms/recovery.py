@@ -94,6 +94,7 @@ def state_fields(state: RoomState, session_id: int) -> list[str]:
         "format": state.format.value, "revisions": state.revisions, "quotes": state.quotes,
         "step": state.step, "interval_ms": state.interval_ms, "floor": state.floor,
         "book": state.book, "book_n": state.book_n, "proxies": state.proxies,
+        "free_ms": state.free_ms, "round_ms": state.round_ms, "round": state.round,
     }
     out: list[str] = []
     for name, value in values.items():
@@ -239,7 +240,8 @@ class Recovery:
             window_ms=terms.window_ms, ext_ms=terms.ext_ms, duration_ms=terms.duration_ms,
             deposit=terms.deposit, inc0=terms.inc, bands=terms.bands,
             format=LotFormat(terms.format), revisions=terms.revisions, step=terms.step,
-            interval_ms=terms.interval_ms, floor=terms.floor,
+            interval_ms=terms.interval_ms, floor=terms.floor, free_ms=terms.free_ms,
+            round_ms=terms.round_ms,
         )
         try:
             state = replay(initial, journal)

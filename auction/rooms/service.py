@@ -26,7 +26,8 @@ from auction.rooms.scripts import Fence, Scripts
 PUBLIC_FIELDS = (
     "status", "mode", "start", "inc", "high", "paddle", "bids", "ends_at", "extensions",
     "opened_at", "closed_at", "seq", "high_seq", "session", "warned", "paused_at",
-    "inc_override", "format", "revisions", "quotes", "step", "interval_ms", "floor",
+    "inc_override", "format", "revisions", "quotes", "step", "interval_ms", "floor", "free_ms",
+    "round_ms", "round",
 )
 #: text fields of the state hash (the others are integers)
 TEXT_FIELDS = ("status", "mode", "epoch", "bands", "format", "book")
@@ -131,6 +132,8 @@ class Rooms:
         step: int = 0,
         interval_ms: int = 0,
         floor: int = 0,
+        free_ms: int = 0,
+        round_ms: int = 0,
     ) -> bool:
         """Create the room unless it exists. A new room gets a fresh random epoch.
         ``deposit_fen`` is the lot's deposit requirement (named in ``deposit_required``; the
@@ -143,7 +146,7 @@ class Rooms:
             args=[
                 mode.value, start, inc, reserve, window_ms, ext_ms, duration_ms,
                 epoch or secrets.token_hex(4), session_id, deposit_fen, bands,
-                format.value, revisions, step, interval_ms, floor,
+                format.value, revisions, step, interval_ms, floor, free_ms, round_ms,
             ],
         )
         return bool(created)
@@ -264,12 +267,13 @@ class Rooms:
         return result
 
     async def _clocked(self, lot_id: int) -> bool:
-        """Does the closer end this lot: a timed lot, or a Dutch one (D4)?"""
+        """Does the closer end this lot: a timed lot, a Dutch one (D4) or a rounds one (T4)?"""
         mode, format = await self.redis.hmget(self.keys.lot(lot_id).state, ["mode", "format"])
         if mode is None:
             raise Rejection("unknown_lot")
+        clocked = (LotFormat.DUTCH.value, LotFormat.ROUNDS.value)
         return _text(mode) == LotMode.TIMED.value or (
-            format is not None and _text(format) == LotFormat.DUTCH.value)
+            format is not None and _text(format) in clocked)
 
     async def proxy(
         self, lot_id: int, *, bidder: int, paddle: int, maximum: int, idem: str = ""
@@ -336,7 +340,8 @@ class Rooms:
             quotes=f.get("quotes", 0), step=f.get("step", 0),
             interval_ms=f.get("interval_ms", 0), floor=f.get("floor", 0),
             book=str(f.get("book", "")), book_n=f.get("book_n", 0),
-            proxies=f.get("proxies", 0),
+            proxies=f.get("proxies", 0), free_ms=f.get("free_ms", 0),
+            round_ms=f.get("round_ms", 0), round=f.get("round", 0),
         )
 
     async def events_after(

@@ -129,16 +129,20 @@ class Lot:
     step_fen: int = 0
     interval_s: int = 0
     floor_fen: int = 0
+    free_s: int = 0
+    round_s: int = 0
 
     def format_json(self) -> Json:
         """``format`` with its parameters: ``revisions`` (sealed), ``step_fen``,
-        ``interval_s`` and ``floor_fen`` (dutch)."""
+        ``interval_s`` and ``floor_fen`` (dutch), ``free_s`` and ``round_s`` (rounds)."""
         out: Json = {"format": self.format}
         if self.format == "sealed":
             out["revisions"] = self.revisions
         elif self.format == "dutch":
             out.update(step_fen=self.step_fen, interval_s=self.interval_s,
                        floor_fen=self.floor_fen)
+        elif self.format == "rounds":
+            out.update(free_s=self.free_s, round_s=self.round_s)
         return out
 
     def public(self) -> Json:

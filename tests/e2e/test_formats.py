@@ -190,6 +190,8 @@ async def test_format_terms_are_checked_at_creation(server: Server) -> None:
             ({"format": "dutch", "step_fen": 5, "interval_s": 1, "floor_fen": START + 1},
              "floor_fen"),
             ({"format": "sealed", "revisions": 11}, "revisions"),
+            ({"format": "rounds", "free_s": 60}, "round_s"),
+            ({"format": "english", "round_s": 60}, "round_s"),
         ]:
             r = await http.post(url, json={**base, **extra})
             assert r.status_code == 400, (extra, r.text)
@@ -199,3 +201,36 @@ async def test_format_terms_are_checked_at_creation(server: Server) -> None:
         assert (r.json()["format"], r.json()["revisions"]) == ("sealed", 2)
         r = await http.patch(f"/api/v1/lots/{r.json()['id']}", json={"format": "english"})
         assert r.status_code == 400 and r.json()["error"]["field"] == "format", r.text
+
+
+async def test_rounds_end_when_a_round_passes_without_a_bid(server: Server) -> None:
+    """Free bidding, then rounds (T1–T4): each bid in a round starts the next; the round that
+    passes without a bid ends the lot, sold to the highest bid."""
+    sale = await create_sale(server, mode="live", bidders=2, lot_terms={
+        "format": "rounds", "free_s": 1, "round_s": 2})
+    lot = sale.lots[0]
+    async with (
+        raw_client(server, sale.auctioneer) as console,
+        raw_client(server, sale.tokens[0]) as b1,
+        raw_client(server, sale.tokens[1]) as b2,
+    ):
+        await b1.send(t="sub", lot=lot)
+        snap = await b1.until(lambda m: m["t"] == "snapshot")
+        assert (snap["state"]["format"], snap["state"]["free_ms"], snap["state"]["round_ms"]) == (
+            "rounds", 1000, 2000)
+        assert (await command(console, lot, "open", "o"))["t"] == "ack"
+        await b1.send(t="bid", lot=lot, amount=START, key="free")
+        assert (await _ack(b1, "free"))["t"] == "ack"
+        first = await b1.until(lambda m: m.get("t") == "ev" and m["kind"] == "round_started",
+                               timeout=6)
+        assert first["n"] == 1
+        await b2.send(t="bid", lot=lot, amount=START + INC, key="r1")
+        assert (await _ack(b2, "r1"))["t"] == "ack"
+        second = await b1.until(lambda m: m.get("t") == "ev" and m["kind"] == "round_started")
+        assert second["n"] == 2 and second["ends_at"] == second["at"] + 2000
+        await b2.send(t="proxy", lot=lot, max=START * 2, key="px")
+        assert (await _ack(b2, "px"))["code"] == "wrong_format"
+        sold = await b1.until(lambda m: m.get("t") == "ev" and m["kind"] in ("sold", "passed"),
+                              timeout=8)
+        assert sold["kind"] == "sold" and sold["at"] >= second["ends_at"]
+        assert (sold["paddle"], sold["amount"]) == (sale.paddles[1], START + INC)

@@ -723,6 +723,57 @@ def test_dutch_price_falls_and_floor_passes(harness: Harness) -> None:
     assert after.status is LotStatus.PASSED
 
 
+def rounds(**kw: Any) -> RoomState:
+    return live(**{"format": LotFormat.ROUNDS, "free_ms": 60_000, "round_ms": 30_000, **kw})
+
+
+def test_rounds_free_phase_then_rounds(harness: Harness) -> None:
+    """T1–T4: bids in the free phase change no clock; after it, the closer starts round 1, a
+    bid starts round 2, and a round without a bid ends the lot, sold to the highest bid."""
+    now = harness.server_now()
+    state = rounds(status=LotStatus.OPEN, seq=1, opened_at=now, ends_at=now + 60_000)
+    lot = harness.place(state)
+    state = harness.check(lot, state, ("bid", 1, START))
+    assert (state.round, state.ends_at) == (0, now + 60_000)  # free: no new round
+    state = harness.check(lot, state, ("timed",))
+    assert harness.last_outcome == "not_due"
+    state = harness.check(lot, state, ("proxy", 2, START * 2))
+    assert harness.last_outcome == "wrong_format"
+    state = harness.check(lot, state, ("pause",))
+    assert harness.last_outcome == "wrong_format"
+    # the free phase is over (as if 60 s passed): the closer starts round 1
+    ended = replace(state, ends_at=harness.server_now() - 1)
+    lot = harness.place(ended)
+    state = harness.check(lot, ended, ("timed",))
+    assert state.round == 1 and state.ends_at == ended.ends_at + 30_000
+    state = harness.check(lot, state, ("bid", 2, START + INC))
+    assert state.round == 2 and state.status is LotStatus.OPEN
+    # round 2 runs out with no bid: the lot ends, sold to the highest bid
+    over = replace(state, ends_at=harness.server_now() - 1)
+    lot = harness.place(over)
+    assert harness.check(lot, over, ("bid", 1, START + 2 * INC)).round == 2
+    assert harness.last_outcome == "lot_closed"
+    state = harness.check(lot, over, ("timed",))
+    assert state.status is LotStatus.SOLD and state.paddle == 102
+
+
+def test_rounds_a_late_bid_starts_round_one_itself(harness: Harness) -> None:
+    """T2: a bid after the free phase, before the closer ran, starts round 1 just before itself
+    and round 2 after; a bid after round 1's end too is lot_closed."""
+    now = harness.server_now()
+    state = rounds(status=LotStatus.OPEN, seq=1, opened_at=now - 70_000, ends_at=now - 10_000)
+    lot = harness.place(state)
+    after = harness.check(lot, state, ("bid", 3, START))
+    events = harness.run(harness.rooms.events_after(lot, 1)) or []
+    assert [(e.kind, e.data.get("n")) for e in events] == [
+        ("round_started", 1), ("bid", None), ("round_started", 2)]
+    assert after.round == 2
+    gone = rounds(status=LotStatus.OPEN, seq=1, opened_at=now - 200_000, ends_at=now - 40_000)
+    lot = harness.place(gone)
+    harness.check(lot, gone, ("bid", 3, START))
+    assert harness.last_outcome == "lot_closed"
+
+
 class FormatsMachine(RuleBasedStateMachine):
     """Random sequences on a lot of every format (english with proxies, sealed, Dutch): bids,
     proxies, acceptances, closes, console commands and eligibility changes; Lua and the model
@@ -738,7 +789,7 @@ class FormatsMachine(RuleBasedStateMachine):
 
     @initialize(
         format=st.sampled_from([LotFormat.ENGLISH, LotFormat.ENGLISH, LotFormat.SEALED,
-                                LotFormat.DUTCH]),
+                                LotFormat.DUTCH, LotFormat.ROUNDS, LotFormat.ROUNDS]),
         mode=st.sampled_from([LotMode.LIVE, LotMode.TIMED]),
         reserve=st.sampled_from([0, START + 3 * INC]),
         duration=st.sampled_from([200, 3_600_000]),
@@ -746,14 +797,16 @@ class FormatsMachine(RuleBasedStateMachine):
         revisions=st.integers(0, 2),
         interval=st.sampled_from([5, 30, 60_000]),
         floor=st.sampled_from([START // 2, START - 1, START]),
+        free=st.sampled_from([5, 40, 60_000]),
+        round_ms=st.sampled_from([15, 60_000]),
     )
     def setup(self, format: LotFormat, mode: LotMode, reserve: int, duration: int, bands: str,
-              revisions: int, interval: int, floor: int) -> None:
+              revisions: int, interval: int, floor: int, free: int, round_ms: int) -> None:
         self.state = RoomState(mode=mode, start=START, inc=INC, reserve=reserve,
                                window_ms=100_000, ext_ms=100_000, duration_ms=duration,
                                deposit=DEPOSIT, bands=bands, inc0=INC, format=format,
                                revisions=revisions, step=7 * INC, interval_ms=interval,
-                               floor=floor)
+                               floor=floor, free_ms=free, round_ms=round_ms)
         self.lot = self.harness.place(self.state, self.eligible)
         self._step("open")
 

@@ -55,14 +55,23 @@ if status ~= 'open' then return refuse('lot_closed') end
 if num(state, 'paused_at') > 0 then return refuse('lot_paused') end
 local timed = state['mode'] == 'timed'
 local ends_at = num(state, 'ends_at')
-if timed and at >= ends_at then return refuse('lot_closed') end
+local format = state['format'] or 'english'
+-- a rounds lot's clock is its own (T2 below)
+if timed and format ~= 'rounds' and at >= ends_at then return refuse('lot_closed') end
 -- formats (auction/domain/formats.py bid): a sealed lot takes a quote (S1-S3, _sealed.lua);
 -- a Dutch lot takes no bid (D5)
-local format = state['format'] or 'english'
 if format == 'sealed' then
   return idem_store(idem_field, fingerprint, sealed_quote(state, bidder, paddle, amount, at))
 end
-if format ~= 'english' then return refuse('wrong_format') end
+if format ~= 'english' and format ~= 'rounds' then return refuse('wrong_format') end
+-- T2: a rounds lot whose free phase is over is in round 1 (from the free phase's end)
+local round_n, round_end = num(state, 'round'), ends_at
+if format == 'rounds' then
+  if round_n == 0 and at >= round_end then
+    round_n, round_end = 1, round_end + num(state, 'round_ms')
+  end
+  if round_n > 0 and at >= round_end then return refuse('lot_closed') end
+end
 -- R4
 if bidder == num(state, 'leader') then return refuse('already_leading') end
 local start, inc = num(state, 'start'), num(state, 'inc')
@@ -79,10 +88,18 @@ if (amount - price) % inc ~= 0 then return refuse('off_increment', minimum) end
 
 -- accepted: from here on only writes
 local seq = num(state, 'seq') + 1
+local fields = {}
+if format == 'rounds' and round_n ~= num(state, 'round') then  -- T2: round 1, started late
+  emit(seq, 'round_started', at, {n = round_n, ends_at = round_end})
+  fields = {'round', s(round_n), 'ends_at', s(round_end)}
+  ends_at = round_end
+  seq = seq + 1
+end
 local bid_seq = seq
 emit(seq, 'bid', at, {bidder = bidder, paddle = paddle, amount = amount, source = source})
-local fields = {'high', s(amount), 'leader', s(bidder), 'paddle', s(paddle),
+local written = {'high', s(amount), 'leader', s(bidder), 'paddle', s(paddle),
   'high_seq', s(bid_seq), 'bids', s(bids + 1), 'warned', '0'}
+for _, v in ipairs(written) do fields[#fields + 1] = v end
 -- R8: the price may have entered another band of the increment table
 local new_inc = increment_for(state, amount, bids + 1)
 if new_inc ~= inc then
@@ -94,8 +111,8 @@ if new_inc ~= inc then
   fields[#fields + 1] = 'inc0'
   fields[#fields + 1] = s(num(state, 'inc0') > 0 and num(state, 'inc0') or inc)
 end
--- R5: a bid in the last window moves the close to now + extension
-if timed and ends_at - at <= num(state, 'window_ms') then
+-- R5: a bid in the last window moves the close to now + extension (english lots)
+if timed and format == 'english' and ends_at - at <= num(state, 'window_ms') then
   local new_end = at + num(state, 'ext_ms')
   if new_end > ends_at then
     ends_at = new_end
@@ -106,6 +123,16 @@ if timed and ends_at - at <= num(state, 'window_ms') then
     fields[#fields + 1] = 'extensions'
     fields[#fields + 1] = s(num(state, 'extensions') + 1)
   end
+end
+-- T3: a bid in a round starts the next one
+if format == 'rounds' and round_n > 0 then
+  seq = seq + 1
+  ends_at = at + num(state, 'round_ms')
+  emit(seq, 'round_started', at, {n = round_n + 1, ends_at = ends_at})
+  fields[#fields + 1] = 'round'
+  fields[#fields + 1] = s(round_n + 1)
+  fields[#fields + 1] = 'ends_at'
+  fields[#fields + 1] = s(ends_at)
 end
 fields[#fields + 1] = 'seq'
 fields[#fields + 1] = s(seq)

@@ -24,7 +24,8 @@ end
 local mode = state['mode']
 if op == 'timed' then
   -- a Dutch lot, live or timed, is closed by its clock (D4)
-  if mode ~= 'timed' and state['format'] ~= 'dutch' then return refuse('wrong_mode') end
+  local clocked = state['format'] == 'dutch' or state['format'] == 'rounds'
+  if mode ~= 'timed' and not clocked then return refuse('wrong_mode') end
 elseif op == 'hammer' or op == 'pass' then
   if mode ~= 'live' then return refuse('wrong_mode') end
 else
@@ -46,6 +47,15 @@ if op == 'timed' and at < num(state, 'ends_at') then
 end
 -- S4: a sealed lot's quotes are its bids
 if op == 'hammer' and bids == 0 and num(state, 'quotes') == 0 then return refuse('no_bids') end
+-- T2: the end of a rounds lot's free phase starts round 1 (not a close)
+if op == 'timed' and state['format'] == 'rounds' and num(state, 'round') == 0
+  and at < num(state, 'ends_at') + num(state, 'round_ms') then
+  local seq = num(state, 'seq') + 1
+  local round_end = num(state, 'ends_at') + num(state, 'round_ms')
+  emit(seq, 'round_started', at, {n = 1, ends_at = round_end})
+  redis.call('HSET', STATE, 'round', '1', 'ends_at', s(round_end), 'seq', s(seq))
+  return idem_store(idem_field, op, {'ok', seq, seq, at, round_end, 'round'})
+end
 
 local seq = num(state, 'seq') + 1
 local revealed = {}

@@ -58,14 +58,18 @@ elseif op == 'announce' then  -- C2
   if status ~= 'scheduled' and status ~= 'open' then return refuse('lot_closed') end
   kind, data = 'announced', {text = arg}
 elseif op == 'pause' then  -- C3
-  if state['format'] == 'dutch' then return refuse('wrong_format') end  -- D5
+  if state['format'] == 'dutch' or state['format'] == 'rounds' then  -- D5, T5
+    return refuse('wrong_format')
+  end
   local problem = require_open()
   if problem then return refuse(problem) end
   if paused then return refuse('wrong_state') end
   if state['mode'] == 'timed' and at >= ends_at then return refuse('lot_closed') end
   kind, fields = 'paused', {'paused_at', s(at)}
 elseif op == 'resume' then  -- C3
-  if state['format'] == 'dutch' then return refuse('wrong_format') end  -- D5
+  if state['format'] == 'dutch' or state['format'] == 'rounds' then  -- D5, T5
+    return refuse('wrong_format')
+  end
   local problem = require_open()
   if problem then return refuse(problem) end
   if not paused then return refuse('wrong_state') end

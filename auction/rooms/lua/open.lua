@@ -21,6 +21,9 @@ end
 if state['format'] == 'dutch' then  -- D4: the clock ends a Dutch lot, live or timed
   ends_at = at + dutch_span(state)
 end
+if state['format'] == 'rounds' then  -- T1: the free phase, live or timed
+  ends_at = at + num(state, 'free_ms')
+end
 local seq = num(state, 'seq') + 1
 redis.call('HSET', STATE, 'status', 'open', 'opened_at', s(at), 'ends_at', s(ends_at),
   'seq', s(seq))
