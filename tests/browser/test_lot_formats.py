@@ -32,7 +32,9 @@ async def test_format_cards(settings: Settings, new_context: Any, width: int) ->
                                    lot_terms={"format": "sealed", "revisions": 1})
         dutch = await create_sale(server, bidders=1, lot_terms={
             "format": "dutch", "step_fen": 100_000, "interval_s": 60, "floor_fen": 500_000})
-        for sale in (english, sealed, dutch):
+        rounds = await create_sale(server, bidders=1, lot_terms={
+            "format": "rounds", "free_s": 600, "round_s": 60})
+        for sale in (english, sealed, dutch, rounds):
             await _open(server, sale)
         context = await new_context(viewport={"width": width, "height": 900})
         page = await context.new_page()
@@ -90,5 +92,11 @@ async def test_format_cards(settings: Settings, new_context: Any, width: int) ->
         await expect(page.get_by_text("已接受")).to_be_visible(timeout=TIMEOUT_MS)
         await expect(page.locator("#status")).to_have_attribute("data-status", "sold",
                                                                 timeout=TIMEOUT_MS)
+        await page.goto(f"{server.base}/lot.html?id={rounds.lots[0]}#token={rounds.tokens[0]}")
+        heading = page.get_by_role("heading", name="竞价规则: 自由报价 + 限时轮次")
+        await expect(heading).to_be_visible(timeout=TIMEOUT_MS)
+        await expect(page.get_by_text("自由报价阶段")).to_be_visible()
+        await expect(page.locator("#quick button").first).to_be_enabled()
+        await page.screenshot(path=str(ARTIFACTS / f"formats-rounds-{width}.png"), full_page=True)
         assert errors == []
         await context.close()

@@ -11,6 +11,11 @@ addTexts({
     fmt_english: "增价拍卖",
     fmt_sealed: "密封报价 (一次报价)",
     fmt_dutch: "减价拍卖",
+    fmt_rounds: "自由报价 + 限时轮次",
+    fmt_terms_rounds: "开拍后自由报价 {free}, 随后进入每轮 {round} 的限时报价: 每轮内有人出价即开始新一轮, 某一轮无人出价则结束, 最高价者得 (须达到保留价)。",
+    fmt_round_free: "自由报价阶段, 至 {time} 结束",
+    fmt_round_n: "第 {n} 轮, {time} 截止",
+    fmt_sum_rounds: "自由报价 {free}, 每轮 {round}",
     fmt_terms_english: "价高者得; 可设置委托出价上限, 系统按加价幅度自动代为出价, 上限相同时先设置者优先。",
     fmt_terms_sealed: "开放期间每位竞买人提交一个报价, 可修改 {n} 次; 报价在结束时统一公开, 最高价者得, 报价相同时先报者得, 须达到保留价。",
     fmt_terms_dutch: "从 {start} 起, 每 {every} 降价 {step}, 最低 {floor}; 第一位按现价接受者成交, 到最低价仍无人接受则流拍。",
@@ -45,6 +50,11 @@ addTexts({
     fmt_english: "Ascending",
     fmt_sealed: "Sealed quotes",
     fmt_dutch: "Dutch (descending)",
+    fmt_rounds: "Free bidding, then timed rounds",
+    fmt_terms_rounds: "Free bidding for {free} after the opening, then rounds of {round}: a bid in a round starts the next; a round without a bid ends the lot; the highest bid wins (the reserve applies).",
+    fmt_round_free: "Free bidding until {time}",
+    fmt_round_n: "Round {n}, ends {time}",
+    fmt_sum_rounds: "free {free}, rounds of {round}",
     fmt_terms_english: "Highest bid wins; you may leave a secret maximum and the room bids for you by the increment; equal maxima: the earlier one leads.",
     fmt_terms_sealed: "Each bidder submits one quote while the lot is open and may revise it {n} time(s); quotes are revealed at the close; the highest wins, equal quotes: the earlier; the reserve applies.",
     fmt_terms_dutch: "From {start}, falling by {step} every {every}, down to {floor}; the first to accept the current price buys; no acceptance at the floor: passed.",
@@ -98,7 +108,18 @@ function terms(fmt, s, info) {
       floor: yuan(s?.floor ?? info?.floor_fen),
     });
   }
+  if (fmt === "rounds") {
+    return t("fmt_terms_rounds", { free: every(s?.free_ms ?? (info?.free_s || 0) * 1000),
+      round: every(s?.round_ms ?? (info?.round_s || 0) * 1000) });
+  }
   return t("fmt_terms_english");
+}
+
+/** A rounds lot's phase: the free phase or round n, and when it ends. */
+function roundLine(s) {
+  if (!s || s.format !== "rounds" || s.status !== "open") return "";
+  return s.round ? t("fmt_round_n", { n: s.round, time: clock(s.ends_at) })
+    : t("fmt_round_free", { time: clock(s.ends_at) });
 }
 
 /** One line for the console and the room screen: the format, its terms and its state (how
@@ -109,6 +130,11 @@ export function formatSummary(s, now, proxies = null, money = yuan) {
   const fmt = s.format || "english";
   const parts = [t(`fmt_${fmt}`)];
   if (fmt === "english" && proxies) parts.push(t("fmt_sum_proxies", { n: proxies }));
+  if (fmt === "rounds") {
+    parts.push(t("fmt_sum_rounds", { free: every(s.free_ms || 0), round: every(s.round_ms || 0) }));
+    const phase = roundLine(s);
+    if (phase) parts.push(phase);
+  }
   if (fmt === "sealed") {
     parts.push(t("fmt_sum_revisions", { n: s.revisions || 0 }));
     parts.push(t("fmt_sum_quotes", { n: s.quotes || 0 }));
@@ -134,6 +160,8 @@ export function renderFormat(ctx) {
   card.dataset.format = fmt;
   $("format-title").textContent = t("fmt_title", { name: t(`fmt_${fmt}`) });
   $("format-terms").textContent = terms(fmt, s, info);
+  $("round-line").textContent = roundLine(s);
+  $("round-line").classList.toggle("hidden", !roundLine(s));
   const open = s?.status === "open";
   $("sealed-box").classList.toggle("hidden", fmt !== "sealed");
   $("quotes").textContent = t("fmt_quotes_n", { n: s?.quotes ?? 0 });

@@ -136,7 +136,7 @@ function renderQuick(s) {
   $("bid-title").textContent = t(fmt === "sealed" ? "fmt_sealed_submit" : "quick_bid");
   const enabled = !closed && biddable(s);
   for (const b of $("custom").querySelectorAll("button, input")) b.disabled = !enabled;
-  if (!s || closed || fmt !== "english") return; // no made-up amounts, none after the close
+  if (!s || closed || !["english", "rounds"].includes(fmt)) return; // none made up, none closed
   const next = nextBid(s);
   for (let k = 0; k < 3; k++) {
     const amount = next + k * (s.inc || 0);
@@ -464,7 +464,8 @@ function render() {
     $("inc").textContent = yuan(s.inc);
     $("next").textContent = closed ? "—" : yuan(nextBid(s));
   }
-  $("next-box").classList.toggle("hidden", Boolean(closed) || formatOf(s, info) !== "english");
+  $("next-box").classList.toggle("hidden", Boolean(closed)
+    || !["english", "rounds"].includes(formatOf(s, info)));
   dropStaleFeedback(s);
   renderStanding(s);
   renderLive(s);

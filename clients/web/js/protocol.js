@@ -162,6 +162,10 @@ function applyEvent(state, ev) {
       state.bids = (state.bids || 0) + 1;
       state.high_seq = ev.seq;
       break;
+    case "round_started": // a rounds lot's round n began; it ends at ends_at
+      state.round = ev.n;
+      state.ends_at = ev.ends_at;
+      break;
     case "quote_received": // a sealed quote: only how many bidders quoted
       state.quotes = ev.count;
       break;

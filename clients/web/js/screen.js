@@ -78,7 +78,7 @@ function render() {
 }
 
 function statusLine(s) {
-  if (s.status === "open" && (s.format || "english") !== "english") return t("st_open");
+  if (s.status === "open" && ["sealed", "dutch"].includes(s.format)) return t("st_open");
   if (s.status === "open") return `${t("st_open")} · ${t("next_bid")} ${wan(s.bids ? s.high + s.inc : s.start)}`;
   return t(`st_${s.status}`);
 }
