@@ -17,3 +17,13 @@ ALTER TABLE lots
         format <> 'dutch'
         OR (step_fen > 0 AND interval_s > 0 AND floor_fen > 0)),
     ADD CONSTRAINT lots_rounds_terms CHECK (format <> 'rounds' OR (free_s > 0 AND round_s > 0));
+
+-- Preemptive rights (优先购买权, rule R9 of docs/formats.md): who holds one on a lot, in which
+-- order (1 = first). Set by the market before bidding starts.
+CREATE TABLE lot_preemptors (
+    lot_id     BIGINT      NOT NULL REFERENCES lots (id) ON DELETE CASCADE,
+    bidder_id  BIGINT      NOT NULL REFERENCES bidders (id),
+    rank       INTEGER     NOT NULL CHECK (rank BETWEEN 1 AND 99),
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    PRIMARY KEY (lot_id, bidder_id)
+);

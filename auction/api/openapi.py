@@ -137,7 +137,10 @@ SCHEMAS: dict[str, Schema] = {
     "Bid": _obj(["seq", "paddle", "amount_fen", "at", "source", "retracted"], seq=INT,
                 paddle=NULL_INT, amount_fen=FEN, at=TIME,
                 source=_enum("online", "floor", "phone"),
-                retracted={"type": "boolean", "description": "undone by the auctioneer"}),
+                retracted={"type": "boolean", "description": "undone by the auctioneer"},
+                mark={"type": ["string", "null"],
+                      "enum": ["preempt", "auto", "sealed", "accepted", None],
+                      "description": "优先权 / a proxy's / a revealed quote / a Dutch acceptance"}),
     "Progress": _obj(
         ["session_id", "registered", "lots", "hammer_total_fen", "running_order"],
         session_id=INT, registered={**INT, "description": "报名人数 (approved or further)"},
@@ -389,6 +392,9 @@ REFUND_ACCOUNT: Schema = _obj(
     refund_account={**STR, "description": "账号: 6–32 位数字 (可用空格或连字符分组)"},
 )
 #: a lot edit: every field of lot creation, all optional
+_HOLDER = _obj(["bidder_id", "order"], bidder_id=INT, order=INT)
+_PREEMPTORS = _obj(["lot_id", "holders"], lot_id=INT,
+                   holders={"type": "array", "items": _HOLDER})
 _LOT_FIELDS: Schema = {
     "title": STR, "result_type": STR, "ip_type": STR, "technology_field": STR,
     "transaction_mode": _enum("转让", "许可", "作价投资"),
@@ -728,6 +734,12 @@ OPERATIONS: tuple[Operation, ...] = (
               "修改标的 (竞价开始前; 字段同新建标的, 未给出的不变; 实时竞价房间的起拍价、加价幅度、"
               "保留价、时长与保证金原子地同步; 竞价已开始为 409 bidding_started)", _ref("Lot"),
               admin=True, tag="admin", body={"type": "object", "properties": _LOT_FIELDS}),
+    Operation("get", "/api/v1/lots/{lot_id}/preemptors", "标的的优先购买权人及其顺位",
+              _PREEMPTORS, admin=True, tag="admin"),
+    Operation("put", "/api/v1/lots/{lot_id}/preemptors",
+              "设置优先购买权人 (竞价开始前; 须为本场次报名的竞买人; order 1 为第一顺位; "
+              "竞价已开始为 409 bidding_started)", _PREEMPTORS, admin=True, tag="admin",
+              body=_obj(["holders"], holders={"type": "array", "items": _HOLDER})),
     Operation("get", "/api/v1/lots/{lot_id}/edit",
               "标的编辑表单: 管理视图 (含保留价、持有人信用代码), deposit_fen, warnings, editable",
               {"allOf": [_ref("Lot"), _obj(["editable"], editable={"type": "boolean"},

@@ -51,6 +51,21 @@ def find(entries: list[Entry], bidder: int) -> Entry | None:
     return next((e for e in entries if e.bidder == bidder), None)
 
 
+def holders(text: str) -> dict[int, int]:
+    """A lot's preemptive-right holders (优先购买权, room field ``holders``): ``bidder:order``
+    joined by ``,``; order 1 is the first. ``auction/rooms/lua/_book.lua`` reads the same."""
+    out: dict[int, int] = {}
+    for part in text.split(","):
+        if part:
+            bidder, order = part.split(":")
+            out[int(bidder)] = int(order)
+    return out
+
+
+def holders_text(pairs: dict[int, int]) -> str:
+    return ",".join(f"{b}:{o}" for b, o in sorted(pairs.items()))
+
+
 def dutch_drops(start: int, step: int, floor: int) -> int:
     """How many steps until the price reaches the floor (the last one may be partial)."""
     return -(-(start - floor) // step)

@@ -29,6 +29,10 @@ integer fen in 1 … 10^15, ``bad_amount``):
   passed (流拍) with reason ``no_bids`` or ``reserve_not_met``;
 - R7 live lots are closed by the auctioneer: hammer (only after a bid exists) or pass;
   timed lots are closed by the clock (``close`` before ``ends_at`` is refused as ``not_due``);
+- R9 a holder of a preemptive right on the lot (优先购买权, ``holders``) may bid *equal* to
+  the standing high and then leads (``bid`` with ``preempt: true``), unless the leader holds
+  a right of the same or a better order (1 = first; same order: the earlier keeps the lead);
+  it is checked before R3 and the grid, which such a bid does not need to meet;
 - R8 the increment follows the session's table (:func:`increment_for`): after a bid (or an
   undo) moves the price into a band with another increment, ``increment_changed`` follows the
   bid; an increment the auctioneer set holds until ``reset`` (docs/formats.md).
@@ -90,6 +94,7 @@ class RoomState:
     free_ms: int = 0  # rounds: the free phase's length from the opening …
     round_ms: int = 0  # … then rounds of this length
     round: int = 0  # rounds: the current round, 0 = the free phase
+    holders: str = ""  # preemptive-right holders (R9), auction/domain/book.py holders()
 
     def next_minimum(self) -> int:
         """The lowest acceptable next bid (R2/R3)."""
@@ -207,16 +212,28 @@ def place_bid(
         raise Rejection("already_leading")
     if state.bids == 0 and amount < state.start:  # R2
         raise Rejection("below_start", minimum=state.start)
-    if state.bids > 0 and amount < state.high + state.inc:  # R3
+    preempt = state.bids > 0 and amount == state.high and preempts(state, bidder)  # R9
+    if not preempt and state.bids > 0 and amount < state.high + state.inc:  # R3
         raise Rejection("too_low", minimum=state.high + state.inc)
-    if (amount - state.price) % state.inc != 0:  # R2 (R8: on the grid of the current price)
+    if not preempt and (amount - state.price) % state.inc != 0:  # R2 (R8: the grid)
         raise Rejection("off_increment", minimum=state.next_minimum())
-    return record_bid(state, bidder, paddle, amount, now, source=source)
+    return record_bid(state, bidder, paddle, amount, now, source=source, preempt=preempt)
+
+
+def preempts(state: RoomState, bidder: int) -> bool:
+    """R9: may ``bidder`` equal the standing high and lead? A holder of a preemptive right may,
+    unless the leader holds one of the same or a better order (1 = first)."""
+    holders = book.holders(state.holders)
+    mine = holders.get(bidder)
+    if mine is None:
+        return False
+    theirs = holders.get(state.leader)
+    return theirs is None or mine < theirs
 
 
 def record_bid(
     state: RoomState, bidder: int, paddle: int, amount: int, now: int, *, source: str,
-    auto: bool = False,
+    auto: bool = False, preempt: bool = False,
 ) -> Outcome:
     """An accepted bid written: the ``bid`` event (``auto: true`` for a proxy's, P2), then R8
     and R5."""
@@ -227,6 +244,8 @@ def record_bid(
                             "source": source}
     if auto:
         data["auto"] = True
+    if preempt:  # R9: an equal bid by a preemptive right (优先权)
+        data["preempt"] = True
     state, bid = emit(state, "bid", now, **data)
     state = replace(state, high_seq=bid.seq)
     state, changed = follow_increment(state, now)  # R8

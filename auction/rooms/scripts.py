@@ -30,7 +30,9 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
-SCRIPT_NAMES = ("init", "open", "bid", "close", "command", "finalize", "terms", "proxy", "accept")
+SCRIPT_NAMES = (
+    "init", "open", "bid", "close", "command", "finalize", "terms", "proxy", "accept", "holders",
+)
 #: helpers prepended to every script, in this order (each may use the ones before it)
 HELPERS = ("_common", "_book", "_proxy", "_sealed")
 #: scripts of the recovery itself: never fenced (the fence runs them)
@@ -88,6 +90,7 @@ class Scripts:
     terms: RoomScript
     proxy: RoomScript
     accept: RoomScript
+    holders: RoomScript
 
     @classmethod
     def register(cls, redis: Redis, namespace: str = "", fence: Fence | None = None) -> Scripts:

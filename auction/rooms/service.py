@@ -30,7 +30,7 @@ PUBLIC_FIELDS = (
     "round_ms", "round",
 )
 #: text fields of the state hash (the others are integers)
-TEXT_FIELDS = ("status", "mode", "epoch", "bands", "format", "book")
+TEXT_FIELDS = ("status", "mode", "epoch", "bands", "format", "book", "holders")
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +162,16 @@ class Rooms:
             keys=self.keys.lot(lot_id).script_keys(),
             args=[start, inc, reserve, duration_ms, deposit_fen],
         )
+        if isinstance(reply, list):
+            _decode_reply(reply)  # raises the refusal
+        return bool(reply)
+
+    async def set_holders(self, lot_id: int, holders: str) -> bool:
+        """A scheduled lot's preemptive-right holders (``holders.lua``, rule R9): ``True`` when
+        written, ``False`` when the lot has no room; ``Rejection('wrong_state')`` once bidding
+        started (nothing written)."""
+        reply = await self.scripts.holders(keys=self.keys.lot(lot_id).script_keys(),
+                                           args=[holders])
         if isinstance(reply, list):
             _decode_reply(reply)  # raises the refusal
         return bool(reply)
@@ -342,6 +352,7 @@ class Rooms:
             book=str(f.get("book", "")), book_n=f.get("book_n", 0),
             proxies=f.get("proxies", 0), free_ms=f.get("free_ms", 0),
             round_ms=f.get("round_ms", 0), round=f.get("round", 0),
+            holders=str(f.get("holders", "")),
         )
 
     async def events_after(

@@ -211,11 +211,15 @@ class PublicBid:
     at: datetime
     source: str = "online"
     retracted: bool = False
+    #: ``preempt`` (优先权, R9), ``auto`` (a proxy's), ``sealed`` (a revealed quote),
+    #: ``accepted`` (a Dutch acceptance), or ``None`` (docs/formats.md)
+    mark: str | None = None
 
     def to_json(self) -> Json:
         return {
             "seq": self.seq, "paddle": self.paddle, "amount_fen": self.amount_fen,
             "at": rfc3339(self.at), "source": self.source, "retracted": self.retracted,
+            "mark": self.mark,
         }
 
 

@@ -23,6 +23,15 @@ def _leaks(frames: list[dict[str, Any]], secrets: set[int]) -> list[dict[str, An
                 and f["amount"] in secrets)]
 
 
+async def _seen(client: Raw, pred: Any, timeout: float = 10.0) -> dict[str, Any]:
+    """The first frame so far that satisfies ``pred`` (one read while waiting for another
+    frame included), else the next one that does."""
+    for frame in client.inbox:
+        if pred(frame):
+            return frame
+    return await client.until(pred, timeout=timeout)
+
+
 async def _ack(client: Raw, key: str) -> dict[str, Any]:
     return await client.until(lambda m: m.get("key") == key and m["t"] in ("ack", "nack"))
 
@@ -43,16 +52,16 @@ async def test_proxy_war_two_proxies_and_a_live_bidder(server: Server) -> None:
         await b1.send(t="proxy", lot=lot, max=START + 5 * INC, key="p1")
         ack = await _ack(b1, "p1")
         assert ack["t"] == "ack" and ack["max"] == START + 5 * INC  # its owner's ack only
-        first = await b3.until(lambda m: m.get("t") == "ev" and m["kind"] == "bid")
+        first = await _seen(b3, lambda m: m.get("t") == "ev" and m["kind"] == "bid")
         assert (first["amount"], first["paddle"], first["auto"]) == (START, sale.paddles[0], True)
         await b2.send(t="proxy", lot=lot, max=START + 8 * INC, key="p2")
         assert (await _ack(b2, "p2"))["t"] == "ack"
-        jump = await b3.until(lambda m: m.get("t") == "ev" and m["kind"] == "bid"
+        jump = await _seen(b3, lambda m: m.get("t") == "ev" and m["kind"] == "bid"
                               and m["paddle"] == sale.paddles[1])
         assert jump["amount"] == START + 6 * INC and jump["auto"] is True
         await b3.send(t="bid", lot=lot, amount=START + 7 * INC, key="live")
         assert (await _ack(b3, "live"))["t"] == "ack"
-        answer = await b3.until(lambda m: m.get("t") == "ev" and m["kind"] == "bid"
+        answer = await _seen(b3, lambda m: m.get("t") == "ev" and m["kind"] == "bid"
                                 and m.get("auto") and m["amount"] == START + 8 * INC)
         assert answer["paddle"] == sale.paddles[1]
         await b2.send(t="proxy", lot=lot, max=START + 7 * INC, key="lower")
@@ -71,7 +80,7 @@ async def test_proxy_war_two_proxies_and_a_live_bidder(server: Server) -> None:
             assert snap["mine"] == {"proxy_max": START + 8 * INC}
             assert "proxies" not in snap
         assert (await command(console, lot, "hammer", "h"))["t"] == "ack"
-        sold = await b3.until(lambda m: m.get("t") == "ev" and m["kind"] == "sold")
+        sold = await _seen(b3, lambda m: m.get("t") == "ev" and m["kind"] == "sold")
         assert (sold["paddle"], sold["amount"]) == (sale.paddles[0], START + 9 * INC)
         # no frame to anyone but its owner ever carried a maximum
         assert _leaks(b3.inbox, {START + 5 * INC, START + 8 * INC}) == []
@@ -119,7 +128,7 @@ async def test_sealed_quotes_revision_tie_and_reveal(server: Server) -> None:
             mine = (await own.until(lambda m: m["t"] == "snapshot"))["mine"]
             assert mine == {"quote": START + 5 * INC, "revisions_left": 0}
         assert (await command(console, lot, "hammer", "h"))["t"] == "ack"
-        sold = await b3.until(lambda m: m.get("t") == "ev" and m["kind"] == "sold")
+        sold = await _seen(b3, lambda m: m.get("t") == "ev" and m["kind"] == "sold")
         revealed = [(m["paddle"], m["amount"]) for m in b3.events(lot) if m["kind"] == "bid"]
         # b1's revision equals b2's earlier quote: b2 wins the tie
         assert revealed == [(sale.paddles[0], START + 5 * INC), (sale.paddles[1], START + 5 * INC)]
@@ -141,7 +150,7 @@ async def test_dutch_two_simultaneous_accepts_one_wins(server: Server) -> None:
         assert (state["format"], state["step"], state["interval_ms"], state["floor"]) == (
             "dutch", 100_000, 60_000, START // 2)
         assert (await command(console, lot, "open", "o"))["t"] == "ack"
-        opened = await b1.until(lambda m: m.get("t") == "ev" and m["kind"] == "opened")
+        opened = await _seen(b1, lambda m: m.get("t") == "ev" and m["kind"] == "opened")
         assert opened["ends_at"] - opened["at"] == (5 + 1) * 60_000  # D4
         await b1.send(t="bid", lot=lot, amount=START, key="nobid")
         assert (await _ack(b1, "nobid"))["code"] == "wrong_format"
@@ -151,7 +160,7 @@ async def test_dutch_two_simultaneous_accepts_one_wins(server: Server) -> None:
         assert sorted(a["t"] for a in answers) == ["ack", "nack"]
         loser = next(a for a in answers if a["t"] == "nack")
         assert loser["code"] == "lot_closed"
-        sold = await b1.until(lambda m: m.get("t") == "ev" and m["kind"] == "sold")
+        sold = await _seen(b1, lambda m: m.get("t") == "ev" and m["kind"] == "sold")
         winner = sale.paddles[0] if answers[0]["t"] == "ack" else sale.paddles[1]
         assert (sold["paddle"], sold["amount"]) == (winner, START)
 
@@ -167,7 +176,7 @@ async def test_dutch_floor_passes_by_the_clock(server: Server) -> None:
         await b1.send(t="sub", lot=lot)
         await b1.until(lambda m: m["t"] == "snapshot")
         assert (await command(console, lot, "open", "o"))["t"] == "ack"
-        passed = await b1.until(lambda m: m.get("t") == "ev" and m["kind"] == "passed",
+        passed = await _seen(b1, lambda m: m.get("t") == "ev" and m["kind"] == "passed",
                                 timeout=8)
         assert passed["reason"] == "no_bids"
         await b1.send(t="accept", lot=lot, key="late")
@@ -221,16 +230,80 @@ async def test_rounds_end_when_a_round_passes_without_a_bid(server: Server) -> N
         assert (await command(console, lot, "open", "o"))["t"] == "ack"
         await b1.send(t="bid", lot=lot, amount=START, key="free")
         assert (await _ack(b1, "free"))["t"] == "ack"
-        first = await b1.until(lambda m: m.get("t") == "ev" and m["kind"] == "round_started",
+        first = await _seen(b1, lambda m: m.get("t") == "ev" and m["kind"] == "round_started",
                                timeout=6)
         assert first["n"] == 1
         await b2.send(t="bid", lot=lot, amount=START + INC, key="r1")
         assert (await _ack(b2, "r1"))["t"] == "ack"
-        second = await b1.until(lambda m: m.get("t") == "ev" and m["kind"] == "round_started")
+        second = await _seen(b1, lambda m: m.get("t") == "ev" and m["kind"] == "round_started"
+                             and m["n"] == 2)
         assert second["n"] == 2 and second["ends_at"] == second["at"] + 2000
         await b2.send(t="proxy", lot=lot, max=START * 2, key="px")
         assert (await _ack(b2, "px"))["code"] == "wrong_format"
-        sold = await b1.until(lambda m: m.get("t") == "ev" and m["kind"] in ("sold", "passed"),
+        sold = await _seen(b1, lambda m: m.get("t") == "ev" and m["kind"] in ("sold", "passed"),
                               timeout=8)
         assert sold["kind"] == "sold" and sold["at"] >= second["ends_at"]
         assert (sold["paddle"], sold["amount"]) == (sale.paddles[1], START + INC)
+
+
+async def _holders(server: Server, lot: int, holders: list[dict[str, int]]) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=server.base, headers=ADMIN) as http:
+        return await http.put(f"/api/v1/lots/{lot}/preemptors", json={"holders": holders})
+
+
+async def test_preemptive_holder_equals_the_high_live(server: Server) -> None:
+    """R9 in a live lot: the holder equals the high and leads (marked preempt, 优先权 in the
+    public history); a non-holder may not; the holder wins at the equal amount."""
+    sale = await create_sale(server, mode="live", bidders=3)
+    lot = sale.lots[0]
+    r = await _holders(server, lot, [{"bidder_id": sale.bidder_ids[1], "order": 1}])
+    assert r.status_code == 200, r.text
+    assert r.json()["holders"] == [{"bidder_id": sale.bidder_ids[1], "order": 1}]
+    bad = await _holders(server, lot, [{"bidder_id": sale.bidder_ids[0], "order": 0}])
+    assert bad.status_code == 400 and bad.json()["error"]["field"] == "holders[0].order"
+    async with (
+        raw_client(server, sale.auctioneer) as console,
+        raw_client(server, sale.tokens[0]) as b1,
+        raw_client(server, sale.tokens[1]) as b2,
+        raw_client(server, sale.tokens[2]) as b3,
+    ):
+        await b3.send(t="sub", lot=lot)
+        await b3.until(lambda m: m["t"] == "snapshot")
+        assert (await command(console, lot, "open", "o"))["t"] == "ack"
+        for client, amount, key, expected in [
+            (b1, START, "k1", "ack"), (b2, START, "k2", "ack"), (b3, START, "k3", "too_low"),
+            (b1, START + INC, "k4", "ack"), (b2, START + INC, "k5", "ack"),
+        ]:
+            await client.send(t="bid", lot=lot, amount=amount, key=key)
+            answer = await _ack(client, key)
+            assert answer["t"] == expected or answer.get("code") == expected, answer
+        late = await _holders(server, lot, [])
+        assert late.status_code == 409 and late.json()["error"]["code"] == "bidding_started"
+        assert (await command(console, lot, "hammer", "h"))["t"] == "ack"
+        sold = await _seen(b3, lambda m: m.get("t") == "ev" and m["kind"] == "sold")
+        assert (sold["paddle"], sold["amount"]) == (sale.paddles[1], START + INC)
+        marked = [m["amount"] for m in b3.events(lot) if m["kind"] == "bid" and m.get("preempt")]
+        assert marked == [START, START + INC]
+
+
+async def test_preemptive_holder_equals_the_high_timed(server: Server) -> None:
+    """R9 in a timed lot: the holder equals the high before the clock ends and wins."""
+    sale = await create_sale(server, mode="timed", bidders=2, duration_s=3, window_s=0,
+                             extension_s=0)
+    lot = sale.lots[0]
+    assert (await _holders(server, lot, [
+        {"bidder_id": sale.bidder_ids[1], "order": 2}])).status_code == 200
+    async with (
+        raw_client(server, sale.auctioneer) as console,
+        raw_client(server, sale.tokens[0]) as b1,
+        raw_client(server, sale.tokens[1]) as b2,
+    ):
+        await b1.send(t="sub", lot=lot)
+        await b1.until(lambda m: m["t"] == "snapshot")
+        assert (await command(console, lot, "open", "o"))["t"] == "ack"
+        await b1.send(t="bid", lot=lot, amount=START + 3 * INC, key="a")
+        assert (await _ack(b1, "a"))["t"] == "ack"
+        await b2.send(t="bid", lot=lot, amount=START + 3 * INC, key="b")
+        assert (await _ack(b2, "b"))["t"] == "ack"
+        sold = await _seen(b1, lambda m: m.get("t") == "ev" and m["kind"] == "sold", timeout=8)
+        assert (sold["paddle"], sold["amount"]) == (sale.paddles[1], START + 3 * INC)

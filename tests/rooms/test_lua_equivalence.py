@@ -723,6 +723,30 @@ def test_dutch_price_falls_and_floor_passes(harness: Harness) -> None:
     assert after.status is LotStatus.PASSED
 
 
+def test_preemptive_rights(harness: Harness) -> None:
+    """R9: a holder equals the high and leads; a better order equals a lesser holder; the same
+    or a worse order, or no right, may not; the equal bid is marked preempt."""
+    state = live(holders="2:1,3:2")
+    lot = harness.place(state)
+    for command, expected in [
+        (("open",), "ok"), (("bid", 3, START), "ok"), (("bid", 2, START), "ok"),  # a first bid
+        # is never an equal one: 2 (order 1) equals 3 (order 2)
+        (("bid", 3, START), "too_low"), (("bid", 4, START), "too_low"),
+        (("bid", 1, START + INC), "ok"), (("bid", 3, START + INC), "ok"),
+        (("bid", 2, START + INC), "ok"), (("bid", 3, START + INC), "too_low"),
+        (("bid", 3, START + INC + 1), "too_low"), (("bid", 4, START + 2 * INC), "ok"),
+        (("floor", 3, START + 2 * INC, "phone"), "ok"),
+    ]:
+        state = harness.check(lot, state, command)
+        assert harness.last_outcome == expected, command
+    events = harness.run(harness.rooms.events_after(lot, 0)) or []
+    marked = [(e.data["paddle"], e.data["amount"]) for e in events
+              if e.kind == "bid" and e.data.get("preempt")]
+    assert marked == [(102, START), (103, START + INC), (102, START + INC),
+                      (103, START + 2 * INC)]
+    assert state.paddle == 103
+
+
 def rounds(**kw: Any) -> RoomState:
     return live(**{"format": LotFormat.ROUNDS, "free_ms": 60_000, "round_ms": 30_000, **kw})
 
@@ -799,14 +823,17 @@ class FormatsMachine(RuleBasedStateMachine):
         floor=st.sampled_from([START // 2, START - 1, START]),
         free=st.sampled_from([5, 40, 60_000]),
         round_ms=st.sampled_from([15, 60_000]),
+        holders=st.sampled_from(["", "", "2:1", "2:1,3:2", "1:2,3:1,4:1"]),
     )
     def setup(self, format: LotFormat, mode: LotMode, reserve: int, duration: int, bands: str,
-              revisions: int, interval: int, floor: int, free: int, round_ms: int) -> None:
+              revisions: int, interval: int, floor: int, free: int, round_ms: int,
+              holders: str) -> None:
         self.state = RoomState(mode=mode, start=START, inc=INC, reserve=reserve,
                                window_ms=100_000, ext_ms=100_000, duration_ms=duration,
                                deposit=DEPOSIT, bands=bands, inc0=INC, format=format,
                                revisions=revisions, step=7 * INC, interval_ms=interval,
-                               floor=floor, free_ms=free, round_ms=round_ms)
+                               floor=floor, free_ms=free, round_ms=round_ms,
+                               holders=holders)
         self.lot = self.harness.place(self.state, self.eligible)
         self._step("open")
 

@@ -36,6 +36,19 @@ local function book_put(entries, entry)
   return out
 end
 
+-- R9 of auction/domain/room.py (preempts): the lot's preemptive-right holders, 'bidder:order'
+-- joined by ','; may bidder equal the standing high and lead?
+local function preempts(state, bidder)
+  local holders = {}
+  for b, o in string.gmatch(state['holders'] or '', '(%d+):(%d+)') do
+    holders[tonumber(b)] = tonumber(o)
+  end
+  local mine = holders[bidder]
+  if not mine then return false end
+  local theirs = holders[num(state, 'leader')]
+  return theirs == nil or mine < theirs
+end
+
 -- floor(a / b) for non-negative integers below 2^53 (a double quotient may round up)
 local function idiv(a, b)
   local q = math.floor(a / b)

@@ -80,11 +80,13 @@ local minimum = start
 if bids > 0 then minimum = high + inc end
 -- R2, R3
 if bids == 0 and amount < start then return refuse('below_start', minimum) end
-if bids > 0 and amount < high + inc then return refuse('too_low', minimum) end
+-- R9: a preemptive right's holder may equal the high (then neither R3 nor the grid applies)
+local preempt = bids > 0 and amount == high and preempts(state, bidder)
+if not preempt and bids > 0 and amount < high + inc then return refuse('too_low', minimum) end
 -- R2/R8: on the grid of the current price (the start before the first bid)
 local price = start
 if bids > 0 then price = high end
-if (amount - price) % inc ~= 0 then return refuse('off_increment', minimum) end
+if not preempt and (amount - price) % inc ~= 0 then return refuse('off_increment', minimum) end
 
 -- accepted: from here on only writes
 local seq = num(state, 'seq') + 1
@@ -96,7 +98,9 @@ if format == 'rounds' and round_n ~= num(state, 'round') then  -- T2: round 1, s
   seq = seq + 1
 end
 local bid_seq = seq
-emit(seq, 'bid', at, {bidder = bidder, paddle = paddle, amount = amount, source = source})
+local bid_data = {bidder = bidder, paddle = paddle, amount = amount, source = source}
+if preempt then bid_data['preempt'] = true end
+emit(seq, 'bid', at, bid_data)
 local written = {'high', s(amount), 'leader', s(bidder), 'paddle', s(paddle),
   'high_seq', s(bid_seq), 'bids', s(bids + 1), 'warned', '0'}
 for _, v in ipairs(written) do fields[#fields + 1] = v end

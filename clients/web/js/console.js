@@ -402,7 +402,11 @@ function renderCurrent() {
   const body = $("ladder").tBodies[0];
   body.textContent = "";
   for (const b of feed ? feed.bids() : []) {
-    const src = sourceText(b.source);
+    // 场内 / 电话; 优先权 (R9), 委托 (a proxy's automatic bid), 报价 (a revealed sealed quote)
+    let src = sourceText(b.source);
+    if (b.preempt) src = t("preempt_bid");
+    else if (b.auto) src = t("auto_bid");
+    else if (b.sealed) src = t("sealed_quote");
     body.append(el("tr", {
       "data-seq": String(b.seq), "data-paddle": String(b.paddle),
       "data-source": b.source || "online", class: b.retracted ? "retracted" : "",

@@ -157,7 +157,8 @@ function renderLadder(s) {
     const lead = s && s.bids > 0 && !b.retracted && b.seq === (s.high_seq || -1);
     // 场内 / 电话 beside the paddle; 委托 for a proxy's automatic bid, 报价 for a sealed quote
     let src = sourceText(b.source);
-    if (b.auto) src = t("auto_bid");
+    if (b.preempt) src = t("preempt_bid");
+    else if (b.auto) src = t("auto_bid");
     else if (b.sealed) src = t("sealed_quote");
     const cls = [lead ? "lead" : "", mine && b.paddle === mine ? "mine" : "",
       b.retracted ? "retracted" : ""];

@@ -113,7 +113,7 @@ function ladderEntry(ev) {
   return {
     seq: ev.seq, paddle: ev.paddle, amount: ev.amount, at: ev.at,
     source: ev.source || "online", retracted: false, auto: Boolean(ev.auto),
-    sealed: Boolean(ev.sealed), accepted: Boolean(ev.accepted),
+    sealed: Boolean(ev.sealed), accepted: Boolean(ev.accepted), preempt: Boolean(ev.preempt),
   };
 }
 
@@ -622,7 +622,9 @@ export class AuctionConnection {
       for (const b of body.bids || []) {
         if (!feed.ladder.has(b.seq) && b.seq <= feed.seq) {
           feed.ladder.set(b.seq, { seq: b.seq, paddle: b.paddle, amount: b.amount_fen, at: b.at,
-            source: b.source || "online", retracted: Boolean(b.retracted) });
+            source: b.source || "online", retracted: Boolean(b.retracted),
+            auto: b.mark === "auto", sealed: b.mark === "sealed", preempt: b.mark === "preempt",
+            accepted: b.mark === "accepted" });
         }
       }
       this._emit("lot", { lot: feed.id, feed, reason: "history" });
