@@ -300,20 +300,23 @@ class Rooms:
             keys=self.keys.lot(lot_id).bid_keys(), args=[bidder, paddle, idem]))
 
     async def mine(self, lot_id: int, bidder: int) -> dict[str, Any] | None:
-        """A bidder's own secrets on a lot (P5, S3): ``{proxy_max}`` on an english lot,
-        ``{quote, revisions_left}`` on a sealed one while it is open; ``None`` when it has
-        none."""
+        """A bidder's own view of a lot (P5, S3, R9): ``proxy_max`` on an english lot,
+        ``quote`` and ``revisions_left`` on a sealed one, ``preempt_order`` when it holds a
+        preemptive right; ``None`` when it has none of these."""
         raw = await self.redis.hmget(self.keys.lot(lot_id).state,
-                                     ["format", "book", "revisions", "status"])
-        if raw[0] is None or raw[1] is None:
+                                     ["format", "book", "revisions", "holders"])
+        if raw[0] is None:
             return None
-        entry = book.find(book.parse(_text(raw[1])), bidder)
-        if entry is None:
-            return None
-        if _text(raw[0]) == LotFormat.SEALED.value:
-            return {"quote": entry.amount,
-                    "revisions_left": max(0, int(raw[2] or 0) - entry.n)}
-        return {"proxy_max": entry.amount}
+        out: dict[str, Any] = {}
+        entry = book.find(book.parse(_text(raw[1] or b"")), bidder)
+        if entry is not None and _text(raw[0]) == LotFormat.SEALED.value:
+            out.update(quote=entry.amount, revisions_left=max(0, int(raw[2] or 0) - entry.n))
+        elif entry is not None:
+            out["proxy_max"] = entry.amount
+        order = book.holders(_text(raw[3] or b"")).get(bidder)
+        if order is not None:
+            out["preempt_order"] = order
+        return out or None
 
     async def _mode(self, lot_id: int) -> LotMode:
         raw = await self.redis.hget(self.keys.lot(lot_id).state, "mode")

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 from playwright.async_api import expect
 
 from auction.settings import Settings
 from tests.browser.conftest import ARTIFACTS
-from tests.e2e.harness import create_sale, raw_client, running
+from tests.e2e.harness import ADMIN, create_sale, raw_client, running
 
 TIMEOUT_MS = 10_000
 
@@ -28,6 +29,10 @@ async def _open(server: Any, sale: Any) -> None:
 async def test_format_cards(settings: Settings, new_context: Any, width: int) -> None:
     async with running(settings) as server:
         english = await create_sale(server, bidders=2)
+        async with httpx.AsyncClient(base_url=server.base, headers=ADMIN) as http:
+            r = await http.put(f"/api/v1/lots/{english.lots[0]}/preemptors", json={
+                "holders": [{"bidder_id": english.bidder_ids[0], "order": 1}]})
+            assert r.status_code == 200, r.text
         sealed = await create_sale(server, bidders=1,
                                    lot_terms={"format": "sealed", "revisions": 1})
         dutch = await create_sale(server, bidders=1, lot_terms={
@@ -50,6 +55,14 @@ async def test_format_cards(settings: Settings, new_context: Any, width: int) ->
         await expect(page.get_by_text("委托出价已设置")).to_be_visible(timeout=TIMEOUT_MS)
         await expect(page.get_by_text("您的委托出价上限")).to_be_visible()
         await expect(page.locator("#ladder tbody tr").first).to_contain_text("委托")
+        await expect(page.get_by_text("您享有优先购买权 (第 1 顺位)")).to_be_visible()
+        # the other bidder outbids the proxy's maximum; the holder matches it (同价优先)
+        async with raw_client(server, english.tokens[1]) as other:
+            await other.send(t="bid", lot=english.lots[0], amount=1_060_000, key="over")
+            assert (await other.until(lambda m: m.get("key") == "over"))["t"] == "ack"
+        await page.get_by_role("button", name="同价优先 10,600.00 元").click()
+        await expect(page.locator("#ladder tbody tr").first).to_contain_text("优先权",
+                                                                          timeout=TIMEOUT_MS)
         await page.screenshot(path=str(ARTIFACTS / f"formats-english-{width}.png"),
                               full_page=True)
 

@@ -37,6 +37,8 @@ addTexts({
     e_no_revisions_left: "报价修改次数已用完",
     auto_bid: "委托",
     preempt_bid: "优先权",
+    fmt_preempt_mine: "您享有优先购买权 (第 {n} 顺位): 可以与当前最高价相同的价格出价并领先。",
+    fmt_preempt_btn: "同价优先 {amount}",
     sealed_quote: "报价",
     fmt_sec: "{n} 秒",
     fmt_min: "{n} 分钟",
@@ -77,6 +79,8 @@ addTexts({
     e_no_revisions_left: "No revisions of your quote left",
     auto_bid: "proxy",
     preempt_bid: "preemptive right",
+    fmt_preempt_mine: "You hold a preemptive right (order {n}): you may bid equal to the high and lead.",
+    fmt_preempt_btn: "Match at {amount}",
     sealed_quote: "quote",
     fmt_sec: "{n} s",
     fmt_min: "{n} min",
@@ -172,10 +176,20 @@ export function renderFormat(ctx) {
   const proxy = fmt === "english" && open && may;
   $("proxy-form").classList.toggle("hidden", !proxy);
   const mine = feed.mine;
-  let line = "";
-  if (mine?.proxy_max) line = t("fmt_my_proxy", { amount: yuan(mine.proxy_max) });
-  else if (mine?.quote) {
-    line = t("fmt_my_quote", { amount: yuan(mine.quote), n: mine.revisions_left ?? 0 });
+  const lines = [];
+  if (mine?.proxy_max) lines.push(t("fmt_my_proxy", { amount: yuan(mine.proxy_max) }));
+  if (mine?.quote) {
+    lines.push(t("fmt_my_quote", { amount: yuan(mine.quote), n: mine.revisions_left ?? 0 }));
+  }
+  if (mine?.preempt_order) lines.push(t("fmt_preempt_mine", { n: mine.preempt_order }));
+  const line = lines.join(" ");
+  // R9: a holder may match the high (the room refuses it when the leader's right is as good)
+  const match = Boolean(mine?.preempt_order) && open && may && s.bids > 0
+    && s.paddle !== ctx.paddle && ["english", "rounds"].includes(fmt);
+  $("preempt").classList.toggle("hidden", !match);
+  if (match) {
+    $("preempt").textContent = t("fmt_preempt_btn", { amount: yuan(s.high) });
+    $("preempt").dataset.amount = String(s.high);
   }
   $("mine").textContent = line;
   $("mine").classList.toggle("hidden", !line);
@@ -210,7 +224,7 @@ export function setupFormat({ conn, feed, lotId, after }) {
     }
     const answer = await conn.proxy(lotId, amount);
     if (answer.t === "ack") {
-      feed.mine = { proxy_max: answer.max };
+      feed.mine = { ...(feed.mine || {}), proxy_max: answer.max };
       feedback = { text: t("fmt_proxy_ok", { amount: yuan(answer.max) }), kind: "good" };
       $("proxy-max").value = "";
     } else {
@@ -218,6 +232,14 @@ export function setupFormat({ conn, feed, lotId, after }) {
       if (answer.minimum) message += ` (${yuan(answer.minimum)})`;
       feedback = { text: t("rejected", { message }), kind: "bad" };
     }
+    after();
+  });
+  $("preempt").addEventListener("click", async () => {
+    const amount = Number($("preempt").dataset.amount);
+    const answer = await conn.bid(lotId, amount);
+    feedback = answer.t === "ack"
+      ? { text: `${t("accepted")}: ${yuan(amount)}`, kind: "good" }
+      : { text: t("rejected", { message: nackText(answer) }), kind: "bad" };
     after();
   });
   $("accept").addEventListener("click", async () => {
@@ -234,5 +256,5 @@ export function quoteAcked(feed, amount) {
   const had = feed.mine?.quote !== undefined;
   const left = had ? Math.max(0, (feed.mine.revisions_left ?? 1) - 1)
     : (feed.state?.revisions ?? 0);
-  feed.mine = { quote: amount, revisions_left: left };
+  feed.mine = { ...(feed.mine || {}), quote: amount, revisions_left: left };
 }

@@ -472,7 +472,8 @@ function render() {
   renderLive(s);
   renderQuick(s);
   renderLadder(s);
-  renderFormat({ s, info, feed, conn, may: mayBid() && conn.status === "open" });
+  renderFormat({ s, info, feed, conn, may: mayBid() && conn.status === "open",
+    paddle: myPaddle() });
   renderReg();
   renderClock();
   renderFacts();
