@@ -13,6 +13,7 @@ ALTER TABLE lots
     ADD COLUMN floor_fen  BIGINT  NOT NULL DEFAULT 0 CHECK (floor_fen >= 0),
     ADD COLUMN free_s     INTEGER NOT NULL DEFAULT 0 CHECK (free_s >= 0),
     ADD COLUMN round_s    INTEGER NOT NULL DEFAULT 0 CHECK (round_s >= 0),
+    ADD COLUMN preempt_window_s INTEGER NOT NULL DEFAULT 0 CHECK (preempt_window_s >= 0),
     ADD CONSTRAINT lots_dutch_terms CHECK (
         format <> 'dutch'
         OR (step_fen > 0 AND interval_s > 0 AND floor_fen > 0)),

@@ -273,6 +273,7 @@ class LotSpec:
     floor_fen: int = 0
     free_s: int = 0
     round_s: int = 0
+    preempt_window_s: int = 0
 
     def lot_fields(self) -> dict[str, Any]:
         """The columns of the lot row (all but ``deposit_fen``, which the ledger sets)."""
@@ -327,7 +328,8 @@ FORMATS = tuple(f.value for f in LotFormat)
 _FORMAT_FIELDS = {"sealed": ("revisions",), "dutch": ("step_fen", "interval_s", "floor_fen"),
                   "rounds": ("free_s", "round_s")}
 #: every field of a lot's format (fixed at creation: a PATCH refuses them)
-FORMAT_FIELDS = ("format", *(n for names in _FORMAT_FIELDS.values() for n in names))
+FORMAT_FIELDS = ("format", "preempt_window_s",
+                 *(n for names in _FORMAT_FIELDS.values() for n in names))
 MAX_REVISIONS = 10
 MAX_INTERVAL_S = 86_400
 
@@ -336,13 +338,15 @@ def check_format(body: Body, start: int) -> dict[str, Any]:
     """``format`` (default ``english``) and its parameters: ``revisions`` (sealed, 0–10,
     default 0); ``step_fen``, ``interval_s`` (1 s – 1 day) and ``floor_fen`` (1 … the start
     price) for dutch, all three required; ``free_s`` (1 s – 30 days) and ``round_s`` (1 s –
-    1 day) for rounds, both required. A parameter of another format is refused."""
+    1 day) for rounds, both required. A parameter of another format is refused.
+    ``preempt_window_s`` (0 – 1 day, default 0): the preemption window of R10."""
     format = body.choice("format", FORMATS, default="english")
     for other, names in _FORMAT_FIELDS.items():
         for name in names:
             if other != format and body.raw(name) is not None:
                 raise BadRequest(f"字段 {name} 只适用于 format: {other} 的标的", name)
-    out: dict[str, Any] = {"format": format}
+    out: dict[str, Any] = {"format": format, "preempt_window_s": body.integer(
+        "preempt_window_s", maximum=MAX_INTERVAL_S, default=0)}
     if format == "sealed":
         out["revisions"] = body.integer("revisions", maximum=MAX_REVISIONS, default=0)
     elif format == "dutch":
@@ -376,7 +380,8 @@ def room_format(lot: Lot) -> dict[str, Any]:
     """The room's format arguments of :meth:`auction.rooms.service.Rooms.init_lot`."""
     return {"format": LotFormat(lot.format), "revisions": lot.revisions, "step": lot.step_fen,
             "interval_ms": lot.interval_s * 1000, "floor": lot.floor_fen,
-            "free_ms": lot.free_s * 1000, "round_ms": lot.round_s * 1000}
+            "free_ms": lot.free_s * 1000, "round_ms": lot.round_s * 1000,
+            "preempt_ms": lot.preempt_window_s * 1000}
 
 
 def lot_answer(lot: Lot, deposit: int) -> dict[str, Any]:

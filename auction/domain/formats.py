@@ -110,8 +110,8 @@ def bid(
         raise Rejection("wrong_format", format=state.format.value)
     out = place_bid(state, bidder, paddle, amount, now, eligible=bidder in eligible,
                     source=source)
-    if not out.state.book:
-        return out
+    if not out.state.book or (state.mode is LotMode.TIMED and now >= state.ends_at):
+        return out  # no proxy answers in the preemption window (R10)
     state, auto = resolve_proxies(out.state, now, eligible)
     return Outcome(state, (*out.events, *auto))
 

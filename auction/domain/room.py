@@ -33,6 +33,10 @@ integer fen in 1 … 10^15, ``bad_amount``):
   the standing high and then leads (``bid`` with ``preempt: true``), unless the leader holds
   a right of the same or a better order (1 = first; same order: the earlier keeps the lead);
   it is checked before R3 and the grid, which such a bid does not need to meet;
+- R10 a timed english lot with a preemption window (``preempt_ms``, default 0): after its
+  clock, while some holder could still equal the high (R9), the lot stays unclosed for the
+  window (the closer's ``not_due`` names ``ends_at + window``); in it only such equal bids are
+  taken (others: ``lot_closed``), with no extension (R5) and no proxy answering (P2);
 - R8 the increment follows the session's table (:func:`increment_for`): after a bid (or an
   undo) moves the price into a band with another increment, ``increment_changed`` follows the
   bid; an increment the auctioneer set holds until ``reset`` (docs/formats.md).
@@ -95,6 +99,7 @@ class RoomState:
     round_ms: int = 0  # … then rounds of this length
     round: int = 0  # rounds: the current round, 0 = the free phase
     holders: str = ""  # preemptive-right holders (R9), auction/domain/book.py holders()
+    preempt_ms: int = 0  # R10: a timed english lot's preemption window after its clock
 
     def next_minimum(self) -> int:
         """The lowest acceptable next bid (R2/R3)."""
@@ -185,8 +190,11 @@ def deposit_required(requirement_fen: int) -> Rejection:
     )
 
 
-def admit(state: RoomState, amount: int, now: int, *, eligible: bool) -> None:
-    """The checks every bid and quote passes first: the amount, R0, R1 and C3."""
+def admit(
+    state: RoomState, amount: int, now: int, *, eligible: bool, bidder: int = 0
+) -> None:
+    """The checks every bid and quote passes first: the amount, R0, R1 and C3, and the clock
+    (R10: a holder's equal bid in the preemption window after it)."""
     if not is_fen(amount):
         raise Rejection("bad_amount")
     if not eligible:  # R0
@@ -196,8 +204,22 @@ def admit(state: RoomState, amount: int, now: int, *, eligible: bool) -> None:
         raise Rejection("lot_paused")
     # a rounds lot's clock is its own (auction/domain/formats.py T2)
     if state.mode is LotMode.TIMED and state.format is not LotFormat.ROUNDS \
-            and now >= state.ends_at:
+            and now >= state.ends_at and not in_window(state, bidder, amount, now):
         raise Rejection("lot_closed", ends_at=state.ends_at)
+
+
+def in_window(state: RoomState, bidder: int, amount: int, now: int) -> bool:
+    """R10: is this a holder's equal bid (R9) within the preemption window after a timed
+    english lot's clock?"""
+    return (state.format is LotFormat.ENGLISH and now < state.ends_at + state.preempt_ms
+            and state.bids > 0 and amount == state.high and preempts(state, bidder))
+
+
+def preemptable(state: RoomState) -> bool:
+    """R10: could some holder still equal the high (so the window holds the close)?"""
+    if state.format is not LotFormat.ENGLISH or state.bids == 0 or not state.preempt_ms:
+        return False
+    return any(preempts(state, holder) for holder in book.holders(state.holders))
 
 
 def place_bid(
@@ -207,7 +229,7 @@ def place_bid(
     """A bid by ``bidder`` on an ``english`` lot; ``eligible`` is whether the bidder is in the
     lot's eligible set; ``source`` is ``online``, or ``floor`` / ``phone`` for a bid the
     auctioneer enters (C7). Proxies answering it: :func:`auction.domain.formats.bid`."""
-    admit(state, amount, now, eligible=eligible)
+    admit(state, amount, now, eligible=eligible, bidder=bidder)
     if bidder == state.leader:  # R4
         raise Rejection("already_leading")
     if state.bids == 0 and amount < state.start:  # R2
@@ -250,8 +272,10 @@ def record_bid(
     state = replace(state, high_seq=bid.seq)
     state, changed = follow_increment(state, now)  # R8
     events = [bid, *changed]
-    extends = state.mode is LotMode.TIMED and state.format is LotFormat.ENGLISH
-    if extends and state.ends_at - now <= state.window_ms:  # R5 (rounds: T3 instead)
+    # R5 (rounds: T3 instead; never in the preemption window, R10: the clock has ended)
+    extends = state.mode is LotMode.TIMED and state.format is LotFormat.ENGLISH \
+        and now < state.ends_at
+    if extends and state.ends_at - now <= state.window_ms:
         new_end = now + state.ext_ms
         if new_end > state.ends_at:
             state = replace(state, ends_at=new_end, extensions=state.extensions + 1)
@@ -306,6 +330,8 @@ def close_timed(state: RoomState, now: int) -> Outcome:
         raise Rejection("lot_paused")
     if now < state.ends_at:
         raise Rejection("not_due", ends_at=state.ends_at)
+    if preemptable(state) and now < state.ends_at + state.preempt_ms:  # R10
+        raise Rejection("not_due", ends_at=state.ends_at + state.preempt_ms)
     if state.format is LotFormat.ROUNDS and state.round == 0 \
             and now < state.ends_at + state.round_ms:
         ends_at = state.ends_at + state.round_ms

@@ -95,7 +95,7 @@ def state_fields(state: RoomState, session_id: int) -> list[str]:
         "step": state.step, "interval_ms": state.interval_ms, "floor": state.floor,
         "book": state.book, "book_n": state.book_n, "proxies": state.proxies,
         "free_ms": state.free_ms, "round_ms": state.round_ms, "round": state.round,
-        "holders": state.holders,
+        "holders": state.holders, "preempt_ms": state.preempt_ms,
     }
     out: list[str] = []
     for name, value in values.items():
@@ -242,7 +242,7 @@ class Recovery:
             deposit=terms.deposit, inc0=terms.inc, bands=terms.bands,
             format=LotFormat(terms.format), revisions=terms.revisions, step=terms.step,
             interval_ms=terms.interval_ms, floor=terms.floor, free_ms=terms.free_ms,
-            round_ms=terms.round_ms, holders=terms.holders,
+            round_ms=terms.round_ms, holders=terms.holders, preempt_ms=terms.preempt_ms,
         )
         try:
             state = replay(initial, journal)

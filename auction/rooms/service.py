@@ -134,6 +134,7 @@ class Rooms:
         floor: int = 0,
         free_ms: int = 0,
         round_ms: int = 0,
+        preempt_ms: int = 0,
     ) -> bool:
         """Create the room unless it exists. A new room gets a fresh random epoch.
         ``deposit_fen`` is the lot's deposit requirement (named in ``deposit_required``; the
@@ -147,6 +148,7 @@ class Rooms:
                 mode.value, start, inc, reserve, window_ms, ext_ms, duration_ms,
                 epoch or secrets.token_hex(4), session_id, deposit_fen, bands,
                 format.value, revisions, step, interval_ms, floor, free_ms, round_ms,
+                preempt_ms,
             ],
         )
         return bool(created)
@@ -355,7 +357,7 @@ class Rooms:
             book=str(f.get("book", "")), book_n=f.get("book_n", 0),
             proxies=f.get("proxies", 0), free_ms=f.get("free_ms", 0),
             round_ms=f.get("round_ms", 0), round=f.get("round", 0),
-            holders=str(f.get("holders", "")),
+            holders=str(f.get("holders", "")), preempt_ms=f.get("preempt_ms", 0),
         )
 
     async def events_after(

@@ -47,7 +47,7 @@ _LOT_COLUMNS = """
 id, session_id, ordinal, title, description, result_type, ip_type, technology_field,
 transaction_mode, contract_type, holder_name, holder_uscc, start_price_fen, increment_fen,
 reserve_fen, non_tech_fen, duration_s, status, appraisal_fen, format, revisions, step_fen,
-interval_s, floor_fen, free_s, round_s
+interval_s, floor_fen, free_s, round_s, preempt_window_s
 """
 
 # A retraction names the retracted bid by seq in its data (``bid_seq``); comparing jsonb values
@@ -283,6 +283,7 @@ class Catalogue:
         floor_fen: int = 0,
         free_s: int = 0,
         round_s: int = 0,
+        preempt_window_s: int = 0,
     ) -> Lot:
         """A new scheduled lot. Without ``ordinal`` it goes last in the session; the session
         row is locked so concurrent creations get distinct ordinals."""
@@ -303,15 +304,15 @@ class Catalogue:
                     " ip_type, technology_field, transaction_mode, contract_type, holder_name,"
                     " holder_uscc, start_price_fen, increment_fen, reserve_fen, non_tech_fen,"
                     " duration_s, appraisal_fen, format, revisions, step_fen, interval_s,"
-                    " floor_fen, free_s, round_s)"
+                    " floor_fen, free_s, round_s, preempt_window_s)"
                     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
-                    " $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)"
+                    " $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)"
                     f" RETURNING {_LOT_COLUMNS}",
                     session_id, ordinal, title, description, result_type, ip_type,
                     technology_field, transaction_mode, contract_type, holder_name,
                     holder_uscc, start_price_fen, increment_fen, reserve_fen, non_tech_fen,
                     duration_s, appraisal_fen, format, revisions, step_fen, interval_s,
-                    floor_fen, free_s, round_s,
+                    floor_fen, free_s, round_s, preempt_window_s,
                 )
         return Lot(**dict(row))
 

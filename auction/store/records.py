@@ -131,11 +131,13 @@ class Lot:
     floor_fen: int = 0
     free_s: int = 0
     round_s: int = 0
+    #: the preemption window after a timed lot's clock (docs/formats.md R10), seconds
+    preempt_window_s: int = 0
 
     def format_json(self) -> Json:
         """``format`` with its parameters: ``revisions`` (sealed), ``step_fen``,
         ``interval_s`` and ``floor_fen`` (dutch), ``free_s`` and ``round_s`` (rounds)."""
-        out: Json = {"format": self.format}
+        out: Json = {"format": self.format, "preempt_window_s": self.preempt_window_s}
         if self.format == "sealed":
             out["revisions"] = self.revisions
         elif self.format == "dutch":

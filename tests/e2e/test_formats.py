@@ -307,3 +307,34 @@ async def test_preemptive_holder_equals_the_high_timed(server: Server) -> None:
         assert (await _ack(b2, "b"))["t"] == "ack"
         sold = await _seen(b1, lambda m: m.get("t") == "ev" and m["kind"] == "sold", timeout=8)
         assert (sold["paddle"], sold["amount"]) == (sale.paddles[1], START + 3 * INC)
+
+
+async def test_preemption_window_after_a_timed_lots_clock(server: Server) -> None:
+    """R10: a holder equals the high after the clock, within the lot's window; a non-holder's
+    bid then is lot_closed; the closer sells to the holder once the window is over."""
+    sale = await create_sale(server, mode="timed", bidders=3, duration_s=1, window_s=0,
+                             extension_s=0, lot_terms={"preempt_window_s": 3})
+    lot = sale.lots[0]
+    assert (await _holders(server, lot, [
+        {"bidder_id": sale.bidder_ids[1], "order": 1}])).status_code == 200
+    async with (
+        raw_client(server, sale.auctioneer) as console,
+        raw_client(server, sale.tokens[0]) as b1,
+        raw_client(server, sale.tokens[1]) as b2,
+        raw_client(server, sale.tokens[2]) as b3,
+    ):
+        await b1.send(t="sub", lot=lot)
+        await b1.until(lambda m: m["t"] == "snapshot")
+        assert (await command(console, lot, "open", "o"))["t"] == "ack"
+        opened = await _seen(b1, lambda m: m.get("t") == "ev" and m["kind"] == "opened")
+        await b1.send(t="bid", lot=lot, amount=START, key="a")
+        assert (await _ack(b1, "a"))["t"] == "ack"
+        await asyncio.sleep(max(0.0, (opened["ends_at"] - opened["at"]) / 1000) + 0.3)
+        await b3.send(t="bid", lot=lot, amount=START + INC, key="late")
+        assert (await _ack(b3, "late"))["code"] == "lot_closed"
+        await b2.send(t="bid", lot=lot, amount=START, key="match")
+        ack = await _ack(b2, "match")
+        assert ack["t"] == "ack" and ack["at"] >= opened["ends_at"], ack
+        sold = await _seen(b1, lambda m: m.get("t") == "ev" and m["kind"] == "sold", timeout=8)
+        assert (sold["paddle"], sold["amount"]) == (sale.paddles[1], START)
+        assert sold["at"] >= opened["ends_at"] + 3000

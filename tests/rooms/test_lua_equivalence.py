@@ -747,6 +747,25 @@ def test_preemptive_rights(harness: Harness) -> None:
     assert state.paddle == 103
 
 
+def test_preemption_window_after_the_clock(harness: Harness) -> None:
+    """R10: after a timed lot's clock, the window holds the close while a holder could still
+    equal the high; only such a bid is taken (no extension); then the closer sells."""
+    past = harness.server_now() - 1
+    state = timed(**LED, ends_at=past, holders="2:1,3:2", preempt_ms=60_000)
+    lot = harness.place(state)
+    for command, expected in [
+        (("timed",), "not_due"), (("bid", 4, START + INC), "lot_closed"),
+        (("bid", 3, START), "ok"), (("bid", 3, START), "lot_closed"),
+        (("bid", 2, START), "ok"), (("timed",), "ok"),
+    ]:
+        state = harness.check(lot, state, command)
+        assert harness.last_outcome == expected, command
+    assert state.status is LotStatus.SOLD and state.paddle == 102 and state.extensions == 0
+    done = timed(**LED, ends_at=past, holders="1:1,2:2", preempt_ms=60_000)
+    lot = harness.place(done)  # the leader holds the first order: nobody can preempt
+    assert harness.check(lot, done, ("timed",)).status is LotStatus.SOLD
+
+
 def rounds(**kw: Any) -> RoomState:
     return live(**{"format": LotFormat.ROUNDS, "free_ms": 60_000, "round_ms": 30_000, **kw})
 
@@ -824,16 +843,17 @@ class FormatsMachine(RuleBasedStateMachine):
         free=st.sampled_from([5, 40, 60_000]),
         round_ms=st.sampled_from([15, 60_000]),
         holders=st.sampled_from(["", "", "2:1", "2:1,3:2", "1:2,3:1,4:1"]),
+        preempt=st.sampled_from([0, 30, 60_000]),
     )
     def setup(self, format: LotFormat, mode: LotMode, reserve: int, duration: int, bands: str,
               revisions: int, interval: int, floor: int, free: int, round_ms: int,
-              holders: str) -> None:
+              holders: str, preempt: int) -> None:
         self.state = RoomState(mode=mode, start=START, inc=INC, reserve=reserve,
                                window_ms=100_000, ext_ms=100_000, duration_ms=duration,
                                deposit=DEPOSIT, bands=bands, inc0=INC, format=format,
                                revisions=revisions, step=7 * INC, interval_ms=interval,
                                floor=floor, free_ms=free, round_ms=round_ms,
-                               holders=holders)
+                               holders=holders, preempt_ms=preempt)
         self.lot = self.harness.place(self.state, self.eligible)
         self._step("open")
 

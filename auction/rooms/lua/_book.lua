@@ -49,6 +49,18 @@ local function preempts(state, bidder)
   return theirs == nil or mine < theirs
 end
 
+-- R10 (preemptable): could some holder still equal the high (so the window holds the close)?
+local function preemptable(state)
+  if (state['format'] or 'english') ~= 'english' or num(state, 'bids') == 0
+    or num(state, 'preempt_ms') == 0 then
+    return false
+  end
+  for b in string.gmatch(state['holders'] or '', '(%d+):%d+') do
+    if preempts(state, tonumber(b)) then return true end
+  end
+  return false
+end
+
 -- floor(a / b) for non-negative integers below 2^53 (a double quotient may round up)
 local function idiv(a, b)
   local q = math.floor(a / b)

@@ -57,7 +57,12 @@ local timed = state['mode'] == 'timed'
 local ends_at = num(state, 'ends_at')
 local format = state['format'] or 'english'
 -- a rounds lot's clock is its own (T2 below)
-if timed and format ~= 'rounds' and at >= ends_at then return refuse('lot_closed') end
+if timed and format ~= 'rounds' and at >= ends_at then
+  -- R10: a holder's equal bid within the preemption window after the clock
+  local window = format == 'english' and at < ends_at + num(state, 'preempt_ms')
+    and num(state, 'bids') > 0 and amount == num(state, 'high') and preempts(state, bidder)
+  if not window then return refuse('lot_closed') end
+end
 -- formats (auction/domain/formats.py bid): a sealed lot takes a quote (S1-S3, _sealed.lua);
 -- a Dutch lot takes no bid (D5)
 if format == 'sealed' then
@@ -116,7 +121,7 @@ if new_inc ~= inc then
   fields[#fields + 1] = s(num(state, 'inc0') > 0 and num(state, 'inc0') or inc)
 end
 -- R5: a bid in the last window moves the close to now + extension (english lots)
-if timed and format == 'english' and ends_at - at <= num(state, 'window_ms') then
+if timed and format == 'english' and at < ends_at and ends_at - at <= num(state, 'window_ms') then
   local new_end = at + num(state, 'ext_ms')
   if new_end > ends_at then
     ends_at = new_end
@@ -142,7 +147,7 @@ fields[#fields + 1] = 'seq'
 fields[#fields + 1] = s(seq)
 redis.call('HSET', STATE, unpack(fields))
 -- P2-P4: the proxies answer, in this same call (_proxy.lua)
-if (state['book'] or '') ~= '' then
+if (state['book'] or '') ~= '' and not (timed and at >= num(state, 'ends_at')) then  -- R10
   local after = load_state()
   resolve_proxies(after, at, ELIGIBLE)
   seq, ends_at = num(after, 'seq'), num(after, 'ends_at')

@@ -45,6 +45,11 @@ if op == 'timed' and at < num(state, 'ends_at') then
   -- not a decision: nothing is stored under the idempotency key
   return {'err', 'not_due', at, num(state, 'ends_at')}
 end
+-- R10: the preemption window holds a timed english lot's close while a holder could still
+-- equal the high (not a decision: nothing stored)
+if op == 'timed' and preemptable(state) and at < num(state, 'ends_at') + num(state, 'preempt_ms') then
+  return {'err', 'not_due', at, num(state, 'ends_at') + num(state, 'preempt_ms')}
+end
 -- S4: a sealed lot's quotes are its bids
 if op == 'hammer' and bids == 0 and num(state, 'quotes') == 0 then return refuse('no_bids') end
 -- T2: the end of a rounds lot's free phase starts round 1 (not a close)

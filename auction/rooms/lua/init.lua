@@ -3,7 +3,8 @@
 --       6 extension ms, 7 duration ms, 8 epoch, 9 session id, 10 deposit requirement fen,
 --       11 the session's increment table ('from:inc,…' fen, '' for none: auction/domain/increments.py)
 --       12 format (english|sealed|dutch, '' = english), 13 revisions (sealed), 14 step fen,
---       15 interval ms, 16 floor fen (dutch), 17 free phase ms, 18 round ms (rounds):
+--       15 interval ms, 16 floor fen (dutch), 17 free phase ms, 18 round ms (rounds),
+--       19 the preemption window ms (R10):
 --       auction/domain/formats.py
 -- Returns 1 when created, 0 when the room already existed.
 if redis.call('EXISTS', STATE) == 1 then
@@ -22,5 +23,5 @@ if format == '' then format = 'english' end
 redis.call('HSET', STATE, 'format', format, 'revisions', ARGV[13] or '0', 'quotes', '0',
   'step', ARGV[14] or '0', 'interval_ms', ARGV[15] or '0', 'floor', ARGV[16] or '0',
   'book', '', 'book_n', '0', 'proxies', '0', 'free_ms', ARGV[17] or '0',
-  'round_ms', ARGV[18] or '0', 'round', '0')
+  'round_ms', ARGV[18] or '0', 'round', '0', 'holders', '', 'preempt_ms', ARGV[19] or '0')
 return 1
