@@ -5,6 +5,8 @@ and 按现价接受 on a Dutch lot. At 375 px and 1366 px, screenshots kept in t
 
 from __future__ import annotations
 
+import re
+import uuid
 from typing import Any
 
 import httpx
@@ -13,9 +15,10 @@ from playwright.async_api import expect
 
 from auction.settings import Settings
 from tests.browser.conftest import ARTIFACTS
-from tests.e2e.harness import ADMIN, create_sale, raw_client, running
+from tests.e2e.harness import ADMIN, create_sale, raw_client, running, uscc
 
 TIMEOUT_MS = 10_000
+STAFF_PASSWORD = "Format-Market-Staff-2026"
 
 
 async def _open(server: Any, sale: Any) -> None:
@@ -112,4 +115,51 @@ async def test_format_cards(settings: Settings, new_context: Any, width: int) ->
         await expect(page.locator("#quick button").first).to_be_enabled()
         await page.screenshot(path=str(ARTIFACTS / f"formats-rounds-{width}.png"), full_page=True)
         assert errors == []
+        await context.close()
+
+
+async def test_new_lot_form_takes_a_format(settings: Settings, new_context: Any) -> None:
+    """新增标的: 竞价规则 减价拍卖 with its terms makes a Dutch lot; a missing term is named."""
+    async with running(settings) as server:
+        sale = await create_sale(server, bidders=0)
+        username = f"adm{uuid.uuid4().hex[:10]}"
+        async with httpx.AsyncClient(base_url=server.base, headers=ADMIN) as http:
+            market = (await http.get(f"/api/v1/sessions/{sale.session_id}")).json()
+            r = await http.post("/api/v1/accounts", json={
+                "username": username, "password": STAFF_PASSWORD, "role": "market_admin",
+                "market_code": market["market_code"]})
+            assert r.status_code == 201, r.text
+        context = await new_context(viewport={"width": 1366, "height": 900})
+        page = await context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        await page.goto(f"{server.base}/login.html?next=index.html")
+        await page.get_by_label("用户名").fill(username)
+        await page.get_by_label("密码", exact=True).fill(STAFF_PASSWORD)
+        await page.get_by_role("button", name="登录").click()
+        await page.wait_for_url(re.compile(r"/index\.html"))
+        await page.goto(f"{server.base}/admin/lot-new.html?session={sale.session_id}")
+        await page.get_by_label("标的名称").fill("减价测试成果 发明专利")
+        await page.get_by_label("成果类型").select_option("专利")
+        await page.get_by_label("知识产权类别").select_option("发明专利")
+        await page.get_by_label("技术领域").select_option("农业")
+        await page.get_by_label("交易方式").select_option("转让")
+        await page.get_by_label("合同类型").select_option("技术转让")
+        await page.get_by_label("持有人 (转让方)").fill("测试农业大学")
+        await page.get_by_label("持有人统一社会信用代码").fill(uscc(777_001))
+        await page.get_by_label("起拍价 (元)").fill("100000")
+        await page.get_by_label("加价幅度 (元)").fill("1000")
+        await page.get_by_label("竞价规则").select_option("dutch")
+        await page.get_by_label("每次降价 (元)").fill("5000")
+        await page.get_by_label("降价间隔 (秒)").fill("60")
+        await page.get_by_role("button", name="创建标的").click()
+        await expect(page.get_by_label("最低价 (元)")).to_have_attribute("aria-invalid", "true")
+        await page.get_by_label("最低价 (元)").fill("60000")
+        await page.get_by_role("button", name="创建标的").click()
+        await expect(page.get_by_text("标的已创建: 减价测试成果 发明专利")).to_be_visible()
+        await page.screenshot(path=str(ARTIFACTS / "formats-lot-new.png"), full_page=True)
+        async with httpx.AsyncClient(base_url=server.base, headers=ADMIN) as http:
+            lots = (await http.get(f"/api/v1/sessions/{sale.session_id}/lots")).json()["lots"]
+        made = next(lot for lot in lots if lot["title"] == "减价测试成果 发明专利")
+        assert (made["format"], made["step_fen"], made["interval_s"], made["floor_fen"]) == (
+            "dutch", 500_000, 60, 6_000_000)
         await context.close()
