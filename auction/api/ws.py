@@ -369,6 +369,8 @@ class Connection:
                 self._put(codec.encode_ack(
                     msg.key, result.lot or msg.lot, result.seq, result.at, result.replay, **mine
                 ))
+                if isinstance(msg, Proxy) and not result.replay:  # P5: staff see the count
+                    await staff_view.proxies_changed(self.services, msg.lot)
                 if isinstance(msg, Cmd):  # issue 12 item 7: acked commands → audit_log
                     audit.command_acked(self.services, self.who, msg, result)
         finally:

@@ -56,6 +56,9 @@ async def test_proxy_war_two_proxies_and_a_live_bidder(server: Server) -> None:
         assert (first["amount"], first["paddle"], first["auto"]) == (START, sale.paddles[0], True)
         await b2.send(t="proxy", lot=lot, max=START + 8 * INC, key="p2")
         assert (await _ack(b2, "p2"))["t"] == "ack"
+        # the console is told that proxies are active, never their maxima
+        told = await _seen(console, lambda m: m.get("t") == "proxies" and m["proxies"] == 2)
+        assert set(told) == {"t", "lot", "proxies"}
         jump = await _seen(b3, lambda m: m.get("t") == "ev" and m["kind"] == "bid"
                               and m["paddle"] == sale.paddles[1])
         assert jump["amount"] == START + 6 * INC and jump["auto"] is True
@@ -86,6 +89,7 @@ async def test_proxy_war_two_proxies_and_a_live_bidder(server: Server) -> None:
         assert _leaks(b3.inbox, {START + 5 * INC, START + 8 * INC}) == []
         assert _leaks(console.inbox, {START + 5 * INC, START + 8 * INC}) == []
         assert [f for f in b1.inbox if "max" in f] == [ack]
+        assert not [f for f in b3.inbox if f.get("t") == "proxies"]  # staff only
     async with httpx.AsyncClient(base_url=server.base, headers=ADMIN) as http:
         r = await http.get(f"/api/v1/lots/{lot}")
         assert r.json()["format"] == "english"

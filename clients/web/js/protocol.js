@@ -232,7 +232,7 @@ function applyEvent(state, ev) {
 
 /** Frames sent to staff only (presence, reserve, missed_bid) and the viewers count sent to
  * everyone else: not events (no seq), kept on the lot's feed. */
-const ROOM_FRAMES = new Set(["presence", "reserve", "missed_bid", "viewers"]);
+const ROOM_FRAMES = new Set(["presence", "reserve", "missed_bid", "viewers", "proxies"]);
 const MISSED_KEPT = 50;
 
 export class AuctionConnection {
@@ -602,6 +602,7 @@ export class AuctionConnection {
     const feed = this.lots.get(msg.lot);
     if (!feed) return;
     if (msg.t === "viewers") feed.viewers = Number(msg.viewers);
+    else if (msg.t === "proxies") feed.proxies = Number(msg.proxies); // staff: proxies active
     else if (msg.t === "presence") {
       feed.viewers = Number(msg.viewers);
       feed.bidders = Number(msg.bidders);
