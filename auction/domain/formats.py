@@ -8,14 +8,16 @@ one (tests/rooms/test_lua_equivalence.py). A lot's ``format`` is set at its crea
 **Proxy bids** (``english`` lots; the maxima live in the room's secret book,
 :mod:`auction.domain.book`):
 
-- P1 ``proxy max`` sets or changes the bidder's maximum; checked in this order: ``bad_amount``,
-  R0 (``deposit_required``), ``wrong_format`` (not english), R1 / C3 / the clock as for a bid;
+- P1 ``proxy max`` sets or changes the bidder's maximum, on a scheduled lot too (an absentee
+  bid); checked in this order: ``bad_amount``, R0 (``deposit_required``), ``wrong_format`` (not
+  english), the lot scheduled or open (``lot_closed``), C3 and the clock as for a bid;
   then the leader's maximum may not be below its standing bid (``too_low``, ``minimum`` = the
   high) and anyone else's must reach the next valid bid (``below_start`` / ``too_low`` with
   ``minimum``). The maximum counts as set now (its ``order``), also when it is changed;
-- P2 after every accepted bid and every ``proxy``, the room bids for the proxies, in the same
-  script call: while some eligible holder other than the leader has a maximum at least the
-  next valid bid, the best of them (highest maximum; equal: set earlier) is the challenger;
+- P2 after every accepted bid, every ``proxy`` on an open lot and the opening, the room bids
+  for the proxies, in the same script call: while some eligible holder other than the leader
+  has a maximum at least the next valid bid, the best of them (highest maximum; equal: set
+  earlier) is the challenger;
 - P3 when the leader holds a proxy that beats the challenger (a higher maximum, or an equal one
   set earlier) the leader's proxy answers at the lower of its maximum and the challenger's
   maximum + the increment; otherwise the challenger bids the lower of its maximum and the
@@ -90,6 +92,7 @@ from auction.domain.room import (
     place_bid,
     record_bid,
 )
+from auction.domain.room import open_lot as room_open_lot
 
 #: P4
 MAX_AUTO = 100
@@ -146,10 +149,11 @@ def set_proxy(
         raise deposit_required(state.deposit)
     if state.format is not LotFormat.ENGLISH:
         raise Rejection("wrong_format", format=state.format.value)
-    state.status.require(LotStatus.OPEN)
+    state.status.require(LotStatus.SCHEDULED, LotStatus.OPEN)
     if state.paused_at:
         raise Rejection("lot_paused")
-    if state.mode is LotMode.TIMED and now >= state.ends_at:
+    opened = state.status is LotStatus.OPEN
+    if opened and state.mode is LotMode.TIMED and now >= state.ends_at:
         raise Rejection("lot_closed", ends_at=state.ends_at)
     if bidder == state.leader:
         if maximum < state.high:
@@ -161,8 +165,20 @@ def set_proxy(
     entries = book.put(book.parse(state.book),
                        book.Entry(bidder, paddle, maximum, order, 0, now))
     state = replace(state, book=book.to_text(entries), book_n=order, proxies=len(entries))
+    if not opened:  # an absentee bid: the proxies bid when the lot opens
+        return Outcome(state, ())
     state, auto = resolve_proxies(state, now, eligible)
     return Outcome(state, tuple(auto))
+
+
+def open_lot(state: RoomState, now: int, *, eligible: Collection[int]) -> Outcome:
+    """The opening (:func:`auction.domain.room.open_lot`), then P2: proxies set before it
+    bid at once."""
+    out = room_open_lot(state, now)
+    if state.format is not LotFormat.ENGLISH or not state.book:
+        return out
+    after, auto = resolve_proxies(out.state, now, eligible)
+    return Outcome(after, (*out.events, *auto))
 
 
 def resolve_proxies(

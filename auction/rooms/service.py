@@ -185,7 +185,7 @@ class Rooms:
             await self.redis.zadd(self.keys.timed, {str(lot_id): 0})
         await self.redis.sadd(self.keys.active, str(lot_id))
         result = _decode_reply(
-            await self.scripts.open(keys=self.keys.lot(lot_id).script_keys(), args=[idem])
+            await self.scripts.open(keys=self.keys.lot(lot_id).bid_keys(), args=[idem])
         )
         if result.ends_at:
             await self.redis.zadd(self.keys.timed, {str(lot_id): result.ends_at})

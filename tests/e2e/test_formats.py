@@ -342,3 +342,26 @@ async def test_preemption_window_after_a_timed_lots_clock(server: Server) -> Non
         sold = await _seen(b1, lambda m: m.get("t") == "ev" and m["kind"] == "sold", timeout=8)
         assert (sold["paddle"], sold["amount"]) == (sale.paddles[1], START)
         assert sold["at"] >= opened["ends_at"] + 3000
+
+
+async def test_absentee_proxy_bids_at_the_opening(server: Server) -> None:
+    """P1, P2: a proxy left before the lot opens bids the start price in the opening's call."""
+    sale = await create_sale(server, mode="live", bidders=2)
+    lot = sale.lots[0]
+    async with (
+        raw_client(server, sale.auctioneer) as console,
+        raw_client(server, sale.tokens[0]) as b1,
+        raw_client(server, sale.tokens[1]) as b2,
+    ):
+        await b1.send(t="proxy", lot=lot, max=START + 2 * INC, key="early")
+        assert (await _ack(b1, "early"))["t"] == "ack"
+        await b2.send(t="sub", lot=lot)
+        await b2.until(lambda m: m["t"] == "snapshot")
+        assert (await command(console, lot, "open", "o"))["t"] == "ack"
+        bid = await _seen(b2, lambda m: m.get("t") == "ev" and m["kind"] == "bid")
+        assert (bid["paddle"], bid["amount"], bid["auto"]) == (sale.paddles[0], START, True)
+        await b2.send(t="bid", lot=lot, amount=START + INC, key="b")
+        assert (await _ack(b2, "b"))["t"] == "ack"
+        answer = await _seen(b2, lambda m: m.get("t") == "ev" and m["kind"] == "bid"
+                             and m["amount"] == START + 2 * INC)
+        assert answer["paddle"] == sale.paddles[0] and answer["auto"] is True

@@ -132,7 +132,7 @@ class Harness:
     ) -> Outcome | Rejection:
         name, *args = command
         call: dict[str, Callable[[], Outcome]] = {
-            "open": lambda: rules.open_lot(state, now),
+            "open": lambda: formats.open_lot(state, now, eligible=eligible),
             "bid": lambda: formats.bid(state, args[0], 100 + args[0], args[1], now,
                                        eligible=eligible),
             "proxy": lambda: formats.set_proxy(state, args[0], 100 + args[0], args[1], now,
@@ -723,6 +723,23 @@ def test_dutch_price_falls_and_floor_passes(harness: Harness) -> None:
     assert after.status is LotStatus.PASSED
 
 
+def test_absentee_proxies_bid_at_the_opening(harness: Harness) -> None:
+    """P1, P2: proxies set on a scheduled lot (absentee bids) wait; the opening lets them bid
+    in the same call (equal maxima: the earlier set leads at that amount)."""
+    state = live()
+    lot = harness.place(state)
+    for command, expected in [
+        (("proxy", 1, START - 1), "below_start"), (("proxy", 1, START + 4 * INC), "ok"),
+        (("proxy", 2, START + 4 * INC), "ok"), (("proxy", 5, START), "deposit_required"),
+        (("open",), "ok"),
+    ]:
+        state = harness.check(lot, state, command)
+        assert harness.last_outcome == expected, command
+    assert (state.paddle, state.high) == (101, START + 4 * INC)
+    events = harness.run(harness.rooms.events_after(lot, 0)) or []
+    assert [e.kind for e in events][:2] == ["opened", "bid"]
+
+
 def test_preemptive_rights(harness: Harness) -> None:
     """R9: a holder equals the high and leads; a better order equals a lesser holder; the same
     or a worse order, or no right, may not; the equal bid is marked preempt."""
@@ -844,10 +861,11 @@ class FormatsMachine(RuleBasedStateMachine):
         round_ms=st.sampled_from([15, 60_000]),
         holders=st.sampled_from(["", "", "2:1", "2:1,3:2", "1:2,3:1,4:1"]),
         preempt=st.sampled_from([0, 30, 60_000]),
+        opened=st.sampled_from([True, True, False]),
     )
     def setup(self, format: LotFormat, mode: LotMode, reserve: int, duration: int, bands: str,
               revisions: int, interval: int, floor: int, free: int, round_ms: int,
-              holders: str, preempt: int) -> None:
+              holders: str, preempt: int, opened: bool) -> None:
         self.state = RoomState(mode=mode, start=START, inc=INC, reserve=reserve,
                                window_ms=100_000, ext_ms=100_000, duration_ms=duration,
                                deposit=DEPOSIT, bands=bands, inc0=INC, format=format,
@@ -855,7 +873,8 @@ class FormatsMachine(RuleBasedStateMachine):
                                floor=floor, free_ms=free, round_ms=round_ms,
                                holders=holders, preempt_ms=preempt)
         self.lot = self.harness.place(self.state, self.eligible)
-        self._step("open")
+        if opened:  # else absentee proxies and refusals before the opening come first
+            self._step("open")
 
     def _step(self, *command: Any) -> None:
         self.state = self.harness.check(self.lot, self.state, command, self.eligible)
@@ -872,6 +891,10 @@ class FormatsMachine(RuleBasedStateMachine):
     @rule(bidder=st.integers(1, 5), steps=st.integers(-2, 8), skew=st.sampled_from([0, 0, 7]))
     def proxy(self, bidder: int, steps: int, skew: int) -> None:
         self._step("proxy", bidder, self.state.next_minimum() + steps * self.state.inc + skew)
+
+    @rule()
+    def open(self) -> None:
+        self._step("open")
 
     @rule(bidder=st.integers(1, 5))
     def accept(self, bidder: int) -> None:

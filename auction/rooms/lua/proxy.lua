@@ -29,10 +29,13 @@ if redis.call('HEXISTS', ELIGIBLE, ARGV[1]) == 0 then  -- R0, not stored (as in 
   return {'err', 'deposit_required', at, num(state, 'deposit')}
 end
 if (state['format'] or 'english') ~= 'english' then return refuse('wrong_format') end
-if status == 'scheduled' then return refuse('lot_not_open') end
-if status ~= 'open' then return refuse('lot_closed') end
+-- P1: a scheduled lot takes an absentee proxy (it bids at the opening)
+if status ~= 'open' and status ~= 'scheduled' then return refuse('lot_closed') end
 if num(state, 'paused_at') > 0 then return refuse('lot_paused') end
-if state['mode'] == 'timed' and at >= num(state, 'ends_at') then return refuse('lot_closed') end
+local opened = status == 'open'
+if opened and state['mode'] == 'timed' and at >= num(state, 'ends_at') then
+  return refuse('lot_closed')
+end
 local bids, high = num(state, 'bids'), num(state, 'high')
 if bidder == num(state, 'leader') then
   if maximum < high then return refuse('too_low', high) end
@@ -53,7 +56,7 @@ state['book'] = book_text(entries)
 state['book_n'] = s(order)
 redis.call('HSET', STATE, 'book', state['book'], 'book_n', s(order), 'proxies', s(count))
 local first = num(state, 'seq')
-resolve_proxies(state, at, ELIGIBLE)
+if opened then resolve_proxies(state, at, ELIGIBLE) end
 local seq = num(state, 'seq')
 local own = first
 if seq > first then own = first + 1 end

@@ -173,7 +173,8 @@ export function renderFormat(ctx) {
   $("quotes").textContent = t("fmt_quotes_n", { n: s?.quotes ?? 0 });
   $("dutch-box").classList.toggle("hidden", fmt !== "dutch");
   if (fmt === "dutch") renderDutch(s, conn, may);
-  const proxy = fmt === "english" && open && may;
+  // an absentee proxy may be left before the opening (it bids then)
+  const proxy = fmt === "english" && (open || s?.status === "scheduled") && may;
   $("proxy-form").classList.toggle("hidden", !proxy);
   const mine = feed.mine;
   const lines = [];
