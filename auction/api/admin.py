@@ -40,7 +40,7 @@ from auction.domain.deadlines import CST
 from auction.domain.deposits import default_requirement
 from auction.domain.errors import Rejection
 from auction.domain.identity import IdentityError, validate_uscc
-from auction.domain.lot import LotMode
+from auction.domain.lot import LotFormat, LotMode
 from auction.domain.lot_vocabularies import Vocabularies
 from auction.rooms import eligibility
 from auction.services import Services
@@ -334,6 +334,14 @@ class LotSpec:
     duration_s: int
     deposit_fen: int
     appraisal_fen: int | None
+    format: str = "english"
+    revisions: int = 0
+    step_fen: int = 0
+    interval_s: int = 0
+    floor_fen: int = 0
+    free_s: int = 0
+    round_s: int = 0
+    preempt_window_s: int = 0
 
     def lot_fields(self) -> dict[str, Any]:
         """The columns of the lot row (all but ``deposit_fen``, which the ledger sets)."""
@@ -375,6 +383,7 @@ def check_lot(body: Body, mode: LotMode, vocabularies: Vocabularies) -> LotSpec:
     appraisal = None
     if body.raw("appraisal_fen") is not None:
         appraisal = body.integer("appraisal_fen", maximum=MAX_FEN)
+    terms = check_format(body, start)
     body.done()
     try:
         holder_uscc = validate_uscc(raw_uscc)
@@ -388,7 +397,7 @@ def check_lot(body: Body, mode: LotMode, vocabularies: Vocabularies) -> LotSpec:
         contract_type=contract_type, holder_name=holder_name, holder_uscc=holder_uscc,
         description=description, start_price_fen=start, increment_fen=inc,
         reserve_fen=reserve, non_tech_fen=non_tech, duration_s=duration, deposit_fen=deposit,
-        appraisal_fen=appraisal,
+        appraisal_fen=appraisal, **terms,
     )
 
 
@@ -405,6 +414,43 @@ def lot_start(body: Body, session: Session) -> datetime | None:
     return at
 
 
+#: ``format`` of a lot (docs/formats.md)
+FORMATS = tuple(f.value for f in LotFormat)
+#: the parameters each format takes (the others take none)
+_FORMAT_FIELDS = {"sealed": ("revisions",), "dutch": ("step_fen", "interval_s", "floor_fen"),
+                  "rounds": ("free_s", "round_s")}
+#: every field of a lot's format (fixed at creation: a PATCH refuses them)
+FORMAT_FIELDS = ("format", "preempt_window_s",
+                 *(n for names in _FORMAT_FIELDS.values() for n in names))
+MAX_REVISIONS = 10
+MAX_INTERVAL_S = 86_400
+
+
+def check_format(body: Body, start: int) -> dict[str, Any]:
+    """``format`` (default ``english``) and its parameters: ``revisions`` (sealed, 0–10,
+    default 0); ``step_fen``, ``interval_s`` (1 s – 1 day) and ``floor_fen`` (1 … the start
+    price) for dutch, all three required; ``free_s`` (1 s – 30 days) and ``round_s`` (1 s –
+    1 day) for rounds, both required. A parameter of another format is refused.
+    ``preempt_window_s`` (0 – 1 day, default 0): the preemption window of R10."""
+    format = body.choice("format", FORMATS, default="english")
+    for other, names in _FORMAT_FIELDS.items():
+        for name in names:
+            if other != format and body.raw(name) is not None:
+                raise BadRequest(f"字段 {name} 只适用于 format: {other} 的标的", name)
+    out: dict[str, Any] = {"format": format, "preempt_window_s": body.integer(
+        "preempt_window_s", maximum=MAX_INTERVAL_S, default=0)}
+    if format == "sealed":
+        out["revisions"] = body.integer("revisions", maximum=MAX_REVISIONS, default=0)
+    elif format == "dutch":
+        out["step_fen"] = body.integer("step_fen", minimum=1)
+        out["interval_s"] = body.integer("interval_s", minimum=1, maximum=MAX_INTERVAL_S)
+        out["floor_fen"] = body.integer("floor_fen", minimum=1, maximum=start)
+    elif format == "rounds":
+        out["free_s"] = body.integer("free_s", minimum=1, maximum=MAX_DURATION_S)
+        out["round_s"] = body.integer("round_s", minimum=1, maximum=MAX_INTERVAL_S)
+    return out
+
+
 async def open_room(
     services: Services, session: Session, lot: Lot, deposit: int
 ) -> dict[str, Any]:
@@ -416,10 +462,18 @@ async def open_room(
         reserve=lot.reserve_fen, session_id=session.id,
         window_ms=session.extension_window_s * 1000, ext_ms=session.extension_s * 1000,
         duration_ms=lot.duration_s * 1000, deposit_fen=deposit,
-        bands=increments.to_text(session.increments),
+        bands=increments.to_text(session.increments), **room_format(lot),
     )
     await eligibility.push_lot(services, lot.id)
     return lot_answer(lot, deposit)
+
+
+def room_format(lot: Lot) -> dict[str, Any]:
+    """The room's format arguments of :meth:`auction.rooms.service.Rooms.init_lot`."""
+    return {"format": LotFormat(lot.format), "revisions": lot.revisions, "step": lot.step_fen,
+            "interval_ms": lot.interval_s * 1000, "floor": lot.floor_fen,
+            "free_ms": lot.free_s * 1000, "round_ms": lot.round_s * 1000,
+            "preempt_ms": lot.preempt_window_s * 1000}
 
 
 def lot_answer(lot: Lot, deposit: int) -> dict[str, Any]:

@@ -36,6 +36,7 @@ from auction.api import (
     notices,
     openapi,
     payments,
+    preemptors,
     progress,
     publication,
     receipts,
@@ -163,6 +164,7 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
         *confirmation.routes,  # issue 13 item 1: 成交确认书 (PDF) and its public verification
         *payments.routes, *notices.routes,  # issue 13 items 2, 4: payment, 悔拍, 成交公示
         *lot_edits.routes,  # issue 12 item 3: edit a lot, reorder a session's lots
+        *preemptors.routes,  # issue 14 item 5: preemptive rights on a lot
         *refunds.routes,  # issue 12 item 4: the refund list, the bidder's refund account
         *publication.routes,  # issue 12 item 2: publish a draft session
         *relist.routes,  # issue 15 item 3: relist a passed or defaulted lot

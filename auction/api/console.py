@@ -66,11 +66,20 @@ async def place_bid(
 ) -> Accepted:
     """Token (a bid credential of the lot's session, not revoked since the socket's ``hello``),
     rate limits, then ``bid.lua``: Redis only."""
+    await _bidder_on(services, who, lot)
+    return await services.rooms.bid(
+        lot, bidder=who.bidder_id, paddle=who.paddle, amount=amount, idem=f"b{who.bidder_id}:{key}"
+    )
+
+
+async def _bidder_on(services: Services, who: Principal, lot: int) -> None:
+    """The checks of :func:`place_bid` before its script: a bid credential of the lot's
+    session, not revoked, within the rate limits."""
     if who.role == "viewer":
         raise Denied("unauthorized", "请先登录竞买人账号")
     try:
         session = await services.rooms.session_of(lot)
-    except Rejection:  # unknown_lot: answered as a lot of another session would be
+    except Rejection:
         session = 0
     if not who.may_bid(session):
         raise Denied("forbidden", NOT_YOURS_TO_BID)
@@ -79,9 +88,24 @@ async def place_bid(
     except TokenError as exc:
         raise Denied("unauthorized", "竞买凭证已失效") from exc
     await guard.check_bid_limits(services, who)
-    return await services.rooms.bid(
-        lot, bidder=who.bidder_id, paddle=who.paddle, amount=amount, idem=f"b{who.bidder_id}:{key}"
+
+
+async def place_proxy(
+    services: Services, who: Principal, lot: int, maximum: int, key: str
+) -> Accepted:
+    """``proxy``: the checks of a bid, then ``proxy.lua`` (P1–P4 of docs/formats.md)."""
+    await _bidder_on(services, who, lot)
+    return await services.rooms.proxy(
+        lot, bidder=who.bidder_id, paddle=who.paddle, maximum=maximum,
+        idem=f"p{who.bidder_id}:{key}",
     )
+
+
+async def accept_price(services: Services, who: Principal, lot: int, key: str) -> Accepted:
+    """``accept``: the checks of a bid, then ``accept.lua`` (D3)."""
+    await _bidder_on(services, who, lot)
+    return await services.rooms.accept(
+        lot, bidder=who.bidder_id, paddle=who.paddle, idem=f"a{who.bidder_id}:{key}")
 
 
 #: ops decided by command.lua (the others: open.lua, close.lua, bid.lua for floor)

@@ -33,6 +33,7 @@ from starlette.routing import BaseRoute, Route
 from auction.accounts.policy import Action
 from auction.api import guard
 from auction.api.admin import (
+    FORMAT_FIELDS,
     LotSpec,
     check_lot,
     lot_answer,
@@ -83,8 +84,8 @@ async def _room_scheduled(services: Services, lot: Lot) -> bool:
 def _current(lot: Lot, deposit: int) -> dict[str, Any]:
     """The lot's fields as a creation body would give them (what an edit leaves as it was)."""
     values = {f.name: getattr(lot, f.name) for f in dataclasses.fields(LotSpec)
-              if f.name != "deposit_fen"}
-    return {**values, "deposit_fen": deposit}
+              if f.name != "deposit_fen" and f.name not in FORMAT_FIELDS}
+    return {**values, **lot.format_json(), "deposit_fen": deposit}
 
 
 async def get_lot_for_edit(request: Request) -> JSONResponse:
@@ -111,7 +112,11 @@ async def update_lot(request: Request) -> JSONResponse:
     session = await store.get_session(session_id)
     was = await store.get_lot(lot_id)
     old_deposit = (await ledger.lot_deposits(store, [lot_id])).get(lot_id, 0)
-    body = (await read_body(request)).over(_current(was, old_deposit))
+    given = await read_body(request)
+    for name in FORMAT_FIELDS:  # a lot's format is set at its creation (docs/formats.md)
+        if given.raw(name) is not None:
+            raise BadRequest(f"字段 {name} 只能在创建标的时设置", name)
+    body = given.over(_current(was, old_deposit))
     spec = check_lot(body, LotMode(session.mode), await vocabularies_today(services))
     if not await _room_scheduled(services, was):
         raise _started("修改标的", "lot_id")

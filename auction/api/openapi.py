@@ -106,6 +106,14 @@ SCHEMAS: dict[str, Schema] = {
                    "description": "GET /lots/{id} only: 限时标的按场次日程的计划截止时间"},
         relist_history={"type": "array", "items": {"type": "object"},
                         "description": "GET /lots/{id} only: 挂拍经过, 最早的在前"},
+        format=_enum("english", "sealed", "dutch", "rounds"),
+        free_s={**INT, "description": "rounds lots only: the free phase from the opening"},
+        preempt_window_s={**INT, "description": "preemptive rights' window after the clock"},
+        round_s={**INT, "description": "rounds lots only: a round's length"},
+        revisions={**INT, "description": "sealed lots only: revisions a quote allows"},
+        step_fen={**FEN, "description": "dutch lots only: the price's fall per interval"},
+        interval_s={**INT, "description": "dutch lots only"},
+        floor_fen={**FEN, "description": "dutch lots only: the lowest price"},
         extension_window_s={**INT, "description": "GET /lots/{id} only: the session's rule"},
         extension_s={**INT, "description": "GET /lots/{id} only"},
         registered={**INT, "description": "GET /lots/{id} only: 报名人数"},
@@ -143,7 +151,10 @@ SCHEMAS: dict[str, Schema] = {
     "Bid": _obj(["seq", "paddle", "amount_fen", "at", "source", "retracted"], seq=INT,
                 paddle=NULL_INT, amount_fen=FEN, at=TIME,
                 source=_enum("online", "floor", "phone"),
-                retracted={"type": "boolean", "description": "undone by the auctioneer"}),
+                retracted={"type": "boolean", "description": "undone by the auctioneer"},
+                mark={"type": ["string", "null"],
+                      "enum": ["preempt", "auto", "sealed", "accepted", None],
+                      "description": "优先权 / a proxy's / a revealed quote / a Dutch acceptance"}),
     "Progress": _obj(
         ["session_id", "registered", "lots", "hammer_total_fen", "running_order"],
         session_id=INT, registered={**INT, "description": "报名人数 (approved or further)"},
@@ -399,6 +410,9 @@ REFUND_ACCOUNT: Schema = _obj(
     refund_account={**STR, "description": "账号: 6–32 位数字 (可用空格或连字符分组)"},
 )
 #: a lot edit: every field of lot creation, all optional
+_HOLDER = _obj(["bidder_id", "order"], bidder_id=INT, order=INT)
+_PREEMPTORS = _obj(["lot_id", "holders"], lot_id=INT,
+                   holders={"type": "array", "items": _HOLDER})
 _LOT_FIELDS: Schema = {
     "title": STR, "result_type": STR, "ip_type": STR, "technology_field": STR,
     "transaction_mode": _enum("转让", "许可", "作价投资"),
@@ -587,7 +601,10 @@ OPERATIONS: tuple[Operation, ...] = (
                                             "技术服务"),
                         holder_name=STR, holder_uscc=STR, start_price_fen=FEN,
                         increment_fen=FEN, reserve_fen=FEN, non_tech_fen=FEN, duration_s=INT,
-                        description=STR, deposit_fen=FEN, appraisal_fen=FEN, starts_at=TIME)),
+                        description=STR, deposit_fen=FEN, appraisal_fen=FEN, starts_at=TIME,
+                        format=_enum("english", "sealed", "dutch", "rounds"), revisions=INT,
+                        step_fen=FEN, interval_s=INT, floor_fen=FEN, free_s=INT,
+                        round_s=INT, preempt_window_s=INT)),
     Operation("post", "/api/v1/lots/{lot_id}/relist",
               "重新挂拍流拍或悔拍的标的到同一市场 (或下级) 的较晚场次; 起拍价不低于原起拍价的"
               " 80% (否则 409 relist_discount_too_large)", _ref("Lot"), status=201, admin=True,
@@ -760,6 +777,12 @@ OPERATIONS: tuple[Operation, ...] = (
               "修改标的 (竞价开始前; 字段同新建标的, 未给出的不变; 实时竞价房间的起拍价、加价幅度、"
               "保留价、时长与保证金原子地同步; 竞价已开始为 409 bidding_started)", _ref("Lot"),
               admin=True, tag="admin", body={"type": "object", "properties": _LOT_FIELDS}),
+    Operation("get", "/api/v1/lots/{lot_id}/preemptors", "标的的优先购买权人及其顺位",
+              _PREEMPTORS, admin=True, tag="admin"),
+    Operation("put", "/api/v1/lots/{lot_id}/preemptors",
+              "设置优先购买权人 (竞价开始前; 须为本场次报名的竞买人; order 1 为第一顺位; "
+              "竞价已开始为 409 bidding_started)", _PREEMPTORS, admin=True, tag="admin",
+              body=_obj(["holders"], holders={"type": "array", "items": _HOLDER})),
     Operation("get", "/api/v1/lots/{lot_id}/edit",
               "标的编辑表单: 管理视图 (含保留价、持有人信用代码), deposit_fen, warnings, editable",
               {"allOf": [_ref("Lot"), _obj(["editable"], editable={"type": "boolean"},

@@ -5,10 +5,11 @@
 lot's market and the target session's market. The lot must have passed, or sold to a buyer who
 defaulted (``lot_defaults``), and not be relisted yet; the target session must be of the lot's
 market or one below it, start later than the lot's session and still be ``scheduled``. The new
-lot copies the old one's description and terms; the body may change any field of
-``POST /sessions/{id}/lots`` (``start_price_fen`` is required) and give a timed lot its own
-``starts_at``. Its start price is at least 80 % of the old one's
-(:func:`auction.domain.schedule.relist_floor`), else 409 ``relist_discount_too_large``. The new
+lot copies the old one's description and terms, its format with its terms too unless the body
+names a ``format``; the body may change any field of ``POST /sessions/{id}/lots``
+(``start_price_fen`` is required) and give a timed lot its own ``starts_at``. Its start price
+is at least 80 % of the old one's (:func:`auction.domain.schedule.relist_floor`), else 409
+``relist_discount_too_large``. The new
 lot names the old one (``relisted_from``); the lot page shows the chain both ways
 (``relist_history``). A buyer who defaulted on the old lot cannot register for the new lot's
 session (409 ``defaulted_bidder``, :mod:`auction.api.registrations`).
@@ -25,7 +26,7 @@ from starlette.routing import BaseRoute, Route
 from auction.accounts.policy import Action
 from auction.api import guard
 from auction.api.admin import check_lot, lot_start, missing, open_room, vocabularies_today
-from auction.api.http_errors import read_body
+from auction.api.http_errors import Body, read_body
 from auction.domain import schedule
 from auction.domain.lot import LotMode
 from auction.domain.money import format_yuan
@@ -39,8 +40,13 @@ COPIED = ("title", "result_type", "ip_type", "technology_field", "transaction_mo
           "reserve_fen", "non_tech_fen", "duration_s", "appraisal_fen")
 
 
-def _base(old: Lot) -> dict[str, Any]:
-    return {name: getattr(old, name) for name in COPIED}
+def _base(old: Lot, raw: Body) -> dict[str, Any]:
+    """The old lot's terms, its format with them unless the body names another
+    (docs/formats.md "Formats": a format's terms go with it)."""
+    base = {name: getattr(old, name) for name in COPIED}
+    if raw.raw("format") is None:
+        base.update(old.format_json())
+    return base
 
 
 async def relist_lot(request: Request) -> JSONResponse:
@@ -57,7 +63,7 @@ async def relist_lot(request: Request) -> JSONResponse:
                         session_id=old_session.id)
     raw = await read_body(request)
     session_id = raw.integer("session_id", minimum=1, maximum=2**62)
-    body = raw.over(_base(old))
+    body = raw.over(_base(old, raw))
     body.raw("session_id")
     try:
         target = await services.store.get_session(session_id)

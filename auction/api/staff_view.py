@@ -54,6 +54,15 @@ async def sees_staff_frames(services: Services, who: Principal, lot: int) -> boo
     )
 
 
+async def proxies_changed(services: Services, lot: int) -> None:
+    """A proxy was set on ``lot``: tell its staff sockets how many are active (``proxies``).
+    Best effort, like :func:`report_missed`."""
+    try:
+        await services.hub.presence.proxies_changed(lot)
+    except (RedisError, OSError) as exc:
+        outage.REDIS.failed(exc, where="proxies")
+
+
 async def report_missed(
     services: Services, who: Principal, lot: int, amount: int, refusal: Rejection
 ) -> None:

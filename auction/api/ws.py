@@ -30,14 +30,14 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from auction import metrics, outage
 from auction.api import audit, publication, staff_view, ws_auth
 from auction.api.bucket import TokenBucket
-from auction.api.console import Denied, place_bid, run_command
+from auction.api.console import Denied, accept_price, place_bid, place_proxy, run_command
 from auction.api.tokens import VIEWER, Principal, TokenError
 from auction.domain.errors import Rejection
 from auction.rooms.presence import ReserveWatch
 from auction.services import Services
 from auction.store.errors import Unavailable
 from auction.wire import codec
-from auction.wire.codec import Bid, Cmd, Hello, Ping, Sub, Unsub, WireError
+from auction.wire.codec import Accept, Bid, Cmd, Hello, Ping, Proxy, Sub, Unsub, WireError
 
 log = logging.getLogger("auction.ws")
 
@@ -254,6 +254,12 @@ class Connection:
         }
         if epoch is not None or lost:
             message["recovered"] = False
+        if sub.staff:  # P5: staff see that proxies are active, never their maxima
+            message["proxies"] = snap.proxies
+        if self.who.bidder_id:  # P5, S3: the bidder's own maximum or quote, to it alone
+            mine = await self.services.rooms.mine(lot, self.who.bidder_id)
+            if mine is not None:
+                message["mine"] = mine
         self._put(codec.pack(message))
         sub.sent = snap.seq
         sub.epoch = snap.epoch
@@ -298,7 +304,7 @@ class Connection:
         other error is ``nack internal_error``; a failed ``sub``/``ping`` gets an ``error``
         frame with the same codes. Logging: one line per outage (:mod:`auction.outage`), one
         traceback per kind of unexpected error (:data:`_UNEXPECTED`)."""
-        if isinstance(msg, Bid | Cmd):
+        if isinstance(msg, Bid | Proxy | Accept | Cmd):
             await self._request(msg)
             return
         try:
@@ -317,7 +323,7 @@ class Connection:
             code, message = _failure(exc, type(msg).__name__)
             self._put(codec.encode_error(code, message))
 
-    async def _request(self, msg: Bid | Cmd) -> None:
+    async def _request(self, msg: Bid | Proxy | Accept | Cmd) -> None:
         """``bid`` / ``cmd`` → ``ack`` or ``nack``; bids are counted and timed (metrics)."""
         started = time.perf_counter()
         code: str | None = None
@@ -332,6 +338,11 @@ class Connection:
             try:
                 if isinstance(msg, Bid):
                     result = await place_bid(self.services, self.who, msg.lot, msg.amount, msg.key)
+                elif isinstance(msg, Proxy):
+                    result = await place_proxy(self.services, self.who, msg.lot, msg.max,
+                                               msg.key)
+                elif isinstance(msg, Accept):
+                    result = await accept_price(self.services, self.who, msg.lot, msg.key)
                 else:
                     result = await run_command(
                         self.services, self.who, msg.lot, msg.op, msg.key, msg.arg
@@ -354,9 +365,12 @@ class Connection:
                 outage.REDIS.ok()
                 if isinstance(msg, Bid) and not result.replay:
                     metrics.BIDS_ACCEPTED.inc()
+                mine = {"max": msg.max} if isinstance(msg, Proxy) else {}  # P5: its owner only
                 self._put(codec.encode_ack(
-                    msg.key, result.lot or msg.lot, result.seq, result.at, result.replay
+                    msg.key, result.lot or msg.lot, result.seq, result.at, result.replay, **mine
                 ))
+                if isinstance(msg, Proxy) and not result.replay:  # P5: staff see the count
+                    await staff_view.proxies_changed(self.services, msg.lot)
                 if isinstance(msg, Cmd):  # issue 12 item 7: acked commands → audit_log
                     audit.command_acked(self.services, self.who, msg, result)
         finally:

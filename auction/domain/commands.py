@@ -44,12 +44,23 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from auction.domain.errors import Rejection
-from auction.domain.lot import LotMode, LotStatus
+from auction.domain.lot import LotFormat, LotMode, LotStatus
 from auction.domain.money import MAX_FEN
 from auction.domain.room import LotEvent, Outcome, RoomState, emit, follow_increment, increment_for
 
 #: C8 ops
 INCREMENT_OPS = ("set", "halve", "double", "reset")
+
+
+def _english_only(state: RoomState) -> None:
+    if state.format is not LotFormat.ENGLISH:
+        raise Rejection("wrong_format", format=state.format.value)
+
+
+def _not_dutch(state: RoomState) -> None:
+    """A Dutch or rounds lot's clock cannot stop (D5, T5)."""
+    if state.format in (LotFormat.DUTCH, LotFormat.ROUNDS):
+        raise Rejection("wrong_format", format=state.format.value)
 
 
 def warn(state: RoomState, n: int, now: int) -> Outcome:
@@ -73,7 +84,8 @@ def announce(state: RoomState, text: str, now: int) -> Outcome:
 
 
 def pause(state: RoomState, now: int) -> Outcome:
-    """C3: stop an open lot (and a timed lot's clock)."""
+    """C3: stop an open lot (and a timed lot's clock). A Dutch lot's clock cannot stop (D5)."""
+    _not_dutch(state)
     state.status.require(LotStatus.OPEN)
     if state.paused_at:
         raise Rejection("wrong_state", status="paused")
@@ -85,6 +97,7 @@ def pause(state: RoomState, now: int) -> Outcome:
 
 def resume(state: RoomState, now: int) -> Outcome:
     """C3: restart a paused lot; a timed lot keeps the time it had left when paused."""
+    _not_dutch(state)
     state.status.require(LotStatus.OPEN)
     if not state.paused_at:
         raise Rejection("wrong_state", status="open")
@@ -105,7 +118,9 @@ def withdraw(state: RoomState, reason: str, now: int) -> Outcome:
 
 
 def reopen(state: RoomState, window_ms: int, now: int) -> Outcome:
-    """C5: undo a mistaken hammer or pass on a live lot that is not final."""
+    """C5: undo a mistaken hammer or pass on a live lot that is not final (english only:
+    S5, D5)."""
+    _english_only(state)
     if state.mode is not LotMode.LIVE:
         raise Rejection("wrong_mode")
     if state.status not in (LotStatus.SOLD, LotStatus.PASSED):
@@ -131,7 +146,9 @@ def standing_bids(log: Iterable[LotEvent]) -> list[LotEvent]:
 
 
 def undo(state: RoomState, log: Iterable[LotEvent], now: int) -> Outcome:
-    """C6: retract the highest standing bid; ``log`` is the lot's events so far."""
+    """C6: retract the highest standing bid; ``log`` is the lot's events so far (english
+    only: S5, D5)."""
+    _english_only(state)
     if state.mode is not LotMode.LIVE:
         raise Rejection("wrong_mode")
     state.status.require(LotStatus.OPEN)

@@ -36,6 +36,8 @@ CODES: Mapping[str, str] = MappingProxyType(
         "unknown_paddle": "本场次没有该竞买号牌",
         "not_published": "场次尚未发布, 不能开拍",
         "not_yet": "未到开拍时间",
+        "wrong_format": "该操作不适用于本标的的竞价方式",
+        "no_revisions_left": "报价修改次数已用完",
     }
 )
 

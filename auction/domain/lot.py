@@ -62,3 +62,12 @@ _MOVES: dict[LotStatus, frozenset[LotStatus]] = {
     LotStatus.PASSED: frozenset(),
     LotStatus.WITHDRAWN: frozenset(),
 }
+
+
+class LotFormat(enum.StrEnum):
+    """How a lot is sold (docs/formats.md; rules in :mod:`auction.domain.formats`)."""
+
+    ENGLISH = "english"  # ascending bids (R0–R8), with proxy bids (P1–P6)
+    SEALED = "sealed"  # one-shot quotes revealed at the close (S1–S5)
+    DUTCH = "dutch"  # a price falling by the clock, first acceptance wins (D1–D5)
+    ROUNDS = "rounds"  # free bidding, then timed rounds until one passes without a bid (T1–T5)

@@ -23,6 +23,10 @@ bid_retracted
 increment_changed
             ``inc`` from the event; ``inc_override`` = ``inc`` when ``by`` is ``auctioneer``,
             else 0; ``inc0`` kept (when still 0: the ``inc`` before the change)
+round_started
+            ``round`` = n and ``ends_at`` from the event (a rounds lot, auction/domain/formats.py)
+quote_received
+            ``quotes`` = count (a sealed lot; the quotes themselves are not in the log)
 announced   seq only
 (other)     seq only: kinds this fold does not know change nothing else
 ==========  =================================================================================
@@ -94,6 +98,10 @@ def replay(initial: RoomState, events: Iterable[LotEvent]) -> RoomState:
         elif kind == "extended":
             state = replace(state, ends_at=_int(event, "ends_at"),
                             extensions=state.extensions + 1)
+        elif kind == "round_started":
+            state = replace(state, round=_int(event, "n"), ends_at=_int(event, "ends_at"))
+        elif kind == "quote_received":
+            state = replace(state, quotes=_int(event, "count"))
         elif kind == "warned":
             state = replace(state, warned=_int(event, "n"))
         elif kind == "paused":

@@ -64,6 +64,9 @@ class Closer:
                     # or gone
                     await self.redis.zrem(self.keys.timed, str(lot))
                 continue
+            if result.outcome == "round":  # a rounds lot's round 1 began (formats.py T2)
+                await self.redis.zadd(self.keys.timed, {str(lot): result.ends_at})
+                continue
             await self.redis.zrem(self.keys.timed, str(lot))
             log.info("lot %s closed by the clock: %s", lot, result.outcome)
             closed.append(lot)

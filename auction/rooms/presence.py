@@ -289,15 +289,27 @@ class Presence:
         )
         await self.redis.publish(keys.staff, blob)
 
+    async def proxies_changed(self, lot: int) -> None:
+        """A bidder set or changed a proxy on the lot: tell every staff seat of the lot, in any
+        process, how many bidders hold one now (never a maximum: docs/formats.md P5)."""
+        keys = self.keys.lot(lot)
+        count = _int(await self.redis.hget(keys.state, "proxies"))
+        await self.redis.publish(keys.staff, msgpack.packb(
+            {"kind": "proxies", "lot": lot, "proxies": count}, use_bin_type=True))
+
     def deliver_missed(self, lot: int, blob: bytes) -> None:
-        """A message of the lot's staff channel → ``missed_bid`` to this process's staff seats."""
+        """A message of the lot's staff channel → ``missed_bid`` (or ``proxies``) to this
+        process's staff seats."""
         data = msgpack.unpackb(blob, raw=False, strict_map_key=False)
         if not isinstance(data, dict):
             return
-        frame = pack({
-            "t": "missed_bid", "lot": lot, "paddle": data.get("paddle", 0),
-            "amount": data.get("amount", 0), "late_ms": data.get("late_ms", 0),
-        })
+        if data.get("kind") == "proxies":
+            frame = pack({"t": "proxies", "lot": lot, "proxies": data.get("proxies", 0)})
+        else:
+            frame = pack({
+                "t": "missed_bid", "lot": lot, "paddle": data.get("paddle", 0),
+                "amount": data.get("amount", 0), "late_ms": data.get("late_ms", 0),
+            })
         for who, seat in list(self._seats.get(lot, {}).items()):
             if seat.staff:
                 who.push(frame)

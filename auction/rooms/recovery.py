@@ -53,7 +53,7 @@ from redis.exceptions import RedisError
 
 from auction import metrics, outage
 from auction.background import raise_if_stopping
-from auction.domain.lot import LotStatus
+from auction.domain.lot import LotFormat, LotStatus
 from auction.domain.replay import ReplayError, replay
 from auction.domain.room import LotEvent, RoomState
 from auction.rooms.keys import Keys
@@ -92,6 +92,11 @@ def state_fields(state: RoomState, session_id: int) -> list[str]:
         "warned": state.warned, "paused_at": state.paused_at, "inc0": state.inc0,
         "bands": state.bands, "inc_override": state.inc_override, "final": state.final,
         "max_ext": state.max_ext, "hard_end": state.hard_end,
+        "format": state.format.value, "revisions": state.revisions, "quotes": state.quotes,
+        "step": state.step, "interval_ms": state.interval_ms, "floor": state.floor,
+        "book": state.book, "book_n": state.book_n, "proxies": state.proxies,
+        "free_ms": state.free_ms, "round_ms": state.round_ms, "round": state.round,
+        "holders": state.holders, "preempt_ms": state.preempt_ms,
     }
     out: list[str] = []
     for name, value in values.items():
@@ -236,6 +241,9 @@ class Recovery:
             mode=terms.mode, start=terms.start, inc=terms.inc, reserve=terms.reserve,
             window_ms=terms.window_ms, ext_ms=terms.ext_ms, duration_ms=terms.duration_ms,
             deposit=terms.deposit, inc0=terms.inc, bands=terms.bands,
+            format=LotFormat(terms.format), revisions=terms.revisions, step=terms.step,
+            interval_ms=terms.interval_ms, floor=terms.floor, free_ms=terms.free_ms,
+            round_ms=terms.round_ms, holders=terms.holders, preempt_ms=terms.preempt_ms,
         )
         try:
             state = replay(initial, journal)

@@ -1,7 +1,8 @@
 """Loads the Lua scripts (house style rule 7) and fences them behind verification.
 
-Each ``<name>.lua`` is one atomic decision; ``_common.lua`` is prepended to each, so the helpers
-they share are written once and every script stays self-contained inside Redis.
+Each ``<name>.lua`` is one atomic decision; ``_common.lua`` and the formats' helpers
+(:data:`HELPERS`) are prepended to each, so the helpers they share are written once and every
+script stays self-contained inside Redis.
 
 The fence (invariant 11: history lost in Redis is detected before anyone builds on it)
 -------------------------------------------------------------------------------------
@@ -29,7 +30,11 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
-SCRIPT_NAMES = ("init", "open", "bid", "close", "command", "finalize", "terms")
+SCRIPT_NAMES = (
+    "init", "open", "bid", "close", "command", "finalize", "terms", "proxy", "accept", "holders",
+)
+#: helpers prepended to every script, in this order (each may use the ones before it)
+HELPERS = ("_common", "_book", "_proxy", "_sealed")
 #: scripts of the recovery itself: never fenced (the fence runs them)
 RECOVERY_SCRIPT_NAMES = ("restore", "reepoch")
 
@@ -39,9 +44,9 @@ Fence = Callable[[], Awaitable[None]]
 def script_source(name: str, namespace: str = "") -> str:
     """The full text Redis runs for script ``name`` (common helpers + the script)."""
     folder = resources.files("auction.rooms") / "lua"
-    common = (folder / "_common.lua").read_text(encoding="utf-8")
+    helpers = "\n".join((folder / f"{h}.lua").read_text(encoding="utf-8") for h in HELPERS)
     body = (folder / f"{name}.lua").read_text(encoding="utf-8")
-    return f"-- namespace: {namespace}\n{common}\n-- ---- {name}.lua ----\n{body}"
+    return f"-- namespace: {namespace}\n{helpers}\n-- ---- {name}.lua ----\n{body}"
 
 
 class RoomScript:
@@ -83,6 +88,9 @@ class Scripts:
     command: RoomScript
     finalize: RoomScript
     terms: RoomScript
+    proxy: RoomScript
+    accept: RoomScript
+    holders: RoomScript
 
     @classmethod
     def register(cls, redis: Redis, namespace: str = "", fence: Fence | None = None) -> Scripts:

@@ -14,8 +14,9 @@ from typing import Any, cast
 import msgpack
 from redis.asyncio import Redis
 
+from auction.domain import book
 from auction.domain.errors import Rejection
-from auction.domain.lot import LotMode, LotStatus
+from auction.domain.lot import LotFormat, LotMode, LotStatus
 from auction.domain.room import LotEvent, RoomState, deposit_required
 from auction.rooms.keys import Keys
 from auction.rooms.scripts import Fence, Scripts
@@ -25,8 +26,11 @@ from auction.rooms.scripts import Fence, Scripts
 PUBLIC_FIELDS = (
     "status", "mode", "start", "inc", "high", "paddle", "bids", "ends_at", "extensions",
     "opened_at", "closed_at", "seq", "high_seq", "session", "warned", "paused_at",
-    "inc_override",
+    "inc_override", "format", "revisions", "quotes", "step", "interval_ms", "floor", "free_ms",
+    "round_ms", "round",
 )
+#: text fields of the state hash (the others are integers)
+TEXT_FIELDS = ("status", "mode", "epoch", "bands", "format", "book", "holders")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +53,7 @@ class Snapshot:
     epoch: str
     seq: int
     state: dict[str, Any]
+    proxies: int = 0  # how many bidders hold a proxy: staff only (P5)
 
     @property
     def status(self) -> LotStatus:
@@ -97,7 +102,7 @@ def _int_fields(raw: Mapping[bytes | str, bytes | str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in raw.items():
         key, val = _text(k), _text(v)
-        out[key] = val if key in ("status", "mode", "epoch", "bands") else int(val)
+        out[key] = val if key in TEXT_FIELDS else int(val)
     return out
 
 
@@ -127,17 +132,28 @@ class Rooms:
         epoch: str | None = None,
         deposit_fen: int = 0,
         bands: str = "",
+        format: LotFormat = LotFormat.ENGLISH,
+        revisions: int = 0,
+        step: int = 0,
+        interval_ms: int = 0,
+        floor: int = 0,
+        free_ms: int = 0,
+        round_ms: int = 0,
+        preempt_ms: int = 0,
     ) -> bool:
         """Create the room unless it exists. A new room gets a fresh random epoch.
         ``deposit_fen`` is the lot's deposit requirement (named in ``deposit_required``; the
         eligibility push keeps it current); who may bid is pushed separately
         (:mod:`auction.rooms.eligibility`): until then nobody may. ``bands`` is the session's
-        increment table as text (:func:`auction.domain.increments.to_text`; ``""``: none)."""
+        increment table as text (:func:`auction.domain.increments.to_text`; ``""``: none).
+        ``format`` and its parameters: :mod:`auction.domain.formats`."""
         created = await self.scripts.init(
             keys=self.keys.lot(lot_id).script_keys(),
             args=[
                 mode.value, start, inc, reserve, window_ms, ext_ms, duration_ms,
                 epoch or secrets.token_hex(4), session_id, deposit_fen, bands,
+                format.value, revisions, step, interval_ms, floor, free_ms, round_ms,
+                preempt_ms,
             ],
         )
         return bool(created)
@@ -157,20 +173,31 @@ class Rooms:
             _decode_reply(reply)  # raises the refusal
         return bool(reply)
 
+    async def set_holders(self, lot_id: int, holders: str) -> bool:
+        """A scheduled lot's preemptive-right holders (``holders.lua``, rule R9): ``True`` when
+        written, ``False`` when the lot has no room; ``Rejection('wrong_state')`` once bidding
+        started (nothing written)."""
+        reply = await self.scripts.holders(keys=self.keys.lot(lot_id).script_keys(),
+                                           args=[holders])
+        if isinstance(reply, list):
+            _decode_reply(reply)  # raises the refusal
+        return bool(reply)
+
     async def open(
         self, lot_id: int, *, idem: str = "", ends_at: int = 0, max_ext: int = -1,
         hard_end: int = 0,
     ) -> Accepted:
         """开拍 (``open.lua``). A timed lot's schedule, when its session has one
         (:mod:`auction.rooms.scheduler`): its close ``ends_at`` (ms), the cap on its
-        extensions ``max_ext`` (-1: none) and the hard end (ms, 0: none)."""
-        if (await self._mode(lot_id)) is LotMode.TIMED:
+        extensions ``max_ext`` (-1: none) and the hard end (ms, 0: none). Dutch and rounds
+        lots run on their own clocks (D4, T1) and take only the cap and the hard end's record."""
+        if await self._clocked(lot_id):
             # Lower-bound entry first (see keys.timed): if we die right after, the closer finds
             # the lot anyway; the entry is rescored to the real ends_at below.
             await self.redis.zadd(self.keys.timed, {str(lot_id): 0})
         await self.redis.sadd(self.keys.active, str(lot_id))
         result = _decode_reply(
-            await self.scripts.open(keys=self.keys.lot(lot_id).script_keys(),
+            await self.scripts.open(keys=self.keys.lot(lot_id).bid_keys(),
                                     args=[idem, ends_at, max_ext, hard_end])
         )
         if result.ends_at:
@@ -268,6 +295,48 @@ class Rooms:
             await self.redis.zrem(self.keys.timed, str(lot_id))
         return result
 
+    async def _clocked(self, lot_id: int) -> bool:
+        """Does the closer end this lot: a timed lot, a Dutch one (D4) or a rounds one (T4)?"""
+        mode, format = await self.redis.hmget(self.keys.lot(lot_id).state, ["mode", "format"])
+        if mode is None:
+            raise Rejection("unknown_lot")
+        clocked = (LotFormat.DUTCH.value, LotFormat.ROUNDS.value)
+        return _text(mode) == LotMode.TIMED.value or (
+            format is not None and _text(format) in clocked)
+
+    async def proxy(
+        self, lot_id: int, *, bidder: int, paddle: int, maximum: int, idem: str = ""
+    ) -> Accepted:
+        """P1: set or change ``bidder``'s secret maximum (``proxy.lua``); the proxies bid."""
+        if type(maximum) is not int:
+            raise Rejection("bad_amount")
+        return _decode_reply(await self.scripts.proxy(
+            keys=self.keys.lot(lot_id).bid_keys(), args=[bidder, paddle, str(maximum), idem]))
+
+    async def accept(self, lot_id: int, *, bidder: int, paddle: int, idem: str = "") -> Accepted:
+        """D3: take a Dutch lot at its current price (``accept.lua``)."""
+        return _decode_reply(await self.scripts.accept(
+            keys=self.keys.lot(lot_id).bid_keys(), args=[bidder, paddle, idem]))
+
+    async def mine(self, lot_id: int, bidder: int) -> dict[str, Any] | None:
+        """A bidder's own view of a lot (P5, S3, R9): ``proxy_max`` on an english lot,
+        ``quote`` and ``revisions_left`` on a sealed one, ``preempt_order`` when it holds a
+        preemptive right; ``None`` when it has none of these."""
+        raw = await self.redis.hmget(self.keys.lot(lot_id).state,
+                                     ["format", "book", "revisions", "holders"])
+        if raw[0] is None:
+            return None
+        out: dict[str, Any] = {}
+        entry = book.find(book.parse(_text(raw[1] or b"")), bidder)
+        if entry is not None and _text(raw[0]) == LotFormat.SEALED.value:
+            out.update(quote=entry.amount, revisions_left=max(0, int(raw[2] or 0) - entry.n))
+        elif entry is not None:
+            out["proxy_max"] = entry.amount
+        order = book.holders(_text(raw[3] or b"")).get(bidder)
+        if order is not None:
+            out["preempt_order"] = order
+        return out or None
+
     async def _mode(self, lot_id: int) -> LotMode:
         raw = await self.redis.hget(self.keys.lot(lot_id).state, "mode")
         if raw is None:
@@ -280,7 +349,8 @@ class Rooms:
             return None
         fields = _int_fields(raw)
         public = {k: fields[k] for k in PUBLIC_FIELDS if k in fields}
-        return Snapshot(lot_id=lot_id, epoch=fields["epoch"], seq=fields["seq"], state=public)
+        return Snapshot(lot_id=lot_id, epoch=fields["epoch"], seq=fields["seq"], state=public,
+                        proxies=int(fields.get("proxies", 0)))
 
     async def room_state(self, lot_id: int) -> RoomState | None:
         """The full state, reserve and leader included, as the domain model sees it."""
@@ -299,6 +369,13 @@ class Rooms:
             inc0=f.get("inc0", 0), bands=str(f.get("bands", "")),
             inc_override=f.get("inc_override", 0), final=f.get("final", 0),
             max_ext=f.get("max_ext", -1), hard_end=f.get("hard_end", 0),  # timed, once opened
+            format=LotFormat(f.get("format", "english")), revisions=f.get("revisions", 0),
+            quotes=f.get("quotes", 0), step=f.get("step", 0),
+            interval_ms=f.get("interval_ms", 0), floor=f.get("floor", 0),
+            book=str(f.get("book", "")), book_n=f.get("book_n", 0),
+            proxies=f.get("proxies", 0), free_ms=f.get("free_ms", 0),
+            round_ms=f.get("round_ms", 0), round=f.get("round", 0),
+            holders=str(f.get("holders", "")), preempt_ms=f.get("preempt_ms", 0),
         )
 
     async def events_after(

@@ -46,7 +46,8 @@ FROM sessions s JOIN markets m ON m.id = s.market_id
 _LOT_COLUMNS = """
 id, session_id, ordinal, title, description, result_type, ip_type, technology_field,
 transaction_mode, contract_type, holder_name, holder_uscc, start_price_fen, increment_fen,
-reserve_fen, non_tech_fen, duration_s, status, appraisal_fen, starts_at, relisted_from
+reserve_fen, non_tech_fen, duration_s, status, appraisal_fen, starts_at, relisted_from,
+format, revisions, step_fen, interval_s, floor_fen, free_s, round_s, preempt_window_s
 """
 
 # A retraction names the retracted bid by seq in its data (``bid_seq``); comparing jsonb values
@@ -55,6 +56,10 @@ _PUBLIC_BIDS = """
 SELECT b.seq, b.paddle, b.amount_fen, b.at,
        CASE WHEN b.data->>'source' IN ('floor', 'phone') THEN b.data->>'source'
             ELSE 'online' END AS source,
+       CASE WHEN b.data->>'preempt' = 'true' THEN 'preempt'
+            WHEN b.data->>'auto' = 'true' THEN 'auto'
+            WHEN b.data->>'sealed' = 'true' THEN 'sealed'
+            WHEN b.data->>'accepted' = 'true' THEN 'accepted' END AS mark,
        EXISTS (SELECT 1 FROM lot_events r
                WHERE r.lot_id = b.lot_id AND r.kind = 'bid_retracted'
                  AND r.data->'bid_seq' = to_jsonb(b.seq)) AS retracted
@@ -301,6 +306,14 @@ class Catalogue:
         appraisal_fen: int | None = None,
         starts_at: datetime | None = None,
         relisted_from: int | None = None,
+        format: str = "english",
+        revisions: int = 0,
+        step_fen: int = 0,
+        interval_s: int = 0,
+        floor_fen: int = 0,
+        free_s: int = 0,
+        round_s: int = 0,
+        preempt_window_s: int = 0,
     ) -> Lot:
         """A new scheduled lot. Without ``ordinal`` it goes last in the session; the session
         row is locked so concurrent creations get distinct ordinals. ``starts_at``: its own
@@ -322,15 +335,18 @@ class Catalogue:
                     "INSERT INTO lots (session_id, ordinal, title, description, result_type,"
                     " ip_type, technology_field, transaction_mode, contract_type, holder_name,"
                     " holder_uscc, start_price_fen, increment_fen, reserve_fen, non_tech_fen,"
-                    " duration_s, appraisal_fen, starts_at, relisted_from)"
+                    " duration_s, appraisal_fen, starts_at, relisted_from, format, revisions,"
+                    " step_fen, interval_s, floor_fen, free_s, round_s, preempt_window_s)"
                     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
-                    " $15, $16, $17, $18, $19) ON CONFLICT (relisted_from)"
-                    " WHERE relisted_from IS NOT NULL DO NOTHING"
+                    " $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)"
+                    " ON CONFLICT (relisted_from) WHERE relisted_from IS NOT NULL DO NOTHING"
                     f" RETURNING {_LOT_COLUMNS}",
                     session_id, ordinal, title, description, result_type, ip_type,
                     technology_field, transaction_mode, contract_type, holder_name,
                     holder_uscc, start_price_fen, increment_fen, reserve_fen, non_tech_fen,
-                    duration_s, appraisal_fen, starts_at, relisted_from,
+                    duration_s, appraisal_fen, starts_at, relisted_from, format, revisions,
+                    step_fen, interval_s,
+                    floor_fen, free_s, round_s, preempt_window_s,
                 )
                 if row is None:
                     raise Conflict("already_relisted", "该标的已经重新挂拍", "lot_id")

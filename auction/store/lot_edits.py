@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 _COLUMNS = """
 id, session_id, ordinal, title, description, result_type, ip_type, technology_field,
 transaction_mode, contract_type, holder_name, holder_uscc, start_price_fen, increment_fen,
-reserve_fen, non_tech_fen, duration_s, status, appraisal_fen, starts_at, relisted_from
+reserve_fen, non_tech_fen, duration_s, status, appraisal_fen, starts_at, relisted_from,
+format, revisions, step_fen, interval_s, floor_fen, free_s, round_s, preempt_window_s
 """
 
 #: the columns an edit may set (the lot's fields of ``POST /sessions/{id}/lots``)

@@ -136,6 +136,29 @@ class Lot:
     starts_at: datetime | None = None
     #: the passed or defaulted lot this one relists (docs/formats.md "Relisting")
     relisted_from: int | None = None
+    #: how the lot is sold (docs/formats.md) and its parameters
+    format: str = "english"
+    revisions: int = 0
+    step_fen: int = 0
+    interval_s: int = 0
+    floor_fen: int = 0
+    free_s: int = 0
+    round_s: int = 0
+    #: the preemption window after a timed lot's clock (docs/formats.md R10), seconds
+    preempt_window_s: int = 0
+
+    def format_json(self) -> Json:
+        """``format`` with its parameters: ``revisions`` (sealed), ``step_fen``,
+        ``interval_s`` and ``floor_fen`` (dutch), ``free_s`` and ``round_s`` (rounds)."""
+        out: Json = {"format": self.format, "preempt_window_s": self.preempt_window_s}
+        if self.format == "sealed":
+            out["revisions"] = self.revisions
+        elif self.format == "dutch":
+            out.update(step_fen=self.step_fen, interval_s=self.interval_s,
+                       floor_fen=self.floor_fen)
+        elif self.format == "rounds":
+            out.update(free_s=self.free_s, round_s=self.round_s)
+        return out
 
     def public(self) -> Json:
         """The lot as everyone may see it: no reserve amount (secret; only whether there is
@@ -151,6 +174,7 @@ class Lot:
             "duration_s": self.duration_s, "status": self.status,
             "appraisal_fen": self.appraisal_fen, "has_reserve": self.reserve_fen > 0,
             "starts_at": rfc3339(self.starts_at), "relisted_from": self.relisted_from,
+            **self.format_json(),
         }
 
     def to_json(self) -> Json:
@@ -203,11 +227,15 @@ class PublicBid:
     at: datetime
     source: str = "online"
     retracted: bool = False
+    #: ``preempt`` (优先权, R9), ``auto`` (a proxy's), ``sealed`` (a revealed quote),
+    #: ``accepted`` (a Dutch acceptance), or ``None`` (docs/formats.md)
+    mark: str | None = None
 
     def to_json(self) -> Json:
         return {
             "seq": self.seq, "paddle": self.paddle, "amount_fen": self.amount_fen,
             "at": rfc3339(self.at), "source": self.source, "retracted": self.retracted,
+            "mark": self.mark,
         }
 
 

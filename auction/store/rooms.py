@@ -39,7 +39,11 @@ FROM lots l ORDER BY l.id
 
 _TERMS = """
 SELECT l.id, s.mode, l.start_price_fen, l.increment_fen, l.reserve_fen, l.duration_s,
-       s.extension_window_s, s.extension_s, l.session_id, l.deposit_fen, s.increments
+       s.extension_window_s, s.extension_s, l.session_id, l.deposit_fen, s.increments,
+       l.format, l.revisions, l.step_fen, l.interval_s, l.floor_fen, l.free_s, l.round_s,
+       l.preempt_window_s,
+       (SELECT string_agg(p.bidder_id || ':' || p.rank, ',' ORDER BY p.bidder_id)
+        FROM lot_preemptors p WHERE p.lot_id = l.id) AS holders
 FROM lots l JOIN sessions s ON s.id = l.session_id WHERE l.id = $1
 """
 
@@ -84,6 +88,15 @@ class RoomTerms:
     session_id: int
     deposit: int
     bands: str = ""  # the session's increment table (auction/domain/increments.py text)
+    format: str = "english"  # and its parameters (auction/domain/formats.py)
+    revisions: int = 0
+    step: int = 0
+    interval_ms: int = 0
+    floor: int = 0
+    free_ms: int = 0
+    round_ms: int = 0
+    holders: str = ""  # preemptive-right holders, 'bidder:order,…' (R9)
+    preempt_ms: int = 0  # their window after a timed lot's clock (R10)
 
 
 def _event(row: Any) -> LotEvent:
@@ -111,6 +124,10 @@ async def room_terms(store: Store, lot_id: int) -> RoomTerms | None:
         duration_ms=int(r["duration_s"]) * 1000, window_ms=int(r["extension_window_s"]) * 1000,
         ext_ms=int(r["extension_s"]) * 1000, session_id=int(r["session_id"]),
         deposit=int(r["deposit_fen"] or 0), bands=_bands(r["increments"]),
+        format=str(r["format"]), revisions=int(r["revisions"]), step=int(r["step_fen"]),
+        interval_ms=int(r["interval_s"]) * 1000, floor=int(r["floor_fen"]),
+        free_ms=int(r["free_s"]) * 1000, round_ms=int(r["round_s"]) * 1000,
+        holders=str(r["holders"] or ""), preempt_ms=int(r["preempt_window_s"]) * 1000,
     )
 
 

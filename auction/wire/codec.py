@@ -162,6 +162,23 @@ class Bid:
 
 
 @dataclass(frozen=True, slots=True)
+class Proxy:
+    """``proxy {lot, max, key}``: set or change the sender's secret maximum (english lots)."""
+
+    lot: int
+    max: int
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Accept:
+    """``accept {lot, key}``: take a Dutch lot at its current price."""
+
+    lot: int
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
 class Cmd:
     lot: int
     op: str
@@ -174,7 +191,7 @@ class Ping:
     id: int | None
 
 
-ClientMessage = Hello | Sub | Unsub | Bid | Cmd | Ping
+ClientMessage = Hello | Sub | Unsub | Bid | Proxy | Accept | Cmd | Ping
 
 
 def _unpacker_limits() -> dict[str, int]:
@@ -257,6 +274,19 @@ def decode(frame: bytes) -> ClientMessage:
             raise WireError("bad_amount", "出价金额必须是正整数(单位: 分)", key=key)
         assert key is not None
         return Bid(lot=lot, amount=amount, key=key)
+    if t == "proxy":
+        key = _str(m, "key", None, limit=MAX_KEY_LEN)
+        lot = _lot(m, key)
+        maximum = m.get("max")
+        if type(maximum) is not int or not 0 < maximum <= MAX_FEN:
+            raise WireError("bad_amount", "最高出价必须是正整数(单位: 分)", key=key)
+        assert key is not None
+        return Proxy(lot=lot, max=maximum, key=key)
+    if t == "accept":
+        key = _str(m, "key", None, limit=MAX_KEY_LEN)
+        lot = _lot(m, key)
+        assert key is not None
+        return Accept(lot=lot, key=key)
     if t == "cmd":
         key = _str(m, "key", None, limit=MAX_KEY_LEN)
         lot = _lot(m, key)
@@ -322,8 +352,10 @@ def encode_event(lot: int, epoch: str, event: dict[str, Any]) -> bytes:
     return pack(frame)
 
 
-def encode_ack(key: str, lot: int, seq: int, at: int, replay: bool) -> bytes:
-    return pack({"t": "ack", "key": key, "lot": lot, "seq": seq, "at": at, "replay": replay})
+def encode_ack(key: str, lot: int, seq: int, at: int, replay: bool, **extra: Any) -> bytes:
+    """``extra``: what only the sender may see (a ``proxy``'s ``max``)."""
+    return pack({"t": "ack", "key": key, "lot": lot, "seq": seq, "at": at, "replay": replay,
+                 **extra})
 
 
 def encode_nack(key: str | None, code: str, message: str, **extra: Any) -> bytes:

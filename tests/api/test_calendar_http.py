@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -214,3 +215,44 @@ async def test_the_scheduler_opens_due_lots_once(
     for lot in (later, *others):
         state = await services.rooms.room_state(lot)
         assert state is not None and state.status.value == "scheduled"
+
+
+async def test_the_scheduler_opens_every_format(
+    client: httpx.AsyncClient, new_session: NewSession, lot_body: LotBody, services: Services,
+) -> None:
+    """A scheduled timed session holding lots of every format (issue 14): the scheduler opens
+    them all; the english and sealed lots take the schedule (planned close in running order,
+    the cap and the hard end), the Dutch and rounds lots their own clocks (D4, T1) with no
+    schedule, and the closer has every one of them (docs/formats.md "Scheduling")."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    start, ends = now - timedelta(seconds=5), now + timedelta(hours=1)
+    hard = ends + timedelta(seconds=45)
+    run = await new_session("timed", starts_at=iso(start), ends_at=iso(ends), close_gap_s=30,
+                            max_extensions=1, hard_end_at=iso(hard))
+    formats: list[dict[str, Any]] = [
+        {}, {"format": "dutch", "step_fen": 10_000_000, "interval_s": 60,
+             "floor_fen": 100_000_000},
+        {"format": "rounds", "free_s": 120, "round_s": 30}, {"format": "sealed", "revisions": 1},
+    ]
+    ids = []
+    for extra in formats:
+        made = await client.post(f"/api/v1/sessions/{run['id']}/lots", headers=ADMIN,
+                                 json=lot_body(duration_s=600, **extra))
+        assert made.status_code == 201, made.text
+        ids.append(made.json()["id"])
+    opened = await Scheduler(services).tick()
+    assert [lot for lot in opened if lot in ids] == ids
+    base, hard_ms = int(ends.timestamp() * 1000), int(hard.timestamp() * 1000)
+    states = {lot: await services.rooms.room_state(lot) for lot in ids}
+    for lot, state in states.items():
+        assert state is not None and state.status.value == "open", lot
+        assert await services.redis.zscore(services.keys.timed, str(lot)) == state.ends_at
+    e, d, r, s = (states[lot] for lot in ids)
+    assert e is not None and d is not None and r is not None and s is not None
+    assert (e.ends_at, e.max_ext, e.hard_end) == (base, 1, hard_ms)
+    assert (s.ends_at, s.max_ext, s.hard_end) == (hard_ms, 1, hard_ms)  # rank 3: the hard end
+    assert (d.ends_at, d.max_ext, d.hard_end) == (d.opened_at + 11 * 60_000, -1, 0)
+    assert (r.ends_at, r.max_ext, r.hard_end) == (r.opened_at + 120_000, -1, 0)
+    for lot in ids[1:3]:  # the Dutch and rounds lots
+        opened_event = (await services.rooms.events_after(lot, 0) or [])[0]
+        assert opened_event.kind == "opened" and "hard_end" not in opened_event.data

@@ -93,7 +93,7 @@ async def test_bids_and_results_are_public_by_paddle(
     bids = (await client.get(f"/api/v1/lots/{lot['id']}/bids")).json()
     assert bids == {"lot_id": lot["id"], "bids": [
         {"seq": 2, "paddle": 101, "amount_fen": 200_000_000, "at": "2026-04-18T10:00:00.000+08:00",
-         "source": "online", "retracted": False},
+         "source": "online", "retracted": False, "mark": None},
     ]}
     results = (await client.get("/api/v1/results", params={"session": lot["session_id"]})).json()
     assert results["results"] == [{

@@ -179,3 +179,28 @@ async def test_a_defaulted_lot_relisted_and_its_buyer_kept_out(
                                 headers=bearer(rival.account_token),
                                 json={"bidder_id": rival.bidder_id})
     assert applied.status_code == 201, applied.text
+
+
+async def test_a_relisted_lot_keeps_its_format_unless_the_body_names_one(
+    client: httpx.AsyncClient, services: Services, new_session: NewSession, new_lot: NewLot,
+) -> None:
+    """A relisting copies the old lot's format (issue 14) with its terms; a body naming a
+    ``format`` gives the new lot that format, with that format's checks."""
+    session = await new_session()
+    old = (await new_lot(session["id"], format="sealed", revisions=2,
+                         preempt_window_s=30))["id"]
+    await services.rooms.open(old)
+    await services.rooms.close(old, "pass")
+    drainer = Drainer(services.store, services.redis, services.keys)
+    while await drainer.drain_once():
+        pass
+    target = await later_session(client, session["market_code"])
+    bad = await relist(client, old, target["id"], START, format="dutch", step_fen=100,
+                       interval_s=60, floor_fen=START + 1)
+    assert bad.status_code == 400 and error_of(bad)["field"] == "floor_fen"
+    ok = await relist(client, old, target["id"], START)
+    assert ok.status_code == 201, ok.text
+    assert (ok.json()["format"], ok.json()["revisions"], ok.json()["preempt_window_s"]) == (
+        "sealed", 2, 30)
+    room = await services.rooms.room_state(ok.json()["id"])
+    assert room is not None and room.format.value == "sealed" and room.revisions == 2

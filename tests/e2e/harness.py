@@ -234,8 +234,9 @@ def uscc(n: int) -> str:
 async def create_sale(
     server: Server, *, mode: str = "live", lots: int = 1, bidders: int = 3,
     duration_s: int = 0, window_s: int = 300, extension_s: int = 300, reserve_fen: int = 0,
-    start_fen: int = 1_000_000, inc_fen: int = 10_000,
+    start_fen: int = 1_000_000, inc_fen: int = 10_000, lot_terms: dict[str, Any] | None = None,
 ) -> Sale:
+    """``lot_terms``: more fields of every lot's creation body (``format`` and its terms)."""
     tag = uuid.uuid4().int % 10**6
     async with httpx.AsyncClient(base_url=server.base, headers=ADMIN, timeout=10) as http:
         code = f"37{10 + tag % 90:02d}00"  # a city's form (auction/domain/divisions.py)
@@ -258,7 +259,8 @@ async def create_sale(
                 "technology_field": "电子信息", "transaction_mode": "转让",
                 "contract_type": "技术转让", "holder_name": "山东测试大学",
                 "holder_uscc": uscc(900_000 + tag), "start_price_fen": start_fen,
-                "increment_fen": inc_fen, "reserve_fen": reserve_fen, "duration_s": duration_s})
+                "increment_fen": inc_fen, "reserve_fen": reserve_fen, "duration_s": duration_s,
+                **(lot_terms or {})})
             assert r.status_code == 201, r.text
             lot_ids.append(r.json()["id"])
         tokens, ids, paddles, usernames = [], [], [], []

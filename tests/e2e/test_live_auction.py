@@ -96,8 +96,8 @@ async def test_three_bidders_bid_concurrently_and_everyone_sees_one_order(server
 
         bids = await wait_for(persisted, timeout=5)
         assert [b["amount_fen"] for b in bids] == accepted
-        assert all(set(b) == {"seq", "paddle", "amount_fen", "at", "source", "retracted"}
-                   for b in bids)
+        assert all(set(b) == {"seq", "paddle", "amount_fen", "at", "source", "retracted",
+                              "mark"} for b in bids)
         assert {(b["source"], b["retracted"]) for b in bids} == {("online", False)}
 
         async def result() -> Any:

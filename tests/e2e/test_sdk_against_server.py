@@ -49,3 +49,36 @@ async def test_sdk_resumes_across_a_server_restart(settings: Settings, tmp_path:
         assert watcher.last_resume.get(lot) is True
         assert watcher.stats.gaps == 0
         await watcher.close()
+
+
+async def test_sdk_proxy_and_accept(settings: Settings) -> None:
+    """The SDK's proxy and accept frames: the proxy bids for its holder; a Dutch lot goes to
+    the first acceptance and the second is refused lot_closed."""
+    async with running(settings) as server:
+        english = await create_sale(server, mode="live", bidders=2)
+        dutch = await create_sale(server, mode="live", bidders=2, lot_terms={
+            "format": "dutch", "step_fen": 100_000, "interval_s": 60, "floor_fen": 500_000})
+        async with AuctionClient(server.ws_url, english.auctioneer) as staff:
+            await staff.command(english.lots[0], "open")
+        async with AuctionClient(server.ws_url, dutch.auctioneer) as staff:
+            await staff.command(dutch.lots[0], "open")
+        async with (
+            AuctionClient(server.ws_url, english.tokens[0]) as b1,
+            AuctionClient(server.ws_url, english.tokens[1]) as b2,
+        ):
+            view = await b2.subscribe(english.lots[0])
+            await b1.proxy(english.lots[0], 1_050_000)
+            await b2.bid(english.lots[0], 1_020_000)
+            await b2.wait_until(english.lots[0], lambda v: v.high == 1_030_000, timeout=5)
+            assert view.paddle == english.paddles[0]
+        async with (
+            AuctionClient(server.ws_url, dutch.tokens[0]) as d1,
+            AuctionClient(server.ws_url, dutch.tokens[1]) as d2,
+        ):
+            await d1.accept(dutch.lots[0])
+            try:
+                await d2.accept(dutch.lots[0])
+            except BidRejected as rej:
+                assert rej.code == "lot_closed"
+            else:
+                raise AssertionError("a second acceptance took the lot")

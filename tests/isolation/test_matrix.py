@@ -139,13 +139,16 @@ SCOPED: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/lots/{lot_id:int}/registration/packet"): set(),
     # issue 15: relisting a lot (who may manage the lot's market and the target session's)
     ("POST", "/api/v1/lots/{lot_id:int}/relist"): set(),
+    # issue 14: a lot's preemptive-right holders (who may manage the lot's session)
+    ("GET", "/api/v1/lots/{lot_id:int}/preemptors"): set(),
+    ("PUT", "/api/v1/lots/{lot_id:int}/preemptors"): set(),
 }
 
 GUESSED = 999_999_999
 TABLES = ("markets", "sessions", "lots", "bidders", "registrations", "accounts", "deposits",
           "deposit_entries", "lot_results", "registration_steps", "files", "lot_payments",
           "lot_defaults", "publicity_objections", "market_registration_endpoints",
-          "registration_outbox", "registration_versions")
+          "registration_outbox", "registration_versions", "lot_preemptors")
 
 
 def principals(world: World) -> dict[str, str | None]:
@@ -211,6 +214,7 @@ def request_for(route: tuple[str, str], world: World, targets: dict[str, Any],
         "/versions": {"corrections": {"seller_nature": "企业"}},
         "/registration-endpoint": {"url": "https://intruder.example/r", "secret": "s"},
         "/relist": {"session_id": b.session_id, "start_price_fen": START},
+        "/preemptors": {"holders": [{"bidder_id": b.bidders[0]["id"], "order": 1}]},
     }
     body = None
     if route[0] in ("POST", "PUT"):
@@ -310,6 +314,10 @@ async def test_ws_matrix_has_zero_cross_market_successes(
         "Bid": ({"b_bidder_session"},
                 lambda key: {"t": "bid", "lot": lot, "amount": START, "key": key}),
         "Cmd": ({"b_auctioneer"}, lambda key: {"t": "cmd", "lot": lot, "op": "pass", "key": key}),
+        # issue 14: a proxy maximum and a Dutch acceptance are bids (B's own bidders only)
+        "Proxy": ({"b_bidder_session"},
+                  lambda key: {"t": "proxy", "lot": lot, "max": START * 2, "key": key}),
+        "Accept": ({"b_bidder_session"}, lambda key: {"t": "accept", "lot": lot, "key": key}),
     }
     assert types == WS_PUBLIC | set(frames), f"classify these message types: {types}"
     # every console op, with valid arguments, is a command outsiders may not run

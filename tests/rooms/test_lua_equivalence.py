@@ -10,6 +10,7 @@ sequences, granting and revoking bidders' eligibility (R0) between commands.
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, replace
@@ -21,10 +22,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from redis.asyncio import Redis
 
-from auction.domain import commands
+from auction.domain import book, commands, formats
 from auction.domain import room as rules
 from auction.domain.errors import Rejection
-from auction.domain.lot import LotMode, LotStatus
+from auction.domain.lot import LotFormat, LotMode, LotStatus
 from auction.domain.room import LotEvent, Outcome, RoomState
 from auction.rooms.keys import Keys
 from auction.rooms.service import Rooms, _decode_reply
@@ -100,6 +101,12 @@ class Harness:
                     lot, bidder=bidder, paddle=100 + bidder, amount=amount,
                     source=source[0] if source else "online",
                 ))
+            elif name == "proxy":
+                bidder, maximum = args
+                acc = self.run(self.rooms.proxy(lot, bidder=bidder, paddle=100 + bidder,
+                                                maximum=maximum))
+            elif name == "accept":
+                acc = self.run(self.rooms.accept(lot, bidder=args[0], paddle=100 + args[0]))
             elif name == "increment":
                 op, amount = args
                 arg = f"set:{amount}" if op == "set" else op
@@ -125,14 +132,19 @@ class Harness:
     ) -> Outcome | Rejection:
         name, *args = command
         call: dict[str, Callable[[], Outcome]] = {
-            "open": lambda: rules.open_lot(state, now, **_schedule(args)),
-            "bid": lambda: rules.place_bid(state, args[0], 100 + args[0], args[1], now,
-                                           eligible=args[0] in eligible),
+            "open": lambda: formats.open_lot(state, now, eligible=eligible,
+                                              **_schedule(args)),
+            "bid": lambda: formats.bid(state, args[0], 100 + args[0], args[1], now,
+                                       eligible=eligible),
+            "proxy": lambda: formats.set_proxy(state, args[0], 100 + args[0], args[1], now,
+                                               eligible=eligible),
+            "accept": lambda: formats.accept(state, args[0], 100 + args[0], now,
+                                             eligible=args[0] in eligible),
             "timed": lambda: rules.close_timed(state, now),
             "hammer": lambda: rules.hammer(state, now),
             "pass": lambda: rules.pass_lot(state, now),
-            "floor": lambda: rules.place_bid(state, args[0], 100 + args[0], args[1], now,
-                                             eligible=args[0] in eligible, source=args[2]),
+            "floor": lambda: formats.bid(state, args[0], 100 + args[0], args[1], now,
+                                         eligible=eligible, source=args[2]),
             "warn": lambda: commands.warn(state, args[0], now),
             "announce": lambda: commands.announce(state, args[0], now),
             "pause": lambda: commands.pause(state, now),
@@ -672,5 +684,372 @@ def test_live_console_machine(harness: Harness) -> None:
     LiveConsoleMachine.harness = harness
     test = LiveConsoleMachine.TestCase
     test.settings = settings(max_examples=120, stateful_step_count=30, deadline=None,
+                             suppress_health_check=list(HealthCheck))
+    test().runTest()
+
+
+# ---- formats (issue 14: auction/domain/formats.py; docs/formats.md P, S, D rules) -------------
+
+def sealed(**kw: Any) -> RoomState:
+    return live(**{"format": LotFormat.SEALED, **kw})
+
+
+def dutch(**kw: Any) -> RoomState:
+    return live(**{"format": LotFormat.DUTCH, "step": 100_000, "interval_ms": 60_000,
+                   "floor": START // 2, **kw})
+
+
+def test_proxy_war(harness: Harness) -> None:
+    """Two proxies and a live bidder: automatic bids in the same call, the earlier equal
+    maximum holding, Lua and the model identical step by step, and the standing result."""
+    state = live(bands="")
+    lot = harness.place(state)
+    steps: list[tuple[tuple[Any, ...], str]] = [
+        (("open",), "ok"),
+        (("proxy", 1, START + 5 * INC), "ok"),  # 1 bids the start at once (P2)
+        (("proxy", 2, START + 8 * INC), "ok"),  # 2 bids 1's maximum + inc = START + 6 INC
+        (("bid", 3, START + 7 * INC), "ok"),  # 2's proxy answers at its maximum, 8 INC
+        (("proxy", 1, START + 8 * INC), "too_low"),  # the next valid bid is 9 INC
+        (("proxy", 4, START + 10 * INC), "ok"),  # 4 beats 2: 2's maximum + inc = 9 INC
+        (("proxy", 2, START + 10 * INC), "ok"),  # equal to 4's, set later: 4 holds at 10
+        (("proxy", 4, START + 9 * INC), "too_low"),  # below 4's own standing bid
+        (("bid", 3, START + 11 * INC), "ok"),  # the live bidder tops every maximum
+        (("hammer",), "ok"),
+    ]
+    for command, expected in steps:
+        state = harness.check(lot, state, command)
+        assert harness.last_outcome == expected, command
+    events = harness.run(harness.rooms.events_after(lot, 0)) or []
+    bids = [(e.data["paddle"], e.data["amount"], bool(e.data.get("auto"))) for e in events
+            if e.kind == "bid"]
+    assert bids == [
+        (101, START, True), (102, START + 6 * INC, True), (103, START + 7 * INC, False),
+        (102, START + 8 * INC, True), (104, START + 9 * INC, True),
+        (104, START + 10 * INC, True), (103, START + 11 * INC, False),
+    ]
+    assert events[-1].kind == "sold" and events[-1].data["paddle"] == 103
+    # P5: no event names a maximum
+    assert all("max" not in e.data for e in events)
+    assert state.proxies == 3
+
+
+def test_proxy_bids_extend_like_manual_ones(harness: Harness) -> None:
+    """R5 with the session's cap and hard end (issue 15) holds for a proxy's automatic bids
+    (issue 14) as for manual ones: in Lua and the model alike, an automatic bid in the last
+    window does not extend past the cap nor past the hard end."""
+    # the cap: a manual bid takes the one extension allowed; the proxy's answers take none
+    state = replace(timed(), duration_ms=200_000)  # every bid is in the 300 s window
+    lot = harness.place(state)
+    state = harness.check(lot, state, ("open", 0, 1, 0))
+    state = harness.check(lot, state, ("bid", 2, START))
+    assert state.extensions == 1
+    capped = state.ends_at
+    for command in [("proxy", 1, START + 5 * INC), ("bid", 2, START + 2 * INC)]:
+        state = harness.check(lot, state, command)
+        assert harness.last_outcome == "ok", command
+    assert state.leader == 1 and state.high == START + 3 * INC  # automatic bids were placed
+    assert state.extensions == 1 and state.ends_at == capped
+    # the hard end: the proxy's automatic bid moves the close to the hard end exactly, once
+    state = replace(timed(), duration_ms=200_000)
+    lot = harness.place(state)
+    hard = harness.server_now() + 250_000
+    state = harness.check(lot, state, ("open", 0, -1, hard))
+    state = harness.check(lot, state, ("proxy", 1, START + 5 * INC))  # bids the start (P2)
+    assert state.bids == 1 and state.ends_at == hard and state.extensions == 1
+    state = harness.check(lot, state, ("bid", 2, START + INC))  # 1's proxy answers
+    assert state.leader == 1 and state.ends_at == hard and state.extensions == 1
+    events = harness.run(harness.rooms.events_after(lot, 0)) or []
+    assert [e.data["ends_at"] for e in events if e.kind == "extended"] == [hard]
+
+
+def test_scheduled_dutch_and_rounds_keep_their_own_clocks(harness: Harness) -> None:
+    """A Dutch or rounds lot opened on a timed session's schedule (the scheduler passes the
+    planned close, cap and hard end) runs on its own clock and records no schedule."""
+    now = harness.server_now()
+    for state in (replace(dutch(), mode=LotMode.TIMED, duration_ms=600_000),
+                  replace(rounds(), mode=LotMode.TIMED, duration_ms=600_000)):
+        lot = harness.place(state)
+        after = harness.check(lot, state, ("open", now + 3_600_000, 1, now + 1_800_000))
+        assert after.max_ext == -1 and after.hard_end == 0
+        opened = (harness.run(harness.rooms.events_after(lot, 0)) or [])[0]
+        assert "max_ext" not in opened.data and "hard_end" not in opened.data
+        own = state.free_ms if state.format is LotFormat.ROUNDS else book.dutch_span(
+            state.start, state.step, state.interval_ms, state.floor)
+        assert after.ends_at == after.opened_at + own
+
+
+def test_sealed_revisions_and_tie(harness: Harness) -> None:
+    """Quotes with one revision, a tie won by the earlier quote, revealed at the close."""
+    state = sealed(revisions=1, reserve=START + INC)
+    lot = harness.place(state)
+    steps: list[tuple[tuple[Any, ...], str]] = [
+        (("open",), "ok"),
+        (("bid", 1, START + 3 * INC), "ok"),
+        (("bid", 2, START + 5 * INC), "ok"),
+        (("bid", 1, START + 5 * INC), "ok"),  # 1 revises to equal 2's: later, loses the tie
+        (("bid", 1, START + 9 * INC), "no_revisions_left"),
+        (("bid", 3, START - 1), "below_start"),
+        (("bid", 3, START + 1), "ok"),  # no grid for quotes
+        (("proxy", 3, START * 2), "wrong_format"),
+        (("undo",), "wrong_format"),
+        (("hammer",), "ok"),
+        (("reopen", LONG), "wrong_format"),
+    ]
+    for command, expected in steps:
+        state = harness.check(lot, state, command)
+        assert harness.last_outcome == expected, command
+    events = harness.run(harness.rooms.events_after(lot, 0)) or []
+    public = [e for e in events if e.kind == "quote_received"]
+    assert [e.data for e in public] == [{"count": 1}, {"count": 2}, {"count": 2}, {"count": 3}]
+    revealed = [(e.data["paddle"], e.data["amount"]) for e in events if e.kind == "bid"]
+    assert revealed == [(103, START + 1), (101, START + 5 * INC), (102, START + 5 * INC)]
+    assert events[-1].kind == "sold" and events[-1].data["paddle"] == 102
+
+
+def test_dutch_first_accept_wins(harness: Harness) -> None:
+    """Two acceptances: the first takes the lot at the price of the clock, the second is
+    refused; bids, proxies and pauses do not fit the format."""
+    state = dutch()
+    lot = harness.place(state)
+    for command, expected in [
+        (("accept", 1), "lot_not_open"), (("open",), "ok"), (("bid", 1, START), "wrong_format"),
+        (("proxy", 1, START), "wrong_format"), (("pause",), "wrong_format"),
+        (("accept", 5), "deposit_required"), (("accept", 2), "ok"), (("accept", 1), "lot_closed"),
+    ]:
+        state = harness.check(lot, state, command)
+        assert harness.last_outcome == expected, command
+    assert state.status is LotStatus.SOLD and state.paddle == 102 and state.high == START
+
+
+def test_dutch_price_falls_and_floor_passes(harness: Harness) -> None:
+    """The price is the clock's (D2), the lot passes after the floor's interval (D4)."""
+    opened = harness.server_now() - 150_000  # 2 drops ago
+    state = dutch(status=LotStatus.OPEN, seq=1, opened_at=opened,
+                  ends_at=opened + (5 + 1) * 60_000)
+    lot = harness.place(state)
+    state = harness.check(lot, state, ("accept", 3))
+    assert state.high == START - 2 * 100_000
+    gone = dutch(status=LotStatus.OPEN, seq=1, opened_at=opened - 10**6, ends_at=opened)
+    lot = harness.place(gone)
+    assert harness.check(lot, gone, ("accept", 3)).status is LotStatus.OPEN
+    assert harness.last_outcome == "lot_closed"
+    after = harness.check(lot, gone, ("timed",))
+    assert after.status is LotStatus.PASSED
+
+
+def test_absentee_proxies_bid_at_the_opening(harness: Harness) -> None:
+    """P1, P2: proxies set on a scheduled lot (absentee bids) wait; the opening lets them bid
+    in the same call (equal maxima: the earlier set leads at that amount)."""
+    state = live()
+    lot = harness.place(state)
+    for command, expected in [
+        (("proxy", 1, START - 1), "below_start"), (("proxy", 1, START + 4 * INC), "ok"),
+        (("proxy", 2, START + 4 * INC), "ok"), (("proxy", 5, START), "deposit_required"),
+        (("open",), "ok"),
+    ]:
+        state = harness.check(lot, state, command)
+        assert harness.last_outcome == expected, command
+    assert (state.paddle, state.high) == (101, START + 4 * INC)
+    events = harness.run(harness.rooms.events_after(lot, 0)) or []
+    assert [e.kind for e in events][:2] == ["opened", "bid"]
+
+
+def test_preemptive_rights(harness: Harness) -> None:
+    """R9: a holder equals the high and leads; a better order equals a lesser holder; the same
+    or a worse order, or no right, may not; the equal bid is marked preempt."""
+    state = live(holders="2:1,3:2")
+    lot = harness.place(state)
+    for command, expected in [
+        (("open",), "ok"), (("bid", 3, START), "ok"), (("bid", 2, START), "ok"),  # a first bid
+        # is never an equal one: 2 (order 1) equals 3 (order 2)
+        (("bid", 3, START), "too_low"), (("bid", 4, START), "too_low"),
+        (("bid", 1, START + INC), "ok"), (("bid", 3, START + INC), "ok"),
+        (("bid", 2, START + INC), "ok"), (("bid", 3, START + INC), "too_low"),
+        (("bid", 3, START + INC + 1), "too_low"), (("bid", 4, START + 2 * INC), "ok"),
+        (("floor", 3, START + 2 * INC, "phone"), "ok"),
+    ]:
+        state = harness.check(lot, state, command)
+        assert harness.last_outcome == expected, command
+    events = harness.run(harness.rooms.events_after(lot, 0)) or []
+    marked = [(e.data["paddle"], e.data["amount"]) for e in events
+              if e.kind == "bid" and e.data.get("preempt")]
+    assert marked == [(102, START), (103, START + INC), (102, START + INC),
+                      (103, START + 2 * INC)]
+    assert state.paddle == 103
+
+
+def test_preemption_window_after_the_clock(harness: Harness) -> None:
+    """R10: after a timed lot's clock, the window holds the close while a holder could still
+    equal the high; only such a bid is taken (no extension); then the closer sells."""
+    past = harness.server_now() - 1
+    state = timed(**LED, ends_at=past, holders="2:1,3:2", preempt_ms=60_000)
+    lot = harness.place(state)
+    for command, expected in [
+        (("timed",), "not_due"), (("bid", 4, START + INC), "lot_closed"),
+        (("bid", 3, START), "ok"), (("bid", 3, START), "lot_closed"),
+        (("bid", 2, START), "ok"), (("timed",), "ok"),
+    ]:
+        state = harness.check(lot, state, command)
+        assert harness.last_outcome == expected, command
+    assert state.status is LotStatus.SOLD and state.paddle == 102 and state.extensions == 0
+    done = timed(**LED, ends_at=past, holders="1:1,2:2", preempt_ms=60_000)
+    lot = harness.place(done)  # the leader holds the first order: nobody can preempt
+    assert harness.check(lot, done, ("timed",)).status is LotStatus.SOLD
+
+
+def rounds(**kw: Any) -> RoomState:
+    return live(**{"format": LotFormat.ROUNDS, "free_ms": 60_000, "round_ms": 30_000, **kw})
+
+
+def test_rounds_free_phase_then_rounds(harness: Harness) -> None:
+    """T1–T4: bids in the free phase change no clock; after it, the closer starts round 1, a
+    bid starts round 2, and a round without a bid ends the lot, sold to the highest bid."""
+    now = harness.server_now()
+    state = rounds(status=LotStatus.OPEN, seq=1, opened_at=now, ends_at=now + 60_000)
+    lot = harness.place(state)
+    state = harness.check(lot, state, ("bid", 1, START))
+    assert (state.round, state.ends_at) == (0, now + 60_000)  # free: no new round
+    state = harness.check(lot, state, ("timed",))
+    assert harness.last_outcome == "not_due"
+    state = harness.check(lot, state, ("proxy", 2, START * 2))
+    assert harness.last_outcome == "wrong_format"
+    state = harness.check(lot, state, ("pause",))
+    assert harness.last_outcome == "wrong_format"
+    # the free phase is over (as if 60 s passed): the closer starts round 1
+    ended = replace(state, ends_at=harness.server_now() - 1)
+    lot = harness.place(ended)
+    state = harness.check(lot, ended, ("timed",))
+    assert state.round == 1 and state.ends_at == ended.ends_at + 30_000
+    state = harness.check(lot, state, ("bid", 2, START + INC))
+    assert state.round == 2 and state.status is LotStatus.OPEN
+    # round 2 runs out with no bid: the lot ends, sold to the highest bid
+    over = replace(state, ends_at=harness.server_now() - 1)
+    lot = harness.place(over)
+    assert harness.check(lot, over, ("bid", 1, START + 2 * INC)).round == 2
+    assert harness.last_outcome == "lot_closed"
+    state = harness.check(lot, over, ("timed",))
+    assert state.status is LotStatus.SOLD and state.paddle == 102
+
+
+def test_rounds_a_late_bid_starts_round_one_itself(harness: Harness) -> None:
+    """T2: a bid after the free phase, before the closer ran, starts round 1 just before itself
+    and round 2 after; a bid after round 1's end too is lot_closed."""
+    now = harness.server_now()
+    state = rounds(status=LotStatus.OPEN, seq=1, opened_at=now - 70_000, ends_at=now - 10_000)
+    lot = harness.place(state)
+    after = harness.check(lot, state, ("bid", 3, START))
+    events = harness.run(harness.rooms.events_after(lot, 1)) or []
+    assert [(e.kind, e.data.get("n")) for e in events] == [
+        ("round_started", 1), ("bid", None), ("round_started", 2)]
+    assert after.round == 2
+    gone = rounds(status=LotStatus.OPEN, seq=1, opened_at=now - 200_000, ends_at=now - 40_000)
+    lot = harness.place(gone)
+    harness.check(lot, gone, ("bid", 3, START))
+    assert harness.last_outcome == "lot_closed"
+
+
+class FormatsMachine(RuleBasedStateMachine):
+    """Random sequences on a lot of every format (english with proxies, sealed, Dutch): bids,
+    proxies, acceptances, closes, console commands and eligibility changes; Lua and the model
+    never disagree."""
+
+    harness: Harness
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lot = 0
+        self.state = live()
+        self.eligible = ELIGIBLE
+        self.schedule: tuple[int, int, int] = (0, -1, 0)
+
+    @initialize(
+        format=st.sampled_from([LotFormat.ENGLISH, LotFormat.ENGLISH, LotFormat.SEALED,
+                                LotFormat.DUTCH, LotFormat.ROUNDS, LotFormat.ROUNDS]),
+        mode=st.sampled_from([LotMode.LIVE, LotMode.TIMED]),
+        reserve=st.sampled_from([0, START + 3 * INC]),
+        duration=st.sampled_from([200, 3_600_000]),
+        bands=st.sampled_from(["", BANDS]),
+        revisions=st.integers(0, 2),
+        interval=st.sampled_from([5, 30, 60_000]),
+        floor=st.sampled_from([START // 2, START - 1, START]),
+        free=st.sampled_from([5, 40, 60_000]),
+        round_ms=st.sampled_from([15, 60_000]),
+        holders=st.sampled_from(["", "", "2:1", "2:1,3:2", "1:2,3:1,4:1"]),
+        preempt=st.sampled_from([0, 30, 60_000]),
+        opened=st.sampled_from([True, True, False]),
+        cap=st.sampled_from([-1, -1, 0, 1, 2]),
+        hard=st.sampled_from([0, 0, 150_000, 3_600_000]),
+        planned=st.sampled_from([0, 0, 120_000]),
+    )
+    def setup(self, format: LotFormat, mode: LotMode, reserve: int, duration: int, bands: str,
+              revisions: int, interval: int, floor: int, free: int, round_ms: int,
+              holders: str, preempt: int, opened: bool, cap: int, hard: int,
+              planned: int) -> None:
+        self.state = RoomState(mode=mode, start=START, inc=INC, reserve=reserve,
+                               window_ms=100_000, ext_ms=100_000, duration_ms=duration,
+                               deposit=DEPOSIT, bands=bands, inc0=INC, format=format,
+                               revisions=revisions, step=7 * INC, interval_ms=interval,
+                               floor=floor, free_ms=free, round_ms=round_ms,
+                               holders=holders, preempt_ms=preempt)
+        self.lot = self.harness.place(self.state, self.eligible)
+        # a timed lot's schedule (issue 15): the cap and hard end apply to the proxies'
+        # automatic bids as to manual ones; Dutch and rounds lots take no schedule
+        now = self.harness.server_now()
+        self.schedule = (now + planned if planned else 0, cap, now + hard if hard else 0)
+        if opened:  # else absentee proxies and refusals before the opening come first
+            self.open()
+
+    def _step(self, *command: Any) -> None:
+        self.state = self.harness.check(self.lot, self.state, command, self.eligible)
+
+    @rule(bidder=st.integers(1, 5), grant=st.booleans())
+    def eligibility_pushed(self, bidder: int, grant: bool) -> None:
+        self.harness.set_eligible(self.lot, bidder, grant)
+        self.eligible = self.eligible | {bidder} if grant else self.eligible - {bidder}
+
+    @rule(bidder=st.integers(1, 5), steps=st.integers(-1, 4), skew=st.sampled_from([0, 0, 1]))
+    def bid(self, bidder: int, steps: int, skew: int) -> None:
+        self._step("bid", bidder, self.state.next_minimum() + steps * self.state.inc + skew)
+
+    @rule(bidder=st.integers(1, 5), steps=st.integers(-2, 8), skew=st.sampled_from([0, 0, 7]))
+    def proxy(self, bidder: int, steps: int, skew: int) -> None:
+        self._step("proxy", bidder, self.state.next_minimum() + steps * self.state.inc + skew)
+
+    @rule()
+    def open(self) -> None:
+        self._step("open", *self.schedule)
+
+    @rule(bidder=st.integers(1, 5))
+    def accept(self, bidder: int) -> None:
+        self._step("accept", bidder)
+
+    @rule(ms=st.sampled_from([0, 10, 40]))
+    def wait(self, ms: int) -> None:
+        time.sleep(ms / 1000)  # the Dutch clock and short timed lots move on
+
+    @rule(op=st.sampled_from(["hammer", "pass", "timed"]))
+    def close(self, op: str) -> None:
+        self._step(op)
+
+    @rule(op=st.sampled_from(["pause", "resume", "undo"]))
+    def console(self, op: str) -> None:
+        self._step(op)
+
+    @rule()
+    def reopen(self) -> None:
+        self._step("reopen", LONG)
+
+    @invariant()
+    def seq_counts_events(self) -> None:
+        if self.lot:
+            events = self.harness.run(self.harness.rooms.events_after(self.lot, 0)) or []
+            assert len(events) == self.state.seq
+
+
+def test_formats_machine(harness: Harness) -> None:
+    """Hypothesis explores every format; both implementations stay identical."""
+    FormatsMachine.harness = harness
+    test = FormatsMachine.TestCase
+    test.settings = settings(max_examples=150, stateful_step_count=25, deadline=None,
                              suppress_health_check=list(HealthCheck))
     test().runTest()

@@ -1,5 +1,6 @@
 -- bid: one bid on an open lot, checked against rules R0-R5 and R8 of auction/domain/room.py, in the
--- same order, then written. Read and validate everything before the first write: Lua never
+-- same order, then written; the proxies answer it (P2-P4); on a sealed lot it is a quote (S1-S3,
+-- auction/domain/formats.py). Read and validate everything before the first write: Lua never
 -- rolls back.
 -- KEYS: 1-4 as in _common.lua, 5 the lot's eligibility hash (bidder id -> '1').
 -- ARGV: 1 bidder id, 2 paddle, 3 amount fen (decimal digits), 4 idempotency field ('' for none),
@@ -54,7 +55,28 @@ if status ~= 'open' then return refuse('lot_closed') end
 if num(state, 'paused_at') > 0 then return refuse('lot_paused') end
 local timed = state['mode'] == 'timed'
 local ends_at = num(state, 'ends_at')
-if timed and at >= ends_at then return refuse('lot_closed') end
+local format = state['format'] or 'english'
+-- a rounds lot's clock is its own (T2 below)
+if timed and format ~= 'rounds' and at >= ends_at then
+  -- R10: a holder's equal bid within the preemption window after the clock
+  local window = format == 'english' and at < ends_at + num(state, 'preempt_ms')
+    and num(state, 'bids') > 0 and amount == num(state, 'high') and preempts(state, bidder)
+  if not window then return refuse('lot_closed') end
+end
+-- formats (auction/domain/formats.py bid): a sealed lot takes a quote (S1-S3, _sealed.lua);
+-- a Dutch lot takes no bid (D5)
+if format == 'sealed' then
+  return idem_store(idem_field, fingerprint, sealed_quote(state, bidder, paddle, amount, at))
+end
+if format ~= 'english' and format ~= 'rounds' then return refuse('wrong_format') end
+-- T2: a rounds lot whose free phase is over is in round 1 (from the free phase's end)
+local round_n, round_end = num(state, 'round'), ends_at
+if format == 'rounds' then
+  if round_n == 0 and at >= round_end then
+    round_n, round_end = 1, round_end + num(state, 'round_ms')
+  end
+  if round_n > 0 and at >= round_end then return refuse('lot_closed') end
+end
 -- R4
 if bidder == num(state, 'leader') then return refuse('already_leading') end
 local start, inc = num(state, 'start'), num(state, 'inc')
@@ -63,18 +85,30 @@ local minimum = start
 if bids > 0 then minimum = high + inc end
 -- R2, R3
 if bids == 0 and amount < start then return refuse('below_start', minimum) end
-if bids > 0 and amount < high + inc then return refuse('too_low', minimum) end
+-- R9: a preemptive right's holder may equal the high (then neither R3 nor the grid applies)
+local preempt = bids > 0 and amount == high and preempts(state, bidder)
+if not preempt and bids > 0 and amount < high + inc then return refuse('too_low', minimum) end
 -- R2/R8: on the grid of the current price (the start before the first bid)
 local price = start
 if bids > 0 then price = high end
-if (amount - price) % inc ~= 0 then return refuse('off_increment', minimum) end
+if not preempt and (amount - price) % inc ~= 0 then return refuse('off_increment', minimum) end
 
 -- accepted: from here on only writes
 local seq = num(state, 'seq') + 1
+local fields = {}
+if format == 'rounds' and round_n ~= num(state, 'round') then  -- T2: round 1, started late
+  emit(seq, 'round_started', at, {n = round_n, ends_at = round_end})
+  fields = {'round', s(round_n), 'ends_at', s(round_end)}
+  ends_at = round_end
+  seq = seq + 1
+end
 local bid_seq = seq
-emit(seq, 'bid', at, {bidder = bidder, paddle = paddle, amount = amount, source = source})
-local fields = {'high', s(amount), 'leader', s(bidder), 'paddle', s(paddle),
+local bid_data = {bidder = bidder, paddle = paddle, amount = amount, source = source}
+if preempt then bid_data['preempt'] = true end
+emit(seq, 'bid', at, bid_data)
+local written = {'high', s(amount), 'leader', s(bidder), 'paddle', s(paddle),
   'high_seq', s(bid_seq), 'bids', s(bids + 1), 'warned', '0'}
+for _, v in ipairs(written) do fields[#fields + 1] = v end
 -- R8: the price may have entered another band of the increment table
 local new_inc = increment_for(state, amount, bids + 1)
 if new_inc ~= inc then
@@ -86,9 +120,10 @@ if new_inc ~= inc then
   fields[#fields + 1] = 'inc0'
   fields[#fields + 1] = s(num(state, 'inc0') > 0 and num(state, 'inc0') or inc)
 end
--- R5: a bid in the last window moves the close to now + extension (capped: _common.lua)
+-- R5: a bid in the last window moves the close to now + extension, capped (_common.lua);
+-- english lots only, never in the preemption window (R10: the clock has ended)
 local new_end = 0
-if timed then new_end = extension_end(state, at) end
+if timed and format == 'english' and at < ends_at then new_end = extension_end(state, at) end
 if new_end > 0 then
   ends_at = new_end
   seq = seq + 1
@@ -98,7 +133,23 @@ if new_end > 0 then
   fields[#fields + 1] = 'extensions'
   fields[#fields + 1] = s(num(state, 'extensions') + 1)
 end
+-- T3: a bid in a round starts the next one
+if format == 'rounds' and round_n > 0 then
+  seq = seq + 1
+  ends_at = at + num(state, 'round_ms')
+  emit(seq, 'round_started', at, {n = round_n + 1, ends_at = ends_at})
+  fields[#fields + 1] = 'round'
+  fields[#fields + 1] = s(round_n + 1)
+  fields[#fields + 1] = 'ends_at'
+  fields[#fields + 1] = s(ends_at)
+end
 fields[#fields + 1] = 'seq'
 fields[#fields + 1] = s(seq)
 redis.call('HSET', STATE, unpack(fields))
+-- P2-P4: the proxies answer, in this same call (_proxy.lua)
+if (state['book'] or '') ~= '' and not (timed and at >= num(state, 'ends_at')) then  -- R10
+  local after = load_state()
+  resolve_proxies(after, at, ELIGIBLE)
+  seq, ends_at = num(after, 'seq'), num(after, 'ends_at')
+end
 return idem_store(idem_field, fingerprint, {'ok', bid_seq, seq, at, ends_at})

@@ -23,7 +23,9 @@ end
 
 local mode = state['mode']
 if op == 'timed' then
-  if mode ~= 'timed' then return refuse('wrong_mode') end
+  -- a Dutch lot, live or timed, is closed by its clock (D4)
+  local clocked = state['format'] == 'dutch' or state['format'] == 'rounds'
+  if mode ~= 'timed' and not clocked then return refuse('wrong_mode') end
 elseif op == 'hammer' or op == 'pass' then
   if mode ~= 'live' then return refuse('wrong_mode') end
 else
@@ -43,9 +45,31 @@ if op == 'timed' and at < num(state, 'ends_at') then
   -- not a decision: nothing is stored under the idempotency key
   return {'err', 'not_due', at, num(state, 'ends_at')}
 end
-if op == 'hammer' and bids == 0 then return refuse('no_bids') end
+-- R10: the preemption window holds a timed english lot's close while a holder could still
+-- equal the high (not a decision: nothing stored)
+if op == 'timed' and preemptable(state) and at < num(state, 'ends_at') + num(state, 'preempt_ms') then
+  return {'err', 'not_due', at, num(state, 'ends_at') + num(state, 'preempt_ms')}
+end
+-- S4: a sealed lot's quotes are its bids
+if op == 'hammer' and bids == 0 and num(state, 'quotes') == 0 then return refuse('no_bids') end
+-- T2: the end of a rounds lot's free phase starts round 1 (not a close)
+if op == 'timed' and state['format'] == 'rounds' and num(state, 'round') == 0
+  and at < num(state, 'ends_at') + num(state, 'round_ms') then
+  local seq = num(state, 'seq') + 1
+  local round_end = num(state, 'ends_at') + num(state, 'round_ms')
+  emit(seq, 'round_started', at, {n = 1, ends_at = round_end})
+  redis.call('HSET', STATE, 'round', '1', 'ends_at', s(round_end), 'seq', s(seq))
+  return idem_store(idem_field, op, {'ok', seq, seq, at, round_end, 'round'})
+end
 
 local seq = num(state, 'seq') + 1
+local revealed = {}
+if state['format'] == 'sealed' then  -- S4: every quote revealed before the result
+  seq = sealed_reveal(state, at, seq - 1) + 1
+  bids = num(state, 'bids')
+  revealed = {'high', state['high'], 'leader', state['leader'], 'paddle', state['paddle'],
+    'bids', state['bids'], 'high_seq', state['high_seq']}
+end
 local high = num(state, 'high')
 local outcome
 if op ~= 'pass' and bids > 0 and high >= num(state, 'reserve') then
@@ -60,5 +84,5 @@ else
   end
   emit(seq, 'passed', at, {reason = reason})
 end
-redis.call('HSET', STATE, 'status', outcome, 'closed_at', s(at), 'seq', s(seq))
+redis.call('HSET', STATE, 'status', outcome, 'closed_at', s(at), 'seq', s(seq), unpack(revealed))
 return idem_store(idem_field, op, {'ok', seq, seq, at, num(state, 'ends_at'), outcome})

@@ -58,12 +58,18 @@ elseif op == 'announce' then  -- C2
   if status ~= 'scheduled' and status ~= 'open' then return refuse('lot_closed') end
   kind, data = 'announced', {text = arg}
 elseif op == 'pause' then  -- C3
+  if state['format'] == 'dutch' or state['format'] == 'rounds' then  -- D5, T5
+    return refuse('wrong_format')
+  end
   local problem = require_open()
   if problem then return refuse(problem) end
   if paused then return refuse('wrong_state') end
   if state['mode'] == 'timed' and at >= ends_at then return refuse('lot_closed') end
   kind, fields = 'paused', {'paused_at', s(at)}
 elseif op == 'resume' then  -- C3
+  if state['format'] == 'dutch' or state['format'] == 'rounds' then  -- D5, T5
+    return refuse('wrong_format')
+  end
   local problem = require_open()
   if problem then return refuse(problem) end
   if not paused then return refuse('wrong_state') end
@@ -78,6 +84,7 @@ elseif op == 'withdraw' then  -- C4
   kind, data = 'withdrawn', {reason = arg}
   fields = {'status', 'withdrawn', 'closed_at', s(at), 'paused_at', '0'}
 elseif op == 'reopen' then  -- C5
+  if (state['format'] or 'english') ~= 'english' then return refuse('wrong_format') end  -- S5, D5
   if state['mode'] ~= 'live' then return refuse('wrong_mode') end
   if status ~= 'sold' and status ~= 'passed' then return refuse('wrong_state') end
   if num(state, 'final') == 1 or at - num(state, 'closed_at') >= tonumber(arg) then
@@ -87,6 +94,7 @@ elseif op == 'reopen' then  -- C5
   data = {high = num(state, 'high'), paddle = num(state, 'paddle'), bids = num(state, 'bids')}
   fields = {'status', 'open', 'closed_at', '0', 'warned', '0'}
 elseif op == 'undo' then  -- C6
+  if (state['format'] or 'english') ~= 'english' then return refuse('wrong_format') end  -- S5, D5
   if state['mode'] ~= 'live' then return refuse('wrong_mode') end
   local problem = require_open()
   if problem then return refuse(problem) end

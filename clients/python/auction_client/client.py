@@ -346,6 +346,26 @@ class AuctionClient:
         frame = {"t": "bid", "lot": lot_id, "amount": amount_fen, "key": key or new_key("b")}
         return await self._request(frame, BidRejected, timeout)
 
+    async def proxy(
+        self, lot_id: int, max_fen: int, key: str | None = None, *,
+        timeout: float | None = None,
+    ) -> Ack:
+        """Set or change this bidder's secret maximum on an english lot (``proxy``,
+        docs/formats.md P1–P6): the room then bids for it. Raises :class:`BidRejected` on
+        ``nack`` (``wrong_format`` on other formats)."""
+        if type(max_fen) is not int or max_fen <= 0:
+            raise ValueError("max_fen must be a positive int (fen)")
+        frame = {"t": "proxy", "lot": lot_id, "max": max_fen, "key": key or new_key("p")}
+        return await self._request(frame, BidRejected, timeout)
+
+    async def accept(
+        self, lot_id: int, key: str | None = None, *, timeout: float | None = None
+    ) -> Ack:
+        """Take a Dutch lot at its current price (``accept``, docs/formats.md D3); the first
+        acceptance wins, a later one raises :class:`BidRejected` (``lot_closed``)."""
+        frame = {"t": "accept", "lot": lot_id, "key": key or new_key("a")}
+        return await self._request(frame, BidRejected, timeout)
+
     async def command(
         self, lot_id: int, op: str, key: str | None = None, *, timeout: float | None = None
     ) -> Ack:

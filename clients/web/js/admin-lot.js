@@ -5,6 +5,7 @@
 import { el, param } from "./common.js";
 import { clearErrors } from "./account.js";
 import { $, a, call, errText, may, roleText, say, setupPage, whoAmI, post } from "./admin.js";
+import { formatError, paintFormat, readFormat } from "./admin-lot-format.js";
 import { lotForm } from "./admin-lot-form.js";
 
 const sessionId = Number(param("session")) || 0;
@@ -22,8 +23,10 @@ $("form").addEventListener("submit", async (e) => {
   e.preventDefault();
   clearErrors($("form"));
   say($("msg"), "");
-  const body = form.read(session.mode);
-  if (!body) { say($("msg"), a("err_fix"), "bad"); return; }
+  const main = form.read(session.mode);
+  const terms = readFormat();
+  if (!main || !terms) { say($("msg"), a("err_fix"), "bad"); return; }
+  const body = { ...main, ...terms };
   try {
     const lot = await post(`/sessions/${sessionId}/lots`, body);
     $("done-msg").textContent = a("lot_created", { title: lot.title });
@@ -34,7 +37,7 @@ $("form").addEventListener("submit", async (e) => {
     $("done").classList.remove("hidden");
     $("done").scrollIntoView({ block: "nearest" });
   } catch (err) {
-    form.serverError(err);
+    if (!form.serverError(err)) formatError(err);
     say($("msg"), errText(err), "bad");
   }
 });
@@ -56,5 +59,5 @@ async function load() {
   paint();
 }
 
-setupPage(() => { form.fillChoices(); paint(); });
+setupPage(() => { form.fillChoices(); paintFormat(); paint(); });
 load().catch((err) => say($("msg"), errText(err), "bad"));

@@ -836,6 +836,12 @@ const DICT = {
   },
 };
 
+/** More back-office texts for a page's own module: ``{zh: {key: text}, en: {key: text}}``. */
+export function addA(texts) {
+  Object.assign(DICT.zh, texts.zh || {});
+  Object.assign(DICT.en, texts.en || {});
+}
+
 /** The back office's text for ``key``. */
 export function a(key, vars = {}) {
   const text = DICT[lang()][key] ?? DICT.zh[key] ?? key;

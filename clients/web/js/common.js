@@ -590,6 +590,12 @@ export function lang() {
   return localStorage.getItem("auction.lang") === "en" ? "en" : "zh";
 }
 
+/** More texts for a page's own module: ``{zh: {key: text}, en: {key: text}}``. */
+export function addTexts(texts) {
+  Object.assign(DICT.zh, texts.zh || {});
+  Object.assign(DICT.en, texts.en || {});
+}
+
 export function t(key, vars = {}) {
   const text = DICT[lang()][key] ?? DICT.zh[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, k) => (k in vars ? String(vars[k]) : `{${k}}`));

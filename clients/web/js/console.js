@@ -21,6 +21,7 @@ import {
   api, clock, duration, el, idleMs, nackText, paintConn, param, parseYuan, passReason, retrying,
   setupLang, sourceText, statusText, storeToken, t, takeToken, warningText, yuan,
 } from "./common.js";
+import { formatSummary } from "./lot-formats.js";
 import { AuctionConnection, newKey, nextBid } from "./protocol.js";
 
 const CONFIRM_MS = 4000;
@@ -401,7 +402,11 @@ function renderCurrent() {
   const body = $("ladder").tBodies[0];
   body.textContent = "";
   for (const b of feed ? feed.bids() : []) {
-    const src = sourceText(b.source);
+    // 场内 / 电话; 优先权 (R9), 委托 (a proxy's automatic bid), 报价 (a revealed sealed quote)
+    let src = sourceText(b.source);
+    if (b.preempt) src = t("preempt_bid");
+    else if (b.auto) src = t("auto_bid");
+    else if (b.sealed) src = t("sealed_quote");
     body.append(el("tr", {
       "data-seq": String(b.seq), "data-paddle": String(b.paddle),
       "data-source": b.source || "online", class: b.retracted ? "retracted" : "",
@@ -507,6 +512,9 @@ function renderIdle(s) {
 function renderClock() {
   const s = selected !== null ? stateOf(selected) : null;
   renderIdle(s);
+  // the format, its terms and state; a proxy is shown as active, never its maximum
+  $("cur-format").textContent = formatSummary(s, conn.now(),
+    selected !== null ? feedOf(selected)?.proxies : null);
   const box = $("cur-clock");
   const live = s && s.status === "open" && !(s.mode === "timed" && s.ends_at);
   $("cur-clock-label").textContent = live ? t("elapsed") : t("countdown");

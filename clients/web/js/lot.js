@@ -11,7 +11,8 @@ import {
   api, clock, dateTime, duration, el, lang, nackText, paintConn, param, parseYuan, passReason,
   retrying, setupLang, sourceText, statusText, storeToken, t, takeToken, warningText, yuan,
 } from "./common.js";
-import { AuctionConnection, newKey, nextBid } from "./protocol.js";
+import { formatOf, quoteAcked, renderFormat, setupFormat } from "./lot-formats.js";
+import { AuctionConnection, dutchPrice, newKey, nextBid } from "./protocol.js";
 
 const LARGE_JUMP_STEPS = 5; // a bid this many increments above the next bid asks first
 const CLOSED = new Set(["sold", "passed", "withdrawn"]);
@@ -130,10 +131,12 @@ function renderQuick(s) {
   const quick = $("quick");
   quick.textContent = "";
   const closed = !s || CLOSED.has(s.status);
-  $("bid-card").classList.toggle("hidden", missing || (Boolean(s) && closed));
+  const fmt = formatOf(s, info); // a Dutch lot takes no bid; a sealed lot's bid is a quote
+  $("bid-card").classList.toggle("hidden", missing || (Boolean(s) && closed) || fmt === "dutch");
+  $("bid-title").textContent = t(fmt === "sealed" ? "fmt_sealed_submit" : "quick_bid");
   const enabled = !closed && biddable(s);
   for (const b of $("custom").querySelectorAll("button, input")) b.disabled = !enabled;
-  if (!s || closed) return; // no buttons with made-up amounts, none after the close
+  if (!s || closed || !["english", "rounds"].includes(fmt)) return; // none made up, none closed
   const next = nextBid(s);
   for (let k = 0; k < 3; k++) {
     const amount = next + k * (s.inc || 0);
@@ -152,7 +155,11 @@ function renderLadder(s) {
   const bids = feed.bids();
   for (const b of bids) {
     const lead = s && s.bids > 0 && !b.retracted && b.seq === (s.high_seq || -1);
-    const src = sourceText(b.source); // 场内 / 电话 beside the paddle
+    // 场内 / 电话 beside the paddle; 委托 for a proxy's automatic bid, 报价 for a sealed quote
+    let src = sourceText(b.source);
+    if (b.preempt) src = t("preempt_bid");
+    else if (b.auto) src = t("auto_bid");
+    else if (b.sealed) src = t("sealed_quote");
     const cls = [lead ? "lead" : "", mine && b.paddle === mine ? "mine" : "",
       b.retracted ? "retracted" : ""];
     body.append(el("tr", {
@@ -430,6 +437,8 @@ function renderPrice(s) {
     } else if (s.status === "passed" || s.status === "withdrawn") {
       label = "outcome";
       text = t(s.status === "passed" ? "passed_text" : "withdrawn_text");
+    } else if (s.format === "dutch" && s.status === "open") {
+      text = yuan(dutchPrice(s, conn.now()).price);
     } else if (s.bids > 0) {
       text = yuan(s.high);
     } else {
@@ -492,12 +501,15 @@ function render() {
     $("inc").textContent = yuan(s.inc);
     $("next").textContent = closed ? "—" : yuan(nextBid(s));
   }
-  $("next-box").classList.toggle("hidden", Boolean(closed));
+  $("next-box").classList.toggle("hidden", Boolean(closed)
+    || !["english", "rounds"].includes(formatOf(s, info)));
   dropStaleFeedback(s);
   renderStanding(s);
   renderLive(s);
   renderQuick(s);
   renderLadder(s);
+  renderFormat({ s, info, feed, conn, may: mayBid() && conn.status === "open",
+    paddle: myPaddle() });
   renderReg();
   renderClock();
   renderFacts();
@@ -534,7 +546,7 @@ async function placeBid(amount, fromBox = false) {
     return;
   }
   const next = nextBid(s);
-  if (s.inc > 0 && amount - next >= LARGE_JUMP_STEPS * s.inc) {
+  if (s.format !== "sealed" && s.inc > 0 && amount - next >= LARGE_JUMP_STEPS * s.inc) {
     const steps = Math.floor((amount - next) / s.inc);
     if (!(await askLargeJump(amount, next, steps))) return;
   }
@@ -547,7 +559,11 @@ async function placeBid(amount, fromBox = false) {
   busy = false;
   pendingBid = null;
   const late = answer.late ? ` ${t("after_reconnect")}` : "";
-  if (answer.t === "ack") {
+  if (answer.t === "ack" && s.format === "sealed") {
+    quoteAcked(feed, amount);
+    feedback = { text: `${t("fmt_quote_ok", { amount: yuan(amount) })}${late}`, kind: "good" };
+    if (fromBox) $("amount").value = "";
+  } else if (answer.t === "ack") {
     feedback = { text: `${t("accepted")}: ${yuan(amount)}${late}`, kind: "good" };
     if (fromBox) {
       $("amount").value = "";
@@ -753,6 +769,11 @@ setupLang($("lang"), () => {
   render();
 });
 setInterval(renderClock, 250);
+setupFormat({ conn, feed, lotId, after: render });
+setInterval(() => { // a Dutch lot's price falls by the clock
+  const s = feed.state;
+  if (s?.format === "dutch" && s.status === "open") render();
+}, 500);
 
 async function load() {
   if (missing) {

@@ -63,6 +63,18 @@ export function nextBid(state) {
   return state.bids > 0 ? state.high + state.inc : state.start;
 }
 
+/** A Dutch lot's price at server time ``now`` and when it next drops (docs/formats.md D2):
+ * ``{price, nextDrop}``; ``nextDrop`` is null once the floor is reached. */
+export function dutchPrice(state, now) {
+  if (!state || state.format !== "dutch" || !state.opened_at || !state.interval_ms) {
+    return { price: state ? state.start : 0, nextDrop: null };
+  }
+  const drops = Math.floor(Math.max(0, now - state.opened_at) / state.interval_ms);
+  const price = Math.max(state.floor, state.start - state.step * drops);
+  const nextDrop = price > state.floor ? state.opened_at + (drops + 1) * state.interval_ms : null;
+  return { price, nextDrop };
+}
+
 /** One lot as this client knows it. */
 export class LotFeed {
   constructor(id) {
@@ -82,6 +94,8 @@ export class LotFeed {
     this.reserve = null; // staff only: "met" | "not_met" | "none"
     this.missed = []; // staff only: bids refused after the close, newest first
     this.incBy = null; // who set the current increment: "auctioneer" (an override) or "table"
+    this.mine = null; // a bidder's own secrets: {proxy_max} or {quote, revisions_left}
+    this.proxies = null; // staff only: how many bidders hold a proxy (never their maxima)
   }
 
   bids() {
@@ -98,7 +112,8 @@ export class LotFeed {
 function ladderEntry(ev) {
   return {
     seq: ev.seq, paddle: ev.paddle, amount: ev.amount, at: ev.at,
-    source: ev.source || "online", retracted: false,
+    source: ev.source || "online", retracted: false, auto: Boolean(ev.auto),
+    sealed: Boolean(ev.sealed), accepted: Boolean(ev.accepted), preempt: Boolean(ev.preempt),
   };
 }
 
@@ -146,6 +161,13 @@ function applyEvent(state, ev) {
       state.paddle = ev.paddle;
       state.bids = (state.bids || 0) + 1;
       state.high_seq = ev.seq;
+      break;
+    case "round_started": // a rounds lot's round n began; it ends at ends_at
+      state.round = ev.n;
+      state.ends_at = ev.ends_at;
+      break;
+    case "quote_received": // a sealed quote: only how many bidders quoted
+      state.quotes = ev.count;
       break;
     case "extended":
       state.ends_at = ev.ends_at;
@@ -210,7 +232,7 @@ function applyEvent(state, ev) {
 
 /** Frames sent to staff only (presence, reserve, missed_bid) and the viewers count sent to
  * everyone else: not events (no seq), kept on the lot's feed. */
-const ROOM_FRAMES = new Set(["presence", "reserve", "missed_bid", "viewers"]);
+const ROOM_FRAMES = new Set(["presence", "reserve", "missed_bid", "viewers", "proxies"]);
 const MISSED_KEPT = 50;
 
 export class AuctionConnection {
@@ -297,6 +319,16 @@ export class AuctionConnection {
   /** Place a bid; resolves with the ack or nack frame (or a local {t:"nack", code:"timeout"}). */
   bid(lot, amount, key = newKey("b")) {
     return this._request({ t: "bid", lot: Number(lot), amount: Number(amount), key });
+  }
+
+  /** Set or change this bidder's secret maximum on an english lot (``proxy``). */
+  proxy(lot, max, key = newKey("p")) {
+    return this._request({ t: "proxy", lot: Number(lot), max: Number(max), key });
+  }
+
+  /** Take a Dutch lot at its current price (``accept``). */
+  accept(lot, key = newKey("a")) {
+    return this._request({ t: "accept", lot: Number(lot), key });
   }
 
   /** A console command (open / next / hammer / pass / warn / announce / pause / resume /
@@ -549,6 +581,8 @@ export class AuctionConnection {
     feed.epoch = msg.epoch;
     feed.seq = msg.seq;
     feed.state = { ...msg.state, seq: msg.seq };
+    feed.mine = msg.mine || null;
+    feed.proxies = msg.proxies ?? null;
     if (gap) this._emit("notice", { code: "state_replaced", lot: feed.id });
     this._emit("lot", { lot: feed.id, feed, reason: "snapshot" });
     if (!feed.historyComplete) {
@@ -568,6 +602,7 @@ export class AuctionConnection {
     const feed = this.lots.get(msg.lot);
     if (!feed) return;
     if (msg.t === "viewers") feed.viewers = Number(msg.viewers);
+    else if (msg.t === "proxies") feed.proxies = Number(msg.proxies); // staff: proxies active
     else if (msg.t === "presence") {
       feed.viewers = Number(msg.viewers);
       feed.bidders = Number(msg.bidders);
@@ -588,7 +623,9 @@ export class AuctionConnection {
       for (const b of body.bids || []) {
         if (!feed.ladder.has(b.seq) && b.seq <= feed.seq) {
           feed.ladder.set(b.seq, { seq: b.seq, paddle: b.paddle, amount: b.amount_fen, at: b.at,
-            source: b.source || "online", retracted: Boolean(b.retracted) });
+            source: b.source || "online", retracted: Boolean(b.retracted),
+            auto: b.mark === "auto", sealed: b.mark === "sealed", preempt: b.mark === "preempt",
+            accepted: b.mark === "accepted" });
         }
       }
       this._emit("lot", { lot: feed.id, feed, reason: "history" });

@@ -4,6 +4,7 @@ import {
   api, applyI18n, clock, duration, lang, paintConn, param, passReason, retrying, t, wan,
   warningText, yuan,
 } from "./common.js";
+import { formatSummary } from "./lot-formats.js";
 import { AuctionConnection } from "./protocol.js";
 
 const $ = (id) => document.getElementById(id);
@@ -56,6 +57,7 @@ function render() {
   $("start").textContent = wan(s.start);
   $("inc").textContent = wan(s.inc);
   $("bids").textContent = String(s.bids || 0);
+  $("scr-format").textContent = formatSummary(s, conn.now(), null, wan);
   const viewers = conn.lot(lot.id)?.viewers ?? null;
   $("viewers").textContent = viewers === null ? "" : String(viewers);
   $("scr-viewers").classList.toggle("hidden", viewers === null);
@@ -76,6 +78,7 @@ function render() {
 }
 
 function statusLine(s) {
+  if (s.status === "open" && ["sealed", "dutch"].includes(s.format)) return t("st_open");
   if (s.status === "open") return `${t("st_open")} · ${t("next_bid")} ${wan(s.bids ? s.high + s.inc : s.start)}`;
   return t(`st_${s.status}`);
 }
@@ -83,6 +86,7 @@ function statusLine(s) {
 function renderClock() {
   $("clock").textContent = conn.welcome ? clock(conn.now()) : "";
   const cur = current();
+  if (cur) $("scr-format").textContent = formatSummary(cur.s, conn.now(), null, wan);
   const box = $("countdown");
   if (cur && cur.s.status === "open" && cur.s.mode === "timed" && cur.s.ends_at) {
     const left = cur.s.ends_at - (cur.s.paused_at || conn.now()); // stopped while paused
