@@ -53,7 +53,9 @@ export async function loadRelist(current) {
   lot = current;
   if (lot.relistable) {
     const own = await call(`/sessions/${lot.session_id}`);
-    const all = (await call("/sessions")).sessions || [];
+    // the lot's own market's sessions (the API also takes a market below it: by the API)
+    const all = (await call(`/sessions?market=${encodeURIComponent(own.market_code)}`)).sessions
+      || [];
     sessions = all.filter((s) => s.id !== own.id && s.status === "scheduled"
       && new Date(s.starts_at) > new Date(own.starts_at));
     $("r-start").value = fenToInput(floor(lot.start_price_fen));
