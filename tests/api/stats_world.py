@@ -32,9 +32,15 @@ class World:
     buyer_ids: list[int] = field(default_factory=list)
 
 
+#: the region of the buyers out of the province (45: 广西), never the world's own province
+OTHER_REGION = "459900"
+
+
 async def _markets(store: Store) -> tuple[Market, Market, list[Market]]:
     for _ in range(50):
         pp = f"{secrets.randbelow(80) + 15:02d}"
+        if pp == OTHER_REGION[:2]:
+            continue  # the buyers "out of the province" come from there
         tag = secrets.token_hex(3)
         try:
             province = await store.create_market(
@@ -95,7 +101,7 @@ async def build(store: Store) -> World:
     buyer of each market out of the province; the first lot of each market registered."""
     province, city, counties = await _markets(store)
     world = World(province, city, counties)
-    other = "459900"  # a region outside any province the world uses (45: 广西)
+    other = OTHER_REGION
     plan = [
         (MARCH, "电子信息", "技术转让", "转让", True),
         (MARCH, "农业", "技术许可", "许可", False),
