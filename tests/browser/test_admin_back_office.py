@@ -27,15 +27,17 @@ NEW_PASSWORD = "Reset-By-The-City-2026"
 
 
 async def _city(server: Server, tag: int) -> tuple[str, str]:
-    """A city market and its admin's username (password STAFF_PASSWORD)."""
-    city = f"37{10 + tag % 80:02d}00"
+    """A new city market of its own (nobody else's settings, such as a registration endpoint,
+    reach a test through it) and its admin's username (password STAFF_PASSWORD)."""
     admin = f"cit{uuid.uuid4().hex[:10]}"
     async with httpx.AsyncClient(base_url=server.base, headers=ADMIN, timeout=10) as http:
         known = {m["code"] for m in (await http.get("/api/v1/markets")).json()["markets"]}
-        if city not in known:
-            r = await http.post("/api/v1/markets", json={
-                "code": city, "slug": f"m-{city}", "name": f"测试{city}技术市场", "level": "city"})
-            assert r.status_code == 201, r.text
+        free = [f"{pp}{cc:02d}00" for pp in ("37", "41", "35", "45", "13", "32", "33", "44")
+                for cc in range(10 + tag % 7, 99, 7)]
+        city = next(c for c in free if c not in known)
+        r = await http.post("/api/v1/markets", json={
+            "code": city, "slug": f"m-{city}", "name": f"测试{city}技术市场", "level": "city"})
+        assert r.status_code == 201, r.text
         r = await http.post("/api/v1/accounts", json={
             "username": admin, "password": STAFF_PASSWORD, "role": "market_admin",
             "market_code": city})
