@@ -28,16 +28,17 @@ async def _county_markets(server: Server, tag: int) -> tuple[str, str, dict[str,
     """A city with two sibling counties and their staff: (county, sibling, usernames by role:
     ``admin``, ``finance`` and ``auctioneer`` of the county, ``sibling`` the sibling county's
     admin)."""
-    city = f"37{10 + tag % 80:02d}00"
-    county, sibling = city[:4] + "21", city[:4] + "22"
     names = {k: f"{k[:3]}{uuid.uuid4().hex[:10]}"
              for k in ("admin", "finance", "auctioneer", "sibling")}
     async with httpx.AsyncClient(base_url=server.base, headers=ADMIN, timeout=10) as http:
+        # a new city of its own each time (a shared one carries other tests' sessions)
         known = {m["code"] for m in (await http.get("/api/v1/markets")).json()["markets"]}
+        city = next(c for c in (f"{pp}{cc:02d}00" for pp in ("37", "41", "35", "13", "32", "33")
+                                for cc in range(11 + tag % 5, 99, 5))
+                    if not {c, c[:4] + "21", c[:4] + "22"} & known)
+        county, sibling = city[:4] + "21", city[:4] + "22"
         for code, level, parent in ((city, "city", None), (county, "county", city),
                                     (sibling, "county", city)):
-            if code in known:
-                continue
             body = {"code": code, "slug": f"m-{code}", "name": f"测试{code}技术市场",
                     "level": level}
             if parent:
