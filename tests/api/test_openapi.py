@@ -38,3 +38,13 @@ def test_openapi_references_resolve() -> None:
                 walk(value)
 
     walk(doc)
+
+
+def test_each_operation_is_documented_once() -> None:
+    """No (method, path) is listed twice in the description (merges once copied a block)."""
+    from collections import Counter
+
+    from auction.api import openapi
+
+    counts = Counter((o.method, o.path) for o in openapi.OPERATIONS)
+    assert [key for key, n in counts.items() if n > 1] == []
