@@ -94,7 +94,8 @@ async def _with_next_steps(
     services: Services, won: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """Each won lot with its contract registration (待登记 / 已登记 + number / 未予登记 +
-    reason; ``null`` before its hand-off is queued) and its next step."""
+    reason; ``void`` (不予办理) once the buyer defaulted before it was registered; ``null``
+    before its hand-off is queued) and its next step."""
     found = await answers.views(services.store, [int(w["lot_id"]) for w in won])
     today = deadlines.day_in_china(datetime.now(UTC))  # as auction.api.payments.server_day
     for w in won:
@@ -107,6 +108,11 @@ async def _with_next_steps(
         if sale is None:  # the sold result is what put it in ``won``: not expected
             continue
         shown = w["registration"]["shown"] if view is not None else None
+        if sale.account.defaulted and shown in ("pending", "dead"):
+            # a contract the buyer defaulted on (悔拍) is not going to be registered: saying
+            # 待登记 would be a lie (the office's own answer, if one comes, still shows)
+            shown = "void"
+            w["registration"] = {**w["registration"], "shown": "void"}
         step = next_step(WonLot(
             payment=sale.account.status(today), open_fen=sale.account.open_fen,
             due_on=sale.account.due_on, registration=shown,

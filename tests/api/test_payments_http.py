@@ -16,7 +16,16 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from auction.api import admin, auth, catalogue, deposits, http_errors, payments, registrations
+from auction.api import (
+    admin,
+    auth,
+    catalogue,
+    deposits,
+    http_errors,
+    me,
+    payments,
+    registrations,
+)
 from auction.domain import deadlines
 from auction.services import Services
 from auction.settlement.drainer import Drainer
@@ -35,7 +44,7 @@ async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
     """An in-process app with the admin, registration, deposit and payment routes."""
     app = Starlette(
         routes=[*admin.routes, *auth.routes, *registrations.routes, *deposits.routes,
-                *catalogue.routes, *payments.routes],
+                *catalogue.routes, *payments.routes, *me.routes],
         exception_handlers=http_errors.exception_handlers(),
     )
     app.state.services = services
@@ -184,6 +193,12 @@ async def test_default_after_the_due_date_forfeits_the_deposit(
     own = await client.get(f"/api/v1/registrations/{buyer.registration_id}",
                            headers=bearer(buyer.account_token))
     assert "defaults" not in own.json()
+
+    # 我的竞拍 no longer says 待登记 for a contract that will not be registered
+    mine = await client.get("/api/v1/me/auction", headers=bearer(buyer.account_token))
+    [won] = [w for w in mine.json()["won"] if w["lot_id"] == lot_id]
+    assert won["next_step_code"] == "defaulted"
+    assert won["registration"]["shown"] == "void", won
 
     twice = await client.post(f"/api/v1/lots/{lot_id}/default", headers=finance,
                               json={"reason": "再次"})

@@ -33,10 +33,10 @@ function confirmationLink(w) {
 // 合同登记 of a won lot (issue 13): 待登记 / 已登记 + number / 未予登记 + reason; its own texts
 const REG_TEXT = {
   zh: { label: "合同登记", pending: "待登记", registered: "已登记", rejected: "未予登记",
-    dead: "待登记", no: "登记编号", reason: "原因" },
+    dead: "待登记", void: "不予办理（已悔拍）", no: "登记编号", reason: "原因" },
   en: { label: "Contract registration", pending: "awaiting registration",
     registered: "registered", rejected: "not registered", dead: "awaiting registration",
-    no: "No.", reason: "reason" },
+    void: "not to be registered (the buyer defaulted)", no: "No.", reason: "reason" },
 };
 function registrationLine(reg) {
   if (!reg) return null;
