@@ -239,6 +239,9 @@ async def test_city_admin_sets_up_a_county_and_finance_settles_after_the_sale(
             await money.get_by_role("button", name="English").click()
             await expect(money.get_by_role("heading", level=1)).to_contain_text(
                 re.compile("^(Finance|Session report): "))
+            if not link:  # the message said before the switch is said again in English
+                await expect(money.get_by_role("status").filter(
+                    has_text="Deposit forfeited")).to_have_text(f"Deposit forfeited: {buyer}")
             text = await money.locator("body").inner_text()
             assert not re.search(r"\b[a-z]+_[a-z_]+\b", text), text
             await _look(money, f"{'report' if link else 'finance'}-en")

@@ -104,7 +104,7 @@ $("filter").addEventListener("submit", async (e) => {
   } catch (err) {
     const box = { from: "from", to: "to", actor: "actor" }[err.field];
     if (box) $(box).setAttribute("aria-invalid", "true");
-    say($("msg"), errText(err), "bad");
+    say($("msg"), () => errText(err), "bad");
   }
 });
 
@@ -127,4 +127,4 @@ async function load() {
 }
 
 setupPage(paint);
-load().catch((err) => say($("msg"), errText(err), "bad"));
+load().catch((err) => say($("msg"), () => errText(err), "bad"));

@@ -157,7 +157,7 @@ async function submit(box, action) {
     await loadAll();
     paint();
   } catch (err) {
-    say(box, errText(err), "bad");
+    say(box, () => errText(err), "bad");
   }
 }
 
@@ -166,13 +166,13 @@ $("pay-form").addEventListener("submit", (e) => {
   const box = $("pay-msg");
   const fen = parseYuan($("pay-amount").value);
   if (!fen) {
-    say(box, d("bad_amount"), "bad");
+    say(box, () => d("bad_amount"), "bad");
     $("pay-amount").focus();
     return;
   }
   for (const [field, key] of [["pay-date", "paid_on"], ["pay-ref", "bank_reference"]]) {
     if (!$(field).value.trim()) {
-      say(box, d("need", { label: d(key) }), "bad");
+      say(box, () => d("need", { label: d(key) }), "bad");
       $(field).focus();
       return;
     }
@@ -192,7 +192,7 @@ $("default-form").addEventListener("submit", (e) => {
   const box = $("default-msg");
   const reason = $("default-reason").value.trim();
   if (!reason) {
-    say(box, d("need", { label: d("reason") }), "bad");
+    say(box, () => d("need", { label: d("reason") }), "bad");
     $("default-reason").focus();
     return;
   }
@@ -209,7 +209,7 @@ $("notice-form").addEventListener("submit", (e) => {
   const text = $("notice-days").value.trim();
   const days = Number(text);
   if (!/^\d{1,2}$/.test(text) || days < 1 || days > 30) {
-    say(box, d("bad_days"), "bad");
+    say(box, () => d("bad_days"), "bad");
     $("notice-days").focus();
     return;
   }
@@ -228,7 +228,7 @@ $("resolve-form").addEventListener("submit", (e) => {
   const box = $("resolve-msg");
   const resolution = $("resolve-text").value.trim();
   if (!resolution) {
-    say(box, d("need", { label: d("resolution") }), "bad");
+    say(box, () => d("need", { label: d("resolution") }), "bad");
     $("resolve-text").focus();
     return;
   }
@@ -254,4 +254,4 @@ async function load() {
 }
 
 setupPage(paint);
-load().catch((err) => say($("msg"), errText(err), "bad"));
+load().catch((err) => say($("msg"), () => errText(err), "bad"));

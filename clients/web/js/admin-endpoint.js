@@ -80,7 +80,7 @@ async function load() {
   try {
     view = await call(`/markets/${code}/registration-endpoint`);
   } catch (err) {
-    say($("ep-msg"), errText(err), "bad");
+    say($("ep-msg"), () => errText(err), "bad");
   }
   paintEndpoint();
 }
@@ -110,11 +110,11 @@ async function save(ev) {
     fieldError(null);
     $("ep-url").value = "";
     $("ep-secret").value = "";
-    say($("ep-msg"), e("ep_saved", { name: nameOf(code) }), "good");
+    say($("ep-msg"), () => e("ep_saved", { name: nameOf(code) }), "good");
   } catch (err) {
     const input = { url: "ep-url", secret: "ep-secret" }[err.field];
     if (err.status === 400 && input) fieldError(input, err.message);
-    else say($("ep-msg"), errText(err), "bad");
+    else say($("ep-msg"), () => errText(err), "bad");
   }
   paintEndpoint();
 }
@@ -124,9 +124,9 @@ async function inherit() {
   try {
     view = await post(`/markets/${code}/registration-endpoint`, undefined,
       { method: "DELETE" });
-    say($("ep-msg"), e("ep_removed", { name: nameOf(code), source: sourceText(view) }), "good");
+    say($("ep-msg"), () => e("ep_removed", { name: nameOf(code), source: sourceText(view) }), "good");
   } catch (err) {
-    say($("ep-msg"), errText(err), "bad");
+    say($("ep-msg"), () => errText(err), "bad");
   }
   paintEndpoint();
 }

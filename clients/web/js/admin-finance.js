@@ -74,7 +74,7 @@ function forfeitControl(d) {
     "aria-label": a("forfeit_n", { name }), text: a("forfeit"), onclick: async () => {
       if (!reason.value.trim()) {
         reason.setAttribute("aria-invalid", "true");
-        say($("deps-msg"), a("f_required", { label: a("forfeit_reason") }), "bad");
+        say($("deps-msg"), () => a("f_required", { label: a("forfeit_reason") }), "bad");
         reason.focus();
         return;
       }
@@ -87,9 +87,9 @@ async function act(path, body, done) {
   for (const b of document.querySelectorAll("#content button")) b.disabled = true;
   try {
     const answer = await post(path, body);
-    say($("deps-msg"), done(answer), "good");
+    say($("deps-msg"), () => done(answer), "good");
   } catch (err) {
-    say($("deps-msg"), errText(err), "bad");
+    say($("deps-msg"), () => errText(err), "bad");
   }
   for (const b of document.querySelectorAll("#content button")) b.disabled = false;
   await loadDeposits();
@@ -123,4 +123,4 @@ async function load() {
 }
 
 setupPage(paint);
-load().catch((err) => say($("msg"), errText(err), "bad"));
+load().catch((err) => say($("msg"), () => errText(err), "bad"));

@@ -64,7 +64,7 @@ async function load() {
     }));
     paint();
   } catch (err) {
-    say($("msg"), errText(err), "bad");
+    say($("msg"), () => errText(err), "bad");
   }
 }
 

@@ -52,4 +52,4 @@ async function load() {
 }
 
 setupPage(paint);
-load().catch((err) => say($("msg"), errText(err), "bad"));
+load().catch((err) => say($("msg"), () => errText(err), "bad"));

@@ -42,7 +42,7 @@ $("e-form").addEventListener("submit", async (e) => {
   say($("e-msg"), "");
   $("e-done").classList.add("hidden");
   const body = form.read(lot.session.mode, { blankIsNull: true });
-  if (!body) { say($("e-msg"), a("err_fix"), "bad"); return; }
+  if (!body) { say($("e-msg"), () => a("err_fix"), "bad"); return; }
   try {
     const answer = await post(`/lots/${lot.id}`, body, { method: "PATCH" });
     lot = { ...lot, ...answer };
@@ -60,6 +60,6 @@ $("e-form").addEventListener("submit", async (e) => {
       lock(true);
     }
     form.serverError(err);
-    say($("e-msg"), errText(err), "bad");
+    say($("e-msg"), () => errText(err), "bad");
   }
 });

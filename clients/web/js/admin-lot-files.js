@@ -55,9 +55,9 @@ async function remove(file, name) {
   try {
     await call(`/lots/${id}/attachments/${file.id}`, { method: "DELETE",
       headers: { "X-CSRF-Token": csrf() } });
-    say($("msg"), a("deleted_ok", { name }), "good");
+    say($("msg"), () => a("deleted_ok", { name }), "good");
   } catch (err) {
-    say($("msg"), errText(err), "bad");
+    say($("msg"), () => errText(err), "bad");
   }
   await reload();
 }
@@ -71,7 +71,7 @@ $("form").addEventListener("submit", async (e) => {
     : file.size > MAX_BYTES ? "f_size" : "";
   if (problem) {
     fieldError("file", a(problem));
-    say($("msg"), a("err_fix"), "bad");
+    say($("msg"), () => a("err_fix"), "bad");
     $("file").focus();
     return;
   }
@@ -82,11 +82,11 @@ $("form").addEventListener("submit", async (e) => {
     await call(`/lots/${id}/attachments?${q}`, { method: "POST", body: file,
       headers: { "Content-Type": file.type, "X-CSRF-Token": csrf() } });
     $("form").reset();
-    say($("msg"), a("uploaded_ok", { name: file.name }), "good");
+    say($("msg"), () => a("uploaded_ok", { name: file.name }), "good");
   } catch (err) {
     const box = { file: "file", content_type: "file", filename: "file", label: "label" }[err.field];
     if (box) fieldError(box, err.message);
-    say($("msg"), errText(err), "bad");
+    say($("msg"), () => errText(err), "bad");
   }
   await reload();
 });
@@ -122,4 +122,4 @@ async function load() {
 }
 
 setupPage(() => { paint(); paintEdit(); paintRelist(); });
-load().catch((err) => say($("msg"), errText(err), "bad"));
+load().catch((err) => say($("msg"), () => errText(err), "bad"));

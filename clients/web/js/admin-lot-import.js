@@ -54,7 +54,7 @@ async function send(dry) {
   const file = $("file").files[0];
   say($("msg"), "");
   if (!file) {
-    say($("msg"), a("import_none_chosen"), "bad");
+    say($("msg"), () => a("import_none_chosen"), "bad");
     $("file").focus();
     return;
   }
@@ -72,10 +72,10 @@ async function send(dry) {
       last = { errors: body.error.errors || [] }; // the report below says it, row by row
     } else {
       last = null;
-      say($("msg"), errText(new Error(body?.error?.message || `HTTP ${r.status}`)), "bad");
+      say($("msg"), () => errText(new Error(body?.error?.message || `HTTP ${r.status}`)), "bad");
     }
   } catch (err) {
-    say($("msg"), errText(err), "bad");
+    say($("msg"), () => errText(err), "bad");
   } finally {
     for (const b of document.querySelectorAll("#form button")) b.disabled = false;
   }
@@ -105,4 +105,4 @@ async function load() {
 }
 
 setupPage(paint);
-load().catch((err) => say($("msg"), errText(err), "bad"));
+load().catch((err) => say($("msg"), () => errText(err), "bad"));

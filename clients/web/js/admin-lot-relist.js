@@ -82,7 +82,7 @@ $("r-form").addEventListener("submit", async (e) => {
     if (!/^[1-9]\d*$/.test(minutes)) { fieldError("r-duration", a("f_int")); bad = true; }
     body.duration_s = Number(minutes) * 60;
   }
-  if (bad) { say($("r-msg"), a("err_fix"), "bad"); return; }
+  if (bad) { say($("r-msg"), () => a("err_fix"), "bad"); return; }
   try {
     const made = await post(`/lots/${lot.id}/relist`, body);
     lot = { ...lot, relistable: false, relisted_to: made.id };
@@ -93,6 +93,6 @@ $("r-form").addEventListener("submit", async (e) => {
     const box = { session_id: "r-session", start_price_fen: "r-start",
       duration_s: "r-duration" }[err.field];
     if (box) fieldError(box, err.message);
-    say($("r-msg"), errText(err), "bad");
+    say($("r-msg"), () => errText(err), "bad");
   }
 });

@@ -25,7 +25,7 @@ $("form").addEventListener("submit", async (e) => {
   say($("msg"), "");
   const main = form.read(session.mode);
   const terms = readFormat();
-  if (!main || !terms) { say($("msg"), a("err_fix"), "bad"); return; }
+  if (!main || !terms) { say($("msg"), () => a("err_fix"), "bad"); return; }
   const body = { ...main, ...terms };
   try {
     const lot = await post(`/sessions/${sessionId}/lots`, body);
@@ -38,7 +38,7 @@ $("form").addEventListener("submit", async (e) => {
     $("done").scrollIntoView({ block: "nearest" });
   } catch (err) {
     if (!form.serverError(err)) formatError(err);
-    say($("msg"), errText(err), "bad");
+    say($("msg"), () => errText(err), "bad");
   }
 });
 
@@ -60,4 +60,4 @@ async function load() {
 }
 
 setupPage(() => { form.fillChoices(); paintFormat(); paint(); });
-load().catch((err) => say($("msg"), errText(err), "bad"));
+load().catch((err) => say($("msg"), () => errText(err), "bad"));

@@ -149,10 +149,10 @@ function fieldError(err, names, msgBox) {
     $(`${input}-err`).textContent = err.message;
     $(input).setAttribute("aria-invalid", "true");
     $(input).focus();
-    say(msgBox, a("err_fix"), "bad");
+    say(msgBox, () => a("err_fix"), "bad");
     return;
   }
-  if (err.message) say(msgBox, errText(err), "bad");
+  if (err.message) say(msgBox, () => errText(err), "bad");
 }
 
 $("m-code").addEventListener("input", () => {
@@ -175,7 +175,7 @@ $("market-form").addEventListener("submit", async (e) => {
   try {
     const m = await post("/markets", body);
     fieldError({}, {}, $("market-msg"));
-    say($("market-msg"), a("market_created", { name: m.name, code: m.code }), "good");
+    say($("market-msg"), () => a("market_created", { name: m.name, code: m.code }), "good");
     markets = await myMarkets(await whoAmI() || me);
     for (const id of ["m-code", "m-name", "m-slug"]) $(id).value = "";
     endpointMarkets(markets);
@@ -202,7 +202,7 @@ $("account-form").addEventListener("submit", async (e) => {
   try {
     const account = await post("/accounts", body);
     fieldError({}, {}, $("account-msg"));
-    say($("account-msg"), a("account_created", { username: account.username,
+    say($("account-msg"), () => a("account_created", { username: account.username,
       role: roleText(account.role) }), "good");
     for (const id of ["u-name", "u-person", "u-password"]) $(id).value = "";
     await loadAccounts();
@@ -215,11 +215,11 @@ $("account-form").addEventListener("submit", async (e) => {
 async function disable(id, name) {
   try {
     await post(`/accounts/${id}/disable`);
-    say($("list-msg"), a("disabled_ok", { name }), "good");
+    say($("list-msg"), () => a("disabled_ok", { name }), "good");
     if (target?.id === id) close();
     await loadAccounts();
   } catch (err) {
-    say($("list-msg"), errText(err), "bad");
+    say($("list-msg"), () => errText(err), "bad");
   }
 }
 
@@ -243,7 +243,7 @@ $("reset-form").addEventListener("submit", async (e) => {
     const name = target.username;
     fieldError({}, {}, $("list-msg"));
     close();
-    say($("list-msg"), t("reset_ok", { name }), "good");
+    say($("list-msg"), () => t("reset_ok", { name }), "good");
   } catch (err) {
     fieldError(err, names, $("list-msg"));
   }
@@ -257,7 +257,7 @@ $("edit-form").addEventListener("submit", async (e) => {
       market_code: $("e-market").value }, { method: "PATCH" });
     fieldError({}, {}, $("list-msg"));
     close();
-    say($("list-msg"), t("edit_ok", { name: u.username, role: roleText(u.role),
+    say($("list-msg"), () => t("edit_ok", { name: u.username, role: roleText(u.role),
       market: u.market_code }), "good");
     await loadAccounts();
   } catch (err) {
@@ -282,4 +282,4 @@ async function load() {
 }
 
 setupPage(paint);
-load().catch((err) => say($("msg"), errText(err), "bad"));
+load().catch((err) => say($("msg"), () => errText(err), "bad"));

@@ -223,21 +223,21 @@ async function sendCorrection(lot) {
   if (tech) {
     const fen = parseYuan(tech);
     if (fen === null) {
-      say($("handoff-msg"), r("bad_amount"), "bad");
+      say($("handoff-msg"), () => r("bad_amount"), "bad");
       return;
     }
     corrections.tech_amount_fen = fen;
   }
   if (!Object.keys(corrections).length) {
-    say($("handoff-msg"), r("nothing"), "bad");
+    say($("handoff-msg"), () => r("nothing"), "bad");
     return;
   }
   try {
     const made = await post(`/lots/${lot.lot_id}/registration/versions`, { corrections });
     correcting = null;
-    say($("handoff-msg"), r("sent", { version: made.version, title: lot.title }), "good");
+    say($("handoff-msg"), () => r("sent", { version: made.version, title: lot.title }), "good");
   } catch (err) {
-    say($("handoff-msg"), errText(err), "bad");
+    say($("handoff-msg"), () => errText(err), "bad");
   }
   await loadHandoff();
   paintHandoff();
@@ -246,9 +246,9 @@ async function sendCorrection(lot) {
 async function retryLot(lot) {
   try {
     await post("/registration/retry", { lot_id: lot.lot_id });
-    say($("handoff-msg"), a("retried_ok", { title: lot.title }), "good");
+    say($("handoff-msg"), () => a("retried_ok", { title: lot.title }), "good");
   } catch (err) {
-    say($("handoff-msg"), errText(err), "bad");
+    say($("handoff-msg"), () => errText(err), "bad");
   }
   await loadHandoff();
   paintHandoff();
@@ -286,4 +286,4 @@ async function load() {
 }
 
 setupPage(paint);
-load().catch((err) => say($("msg"), errText(err), "bad"));
+load().catch((err) => say($("msg"), () => errText(err), "bad"));

@@ -45,7 +45,7 @@ $("form").addEventListener("submit", async (e) => {
   const schedule = readSchedule(session.mode);
   if (!schedule || !$("starts-at").value) {
     if (!$("starts-at").value) fieldError("starts-at", a("f_required", { label: a("starts_at") }));
-    say($("msg"), a("err_fix"), "bad");
+    say($("msg"), () => a("err_fix"), "bad");
     return;
   }
   const body = { starts_at: cstToRfc($("starts-at").value), ...schedule };
@@ -65,7 +65,7 @@ $("form").addEventListener("submit", async (e) => {
   } catch (err) {
     const box = { ...FIELDS, ...SCHEDULE_IDS, starts_at: "starts-at" }[err.field];
     if (box && err.status === 400) fieldError(box, err.message);
-    say($("msg"), errText(err), "bad");
+    say($("msg"), () => errText(err), "bad");
   }
 });
 
@@ -86,10 +86,10 @@ async function load() {
   // (the progress reads each lot's room, where an opened lot shows first)
   const { lots } = await call(`/sessions/${id}/progress`);
   if (lots.scheduled < lots.total) {
-    say($("msg"), a("edit_closed"), "bad");
+    say($("msg"), () => a("edit_closed"), "bad");
     for (const box of $("form").querySelectorAll("input, textarea, button")) box.disabled = true;
   }
 }
 
 setupPage(paint);
-load().catch((err) => say($("msg"), errText(err), "bad"));
+load().catch((err) => say($("msg"), () => errText(err), "bad"));

@@ -82,7 +82,7 @@ $("form").addEventListener("submit", async (e) => {
   }
   const schedule = readSchedule($("mode").value);
   if (!schedule) bad = true;
-  if (bad) { say($("msg"), a("err_fix"), "bad"); return; }
+  if (bad) { say($("msg"), () => a("err_fix"), "bad"); return; }
   const body = {
     market_code: $("market").value, name: $("name").value.trim(), season: $("season").value,
     mode: $("mode").value, starts_at: cstToRfc($("starts-at").value), ...ints, increments,
@@ -111,7 +111,7 @@ $("form").addEventListener("submit", async (e) => {
     const id = ids[err.field];
     if (id) fieldError(id, err.message);
     else if (err.field?.startsWith("increments")) $("bands-err").textContent = err.message;
-    say($("msg"), errText(err), "bad");
+    say($("msg"), () => errText(err), "bad");
   }
 });
 
@@ -133,4 +133,4 @@ async function load() {
 }
 
 setupPage(paint);
-load().catch((err) => say($("msg"), errText(err), "bad"));
+load().catch((err) => say($("msg"), () => errText(err), "bad"));

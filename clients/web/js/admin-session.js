@@ -58,9 +58,9 @@ $("publish").addEventListener("click", async () => {
   $("publish").disabled = true;
   try {
     session = await post(`/sessions/${id}/publish`);
-    say($("msg"), a("published_ok"), "good");
+    say($("msg"), () => a("published_ok"), "good");
   } catch (err) {
-    say($("msg"), errText(err), "bad");
+    say($("msg"), () => errText(err), "bad");
   } finally {
     $("publish").disabled = false;
   }
@@ -92,9 +92,9 @@ async function startBidding(button, lot) {
   try {
     // one key per lot: a second click (or a retry) replays the first answer
     await post(`/lots/${lot.lot_id}/commands`, { op: "open", key: `page-open-${lot.lot_id}` });
-    say($("open-msg"), a("opened_ok", { title: lot.title }), "good");
+    say($("open-msg"), () => a("opened_ok", { title: lot.title }), "good");
   } catch (err) {
-    say($("open-msg"), errText(err), "bad");
+    say($("open-msg"), () => errText(err), "bad");
   }
   [progress, lots] = await Promise.all([
     call(`/sessions/${id}/progress`).catch(() => progress),
@@ -145,9 +145,9 @@ async function move(lot, from, to, key) {
   for (const b of document.querySelectorAll("#lots button")) b.disabled = true;
   try {
     lots = (await post(`/sessions/${id}/order`, { lot_ids: ids }, { method: "PUT" })).lots;
-    say($("msg"), a("moved_ok", { title: lot.title, n: to + 1 }), "good");
+    say($("msg"), () => a("moved_ok", { title: lot.title, n: to + 1 }), "good");
   } catch (err) {
-    say($("msg"), errText(err), "bad");
+    say($("msg"), () => errText(err), "bad");
     lots = (await call(`/sessions/${id}/lots`)).lots;
   }
   paintLots();
@@ -205,7 +205,7 @@ function regRow({ row, detail }) {
       onclick: () => {
         if (!reason.value.trim()) {
           reason.setAttribute("aria-invalid", "true");
-          say($("regs-msg"), a("f_required", { label: a("reason") }), "bad");
+          say($("regs-msg"), () => a("f_required", { label: a("reason") }), "bad");
           reason.focus();
           return;
         }
@@ -223,7 +223,7 @@ function regRow({ row, detail }) {
         const fen = parseYuan(amount.value);
         if (fen === null || fen <= 0) {
           amount.setAttribute("aria-invalid", "true");
-          say($("regs-msg"), a("f_amount"), "bad");
+          say($("regs-msg"), () => a("f_amount"), "bad");
           amount.focus();
           return;
         }
@@ -245,7 +245,7 @@ async function act(path, body, done, paidName) {
     const answer = await post(path, body);
     say($("regs-msg"), done || a("paid_ok", { name: paidName, paddle: answer.paddle }), "good");
   } catch (err) {
-    say($("regs-msg"), errText(err), "bad");
+    say($("regs-msg"), () => errText(err), "bad");
   }
   await loadRegs();
   paint();
@@ -262,7 +262,7 @@ $("mint").addEventListener("submit", async (e) => {
   e.preventDefault();
   const name = $("auctioneer").value.trim();
   if (!name) {
-    say($("mint-msg"), a("f_required", { label: a("auctioneer_name") }), "bad");
+    say($("mint-msg"), () => a("f_required", { label: a("auctioneer_name") }), "bad");
     $("auctioneer").focus();
     return;
   }
@@ -274,7 +274,7 @@ $("mint").addEventListener("submit", async (e) => {
       el("a", { href, target: "_blank", rel: "noopener", text: a("console") }));
     $("mint-msg").className = "form-msg good";
   } catch (err) {
-    say($("mint-msg"), errText(err), "bad");
+    say($("mint-msg"), () => errText(err), "bad");
   }
 });
 
@@ -326,4 +326,4 @@ async function load() {
 }
 
 setupPage(paint);
-load().catch((err) => say($("msg"), errText(err), "bad"));
+load().catch((err) => say($("msg"), () => errText(err), "bad"));

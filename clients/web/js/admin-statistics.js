@@ -249,7 +249,7 @@ $("filter").addEventListener("submit", async (e) => {
       $("from").setAttribute("aria-invalid", "true");
       $("to").setAttribute("aria-invalid", "true");
     }
-    say($("msg"), errText(err), "bad");
+    say($("msg"), () => errText(err), "bad");
   }
 });
 
@@ -274,4 +274,4 @@ async function load() {
 }
 
 setupPage(paint);
-load().catch((err) => say($("msg"), errText(err), "bad"));
+load().catch((err) => say($("msg"), () => errText(err), "bad"));

@@ -942,6 +942,7 @@ export function setupPage(rerender) {
   setupLang($("lang"), () => {
     applyA();
     rerender();
+    resay();
   });
   $("logout")?.addEventListener("click", async () => {
     await post("/auth/logout").catch(() => null);
@@ -955,9 +956,20 @@ export function errText(err) {
   return a("err", { message: err.message });
 }
 
+/** Show a status message in ``box``. ``text`` may be a function giving it: then the message is
+ * written again in the other language when the language switch is pressed (setupPage). */
 export function say(box, text, kind) {
-  box.textContent = text;
+  if (!box) return;
+  box._retext = typeof text === "function" ? text : null;
+  box.textContent = typeof text === "function" ? text() : text;
   box.className = `form-msg ${kind || ""}`;
+}
+
+/** Rewrite every status message said with a text function, in the current language. */
+function resay() {
+  for (const box of document.querySelectorAll(".form-msg")) {
+    if (typeof box._retext === "function") box.textContent = box._retext();
+  }
 }
 
 export function money(fen) {
