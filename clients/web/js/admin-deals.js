@@ -8,7 +8,7 @@
 import { csrf } from "./account.js";
 import { dateTime, el, lang, param, parseYuan } from "./common.js";
 import { $, a, call, errText, gate, may, money, post, roleText, say, scopedSession, setupPage,
-  whoAmI } from "./admin.js";
+  stackable, whoAmI } from "./admin.js";
 
 const id = Number(param("session")) || 0;
 let me = null;
@@ -72,9 +72,9 @@ function head(keys) {
 }
 
 function rows(list) {
-  return el("div", { class: "scroll-x" }, el("table", { class: "admin-table deals-table" }, list[0],
-    el("tbody", {}, ...list[1].map((r) => el("tr", {}, ...r.map((c) =>
-      c instanceof Node ? el("td", {}, c) : el("td", { text: c ?? "—" })))))));
+  return el("div", { class: "scroll-x" }, stackable(el("table", { class: "admin-table deals-table" },
+    list[0], el("tbody", {}, ...list[1].map((r) => el("tr", {}, ...r.map((c) =>
+      c instanceof Node ? el("td", {}, c) : el("td", { text: c ?? "—" }))))))));
 }
 
 function pick(select, value, focus) {

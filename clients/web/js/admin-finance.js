@@ -36,7 +36,7 @@ function paint() {
       el("td", {}, el("span", { class: `badge ds-${d.state}`, text: a(`ds_${d.state}`) })),
       el("td", {}, forfeitControl(d)))),
     el("tr", { class: "sum" }, el("td", { text: a("total") }), el("td"), el("td"),
-      el("td", { class: "num", text: money(deposits.total_fen) }), el("td"), el("td"))])
+      el("td", { class: "num", text: money(deposits.total_fen) }), el("td"), el("td"))], "stack")
     : el("p", { class: "muted", text: a("no_deposits") }));
   paintRefunds();
 }
@@ -61,7 +61,7 @@ function paintRefunds() {
       r.refund_account ? el("span", { class: "mono", text: r.refund_account }) : missing()]),
     [el("strong", { text: a("total") }), "", amount(t.deposit_fen, true),
       amount(t.applied_fen, true), amount(t.forfeited_fen, true), amount(t.refund_fen, true),
-      "", "", "", ""]], "refunds")
+      "", "", "", ""]], "refunds stack")
     : el("p", { class: "muted", text: a("refunds_none") }));
 }
 

@@ -102,7 +102,7 @@ function paint() {
         el("span", { class: `badge st-${r ? r.outcome : l.status}`, text: outcome }),
         r?.outcome === "sold" ? money(r.amount_fen) : (r?.reason_text || "—"),
         r?.paddle ? String(r.paddle) : "—", buyerCell(l, r)];
-    }), "report-lots") : el("p", { class: "muted", text: a("no_lots") }));
+    }), "report-lots stack") : el("p", { class: "muted", text: a("no_lots") }));
   const titles = new Map(report.lots.map((l) => [l.lot_id, `${l.ordinal}. ${l.title}`]));
   $("r-bidders").replaceChildren(report.bidders.length ? table(
     ["paddle_h", "bidder", "status", "counted", "won_lots"],

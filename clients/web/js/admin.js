@@ -1014,10 +1014,34 @@ export async function scopedSession(me, id) {
   return session;
 }
 
-/** A table of ``head`` keys (texts) and ``rows`` (arrays of cells: nodes or text). */
+/** A table of ``head`` keys (texts) and ``rows`` (arrays of cells: nodes or text). With
+ * ``stack`` in ``cls`` it is one card per row on a phone (see stackable). */
 export function table(head, rows, cls = "") {
   const cell = (c) => (c instanceof Node ? el("td", {}, c) : el("td", { text: c ?? "—" }));
-  return el("div", { class: "scroll-x" }, el("table", { class: `admin-table ${cls}` },
+  const made = el("table", { class: `admin-table ${cls}` },
     el("thead", {}, el("tr", {}, ...head.map((k) => el("th", { text: k ? a(k) : "" })))),
-    el("tbody", {}, ...rows.map((r) => (r instanceof Node ? r : el("tr", {}, ...r.map(cell)))))));
+    el("tbody", {}, ...rows.map((r) => (r instanceof Node ? r : el("tr", {}, ...r.map(cell))))));
+  if (cls.split(" ").includes("stack")) stackable(made);
+  return el("div", { class: "scroll-x" }, made);
+}
+
+/** Let a wide table be read on a 375 px phone without scrolling sideways: each cell carries its
+ * column's heading (``data-label``, shown before it by admin.css under 600 px, where each row is
+ * a card). The roles are said explicitly because a table laid out as blocks loses them. */
+export function stackable(tableEl) {
+  tableEl.classList.add("stack");
+  tableEl.setAttribute("role", "table");
+  const heads = [...tableEl.querySelectorAll("thead th")].map((th) => th.textContent || "");
+  for (const group of tableEl.querySelectorAll("thead, tbody")) group.setAttribute("role", "rowgroup");
+  for (const th of tableEl.querySelectorAll("thead th")) th.setAttribute("role", "columnheader");
+  for (const tr of tableEl.querySelectorAll("tr")) {
+    tr.setAttribute("role", "row");
+    [...tr.children].forEach((c, i) => {
+      if (c.tagName === "TD") {
+        c.setAttribute("role", "cell");
+        if (heads[i]) c.dataset.label = heads[i];
+      }
+    });
+  }
+  return tableEl;
 }
