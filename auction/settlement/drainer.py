@@ -20,8 +20,9 @@ insert trigger gives it the SHA-256 of the lot's previous entry and its own, und
 advisory lock, in the same ``INSERT`` — no extra round trip, and two drainers writing the same
 lot cannot fork its chain. After a lot's events, the writes of its secret book (proxy maxima,
 sealed quotes) made up to the last persisted event go to the private ``lot_book``
-(:mod:`auction.settlement.book_drain`), before the lot may be settled. An event whose predecessor is not yet in the journal is refused (the
-drainer writes in seq order, from its cursor, so this only means "retry next tick").
+(:mod:`auction.settlement.book_drain`), before the lot may be settled. An event whose
+predecessor is not yet in the journal is refused (the drainer writes in seq order, from its
+cursor, so this only means "retry next tick").
 
 One process drains at a time: :meth:`Drainer.run` works only while it holds the
 ``keys.lease("drainer")`` lease (:mod:`auction.settlement.lease`); the others idle and take over

@@ -9,7 +9,6 @@ while no secret reached a public event or the exported bundle."""
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import secrets
 from dataclasses import replace
