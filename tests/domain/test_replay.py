@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from auction.domain import book, formats
 from auction.domain.commands import (
     announce,
     change_increment,
@@ -20,7 +21,6 @@ from auction.domain.commands import (
     withdraw,
 )
 from auction.domain.errors import Rejection
-from auction.domain import book, formats
 from auction.domain.lot import LotFormat, LotMode
 from auction.domain.replay import BookWrite, ReplayError, replay
 from auction.domain.room import (
