@@ -284,3 +284,19 @@ async def test_the_book_journal_is_private_and_chained(
         await conn.close()
     code = await audit_cli.run(_args(lot=str(lot)), settings)
     assert code == 1
+
+
+async def test_an_absentee_proxy_is_journalled_before_the_opening(
+    store: Store, redis: Redis, keys: Keys, rooms: Rooms, settings: Settings, tmp_path: Path,
+) -> None:
+    """A maximum set on a scheduled lot (P1) reaches ``lot_book`` without the lot opening, and
+    a room lost then comes back with it."""
+    lot, bidders = await make_room(store, rooms)
+    a = bidders[0]
+    await rooms.proxy(lot, bidder=a.id, paddle=a.paddle, maximum=START + 3 * INC)
+    await Drainer(store, redis, keys).drain_once()
+    assert [(r.n, r.after_seq, r.amount_fen) for r in
+            (await book_store.entries(store, [lot]))[lot]] == [(1, 0, START + 3 * INC)]
+    live = await rebuild_and_compare(store, redis, keys, rooms, lot, settings, tmp_path)
+    assert live.status is LotStatus.SCHEDULED and live.proxies == 1
+    assert await rooms.mine(lot, a.id) == {"proxy_max": START + 3 * INC}
