@@ -9,6 +9,10 @@ variable and what to do; the CLI prints it and exits with code 2. :meth:`Setting
 checks what it parses (numbers, the log level and format); :meth:`Settings.check_urls` checks
 the two URLs before anything connects (the CLI calls it; tests that never connect need not).
 
+The Ed25519 key that signs bid receipts (``AUCTION_RECEIPT_KEY``: the base64 of its 32-byte
+seed, or the path of a file holding that text) is kept the same way, in
+``<AUCTION_DATA_DIR>/receipt-key`` when not set (auction/audit/receipts.py).
+
 The key that signs tokens (``AUCTION_SECRET``) survives restarts: when it is not set it is
 generated once and kept in ``<AUCTION_DATA_DIR>/secret`` (mode 0600). Every process sharing the
 data dir reads the same key, so a token minted by one is accepted by the others; processes on
@@ -17,6 +21,8 @@ different machines must share ``AUCTION_SECRET`` instead (docs/operations.md "Pr
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import os
 import secrets
@@ -34,6 +40,8 @@ LOG_FORMATS = ("plain", "json")
 MAX_TOKEN_TTL_S = 7 * 24 * 3600
 #: name of the file in the data dir that keeps the generated token-signing key
 SECRET_FILE = "secret"
+#: name of the file in the data dir that keeps the generated receipt-signing key (Ed25519)
+RECEIPT_KEY_FILE = "receipt-key"
 
 _POSTGRES_SCHEMES = ("postgresql", "postgres")
 _REDIS_SCHEMES = ("redis", "rediss", "unix")
@@ -179,6 +187,69 @@ def load_or_create_secret(data_dir: Path) -> Secret:
         ) from None
 
 
+def _new_seed() -> str:
+    return base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+def load_or_create_receipt_key(data_dir: Path) -> Secret:
+    """The receipt-signing seed kept in ``<data_dir>/receipt-key``, generated on first use
+    (atomically, as :func:`load_or_create_secret`)."""
+    path = data_dir / RECEIPT_KEY_FILE
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            temp = data_dir / f".{RECEIPT_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                with os.fdopen(fd, "w", encoding="ascii") as handle:
+                    handle.write(_new_seed() + "\n")
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                try:
+                    os.link(temp, path)
+                except FileExistsError:
+                    pass  # another process won the race: use its key
+            finally:
+                temp.unlink(missing_ok=True)
+        return _receipt_seed(path.read_text(encoding="ascii", errors="replace"), str(path))
+    except OSError as exc:
+        raise ConfigError(
+            f"无法读写回执签名密钥文件 {path}: {exc.strerror or exc}; "
+            "检查 AUCTION_DATA_DIR 的权限, 或设置 AUCTION_RECEIPT_KEY"
+        ) from None
+
+
+def _receipt_seed(text: str, where: str) -> Secret:
+    """The seed text when it is the base64 of 32 bytes, else :class:`ConfigError`."""
+    value = text.strip()
+    try:
+        if len(base64.b64decode(value, validate=True)) == 32:
+            return Secret(value)
+    except (binascii.Error, ValueError):
+        pass
+    raise ConfigError(f"{where}: 回执签名密钥须为 32 字节种子的 base64 (生成: python3 -c "
+                      "'import base64,os;print(base64.b64encode(os.urandom(32)).decode())')")
+
+
+def receipt_key(env: Mapping[str, str], data_dir: Path) -> tuple[Secret, Path | None]:
+    """``AUCTION_RECEIPT_KEY`` (a base64 seed, or a file holding one), else the data dir's key;
+    with the file it came from (``None``: the variable held the seed itself)."""
+    given = (env.get("AUCTION_RECEIPT_KEY") or "").strip()
+    if not given:
+        return load_or_create_receipt_key(data_dir), data_dir / RECEIPT_KEY_FILE
+    try:
+        return _receipt_seed(given, "AUCTION_RECEIPT_KEY"), None
+    except ConfigError:
+        path = Path(given)
+        if not path.is_file():
+            raise
+    try:
+        text = path.read_text(encoding="ascii", errors="replace")
+    except OSError as exc:
+        raise ConfigError(f"AUCTION_RECEIPT_KEY: 无法读取 {path}: {exc.strerror or exc}") from None
+    return _receipt_seed(text, f"AUCTION_RECEIPT_KEY ({path})"), path
+
+
 def _read_secret(path: Path) -> Secret:
     value = path.read_text(encoding="ascii", errors="replace").strip()
     if len(value) < 16:
@@ -240,6 +311,11 @@ class Settings:
     #: the TrueType CJK font embedded in PDFs (``AUCTION_PDF_FONT``); ``None``: the first of
     #: the known Debian fonts present (auction/documents/fonts.py)
     pdf_font: Path | None = None
+    #: the Ed25519 seed (base64) that signs bid receipts (``AUCTION_RECEIPT_KEY``, else
+    #: generated in ``<data_dir>/receipt-key``); empty only in settings built by hand
+    receipt_key: Secret = Secret("")
+    #: the file the receipt key came from (``None``: the variable held it)
+    receipt_key_file: Path | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -255,6 +331,7 @@ class Settings:
         else:
             secret = load_or_create_secret(data_dir)
             secret_file = data_dir / SECRET_FILE
+        receipt, receipt_file = receipt_key(env, data_dir)
         return cls(
             database_url=env.get("DATABASE_URL") or None,
             redis_url=env.get("REDIS_URL") or None,
@@ -284,6 +361,7 @@ class Settings:
             secret_file=secret_file,
             public_url=_public_url(env.get("AUCTION_PUBLIC_URL") or ""),
             pdf_font=Path(env["AUCTION_PDF_FONT"]) if env.get("AUCTION_PDF_FONT") else None,
+            receipt_key=receipt, receipt_key_file=receipt_file,
         )
 
     def check_urls(self) -> None:

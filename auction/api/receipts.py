@@ -1,5 +1,8 @@
-"""Bid receipts: ``GET /api/v1/lots/{lot_id}/bids/{seq}/receipt`` (docs/http-api.md "Bid
-receipts"; the document: :mod:`auction.audit.receipts`, docs/formats.md "Bid receipt").
+"""Bid receipts: ``GET /api/v1/lots/{lot_id}/bids/{seq}/receipt`` and the public key that
+checks them, ``GET /api/v1/receipts/key`` (docs/http-api.md "Bid receipts"; the document:
+:mod:`auction.audit.receipts`, docs/formats.md "Bid receipt").
+
+The key is public: anyone may fetch it (no login) and check any receipt with it.
 
 Only the bid's own bidder gets it: a bidder's login or bid credential whose ``bidder_id`` is the
 bid's (an agent bound to a registration: only in that registration's session). Answers:
@@ -14,6 +17,7 @@ bid's (an agent bound to a registration: only in that registration's session). A
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -21,13 +25,26 @@ from starlette.routing import BaseRoute, Route
 
 from auction.api import guard
 from auction.api.guard import Denied
-from auction.audit.receipts import Receipt
+from auction.audit.receipts import Receipt, Signer
 from auction.store import chain as store_chain
 from auction.store.errors import NotFound
 from auction.store.records import rfc3339
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _UNKNOWN = "该出价不存在或尚未记入成交记录(出价后约 1 秒记入),请稍后再试"
+
+
+@lru_cache(maxsize=4)
+def signer(seed_b64: str) -> Signer:
+    """The receipt signer of a seed (made once per process: the settings never change)."""
+    return Signer(seed_b64)
+
+
+async def get_key(request: Request) -> JSONResponse:
+    """The Ed25519 public key receipts are signed with (base64 raw and PEM, with its id)."""
+    services = guard.services_of(request)
+    return JSONResponse(signer(services.settings.receipt_key.value).public.to_json(),
+                        headers={"Cache-Control": "public, max-age=300"})
 
 
 async def get_receipt(request: Request) -> JSONResponse:
@@ -49,12 +66,13 @@ async def get_receipt(request: Request) -> JSONResponse:
     )
     at = rfc3339(_EPOCH + timedelta(milliseconds=entry.at_ms))
     return JSONResponse(
-        receipt.to_json(services.settings.secret.value, at or ""),
+        receipt.to_json(signer(services.settings.receipt_key.value), at or ""),
         headers={"Content-Disposition":
                  f'attachment; filename="receipt-lot{lot_id}-seq{seq}.json"'},
     )
 
 
 routes: list[BaseRoute] = [
+    Route("/api/v1/receipts/key", get_key, methods=["GET"]),
     Route("/api/v1/lots/{lot_id:int}/bids/{seq:int}/receipt", get_receipt, methods=["GET"]),
 ]

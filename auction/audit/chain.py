@@ -93,6 +93,34 @@ class EventEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class BookEntry:
+    """One row of ``lot_book`` (the secret book's journal, migrations/0020_lot_book.sql): a
+    private chain per lot, never exported; ``nonce`` keeps its hash from revealing the amount."""
+
+    lot_id: int
+    n: int
+    after_seq: int
+    bidder_id: int
+    paddle: int
+    amount_fen: int
+    revision: int
+    at_ms: int
+    nonce: str
+    prev_sha256: str
+    sha256: str
+
+    def canonical(self) -> str:
+        return (
+            f'["lot_book",{self.lot_id},{self.n},{self.after_seq},{self.bidder_id},'
+            f"{self.paddle},{self.amount_fen},{self.revision},{self.at_ms},{_str(self.nonce)},"
+            f"{_str(self.prev_sha256)}]"
+        )
+
+    def computed(self) -> str:
+        return sha256_hex(self.canonical())
+
+
+@dataclass(frozen=True, slots=True)
 class AuditEntry:
     """One row of ``audit_log`` as the chain covers it; JSON columns as ``jsonb::text``."""
 

@@ -5,9 +5,11 @@
   the markets' back-office chains too) and every settled result (:mod:`auction.audit.verify`).
   Without an option: everything.
 - ``auction verify --bundle FILE``: the same over an export bundle, with no database.
-- ``auction verify --receipt FILE [--bundle FILE]``: a bid receipt's signature (needs the
-  server's ``AUCTION_SECRET``) and its entry in the lot's chain (in PostgreSQL, or in the bundle),
-  then that chain, and the session's head it leads to.
+- ``auction verify --receipt FILE [--bundle FILE] [--key KEY]``: a bid receipt's Ed25519
+  signature, with the published public key ``KEY`` (a file holding, or the text of, what
+  ``GET /api/v1/receipts/key`` answers, its base64 ``public_key`` or its PEM; without it: this
+  server's own key, ``AUCTION_RECEIPT_KEY``), and its entry in the lot's chain (in PostgreSQL,
+  or in the bundle), then that chain, and the session's head it leads to.
 - ``auction export --session ID [--out FILE]``: the session's bundle
   (:mod:`auction.audit.bundle`), by default ``session-<ID>-record.json``.
 
@@ -56,6 +58,9 @@ def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
     verify.add_argument("--market", metavar="CODE", help="every lot of a market, its chain")
     verify.add_argument("--bundle", metavar="FILE", help="an export bundle, no database")
     verify.add_argument("--receipt", metavar="FILE", help="a bid receipt")
+    verify.add_argument("--key", metavar="KEY", help="with --receipt: the published receipt "
+                        "key (GET /api/v1/receipts/key: the JSON, its public_key or its PEM; "
+                        "a file or the text); default this server's own")
     export = subparsers.add_parser(
         "export", help="write a session's record as a self-contained bundle",
         description="Write the session's chained record (lots, results, its market's "
@@ -154,9 +159,12 @@ def _check_receipt_in(lot: LotRecord | None, receipt: receipts.Receipt) -> str |
 async def _verify_receipt(store: Store | None, args: argparse.Namespace,
                           settings: Settings) -> int:
     receipt, signature = _parse_receipt(args.receipt)
+    key = _receipt_key(getattr(args, "key", None), settings)
+    print(f"receipt key {key.key_id} ({key.b64}); compare it with GET /api/v1/receipts/key",
+          flush=True)
     problems: list[str] = []
-    if not receipts.signed_by(receipt, signature, settings.secret.value):
-        problems.append("the signature is not this server's (AUCTION_SECRET)")
+    if not key.verifies(receipt, signature):
+        problems.append(f"the signature is not made with receipt key {key.key_id}")
     report = Report()
     head: str | None = None
     if args.bundle is not None:
@@ -189,7 +197,8 @@ async def _verify_receipt(store: Store | None, args: argparse.Namespace,
         print(f"FAILED: receipt for lot {receipt.lot_id} seq {receipt.seq}", flush=True)
         return 1
     print(f"OK: receipt for lot {receipt.lot_id} seq {receipt.seq} (amount "
-          f"{receipt.amount_fen} fen, paddle {receipt.paddle}) is signed by this server and "
+          f"{receipt.amount_fen} fen, paddle {receipt.paddle}) is signed with key "
+          f"{key.key_id} and "
           f"is entry {receipt.sha256} of the lot's intact chain", flush=True)
     if head is not None:
         print(f"session {receipt.session_id} head: {head} (compare with its 成交公示 page)",
@@ -198,6 +207,21 @@ async def _verify_receipt(store: Store | None, args: argparse.Namespace,
         print(f"session {receipt.session_id} is not finished yet: no head published",
               flush=True)
     return 0
+
+
+def _receipt_key(given: str | None, settings: Settings) -> receipts.PublicKey:
+    """The key ``--key`` names (a file, or the text itself), else this server's own."""
+    try:
+        if not given:
+            return receipts.Signer(settings.receipt_key.value).public
+        path = Path(given)
+        try:
+            text = path.read_text(encoding="utf-8") if path.is_file() else given
+        except (OSError, UnicodeDecodeError) as exc:
+            raise Refused(f"cannot read the key {given}: {exc}") from None
+        return receipts.PublicKey.parse(text)
+    except (receipts.ReceiptError, ValueError) as exc:
+        raise Refused(f"--key: {exc}") from None
 
 
 def _parse_receipt(path: str) -> tuple[receipts.Receipt, str]:

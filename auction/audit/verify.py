@@ -5,7 +5,8 @@ Checked for each lot, in this order, and reported as :class:`Finding` (lot and e
 1. the chain: seqs 1, 2, 3 … without a gap; each entry's ``prev_sha256`` is the hash of the
    entry before it (64 zeros for seq 1); each entry's ``sha256`` is the SHA-256 of its canonical
    text (:mod:`auction.audit.chain`), i.e. no column of the row was changed after it was written;
-2. the log folds (:func:`auction.domain.replay.replay`) into a state;
+   then, from PostgreSQL only, the secret book's private chain (``lot_book``) the same way;
+2. the log (with the book's writes) folds (:func:`auction.domain.replay.replay`) into a state;
 3. the settled result (``lot_results``), when there is one: outcome, winner, paddle, price and
    winning seq equal the folded state's status, leader, paddle, high and high seq (a passed or
    withdrawn lot has none of them); the close time equals the last event's; the bid count and
@@ -20,9 +21,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from auction.audit.chain import GENESIS, AuditEntry, EventEntry, LotHead
+from auction.audit.chain import GENESIS, AuditEntry, BookEntry, EventEntry, LotHead
 from auction.domain.lot import LotMode, LotStatus
-from auction.domain.replay import ReplayError, replay
+from auction.domain.replay import BookWrite, ReplayError, replay
 from auction.domain.room import LotEvent, RoomState
 from auction.settlement.digest import bid_log_sha256
 from auction.store.journal import BidRecord
@@ -69,6 +70,8 @@ class LotRecord:
     session_id: int
     entries: Sequence[EventEntry]
     result: Result | None = None
+    #: the secret book's private chain (``lot_book``): from PostgreSQL only, never in a bundle
+    book: Sequence[BookEntry] = ()
 
     def head(self) -> LotHead:
         if not self.entries:
@@ -122,11 +125,33 @@ def check_lot_chain(lot: LotRecord) -> Finding | None:
     return None
 
 
+def check_book_chain(lot: LotRecord) -> Finding | None:
+    """The first broken link of the lot's secret book chain (``lot_book``), or None."""
+    prev = GENESIS
+    for expected, entry in enumerate(lot.book, start=1):
+        where = f"lot {lot.lot_id} book entry {entry.n}"
+        if entry.n != expected:
+            return Finding(f"lot {lot.lot_id} book entry {expected}",
+                           f"missing (next is {entry.n})")
+        if entry.prev_sha256 != prev:
+            return Finding(where, f"prev_sha256 {entry.prev_sha256} is not the hash of the "
+                           f"entry before it ({prev})")
+        computed = entry.computed()
+        if computed != entry.sha256:
+            return Finding(where, f"the row does not hash to its sha256 (stored {entry.sha256}, "
+                           f"recomputed {computed}): the entry was changed")
+        prev = entry.sha256
+    return None
+
+
 def fold(lot: LotRecord) -> RoomState:
-    """The lot's state after its log (terms other than the log's own are neutral)."""
+    """The lot's state after its log and its book (terms other than the log's own are
+    neutral)."""
     events = [LotEvent(seq=e.seq, kind=e.kind, at=e.at_ms, data=e.fields())
               for e in lot.entries]
-    return replay(RoomState(mode=LotMode.LIVE, start=0, inc=0), events)
+    writes = [BookWrite(n=b.n, after_seq=b.after_seq, bidder=b.bidder_id, paddle=b.paddle,
+                        amount=b.amount_fen, revision=b.revision, at=b.at_ms) for b in lot.book]
+    return replay(RoomState(mode=LotMode.LIVE, start=0, inc=0), events, writes)
 
 
 def bids_of(lot: LotRecord) -> list[BidRecord]:
@@ -196,7 +221,7 @@ def verify_lots(lots: Iterable[LotRecord], report: Report) -> None:
     for lot in lots:
         report.lots += 1
         report.events += len(lot.entries)
-        finding = check_lot_chain(lot)
+        finding = check_lot_chain(lot) or check_book_chain(lot)
         if finding is None and lot.result is not None:
             report.results += 1
             finding = check_result(lot)

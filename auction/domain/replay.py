@@ -33,6 +33,14 @@ announced   seq only
 
 ``final`` is not in the log (it is the drainer's mark, C9): the fold leaves it as given.
 
+**The secret book.** Proxy maxima (english) and sealed quotes are in no public event (P5, S3);
+their journal (``lot_book``, docs/formats.md "The secret book's journal") is the second input,
+``book``: each :class:`BookWrite` is applied after event ``after_seq`` and before the next one,
+in order ``n`` (1, 2, 3 … without a gap), as the scripts wrote it: the entry replaces its
+bidder's (:func:`auction.domain.book.put`), ``book_n`` = n, and ``proxies`` (english) or
+``quotes`` (sealed) = the entries in the book. A write after the log's last event, or out of
+order, raises :class:`ReplayError`.
+
 A log that is not gapless from seq 1 raises :class:`ReplayError`: a state built from a log with
 a hole would be a lie.
 """
@@ -40,14 +48,43 @@ a hole would be a lie.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
-from auction.domain.lot import LotStatus
+from auction.domain import book as books
+from auction.domain.lot import LotFormat, LotStatus
 from auction.domain.room import LotEvent, RoomState
 
 
 class ReplayError(ValueError):
     """The log cannot be folded (a gap, or an event the state cannot take)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BookWrite:
+    """One write of a room's secret book as journalled: ``n`` its order (the room's
+    ``book_n``), ``after_seq`` the room's seq when it was written, ``revision`` a sealed
+    quote's (0 for a proxy), ``at`` server ms."""
+
+    n: int
+    after_seq: int
+    bidder: int
+    paddle: int
+    amount: int
+    revision: int
+    at: int
+
+
+def apply_write(state: RoomState, write: BookWrite) -> RoomState:
+    """The state after one book write (P1, S1–S2 as the scripts write it)."""
+    if write.n != state.book_n + 1:
+        raise ReplayError(f"book write {write.n} follows write {state.book_n}")
+    entry = books.Entry(write.bidder, write.paddle, write.amount, write.n, write.revision,
+                        write.at)
+    entries = books.put(books.parse(state.book), entry)
+    state = replace(state, book=books.to_text(entries), book_n=write.n)
+    if state.format is LotFormat.SEALED:
+        return replace(state, quotes=len(entries))
+    return replace(state, proxies=len(entries))
 
 
 def _int(event: LotEvent, name: str) -> int:
@@ -57,13 +94,24 @@ def _int(event: LotEvent, name: str) -> int:
     return value
 
 
-def replay(initial: RoomState, events: Iterable[LotEvent]) -> RoomState:
-    """The state after ``events`` (seq ``initial.seq + 1`` onward, gapless) are applied."""
+def replay(
+    initial: RoomState, events: Iterable[LotEvent], book: Iterable[BookWrite] = ()
+) -> RoomState:
+    """The state after ``events`` (seq ``initial.seq + 1`` onward, gapless) and the book's
+    writes (``n`` from ``initial.book_n + 1``, each at its ``after_seq``) are applied."""
     state = initial
     standing: list[LotEvent] = []  # bids not retracted, oldest first (C6)
+    writes = sorted(book, key=lambda w: w.n)
+    w = 0
     for event in events:
         if event.seq != state.seq + 1:
             raise ReplayError(f"expected seq {state.seq + 1}, found {event.seq}")
+        while w < len(writes) and writes[w].after_seq < event.seq:
+            if writes[w].after_seq != state.seq:
+                raise ReplayError(f"book write {writes[w].n} after seq {writes[w].after_seq} "
+                                  f"is out of order (the room is at seq {state.seq})")
+            state = apply_write(state, writes[w])
+            w += 1
         kind, at = event.kind, event.at
         if kind == "opened":
             state = replace(state, status=LotStatus.OPEN, opened_at=at,
@@ -113,4 +161,9 @@ def replay(initial: RoomState, events: Iterable[LotEvent]) -> RoomState:
         elif kind in ("sold", "passed"):
             state = replace(state, status=LotStatus(kind), closed_at=at)
         state = replace(state, seq=event.seq)
+    for write in writes[w:]:
+        if write.after_seq != state.seq:
+            raise ReplayError(f"book write {write.n} after seq {write.after_seq}: the log "
+                              f"ends at seq {state.seq}")
+        state = apply_write(state, write)
     return state

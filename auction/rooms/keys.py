@@ -15,6 +15,11 @@ Per lot:
   (registration paid, a confirmed/held deposit covering the lot), plus ``written`` (the ticket of
   the sync that wrote it); pushed from PostgreSQL by :mod:`auction.rooms.eligibility`, read by
   ``bid.lua``
+- ``<ns>:{lot:<id>}:book``    stream, private: one entry per write of the room's secret book (a
+  proxy maximum or a sealed quote), id ``<n>-0`` (``n`` the write's order, the room's
+  ``book_n``), field ``e`` = msgpack ``{n, seq, bidder, paddle, amount, rev, at}`` (``seq`` the
+  room's seq when it was written); never published, read only by the drainer, which copies it
+  to ``lot_book`` (docs/formats.md "The secret book's journal")
 - ``<ns>:{lot:<id>}:staff``   pub/sub channel of the lot's staff frames (``missed_bid``: a msgpack
   map ``{lot, paddle, amount, late_ms}``); never in the event stream (:mod:`auction.rooms.presence`)
 - ``<ns>:{lot:<id>}:viewers`` hash   process id → ``<sockets subscribed to the lot>:<written ms>``,
@@ -53,13 +58,15 @@ class LotKeys:
     eligible: str
     staff: str
     viewers: str
+    book: str
 
     def script_keys(self) -> list[str]:
         return [self.state, self.events, self.idem, self.channel]
 
     def bid_keys(self) -> list[str]:
-        """``bid.lua`` also reads the eligibility hash (``KEYS[5]``)."""
-        return [*self.script_keys(), self.eligible]
+        """``bid.lua`` (and ``open``, ``proxy``, ``accept``) also read the eligibility hash
+        (``KEYS[5]``); the scripts that write the secret book journal it (``KEYS[6]``)."""
+        return [*self.script_keys(), self.eligible, self.book]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +85,7 @@ class Keys:
             eligible=f"{tag}:eligible",
             staff=f"{tag}:staff",
             viewers=f"{tag}:viewers",
+            book=f"{tag}:book",
         )
 
     def session_bidders(self, session_id: int) -> str:

@@ -21,8 +21,9 @@ watchers told within about a second.
 the highest journalled seq:
 
 - no room, or ``r < p`` (Redis lost events PostgreSQL has), or the stream's event ``p`` differs
-  from the journal's: the room is **rebuilt** from the journal (:mod:`auction.domain.replay`),
-  stream included, under a new epoch (``restore.lua``);
+  from the journal's: the room is **rebuilt** from the journal (:mod:`auction.domain.replay`:
+  the events and the secret book's writes, ``lot_book``, so proxy maxima and sealed quotes come
+  back too), stream included, under a new epoch (``restore.lua``);
 - otherwise, an open or scheduled room with events gets a **new epoch** (``reepoch.lua``): the
   restart may have cut a tail that no one but clients saw, and a client resuming with the old
   epoch must get ``recovered: false`` rather than a seq that could now mean another event.
@@ -59,6 +60,7 @@ from auction.domain.room import LotEvent, RoomState
 from auction.rooms.keys import Keys
 from auction.rooms.scripts import RecoveryScripts
 from auction.rooms.service import decode_event
+from auction.store import book as book_store
 from auction.store import journal
 from auction.store import rooms as store_rooms
 from auction.store.errors import StoreError
@@ -237,6 +239,7 @@ class Recovery:
         if terms is None:
             return "ok"  # not a lot of this database
         journal = await store_rooms.events(self.store, lot_id)
+        writes = await book_store.writes(self.store, lot_id)  # the secret book (lot_book)
         initial = RoomState(
             mode=terms.mode, start=terms.start, inc=terms.inc, reserve=terms.reserve,
             window_ms=terms.window_ms, ext_ms=terms.ext_ms, duration_ms=terms.duration_ms,
@@ -246,7 +249,7 @@ class Recovery:
             round_ms=terms.round_ms, holders=terms.holders, preempt_ms=terms.preempt_ms,
         )
         try:
-            state = replay(initial, journal)
+            state = replay(initial, journal, writes)
         except ReplayError as exc:
             log.error("lot %d: cannot rebuild the room (%s): %s; left as it is", lot_id, why, exc)
             return "ok"
@@ -260,7 +263,8 @@ class Recovery:
         args += fields
         for event in journal:
             args += [event.seq, _blob(event)]
-        await self.scripts.restore(keys=self.keys.lot(lot_id).script_keys(), args=args)
+        lot_keys = self.keys.lot(lot_id)
+        await self.scripts.restore(keys=[*lot_keys.script_keys(), lot_keys.book], args=args)
         if state.status is LotStatus.OPEN:
             await self.redis.sadd(self.keys.active, str(lot_id))
             if state.ends_at:

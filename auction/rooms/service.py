@@ -310,8 +310,12 @@ class Rooms:
         """P1: set or change ``bidder``'s secret maximum (``proxy.lua``); the proxies bid."""
         if type(maximum) is not int:
             raise Rejection("bad_amount")
-        return _decode_reply(await self.scripts.proxy(
+        result = _decode_reply(await self.scripts.proxy(
             keys=self.keys.lot(lot_id).bid_keys(), args=[bidder, paddle, str(maximum), idem]))
+        # the maximum is journalled in the lot's book stream; an absentee one (a scheduled
+        # lot) reaches PostgreSQL (lot_book) only if the drainer looks at the lot
+        await self.redis.sadd(self.keys.active, str(lot_id))
+        return result
 
     async def accept(self, lot_id: int, *, bidder: int, paddle: int, idem: str = "") -> Accepted:
         """D3: take a Dutch lot at its current price (``accept.lua``)."""

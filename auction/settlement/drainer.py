@@ -18,8 +18,11 @@ the close, or once another lot of its session opened; until then the auctioneer 
 Each written event is chained (issue 16, docs/formats.md "The chained record"): PostgreSQL's
 insert trigger gives it the SHA-256 of the lot's previous entry and its own, under a per-lot
 advisory lock, in the same ``INSERT`` — no extra round trip, and two drainers writing the same
-lot cannot fork its chain. An event whose predecessor is not yet in the journal is refused (the
-drainer writes in seq order, from its cursor, so this only means "retry next tick").
+lot cannot fork its chain. After a lot's events, the writes of its secret book (proxy maxima,
+sealed quotes) made up to the last persisted event go to the private ``lot_book``
+(:mod:`auction.settlement.book_drain`), before the lot may be settled. An event whose
+predecessor is not yet in the journal is refused (the drainer writes in seq order, from its
+cursor, so this only means "retry next tick").
 
 One process drains at a time: :meth:`Drainer.run` works only while it holds the
 ``keys.lease("drainer")`` lease (:mod:`auction.settlement.lease`); the others idle and take over
@@ -50,6 +53,7 @@ from auction.background import raise_if_stopping
 from auction.domain.errors import Rejection
 from auction.domain.room import LotEvent
 from auction.rooms.service import Rooms, decode_event
+from auction.settlement.book_drain import BookDrain
 from auction.settlement.lease import Lease
 from auction.settlement.settle import TERMINAL_KINDS, settle
 from auction.store import journal
@@ -101,6 +105,7 @@ class Drainer:
         self.batch = batch
         self.lease = Lease(redis, keys.lease("drainer"), ttl_ms=lease_ttl_ms)
         self.rooms = Rooms(redis, keys)
+        self.book = BookDrain(store, redis, keys, batch=batch)
         # lot id → highest seq known to be in PostgreSQL
         self._cursors: dict[int, int] = {}
         # lot id → its persisted terminal event, until the lot is settled and deactivated
@@ -193,6 +198,9 @@ class Drainer:
         written = 0
         if lot_id not in self._terminal:
             written = await self._copy(lot_id, cursor)
+        persisted = self._cursors.get(lot_id)
+        if persisted is not None:  # the secret book's writes up to there (book_drain.py)
+            await self.book.copy(lot_id, persisted)
         terminal = self._terminal.get(lot_id)
         if terminal is not None:
             if not await self._final(lot_id):
@@ -286,5 +294,6 @@ class Drainer:
 
     def _forget(self, lot_id: int) -> None:
         self._cursors.pop(lot_id, None)
+        self.book.forget(lot_id)
         self._compared.pop(lot_id, None)
         self._terminal.pop(lot_id, None)

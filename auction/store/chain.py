@@ -1,6 +1,7 @@
 """Reading the chained record back (migrations/0018_record_chain.sql builds it on insert).
 
-- :func:`lot_records`: lots' chained events and settled results, for ``auction verify``;
+- :func:`lot_records`: lots' chained events, secret book chains (``lot_book``, never
+  exported) and settled results, for ``auction verify``;
 - :func:`session_lots` / :func:`market_lots` / :func:`all_lots`: which lots a session, a market
   or the deployment holds; :func:`audit_markets`: which markets have a back-office chain;
 - :func:`audit_chains`: the back-office chains of markets;
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from auction.audit.chain import AuditEntry, EventEntry, LotHead, session_head
 from auction.audit.verify import LotRecord, Result
+from auction.store import book as book_store
 from auction.store.errors import translated
 
 if TYPE_CHECKING:
@@ -140,9 +142,11 @@ async def lot_records(store: Store, lot_ids: Sequence[int]) -> list[LotRecord]:
         )
         for r in results
     }
+    books = await book_store.entries(store, ids)
     return [
         LotRecord(lot_id=int(r["id"]), session_id=int(r["session_id"]),
-                  entries=by_lot[int(r["id"])], result=by_result.get(int(r["id"])))
+                  entries=by_lot[int(r["id"])], result=by_result.get(int(r["id"])),
+                  book=books.get(int(r["id"]), []))
         for r in lots
     ]
 

@@ -1,10 +1,12 @@
 """Bid receipts over HTTP (issue 16 item 5) and the session head on 成交公示 (item 4): the
-bidder downloads a receipt for its own accepted bid, signed with the server's key and carrying
-the bid's chain hash; nobody else gets it; a finished session publishes its head."""
+bidder downloads a receipt for its own accepted bid, signed with the server's Ed25519 key (the
+public half published at ``GET /api/v1/receipts/key``) and carrying the bid's chain hash;
+nobody else gets it; a finished session publishes its head."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -13,7 +15,7 @@ from starlette.applications import Starlette
 
 from auction.api import admin, auth, catalogue, deposits, http_errors, listing, receipts
 from auction.api import registrations as registration_routes
-from auction.audit.receipts import parse, signed_by
+from auction.audit.receipts import PublicKey, Signer, parse
 from auction.services import Services
 from auction.settlement.drainer import Drainer
 from auction.store import chain as store_chain
@@ -73,8 +75,15 @@ async def test_the_bidder_gets_a_signed_receipt_and_the_session_head_is_publishe
         assert "attachment" in resp.headers["content-disposition"]
     body = resp.json()
     receipt, signature = parse(body)
-    assert signed_by(receipt, signature, services.settings.secret.value)
-    assert not signed_by(receipt, signature, "another key")
+    published = (await client.get("/api/v1/receipts/key")).json()  # public: no login
+    key = PublicKey.parse(published["public_key"])
+    assert PublicKey.parse(published["public_key_pem"]) == key
+    assert published["alg"] == body["alg"] == "Ed25519"
+    assert published["key_id"] == body["key_id"] == key.key_id
+    assert key.verifies(receipt, signature)
+    other = Signer("A" * 43 + "=").public
+    assert not other.verifies(receipt, signature)
+    assert not key.verifies(replace(receipt, amount_fen=receipt.amount_fen + 1), signature)
     entry = await store_chain.bid_entry(services.store, lot["id"], 2)
     assert entry is not None
     assert (body["lot_id"], body["session_id"], body["seq"], body["paddle"],

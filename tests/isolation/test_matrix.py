@@ -49,6 +49,7 @@ PUBLIC = {
     ("POST", "/api/v1/registration/callback"),
     ("GET", "/api/v1/vocabularies"),  # issue 16: the lists, no market's data
     ("GET", "/api/v1/me/subsidy-estimates"),  # issue 16: the caller's own purchases only
+    ("GET", "/api/v1/receipts/key"),  # issue 16: the receipts' public key, no market's data
 }
 
 #: (method, path) → which of county B's principals the action is for (B's market admin, and

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -18,14 +19,14 @@ from settlement_factory import LotFixture, MakeLot
 
 from auction.audit import cli as audit_cli
 from auction.audit.chain import GENESIS, session_head
-from auction.audit.receipts import Receipt
+from auction.audit.receipts import Receipt, Signer
 from auction.audit.verify import Report, check_lot_chain, fold, verify_audit
 from auction.domain.lot import LotMode
 from auction.domain.replay import replay
 from auction.domain.room import LotEvent, RoomState
 from auction.rooms.keys import Keys
 from auction.rooms.service import Rooms
-from auction.settings import Settings
+from auction.settings import Secret, Settings
 from auction.settlement.drainer import Drainer
 from auction.store import Store, journal
 from auction.store import audit as audit_store
@@ -56,7 +57,7 @@ async def drain_all(store: Store, redis: Redis, keys: Keys) -> None:
 
 def args(**given: Any) -> argparse.Namespace:
     base: dict[str, Any] = {"command": "verify", "lot": None, "session": None, "market": None,
-                            "bundle": None, "receipt": None, "out": None}
+                            "bundle": None, "receipt": None, "out": None, "key": None}
     return argparse.Namespace(**{**base, **given})
 
 
@@ -230,34 +231,49 @@ async def test_receipts_check_against_the_record(
     assert entry.paddle is not None and entry.amount_fen is not None
     receipt = Receipt(entry.lot_id, entry.session_id, entry.seq, entry.paddle,
                       entry.amount_fen, entry.at_ms, entry.sha256)
+    server = Signer(settings.receipt_key.value)
     path = tmp_path / "receipt.json"
-    path.write_text(json.dumps(receipt.to_json(settings.secret.value, "")))
+    path.write_text(json.dumps(receipt.to_json(server, "")))
     code, out = await verify(settings, capsys, receipt=str(path))
     assert code == 0, out
     heads = await store_chain.session_heads(store, [lot.session_id])
     assert heads[lot.session_id] in out
 
+    # anyone: the published public key and the exported bundle, no database, no server secret
     bundle = tmp_path / "bundle.json"
     assert (await verify(settings, capsys, command="export", session=str(lot.session_id),
                          out=str(bundle)))[0] == 0
-    offline = replace(settings, database_url="")
-    code, out = await verify(offline, capsys, receipt=str(path), bundle=str(bundle))
+    key_file = tmp_path / "receipt-key.json"
+    key_file.write_text(json.dumps(server.public.to_json()))
+    stranger = replace(settings, database_url="", secret=Secret("x" * 32),
+                       receipt_key=Secret(base64.b64encode(b"\x01" * 32).decode()))
+    code, out = await verify(stranger, capsys, receipt=str(path), bundle=str(bundle),
+                             key=str(key_file))
     assert code == 0, out
+    assert heads[lot.session_id] in out
+    code, out = await verify(stranger, capsys, receipt=str(path), bundle=str(bundle),
+                             key=server.public.pem())
+    assert code == 0, out
+    code, out = await verify(stranger, capsys, receipt=str(path), bundle=str(bundle))
+    assert code == 1 and "signature" in out  # the stranger's own key did not sign it
 
-    forged = receipt.to_json(settings.secret.value, "")
+    forged = receipt.to_json(server, "")
     forged["amount_fen"] += 1
     path.write_text(json.dumps(forged))
     code, out = await verify(settings, capsys, receipt=str(path))
     assert code == 1
     assert "signature" in out
     path.write_text(json.dumps(replace(receipt, amount_fen=receipt.amount_fen + 1)
-                               .to_json(settings.secret.value, "")))
+                               .to_json(server, "")))
     code, out = await verify(settings, capsys, receipt=str(path))
     assert code == 1
     assert f"lot {lot.lot_id} seq 2: the record holds" in out
-    path.write_text(json.dumps(receipt.to_json("another server's secret", "")))
+    path.write_text(json.dumps(receipt.to_json(Signer(base64.b64encode(b"\x02" * 32).decode()),
+                                               "")))
     code, out = await verify(settings, capsys, receipt=str(path))
     assert code == 1
+    code, _out = await verify(settings, capsys, receipt=str(path), key="not a key")
+    assert code == 2
 
 
 async def test_replaying_the_journal_reproduces_the_live_room(

@@ -27,6 +27,17 @@ local function book_find(entries, bidder)
   return nil
 end
 
+-- The secret book's journal (auction/rooms/keys.py 'book', docs/formats.md "The secret book's
+-- journal"): every write of the book is appended to the lot's private book stream (KEYS[6] of
+-- the scripts that write the book), id '<order>-0', with the room's seq before the call's
+-- events; never published. Called before any other write of the script: the only thing that
+-- could fail (an id not above the stream's last) then leaves the room untouched.
+local function book_journal(entry, seq)
+  redis.call('XADD', KEYS[6], s(entry.order) .. '-0', 'e', cmsgpack.pack({
+    n = entry.order, seq = seq, bidder = entry.bidder, paddle = entry.paddle,
+    amount = entry.amount, rev = entry.n, at = entry.at}))
+end
+
 local function book_put(entries, entry)
   local out = {}
   for _, e in ipairs(entries) do

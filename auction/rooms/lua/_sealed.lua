@@ -13,8 +13,9 @@ local function sealed_quote(state, bidder, paddle, amount, at)
   local n = 0
   if mine then n = mine.n + 1 end
   local order = num(state, 'book_n') + 1
-  entries = book_put(entries, {bidder = bidder, paddle = paddle, amount = amount,
-    order = order, n = n, at = at})
+  local entry = {bidder = bidder, paddle = paddle, amount = amount, order = order, n = n, at = at}
+  book_journal(entry, num(state, 'seq'))
+  entries = book_put(entries, entry)
   local count = #entries
   local seq = num(state, 'seq') + 1
   emit(seq, 'quote_received', at, {count = count})

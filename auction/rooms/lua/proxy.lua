@@ -1,6 +1,7 @@
 -- proxy: a bidder sets or changes its secret maximum on an english lot (rule P1 of
 -- auction/domain/formats.py, in the same order), then the proxies bid (P2-P4, _proxy.lua).
--- KEYS: 1-4 as in _common.lua, 5 the lot's eligibility hash.
+-- KEYS: 1-4 as in _common.lua, 5 the lot's eligibility hash, 6 its private book stream (the
+-- maximum is journalled there, _book.lua book_journal).
 -- ARGV: 1 bidder id, 2 paddle, 3 maximum fen (decimal digits), 4 idempotency field ('' for none)
 -- Returns {'ok', seq, last_seq, at, ends_at} or {'err', code, at, minimum}.
 local ELIGIBLE = KEYS[5]
@@ -49,8 +50,9 @@ else
 end
 
 local order = num(state, 'book_n') + 1
-local entries = book_put(book_parse(state['book']), {bidder = bidder, paddle = paddle,
-  amount = maximum, order = order, n = 0, at = at})
+local entry = {bidder = bidder, paddle = paddle, amount = maximum, order = order, n = 0, at = at}
+book_journal(entry, num(state, 'seq'))
+local entries = book_put(book_parse(state['book']), entry)
 local count = #entries
 state['book'] = book_text(entries)
 state['book_n'] = s(order)

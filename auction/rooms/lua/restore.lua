@@ -17,6 +17,9 @@ for i = 3, 2 + 2 * n, 2 do
 end
 
 redis.call('DEL', STATE, EVENTS)
+-- KEYS[5], the private book stream: the rebuilt book is the journal's (lot_book), and the room's
+-- next write is numbered after it, so what only this Redis held of the book goes with the room
+if KEYS[5] then redis.call('DEL', KEYS[5]) end
 local fields = {'epoch', epoch}
 for i = 3, 2 + 2 * n do
   fields[#fields + 1] = ARGV[i]

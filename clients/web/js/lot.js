@@ -148,6 +148,19 @@ function renderQuick(s) {
   }
 }
 
+// issue 16 item 5: the bidder's own accepted bids each offer their signed receipt (GET
+// /api/v1/lots/{id}/bids/{seq}/receipt with the cookie login; docs/formats.md "Bid receipt")
+function receiptLink(b) {
+  const en = lang() === "en";
+  return el("a", {
+    class: "receipt small", href: `/api/v1/lots/${lotId}/bids/${b.seq}/receipt`,
+    download: `receipt-lot${lotId}-seq${b.seq}.json`, "data-receipt-seq": String(b.seq),
+    "aria-label": en ? `Receipt of bid #${b.seq}` : `下载回执 第 ${b.seq} 号出价`,
+    title: en ? "Download the signed receipt of this bid" : "下载本次出价的签名回执",
+    text: en ? "Receipt" : "下载回执",
+  });
+}
+
 function renderLadder(s) {
   const body = $("ladder").tBodies[0];
   body.textContent = "";
@@ -168,7 +181,8 @@ function renderLadder(s) {
     }, el("td", { class: "num" }, b.paddle, // the spaces let the tags wrap on a narrow phone
       src ? " " : null, src ? el("span", { class: `src src-${b.source}`, text: src }) : null,
       b.retracted ? " " : null,
-      b.retracted ? el("span", { class: "tag-retracted", text: t("retracted") }) : null),
+      b.retracted ? el("span", { class: "tag-retracted", text: t("retracted") }) : null,
+      mine && b.paddle === mine ? " " : null, mine && b.paddle === mine ? receiptLink(b) : null),
     el("td", { class: "r num" }, yuan(b.amount, false)),
     el("td", { class: "r num small t" }, clock(b.at))));
   }

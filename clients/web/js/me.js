@@ -72,7 +72,8 @@ function render() {
       w.next_step ? el("p", { class: "small", "data-next-step": w.next_step_code || "" },
         el("strong", { text: `${tr("next_steps")}: ` }), el("span", {
           text: lang() === "en" ? `${w.next_step_en}.` : `${w.next_step}。` })) : null,
-      confirmationLink(w), registrationLine(w.registration), subsidyLine(w.lot_id)));
+      confirmationLink(w), registrationLine(w.registration), subsidyLine(w.lot_id),
+      receiptsLine(w.lot_id)));
   }
   if (!mine?.won?.length) winsBox.append(el("p", { class: "muted", text: tr("nothing_yet") }));
 
@@ -87,7 +88,8 @@ function render() {
       el("div", { class: "row" }, el("a", { href: `lot.html?id=${b.lot_id}`, text: b.title }),
         tag(state)),
       el("div", { class: "small num" },
-        `${tr(open ? "current" : "deal_price")} ${yuan(b.current_fen)} · ${tr("my_high")} ${yuan(b.my_high_fen)}`)));
+        `${tr(open ? "current" : "deal_price")} ${yuan(b.current_fen)} · ${tr("my_high")} ${yuan(b.my_high_fen)}`),
+      receiptsLine(b.lot_id)));
   }
   if (!bids.length) bidBox.append(el("p", { class: "muted", text: tr("nothing_yet") }));
 
@@ -124,6 +126,7 @@ async function load() {
   mine = await api("/me/auction");
   await loadPayments();
   await loadSubsidies();
+  await loadMyBids();
 }
 
 // issue 13: the balance of each won lot (GET /lots/{id}/payment, the buyer's own login), read
@@ -185,6 +188,58 @@ function subsidyLine(lotId) {
     el("strong", { class: "num", text: yuan(total) }),
     found.some((e) => e.capped) ? ` · ${x.capped}` : "", ` · ${found.map((e) => e.rule).join("、")}`,
     ` (${x.note})`);
+}
+
+// issue 16 item 5: the signed receipt of each of the bidder's accepted bids (GET
+// /api/v1/lots/{id}/bids/{seq}/receipt with the cookie login; docs/formats.md "Bid receipt").
+// The bids are the lot's public history (GET /lots/{id}/bids) under the bidder's paddle of the
+// lot's session, read at most every 30 s per lot; the list is folded (<details>) and stays open
+// across the page's refreshes once opened.
+const RCPT_TEXT = {
+  zh: { label: "出价回执", link: "下载回执", of: (b) => `下载回执 第 ${b.seq} 号出价`,
+        note: "服务器签名, 可对照成交公示的记录哈希核验" },
+  en: { label: "Bid receipts", link: "Receipt", of: (b) => `Receipt of bid #${b.seq}`,
+        note: "signed by the server; check it against the record hash on the results page" },
+};
+const myBids = new Map(); // lot id → {at, bids}
+const receiptsOpen = new Set();
+
+function paddleFor(lot) {
+  if (lot.paddle) return lot.paddle;
+  return (mine?.registrations || []).find((r) => r.session_id === lot.session_id)?.paddle || null;
+}
+
+async function loadMyBids() {
+  for (const lot of [...(mine?.won || []), ...(mine?.bidding || [])]) {
+    const paddle = paddleFor(lot);
+    const seen = myBids.get(lot.lot_id);
+    if (!paddle || (seen && Date.now() - seen.at < 30000)) continue;
+    const found = await api(`/lots/${lot.lot_id}/bids`).catch(() => null);
+    if (found) {
+      myBids.set(lot.lot_id, { at: Date.now(),
+        bids: found.bids.filter((b) => b.paddle === paddle) });
+    }
+  }
+}
+
+function receiptsLine(lotId) {
+  const bids = myBids.get(lotId)?.bids || [];
+  if (!bids.length) return null;
+  const x = RCPT_TEXT[lang()];
+  const box = el("details", { class: "small receipts", "data-receipts": String(lotId) },
+    el("summary", { text: `${x.label} (${bids.length})` }),
+    el("p", { class: "muted", text: x.note }),
+    el("ul", {}, ...bids.map((b) => el("li", {},
+      el("span", { class: "num", text: `#${b.seq} ${yuan(b.amount_fen)} ${dateTime(b.at)} ` }),
+      el("a", { href: `/api/v1/lots/${lotId}/bids/${b.seq}/receipt`,
+        download: `receipt-lot${lotId}-seq${b.seq}.json`, "data-receipt-seq": String(b.seq),
+        "aria-label": x.of(b), text: x.link })))));
+  if (receiptsOpen.has(lotId)) box.open = true;
+  box.addEventListener("toggle", () => {
+    if (box.open) receiptsOpen.add(lotId);
+    else receiptsOpen.delete(lotId);
+  });
+  return box;
 }
 
 async function tick() {
