@@ -32,7 +32,7 @@ from auction import metrics, outage
 from auction.api import audit, publication, staff_view, ws_auth
 from auction.api.bucket import TokenBucket
 from auction.api.console import Denied, accept_price, place_bid, place_proxy, run_command
-from auction.api.outbox import Outbox, drained
+from auction.api.outbox import Outbox, Outgoing, drained
 from auction.api.tokens import VIEWER, Principal, TokenError
 from auction.domain.errors import Rejection
 from auction.rooms.presence import ReserveWatch
@@ -176,7 +176,7 @@ class Connection:
         if frame is not None:
             self._put(frame)
 
-    def _put(self, frame: bytes | Frame) -> None:
+    def _put(self, frame: Outgoing) -> None:
         if self.dropped:
             return
         if not self.outbox.put(frame):
@@ -243,12 +243,12 @@ class Connection:
         if resumable and not lost and seq is not None and seq <= snap.seq:
             missed = await self.services.rooms.events_after(lot, seq)
             if missed is not None:
-                self._put(codec.pack({
+                # one outbox entry, however many events were missed: a client dropped for
+                # being SEND_QUEUE frames behind missed more than that, and must get back in
+                self._put((codec.pack({
                     "t": "resumed", "lot": lot, "epoch": snap.epoch, "after": seq,
                     "count": len(missed), "recovered": True,
-                }))
-                for ev in missed:
-                    self._put(codec.encode_event(lot, snap.epoch, ev.to_map()))
+                }), *(codec.encode_event(lot, snap.epoch, ev.to_map()) for ev in missed)))
                 sub.sent = missed[-1].seq if missed else seq
                 sub.epoch = snap.epoch
                 self._release(lot, sub)
