@@ -23,7 +23,6 @@ from __future__ import annotations
 from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
-from websockets.protocol import State
 
 from auction.api.outbox import DIRECT_WRITE
 
@@ -37,10 +36,13 @@ class DirectWrite:
         self._proto = proto
 
     def open(self) -> bool:
+        # Called for every socket on every flush, so only what can change once the outbox
+        # exists (after the accept, so no refused handshake either): uvicorn sets ``close_sent``
+        # when it sends a close (ours, a protocol error's, a keep-alive timeout's), and closes
+        # the transport when a close arrives (the sans-I/O protocol leaves OPEN) or the peer
+        # is gone, so ``conn.state`` and ``disconnected`` need not be read.
         p = self._proto
-        return (p.handshake_complete and not p.close_sent and not p.disconnected
-                and p.initial_response is None and p.conn.state is State.OPEN
-                and not p.transport.is_closing())
+        return p.handshake_complete and not p.close_sent and not p.transport.is_closing()
 
     def writable(self) -> bool:
         return self._proto.writable.is_set()
