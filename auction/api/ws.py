@@ -184,10 +184,7 @@ class Connection:
             metrics.SLOW_CLIENTS_DROPPED.inc()
             log.info("dropping a slow client (%s frames queued)", len(self.outbox))
             self.outbox.discard()  # it resumes by seq: what waits is not worth sending first
-            task = asyncio.get_running_loop().create_task(
-                self._close(codec.CLOSE_TOO_SLOW, "too slow"))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            asyncio.get_running_loop().create_task(self._close(codec.CLOSE_TOO_SLOW, "too slow"))
 
     async def _close(self, code: int, reason: str) -> None:
         with contextlib.suppress(Exception):
