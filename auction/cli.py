@@ -311,9 +311,11 @@ async def _migrate(settings: Settings) -> int:
 
 def _server(settings: Settings, *, access_log: bool) -> _Server:
     from auction.api.app import create_app
+    from auction.api.ws_server import PROTOCOL
 
     config = uvicorn.Config(
         create_app(settings), host=settings.host, port=settings.port,
+        ws=PROTOCOL,  # uvicorn's default, lending the outbox its socket (api/ws_server.py)
         ws_max_size=MAX_FRAME, log_level=settings.log_level.lower(), lifespan="on",
         ws_ping_interval=20, ws_ping_timeout=20,
         log_config=None,  # our handler and format (auction/logs.py) for uvicorn's loggers too

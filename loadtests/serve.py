@@ -1,6 +1,8 @@
 """Start the server for the bench: ``python -m auction serve`` unless ``AUCTION_BENCH_WS`` names a
 uvicorn websocket implementation (``websockets``, ``websockets-sansio``, ``wsproto``) to compare;
-then the same uvicorn configuration as ``auction/cli.py`` with only ``ws=`` changed."""
+then the same uvicorn configuration as ``auction/cli.py`` with only ``ws=`` changed. A stock
+implementation has no ``auction.direct_write`` extension (auction/api/ws_server.py), so
+``--ws websockets-sansio`` measures the outbox's plain-ASGI path against the default."""
 
 from __future__ import annotations
 

@@ -1,10 +1,11 @@
 """The websocket endpoint ``/ws`` (docs/protocol.md): thin: decode → call → encode.
 
-One :class:`Connection` per socket: a reader (this handler's loop), a writer task draining a
-bounded queue, and per-lot subscription state. Ordering per lot is guaranteed by the hub (gapless
-seq); this module only makes a subscription's start seamless: while a snapshot or a resume is
-being read, events the hub offers are parked, then the ones newer than what the client got are
-released in order (so no gap and no duplicate at the seam).
+One :class:`Connection` per socket: a reader (this handler's loop), a bounded outbox written
+without a task wake-up per frame (auction/api/outbox.py), and per-lot subscription state.
+Ordering per lot is guaranteed by the hub (gapless seq); this module only makes a subscription's
+start seamless: while a snapshot or a resume is being read, events the hub offers are parked,
+then the ones newer than what the client got are released in order (so no gap and no duplicate
+at the seam).
 
 Whatever a client sends, the socket ends with a documented close code and no traceback in the
 log (docs/protocol.md "Close codes"): a text frame or a frame that is not a msgpack map closes
@@ -31,6 +32,7 @@ from auction import metrics, outage
 from auction.api import audit, publication, staff_view, ws_auth
 from auction.api.bucket import TokenBucket
 from auction.api.console import Denied, accept_price, place_bid, place_proxy, run_command
+from auction.api.outbox import Outbox, Outgoing, drained
 from auction.api.tokens import VIEWER, Principal, TokenError
 from auction.domain.errors import Rejection
 from auction.rooms.presence import ReserveWatch
@@ -38,6 +40,7 @@ from auction.services import Services
 from auction.store.errors import Unavailable
 from auction.wire import codec
 from auction.wire.codec import Accept, Bid, Cmd, Hello, Ping, Proxy, Sub, Unsub, WireError
+from auction.wire.frames import Frame
 
 log = logging.getLogger("auction.ws")
 
@@ -75,7 +78,7 @@ class LotSub:
     #: the epoch of the client's snapshot or resume: an event of another epoch is never sent
     epoch: str = ""
     #: events offered while a snapshot or resume is being read (``None``: pass them through)
-    pending: list[tuple[int, bytes, str]] | None = field(default_factory=list)
+    pending: list[tuple[int, Frame, str]] | None = field(default_factory=list)
     #: a resync (fresh snapshot, ``recovered: false``) is running / another one was asked for
     resyncing: bool = False
     again: bool = False
@@ -122,7 +125,7 @@ class Connection:
         self.ws = ws
         self.services = services
         self.who: Principal = VIEWER
-        self.queue: asyncio.Queue[bytes] = asyncio.Queue(SEND_QUEUE)
+        self.outbox = Outbox(ws, SEND_QUEUE)
         self.lots: dict[int, LotSub] = {}
         self.bucket = TokenBucket(RATE_PER_S, RATE_BURST)
         self.dropped = False
@@ -130,7 +133,7 @@ class Connection:
 
     # --- hub side (synchronous, never blocks) ---------------------------------------------------
 
-    def offer(self, lot: int, seq: int, frame: bytes, epoch: str) -> None:
+    def offer(self, lot: int, seq: int, frame: Frame, epoch: str) -> None:
         sub = self.lots.get(lot)
         if sub is None:
             return
@@ -146,7 +149,7 @@ class Connection:
             sub.sent = seq
             self._put(frame)
             if sub.reserve is not None:
-                self.push(sub.reserve.after(lot, frame))
+                self.push(sub.reserve.after(lot, frame.payload))
         elif seq > sub.sent + 1:
             # cannot happen while the hub is gapless; never let it pass silently
             log.error("lot %s: gap %s → %s on a connection; resyncing", lot, sub.sent, seq)
@@ -173,15 +176,14 @@ class Connection:
         if frame is not None:
             self._put(frame)
 
-    def _put(self, frame: bytes) -> None:
+    def _put(self, frame: Outgoing) -> None:
         if self.dropped:
             return
-        try:
-            self.queue.put_nowait(frame)
-        except asyncio.QueueFull:
+        if not self.outbox.put(frame):
             self.dropped = True
             metrics.SLOW_CLIENTS_DROPPED.inc()
-            log.info("dropping a slow client (%s frames queued)", self.queue.qsize())
+            log.info("dropping a slow client (%s frames queued)", len(self.outbox))
+            self.outbox.discard()  # it resumes by seq: what waits is not worth sending first
             asyncio.get_running_loop().create_task(self._close(codec.CLOSE_TOO_SLOW, "too slow"))
 
     async def _close(self, code: int, reason: str) -> None:
@@ -238,12 +240,12 @@ class Connection:
         if resumable and not lost and seq is not None and seq <= snap.seq:
             missed = await self.services.rooms.events_after(lot, seq)
             if missed is not None:
-                self._put(codec.pack({
+                # one outbox entry, however many events were missed: a client dropped for
+                # being SEND_QUEUE frames behind missed more than that, and must get back in
+                self._put((codec.pack({
                     "t": "resumed", "lot": lot, "epoch": snap.epoch, "after": seq,
                     "count": len(missed), "recovered": True,
-                }))
-                for ev in missed:
-                    self._put(codec.encode_event(lot, snap.epoch, ev.to_map()))
+                }), *(codec.encode_event(lot, snap.epoch, ev.to_map()) for ev in missed)))
                 sub.sent = missed[-1].seq if missed else seq
                 sub.epoch = snap.epoch
                 self._release(lot, sub)
@@ -390,9 +392,7 @@ class Connection:
         return bytes(data)
 
     async def _writer(self) -> None:
-        while True:
-            frame = await self.queue.get()
-            await self.ws.send_bytes(frame)
+        await self.outbox.run()
 
     async def serve(self) -> None:
         writer: asyncio.Task[None] | None = None
@@ -481,10 +481,7 @@ class Connection:
         """Give the writer a moment to flush what was queued before a close."""
         if writer is None:
             return
-        for _ in range(20):
-            if self.queue.empty():
-                return
-            await asyncio.sleep(0.005)
+        await drained(self.outbox, 0.1)
 
 
 async def ws_endpoint(websocket: WebSocket) -> None:

@@ -44,8 +44,10 @@ The hub owns the process's :class:`auction.rooms.presence.Presence` (viewer and 
 subscribes the lot's staff channel on the same pub/sub connection, handing its messages
 (``missed_bid``) to the presence; they never touch a feed.
 
-Each event is encoded into one ``ev`` frame and the same bytes are offered to every watcher;
-:meth:`Watcher.offer` must not block (house style rule 10: a bounded queue per connection).
+Each event is encoded into one ``ev`` message and framed once (:class:`auction.wire.frames.Frame`);
+the same object is offered to every watcher. :meth:`Watcher.offer` must not block and should not
+wake a task (house style rule 10: a bounded outbox per connection, auction/api/outbox.py, which
+writes a socket's queued frames in one write per event-loop tick).
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ from auction.rooms.keys import Keys
 from auction.rooms.presence import Presence
 from auction.rooms.service import Rooms
 from auction.wire.codec import encode_event
+from auction.wire.frames import Frame
 
 log = logging.getLogger("auction.fanout")
 
@@ -77,9 +80,9 @@ CONFIRM_TIMEOUT_S = 2.0
 
 
 class Watcher(Protocol):
-    def offer(self, lot: int, seq: int, frame: bytes, epoch: str) -> None:
-        """Take one encoded ``ev`` frame (stamped with the feed's ``epoch``); must return at
-        once."""
+    def offer(self, lot: int, seq: int, frame: Frame, epoch: str) -> None:
+        """Take one encoded and framed ``ev`` message (stamped with the feed's ``epoch``),
+        the same object for every watcher; must return at once."""
 
     def reset(self, lot: int) -> None:
         """The lot's history changed under the watcher (new epoch, or a gap the stream cannot
@@ -233,7 +236,7 @@ class Hub:
 
     def _deliver(self, lot: int, feed: Feed, event: LotEvent) -> None:
         feed.last = event.seq
-        frame = encode_event(lot, feed.epoch, event.to_map())
+        frame = Frame.of(encode_event(lot, feed.epoch, event.to_map()))
         for watcher in tuple(feed.watchers):
             watcher.offer(lot, event.seq, frame, feed.epoch)
 

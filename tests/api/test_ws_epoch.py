@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from auction.api.ws import Connection, LotSub
+from auction.wire.frames import Frame
 
 
 def connection() -> Connection:
@@ -19,24 +20,21 @@ def connection() -> Connection:
 
 
 def drained(conn: Connection) -> list[Any]:
-    out = []
-    while not conn.queue.empty():
-        out.append(conn.queue.get_nowait())
-    return out
+    return [f.payload if isinstance(f, Frame) else f for f in conn.outbox.take()]
 
 
 def test_an_event_of_the_old_epoch_is_not_sent() -> None:
     conn = connection()
-    conn.offer(7, 6, b"old-6", "old")
+    conn.offer(7, 6, Frame.of(b"old-6"), "old")
     assert drained(conn) == []
-    conn.offer(7, 6, b"new-6", "new")
-    conn.offer(7, 7, b"new-7", "new")
+    conn.offer(7, 6, Frame.of(b"new-6"), "new")
+    conn.offer(7, 7, Frame.of(b"new-7"), "new")
     assert drained(conn) == [b"new-6", b"new-7"]
 
 
 def test_parked_events_are_checked_when_released() -> None:
     conn = connection()
     sub = conn.lots[7]
-    sub.pending = [(6, b"old-6", "old"), (6, b"new-6", "new")]
+    sub.pending = [(6, Frame.of(b"old-6"), "old"), (6, Frame.of(b"new-6"), "new")]
     conn._release(7, sub)
     assert drained(conn) == [b"new-6"]

@@ -19,13 +19,14 @@ from tests.e2e.harness import Server, free_port, running
 
 
 @contextlib.asynccontextmanager
-async def fresh_server(settings: Settings, tmp_path: Any, **changes: Any
-                       ) -> AsyncIterator[Server]:
+async def fresh_server(settings: Settings, tmp_path: Any, *, ws_protocol: str | None = None,
+                       **changes: Any) -> AsyncIterator[Server]:
     """A server with its own Redis namespace (deleted after), background loops running (fast
-    password hashing: tests only; every bidder signs up and logs in)."""
+    password hashing: tests only; every bidder signs up and logs in); ``ws_protocol``: see
+    :func:`tests.e2e.harness.running`."""
     own = settings.with_changes(redis_namespace=f"test-{uuid.uuid4().hex[:10]}",
                                 data_dir=tmp_path, password_profile="fast", **changes)
-    async with running(own) as srv:
+    async with running(own, ws_protocol=ws_protocol) as srv:
         yield srv
         from redis.asyncio import Redis
 

@@ -22,6 +22,7 @@ import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 
 from auction.api.app import create_app
+from auction.api.ws_server import PROTOCOL
 from auction.domain.identity import uscc_check_char
 from auction.settings import Settings
 from auction.wire.codec import MAX_FRAME
@@ -50,19 +51,22 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 @contextlib.asynccontextmanager
 async def running(settings: Settings, port: int | None = None, *,
-                  trusted_proxies: tuple[str, ...] | None = None) -> AsyncIterator[Server]:
+                  trusted_proxies: tuple[str, ...] | None = None,
+                  ws_protocol: str | None = None) -> AsyncIterator[Server]:
     """A real server in this loop (background loops running); ``port`` to restart one on the
     same address. Stopping never hangs a test: a server not down 5 s after the stop has its
     asyncio tasks dumped to test-artifacts/shutdown-<port>.txt and is forced down.
 
     ``trusted_proxies`` (``AUCTION_TRUSTED_PROXIES``): by default the settings' own, else
-    127.0.0.1, so that :func:`raw_client`'s ``address`` is believed; ``()`` believes no one."""
+    127.0.0.1, so that :func:`raw_client`'s ``address`` is believed; ``()`` believes no one.
+    ``ws_protocol``: a uvicorn websocket implementation by name instead of ``auction serve``'s
+    (``"websockets-sansio"``: no direct writes, the outbox's ASGI path)."""
     port = port or free_port()
     if trusted_proxies is None:
         trusted_proxies = settings.trusted_proxies or ("127.0.0.1",)
     settings = settings.with_changes(port=port, trusted_proxies=trusted_proxies)
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, lifespan="on",
-                            ws_max_size=MAX_FRAME, log_level="warning",
+                            ws=ws_protocol or PROTOCOL, ws_max_size=MAX_FRAME, log_level="warning",
                             timeout_graceful_shutdown=3, proxy_headers=False)
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]

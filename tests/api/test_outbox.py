@@ -1,0 +1,122 @@
+"""The outbox (auction/api/outbox.py) against a socket that says when it is full: frames queued in
+one tick go out in one write, in order; nothing is written while the transport is over its
+high-water mark, and everything queued meanwhile goes out in one write once it is not; a full
+outbox refuses the frame (the connection then drops the client with 4429)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from websockets.frames import Opcode
+from websockets.protocol import Protocol, Side
+
+from auction.api.outbox import DIRECT_WRITE, Outbox
+from auction.wire.frames import Frame, binary_frame
+
+
+class Socket:
+    """A transport as the outbox sees it (auction/api/ws_server.py's DirectWrite)."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.is_open = True
+        self.room = asyncio.Event()
+        self.room.set()
+
+    def open(self) -> bool:
+        return self.is_open
+
+    def writable(self) -> bool:
+        return self.room.is_set()
+
+    async def wait_writable(self) -> None:
+        await self.room.wait()
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+
+class FakeWs:
+    def __init__(self, sock: Socket) -> None:
+        self.scope: dict[str, Any] = {"extensions": {DIRECT_WRITE: sock}}
+
+
+def messages(data: bytes) -> list[bytes]:
+    """The payloads of the websocket frames in ``data``, parsed by the websockets library's
+    client side (it refuses a masked, partial or otherwise bad server frame)."""
+    client = Protocol(Side.CLIENT, max_size=None)
+    client.receive_data(data)
+    assert client.parser_exc is None, client.parser_exc
+    frames = client.events_received()
+    assert all(f.opcode is Opcode.BINARY and f.fin for f in frames), frames
+    assert not client.data_to_send()  # nothing to answer: no close, no error
+    return [bytes(f.data) for f in frames]
+
+
+@pytest.fixture
+async def box() -> AsyncIterator[tuple[Outbox, Socket]]:
+    sock = Socket()
+    outbox = Outbox(FakeWs(sock), limit=5)  # type: ignore[arg-type]
+    writer = asyncio.create_task(outbox.run())
+    await asyncio.sleep(0)
+    yield outbox, sock
+    writer.cancel()
+
+
+async def tick() -> None:
+    for _ in range(3):
+        await asyncio.sleep(0)
+
+
+def test_binary_frame_lengths() -> None:
+    for n in (0, 125, 126, 65535, 65536):
+        payload = bytes(range(256)) * (n // 256) + bytes(n % 256)
+        assert messages(binary_frame(payload)) == [payload]
+
+
+async def test_one_write_per_tick_in_order(box: tuple[Outbox, Socket]) -> None:
+    outbox, sock = box
+    event = Frame.of(b"ev-1")
+    assert outbox.put(b"ack")
+    assert outbox.put(event)
+    assert outbox.put((b"resumed", b"ev-0"))
+    assert sock.writes == []  # nothing before the tick's flush
+    await tick()
+    assert len(sock.writes) == 1
+    assert messages(sock.writes[0]) == [b"ack", b"ev-1", b"resumed", b"ev-0"]
+    assert outbox.idle()
+
+
+async def test_a_full_transport_holds_frames_then_one_write(box: tuple[Outbox, Socket]) -> None:
+    outbox, sock = box
+    sock.room.clear()  # over the high-water mark: the peer does not read
+    for i in range(5):
+        assert outbox.put(f"f{i}".encode())
+        await tick()
+    assert sock.writes == [] and len(outbox) == 5
+    assert not outbox.put(b"one too many")  # the connection drops the client (4429)
+    sock.room.set()
+    await tick()
+    assert len(sock.writes) == 1
+    assert messages(sock.writes[0]) == [f"f{i}".encode() for i in range(5)]
+    assert outbox.put(b"again")  # room again
+    await tick()
+    assert messages(sock.writes[1]) == [b"again"]
+
+
+async def test_nothing_is_written_once_closed_or_discarded(box: tuple[Outbox, Socket]) -> None:
+    outbox, sock = box
+    sock.room.clear()
+    outbox.put(b"late")
+    await tick()
+    outbox.discard()
+    sock.room.set()
+    await tick()
+    assert sock.writes == [] and outbox.idle()
+    sock.is_open = False
+    outbox.put(b"after")
+    await tick()
+    assert sock.writes == []
