@@ -72,7 +72,8 @@ one (tests/rooms/test_lua_equivalence.py). A lot's ``format`` is set at its crea
   highest bid at or above the reserve, else passed);
 - T5 ``proxy``, ``accept``, ``pause``, ``resume``, ``undo``, ``reopen``: ``wrong_format``.
 
-**Listing** (``listing`` lots, 挂牌; the period and who qualifies: :mod:`auction.domain.listing_sale`):
+**Listing** (``listing`` lots, 挂牌; the period and who qualifies:
+:mod:`auction.domain.listing_sale`):
 
 - L1 during the listing period the room is ``scheduled``: a ``bid`` (or the console's
   ``floor``) passes the amount check and R0, then is refused ``listing_period``; ``open`` (by

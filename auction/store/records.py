@@ -146,6 +146,9 @@ class Lot:
     round_s: int = 0
     #: the preemption window after a timed lot's clock (docs/formats.md R10), seconds
     preempt_window_s: int = 0
+    #: a listing's (挂牌) end, and its period in working days when it was given as one
+    listing_ends_at: datetime | None = None
+    listing_days: int | None = None
 
     def format_json(self) -> Json:
         """``format`` with its parameters: ``revisions`` (sealed), ``step_fen``,
@@ -158,6 +161,11 @@ class Lot:
                        floor_fen=self.floor_fen)
         elif self.format == "rounds":
             out.update(free_s=self.free_s, round_s=self.round_s)
+        elif self.format == "listing":  # as it was given: a period in working days, or an end
+            if self.listing_days is not None:
+                out["listing_days"] = self.listing_days
+            else:
+                out["listing_ends_at"] = rfc3339(self.listing_ends_at)
         return out
 
     def public(self) -> Json:
@@ -175,6 +183,9 @@ class Lot:
             "appraisal_fen": self.appraisal_fen, "has_reserve": self.reserve_fen > 0,
             "starts_at": rfc3339(self.starts_at), "relisted_from": self.relisted_from,
             **self.format_json(),
+            **({"listing_days": self.listing_days,
+                "listing_ends_at": rfc3339(self.listing_ends_at)}
+               if self.format == "listing" else {}),
         }
 
     def to_json(self) -> Json:
