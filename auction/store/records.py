@@ -302,6 +302,7 @@ class RegistrationStatus:
 #: why a lot passed (流拍) or was withdrawn, in words (the room's reason codes)
 PASS_REASONS = {
     "no_bids": "无人出价", "reserve_not_met": "未达保留价", "auctioneer": "拍卖师宣布流拍",
+    "no_buyers": "挂牌期满无意向受让方",
 }
 
 
