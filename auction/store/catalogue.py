@@ -60,7 +60,8 @@ SELECT b.seq, b.paddle, b.amount_fen, b.at,
        CASE WHEN b.data->>'preempt' = 'true' THEN 'preempt'
             WHEN b.data->>'auto' = 'true' THEN 'auto'
             WHEN b.data->>'sealed' = 'true' THEN 'sealed'
-            WHEN b.data->>'accepted' = 'true' THEN 'accepted' END AS mark,
+            WHEN b.data->>'accepted' = 'true' THEN 'accepted'
+            WHEN b.data->>'source' = 'listing' THEN 'listing' END AS mark,
        EXISTS (SELECT 1 FROM lot_events r
                WHERE r.lot_id = b.lot_id AND r.kind = 'bid_retracted'
                  AND r.data->'bid_seq' = to_jsonb(b.seq)) AS retracted

@@ -239,7 +239,8 @@ class PublicBid:
     source: str = "online"
     retracted: bool = False
     #: ``preempt`` (优先权, R9), ``auto`` (a proxy's), ``sealed`` (a revealed quote),
-    #: ``accepted`` (a Dutch acceptance), or ``None`` (docs/formats.md)
+    #: ``accepted`` (a Dutch acceptance), ``listing`` (协议成交 at a listing's end), or ``None``
+    #: (docs/formats.md)
     mark: str | None = None
 
     def to_json(self) -> Json:
