@@ -12,6 +12,7 @@ import {
   retrying, setupLang, sourceText, statusText, storeToken, t, takeToken, warningText, yuan,
 } from "./common.js";
 import { formatOf, quoteAcked, renderFormat, setupFormat } from "./lot-formats.js";
+import { renderListing } from "./lot-listing.js";
 import { AuctionConnection, dutchPrice, newKey, nextBid } from "./protocol.js";
 
 const LARGE_JUMP_STEPS = 5; // a bid this many increments above the next bid asks first
@@ -442,7 +443,7 @@ function renderPrice(s) {
     } else if (s.bids > 0) {
       text = yuan(s.high);
     } else {
-      label = "start_price";
+      label = s.format === "listing" ? "lst_price" : "start_price";  // 挂牌价 during the listing
       text = yuan(s.start);
     }
   }
@@ -485,7 +486,8 @@ function render() {
   const mode = s?.mode || session?.mode;
   $("mode").textContent = mode ? t(`mode_${mode}`) : "";
   const status = s?.status || info?.status;
-  $("status").textContent = status ? statusText(status) : "";
+  const listed = info?.listing?.state === "listing" && status === "scheduled";
+  $("status").textContent = listed ? t("lst_status") : status ? statusText(status) : "";
   $("status").className = `badge st-${status || ""}`;
   $("status").dataset.status = status || "";
   const viewers = feed.viewers;
@@ -513,6 +515,7 @@ function render() {
   renderReg();
   renderClock();
   renderFacts();
+  renderListing(info);
   const fb = $("feedback");
   fb.textContent = feedback ? feedback.text : "";
   fb.className = `feedback ${feedback ? feedback.kind : ""}`;
