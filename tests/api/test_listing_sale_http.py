@@ -20,12 +20,13 @@ from starlette.applications import Starlette
 
 from auction.api import admin, auth, catalogue, deposits, http_errors, listing, registrations
 from auction.api import relist as relist_api
+from auction.audit.verify import check_lot_chain, check_result
 from auction.domain import deadlines
 from auction.domain.errors import Rejection
 from auction.rooms.scheduler import Scheduler
 from auction.services import Services
 from auction.settlement.drainer import Drainer
-from auction.store import answers, listing_sale
+from auction.store import answers, chain, listing_sale
 from auction.store import confirmation as store_confirmation
 from tests.api.conftest import ADMIN, LotBody, NewSession, error_of
 from tests.e2e.harness import Enrolled, enrol
@@ -176,6 +177,8 @@ async def test_one_buyer_is_a_agreement_at_the_listing_price(
     assert packet["contract"]["deal"] == "agreement"
     assert packet["contract"]["deal_label"] == "协议成交"
     assert packet["contract"]["total_amount_fen"] == PRICE
+    (record,) = await chain.lot_records(services.store, [lot["id"]])
+    assert check_lot_chain(record) is None and check_result(record) is None  # auction verify
     notice = (await client.get("/api/v1/publicity", params={"session": session["id"]})).json()
     (sold,) = notice["sold"]
     assert (sold["deal"], sold["notice_title"], sold["amount_fen"]) == (
