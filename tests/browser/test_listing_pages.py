@@ -66,7 +66,7 @@ async def test_listing_pages(settings: Settings, new_context: Any) -> None:
     async with running(settings) as server:
         city, _admin = await _city(server, tag)
         ends = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=25)
-        session, lots = await _listings(server, city, tag, ends)
+        _session, lots = await _listings(server, city, tag, ends)
         page = await (await new_context(viewport={"width": 1366, "height": 900})).new_page()
         page.on("console", lambda m: errors.append(f"{page.url}: {m.text}")
                 if m.type == "error" else None)
