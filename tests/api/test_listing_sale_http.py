@@ -166,7 +166,14 @@ async def test_one_buyer_is_a_agreement_at_the_listing_price(
     assert "意向受让企业" not in json.dumps(page, ensure_ascii=False)
     found = (await client.get("/api/v1/listing", params={"session": session["id"]})).json()
     assert found["lots"][0]["format"] == "listing" and found["lots"][0]["listing"]["buyers"] == 1
-    assert await end_and_settle(services, lot["id"]) == [lot["id"]]
+    await asyncio.sleep(max(0.0, (datetime.fromisoformat(lot["listing_ends_at"])
+                                  - datetime.now(UTC)).total_seconds()))
+    # two processes' schedulers at once (the lease lapsed): the listing ends once
+    ticks = await asyncio.gather(Scheduler(services).tick(), Scheduler(services).tick())
+    assert sorted(ticks) == [[], [lot["id"]]]
+    assert await end_and_settle(services, lot["id"]) == []
+    kinds = [e.kind for e in await services.rooms.events_after(lot["id"], 0) or []]
+    assert kinds == ["opened", "bid", "sold"]
     page = (await client.get(f"/api/v1/lots/{lot['id']}")).json()
     assert page["status"] == "sold" and page["listing"]["state"] == "agreement"
     assert page["result"]["amount_fen"] == PRICE and page["result"]["paddle"] == buyer.paddle
@@ -217,3 +224,29 @@ async def test_three_buyers_bid_in_an_auction_among_them(
         await services.rooms.bid(lot["id"], bidder=three[2].bidder_id, paddle=three[2].paddle,
                                  amount=PRICE)
     assert again.value.code == "too_low"
+
+
+async def test_a_restart_after_the_decision_keeps_it(
+    client: httpx.AsyncClient, services: Services, new_session: NewSession, lot_body: LotBody,
+    new_uscc: Callable[[], str],
+) -> None:
+    """A process that recorded the end (2 buyers) and died before the room heard of it: a
+    buyer qualifying meanwhile does not count; the next tick ends the room with the recorded
+    decision, an auction the late buyer cannot bid in."""
+    session, lot = await listed(client, new_session, lot_body, ends_in_s=4.0)
+    two = await buyers(client, session["id"], 2, new_uscc)
+    await asyncio.sleep(max(0.0, (datetime.fromisoformat(lot["listing_ends_at"])
+                                  - datetime.now(UTC)).total_seconds()))
+    recorded = await listing_sale.decide(
+        services.store, lot["id"], [(b.bidder_id, b.paddle) for b in two])
+    late = (await buyers(client, session["id"], 1, new_uscc))[0]
+    assert (await listing_sale.decide(services.store, lot["id"], [])) == recorded
+    assert await end_and_settle(services, lot["id"]) == [lot["id"]]
+    events = await services.rooms.events_after(lot["id"], 0) or []
+    assert events[0].kind == "opened" and events[0].data["buyers"] == 2
+    with pytest.raises(Rejection) as refused:
+        await services.rooms.bid(lot["id"], bidder=late.bidder_id, paddle=late.paddle,
+                                 amount=PRICE)
+    assert refused.value.code == "deposit_required"
+    page = (await client.get(f"/api/v1/lots/{lot['id']}")).json()
+    assert (page["listing"]["buyers"], page["listing"]["state"]) == (2, "auction")
