@@ -3,7 +3,8 @@ listing's terms get against its session when it is created or relisted, and what
 sees of a listing — its period, its price and the number of qualified buyers (意向受让方),
 never who they are.
 
-A listing (``format: "listing"``) is a lot of a **timed** session (400 ``format`` otherwise),
+A listing (``format: "listing"``) is a lot of a **timed** session without a registration
+deadline (400 ``format`` otherwise: buyers register intent during the period),
 without a reserve (400 ``reserve_fen``: the listing price is what the seller accepts). Its
 period starts at its opening time (``starts_at`` of the lot, else of the session) and ends at
 ``listing_ends_at`` — given (after the start), or ``listing_days`` working days later
@@ -40,6 +41,11 @@ def listing_terms(spec: LotSpec, session: Session, own_start: datetime | None) -
     if session.mode != LotMode.TIMED.value:
         raise BadRequest("挂牌标的只能在限时竞价场次中挂出"
                          " (挂牌期满有多个意向受让方时转为限时竞价)", "format")
+    if session.registration_deadline is not None:
+        # a deadline is never after the session's start (auction/api/admin.py): it would close
+        # the registration of intent before the listing period begins
+        raise BadRequest("挂牌标的所在场次不能设报名截止时间: 意向受让方在挂牌期内报名",
+                         "format")
     if spec.reserve_fen:
         raise BadRequest("挂牌标的以挂牌价成交, 不设保留价", "reserve_fen")
     start = own_start or session.starts_at

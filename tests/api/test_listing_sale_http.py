@@ -85,9 +85,9 @@ async def test_listing_terms_and_refusals(
     client: httpx.AsyncClient, new_session: NewSession, lot_body: LotBody,
 ) -> None:
     """``listing_days`` gives an end of working days (the calendar's), ``listing_ends_at`` an
-    exact one; a listing in a live session, with a reserve, with neither or both, ending
-    before it starts or after the session's hard end is 400 naming the field; nothing is
-    written then."""
+    exact one; a listing in a live session or one with a registration deadline, with a
+    reserve, with neither or both, ending before it starts or after the session's hard end is
+    400 naming the field; nothing is written then."""
     session = await new_session(mode="timed")
     url = f"/api/v1/sessions/{session['id']}/lots"
     body = lot_body(format="listing", reserve_fen=None, duration_s=600)
@@ -116,6 +116,11 @@ async def test_listing_terms_and_refusals(
                                  json={**body, **extra})
         assert resp.status_code == 400, (extra, resp.text)
         assert error_of(resp)["field"] == field, extra
+    closing = await new_session(mode="timed",
+                                registration_deadline="2026-04-17T17:00:00+08:00")
+    resp = await client.post(f"/api/v1/sessions/{closing['id']}/lots", headers=ADMIN,
+                             json={**body, "listing_days": 20})
+    assert resp.status_code == 400 and error_of(resp)["field"] == "format"
     hard = await new_session(mode="timed", ends_at="2026-04-20T09:00:00+08:00",
                              hard_end_at="2026-04-21T09:00:00+08:00")
     resp = await client.post(f"/api/v1/sessions/{hard['id']}/lots", headers=ADMIN,
