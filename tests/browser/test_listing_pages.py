@@ -18,6 +18,7 @@ from playwright.async_api import expect
 from auction.settings import Settings
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_admin_back_office import _city
+from tests.browser.test_admin_pages import _login
 from tests.browser.test_bidder_path import UNNAMED
 from tests.e2e.harness import ADMIN, Server, enrol, running, uscc
 
@@ -64,9 +65,32 @@ async def test_listing_pages(settings: Settings, new_context: Any) -> None:
     tag = uuid.uuid4().int % 10**6
     errors: list[str] = []
     async with running(settings) as server:
-        city, _admin = await _city(server, tag)
-        ends = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=25)
-        _session, lots = await _listings(server, city, tag, ends)
+        city, admin = await _city(server, tag)
+        ends = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=40)
+        session, lots = await _listings(server, city, tag, ends)
+        # 新增标的: the market lists a lot for 20 working days
+        staff = await _login(new_context, server, admin, errors)
+        await staff.goto(f"{server.base}/admin/lot-new.html?session={session}")
+        await staff.get_by_label("标的名称").fill(f"挂牌新增成果{tag}")
+        await staff.get_by_label("成果类型").select_option("专利")
+        await staff.get_by_label("知识产权类别").select_option("发明专利")
+        await staff.get_by_label("技术领域").select_option("农业")
+        await staff.get_by_label("交易方式").select_option("转让")
+        await staff.get_by_label("合同类型").select_option("技术转让")
+        await staff.get_by_label("持有人 (转让方)").fill("测试农业大学")
+        await staff.get_by_label("持有人统一社会信用代码").fill(uscc(777_002))
+        await staff.get_by_label("起拍价 (元)").fill("100000")
+        await staff.get_by_label("加价幅度 (元)").fill("1000")
+        await staff.get_by_label("竞价时长 (分钟)").fill("10")
+        await staff.get_by_label("竞价规则").select_option("listing")
+        await expect(staff.get_by_label("挂牌期 (工作日)")).to_have_value("20")
+        await staff.get_by_role("button", name="创建标的").click()
+        await expect(staff.get_by_text(f"标的已创建: 挂牌新增成果{tag}")).to_be_visible()
+        await _shoot(staff, "lot-new")
+        async with httpx.AsyncClient(base_url=server.base, headers=ADMIN) as http:
+            made = (await http.get(f"/api/v1/sessions/{session}/lots")).json()["lots"]
+        new = next(lot for lot in made if lot["title"] == f"挂牌新增成果{tag}")
+        assert (new["format"], new["listing_days"]) == ("listing", 20)
         page = await (await new_context(viewport={"width": 1366, "height": 900})).new_page()
         page.on("console", lambda m: errors.append(f"{page.url}: {m.text}")
                 if m.type == "error" else None)
