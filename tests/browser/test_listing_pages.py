@@ -1,8 +1,8 @@
 """Listings (挂牌, issue 15 item 4) on the public pages in headless Chromium: during the period
 the lot page shows 挂牌 with the listing price, the period and the number of 意向受让方 (never
 who), the status 挂牌中, and the catalogue a line for it; once over, a listing with one buyer
-shows 协议成交 at the listing price, and one with two shows 已转为限时竞价 above an ordinary
-timed auction. Screenshots at 375 and 1366 px (test-artifacts/browser/listing-*.png); every
+shows 协议成交 at the listing price (and 成交公示 marks it 协议成交公示), and one with two
+shows 已转为限时竞价 above an ordinary timed auction; 新增标的 offers 挂牌 with its period. Screenshots at 375 and 1366 px (test-artifacts/browser/listing-*.png); every
 button named, no console error."""
 
 from __future__ import annotations
@@ -122,4 +122,7 @@ async def test_listing_pages(settings: Settings, new_context: Any) -> None:
         await expect(page.locator("#status")).to_have_attribute("data-status", "open")
         await expect(page.locator("#countdown")).not_to_have_text("—")
         await _shoot(page, "auction")
+        await page.goto(f"{server.base}/results.html?session={session}")
+        await expect(page.locator("[data-deal=agreement]")).to_have_text("协议成交公示")
+        await _shoot(page, "results")
     assert errors == []
