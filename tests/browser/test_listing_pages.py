@@ -2,7 +2,8 @@
 the lot page shows 挂牌 with the listing price, the period and the number of 意向受让方 (never
 who), the status 挂牌中, and the catalogue a line for it; once over, a listing with one buyer
 shows 协议成交 at the listing price (and 成交公示 marks it 协议成交公示), and one with two
-shows 已转为限时竞价 above an ordinary timed auction; 新增标的 offers 挂牌 with its period. Screenshots at 375 and 1366 px (test-artifacts/browser/listing-*.png); every
+shows 已转为限时竞价 above an ordinary timed auction; 新增标的 offers 挂牌 with its period.
+Screenshots at 375 and 1366 px (test-artifacts/browser/listing-*.png); every
 button named, no console error."""
 
 from __future__ import annotations
