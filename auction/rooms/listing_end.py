@@ -3,9 +3,10 @@
 
 For each listing whose period is over (:func:`auction.store.listing_sale.due`):
 
-1. the decision: the buyers qualified now (:func:`auction.rooms.eligibility.qualified`, R0)
-   are recorded with the outcome in one transaction, **once** — a second process or the next
-   tick after a restart finds the first decision and uses it, so the count never changes;
+1. the decision (only while the room is there and still scheduled): the buyers qualified now
+   (:func:`auction.rooms.eligibility.qualified`, R0) are recorded with the outcome in one
+   transaction, **once** — a second process or the next tick after a restart finds the first
+   decision and uses it, so the count never changes;
 2. for an auction, the session's eligibility is pushed first, so the room's eligible set is
    the recorded buyers before it opens (L3);
 3. the room ends the listing (``listing.lua`` under the lot's idempotency key
@@ -27,6 +28,7 @@ import logging
 from auction.domain import schedule
 from auction.domain.errors import Rejection
 from auction.domain.listing_sale import AUCTION
+from auction.domain.lot import LotStatus
 from auction.rooms import eligibility
 from auction.services import Services
 from auction.store import ledger
@@ -45,6 +47,11 @@ async def end_due(services: Services) -> list[int]:
     for due in await store_listing_sale.due(store):
         decision = await store_listing_sale.decision(store, due.lot_id)
         if decision is None:
+            # nothing is decided for a room that is not there to end (recovery rebuilds it)
+            # or that was withdrawn a moment ago (PostgreSQL has not caught up)
+            room = await services.rooms.snapshot(due.lot_id)
+            if room is None or room.status is not LotStatus.SCHEDULED:
+                continue
             qualified = await eligibility.qualified(store, due.session_id, due.lot_id)
             buyers = await store_listing_sale.paddles(store, due.session_id, qualified)
             decision = await store_listing_sale.decide(store, due.lot_id, buyers)
