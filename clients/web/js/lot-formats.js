@@ -101,6 +101,9 @@ let feedback = null; // {text, kind}
 
 /** The lot's format: the room's, else the lot's JSON. */
 export function formatOf(s, info) {
+  // a listing that ended by agreement or expired stays a listing on its page; one that became
+  // an auction is the room's (english)
+  if (info?.listing && info.listing.state !== "auction") return "listing";
   return s?.format || info?.format || "english";
 }
 

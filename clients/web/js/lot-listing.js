@@ -8,6 +8,7 @@ addTexts({
   zh: {
     lst_title: "挂牌",
     lst_status: "挂牌中",
+    lst_agreement_bid: "协议成交",
     lst_price: "挂牌价",
     lst_period: "挂牌期",
     lst_days: "{n} 个工作日",
@@ -24,6 +25,7 @@ addTexts({
   en: {
     lst_title: "Listing",
     lst_status: "Listed",
+    lst_agreement_bid: "by agreement",
     lst_price: "Listing price",
     lst_period: "Listing period",
     lst_days: "{n} working days",

@@ -133,7 +133,9 @@ function renderQuick(s) {
   quick.textContent = "";
   const closed = !s || CLOSED.has(s.status);
   const fmt = formatOf(s, info); // a Dutch lot takes no bid; a sealed lot's bid is a quote
-  $("bid-card").classList.toggle("hidden", missing || (Boolean(s) && closed) || fmt === "dutch");
+  // a Dutch lot is accepted, not bid on; a listing takes no bid in its period (L1)
+  $("bid-card").classList.toggle("hidden", missing || (Boolean(s) && closed) || fmt === "dutch"
+    || fmt === "listing");
   $("bid-title").textContent = t(fmt === "sealed" ? "fmt_sealed_submit" : "quick_bid");
   const enabled = !closed && biddable(s);
   for (const b of $("custom").querySelectorAll("button, input")) b.disabled = !enabled;
@@ -161,6 +163,7 @@ function renderLadder(s) {
     if (b.preempt) src = t("preempt_bid");
     else if (b.auto) src = t("auto_bid");
     else if (b.sealed) src = t("sealed_quote");
+    else if (b.source === "listing") src = t("lst_agreement_bid");  // 协议成交 at a listing's end
     const cls = [lead ? "lead" : "", mine && b.paddle === mine ? "mine" : "",
       b.retracted ? "retracted" : ""];
     body.append(el("tr", {
