@@ -34,6 +34,7 @@ from auction.accounts.policy import Action
 from auction.api import guard
 from auction.api.guard import Denied
 from auction.api.http_errors import MAX_FEN, BadRequest, Body, read_body
+from auction.api.listing_sale import listing_terms
 from auction.api.tokens import Principal
 from auction.domain import divisions, increments, lot_vocabularies
 from auction.domain.deadlines import CST
@@ -342,6 +343,8 @@ class LotSpec:
     free_s: int = 0
     round_s: int = 0
     preempt_window_s: int = 0
+    listing_days: int | None = None  # a listing's period (auction/api/listing_sale.py) …
+    listing_ends_at: datetime | None = None  # … or its end
 
     def lot_fields(self) -> dict[str, Any]:
         """The columns of the lot row (all but ``deposit_fen``, which the ledger sets)."""
@@ -418,11 +421,14 @@ def lot_start(body: Body, session: Session) -> datetime | None:
 FORMATS = tuple(f.value for f in LotFormat)
 #: the parameters each format takes (the others take none)
 _FORMAT_FIELDS = {"sealed": ("revisions",), "dutch": ("step_fen", "interval_s", "floor_fen"),
-                  "rounds": ("free_s", "round_s")}
+                  "rounds": ("free_s", "round_s"),
+                  "listing": ("listing_days", "listing_ends_at")}
 #: every field of a lot's format (fixed at creation: a PATCH refuses them)
 FORMAT_FIELDS = ("format", "preempt_window_s",
                  *(n for names in _FORMAT_FIELDS.values() for n in names))
 MAX_REVISIONS = 10
+#: a listing's period at most, in working days (about a year)
+MAX_LISTING_DAYS = 250
 MAX_INTERVAL_S = 86_400
 
 
@@ -430,7 +436,9 @@ def check_format(body: Body, start: int) -> dict[str, Any]:
     """``format`` (default ``english``) and its parameters: ``revisions`` (sealed, 0–10,
     default 0); ``step_fen``, ``interval_s`` (1 s – 1 day) and ``floor_fen`` (1 … the start
     price) for dutch, all three required; ``free_s`` (1 s – 30 days) and ``round_s`` (1 s –
-    1 day) for rounds, both required. A parameter of another format is refused.
+    1 day) for rounds, both required; ``listing_days`` (1–250 working days) or
+    ``listing_ends_at`` for listing, one of them (checked against the session by
+    :func:`auction.api.listing_sale.listing_terms`). A parameter of another format is refused.
     ``preempt_window_s`` (0 – 1 day, default 0): the preemption window of R10."""
     format = body.choice("format", FORMATS, default="english")
     for other, names in _FORMAT_FIELDS.items():
@@ -448,6 +456,15 @@ def check_format(body: Body, start: int) -> dict[str, Any]:
     elif format == "rounds":
         out["free_s"] = body.integer("free_s", minimum=1, maximum=MAX_DURATION_S)
         out["round_s"] = body.integer("round_s", minimum=1, maximum=MAX_INTERVAL_S)
+    elif format == "listing":
+        if body.raw("listing_days") is not None:
+            out["listing_days"] = body.integer("listing_days", minimum=1,
+                                               maximum=MAX_LISTING_DAYS)
+        if body.raw("listing_ends_at") is not None:
+            out["listing_ends_at"] = body.timestamp("listing_ends_at")
+        if ("listing_days" in out) == ("listing_ends_at" in out):
+            raise BadRequest("挂牌标的须给出 listing_days (挂牌期, 工作日) 或 listing_ends_at"
+                             " (挂牌截止时间) 之一", "listing_days")
     return out
 
 
@@ -498,6 +515,7 @@ async def create_lot(request: Request) -> JSONResponse:
     body = await read_body(request)
     own_start = lot_start(body, session)
     spec = check_lot(body, LotMode(session.mode), await vocabularies_today(services))
+    spec = listing_terms(spec, session, own_start)
     lot = await services.store.create_lot(session.id, **spec.lot_fields(), starts_at=own_start)
     await ledger.set_lot_deposit(services.store, lot.id, spec.deposit_fen)
     return JSONResponse(await open_room(services, session, lot, spec.deposit_fen),

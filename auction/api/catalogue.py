@@ -30,6 +30,7 @@ from auction import outage
 from auction.api import files as file_routes
 from auction.api import publication
 from auction.api.http_errors import query_int
+from auction.api.listing_sale import listing_json
 from auction.api.signup import SIGNUP_ACCEPTED as SIGNUP_ACCEPTED  # sign-up lives there
 from auction.api.signup import create_bidder
 from auction.domain import schedule
@@ -133,7 +134,9 @@ async def get_lot(request: Request) -> JSONResponse:
     ``relisted_to`` (lot ids or null), ``relist_history`` (the chain of relistings through
     the lot, oldest first; ``[]`` when it was never relisted) and ``relistable`` (passed or
     defaulted, not relisted yet); ``closes_at``: a timed lot's planned close when its session
-    has a schedule (docs/formats.md "Scheduling"), else null."""
+    has a schedule (docs/formats.md "Scheduling"), else null; a listing (挂牌) carries
+    ``listing``: its period, price, number of qualified buyers (never who) and state
+    (:func:`auction.api.listing_sale.listing_json`)."""
     services = _services(request)
     store = services.store
     lot = await store.get_lot(request.path_params["lot_id"])
@@ -148,6 +151,7 @@ async def get_lot(request: Request) -> JSONResponse:
     live: dict[str, Any] | None = None
     if snapshot is not None:
         live = {**snapshot.state, "epoch": snapshot.epoch, "seq": snapshot.seq}
+    listed = await listing_json(services, [lot], {session.id: session.starts_at})
     history = await calendar.chain(store, lot.id)
     relisted_to = next((c.lot_id for c in history if c.relisted_from == lot.id), None)
     relistable = await calendar.relistable(store, lot.id)
@@ -166,6 +170,7 @@ async def get_lot(request: Request) -> JSONResponse:
         "extension_window_s": session.extension_window_s, "extension_s": session.extension_s,
         "registered": registered, "attachments": [a.to_json() for a in attachments],
         "result": _outcome(outcome, registration), "live": live,
+        **({"listing": listed[lot.id]} if lot.id in listed else {}),
     })
 
 

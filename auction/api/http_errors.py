@@ -23,6 +23,7 @@ Every error answer is ``{"error": {"code", "message", "field"?}}`` (docs/http-ap
     Rejection idempotency_conflict, wrong_state 409     (the rejection's code)
     Rejection not_published                     409     not_published (a draft's lot)
     Rejection not_yet                           409     not_yet (before the lot's time)
+    Rejection listing_period                    409     listing_period (a listing's period)
     Rejection deposit_required                  403     deposit_required
     Rejection (any other rule)                  422     lot_closed / too_low / … (same as nack)
     starlette HTTPException                     its own not_found / method_not_allowed / …
@@ -108,7 +109,7 @@ _STORE_STATUS: tuple[tuple[type[StoreError], int], ...] = (
 )
 _REJECTION_STATUS = {
     "unknown_lot": 404, "idempotency_conflict": 409, "wrong_state": 409, "deposit_required": 403,
-    "not_published": 409, "not_yet": 409,
+    "not_published": 409, "not_yet": 409, "listing_period": 409,
 }
 _DENIED_STATUS = {"unauthorized": 401, "bad_credentials": 401, "rate_limited": 429}
 _HTTP_CODES = {

@@ -12,7 +12,11 @@ away the catalogue answers alone and says so (``rooms: "unavailable"``).
 lot's 受让方 (an enterprise's name; a natural person's masked), paddle, price, hammer time, the
 公示期 (opened at settlement, for the market's notice period in working days: its dates and
 whether it still runs by the server's clock, :mod:`auction.api.notices`) and the objection
-channel; passed and withdrawn lots in lists of their own with reasons.
+channel; passed and withdrawn lots in lists of their own with reasons. A sold lot names its
+``deal``: ``auction``, or ``agreement`` for a listing's one buyer (协议成交), published under
+``notice_title`` 协议成交公示. A listing (挂牌) in the catalogue carries ``format: "listing"`` and
+``listing`` (:func:`auction.api.listing_sale.listing_json`: its period and the number of
+qualified buyers, never who).
 
 Malformed filters are 400 naming the query parameter. ``/api/v1/results`` is unchanged.
 """
@@ -32,9 +36,11 @@ from starlette.routing import BaseRoute, Route
 from auction import outage
 from auction.api import guard
 from auction.api.http_errors import BadRequest, query_int
+from auction.api.listing_sale import listing_json
 from auction.api.notices import period
 from auction.api.payments import server_day
 from auction.domain.deadlines import DEFAULT_NOTICE_WORKING_DAYS
+from auction.domain.listing_sale import DEAL_LABELS, NOTICE_TITLES, deal_of
 from auction.domain.lot import LotStatus
 from auction.domain.publicity import OBJECTION_TEXT, mask_person, pass_reason_text
 from auction.services import Services
@@ -186,8 +192,14 @@ async def get_listing(request: Request) -> JSONResponse:
     rows, total = await store_listing.listing(services.store, f)
     rooms = await _rooms(services, [row.id for row in rows]) if rows else {}
     read = rooms is not None
+    listed = [await services.store.get_lot(row.id) for row in rows if row.format == "listing"]
+    listings = await listing_json(services, listed, {r.session_id: r.starts_at for r in rows})
+    lots = [_lot(row, (rooms or {}).get(row.id), read) for row in rows]
+    for lot in lots:  # a listing (挂牌): its period and number of qualified buyers
+        if lot["id"] in listings:
+            lot.update(format="listing", listing=listings[lot["id"]])
     return JSONResponse({
-        "lots": [_lot(row, (rooms or {}).get(row.id), read) for row in rows],
+        "lots": lots,
         "page": f.offset // f.limit + 1, "limit": f.limit, "total": total,
         "rooms": "ok" if read else "unavailable",
         "fields": await store_listing.technology_fields(services.store),
@@ -226,8 +238,11 @@ def _sold(row: PublicityRow, today: date) -> dict[str, Any]:
         opened_at=row.notice_opened_at or row.closed_at,
         working_days=row.notice_days or DEFAULT_NOTICE_WORKING_DAYS,
     )
+    deal = deal_of(row.listing_outcome)
     return {
-        **_base(row), "buyer": _buyer(row), "paddle": row.paddle, "amount_fen": row.amount_fen,
+        **_base(row), "deal": deal, "deal_text": DEAL_LABELS[deal],
+        "notice_title": NOTICE_TITLES[deal],
+        "buyer": _buyer(row), "paddle": row.paddle, "amount_fen": row.amount_fen,
         "hammer_at": rfc3339(row.closed_at), "bid_count": row.bid_count,
         "publicity": period(notice, today), "defaulted": row.defaulted,
         "objection": _objection(row),

@@ -45,6 +45,11 @@ def _enum(*values: str) -> Schema:
 
 
 LOT_STATUS = _enum("scheduled", "open", "sold", "passed", "withdrawn")
+#: a listing (挂牌) as the public sees it (auction/api/listing_sale.py listing_json)
+LISTING = _obj(["starts_at", "ends_at", "price_fen", "buyers", "state"],
+               starts_at=TIME, ends_at=TIME, working_days=NULL_INT, price_fen=FEN,
+               buyers={**INT, "description": "意向受让方 (qualified buyers): how many, never who"},
+               state=_enum("listing", "expired", "agreement", "auction"))
 REG_STATUS = _enum("pending", "delivered", "filed", "registered", "rejected", "dead")
 REG_SHOWN = _enum("pending", "registered", "rejected", "dead")
 #: a session's increment table (auction/domain/increments.py)
@@ -106,7 +111,7 @@ SCHEMAS: dict[str, Schema] = {
                    "description": "GET /lots/{id} only: 限时标的按场次日程的计划截止时间"},
         relist_history={"type": "array", "items": {"type": "object"},
                         "description": "GET /lots/{id} only: 挂拍经过, 最早的在前"},
-        format=_enum("english", "sealed", "dutch", "rounds"),
+        format=_enum("english", "sealed", "dutch", "rounds", "listing"),
         free_s={**INT, "description": "rounds lots only: the free phase from the opening"},
         preempt_window_s={**INT, "description": "preemptive rights' window after the clock"},
         round_s={**INT, "description": "rounds lots only: a round's length"},
@@ -114,6 +119,10 @@ SCHEMAS: dict[str, Schema] = {
         step_fen={**FEN, "description": "dutch lots only: the price's fall per interval"},
         interval_s={**INT, "description": "dutch lots only"},
         floor_fen={**FEN, "description": "dutch lots only: the lowest price"},
+        listing_days={**NULL_INT, "description": "listing lots only: 挂牌期 (working days)"},
+        listing_ends_at={"type": ["string", "null"],
+                         "description": "listing lots only: 挂牌截止时间"},
+        listing={**LISTING, "description": "GET /lots/{id}, listing lots: 挂牌期, 意向受让方人数"},
         extension_window_s={**INT, "description": "GET /lots/{id} only: the session's rule"},
         extension_s={**INT, "description": "GET /lots/{id} only"},
         registered={**INT, "description": "GET /lots/{id} only: 报名人数"},
@@ -190,6 +199,8 @@ SCHEMAS: dict[str, Schema] = {
         final_paddle=NULL_INT, bids=NULL_INT,
         ends_at={"type": ["string", "null"], "description": "timed lots: close time"},
         pass_reason={"type": ["string", "null"]}, pass_reason_text={"type": ["string", "null"]},
+        format=_enum("listing"),
+        listing={**LISTING, "description": "listing lots only"},
     ),
     "PublicityLot": _obj(
         ["lot_id", "session_id", "title", "market"], lot_id=INT, session_id=INT,
@@ -202,6 +213,8 @@ SCHEMAS: dict[str, Schema] = {
                        ends_on=DATE, working_days=INT, open={"type": "boolean"},
                        state=_enum("current", "closed")),
         defaulted={"type": "boolean", "description": "悔拍 declared"},
+        deal=_enum("auction", "agreement"), deal_text=_enum("拍卖", "协议成交"),
+        notice_title=_enum("成交公示", "协议成交公示"),
         objection=_obj(["market", "text"], market=STR, phone={"type": ["string", "null"]},
                        contact={"type": ["string", "null"]}, text=STR),
         reason=STR, reason_text=STR,
@@ -606,9 +619,11 @@ OPERATIONS: tuple[Operation, ...] = (
                         holder_name=STR, holder_uscc=STR, start_price_fen=FEN,
                         increment_fen=FEN, reserve_fen=FEN, non_tech_fen=FEN, duration_s=INT,
                         description=STR, deposit_fen=FEN, appraisal_fen=FEN, starts_at=TIME,
-                        format=_enum("english", "sealed", "dutch", "rounds"), revisions=INT,
+                        format=_enum("english", "sealed", "dutch", "rounds", "listing"),
+                        revisions=INT,
                         step_fen=FEN, interval_s=INT, floor_fen=FEN, free_s=INT,
-                        round_s=INT, preempt_window_s=INT)),
+                        round_s=INT, preempt_window_s=INT, listing_days=INT,
+                        listing_ends_at=TIME)),
     Operation("post", "/api/v1/lots/{lot_id}/relist",
               "重新挂拍流拍或悔拍的标的到同一市场 (或下级) 的较晚场次; 起拍价不低于原起拍价的"
               " 80% (否则 409 relist_discount_too_large)", _ref("Lot"), status=201, admin=True,

@@ -27,6 +27,7 @@ from auction.accounts.policy import Action
 from auction.api import guard
 from auction.api.admin import check_lot, lot_start, missing, open_room, vocabularies_today
 from auction.api.http_errors import Body, read_body
+from auction.api.listing_sale import listing_terms
 from auction.domain import schedule
 from auction.domain.lot import LotMode
 from auction.domain.money import format_yuan
@@ -46,6 +47,10 @@ def _base(old: Lot, raw: Body) -> dict[str, Any]:
     base = {name: getattr(old, name) for name in COPIED}
     if raw.raw("format") is None:
         base.update(old.format_json())
+        if raw.raw("listing_days") is not None or raw.raw("listing_ends_at") is not None:
+            # a listing's new period replaces the old one, whichever way it is given
+            base.pop("listing_days", None)
+            base.pop("listing_ends_at", None)
     return base
 
 
@@ -73,6 +78,7 @@ async def relist_lot(request: Request) -> JSONResponse:
                         session_id=target.id)
     own_start = lot_start(body, target)
     spec = check_lot(body, LotMode(target.mode), await vocabularies_today(services))
+    spec = listing_terms(spec, target, own_start)
     found = await calendar.relistable(services.store, old.id)
     if found is None:
         raise missing(who, "标的不存在", "lot_id")

@@ -28,6 +28,7 @@ from typing import Any
 
 from auction.domain.deadlines import CST, balance_due
 from auction.domain.identity import mask_resident_id
+from auction.domain.listing_sale import DEAL_LABELS
 from auction.domain.money import chinese_capitals
 from auction.domain.publicity import mask_person
 
@@ -85,6 +86,13 @@ class Confirmation:
     payee_name: str = ""
     payee_bank: str = ""
     payee_account: str = ""
+    #: how the sale came about: ``auction`` (拍卖) or ``agreement`` (协议成交, a listing's one
+    #: buyer at the listing price; auction/domain/listing_sale.py)
+    deal: str = "auction"
+
+    @property
+    def deal_label(self) -> str:
+        return DEAL_LABELS.get(self.deal, self.deal)
 
     @property
     def balance_fen(self) -> int:
@@ -130,6 +138,7 @@ class Confirmation:
             "deposit_applied_fen": self.deposit_applied_fen, "balance_fen": self.balance_fen,
             "balance_due_on": self.balance_due_on.isoformat(), "bid_count": self.bid_count,
             "bid_log_sha256": self.bid_log_sha256,
+            "deal": self.deal, "deal_label": self.deal_label,
         }
 
 

@@ -20,6 +20,8 @@ BALANCE_DUE_WORKING_DAYS = 5
 DEFAULT_NOTICE_WORKING_DAYS = 5
 #: losers' deposits are returned within this many working days after the session
 REFUND_WORKING_DAYS = 5
+#: a listing (挂牌) runs this many working days unless its lot gives its own period or end
+DEFAULT_LISTING_WORKING_DAYS = 20
 
 
 def day_in_china(at: datetime) -> date:
@@ -42,3 +44,13 @@ def notice_ends(opened_at: datetime, working_days: int = DEFAULT_NOTICE_WORKING_
 def refund_due(session_closed_at: datetime) -> date:
     """The last day to return a losing bidder's deposit."""
     return add_working_days(day_in_china(session_closed_at), REFUND_WORKING_DAYS)
+
+
+def listing_ends(starts_at: datetime, working_days: int = DEFAULT_LISTING_WORKING_DAYS
+                 ) -> datetime:
+    """The end of a listing (挂牌) that starts at ``starts_at`` and runs ``working_days``: the
+    end (24:00 China Standard Time) of the ``working_days``-th working day after its first
+    day, as 成交公示 counts its last day (docs/formats.md "Listing")."""
+    last = add_working_days(day_in_china(starts_at), working_days)
+    following = last + timedelta(days=1)
+    return datetime(following.year, following.month, following.day, tzinfo=CST)

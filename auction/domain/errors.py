@@ -38,6 +38,7 @@ CODES: Mapping[str, str] = MappingProxyType(
         "not_yet": "未到开拍时间",
         "wrong_format": "该操作不适用于本标的的竞价方式",
         "no_revisions_left": "报价修改次数已用完",
+        "listing_period": "挂牌期内不接受出价, 挂牌期满后按意向受让方人数协议成交或竞价",
     }
 )
 

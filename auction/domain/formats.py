@@ -71,6 +71,24 @@ one (tests/rooms/test_lua_equivalence.py). A lot's ``format`` is set at its crea
 - T4 a round that ends without a bid ends the lot: the closer settles it (R6: sold to the
   highest bid at or above the reserve, else passed);
 - T5 ``proxy``, ``accept``, ``pause``, ``resume``, ``undo``, ``reopen``: ``wrong_format``.
+
+**Listing** (``listing`` lots, 挂牌; the period and who qualifies:
+:mod:`auction.domain.listing_sale`):
+
+- L1 during the listing period the room is ``scheduled``: a ``bid`` (or the console's
+  ``floor``) passes the amount check and R0, then is refused ``listing_period``; ``open`` (by
+  hand or by the schedule) is refused ``listing_period``; ``proxy`` and ``accept`` are
+  ``wrong_format`` (P1, D3). A withdrawn listing refuses as any closed lot (``lot_closed``);
+- L2 the listing's end (:func:`end_listing`, the scheduler; ``listing.lua``): on a scheduled
+  room (else R1's codes: ``wrong_state`` / ``lot_closed``) of a listing (else
+  ``wrong_format``), with ``buyers`` qualified buyers, the room becomes an ``english`` lot and
+  opens: ``opened {start, inc, ends_at, buyers}``. 0 buyers: at once ``passed {reason:
+  "no_buyers"}`` (the listing expired); 1: at once ``bid {bidder, paddle, amount: start,
+  source: "listing"}`` and ``sold`` — 协议成交 at the listing price (a listing has no reserve);
+  2 or more: a timed auction from the listing price, opened like any timed lot with the
+  session's schedule (its close ``ends_at``, the cap ``max_ext``, the hard end) and R5;
+- L3 only the buyers qualified at the end may bid in that auction: the eligibility push
+  keeps the room's eligible set (R0) to them (:mod:`auction.rooms.eligibility`).
 """
 
 from __future__ import annotations
@@ -103,6 +121,12 @@ def bid(
     eligible: Collection[int], source: str = "online",
 ) -> Outcome:
     """A ``bid`` frame (or the console's ``floor``) on a lot of any format."""
+    if state.format is LotFormat.LISTING and state.status is LotStatus.SCHEDULED:  # L1
+        if not is_fen(amount):
+            raise Rejection("bad_amount")
+        if bidder not in eligible:
+            raise deposit_required(state.deposit)
+        raise Rejection("listing_period")
     if state.format is LotFormat.SEALED:
         return sealed_quote(state, bidder, paddle, amount, now, eligible=bidder in eligible)
     if state.format is LotFormat.ROUNDS:
@@ -176,7 +200,9 @@ def open_lot(
     max_ext: int = -1, hard_end: int = 0,
 ) -> Outcome:
     """The opening (:func:`auction.domain.room.open_lot`, with a timed lot's schedule), then
-    P2: proxies set before it bid at once."""
+    P2: proxies set before it bid at once. A listing opens only at its end (L1, L2)."""
+    if state.format is LotFormat.LISTING and state.status is LotStatus.SCHEDULED:
+        raise Rejection("listing_period")
     out = room_open_lot(state, now, ends_at=ends_at, max_ext=max_ext, hard_end=hard_end)
     if state.format is not LotFormat.ENGLISH or not state.book:
         return out
@@ -263,3 +289,36 @@ def rounds_bid(
                               "round_started", now, n=round_n + 1, ends_at=ends_at)
         events.append(started)
     return Outcome(state, tuple(events))
+
+
+def end_listing(
+    state: RoomState, now: int, *, buyers: int, buyer: int = 0, paddle: int = 0,
+    ends_at: int = 0, max_ext: int = -1, hard_end: int = 0,
+) -> Outcome:
+    """L2: the end of a listing period with ``buyers`` qualified buyers (``buyer`` and its
+    ``paddle``: the one buyer when there is exactly one). ``ends_at``, ``max_ext``,
+    ``hard_end``: the auction's schedule, as for :func:`open_lot`."""
+    state.status.require(LotStatus.SCHEDULED)
+    if state.format is not LotFormat.LISTING:
+        raise Rejection("wrong_format", format=state.format.value)
+    english = replace(state, format=LotFormat.ENGLISH)
+    if buyers >= 2:  # an auction among them, from the listing price
+        out = room_open_lot(english, now, ends_at=ends_at, max_ext=max_ext, hard_end=hard_end)
+        opened = out.events[0]
+        return Outcome(out.state, (replace(opened, data={**opened.data, "buyers": buyers}),))
+    state = replace(english, status=LotStatus.OPEN, opened_at=now, ends_at=now)
+    state, opened = emit(state, "opened", now, start=state.start, inc=state.inc, ends_at=now,
+                         buyers=buyers)
+    if buyers == 0:  # the listing expired
+        state = replace(state, status=state.status.to(LotStatus.PASSED), closed_at=now)
+        state, passed = emit(state, "passed", now, reason="no_buyers")
+        return Outcome(state, (opened, passed))
+    # 协议成交: the one buyer takes the lot at the listing price
+    state = replace(state, high=state.start, leader=buyer, paddle=paddle, bids=1)
+    state, bid_ev = emit(state, "bid", now, bidder=buyer, paddle=paddle, amount=state.start,
+                         source="listing")
+    state = replace(state, high_seq=bid_ev.seq, status=state.status.to(LotStatus.SOLD),
+                    closed_at=now)
+    state, sold = emit(state, "sold", now, bidder=buyer, paddle=paddle, amount=state.start,
+                       winning_seq=bid_ev.seq)
+    return Outcome(state, (opened, bid_ev, sold))

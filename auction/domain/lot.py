@@ -71,3 +71,4 @@ class LotFormat(enum.StrEnum):
     SEALED = "sealed"  # one-shot quotes revealed at the close (S1–S5)
     DUTCH = "dutch"  # a price falling by the clock, first acceptance wins (D1–D5)
     ROUNDS = "rounds"  # free bidding, then timed rounds until one passes without a bid (T1–T5)
+    LISTING = "listing"  # 挂牌: a period, then 协议成交 or an auction among its buyers (L1–L3)

@@ -15,6 +15,7 @@ PASS_REASONS = {
     "no_bids": "无人出价",
     "reserve_not_met": "未达保留价",
     "auctioneer": "拍卖师宣布流拍",
+    "no_buyers": "挂牌期满无意向受让方",
 }
 
 #: the objection text published when the session names no contact of its own

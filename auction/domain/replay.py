@@ -6,7 +6,9 @@ events in seq order, returns the state the rules of :mod:`auction.domain.room` w
 produced. Each event kind states its own effect, so the fold needs no command:
 
 ==========  =================================================================================
-opened      status open, ``opened_at`` = at, ``ends_at`` from the event
+opened      status open, ``opened_at`` = at, ``ends_at`` from the event; a listing lot
+            (挂牌, L2) becomes ``english`` (the auction among its buyers, or the immediate
+            close that follows)
 bid         ``high``/``leader``/``paddle`` from the event, ``bids`` + 1, ``high_seq`` = seq,
             ``warned`` = 0
 extended    ``ends_at`` from the event, ``extensions`` + 1
@@ -116,6 +118,8 @@ def replay(
         if kind == "opened":
             state = replace(state, status=LotStatus.OPEN, opened_at=at,
                             ends_at=_int(event, "ends_at"))
+            if state.format is LotFormat.LISTING:  # L2: the listing's end opens the room
+                state = replace(state, format=LotFormat.ENGLISH)
             if "max_ext" in event.data or "hard_end" in event.data:  # the caps (R5)
                 state = replace(state, max_ext=int(event.data.get("max_ext", -1)),
                                 hard_end=int(event.data.get("hard_end", 0)))

@@ -12,7 +12,7 @@ Packet keys (``schema_version`` 2, docs/formats.md "Registration packet")::
     lot {id, title, result_type, ip_type, technology_field, transaction_mode},
     session {id, name, market_code}, market {code, name},
     contract {type, subtype, subtype_label, technology_field, transaction_mode,
-              total_amount_fen, tech_amount_fen, currency},
+              total_amount_fen, tech_amount_fen, currency, deal, deal_label},
     seller {name, kind, uscc, resident_id, region, nature},
     buyer {name, kind, uscc, resident_id, region, nature, paddle},
     broker (null: the data model has no broker),
@@ -31,6 +31,7 @@ import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+from auction.domain.listing_sale import DEAL_LABELS
 from auction.domain.registration_form import (
     PERSON,
     SUBTYPES,
@@ -146,6 +147,9 @@ def build_packet(
             "total_amount_fen": amount_fen,
             "tech_amount_fen": tech_amount_fen(amount_fen, sheet.non_tech_fen),
             "currency": "CNY",
+            # how the sale came about: 拍卖, or 协议成交 with a listing's one buyer
+            "deal": sheet.deal,
+            "deal_label": DEAL_LABELS[sheet.deal],
         },
         "seller": _organisation(sheet.holder_name, sheet.holder_uscc),
         "buyer": {**_party(buyer), "paddle": buyer.paddle},

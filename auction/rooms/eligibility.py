@@ -19,6 +19,10 @@ drops a push whose ticket is older than the one that last wrote the set. The pus
 newest ticket read PostgreSQL last, after every change that triggered any other push was
 committed, so what stays is never older than the newest change.
 
+A listing (挂牌) that became an auction keeps the set to the buyers qualified at its end
+(``listing_buyers``, rule L3 of :mod:`auction.domain.formats`): a bidder who qualifies later
+does not bid in it.
+
 When to push: after every change that can change eligibility — a deposit confirmed, held,
 settled (applied / released) or forfeited, a registration approved or rejected, a lot created.
 The handlers call :func:`push_session` / :func:`push_lot` *after* PostgreSQL committed; if Redis
@@ -42,6 +46,7 @@ from auction import outage
 from auction.background import raise_if_stopping
 from auction.domain.deposits import DepositState, covers
 from auction.store import ledger
+from auction.store import listing_sale as store_listing_sale
 from auction.store.errors import StoreError
 
 if TYPE_CHECKING:
@@ -77,16 +82,27 @@ async def _push(
 ) -> int:
     ticket = int(await redis.incr(keys.eligibility_ticket(session_id)))
     found = await ledger.eligibility(store, session_id, lot_id)
+    # L3: a listing that became an auction keeps its bidding to the buyers of its end
+    frozen = await store_listing_sale.frozen_buyers(store, session_id, lot_id)
     script = redis.register_script(SCRIPT)
     # one round trip for the session; each lot's replace is still one atomic script
     async with redis.pipeline(transaction=False) as pipe:
         for lot, requirement in found.requirements.items():
             bidders = sorted(eligible_bidders(lot, requirement, found.deposits))
+            if lot in frozen:
+                bidders = [b for b in bidders if b in frozen[lot]]
             lot_keys = keys.lot(lot)
             await script(keys=[lot_keys.state, lot_keys.eligible],
                          args=[ticket, requirement, *bidders], client=pipe)
         await pipe.execute()
     return len(found.requirements)
+
+
+async def qualified(store: Store, session_id: int, lot_id: int) -> set[int]:
+    """The bidders eligible for ``lot_id`` by PostgreSQL (R0): a listing's qualified buyers
+    (意向受让方, docs/formats.md "Listing")."""
+    found = await ledger.eligibility(store, session_id, lot_id)
+    return eligible_bidders(lot_id, found.requirements.get(lot_id, 0), found.deposits)
 
 
 async def sync_session(redis: Redis, keys: Keys, store: Store, session_id: int) -> int:

@@ -12,6 +12,8 @@ of the lease (two holders for a moment) or a restart in the middle costs nothing
   and hard end. Then the session's confirmed deposits become ``held`` and its eligibility is
   pushed, as for a lot opened from the console; after a replay too, until PostgreSQL saw the
   opening, so a process that died in between is made good (repeats change nothing);
+- a listing (挂牌) whose period is over is ended (:mod:`auction.rooms.listing_end`): expired,
+  协议成交 with its one buyer, or opened as an auction among its buyers;
 - the closer (:mod:`auction.rooms.closer`) closes the lots; the drainer settles them, and
   moves the session ``scheduled → running`` (its first ``opened`` drained) ``→ finished`` (its
   last lot settled), as for every session.
@@ -30,7 +32,7 @@ from auction import outage
 from auction.background import raise_if_stopping
 from auction.domain import schedule
 from auction.domain.errors import Rejection
-from auction.rooms import eligibility
+from auction.rooms import eligibility, listing_end
 from auction.services import Services
 from auction.settlement.lease import Lease
 from auction.store import calendar, ledger
@@ -70,7 +72,8 @@ class Scheduler:
                 pass
 
     async def tick(self) -> list[int]:
-        """Open the lots that are due; the lots this call opened."""
+        """Open the lots that are due and end the listings that are over; the lots this call
+        opened or ended."""
         opened: list[int] = []
         held: set[int] = set()
         for due in await calendar.due_lots(self.services.store):
@@ -96,4 +99,5 @@ class Scheduler:
         for session in held:
             await ledger.hold_session(self.services.store, session, actor="schedule")
             await eligibility.push_session(self.services, session)
+        opened.extend(await listing_end.end_due(self.services))
         return opened

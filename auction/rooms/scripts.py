@@ -32,6 +32,7 @@ from redis.exceptions import NoScriptError
 
 SCRIPT_NAMES = (
     "init", "open", "bid", "close", "command", "finalize", "terms", "proxy", "accept", "holders",
+    "listing",
 )
 #: helpers prepended to every script, in this order (each may use the ones before it)
 HELPERS = ("_common", "_book", "_proxy", "_sealed")
@@ -91,6 +92,7 @@ class Scripts:
     proxy: RoomScript
     accept: RoomScript
     holders: RoomScript
+    listing: RoomScript
 
     @classmethod
     def register(cls, redis: Redis, namespace: str = "", fence: Fence | None = None) -> Scripts:

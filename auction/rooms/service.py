@@ -204,6 +204,24 @@ class Rooms:
             await self.redis.zadd(self.keys.timed, {str(lot_id): result.ends_at})
         return result
 
+    async def end_listing(
+        self, lot_id: int, *, buyers: int, buyer: int = 0, paddle: int = 0, idem: str = "",
+        ends_at: int = 0, max_ext: int = -1, hard_end: int = 0,
+    ) -> Accepted:
+        """L2, the end of a listing period (``listing.lua``): with 0 buyers the lot passes
+        (``outcome`` ``passed``), with 1 it is sold to ``buyer`` (``paddle``) at the listing
+        price (``sold``), with more it opens as a timed auction among them (``open``), on the
+        schedule ``ends_at`` / ``max_ext`` / ``hard_end`` as in :meth:`open`."""
+        if buyers >= 2:  # as in open: the closer must find the auction even if we die
+            await self.redis.zadd(self.keys.timed, {str(lot_id): 0})
+        await self.redis.sadd(self.keys.active, str(lot_id))
+        result = _decode_reply(await self.scripts.listing(
+            keys=self.keys.lot(lot_id).script_keys(),
+            args=[idem, buyers, buyer, paddle, ends_at, max_ext, hard_end]))
+        if result.outcome == "open" and result.ends_at:
+            await self.redis.zadd(self.keys.timed, {str(lot_id): result.ends_at})
+        return result
+
     async def open_next(
         self, lots: Sequence[int], *, idem: str,
         plan: Mapping[int, tuple[int, int, int]] | None = None,

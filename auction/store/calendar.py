@@ -14,16 +14,18 @@ from auction.store.records import rfc3339
 
 # Every lot of a published timed session with an end, still scheduled in PostgreSQL, whose
 # opening time has come; its rank in the running order counts every lot of its session (a
-# withdrawn lot keeps its place: the published closing times never shift).
+# withdrawn lot keeps its place: the published closing times never shift). A listing (挂牌)
+# opens only at the end of its period (auction/rooms/listing_end.py).
 _DUE = """
 SELECT l.id, l.session_id, l.rank, s.ends_at, s.close_gap_s, s.max_extensions, s.hard_end_at
-FROM (SELECT id, session_id, status, starts_at,
+FROM (SELECT id, session_id, status, starts_at, format,
              (rank() OVER (PARTITION BY session_id ORDER BY ordinal) - 1)::int AS rank
       FROM lots WHERE session_id IN (
           SELECT id FROM sessions WHERE mode = 'timed' AND ends_at IS NOT NULL
              AND published_at IS NOT NULL AND status <> 'finished')) l
 JOIN sessions s ON s.id = l.session_id
-WHERE l.status = 'scheduled' AND coalesce(l.starts_at, s.starts_at) <= now()
+WHERE l.status = 'scheduled' AND l.format <> 'listing'
+  AND coalesce(l.starts_at, s.starts_at) <= now()
 ORDER BY s.id, l.rank
 LIMIT $1
 """

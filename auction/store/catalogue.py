@@ -47,7 +47,8 @@ _LOT_COLUMNS = """
 id, session_id, ordinal, title, description, result_type, ip_type, technology_field,
 transaction_mode, contract_type, holder_name, holder_uscc, start_price_fen, increment_fen,
 reserve_fen, non_tech_fen, duration_s, status, appraisal_fen, starts_at, relisted_from,
-format, revisions, step_fen, interval_s, floor_fen, free_s, round_s, preempt_window_s
+format, revisions, step_fen, interval_s, floor_fen, free_s, round_s, preempt_window_s,
+listing_ends_at, listing_days
 """
 
 # A retraction names the retracted bid by seq in its data (``bid_seq``); comparing jsonb values
@@ -59,7 +60,8 @@ SELECT b.seq, b.paddle, b.amount_fen, b.at,
        CASE WHEN b.data->>'preempt' = 'true' THEN 'preempt'
             WHEN b.data->>'auto' = 'true' THEN 'auto'
             WHEN b.data->>'sealed' = 'true' THEN 'sealed'
-            WHEN b.data->>'accepted' = 'true' THEN 'accepted' END AS mark,
+            WHEN b.data->>'accepted' = 'true' THEN 'accepted'
+            WHEN b.data->>'source' = 'listing' THEN 'listing' END AS mark,
        EXISTS (SELECT 1 FROM lot_events r
                WHERE r.lot_id = b.lot_id AND r.kind = 'bid_retracted'
                  AND r.data->'bid_seq' = to_jsonb(b.seq)) AS retracted
@@ -314,6 +316,8 @@ class Catalogue:
         free_s: int = 0,
         round_s: int = 0,
         preempt_window_s: int = 0,
+        listing_ends_at: datetime | None = None,
+        listing_days: int | None = None,
     ) -> Lot:
         """A new scheduled lot. Without ``ordinal`` it goes last in the session; the session
         row is locked so concurrent creations get distinct ordinals. ``starts_at``: its own
@@ -336,9 +340,11 @@ class Catalogue:
                     " ip_type, technology_field, transaction_mode, contract_type, holder_name,"
                     " holder_uscc, start_price_fen, increment_fen, reserve_fen, non_tech_fen,"
                     " duration_s, appraisal_fen, starts_at, relisted_from, format, revisions,"
-                    " step_fen, interval_s, floor_fen, free_s, round_s, preempt_window_s)"
+                    " step_fen, interval_s, floor_fen, free_s, round_s, preempt_window_s,"
+                    " listing_ends_at, listing_days)"
                     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
-                    " $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)"
+                    " $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27,"
+                    " $28, $29)"
                     " ON CONFLICT (relisted_from) WHERE relisted_from IS NOT NULL DO NOTHING"
                     f" RETURNING {_LOT_COLUMNS}",
                     session_id, ordinal, title, description, result_type, ip_type,
@@ -346,7 +352,8 @@ class Catalogue:
                     holder_uscc, start_price_fen, increment_fen, reserve_fen, non_tech_fen,
                     duration_s, appraisal_fen, starts_at, relisted_from, format, revisions,
                     step_fen, interval_s,
-                    floor_fen, free_s, round_s, preempt_window_s,
+                    floor_fen, free_s, round_s, preempt_window_s, listing_ends_at,
+                    listing_days,
                 )
                 if row is None:
                     raise Conflict("already_relisted", "该标的已经重新挂拍", "lot_id")

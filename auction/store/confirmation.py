@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from auction.domain.confirmation import Buyer, Confirmation, deposit_applied
+from auction.domain.listing_sale import deal_of
 from auction.store.errors import translated
 
 if TYPE_CHECKING:
@@ -19,7 +20,8 @@ SELECT res.lot_id, res.winner_id, res.paddle, res.amount_fen, res.closed_at, res
        res.bid_log_sha256, l.session_id, l.ordinal, l.title, l.result_type, l.ip_type,
        l.transaction_mode, l.holder_name, l.holder_uscc, s.name AS session_name, s.payee_name,
        s.payee_bank, s.payee_account, m.code AS market_code, m.name AS market_name,
-       b.kind AS buyer_kind, b.name AS buyer_name, b.uscc AS buyer_uscc, b.resident_id
+       b.kind AS buyer_kind, b.name AS buyer_name, b.uscc AS buyer_uscc, b.resident_id,
+       (SELECT e.outcome FROM listing_ends e WHERE e.lot_id = res.lot_id) AS listing_outcome
 FROM lot_results res
 JOIN lots l ON l.id = res.lot_id
 JOIN sessions s ON s.id = l.session_id
@@ -89,5 +91,6 @@ async def settled(store: Store, lot_id: int) -> Settled | None:
             deposit_applied_fen=applied, bid_count=int(row["bid_count"]),
             bid_log_sha256=str(row["bid_log_sha256"]), payee_name=row["payee_name"],
             payee_bank=row["payee_bank"], payee_account=row["payee_account"],
+            deal=deal_of(row["listing_outcome"]),
         ),
     )

@@ -58,7 +58,7 @@ SELECT l.id, l.session_id, l.ordinal, l.title, l.result_type, l.ip_type, l.techn
        s.name AS session_name, s.mode, s.season, s.starts_at,
        m.code AS market_code, m.name AS market_name,
        r.outcome, r.reason AS result_reason, r.amount_fen AS result_fen,
-       r.paddle AS result_paddle, r.closed_at
+       r.paddle AS result_paddle, r.closed_at, l.format
 """ + _FROM + """
 LEFT JOIN lot_results r ON r.lot_id = l.id
 """ + _WHERE + """
@@ -76,11 +76,12 @@ SELECT r.lot_id, l.session_id, l.ordinal, l.title, s.name AS session_name,
        r.amount_fen, r.closed_at, r.bid_count, b.name AS buyer_name,
        coalesce(b.kind, '') AS buyer_kind, nullif(s.contact_phone, '') AS contact_phone,
        s.market_id, n.opened_at AS notice_opened_at, n.working_days AS notice_days,
-       m.objection_contact, d.lot_id IS NOT NULL AS defaulted
+       m.objection_contact, d.lot_id IS NOT NULL AS defaulted, le.outcome AS listing_outcome
 FROM lot_results r JOIN lots l ON l.id = r.lot_id JOIN sessions s ON s.id = l.session_id
 JOIN markets m ON m.id = s.market_id LEFT JOIN bidders b ON b.id = r.winner_id
 LEFT JOIN publicity_notices n ON n.lot_id = r.lot_id
 LEFT JOIN lot_defaults d ON d.lot_id = r.lot_id
+LEFT JOIN listing_ends le ON le.lot_id = r.lot_id
 WHERE ($1::text IS NULL OR s.market_id IN (SELECT id FROM scope))
   AND ($2::bigint IS NULL OR l.session_id = $2)
   AND s.published_at IS NOT NULL
@@ -139,6 +140,7 @@ class ListingRow:
     result_fen: int | None
     result_paddle: int | None
     closed_at: datetime | None
+    format: str = "english"
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +169,8 @@ class PublicityRow:
     notice_days: int | None
     objection_contact: str
     defaulted: bool
+    #: how a listing (挂牌) ended (``agreement``: 协议成交), ``None`` for other lots
+    listing_outcome: str | None = None
 
 
 def like_pattern(text: str) -> str:

@@ -34,6 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from auction.domain.listing_sale import deal_of
 from auction.store.errors import Conflict, NotFound, translated
 
 if TYPE_CHECKING:
@@ -59,6 +60,8 @@ class LotSheet:
     market_code: str
     market_id: int = 0
     market_name: str = ""
+    #: how the sale came about: ``auction``, or ``agreement`` (协议成交, a listing's one buyer)
+    deal: str = "auction"
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +144,8 @@ _SHEET = """
 SELECT l.id, l.title, l.result_type, l.ip_type, l.technology_field, l.transaction_mode,
        l.contract_type, l.holder_name, l.holder_uscc, l.non_tech_fen,
        s.id AS session_id, s.name AS session_name, m.code AS market_code,
-       m.id AS market_id, m.name AS market_name
+       m.id AS market_id, m.name AS market_name,
+       (SELECT e.outcome FROM listing_ends e WHERE e.lot_id = l.id) AS listing_outcome
 FROM lots l JOIN sessions s ON s.id = l.session_id JOIN markets m ON m.id = s.market_id
 WHERE l.id = $1
 """
@@ -278,6 +282,7 @@ async def lot_sheet(store: Store, lot_id: int) -> LotSheet | None:
         non_tech_fen=int(r["non_tech_fen"]), session_id=int(r["session_id"]),
         session_name=r["session_name"], market_code=str(r["market_code"]),
         market_id=int(r["market_id"]), market_name=r["market_name"],
+        deal=deal_of(r["listing_outcome"]),
     )
 
 

@@ -146,6 +146,9 @@ class Lot:
     round_s: int = 0
     #: the preemption window after a timed lot's clock (docs/formats.md R10), seconds
     preempt_window_s: int = 0
+    #: a listing's (挂牌) end, and its period in working days when it was given as one
+    listing_ends_at: datetime | None = None
+    listing_days: int | None = None
 
     def format_json(self) -> Json:
         """``format`` with its parameters: ``revisions`` (sealed), ``step_fen``,
@@ -158,6 +161,11 @@ class Lot:
                        floor_fen=self.floor_fen)
         elif self.format == "rounds":
             out.update(free_s=self.free_s, round_s=self.round_s)
+        elif self.format == "listing":  # as it was given: a period in working days, or an end
+            if self.listing_days is not None:
+                out["listing_days"] = self.listing_days
+            else:
+                out["listing_ends_at"] = rfc3339(self.listing_ends_at)
         return out
 
     def public(self) -> Json:
@@ -175,6 +183,9 @@ class Lot:
             "appraisal_fen": self.appraisal_fen, "has_reserve": self.reserve_fen > 0,
             "starts_at": rfc3339(self.starts_at), "relisted_from": self.relisted_from,
             **self.format_json(),
+            **({"listing_days": self.listing_days,
+                "listing_ends_at": rfc3339(self.listing_ends_at)}
+               if self.format == "listing" else {}),
         }
 
     def to_json(self) -> Json:
@@ -228,7 +239,8 @@ class PublicBid:
     source: str = "online"
     retracted: bool = False
     #: ``preempt`` (优先权, R9), ``auto`` (a proxy's), ``sealed`` (a revealed quote),
-    #: ``accepted`` (a Dutch acceptance), or ``None`` (docs/formats.md)
+    #: ``accepted`` (a Dutch acceptance), ``listing`` (协议成交 at a listing's end), or ``None``
+    #: (docs/formats.md)
     mark: str | None = None
 
     def to_json(self) -> Json:
@@ -291,6 +303,7 @@ class RegistrationStatus:
 #: why a lot passed (流拍) or was withdrawn, in words (the room's reason codes)
 PASS_REASONS = {
     "no_bids": "无人出价", "reserve_not_met": "未达保留价", "auctioneer": "拍卖师宣布流拍",
+    "no_buyers": "挂牌期满无意向受让方",
 }
 
 

@@ -66,6 +66,7 @@ def test_packet_has_every_key_and_serializes_canonically() -> None:
         "type": "技术转让", "subtype": "TRF_PATENT", "subtype_label": "专利权转让",
         "technology_field": "环境保护与资源综合利用", "transaction_mode": "转让",
         "total_amount_fen": 1_200_000_00, "tech_amount_fen": 1_170_000_00, "currency": "CNY",
+        "deal": "auction", "deal_label": "拍卖",
     }
     assert packet["market"] == {"code": "370100", "name": "济南市技术市场"}
     assert packet["buyer"] == {"name": "济南某科技有限公司", "kind": "enterprise",

@@ -48,6 +48,10 @@ end
 if redis.call('HEXISTS', ELIGIBLE, ARGV[1]) == 0 then
   return {'err', 'deposit_required', at, num(state, 'deposit')}
 end
+-- L1: a listing takes no bid during its period (auction/domain/formats.py)
+if status == 'scheduled' and state['format'] == 'listing' then
+  return refuse('listing_period')
+end
 -- R1
 if status == 'scheduled' then return refuse('lot_not_open') end
 if status ~= 'open' then return refuse('lot_closed') end

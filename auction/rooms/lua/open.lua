@@ -19,6 +19,10 @@ end
 if state['status'] ~= 'scheduled' then
   return idem_store(idem_field, 'open', {'err', 'wrong_state', at})
 end
+-- L1: a listing opens only at the end of its period (listing.lua)
+if state['format'] == 'listing' then
+  return idem_store(idem_field, 'open', {'err', 'listing_period', at})
+end
 
 local ends_at = 0
 local extra = {}

@@ -1,6 +1,6 @@
 // The lot's format on 新增标的 (docs/formats.md): the choice of 竞价规则 and the terms each
 // format takes (sealed: revisions; dutch: step, interval, floor; rounds: free phase and round
-// length), plus the preemptive rights' window. Set at creation only (an edit cannot change it).
+// length; listing: its period in working days), plus the preemptive rights' window. Set at creation only (an edit cannot change it).
 import { fieldError } from "./account.js";
 import { parseYuan } from "./common.js";
 import { $, a, addA } from "./admin.js";
@@ -12,6 +12,7 @@ addA({
     fmt_step: "每次降价 (元)", fmt_interval: "降价间隔 (秒)", fmt_floor: "最低价 (元)",
     fmt_free: "自由报价时长 (分钟)", fmt_round: "每轮限时 (秒)",
     fmt_preempt_window: "优先购买权窗口 (秒, 限时标的)", fmt_whole: "请填写正整数",
+    fmt_listing: "挂牌 (期满一家协议成交, 多家转竞价)", fmt_listing_days: "挂牌期 (工作日)",
   },
   en: {
     fmt_label: "Format", fmt_english: "Ascending (proxy bids)", fmt_sealed: "Sealed quotes",
@@ -20,14 +21,17 @@ addA({
     fmt_interval: "Drop interval (s)", fmt_floor: "Floor price (yuan)",
     fmt_free: "Free bidding (minutes)", fmt_round: "Round length (s)",
     fmt_preempt_window: "Preemption window (s, timed lots)", fmt_whole: "A whole number, please",
+    fmt_listing: "Listing (one buyer: by agreement; more: auction)",
+    fmt_listing_days: "Listing period (working days)",
   },
 });
 
-const FORMATS = ["english", "sealed", "dutch", "rounds"];
+const FORMATS = ["english", "sealed", "dutch", "rounds", "listing"];
 /** The form's element id of each format field of POST /sessions/{id}/lots. */
 export const FORMAT_IDS = { format: "format", revisions: "revisions", step_fen: "step",
   interval_s: "interval", floor_fen: "floor", free_s: "free", round_s: "round",
-  preempt_window_s: "preempt-window" };
+  preempt_window_s: "preempt-window", listing_days: "listing-days",
+  listing_ends_at: "listing-days" };
 
 /** Fill the choice (keeping the chosen one) and show the chosen format's fields. */
 export function paintFormat() {
@@ -72,6 +76,7 @@ export function readFormat() {
     }
     need("interval_s", whole("interval", 1));
   }
+  if (format === "listing") need("listing_days", whole("listing-days", 1));  // 挂牌期
   if (format === "rounds") {
     const free = whole("free", 1);
     need("free_s", free === null ? null : free * 60);

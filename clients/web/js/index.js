@@ -8,7 +8,7 @@
 // typically a session interrupted by a server restart — says so: it can be resumed from the
 // console, because its room is still open.
 import {
-  api, clock, dateTime, el, idleMs, param, retrying, setupLang, statusText, t, yuan,
+  api, clock, dateTime, el, idleMs, lang, param, retrying, setupLang, statusText, t, yuan,
 } from "./common.js";
 
 const box = document.getElementById("sessions");
@@ -96,7 +96,21 @@ function lotCard(lot) {
     extra.push(`${closed ? t("closed_time") : t("ends_at")} ${dateTime(lot.ends_at)}`);
   }
   if (extra.length) card.append(el("div", { class: "when muted", text: extra.join(" · ") }));
+  if (lot.listing) card.append(listingLine(lot.listing));
   return card;
+}
+
+/** A listing (挂牌): its period and how many buyers have qualified (never who). */
+function listingLine(listing) {
+  const zh = lang() === "zh";
+  const period = `${dateTime(listing.starts_at)} – ${dateTime(listing.ends_at)}`;
+  const words = zh
+    ? { listing: "挂牌中", expired: "挂牌期满", agreement: "协议成交", auction: "已转竞价" }
+    : { listing: "Listed", expired: "Expired", agreement: "By agreement", auction: "Auction" };
+  const text = zh
+    ? `挂牌 ${period} · 意向受让方 ${listing.buyers} 家 · ${words[listing.state]}`
+    : `Listing ${period} · ${listing.buyers} qualified buyer(s) · ${words[listing.state]}`;
+  return el("div", { class: "when listing-line", "data-listing": listing.state, text });
 }
 
 function sessionCard(sid, entries) {

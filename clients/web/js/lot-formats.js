@@ -12,6 +12,8 @@ addTexts({
     fmt_sealed: "密封报价 (一次报价)",
     fmt_dutch: "减价拍卖",
     fmt_rounds: "自由报价 + 限时轮次",
+    fmt_listing: "挂牌",
+    fmt_terms_listing: "挂牌期内不出价; 挂牌期满仅一家意向受让方则按挂牌价协议成交, 两家及以上转为限时增价竞价 (仅限这些意向受让方), 无人则挂牌期满未成交。",
     fmt_terms_rounds: "开拍后自由报价 {free}, 随后进入每轮 {round} 的限时报价: 每轮内有人出价即开始新一轮, 某一轮无人出价则结束, 最高价者得 (须达到保留价)。",
     fmt_round_free: "自由报价阶段, 至 {time} 结束",
     fmt_round_n: "第 {n} 轮, {time} 截止",
@@ -54,6 +56,8 @@ addTexts({
     fmt_sealed: "Sealed quotes",
     fmt_dutch: "Dutch (descending)",
     fmt_rounds: "Free bidding, then timed rounds",
+    fmt_listing: "Listing",
+    fmt_terms_listing: "No bids during the listing period; at its end one qualified buyer buys at the listing price, two or more bid in a timed ascending auction among them, none: the listing expires.",
     fmt_terms_rounds: "Free bidding for {free} after the opening, then rounds of {round}: a bid in a round starts the next; a round without a bid ends the lot; the highest bid wins (the reserve applies).",
     fmt_round_free: "Free bidding until {time}",
     fmt_round_n: "Round {n}, ends {time}",
@@ -97,6 +101,9 @@ let feedback = null; // {text, kind}
 
 /** The lot's format: the room's, else the lot's JSON. */
 export function formatOf(s, info) {
+  // a listing that ended by agreement or expired stays a listing on its page; one that became
+  // an auction is the room's (english)
+  if (info?.listing && info.listing.state !== "auction") return "listing";
   return s?.format || info?.format || "english";
 }
 
@@ -114,6 +121,7 @@ function terms(fmt, s, info) {
       floor: yuan(s?.floor ?? info?.floor_fen),
     });
   }
+  if (fmt === "listing") return t("fmt_terms_listing");
   if (fmt === "rounds") {
     return t("fmt_terms_rounds", { free: every(s?.free_ms ?? (info?.free_s || 0) * 1000),
       round: every(s?.round_ms ?? (info?.round_s || 0) * 1000) });

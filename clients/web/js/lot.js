@@ -12,6 +12,7 @@ import {
   retrying, setupLang, sourceText, statusText, storeToken, t, takeToken, warningText, yuan,
 } from "./common.js";
 import { formatOf, quoteAcked, renderFormat, setupFormat } from "./lot-formats.js";
+import { renderListing } from "./lot-listing.js";
 import { AuctionConnection, dutchPrice, newKey, nextBid } from "./protocol.js";
 
 const LARGE_JUMP_STEPS = 5; // a bid this many increments above the next bid asks first
@@ -132,7 +133,9 @@ function renderQuick(s) {
   quick.textContent = "";
   const closed = !s || CLOSED.has(s.status);
   const fmt = formatOf(s, info); // a Dutch lot takes no bid; a sealed lot's bid is a quote
-  $("bid-card").classList.toggle("hidden", missing || (Boolean(s) && closed) || fmt === "dutch");
+  // a Dutch lot is accepted, not bid on; a listing takes no bid in its period (L1)
+  $("bid-card").classList.toggle("hidden", missing || (Boolean(s) && closed) || fmt === "dutch"
+    || fmt === "listing");
   $("bid-title").textContent = t(fmt === "sealed" ? "fmt_sealed_submit" : "quick_bid");
   const enabled = !closed && biddable(s);
   for (const b of $("custom").querySelectorAll("button, input")) b.disabled = !enabled;
@@ -173,6 +176,7 @@ function renderLadder(s) {
     if (b.preempt) src = t("preempt_bid");
     else if (b.auto) src = t("auto_bid");
     else if (b.sealed) src = t("sealed_quote");
+    else if (b.source === "listing") src = t("lst_agreement_bid");  // 协议成交 at a listing's end
     const cls = [lead ? "lead" : "", mine && b.paddle === mine ? "mine" : "",
       b.retracted ? "retracted" : ""];
     body.append(el("tr", {
@@ -456,7 +460,7 @@ function renderPrice(s) {
     } else if (s.bids > 0) {
       text = yuan(s.high);
     } else {
-      label = "start_price";
+      label = s.format === "listing" ? "lst_price" : "start_price";  // 挂牌价 during the listing
       text = yuan(s.start);
     }
   }
@@ -499,7 +503,8 @@ function render() {
   const mode = s?.mode || session?.mode;
   $("mode").textContent = mode ? t(`mode_${mode}`) : "";
   const status = s?.status || info?.status;
-  $("status").textContent = status ? statusText(status) : "";
+  const listed = info?.listing?.state === "listing" && status === "scheduled";
+  $("status").textContent = listed ? t("lst_status") : status ? statusText(status) : "";
   $("status").className = `badge st-${status || ""}`;
   $("status").dataset.status = status || "";
   const viewers = feed.viewers;
@@ -527,6 +532,7 @@ function render() {
   renderReg();
   renderClock();
   renderFacts();
+  renderListing(info);
   const fb = $("feedback");
   fb.textContent = feedback ? feedback.text : "";
   fb.className = `feedback ${feedback ? feedback.kind : ""}`;

@@ -47,8 +47,13 @@ function cell(label, attrs, ...children) {
 }
 
 function titleCell(row) {
+  // 协议成交 (a listing's one buyer, docs/formats.md "Listing"): its notice is 协议成交公示
+  const deal = row.deal === "agreement"
+    ? el("span", { class: "sub", "data-deal": "agreement", text: row.notice_title || "协议成交公示" })
+    : null;
   return cell("title", {}, el("a", { href: `lot.html?id=${row.lot_id}`, text: row.title }),
-    el("span", { class: "sub", text: `${row.market?.name || ""} · ${row.session_name || ""}` }));
+    el("span", { class: "sub", text: `${row.market?.name || ""} · ${row.session_name || ""}` }),
+    deal);
 }
 
 function day(iso) {
