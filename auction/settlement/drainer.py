@@ -8,12 +8,22 @@ The write is idempotent on ``(lot_id, seq)``; an event is never removed from Red
 failure (Redis, PostgreSQL, a crash) just means the next tick reads the same entries again.
 
 Once a lot's terminal event (sold / passed / withdrawn) is persisted and the result is final,
-the drainer settles the lot (:func:`auction.settlement.settle.settle`, idempotent) and only then
-removes it from ``keys.active``; a crash in between settles it again, which is a no-op. A live
-lot's hammer or pass is final (``finalize.lua``, rule C9) once ``reopen_window_ms`` passed since
-the close, or once another lot of its session opened; until then the auctioneer may reopen it
-(C5) and nothing of its result is written. A reopened lot's drain simply goes on: its
+the drainer settles the lot (:func:`auction.settlement.settle.settle_many`, idempotent) and only
+then removes it from ``keys.active``; a crash in between settles it again, which is a no-op. A
+live lot's hammer or pass is final (``finalize.lua``, rule C9) once ``reopen_window_ms`` passed
+since the close, or once another lot of its session opened; until then the auctioneer may
+reopen it (C5) and nothing of its result is written. A reopened lot's drain simply goes on: its
 ``reopened`` event and the bids after it are copied like any other.
+
+In bulk (issue 17 item 4): a pass takes the active lots ``lots_per_batch`` (256) at a time, and
+for each batch makes one Redis pipeline (every lot's new entries and its epoch and seq), one
+PostgreSQL transaction writing every lot's events in one statement
+(:func:`auction.store.journal.insert_batch`), one pipeline of ``finalize.lua`` for the lots
+that closed, one settlement transaction for all of them
+(:func:`auction.store.settlements.record_results`) and one ``SREM``; cursors, comparisons and
+what settlement reads are one query each. A batch refused for anything but PostgreSQL or Redis
+being away (a lot whose rows PostgreSQL refuses, a deadlock with another writer) is redone lot
+by lot, so one lot at fault holds up only itself (logged, retried next tick).
 
 Each written event is chained (issue 16, docs/formats.md "The chained record"): PostgreSQL's
 insert trigger gives it the SHA-256 of the lot's previous entry and its own, under a per-lot
@@ -50,6 +60,7 @@ from auction import metrics, outage
 from auction.background import raise_if_stopping
 from auction.domain.room import LotEvent
 from auction.rooms.service import Rooms, decode_event
+from auction.settlement import finality
 from auction.settlement.lease import Lease
 from auction.settlement.settle import TERMINAL_KINDS, SettlementError, settle_many
 from auction.store import journal
@@ -360,7 +371,10 @@ class Drainer:
     async def _settle(self, lot_ids: list[int]) -> None:
         """Settle the lots whose close is final (one pipeline of ``finalize.lua``), all in one
         transaction, and only then take them out of ``keys.active``."""
-        final = await self._final(lot_ids)
+        final, reopened = await finality.final_lots(
+            self.redis, self.keys, self.rooms.scripts.finalize, lot_ids, self.reopen_window_ms)
+        for lot_id in reopened:
+            self._terminal.pop(lot_id, None)  # its persisted close is no longer its end
         terminals = {lot: self._terminal[lot] for lot in final if lot in self._terminal}
         if not terminals:
             return
@@ -398,33 +412,6 @@ class Drainer:
             await self.redis.srem(self.keys.active, *[str(lot) for lot in done])
             for lot_id in done:
                 self._forget(lot_id)
-
-    async def _final(self, lot_ids: list[int]) -> list[int]:
-        """The lots whose close is final (C9) and may be settled (one pipeline). A lot reopened
-        since is drained on (its persisted close is no longer its end)."""
-        script = self.rooms.scripts.finalize
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for i, lot_id in enumerate(lot_ids):
-                keys, args = self.keys.lot(lot_id).script_keys(), [self.reopen_window_ms]
-                if i == 0:  # loads the script if Redis lacks it (through the recovery's fence)
-                    await script(keys=keys, args=args, client=pipe)
-                else:
-                    pipe.evalsha(script.sha, len(keys), *keys, *args)
-            replies = await pipe.execute(raise_on_error=False)
-        final: list[int] = []
-        for lot_id, reply in zip(lot_ids, replies, strict=True):
-            if isinstance(reply, Exception):
-                # e.g. the script vanished from a Redis that restarted meanwhile: next tick
-                log.debug("lot %d: finalize failed (%s); next tick", lot_id, reply)
-                continue
-            parts = [p.decode() if isinstance(p, bytes) else p for p in reply]
-            if parts[0] == "ok" or parts[1] == "unknown_lot":
-                # unknown_lot: no room (lost; the recovery rebuilds it): the journal decides
-                final.append(lot_id)
-            elif parts[1] == "wrong_state":
-                self._terminal.pop(lot_id, None)  # reopened
-            # not_due: still within the reopen window
-        return final
 
     def _forget(self, lot_id: int) -> None:
         self._cursors.pop(lot_id, None)
