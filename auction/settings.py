@@ -240,6 +240,9 @@ class Settings:
     #: the TrueType CJK font embedded in PDFs (``AUCTION_PDF_FONT``); ``None``: the first of
     #: the known Debian fonts present (auction/documents/fonts.py)
     pdf_font: Path | None = None
+    #: server processes of ``auction serve`` (``AUCTION_WORKERS``, or ``--workers``; 1..64;
+    #: auction/workers.py)
+    workers: int = 1
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -284,6 +287,7 @@ class Settings:
             secret_file=secret_file,
             public_url=_public_url(env.get("AUCTION_PUBLIC_URL") or ""),
             pdf_font=Path(env["AUCTION_PDF_FONT"]) if env.get("AUCTION_PDF_FONT") else None,
+            workers=_int(env, "AUCTION_WORKERS", 1, 1, 64),
         )
 
     def check_urls(self) -> None:
