@@ -23,6 +23,7 @@ Life cycle:
 - start-up: "拍卖引擎已启动" is printed once every worker serves; a worker that exits before
   that is a start-up error (one line, exit code 2), and the others are stopped;
 - a worker that dies later (killed, crashed) is logged and replaced, at most once a second;
+  a worker whose supervisor was killed (SIGKILL: it could not stop them) stops by itself;
 - SIGTERM or Ctrl-C: each worker is sent SIGTERM and stops as one server does (websockets
   closed with 1001, app shut down); a worker still running after ``STOP_TIMEOUT_S`` is killed;
   then the embedded servers stop and the exit code is 0.
@@ -44,6 +45,8 @@ import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
+
+import uvicorn
 
 from auction.settings import Settings
 
@@ -218,5 +221,19 @@ async def _serve(settings: Settings, sock: socket.socket, access_log: bool,
         await asyncio.sleep(0.05)
     ready.send(os.getpid())
     ready.close()
-    code = await serving
+    orphaned = asyncio.create_task(_stop_when_orphaned(server), name="supervisor-watch")
+    try:
+        code = await serving
+    finally:
+        orphaned.cancel()
     return 0 if cli._SIGNALS.received is not None else code
+
+
+async def _stop_when_orphaned(server: uvicorn.Server) -> None:
+    """A worker whose supervisor died (SIGKILL: it could not stop its workers) stops by
+    itself, like on SIGTERM, instead of serving on unsupervised."""
+    supervisor = os.getppid()
+    while os.getppid() == supervisor:
+        await asyncio.sleep(1.0)
+    log.error("the supervisor (pid %d) is gone; stopping", supervisor)
+    server.should_exit = True
