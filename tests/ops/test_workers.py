@@ -18,7 +18,7 @@ import redis.asyncio as aioredis
 from auction.rooms.keys import Keys
 from auction.settings import Settings
 from tests.e2e.harness import Raw, Server, create_sale, raw_client
-from tests.ops.conftest import Process, serving
+from tests.ops.conftest import Process, run_auction, serving
 
 pytestmark = pytest.mark.slow
 
@@ -159,3 +159,23 @@ async def test_two_workers_serve_one_sale_settled_once(
     text = process.stderr()
     for word in BAD_WORDS:
         assert word not in text, f"{word!r} in stderr:\n{text}"
+
+
+@pytest.mark.parametrize(
+    "given", [("--workers", "0"), ("--workers", "65"), ("AUCTION_WORKERS", "x")],
+    ids=["flag 0", "flag 65", "env not a number"])
+async def test_a_bad_worker_count_is_one_line_and_exit_2(
+    auction_env: dict[str, str], given: tuple[str, str]
+) -> None:
+    """A worker count outside 1–64 (flag or AUCTION_WORKERS) is refused before anything starts."""
+    name, value = given
+    args = ["serve"]
+    if name.startswith("--"):
+        args += [name, value]
+    else:
+        auction_env[name] = value
+    out = await asyncio.to_thread(run_auction, args, auction_env)
+    assert out.returncode == 2, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "workers" in lines[0].lower(), out.stderr
+    assert "已启动" not in out.stderr
