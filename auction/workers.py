@@ -52,8 +52,6 @@ from auction.settings import Settings
 
 log = logging.getLogger("auction.workers")
 
-#: the most workers one command starts (a process per core is the useful range)
-MAX_WORKERS = 64
 #: how long a worker has to start serving
 START_TIMEOUT_S = 60.0
 #: how long a worker has to stop after SIGTERM (its sockets' 1001, the app's shutdown)
