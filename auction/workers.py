@@ -29,6 +29,13 @@ Life cycle:
   then the embedded servers stop and the exit code is 0.
 
 Each worker answers ``/metrics`` with its own counters; ``/healthz`` is the answering worker's.
+
+Why not uvicorn's own ``workers=N``: it needs the app as an import string whose factory each
+worker calls, so every worker would read the environment again (and could not be handed the
+URLs of embedded servers the supervisor started, nor a token key it generated), and its workers
+run a plain ``uvicorn.Server``, without the CLI's signal handling and the 1001 close of
+:class:`auction.api.shutdown.GracefulServer`. Here a worker runs exactly what a single
+``auction serve`` runs after its start-up checks.
 """
 
 from __future__ import annotations
