@@ -307,9 +307,7 @@ class Bench:
                                           between=measure)
             alive = sum(r["alive"] for r in results)
         finally:
-            self.stack.servers.remove(server)
-            server.proc.terminate()
-            server.proc.wait(15)
+            self.stack.stop_server(server)
         return {"connections": alive, "rss_mb": m["rss_mb"], "rss_idle_server_mb": rss_before,
                 "server_fds": m["fds"]}
 

@@ -60,6 +60,7 @@ class ServerProc:
     workers: int = 1
     #: set once the server said it serves (with several workers: all of them)
     started: threading.Event = field(default_factory=threading.Event)
+    relayer: threading.Thread | None = None
 
     def relay(self) -> None:
         """Copy the server's stderr to ours (a thread), noting when it said it started."""
@@ -170,7 +171,8 @@ class Stack:
         proc = subprocess.Popen(cmd, env=self.env(), cwd=self.server_root, preexec_fn=_raise_nofile,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         server = ServerProc(port, proc, workers)
-        threading.Thread(target=server.relay, daemon=True).start()
+        server.relayer = threading.Thread(target=server.relay, daemon=True)
+        server.relayer.start()
         deadline = time.monotonic() + 60
         async with httpx.AsyncClient(timeout=2) as http:
             while True:
@@ -198,12 +200,27 @@ class Stack:
             if server.proc.poll() is None:
                 server.proc.terminate()
         for server in self.servers:
-            try:
-                server.proc.wait(30)  # several workers: the supervisor waits for each
-            except subprocess.TimeoutExpired:
-                server.proc.kill()
-                server.proc.wait()
+            self._reap(server)
         self.servers.clear()
+
+    def stop_server(self, server: ServerProc) -> None:
+        """Stop one server of :attr:`servers` (SIGTERM, then SIGKILL after 30 s)."""
+        self.servers.remove(server)
+        if server.proc.poll() is None:
+            server.proc.terminate()
+        self._reap(server)
+
+    @staticmethod
+    def _reap(server: ServerProc) -> None:
+        try:
+            server.proc.wait(30)  # several workers: the supervisor waits for each
+        except subprocess.TimeoutExpired:
+            server.proc.kill()
+            server.proc.wait()
+        if server.relayer is not None:
+            server.relayer.join(5)  # the pipe's end: the server and its workers are gone
+        if server.proc.stderr is not None:
+            server.proc.stderr.close()
 
     async def clean_redis(self) -> int:
         redis = Redis.from_url(self.redis_url)
