@@ -2,4 +2,5 @@
 
 from auction.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # a worker process (auction/workers.py) imports this module too
+    raise SystemExit(main())

@@ -1,5 +1,6 @@
 """The ``auction`` command: ``serve``, ``migrate``, ``demo`` (and ``registration``, ``verify``,
-``export``: auction/registration/cli.py, auction/audit/cli.py).
+``export``: auction/registration/cli.py, auction/audit/cli.py). ``serve --workers N`` runs N
+server processes on the one port (auction/workers.py).
 
 Settings are read once here and passed down. When ``DATABASE_URL`` / ``REDIS_URL`` are unset the
 embedded PostgreSQL and Redis are started in the data dir (auction/embedded.py), the command says
@@ -370,6 +371,28 @@ async def _serve(settings: Settings, sock: socket.socket, *, access_log: bool) -
     return 0 if _SIGNALS.received is not None else code
 
 
+async def _serve_workers(settings: Settings, sock: socket.socket, *, access_log: bool) -> int:
+    """``serve --workers N`` (N > 1): the checks and migrations once, here, then N worker
+    processes on ``sock`` (auction/workers.py) until a signal stops them."""
+    from auction import workers
+
+    assert settings.redis_url
+    await _check_redis(settings.redis_url)
+    await _migrate(settings)
+    log.info("令牌签名密钥: %s", settings.secret_file or "AUCTION_SECRET")
+
+    def started() -> None:
+        if _SIGNALS.received is None:
+            _progress(f"拍卖引擎已启动: {_address(settings, sock)}/  "
+                      f"({settings.workers} 个工作进程, Ctrl-C 退出)")
+
+    try:
+        return await workers.supervise(settings, sock, settings.workers, access_log=access_log,
+                                       started=started)
+    except workers.WorkerStartError as exc:
+        raise StartupError(str(exc)) from exc
+
+
 async def _demo(settings: Settings, sock: socket.socket, *, fast: bool, once: bool,
                 access_log: bool) -> int:
     from auction.demo.runner import run_demo
@@ -424,6 +447,8 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--port", type=int, help="default AUCTION_PORT or 8000")
         p.add_argument("--access-log", action="store_true",
                        help="log every HTTP request (off by default)")
+    serve.add_argument("--workers", type=int,
+                       help="server processes on the one port (default AUCTION_WORKERS or 1)")
     del migrate
     registration_cli.add_parser(sub)
     audit_cli.add_parsers(sub)
@@ -446,6 +471,11 @@ def main(argv: list[str] | None = None) -> int:
         changes["host"] = args.host
     if getattr(args, "port", None) is not None:
         changes["port"] = args.port
+    if getattr(args, "workers", None) is not None:
+        if not 1 <= args.workers <= 64:
+            return _fail(command, ConfigError(f"--workers 应在 1–64 之间, 实为 {args.workers}"),
+                         debug=False)
+        changes["workers"] = args.workers
     if command == "demo" and not settings.admin_token:
         # The demo seeds itself through the admin API; a fresh token per run, never printed.
         changes["admin_token"] = Secret(secrets.token_urlsafe(24))
@@ -467,6 +497,8 @@ def main(argv: list[str] | None = None) -> int:
                 return audit_cli.run(args, resolved)
             if sock is None:
                 return _migrate(resolved)
+            if command == "serve" and resolved.workers > 1:
+                return _serve_workers(resolved, sock, access_log=args.access_log)
             if command == "serve":
                 return _serve(resolved, sock, access_log=args.access_log)
             return _demo(resolved, sock, fast=args.fast, once=args.once,

@@ -316,6 +316,9 @@ class Settings:
     receipt_key: Secret = Secret("")
     #: the file the receipt key came from (``None``: the variable held it)
     receipt_key_file: Path | None = None
+    #: server processes of ``auction serve`` (``AUCTION_WORKERS``, or ``--workers``; 1..64;
+    #: auction/workers.py)
+    workers: int = 1
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -362,6 +365,7 @@ class Settings:
             public_url=_public_url(env.get("AUCTION_PUBLIC_URL") or ""),
             pdf_font=Path(env["AUCTION_PDF_FONT"]) if env.get("AUCTION_PDF_FONT") else None,
             receipt_key=receipt, receipt_key_file=receipt_file,
+            workers=_int(env, "AUCTION_WORKERS", 1, 1, 64),
         )
 
     def check_urls(self) -> None:

@@ -31,7 +31,7 @@ import psutil
 from redis.asyncio import Redis
 
 from loadtests.seed import START_FEN, Sale, new_sale
-from loadtests.stack import ServerProc, Stack, progress
+from loadtests.stack import ServerProc, Stack, progress, server_pids
 from loadtests.workers import child_main
 from loadtests.wsclient import Session, client_address
 
@@ -62,6 +62,9 @@ class Params:
     server_root: str = ""
     #: a directory: py-spy records the server (collapsed stacks) during each scenario's first run
     profile: str = ""
+    #: server processes (``auction serve --workers``), comma-separated: every scenario is run
+    #: with each count in turn (e.g. ``1,2``) and the result has the figures of each
+    workers: str = "1"
 
     @classmethod
     def quick(cls) -> Params:
@@ -111,7 +114,8 @@ class CpuMeter:
     """CPU seconds of the server(s), the generators and Redis over a measured interval."""
 
     def __init__(self, servers: list[ServerProc], gens: list[Gen], redis: Redis) -> None:
-        self.procs = {"server": [psutil.Process(s.pid) for s in servers],
+        self.procs = {"server": [psutil.Process(pid) for s in servers
+                                 for pid in dict.fromkeys([s.pid, *server_pids(s)])],
                       "generators": [psutil.Process(g.proc.pid) for g in gens if g.proc.pid]}
         self.redis = redis
         self.t0 = 0.0
@@ -177,9 +181,10 @@ async def run_gens(gens: list[Gen], stack: Stack, redis: Redis, *, ready_timeout
         await asyncio.sleep(lead)
         spy = None
         if profile and stack.servers:
+            several = ["--subprocesses"] if stack.servers[0].workers > 1 else []
             spy = subprocess.Popen(
                 [str(Path(sys.executable).with_name("py-spy")), "record", "--pid",
-                 str(stack.servers[0].pid), "--duration", str(max(1, int(profile_s))),
+                 str(stack.servers[0].pid), *several, "--duration", str(max(1, int(profile_s))),
                  "--format", "raw", "--rate", "200", "--nonblocking", "-o", profile],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         await meter.start()
@@ -292,11 +297,11 @@ class Bench:
     async def connections(self) -> dict[str, Any]:
         """A fresh server process holds ``connections`` idle websockets (hello + sub)."""
         p = self.p
-        server = await self.stack.start_server()
+        server = await self.stack.start_server(self.server.workers)
         try:
             (lot,) = await self.sale.add_lots(1)
-            proc = psutil.Process(server.pid)
-            rss_before = proc.memory_info().rss / 2**20
+            served = [psutil.Process(pid) for pid in server_pids(server)]
+            rss_before = sum(proc.memory_info().rss for proc in served) / 2**20
             procs = max(math.ceil(p.connections / 5000),
                         p.connection_procs if p.connections >= 1000 else 1)
             gens = [Gen("idle", url=server.ws_url, n=len(part), lot=lot)
@@ -304,16 +309,14 @@ class Bench:
 
             async def measure() -> dict[str, float]:
                 await asyncio.sleep(1.0)
-                return {"rss_mb": proc.memory_info().rss / 2**20,
-                        "fds": proc.num_fds()}
+                return {"rss_mb": sum(proc.memory_info().rss for proc in served) / 2**20,
+                        "fds": sum(proc.num_fds() for proc in served)}
 
             results, _cpu, m = await run_gens(gens, self.stack, self.redis, ready_timeout=300,
                                           between=measure)
             alive = sum(r["alive"] for r in results)
         finally:
-            self.stack.servers.remove(server)
-            server.proc.terminate()
-            server.proc.wait(15)
+            self.stack.stop_server(server)
         return {"connections": alive, "rss_mb": m["rss_mb"], "rss_idle_server_mb": rss_before,
                 "server_fds": m["fds"]}
 
@@ -339,11 +342,16 @@ class Bench:
                 raise TimeoutError(f"drainer persisted {have} of {2 * n} events")
             await asyncio.sleep(0.05)
         rooms = Rooms(self.redis, Keys(self.stack.namespace))
+        close = rooms.scripts.close
+        if not (await self.redis.script_exists(close.sha))[0]:
+            await self.redis.script_load(close.source)
         t0 = time.monotonic()
         async with self.redis.pipeline(transaction=False) as pipe:
             for lot in lots:
-                await rooms.scripts.close(keys=rooms.keys.lot(lot).script_keys(),
-                                          args=["hammer", f"bench-hammer-{lot}"], client=pipe)
+                # by SHA, loaded above: one round trip for the 1,000 hammers (the script's own
+                # call with client=pipe asks Redis whether it has the script, once per call)
+                lot_keys = rooms.keys.lot(lot).script_keys()
+                pipe.evalsha(close.sha, len(lot_keys), *lot_keys, "hammer", f"bench-hammer-{lot}")
             replies = await pipe.execute()
         t_closed = time.monotonic() - t0
         sold = sum(1 for r in replies if (r[0] == b"ok" or r[0] == "ok"))
@@ -427,45 +435,33 @@ async def run(p: Params, scenarios: list[str]) -> dict[str, Any]:
     database_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
     if not database_url or not redis_url:
         raise SystemExit("DATABASE_URL and REDIS_URL must be set")
+    counts = worker_counts(p.workers)
     stack = Stack(database_url, redis_url, ws_impl=p.ws)
     if p.server_root:
         stack.server_root = Path(p.server_root).resolve()
     t_start = time.monotonic()
-    runs: dict[str, list[dict[str, Any]]] = {s: [] for s in scenarios}
+    by_workers: dict[int, dict[str, list[dict[str, Any]]]] = {}
     redis = Redis.from_url(redis_url)
     try:
         progress(f"database {stack.db_name}, redis namespace {stack.namespace}")
         await stack.create_database()
-        server = await stack.start_server()
+        server = await stack.start_server(counts[0])
         progress(f"server pid {server.pid} on port {server.port} (ws={p.ws or 'default'}, "
-                 f"tree {stack.server_root})")
+                 f"workers {server.workers}, tree {stack.server_root})")
         sale = await new_sale(server.base, stack.admin_token)
         sale.opener = _redis_opener(redis, stack.namespace)
         await sale.add_bidders(max(p.bidders, p.hot_lot_bidders, p.ack_bidders, fanout_drivers(p)))
         progress(f"seeded session {sale.session_id} with {len(sale.tokens)} bidders")
         pg = await asyncpg.connect(stack.bench_db_url)
-        bench = Bench(stack, server, sale, p, redis, pg)
         try:
-            for name in scenarios:
-                for i in range(p.runs):
-                    t0 = time.monotonic()
-                    bench.profile_to = ""
-                    if p.profile and i == 0:
-                        Path(p.profile).mkdir(parents=True, exist_ok=True)
-                        bench.profile_to = str(Path(p.profile).resolve() / f"{name}.txt")
-                    try:
-                        result = await getattr(bench, name)()
-                    except Exception as exc:  # one failed run must not lose the others
-                        progress(f"{name} run {i + 1} failed: {type(exc).__name__}: {exc}")
-                        runs[name].append({"error": f"{type(exc).__name__}: {exc}"})
-                        await asyncio.sleep(3)
-                        continue
-                    runs[name].append(result)
-                    await asyncio.sleep(1.0)  # let the server finish what the run left queued
-                    brief = {k: (round(v, 2) if isinstance(v, float) else v)
-                             for k, v in result.items()}
-                    progress(f"{name} run {i + 1}/{p.runs} ({time.monotonic() - t0:.1f} s): "
-                             f"{json.dumps(brief, ensure_ascii=False)}")
+            for n in counts:
+                if server.workers != n:  # same database, sale and Redis: another server
+                    stack.stop_servers()
+                    server = await stack.start_server(n)
+                    sale.base = server.base
+                    progress(f"server pid {server.pid} on port {server.port}, workers {n}")
+                bench = Bench(stack, server, sale, p, redis, pg)
+                by_workers[n] = await run_scenarios(bench, p, scenarios, label=f"{n}w")
         finally:
             await pg.close()
     finally:
@@ -474,6 +470,57 @@ async def run(p: Params, scenarios: list[str]) -> dict[str, Any]:
         await redis.aclose()
         await stack.drop_database()
         progress(f"cleaned up: {deleted} redis keys, database {stack.db_name} dropped")
+
+    summaries = {n: summarize(runs, p) for n, runs in by_workers.items()}
+    return {
+        **summaries[counts[0]],
+        "workers": counts[0],
+        "by_workers": {str(n): {**summaries[n], "workers": n} for n in counts},
+        "params": asdict(p),
+        "scenarios": scenarios,
+        "machine": machine(),
+        "elapsed_s": round(time.monotonic() - t_start, 1),
+        "runs": by_workers[counts[0]],
+        "runs_by_workers": {str(n): runs for n, runs in by_workers.items()},
+    }
+
+
+def worker_counts(text: str) -> list[int]:
+    """``"1,2"`` → ``[1, 2]``: the server process counts to measure, in that order."""
+    counts = [int(part) for part in text.split(",") if part.strip()]
+    if not counts or any(not 1 <= n <= 64 for n in counts):
+        raise SystemExit(f"--workers: comma-separated counts of 1..64, not {text!r}")
+    return list(dict.fromkeys(counts))
+
+
+async def run_scenarios(bench: Bench, p: Params, scenarios: list[str], *, label: str
+                        ) -> dict[str, list[dict[str, Any]]]:
+    """Every scenario ``p.runs`` times against ``bench``'s server; the runs of each."""
+    runs: dict[str, list[dict[str, Any]]] = {s: [] for s in scenarios}
+    for name in scenarios:
+        for i in range(p.runs):
+            t0 = time.monotonic()
+            bench.profile_to = ""
+            if p.profile and i == 0:
+                Path(p.profile).mkdir(parents=True, exist_ok=True)
+                bench.profile_to = str(Path(p.profile).resolve() / f"{name}-{label}.txt")
+            try:
+                result = await getattr(bench, name)()
+            except Exception as exc:  # one failed run must not lose the others
+                progress(f"{name} run {i + 1} failed: {type(exc).__name__}: {exc}")
+                runs[name].append({"error": f"{type(exc).__name__}: {exc}"})
+                await asyncio.sleep(3)
+                continue
+            runs[name].append(result)
+            await asyncio.sleep(1.0)  # let the server finish what the run left queued
+            brief = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in result.items()}
+            progress(f"{name} ({label}) run {i + 1}/{p.runs} ({time.monotonic() - t0:.1f} s): "
+                     f"{json.dumps(brief, ensure_ascii=False)}")
+    return runs
+
+
+def summarize(runs: dict[str, list[dict[str, Any]]], p: Params) -> dict[str, Any]:
+    """The medians of one server configuration's runs."""
 
     def med(name: str, key: str) -> float | None:
         return median([r.get(key) for r in runs.get(name, [])])
@@ -492,11 +539,6 @@ async def run(p: Params, scenarios: list[str]) -> dict[str, Any]:
         "rss_mb": med("connections", "rss_mb"),
         "settle_1000_lots_s": med("settle", "settle_s"),
         "settle_lots": p.settle_lots,
-        "params": asdict(p),
-        "scenarios": scenarios,
-        "machine": machine(),
-        "elapsed_s": round(time.monotonic() - t_start, 1),
-        "runs": {name: [{k: v for k, v in r.items()} for r in rs] for name, rs in runs.items()},
     }
 
 
@@ -531,7 +573,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:
-        summary = {k: v for k, v in result.items() if k not in ("runs", "params", "machine")}
+        summary = {k: v for k, v in result.items()
+                   if k not in ("runs", "runs_by_workers", "params", "machine")}
         print(json.dumps(summary, ensure_ascii=False, indent=2))
     return 0
 

@@ -32,12 +32,13 @@ def uscc(n: int) -> str:
 
 
 async def retrying(call: Callable[[], Awaitable[T]], attempts: int = 50) -> T:
-    """``call()``, waiting out ``429 rate_limited`` answers (admin commands are limited)."""
+    """``call()``, waiting out ``429 rate_limited`` answers (admin commands are limited) and
+    ``503 unavailable`` (a pool wait that timed out on a busy shared machine)."""
     for _ in range(attempts - 1):
         try:
             return await call()
         except ApiError as exc:
-            if exc.status != 429:
+            if exc.status not in (429, 503):
                 raise
             await asyncio.sleep(0.5 + random.random() * 0.5)
     return await call()
@@ -73,13 +74,15 @@ class Sale:
     async def add_lots(self, n: int, *, open_them: bool = True, concurrency: int = 16) -> list[int]:
         async with self.http() as http:
             async def make(i: int) -> int:
-                lot = await http.create_lot(self.session_id, {
+                # a 503 may come after the lot was made: the retry makes a second one, which
+                # nothing opens or bids on
+                lot = await retrying(lambda: http.create_lot(self.session_id, {
                     "title": f"一种压测用技术{self.lots_made + i} 发明专利", "result_type": "专利",
                     "ip_type": "发明专利", "technology_field": "电子信息",
                     "transaction_mode": "转让", "contract_type": "技术转让",
                     "holder_name": "山东压测大学", "holder_uscc": uscc(800_000_000 + self.tag),
                     "start_price_fen": START_FEN, "increment_fen": INC_FEN,
-                })
+                }))
                 lot_id = int(lot["id"])
                 if open_them and self.opener is not None:
                     await self.opener(lot_id)

@@ -1,6 +1,7 @@
-"""Start the server for the bench: ``python -m auction serve`` unless ``AUCTION_BENCH_WS`` names a
-uvicorn websocket implementation (``websockets``, ``websockets-sansio``, ``wsproto``) to compare;
-then the same uvicorn configuration as ``auction/cli.py`` with only ``ws=`` changed. A stock
+"""Start the server for the bench: ``python -m auction serve`` (``--workers N``: N processes on
+the port, auction/workers.py) unless ``AUCTION_BENCH_WS`` names a uvicorn websocket
+implementation (``websockets``, ``websockets-sansio``, ``wsproto``) to compare; then the same
+uvicorn configuration as ``auction/cli.py`` with only ``ws=`` changed (one process only). A stock
 implementation has no ``auction.direct_write`` extension (auction/api/ws_server.py), so
 ``--ws websockets-sansio`` measures the outbox's plain-ASGI path against the default."""
 
@@ -16,10 +17,13 @@ from auction import cli
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     impl = os.environ.get("AUCTION_BENCH_WS", "")
     if not impl:
-        return cli.main(["serve", "--port", str(args.port)])
+        return cli.main(["serve", "--port", str(args.port), "--workers", str(args.workers)])
+    if args.workers != 1:
+        parser.error("AUCTION_BENCH_WS (--ws) runs one process: use --workers 1")
 
     import uvicorn
 

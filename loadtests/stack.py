@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
+import psutil
 from redis.asyncio import Redis
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,6 +56,21 @@ def _raise_nofile() -> None:
 class ServerProc:
     port: int
     proc: subprocess.Popen[bytes]
+    #: server processes (``auction serve --workers``): the supervisor's children serve
+    workers: int = 1
+    #: set once the server said it serves (with several workers: all of them)
+    started: threading.Event = field(default_factory=threading.Event)
+    relayer: threading.Thread | None = None
+
+    def relay(self) -> None:
+        """Copy the server's stderr to ours (a thread), noting when it said it started."""
+        assert self.proc.stderr is not None
+        for raw in self.proc.stderr:
+            line = raw.decode(errors="replace")
+            if "拍卖引擎已启动" in line:
+                self.started.set()
+            sys.stderr.write(line)
+            sys.stderr.flush()
 
     @property
     def base(self) -> str:
@@ -66,6 +83,23 @@ class ServerProc:
     @property
     def pid(self) -> int:
         return self.proc.pid
+
+
+def server_pids(server: ServerProc) -> list[int]:
+    """The processes that serve: the server itself, or its worker processes (not
+    multiprocessing's resource tracker) when it runs several."""
+    if server.workers <= 1:
+        return [server.pid]
+    try:
+        children = psutil.Process(server.pid).children()
+    except psutil.Error:
+        return []
+    pids = []
+    for child in children:
+        with contextlib.suppress(psutil.Error):
+            if "spawn_main" in " ".join(child.cmdline()):
+                pids.append(child.pid)
+    return pids
 
 
 @dataclass
@@ -129,12 +163,16 @@ class Stack:
         finally:
             await conn.close()
 
-    async def start_server(self) -> ServerProc:
+    async def start_server(self, workers: int = 1) -> ServerProc:
         port = free_port()
         cmd = [sys.executable, "-m", "loadtests.serve", "--port", str(port)]
+        if workers != 1:
+            cmd += ["--workers", str(workers)]
         proc = subprocess.Popen(cmd, env=self.env(), cwd=self.server_root, preexec_fn=_raise_nofile,
-                                stdout=subprocess.DEVNULL, stderr=sys.stderr)
-        server = ServerProc(port, proc)
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        server = ServerProc(port, proc, workers)
+        server.relayer = threading.Thread(target=server.relay, daemon=True)
+        server.relayer.start()
         deadline = time.monotonic() + 60
         async with httpx.AsyncClient(timeout=2) as http:
             while True:
@@ -147,6 +185,13 @@ class Stack:
                 if time.monotonic() > deadline:
                     raise RuntimeError("server did not become healthy in 60 s")
                 await asyncio.sleep(0.1)
+        # the port answers once one worker serves; the server says so once all of them do
+        while workers > 1 and not server.started.is_set():
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited with {proc.returncode}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{workers} server process(es) did not start in 60 s")
+            await asyncio.sleep(0.1)
         self.servers.append(server)
         return server
 
@@ -155,12 +200,27 @@ class Stack:
             if server.proc.poll() is None:
                 server.proc.terminate()
         for server in self.servers:
-            try:
-                server.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                server.proc.kill()
-                server.proc.wait()
+            self._reap(server)
         self.servers.clear()
+
+    def stop_server(self, server: ServerProc) -> None:
+        """Stop one server of :attr:`servers` (SIGTERM, then SIGKILL after 30 s)."""
+        self.servers.remove(server)
+        if server.proc.poll() is None:
+            server.proc.terminate()
+        self._reap(server)
+
+    @staticmethod
+    def _reap(server: ServerProc) -> None:
+        try:
+            server.proc.wait(30)  # several workers: the supervisor waits for each
+        except subprocess.TimeoutExpired:
+            server.proc.kill()
+            server.proc.wait()
+        if server.relayer is not None:
+            server.relayer.join(5)  # the pipe's end: the server and its workers are gone
+        if server.proc.stderr is not None:
+            server.proc.stderr.close()
 
     async def clean_redis(self) -> int:
         redis = Redis.from_url(self.redis_url)

@@ -46,22 +46,40 @@ class BookDrain:
     async def copy(self, lot_id: int, persisted_seq: int) -> int:
         """Copy the lot's book writes made at or before event ``persisted_seq`` (the events
         PostgreSQL holds); how many were new."""
-        cursor = self._cursors.get(lot_id)
-        if cursor is None:
-            cursor = await book_store.max_n(self.store, lot_id)
-            self._cursors[lot_id] = cursor
-        entries = cast("list[tuple[bytes, dict[bytes, bytes]]]", await self.redis.xrange(
-            self.keys.lot(lot_id).book, min=f"({cursor}-0", max="+", count=self.batch))
-        writes: list[BookWrite] = []
-        for _id, fields in entries:
-            write = decode_write(fields[b"e"])
-            if write.n != cursor + len(writes) + 1 or write.after_seq > persisted_seq:
-                break  # a later pass (its events are not in PostgreSQL yet)
-            writes.append(write)
-        if not writes:
+        return await self.copy_many({lot_id: persisted_seq})
+
+    async def copy_many(self, persisted: dict[int, int]) -> int:
+        """:meth:`copy` for many lots (lot id → its persisted seq): the unknown cursors in one
+        query, the streams in one pipeline; an insert only for a lot with new writes (a proxy
+        or sealed lot)."""
+        if not persisted:
             return 0
-        written = await book_store.insert_writes(self.store, lot_id, writes)
-        self._cursors[lot_id] = writes[-1].n
+        # a local copy: a concurrent pass of the same drainer may forget a lot meanwhile
+        cursors = {lot: self._cursors[lot] for lot in persisted if lot in self._cursors}
+        unknown = [lot for lot in persisted if lot not in cursors]
+        if unknown:
+            found = await book_store.max_ns(self.store, unknown)
+            cursors.update(found)
+            self._cursors.update(found)
+        lots = list(persisted)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for lot_id in lots:
+                pipe.xrange(self.keys.lot(lot_id).book, min=f"({cursors[lot_id]}-0",
+                            max="+", count=self.batch)
+            replies = await pipe.execute()
+        written = 0
+        for lot_id, raw in zip(lots, replies, strict=True):
+            cursor = cursors[lot_id]
+            entries = cast("list[tuple[bytes, dict[bytes, bytes]]]", raw)
+            writes: list[BookWrite] = []
+            for _id, fields in entries:
+                write = decode_write(fields[b"e"])
+                if write.n != cursor + len(writes) + 1 or write.after_seq > persisted[lot_id]:
+                    break  # a later pass (its events are not in PostgreSQL yet)
+                writes.append(write)
+            if writes:
+                written += await book_store.insert_writes(self.store, lot_id, writes)
+                self._cursors[lot_id] = writes[-1].n
         return written
 
     def forget(self, lot_id: int) -> None:

@@ -38,6 +38,12 @@ SELECT count(*) FROM ins
 
 _MAX_N = "SELECT coalesce(max(n), 0) FROM lot_book WHERE lot_id = $1"
 
+_MAX_NS = """
+SELECT l.id AS lot_id, coalesce(max(b.n), 0) AS n
+FROM unnest($1::bigint[]) AS l (id) LEFT JOIN lot_book b ON b.lot_id = l.id
+GROUP BY l.id
+"""
+
 _ENTRIES = """
 SELECT lot_id, n, after_seq, bidder_id, paddle, amount_fen, revision, at_ms, nonce,
        prev_sha256, sha256
@@ -64,6 +70,13 @@ async def max_n(store: Store, lot_id: int) -> int:
     """The order of the lot's last journalled book write, 0 when none."""
     with translated():
         return int(await store.pool.fetchval(_MAX_N, lot_id))
+
+
+async def max_ns(store: Store, lot_ids: Sequence[int]) -> dict[int, int]:
+    """:func:`max_n` of many lots in one query."""
+    with translated():
+        rows = await store.pool.fetch(_MAX_NS, list(lot_ids))
+    return {int(r["lot_id"]): int(r["n"]) for r in rows}
 
 
 async def entries(store: Store, lot_ids: Sequence[int]) -> dict[int, list[BookEntry]]:

@@ -1,9 +1,10 @@
 """Lot results and the registration outbox (tables ``lot_results``, ``registration_outbox``).
 
-:func:`record_result` is the settlement transaction: the result, the lot's status and, for a
-sold lot, the outbox row commit together or not at all (invariant 5: outbox row in the
-settlement transaction). ``lot_results.lot_id`` is the primary key, so a second settlement of
-the same lot inserts nothing and reports so (invariant 4, house style rule 13).
+:func:`auction.store.settlements.record_results` is the settlement transaction (for a batch of
+lots): the result, the lot's status and, for a sold lot, the outbox row commit together or not
+at all (invariant 5: outbox row in the settlement transaction). ``lot_results.lot_id`` is the
+primary key, so a second settlement of the same lot inserts nothing and reports so (invariant 4,
+house style rule 13). This module holds the records it writes and the delivery side.
 
 The delivery side claims due rows with ``FOR UPDATE SKIP LOCKED`` and pushes their
 ``next_attempt_at`` forward by a claim lease in the same statement, so several deliverer
@@ -34,7 +35,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from auction.domain.listing_sale import deal_of
 from auction.store.errors import Conflict, NotFound, translated
 
 if TYPE_CHECKING:
@@ -140,46 +140,6 @@ class Backlog:
         }
 
 
-_SHEET = """
-SELECT l.id, l.title, l.result_type, l.ip_type, l.technology_field, l.transaction_mode,
-       l.contract_type, l.holder_name, l.holder_uscc, l.non_tech_fen,
-       s.id AS session_id, s.name AS session_name, m.code AS market_code,
-       m.id AS market_id, m.name AS market_name,
-       (SELECT e.outcome FROM listing_ends e WHERE e.lot_id = l.id) AS listing_outcome
-FROM lots l JOIN sessions s ON s.id = l.session_id JOIN markets m ON m.id = s.market_id
-WHERE l.id = $1
-"""
-
-# The paddle comes from the sold event (the one the room knew); name and code from bidders.
-_BUYER = "SELECT id, name, uscc, kind, resident_id FROM bidders WHERE id = $1"
-
-_INSERT_RESULT = """
-INSERT INTO lot_results (lot_id, outcome, reason, winner_id, paddle, amount_fen, winning_seq,
-                         closed_at, bid_count, bid_log_sha256)
-VALUES ($1, $2, $3, $4, $5, $6, $7, timestamptz 'epoch' + $8::bigint * interval '1 millisecond',
-        $9, $10)
-ON CONFLICT (lot_id) DO NOTHING
-RETURNING lot_id
-"""
-
-_UPDATE_LOT = "UPDATE lots SET status = $2 WHERE id = $1"
-
-# The session is finished when its last lot is settled. Settlements run one at a time (the
-# drainer holds a lease), so two last lots cannot miss each other.
-_FINISH_SESSION = """
-UPDATE sessions s SET status = 'finished'
-WHERE s.id = (SELECT session_id FROM lots WHERE id = $1) AND s.status <> 'finished'
-  AND NOT EXISTS (SELECT 1 FROM lots l WHERE l.session_id = s.id
-                  AND l.status IN ('scheduled', 'open'))
-"""
-
-# ::text::jsonb: the body goes in as text whatever JSON codec the pool may have registered.
-_INSERT_OUTBOX = """
-INSERT INTO registration_outbox (lot_id, idempotency_key, packet, market_id)
-VALUES ($1, $2, $3::text::jsonb, $4)
-ON CONFLICT (lot_id) DO NOTHING
-"""
-
 _CLAIM = """
 UPDATE registration_outbox o
 SET next_attempt_at = now() + $2::int * interval '1 second',
@@ -266,60 +226,6 @@ SELECT (SELECT count(*) FROM registration_outbox WHERE status = 'pending') AS pe
            SELECT min(created_at) FROM registration_outbox WHERE status = 'pending'
        ))::float8, 0) AS oldest_pending_age_s
 """
-
-
-async def lot_sheet(store: Store, lot_id: int) -> LotSheet | None:
-    """The lot with its session and market, or ``None`` when the lot does not exist."""
-    with translated():
-        r = await store.pool.fetchrow(_SHEET, lot_id)
-    if r is None:
-        return None
-    return LotSheet(
-        lot_id=int(r["id"]), title=r["title"], result_type=r["result_type"],
-        ip_type=r["ip_type"], technology_field=r["technology_field"],
-        transaction_mode=r["transaction_mode"], contract_type=r["contract_type"],
-        holder_name=r["holder_name"], holder_uscc=r["holder_uscc"],
-        non_tech_fen=int(r["non_tech_fen"]), session_id=int(r["session_id"]),
-        session_name=r["session_name"], market_code=str(r["market_code"]),
-        market_id=int(r["market_id"]), market_name=r["market_name"],
-        deal=deal_of(r["listing_outcome"]),
-    )
-
-
-async def buyer(store: Store, bidder_id: int, paddle: int) -> BuyerRecord | None:
-    """The bidders row of ``bidder_id`` with the paddle it won with, ``None`` if unknown."""
-    with translated():
-        r = await store.pool.fetchrow(_BUYER, bidder_id)
-    if r is None:
-        return None
-    return BuyerRecord(bidder_id=int(r["id"]), name=r["name"], uscc=r["uscc"], paddle=paddle,
-                       kind=r["kind"], resident_id=r["resident_id"])
-
-
-async def record_result(store: Store, result: LotResult, entry: OutboxEntry | None) -> bool:
-    """The settlement transaction. ``True`` when this call settled the lot, ``False`` when it
-    was already settled (then nothing at all is written)."""
-    with translated():
-        return await _record(store, result, entry)
-
-
-async def _record(store: Store, result: LotResult, entry: OutboxEntry | None) -> bool:
-    async with store.pool.acquire() as conn, conn.transaction():
-        inserted = await conn.fetchval(
-            _INSERT_RESULT, result.lot_id, result.outcome, result.reason, result.winner_id,
-            result.paddle, result.amount_fen, result.winning_seq, result.closed_at_ms,
-            result.bid_count, result.bid_log_sha256,
-        )
-        if inserted is None:
-            return False
-        await conn.execute(_UPDATE_LOT, result.lot_id, result.outcome)
-        await conn.execute(_FINISH_SESSION, result.lot_id)
-        if entry is not None:
-            await conn.execute(
-                _INSERT_OUTBOX, result.lot_id, entry.idempotency_key, entry.body.decode("utf-8"),
-                entry.market_id,
-            )
-        return True
 
 
 async def claim_due(store: Store, *, limit: int, lease_s: int) -> list[DueDelivery]:

@@ -85,3 +85,26 @@ def test_locust_headless_has_no_failures(database_url: str, redis_url: str, tmp_
             await stack.drop_database()
 
         asyncio.run(down())
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_bench_measures_one_and_two_worker_processes(database_url: str, redis_url: str) -> None:
+    """``--workers 1,2``: every scenario against one server process, then against two
+    (``auction serve --workers 2``); the result has each configuration's figures."""
+    env = _env({"DATABASE_URL": database_url, "REDIS_URL": redis_url})
+    out = subprocess.run(
+        [sys.executable, "-m", "loadtests.bench", "--json", "--quick", "--workers", "1,2",
+         "--scenarios", "settle,fanout"], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=280,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert sorted(result["by_workers"]) == ["1", "2"]
+    for count, figures in result["by_workers"].items():
+        assert figures["workers"] == int(count)
+        assert figures["settle_1000_lots_s"] is not None, result
+        runs = result["runs_by_workers"][count]
+        assert runs["settle"][0]["sold"] == result["settle_lots"]
+        # viewers and driver land on either process: every event reached every viewer
+        assert runs["fanout"][0]["complete_events"] == runs["fanout"][0]["events"] > 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from redis.asyncio import Redis
-from settlement_factory import MakeLot, lot_maker
+from settlement_factory import MakeLot, MakeSession, lot_maker, session_maker
 
 from auction.rooms.keys import Keys
 from auction.rooms.service import Rooms
@@ -21,3 +21,9 @@ def rooms(redis: Redis, keys: Keys) -> Rooms:
 def make_lot(store: Store, rooms: Rooms) -> MakeLot:
     """Factory: catalogue rows for one live lot (start 100万, 10万一加) plus its Redis room."""
     return lot_maker(store, rooms)
+
+
+@pytest.fixture
+def make_session(store: Store, rooms: Rooms) -> MakeSession:
+    """Factory: one session with many live lots and their Redis rooms."""
+    return session_maker(store, rooms)

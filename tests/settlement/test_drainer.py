@@ -21,6 +21,7 @@ from auction.settlement.digest import bid_log_sha256
 from auction.settlement.drainer import Drainer
 from auction.settlement.settle import Settled, settle
 from auction.store import Store, journal
+from auction.store.errors import Unavailable
 
 
 async def stream(redis: Redis, keys: Keys, lot_id: int) -> list[LotEvent]:
@@ -237,20 +238,22 @@ async def test_a_failed_write_is_retried_and_nothing_is_lost(
     """A PostgreSQL failure on one pass leaves the events in Redis; the next pass writes them."""
     lot = await make_lot()
     await run_sale(rooms, lot, bids=3)
-    real = journal.insert_events
+    real = journal.insert_batch
     calls = 0
 
-    async def flaky(*args: Any, **kwargs: Any) -> int:
+    async def flaky(*args: Any, **kwargs: Any) -> dict[int, int]:
         nonlocal calls
         calls += 1
         if calls == 1:
-            raise ConnectionError("PostgreSQL went away")
+            raise Unavailable()  # what the store raises when PostgreSQL went away
         return await real(*args, **kwargs)
 
-    monkeypatch.setattr(journal, "insert_events", flaky)
+    monkeypatch.setattr(journal, "insert_batch", flaky)
     drainer = Drainer(store, redis, keys)
-    assert await drainer.drain_once() == 0
+    with pytest.raises(Unavailable):
+        await drainer.drain_once()
     assert await redis.sismember(keys.active, str(lot.lot_id))
+    assert await journal_rows(store, lot.lot_id) == []
     assert await drainer.drain_once() == 5
     assert len(await journal_rows(store, lot.lot_id)) == 5
 
