@@ -173,11 +173,11 @@ async def _check_postgres(url: str) -> None:
 
 
 async def _check_redis(url: str) -> None:
-    from redis.asyncio import Redis
+    from auction.rooms import connection
 
     try:
-        client = Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT_S,
-                                socket_timeout=CONNECT_TIMEOUT_S)
+        client = connection.connect(url, socket_connect_timeout=CONNECT_TIMEOUT_S,
+                                    socket_timeout=CONNECT_TIMEOUT_S)
         try:
             await client.ping()
         finally:
