@@ -82,6 +82,7 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
         store = await Store.connect(settings.database_url or "")
         # one Redis (a blocking pool) or a Redis Cluster, as REDIS_URL says (rooms/connection.py)
         redis = connection.connect(settings.redis_url or "")
+        await connection.ready(redis)
         keys = Keys(settings.redis_namespace)
         # Rooms are checked against the journal before any script runs on a Redis that
         # restarted (the fence); rebuilt rooms get their eligibility pushed again.

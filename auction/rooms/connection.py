@@ -32,11 +32,14 @@ engine's paths on it), and one type keeps the modules that take a client unchang
 
 from __future__ import annotations
 
+import random
 from typing import Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.client import PubSub
 from redis.asyncio.cluster import RedisCluster
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 #: ``REDIS_URL`` schemes that mean a Redis Cluster (``rediss+cluster``: with TLS)
 CLUSTER_SCHEMES = ("redis+cluster", "rediss+cluster")
@@ -67,6 +70,25 @@ def connect(url: str, **options: Any) -> Redis:
         return cast("Redis", cluster)
     return Redis.from_pool(BlockingConnectionPool.from_url(
         url, max_connections=MAX_CONNECTIONS, timeout=POOL_TIMEOUT_S, **options))
+
+
+async def ready(redis: Redis) -> None:
+    """Connect now: a cluster client learns its nodes and slot map (its pub/sub needs them;
+    unlike its commands, it does not fetch them itself)."""
+    if isinstance(redis, RedisCluster):
+        await redis.initialize()
+
+
+def pubsub(redis: Redis) -> PubSub:
+    """A pub/sub connection. On a cluster: to one primary, chosen at random (a new connection
+    after a failure may land on another node; processes spread over the nodes). A cluster
+    forwards every ``PUBLISH`` to every node, so any node hears every shard's channels."""
+    if isinstance(redis, RedisCluster):
+        nodes = redis.get_primaries()
+        if not nodes:
+            raise RedisConnectionError("no Redis Cluster node known")
+        return redis.pubsub(node=random.choice(nodes))
+    return redis.pubsub()
 
 
 async def run_id(redis: Redis) -> str:

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
+from auction.rooms import connection
 from auction.rooms.keys import Keys
 from auction.settings import Settings
 from tests.e2e.harness import Server, create_sale, free_port, raw_client, running
@@ -149,9 +150,25 @@ async def test_live_and_timed_lots_on_different_shards(settings: Settings,
             pairs = [(x, y) for x in live.lots for y in timed.lots if shards[x] != shards[y]]
             assert pairs, f"all six lots on one shard: {shards}"
             lot, tlot = pairs[0]
-            assert shards[lot] != shards[tlot]
-            await _live_lot(a, b, live, lot)
-            await _timed_lot(a, b, timed, tlot)
+            # the hubs' source: one pub/sub connection to one node hears both shards' lots
+            client = connection.connect(a.settings.redis_url or "")
+            await connection.ready(client)
+            pubsub = connection.pubsub(client)
+            try:
+                await pubsub.subscribe(keys.lot(lot).channel, keys.lot(tlot).channel)
+                await _live_lot(a, b, live, lot)
+                await _timed_lot(a, b, timed, tlot)
+                heard: set[int] = set()
+                for _ in range(200):  # what queued meanwhile: the confirmations, the events
+                    msg = await pubsub.get_message(timeout=0.05)
+                    if msg is not None and msg["type"] == "message":
+                        heard.add(keys.channel_lot_id(msg["channel"]))
+                    if heard == {lot, tlot}:
+                        break
+                assert heard == {lot, tlot}, f"pub/sub heard only lots {heard}"
+            finally:
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
+                await client.aclose()
             await _settled(a, live.session_id, lot, 1_040_000)
             await _settled(a, timed.session_id, tlot, 1_000_000)
 
