@@ -49,50 +49,67 @@ def _cli(port: int, *args: str) -> str:
     return done.stdout.strip()
 
 
-@contextlib.contextmanager
-def redis_cluster(root: Path, masters: int = 3) -> Iterator[list[int]]:
-    """A cluster of ``masters`` primaries, no replicas; yields their ports. Every process is
-    killed (SIGKILL, by its own id) on the way out."""
-    server = _binary(REDIS_SERVER)
-    ports = [free_port() for _ in range(masters)]
-    # the cluster bus on a free port of its own (by default port + 10000, maybe taken or > 65535)
-    buses = [free_port() for _ in range(masters)]
-    procs: list[subprocess.Popen[bytes]] = []
-    try:
-        for port, bus in zip(ports, buses, strict=True):
-            folder = root / str(port)
-            folder.mkdir()
-            log = (folder / "redis.log").open("wb")
-            procs.append(subprocess.Popen(
-                [server, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder),
+class Cluster:
+    """A cluster of ``masters`` primaries, no replicas, no persistence, in ``root``."""
+
+    def __init__(self, root: Path, masters: int = 3) -> None:
+        self.root = root
+        self.binary = _binary(REDIS_SERVER)
+        self.ports = [free_port() for _ in range(masters)]
+        # the cluster bus on a free port of its own (by default port + 10000: maybe taken,
+        # maybe above 65535)
+        self.buses = dict(zip(self.ports, (free_port() for _ in range(masters)), strict=True))
+        self.procs: dict[int, subprocess.Popen[bytes]] = {}
+
+    def start_node(self, port: int) -> None:
+        """(Re)start the node on ``port``: its ``nodes.conf`` keeps its identity and slots."""
+        folder = self.root / str(port)
+        folder.mkdir(exist_ok=True)
+        with (folder / "redis.log").open("ab") as log:
+            self.procs[port] = subprocess.Popen(
+                [self.binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder),
                  "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-                 "--cluster-port", str(bus),
+                 "--cluster-port", str(self.buses[port]),
                  "--save", "", "--appendonly", "no", "--daemonize", "no",
                  "--protected-mode", "no"],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT))
-            log.close()
-        for port in ports:
-            deadline = time.monotonic() + 10
-            while True:
-                done = subprocess.run([_binary(REDIS_CLI), "-p", str(port), "ping"],
-                                      capture_output=True, text=True, check=False)
-                if done.stdout.strip() == "PONG":
-                    break
-                assert time.monotonic() < deadline, f"redis-server on {port} not up"
-                time.sleep(0.05)
-        _cli(ports[0], "--cluster", "create", *(f"127.0.0.1:{p}" for p in ports),
-             "--cluster-replicas", "0", "--cluster-yes")
-        for port in ports:
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        while True:
+            done = subprocess.run([_binary(REDIS_CLI), "-p", str(port), "ping"],
+                                  capture_output=True, text=True, check=False)
+            if done.stdout.strip() == "PONG":
+                return
+            assert time.monotonic() < deadline, f"redis-server on {port} not up"
+            time.sleep(0.05)
+
+    def kill9(self, port: int) -> None:
+        proc = self.procs.pop(port)
+        proc.kill()
+        proc.wait(10)
+
+    def wait_ok(self) -> None:
+        for port in self.ports:
             deadline = time.monotonic() + 20
             while "cluster_state:ok" not in _cli(port, "cluster", "info"):
                 assert time.monotonic() < deadline, f"cluster not ok on {port}"
                 time.sleep(0.1)
-        yield ports
+
+
+@contextlib.contextmanager
+def redis_cluster(root: Path, masters: int = 3) -> Iterator[Cluster]:
+    """A running cluster; every process is killed (SIGKILL, by its own id) on the way out."""
+    cluster = Cluster(root, masters)
+    try:
+        for port in cluster.ports:
+            cluster.start_node(port)
+        _cli(cluster.ports[0], "--cluster", "create",
+             *(f"127.0.0.1:{p}" for p in cluster.ports), "--cluster-replicas", "0",
+             "--cluster-yes")
+        cluster.wait_ok()
+        yield cluster
     finally:
-        for proc in procs:
-            proc.kill()
-        for proc in procs:
-            proc.wait(10)
+        for port in list(cluster.procs):
+            cluster.kill9(port)
 
 
 def _owners(port: int) -> dict[int, int]:
@@ -140,7 +157,8 @@ async def test_live_and_timed_lots_on_different_shards(settings: Settings,
     and settlement into PostgreSQL all work on the cluster."""
     root = tmp_path / "cluster"
     root.mkdir()
-    with redis_cluster(root) as ports:
+    with redis_cluster(root) as cluster:
+        ports = cluster.ports
         async with on_cluster(settings, tmp_path, ports[0]) as (a, b):
             keys = Keys(a.settings.redis_namespace)
             live = await create_sale(a, mode="live", lots=3, bidders=2)
@@ -239,3 +257,51 @@ async def _settled(server: Server, session_id: int, lot: int, amount: int) -> No
         assert found[0]["amount_fen"] == amount
         r = await http.get(f"/api/v1/lots/{lot}")
         assert r.json()["status"] == "sold"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+async def test_a_restarted_shard_is_checked_and_its_lot_rebuilt(settings: Settings,
+                                                                tmp_path: Path) -> None:
+    """The shard of an open lot is killed and comes back empty (no AOF here): the recovery
+    notices (the run ids of the primaries changed), rebuilds the lot from PostgreSQL under a new
+    epoch, its watcher gets ``recovered: false``, and bidding goes on."""
+    root = tmp_path / "cluster"
+    root.mkdir()
+    with redis_cluster(root) as cluster:
+        async with on_cluster(settings, tmp_path, cluster.ports[0]) as (a, b):
+            keys = Keys(a.settings.redis_namespace)
+            sale = await create_sale(a, mode="live", lots=1, bidders=2)
+            lot = sale.lots[0]
+            shard = _shard(cluster.ports[0], keys, lot)
+            async with (
+                raw_client(a, sale.auctioneer) as console,
+                raw_client(a, sale.tokens[0]) as b1,
+                raw_client(b, sale.tokens[1]) as b2,
+                raw_client(b) as watcher,
+            ):
+                await watcher.send(t="sub", lot=lot)
+                first = await watcher.until(lambda m: m["t"] == "snapshot")
+                assert (await command(console, lot, "open", "o"))["t"] == "ack"
+                for i, (bidder, amount) in enumerate([(b1, 1_000_000), (b2, 1_010_000)]):
+                    await bidder.send(t="bid", lot=lot, amount=amount, key=f"k{i}")
+                    assert (await bidder.until(lambda m, k=f"k{i}": m.get("key") == k))["t"] \
+                        == "ack"
+                last = await watcher.until(lambda m: m.get("t") == "ev" and m["seq"] == 3)
+                async with httpx.AsyncClient(base_url=a.base) as http:
+                    async def drained() -> bool:
+                        r = await http.get(f"/api/v1/lots/{lot}/bids")
+                        return len(r.json()["bids"]) == 2
+
+                    await wait_for(drained, timeout=10)
+                cluster.kill9(shard)
+                cluster.start_node(shard)
+                cluster.wait_ok()
+                told = await watcher.until(lambda m: m["t"] == "snapshot", timeout=20)
+                assert told["recovered"] is False and told["epoch"] != first["epoch"]
+                assert told["seq"] == last["seq"] and told["state"]["high"] == 1_010_000
+                await b1.send(t="bid", lot=lot, amount=1_020_000, key="after")
+                reply = await b1.until(lambda m: m.get("key") == "after", timeout=20)
+                assert reply["t"] == "ack", reply
+                ev = await watcher.until(lambda m: m.get("t") == "ev" and m["kind"] == "bid")
+                assert ev["seq"] == last["seq"] + 1 and ev["amount"] == 1_020_000
