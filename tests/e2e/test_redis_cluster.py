@@ -50,10 +50,14 @@ def _cli(port: int, *args: str) -> str:
 
 
 class Cluster:
-    """A cluster of ``masters`` primaries, no replicas, no persistence, in ``root``."""
+    """A cluster of ``masters`` primaries, no replicas, in ``root``; ``durable``: each node
+    with the AOF fsynced on every write (docs/operations.md "Redis durability"), else no
+    persistence at all."""
 
-    def __init__(self, root: Path, masters: int = 3) -> None:
+    def __init__(self, root: Path, masters: int = 3, *, durable: bool = False) -> None:
         self.root = root
+        self.persistence = ["--appendonly", "yes", "--appendfsync", "always"] if durable \
+            else ["--appendonly", "no"]
         self.binary = _binary(REDIS_SERVER)
         self.ports = [free_port() for _ in range(masters)]
         # the cluster bus on a free port of its own (by default port + 10000: maybe taken,
@@ -70,7 +74,7 @@ class Cluster:
                 [self.binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder),
                  "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
                  "--cluster-port", str(self.buses[port]),
-                 "--save", "", "--appendonly", "no", "--daemonize", "no",
+                 "--save", "", *self.persistence, "--daemonize", "no",
                  "--protected-mode", "no"],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 10
@@ -96,9 +100,9 @@ class Cluster:
 
 
 @contextlib.contextmanager
-def redis_cluster(root: Path, masters: int = 3) -> Iterator[Cluster]:
+def redis_cluster(root: Path, masters: int = 3, *, durable: bool = False) -> Iterator[Cluster]:
     """A running cluster; every process is killed (SIGKILL, by its own id) on the way out."""
-    cluster = Cluster(root, masters)
+    cluster = Cluster(root, masters, durable=durable)
     try:
         for port in cluster.ports:
             cluster.start_node(port)
@@ -263,12 +267,12 @@ async def _settled(server: Server, session_id: int, lot: int, amount: int) -> No
 @pytest.mark.timeout(180)
 async def test_a_restarted_shard_is_checked_and_its_lot_rebuilt(settings: Settings,
                                                                 tmp_path: Path) -> None:
-    """The shard of an open lot is killed and comes back empty (no AOF here): the recovery
-    notices (the run ids of the primaries changed), rebuilds the lot from PostgreSQL under a new
-    epoch, its watcher gets ``recovered: false``, and bidding goes on."""
+    """The shard of an open lot is killed (``kill -9``) and restarted on its AOF: the recovery
+    notices (the run ids of the primaries changed) and checks the lot against PostgreSQL, the
+    open lot gets a new epoch, its watcher ``recovered: false``, and bidding goes on."""
     root = tmp_path / "cluster"
     root.mkdir()
-    with redis_cluster(root) as cluster:
+    with redis_cluster(root, durable=True) as cluster:
         async with on_cluster(settings, tmp_path, cluster.ports[0]) as (a, b):
             keys = Keys(a.settings.redis_namespace)
             sale = await create_sale(a, mode="live", lots=1, bidders=2)
