@@ -15,7 +15,10 @@ Why the rest of the engine works unchanged on a cluster:
 - every key of a lot carries the lot id in a hash tag (:mod:`auction.rooms.keys`), so each room
   script's ``KEYS`` hash to one slot and the script runs on the lot's shard;
 - every other key is used by single-key commands, or in non-transactional pipelines that the
-  cluster client splits by node; no ``MULTI`` and no script spans two slots;
+  cluster client splits by node; no script spans two slots, and nothing uses ``MULTI`` /
+  ``WATCH`` (redis-py's cluster client runs a ``WATCH`` on a thread of its own that blocks the
+  event loop: the leases use a one-key script); a pipeline queues a script as ``EVALSHA`` by
+  name (the cluster pipeline refuses its ``evalsha`` method);
 - ``SCRIPT LOAD`` / ``SCRIPT EXISTS`` go to every primary (the client's routing), so a script
   is loaded on every shard, and a shard that restarted answers ``NOSCRIPT`` (the fence of
   :mod:`auction.rooms.scripts` then runs as for one Redis);
