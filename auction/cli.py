@@ -127,6 +127,13 @@ def _redis_problem(exc: BaseException, url: str) -> str | None:
 
     shown = redact(url)
     cause = exc.__cause__ or exc.__context__
+    if isinstance(exc, rx.RedisClusterException):  # not a RedisError: the cluster client's own
+        text = " ".join(str(exc).split())
+        if "Error 111" in text or "refused" in text.lower():
+            return (f"无法连接 Redis Cluster {_where(url)}: 连接被拒绝; 节点是否在运行, "
+                    f"REDIS_URL 的地址和端口是否正确? ({shown})")
+        return (f"无法使用 Redis Cluster ({shown}): {text}; REDIS_URL=redis+cluster:// "
+                "应指向集群的任一节点 (cluster-enabled yes)")
     if isinstance(exc, rx.AuthenticationError | rx.AuthenticationWrongNumberOfArgsError):
         return f"Redis 拒绝认证 ({shown}): {exc}; 检查 REDIS_URL 的用户名和密码"
     if isinstance(exc, rx.ResponseError):
@@ -174,11 +181,11 @@ async def _check_postgres(url: str) -> None:
 
 
 async def _check_redis(url: str) -> None:
-    from redis.asyncio import Redis
+    from auction.rooms import connection
 
     try:
-        client = Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT_S,
-                                socket_timeout=CONNECT_TIMEOUT_S)
+        client = connection.connect(url, socket_connect_timeout=CONNECT_TIMEOUT_S,
+                                    socket_timeout=CONNECT_TIMEOUT_S)
         try:
             await client.ping()
         finally:

@@ -44,7 +44,7 @@ SECRET_FILE = "secret"
 RECEIPT_KEY_FILE = "receipt-key"
 
 _POSTGRES_SCHEMES = ("postgresql", "postgres")
-_REDIS_SCHEMES = ("redis", "rediss", "unix")
+_REDIS_SCHEMES = ("redis", "rediss", "unix", "redis+cluster", "rediss+cluster")
 
 
 class ConfigError(Exception):
@@ -376,6 +376,12 @@ class Settings:
                        "postgresql://user:password@host:5432/auction")
         if self.redis_url is not None:
             _check_url("REDIS_URL", self.redis_url, _REDIS_SCHEMES, "redis://host:6379/0")
+            parts = urlsplit(self.redis_url)
+            if parts.scheme.endswith("+cluster") and (
+                    not parts.hostname or parts.path.strip("/") not in ("", "0")):
+                raise ConfigError(
+                    f"REDIS_URL 指向 Redis Cluster, 应为 redis+cluster://主机:端口 (任一节点, "
+                    f"集群只有 0 号库), 实为 {redact(self.redis_url)}")
 
     def with_urls(self, database_url: str, redis_url: str) -> Settings:
         return replace(self, database_url=database_url, redis_url=redis_url)

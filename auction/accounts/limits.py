@@ -96,7 +96,9 @@ async def check(redis: Redis, keys: AccountKeys, *hits: tuple[Limit, str]) -> No
 async def refund(redis: Redis, keys: AccountKeys, *hits: tuple[Limit, str]) -> None:
     """Give back one hit on each ``(limit, identity)`` (a login that turned out right). A
     counter that expired meanwhile comes back at -1 for at most one window, never forever."""
-    pipe = redis.pipeline(transaction=True)
+    # not MULTI: on a Redis Cluster the counters live in several slots (each DECR + PEXPIRE NX
+    # pair is safe unatomic: a counter that expires between them is simply gone)
+    pipe = redis.pipeline(transaction=False)
     for limit, ident in hits:
         if ident:
             key = keys.counter(limit.scope, ident, limit.window_ms)

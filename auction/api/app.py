@@ -12,7 +12,6 @@ import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from redis.asyncio import BlockingConnectionPool, Redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, WebSocketRoute
@@ -56,7 +55,7 @@ from auction.api.headers import EdgeApp
 from auction.api.tokens import TokenLifetimes, Tokens
 from auction.api.ws import ws_endpoint
 from auction.registration.deliverer import Deliverer
-from auction.rooms import eligibility
+from auction.rooms import connection, eligibility
 from auction.rooms.closer import Closer
 from auction.rooms.eligibility import EligibilitySync
 from auction.rooms.fanout import Hub
@@ -81,11 +80,9 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store = await Store.connect(settings.database_url or "")
-        # A blocking pool: under a burst, a bid waits for a free connection instead of failing
-        # with "too many connections" (it then answers `unavailable` only after 5 s).
-        redis = Redis.from_pool(BlockingConnectionPool.from_url(
-            settings.redis_url or "", max_connections=256, timeout=5,
-        ))
+        # one Redis (a blocking pool) or a Redis Cluster, as REDIS_URL says (rooms/connection.py)
+        redis = connection.connect(settings.redis_url or "")
+        await connection.ready(redis)
         keys = Keys(settings.redis_namespace)
         # Rooms are checked against the journal before any script runs on a Redis that
         # restarted (the fence); rebuilt rooms get their eligibility pushed again.

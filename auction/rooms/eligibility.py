@@ -85,6 +85,10 @@ async def _push(
     # L3: a listing that became an auction keeps its bidding to the buyers of its end
     frozen = await store_listing_sale.frozen_buyers(store, session_id, lot_id)
     script = redis.register_script(SCRIPT)
+    # a pipeline does not load the script itself (nor can a Redis Cluster's): load it first
+    # (SCRIPT EXISTS / LOAD reach every primary of a cluster)
+    if not (await redis.script_exists(script.sha))[0]:
+        await redis.script_load(SCRIPT)
     # one round trip for the session; each lot's replace is still one atomic script
     async with redis.pipeline(transaction=False) as pipe:
         for lot, requirement in found.requirements.items():
@@ -92,8 +96,9 @@ async def _push(
             if lot in frozen:
                 bidders = [b for b in bidders if b in frozen[lot]]
             lot_keys = keys.lot(lot)
-            await script(keys=[lot_keys.state, lot_keys.eligible],
-                         args=[ticket, requirement, *bidders], client=pipe)
+            # EVALSHA queued by name: a cluster pipeline refuses its ``evalsha`` method
+            pipe.execute_command("EVALSHA", script.sha, 2, lot_keys.state, lot_keys.eligible,
+                                 ticket, requirement, *bidders)
         await pipe.execute()
     return len(found.requirements)
 

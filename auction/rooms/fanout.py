@@ -65,6 +65,7 @@ from redis.exceptions import RedisError
 
 from auction import metrics, outage
 from auction.domain.room import LotEvent
+from auction.rooms import connection
 from auction.rooms.keys import Keys
 from auction.rooms.presence import Presence
 from auction.rooms.service import Rooms
@@ -299,7 +300,7 @@ class Hub:
 
     async def _session(self) -> None:
         """One connection's life: subscribe everything, catch up every feed, then read."""
-        pubsub = self.redis.pubsub()
+        pubsub = connection.pubsub(self.redis)  # on a Redis Cluster: to any one node
         self._pubsub = pubsub
         for feed in self._feeds.values():
             feed.confirmed.clear()

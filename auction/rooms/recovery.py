@@ -6,10 +6,12 @@ clients hold what they were sent. Redis can come back with less than they saw: a
 would hand out a seq a second time with another event. So:
 
 **Which Redis is this?** Each Redis instance has a ``run_id`` (``INFO server``) that changes when
-it restarts. Table ``redis_verifications`` (PostgreSQL) records, per namespace, the run id last
-checked. :meth:`Recovery.ensure` returns at once when the current run id is the recorded one;
-otherwise it checks every lot (below) under an advisory lock (one process checks, the others wait
-for it), then records the run id. A namespace never recorded before is new: nothing to check.
+it restarts (a Redis Cluster: the run ids of all its primaries together, so a restart of any shard
+counts; :func:`auction.rooms.connection.run_id`). Table ``redis_verifications`` (PostgreSQL)
+records, per namespace, the run id last checked. :meth:`Recovery.ensure` returns at once when the
+current run id is the recorded one; otherwise it checks every lot (below) under an advisory lock
+(one process checks, the others wait for it), then records the run id. A namespace never recorded
+before is new: nothing to check.
 
 **The fence.** The room scripts are loaded by :mod:`auction.rooms.scripts` only after
 :meth:`Recovery.ensure` returns, and a restarted Redis has an empty script cache, so no bid, open
@@ -57,6 +59,7 @@ from auction.background import raise_if_stopping
 from auction.domain.lot import LotFormat, LotStatus
 from auction.domain.replay import ReplayError, replay
 from auction.domain.room import LotEvent, RoomState
+from auction.rooms import connection
 from auction.rooms.keys import Keys
 from auction.rooms.scripts import RecoveryScripts
 from auction.rooms.service import decode_event
@@ -121,8 +124,7 @@ class Recovery:
         self._lock = asyncio.Lock()
 
     async def run_id(self) -> str:
-        info = await self.redis.info("server")
-        return str(info["run_id"])
+        return await connection.run_id(self.redis)
 
     async def fence(self) -> None:
         """The scripts' fence (rooms/scripts.py): Redis lost its script cache, so it may have

@@ -67,7 +67,9 @@ class RoomScript:
         if client is not None:
             if not (await self.redis.script_exists(self.sha))[0]:
                 await self._load()
-            return client.evalsha(self.sha, len(keys), *keys, *args)
+            # queued by name: a Redis Cluster's pipeline refuses its ``evalsha`` method, not
+            # the command (it routes EVALSHA by its keys like any other)
+            return client.execute_command("EVALSHA", self.sha, len(keys), *keys, *args)
         try:
             return await self.redis.evalsha(self.sha, len(keys), *keys, *args)
         except NoScriptError:

@@ -3,8 +3,9 @@
 The lease is a string key (``keys.lease(name)``) holding a random token, set with ``NX PX``.
 The holder renews it well inside its time to live; if the holder dies, the key expires and
 another process takes over on its next try. Renewal and release compare the token first
-(``WATCH``/``MULTI``, one key, so it is Redis Cluster safe and needs no script), so a process
-whose lease expired never extends or deletes its successor's.
+in one script of one key (``lease.lua``: Redis Cluster safe; redis-py's cluster client runs a
+``WATCH`` on a thread of its own that blocks the event loop), so a process whose lease expired
+never extends or deletes its successor's.
 
 A lease is advisory: a holder stalled past the TTL may overlap its successor briefly. The drain
 is idempotent (``ON CONFLICT``), so an overlap costs work, never correctness.
@@ -13,9 +14,11 @@ is idempotent (``ON CONFLICT``), so an overlap costs work, never correctness.
 from __future__ import annotations
 
 import secrets
+from importlib import resources
 
 from redis.asyncio import Redis
-from redis.exceptions import WatchError
+
+SCRIPT = (resources.files("auction.rooms") / "lua" / "lease.lua").read_text(encoding="utf-8")
 
 
 class Lease:
@@ -26,6 +29,7 @@ class Lease:
         self.key = key
         self.ttl_ms = ttl_ms
         self.token = secrets.token_hex(16)
+        self._script = redis.register_script(SCRIPT)
 
     async def acquire(self) -> bool:
         """Take the lease if free, renew it if ours; ``True`` while we hold it."""
@@ -38,21 +42,5 @@ class Lease:
         await self._if_ours(renew=False)
 
     async def _if_ours(self, *, renew: bool) -> bool:
-        async with self.redis.pipeline(transaction=True) as pipe:
-            try:
-                await pipe.watch(self.key)
-                current = await pipe.get(self.key)
-                if isinstance(current, bytes):
-                    current = current.decode()
-                if current != self.token:
-                    return False
-                pipe.multi()  # type: ignore[no-untyped-call]
-                if renew:
-                    pipe.pexpire(self.key, self.ttl_ms)
-                else:
-                    pipe.delete(self.key)
-                await pipe.execute()
-                return True
-            except WatchError:
-                # someone changed the key between our GET and EXEC: it is not ours any more
-                return False
+        ttl_ms = self.ttl_ms if renew else 0
+        return bool(await self._script(keys=[self.key], args=[self.token, ttl_ms]))

@@ -45,6 +45,13 @@ CASES: list[tuple[str, Callable[[Env], None], tuple[str, ...], tuple[str, ...]]]
      ("REDIS_URL", "redis://"), ("serve", "demo")),
     ("redis refused", lambda e: e.update(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0"),
      ("Redis", "连接被拒绝"), ("serve", "demo")),
+    ("cluster url with a database", lambda e: e.update(REDIS_URL="redis+cluster://127.0.0.1:7000/2"),
+     ("REDIS_URL", "redis+cluster://", "0 号库"), ("serve",)),
+    ("cluster refused", lambda e: e.update(REDIS_URL=f"redis+cluster://127.0.0.1:{free_port()}"),
+     ("Redis Cluster", "连接被拒绝"), ("serve",)),
+    ("cluster url to a plain redis", lambda e: e.update(
+        REDIS_URL=e["REDIS_URL"].replace("redis://", "redis+cluster://").rsplit("/", 1)[0]),
+     ("Redis Cluster", "cluster-enabled"), ("serve",)),
     ("port not a number", lambda e: e.update(AUCTION_PORT="80a"),
      ("AUCTION_PORT",), ("serve", "demo")),
     ("bad log format", lambda e: e.update(AUCTION_LOG_FORMAT="xml"),

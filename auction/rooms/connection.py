@@ -1,0 +1,105 @@
+"""The Redis client the engine talks to: one Redis, or a Redis Cluster (issue 17 item 6).
+
+``REDIS_URL`` chooses (docs/operations.md "Sharding Redis"):
+
+- ``redis://host:6379/0`` (``rediss://``, ``unix://``): one Redis, through a blocking pool —
+  under a burst a command waits for a free connection instead of failing with "too many
+  connections" (it answers ``unavailable`` only after :data:`POOL_TIMEOUT_S`);
+- ``redis+cluster://host:6379`` (``rediss+cluster://``): a Redis Cluster, through redis-py's
+  cluster client (:class:`redis.asyncio.cluster.RedisCluster`). The address is one node of the
+  cluster (any one); the client learns the others and the slot map from it. A cluster has only
+  database 0.
+
+Why the rest of the engine works unchanged on a cluster:
+
+- every key of a lot carries the lot id in a hash tag (:mod:`auction.rooms.keys`), so each room
+  script's ``KEYS`` hash to one slot and the script runs on the lot's shard;
+- every other key is used by single-key commands, or in non-transactional pipelines that the
+  cluster client splits by node; no script spans two slots, and nothing uses ``MULTI`` /
+  ``WATCH`` (redis-py's cluster client runs a ``WATCH`` on a thread of its own that blocks the
+  event loop: the leases use a one-key script); a pipeline queues a script as ``EVALSHA`` by
+  name (the cluster pipeline refuses its ``evalsha`` method);
+- ``SCRIPT LOAD`` / ``SCRIPT EXISTS`` go to every primary (the client's routing), so a script
+  is loaded on every shard, and a shard that restarted answers ``NOSCRIPT`` (the fence of
+  :mod:`auction.rooms.scripts` then runs as for one Redis);
+- events are published with plain ``PUBLISH`` from the scripts, which a cluster forwards to
+  every node: a process's one pub/sub connection, to any node, hears every shard's lots
+  (:mod:`auction.rooms.fanout`);
+- the recovery's "which Redis is this" is the run ids of all primaries together
+  (:func:`run_id`), so a restart of any shard is noticed.
+
+The cluster client is handed around typed as :class:`redis.asyncio.Redis`: it offers the same
+command methods the engine calls (the cluster test, tests/faults/test_cluster.py, runs the
+engine's paths on it), and one type keeps the modules that take a client unchanged.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any, cast
+from urllib.parse import urlsplit, urlunsplit
+
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.client import PubSub
+from redis.asyncio.cluster import RedisCluster
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+#: ``REDIS_URL`` schemes that mean a Redis Cluster (``rediss+cluster``: with TLS)
+CLUSTER_SCHEMES = ("redis+cluster", "rediss+cluster")
+#: most connections to one Redis (to each node of a cluster)
+MAX_CONNECTIONS = 256
+#: how long a command waits for a free pooled connection (one Redis)
+POOL_TIMEOUT_S = 5.0
+
+
+def is_cluster(url: str) -> bool:
+    """Does ``url`` name a Redis Cluster (``redis+cluster://``)?"""
+    return urlsplit(url).scheme in CLUSTER_SCHEMES
+
+
+def node_url(url: str) -> str:
+    """The plain ``redis://`` (``rediss://``) address of the node a cluster URL names."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.removesuffix("+cluster")
+    return urlunsplit((scheme, parts.netloc, parts.path, parts.query, parts.fragment))
+
+
+def connect(url: str, **options: Any) -> Redis:
+    """A client for ``url`` (not yet connected: the first command connects). ``options`` go to
+    the connections (``socket_timeout``, ``socket_connect_timeout`` …)."""
+    if is_cluster(url):
+        cluster = RedisCluster.from_url(
+            node_url(url), max_connections=MAX_CONNECTIONS, **options)
+        return cast("Redis", cluster)
+    return Redis.from_pool(BlockingConnectionPool.from_url(
+        url, max_connections=MAX_CONNECTIONS, timeout=POOL_TIMEOUT_S, **options))
+
+
+async def ready(redis: Redis) -> None:
+    """Connect now: a cluster client learns its nodes and slot map (its pub/sub needs them;
+    unlike its commands, it does not fetch them itself)."""
+    if isinstance(redis, RedisCluster):
+        await redis.initialize()
+
+
+def pubsub(redis: Redis) -> PubSub:
+    """A pub/sub connection. On a cluster: to one primary, chosen at random (a new connection
+    after a failure may land on another node; processes spread over the nodes). A cluster
+    forwards every ``PUBLISH`` to every node, so any node hears every shard's channels."""
+    if isinstance(redis, RedisCluster):
+        nodes = redis.get_primaries()
+        if not nodes:
+            raise RedisConnectionError("no Redis Cluster node known")
+        return redis.pubsub(node=random.choice(nodes))
+    return redis.pubsub()
+
+
+async def run_id(redis: Redis) -> str:
+    """Which Redis this is: its ``run_id`` (it changes when Redis restarts); for a cluster, the
+    sorted ``node=run_id`` of every primary, so a restart or replacement of any shard changes
+    it."""
+    if isinstance(redis, RedisCluster):
+        infos = await redis.info("server", target_nodes=RedisCluster.PRIMARIES)
+        return ",".join(f"{node}={info['run_id']}" for node, info in sorted(infos.items()))
+    info = await redis.info("server")
+    return str(info["run_id"])
