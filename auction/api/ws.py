@@ -132,6 +132,9 @@ class Connection:
         self.bucket = TokenBucket(RATE_PER_S, RATE_BURST)
         self.dropped = False
         self._tasks: set[asyncio.Task[None]] = set()
+        #: bids queued and not answered yet; a ``ping`` waits for them (docs/protocol.md)
+        self._bids_out = 0
+        self._bids_done: asyncio.Event | None = None
 
     # --- hub side (synchronous, never blocks) ---------------------------------------------------
 
@@ -321,6 +324,7 @@ class Connection:
             elif isinstance(msg, Unsub):
                 self.unsubscribe(msg.lot)
             elif isinstance(msg, Ping):
+                await self._bids_answered()
                 now = await server_time_ms(self.services)
                 self._put(codec.pack({"t": "pong", "id": msg.id, "server_time": now}))
             elif isinstance(msg, Hello):
@@ -350,14 +354,24 @@ class Connection:
             except Exception as exc:
                 refusal = exc
             else:
+                self._bids_out += 1
                 future.add_done_callback(functools.partial(self._bid_answered, msg, started))
                 return
         self._bid_answered(msg, started, None, refusal)
+
+    async def _bids_answered(self) -> None:
+        """Until every bid this socket sent so far is answered (``ping`` is a barrier)."""
+        while self._bids_out:
+            self._bids_done = asyncio.Event()
+            await self._bids_done.wait()
 
     def _bid_answered(self, msg: Bid, started: float, future: asyncio.Future[Accepted] | None,
                       refusal: BaseException | None = None) -> None:
         """Encode a bid's one answer (once) and queue it for this socket."""
         if future is not None:
+            self._bids_out -= 1
+            if not self._bids_out and self._bids_done is not None:
+                self._bids_done.set()
             if future.cancelled():
                 refusal = Overloaded(1000)
             else:
