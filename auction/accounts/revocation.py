@@ -6,7 +6,8 @@ withdrawn, deposit forfeited), and closing the websockets they opened.
   that name it are void. A token names its account, the staff account that minted it (a
   session's auctioneer token dies with the market admin who minted it) and, for a bid
   credential, its registration. All of these are read with one ``MGET`` on every verification
-  of a token that carries an id (every HTTP request, every ``hello``, every bid).
+  of a token that carries an id (every HTTP request, every ``hello``, every bid: one ``MGET``
+  for each batch of a lot's bids, :func:`revoked_many`).
 - Each revocation is also published on one channel. :class:`SocketRegistry` (one per process)
   subscribes to it while the process has at least one authenticated socket, and calls the
   close callback of every socket of the revoked token, account or registration (ws.py closes
