@@ -27,7 +27,6 @@ session's eligibility again.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import logging
@@ -48,7 +47,7 @@ from auction.api.tokens import Principal, TokenError, account_keys, check_revoke
 from auction.domain import schedule
 from auction.domain.errors import Rejection
 from auction.rooms import eligibility
-from auction.rooms.lanes import QueuedBid
+from auction.rooms.lanes import QueuedBid, Reply
 from auction.rooms.service import Accepted
 from auction.services import Services
 from auction.store import ledger, registrations
@@ -67,18 +66,19 @@ NOT_YOURS_TO_RUN = "无权在该技术市场执行此操作"
 
 
 def submit_bid(
-    services: Services, who: Principal, lot: int, amount: int, key: str
-) -> asyncio.Future[Accepted]:
+    services: Services, who: Principal, lot: int, amount: int, key: str, reply: Reply
+) -> None:
     """Queue ``who``'s bid behind the lot's earlier ones, at once (synchronous: the order of
-    calls is the order ``bid.lua`` sees; :mod:`auction.rooms.lanes`). Checked here, in memory:
+    calls is the order ``bid.lua`` sees; :mod:`auction.rooms.lanes`); ``reply`` gets the
+    answer (:class:`Accepted` or the refusal). Checked here, in memory:
     a bidder's token, the per-bidder and per-address limits (:class:`Denied`). Checked with the
     bid's batch (:func:`vet_bids`): the credential is of the lot's session and not revoked.
     Then ``bid.lua``: Redis only, no PostgreSQL."""
     if who.role == "viewer":
         raise Denied("unauthorized", "请先登录竞买人账号")
     _count_bid(services, who)
-    return services.rooms.lanes.submit(
-        lot, bidder=who.bidder_id, paddle=who.paddle, amount=amount,
+    services.rooms.lanes.enqueue(
+        lot, reply, bidder=who.bidder_id, paddle=who.paddle, amount=amount,
         idem=f"b{who.bidder_id}:{key}", credential=who,
     )
 

@@ -350,14 +350,14 @@ class Connection:
                                  retry_after_ms=int(wait * 1000) + 1)
         if refusal is None:
             try:
-                future = submit_bid(self.services, self.who, msg.lot, msg.amount, msg.key)
+                submit_bid(self.services, self.who, msg.lot, msg.amount, msg.key,
+                           functools.partial(self._bid_answered, msg, started, True))
             except Exception as exc:
                 refusal = exc
             else:
                 self._bids_out += 1
-                future.add_done_callback(functools.partial(self._bid_answered, msg, started))
                 return
-        self._bid_answered(msg, started, None, refusal)
+        self._bid_answered(msg, started, False, refusal)
 
     async def _bids_answered(self) -> None:
         """Until every bid this socket sent so far is answered (``ping`` is a barrier)."""
@@ -365,30 +365,26 @@ class Connection:
             self._bids_done = asyncio.Event()
             await self._bids_done.wait()
 
-    def _bid_answered(self, msg: Bid, started: float, future: asyncio.Future[Accepted] | None,
-                      refusal: BaseException | None = None) -> None:
-        """Encode a bid's one answer (once) and queue it for this socket."""
-        if future is not None:
+    def _bid_answered(self, msg: Bid, started: float, queued: bool,
+                      outcome: Accepted | BaseException) -> None:
+        """Encode a bid's one answer (once) and queue it for this socket; ``queued``: it came
+        back from its lot's lane (called there, synchronously)."""
+        if queued:
             self._bids_out -= 1
             if not self._bids_out and self._bids_done is not None:
                 self._bids_done.set()
-            if future.cancelled():
-                refusal = Overloaded(1000)
-            else:
-                refusal = future.exception()
-        if refusal is None:
-            assert future is not None
-            result = future.result()
+        if isinstance(outcome, Accepted):
+            result = outcome
             outage.REDIS.ok()
             if not result.replay:
                 metrics.BIDS_ACCEPTED.inc()
             self._put(codec.encode_ack(msg.key, msg.lot, result.seq, result.at, result.replay))
         else:
-            code = self._nack(msg, refusal)
+            code = self._nack(msg, outcome)
             metrics.BIDS_REFUSED.labels(code=code).inc()
-            if isinstance(refusal, Rejection) and refusal.code == "lot_closed":
+            if isinstance(outcome, Rejection) and outcome.code == "lot_closed":
                 self._spawn(staff_view.report_missed(self.services, self.who, msg.lot,
-                                                     msg.amount, refusal))
+                                                     msg.amount, outcome))
         metrics.ACK_LATENCY.observe(time.perf_counter() - started)
 
     def _nack(self, msg: Bid | Proxy | Accept | Cmd, refusal: BaseException) -> str:

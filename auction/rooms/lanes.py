@@ -74,10 +74,16 @@ class Overloaded(Exception):
         self.message = f"服务器繁忙, 请 {retry_after_ms} 毫秒后用同一 key 重试"
 
 
+#: called with a bid's answer (:class:`Accepted`, or the exception that refused it), once,
+#: synchronously in the lane's task (no task or callback hop per bid)
+Reply = Callable[[Accepted | BaseException], None]
+
+
 @dataclass(slots=True)
 class QueuedBid:
     """One bid waiting in its lot's lane. ``credential``: what :attr:`BidLanes.vet` checks
-    (the API's principal; ``None``: nothing to vet, e.g. a floor bid staff entered)."""
+    (the API's principal; ``None``: nothing to vet, e.g. a floor bid staff entered). Its answer
+    goes to ``future`` (:meth:`BidLanes.submit`) or to ``reply`` (:meth:`BidLanes.enqueue`)."""
 
     bidder: int
     paddle: int
@@ -85,8 +91,14 @@ class QueuedBid:
     idem: str
     source: str
     credential: object
-    future: asyncio.Future[Accepted]
     received: float
+    future: asyncio.Future[Accepted] | None = None
+    reply: Reply | None = None
+
+    @property
+    def abandoned(self) -> bool:
+        """Its caller stopped waiting (a cancelled ``await``): nothing to send."""
+        return self.future is not None and self.future.done()
 
 
 #: ``vet(lot, batch)`` → per bid, ``None`` (send it) or the exception that answers it
@@ -145,18 +157,27 @@ class BidLanes:
                source: str = "online", credential: object = None) -> asyncio.Future[Accepted]:
         """Queue a bid behind the lot's earlier ones (synchronous: the order of calls is the
         order the script sees); the future holds :class:`Accepted` or the refusal."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Accepted] = loop.create_future()
+        future: asyncio.Future[Accepted] = asyncio.get_running_loop().create_future()
+        self._queue(lot, QueuedBid(bidder, paddle, amount, idem, source, credential,
+                                   time.monotonic(), future=future))
+        return future
+
+    def enqueue(self, lot: int, reply: Reply, *, bidder: int, paddle: int, amount: int,
+                idem: str, source: str = "online", credential: object = None) -> None:
+        """:meth:`submit` for a caller that does not wait: ``reply`` gets the answer."""
+        self._queue(lot, QueuedBid(bidder, paddle, amount, idem, source, credential,
+                                   time.monotonic(), reply=reply))
+
+    def _queue(self, lot: int, bid: QueuedBid) -> None:
         lane = self._lanes.get(lot)
         if lane is None:
             lane = self._lanes[lot] = _Lane()
-        lane.queue.append(QueuedBid(bidder, paddle, amount, idem, source, credential, future,
-                                    time.monotonic()))
+        lane.queue.append(bid)
         self._queued += 1
         if not lane.busy:
             lane.busy = True
-            lane.task = loop.create_task(self._drain(lot, lane), name=f"bid-lane-{lot}")
-        return future
+            lane.task = asyncio.get_running_loop().create_task(self._drain(lot, lane),
+                                                               name=f"bid-lane-{lot}")
 
     async def _drain(self, lot: int, lane: _Lane) -> None:
         """Send the lane's bids, a batch at a time, until it is empty; then forget it."""
@@ -167,13 +188,13 @@ class BidLanes:
                     await self._send(lot, batch)
                 except Exception as exc:  # Redis away, a bug: every bid of the batch is told
                     for bid in batch:
-                        _fail(bid.future, exc)
+                        _settle(bid, exc)
         finally:
             lane.busy = False
             lane.task = None
             if lane.queue:  # cancelled while bids waited (shutdown): tell them
                 for bid in lane.queue:
-                    _fail(bid.future, Overloaded(1000))
+                    _settle(bid, Overloaded(1000))
                 self._queued -= len(lane.queue)
                 lane.queue.clear()
             if self._lanes.get(lot) is lane:
@@ -187,10 +208,10 @@ class BidLanes:
         while queue and len(batch) < self.limits.batch:
             bid = queue.popleft()
             self._queued -= 1
-            if bid.future.done():  # its caller gave up (cancelled): nothing to send
+            if bid.abandoned:
                 continue
             if bid.received < too_old:
-                bid.future.set_exception(Overloaded(self._retry_ms(len(queue) + 1)))
+                _settle(bid, Overloaded(self._retry_ms(len(queue) + 1)))
                 continue
             batch.append(bid)
         return batch
@@ -203,7 +224,7 @@ class BidLanes:
                 if refusal is None:
                     kept.append(bid)
                 else:
-                    _fail(bid.future, refusal)
+                    _settle(bid, refusal)
             batch = kept
         if not batch:
             return
@@ -218,7 +239,7 @@ class BidLanes:
             for i, reply in zip(missing, again, strict=True):
                 replies[i] = reply
         for bid, reply in zip(batch, replies, strict=True):
-            _answer(bid.future, reply)
+            _settle(bid, _outcome(reply))
         spent = (time.monotonic() - started) / len(batch)
         self._per_bid_s += (spent - self._per_bid_s) * 0.2
 
@@ -233,18 +254,29 @@ class BidLanes:
         return list(await pipe.execute(raise_on_error=False))
 
 
-def _answer(future: asyncio.Future[Accepted], reply: Any) -> None:
-    if future.done():
-        return
+def _outcome(reply: Any) -> Accepted | BaseException:
+    """A script call's reply as the bid's answer: accepted, refused, or the call's error."""
     if isinstance(reply, Exception):
-        future.set_exception(reply)
-        return
+        return reply
     try:
-        future.set_result(decode_reply(reply))
+        return decode_reply(reply)
     except Exception as exc:  # a Rejection (the rule said no), or a reply we cannot read
-        future.set_exception(exc)
+        return exc
 
 
-def _fail(future: asyncio.Future[Accepted], exc: BaseException) -> None:
-    if not future.done():
-        future.set_exception(exc)
+def _settle(bid: QueuedBid, outcome: Accepted | BaseException) -> None:
+    """Hand ``outcome`` to whoever waits for the bid (once)."""
+    future = bid.future
+    if future is not None:
+        if future.done():
+            return
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
+        return
+    assert bid.reply is not None
+    try:
+        bid.reply(outcome)
+    except Exception:  # the answer's delivery failed: the lane goes on with the others
+        log.exception("a bid's answer could not be delivered")

@@ -4,7 +4,7 @@ them, so no good bid turns ``too_low`` by being overtaken; past the queue limit 
 answers ``overloaded`` with ``retry_after_ms``, and a bid refused so changed nothing.
 
 The order the server received the bids is recorded where the websocket queues them
-(:meth:`auction.rooms.lanes.BidLanes.submit`), and each round trip to Redis is slowed a little
+(:meth:`auction.rooms.lanes.BidLanes.enqueue`), and each round trip to Redis is slowed a little
 so the lot's queue fills (the room is slower than the flood); storage is real. The outcome of
 every bid is then replayed through the reference model (:mod:`auction.domain.room`) in that
 order: each answer, each accepted bid's seq and the lot's final state must be what the rules
@@ -25,7 +25,7 @@ from redis.asyncio import Redis
 from auction.domain import room as rules
 from auction.domain.errors import Rejection
 from auction.rooms.keys import Keys
-from auction.rooms.lanes import BidLanes
+from auction.rooms.lanes import BidLanes, QueuedBid
 from auction.rooms.service import Rooms
 from auction.settings import Settings
 from tests.e2e.conftest import fresh_server
@@ -72,11 +72,11 @@ async def test_a_flood_is_answered_in_order_and_sheds_without_changing_anything(
     sale = await create_sale(server, bidders=SOCKETS)
     lot = sale.lots[0]
     received: list[tuple[int, str, int, int, int]] = []  # lot, idem, bidder, paddle, amount
-    submit, call = BidLanes.submit, BidLanes._call
+    queue, call = BidLanes._queue, BidLanes._call
 
-    def recording(self: BidLanes, lot_id: int, **bid: Any) -> Any:
-        received.append((lot_id, bid["idem"], bid["bidder"], bid["paddle"], bid["amount"]))
-        return submit(self, lot_id, **bid)
+    def recording(self: BidLanes, lot_id: int, bid: QueuedBid) -> None:
+        received.append((lot_id, bid.idem, bid.bidder, bid.paddle, bid.amount))
+        queue(self, lot_id, bid)
 
     async def slow(self: BidLanes, lot_id: int, batch: Any) -> list[Any]:
         await asyncio.sleep(0.01)  # the room is slower than the flood
@@ -90,7 +90,7 @@ async def test_a_flood_is_answered_in_order_and_sheds_without_changing_anything(
     try:
         state = await rooms.room_state(lot)
         assert state is not None
-        monkeypatch.setattr(BidLanes, "submit", recording)
+        monkeypatch.setattr(BidLanes, "_queue", recording)
         monkeypatch.setattr(BidLanes, "_call", slow)
         async with _sockets(server, sale.tokens) as clients:
             sent: list[list[str]] = [[] for _ in clients]

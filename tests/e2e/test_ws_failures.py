@@ -36,13 +36,13 @@ async def test_failing_requests_get_answers_and_the_socket_stays_open(
     failure: list[BaseException] = []
     real_submit_bid = ws.submit_bid
 
-    def submit_bid(*args: Any, **kwargs: Any) -> Any:
-        # the bid's batch fails (the answer comes back through the bid's future)
+    def submit_bid(*args: Any, **kwargs: Any) -> None:
+        # the bid's batch fails: the lane hands the error to the bid's reply, later
         if failure:
-            future = asyncio.get_running_loop().create_future()
-            future.set_exception(failure[0])
-            return future
-        return real_submit_bid(*args, **kwargs)
+            reply = args[-1]
+            asyncio.get_running_loop().call_soon(reply, failure[0])
+            return
+        real_submit_bid(*args, **kwargs)
 
     monkeypatch.setattr(ws, "submit_bid", submit_bid)
     async with raw_client(server, sale.auctioneer) as console, \
