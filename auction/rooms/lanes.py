@@ -128,9 +128,8 @@ class BidLanes:
         self.vet: Vet | None = None
         self._lanes: dict[int, _Lane] = {}
         self._queued = 0
-        #: recent time per bid (s) from taking a batch to its answers (the vetting and the
-        #: round trip, and any wait for the busy event loop), for shedding and retry_after_ms
-        self._per_bid_s = 0.0001
+        #: recent round-trip time per bid (s), for ``retry_after_ms``
+        self._per_bid_s = 0.0005
 
     @property
     def queued(self) -> int:
@@ -142,12 +141,9 @@ class BidLanes:
         return len(lane.queue) if lane is not None else 0
 
     def shed(self, lot: int) -> Overloaded | None:
-        """At the door: :class:`Overloaded` when a bid on ``lot`` would wait too long: its lot's
-        queue is full, or would take more than half of ``wait_ms`` to drain at the pace the
-        lanes have kept lately (refusing at the door costs less than refusing a bid that
-        already waited), or the process's queues are full."""
+        """At the door: :class:`Overloaded` when a bid on ``lot`` would wait too long."""
         depth = self.depth(lot)
-        if depth >= self.limits.per_lot or depth * self._per_bid_s * 2000 > self.limits.wait_ms:
+        if depth >= self.limits.per_lot:
             return Overloaded(self._retry_ms(depth))
         if self._queued >= self.limits.total:
             return Overloaded(self._retry_ms(self._queued))
@@ -221,10 +217,7 @@ class BidLanes:
         return batch
 
     async def _send(self, lot: int, batch: list[QueuedBid]) -> None:
-        if not batch:
-            return
-        started, size = time.monotonic(), len(batch)
-        if self.vet is not None:
+        if self.vet is not None and batch:
             verdicts = await self.vet(lot, batch)
             kept = []
             for bid, refusal in zip(batch, verdicts, strict=True):
@@ -235,6 +228,7 @@ class BidLanes:
             batch = kept
         if not batch:
             return
+        started = time.monotonic()
         replies = await self._call(lot, batch)
         missing = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
         if missing:
@@ -246,9 +240,8 @@ class BidLanes:
                 replies[i] = reply
         for bid, reply in zip(batch, replies, strict=True):
             _settle(bid, _outcome(reply))
-        if not missing:  # a reload after a restart says nothing about the pace
-            spent = (time.monotonic() - started) / size
-            self._per_bid_s += (spent - self._per_bid_s) * 0.2
+        spent = (time.monotonic() - started) / len(batch)
+        self._per_bid_s += (spent - self._per_bid_s) * 0.2
 
     async def _call(self, lot: int, batch: Sequence[QueuedBid]) -> list[Any]:
         """One round trip: the batch's ``bid.lua`` calls, in order, on one connection."""
