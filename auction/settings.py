@@ -242,9 +242,9 @@ class Settings:
     pdf_font: Path | None = None
     #: bids queued for one lot before more are refused ``overloaded`` at the door
     #: (``AUCTION_BID_QUEUE_LOT``; auction/rooms/lanes.py)
-    bid_queue_lot: int = 2048
+    bid_queue_lot: int = 512
     #: bids queued in the process, all lots together (``AUCTION_BID_QUEUE_TOTAL``)
-    bid_queue_total: int = 8192
+    bid_queue_total: int = 4096
     #: a queued bid that waited longer (ms) is answered ``overloaded``, never sent
     #: (``AUCTION_BID_QUEUE_WAIT_MS``)
     bid_queue_wait_ms: int = 500
@@ -292,8 +292,8 @@ class Settings:
             secret_file=secret_file,
             public_url=_public_url(env.get("AUCTION_PUBLIC_URL") or ""),
             pdf_font=Path(env["AUCTION_PDF_FONT"]) if env.get("AUCTION_PDF_FONT") else None,
-            bid_queue_lot=_int(env, "AUCTION_BID_QUEUE_LOT", 2048, 1, 1_000_000),
-            bid_queue_total=_int(env, "AUCTION_BID_QUEUE_TOTAL", 8192, 1, 10_000_000),
+            bid_queue_lot=_int(env, "AUCTION_BID_QUEUE_LOT", 512, 1, 1_000_000),
+            bid_queue_total=_int(env, "AUCTION_BID_QUEUE_TOTAL", 4096, 1, 10_000_000),
             bid_queue_wait_ms=_int(env, "AUCTION_BID_QUEUE_WAIT_MS", 500, 1, 60_000),
         )
 

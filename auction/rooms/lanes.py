@@ -53,9 +53,9 @@ class LaneLimits:
     """How deep the queues may get (``AUCTION_BID_QUEUE_*``, auction/settings.py)."""
 
     #: bids queued for one lot
-    per_lot: int = 2048
+    per_lot: int = 512
     #: bids queued in this process, all lots together
-    total: int = 8192
+    total: int = 4096
     #: a bid that waited longer than this (ms) when its batch is taken is refused, never sent
     wait_ms: int = 500
     #: most script calls in one round trip
