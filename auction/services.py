@@ -6,8 +6,10 @@ Nothing opens a connection at import time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from auction.accounts.limits import LocalLimits
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -29,3 +31,5 @@ class Services:
     rooms: Rooms
     tokens: Tokens
     hub: Hub
+    #: the per-bidder and per-address bid limits, counted in this process (accounts/limits.py)
+    bid_limits: LocalLimits = field(default_factory=LocalLimits)

@@ -158,6 +158,7 @@ class CpuMeter:
         out["others_cores"] = round(out["machine_cores"] - out["server_cores"]
                                     - out["generators_cores"] - out["redis_cores"], 2)
         out["loadavg_1m"] = round(os.getloadavg()[0], 2)
+        out["server_cpu_s"] = round(c1["server"] - self.c0["server"], 3)
         return out
 
 
@@ -205,6 +206,16 @@ def fanout_drivers(p: Params) -> int:
     return max(4, math.ceil(p.fanout_bids_per_s / 10))
 
 
+def cpu_per_bid(cpu: dict[str, float], codes: Counter[str]) -> dict[str, float | None]:
+    """Server CPU (µs) per accepted bid and per answered bid over the whole run (warm-up and
+    window: ``codes`` counts every answer of the run, ``server_cpu_s`` the same interval)."""
+    acks = codes.get("ack", 0)
+    answered = sum(n for code, n in codes.items() if code not in ("timeout", "unanswered"))
+    spent = cpu["server_cpu_s"] * 1e6
+    return {"server_cpu_us_per_ack": round(spent / acks, 1) if acks else None,
+            "server_cpu_us_per_answer": round(spent / answered, 1) if answered else None}
+
+
 def split(items: list[Any], parts: int) -> list[list[Any]]:
     return [items[i::parts] for i in range(parts) if items[i::parts]]
 
@@ -237,7 +248,8 @@ class Bench:
             codes.update(r["codes"])
             lat += r["ack_latency_ms"]
         return {"bids_per_s": acks / p.duration_s, "codes": dict(codes), "cpu": cpu,
-                "closed_loop_ack_p50_ms": pct(lat, 50), "closed_loop_ack_p99_ms": pct(lat, 99)}
+                "closed_loop_ack_p50_ms": pct(lat, 50), "closed_loop_ack_p99_ms": pct(lat, 99),
+                **cpu_per_bid(cpu, codes)}
 
     async def many_lots(self) -> dict[str, Any]:
         p = self.p
@@ -263,7 +275,10 @@ class Bench:
         results, cpu, _ = await run_gens(gens, self.stack, self.redis, **self._prof())
         lat = results[0]["latency_ms"]
         return {"p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99), "max_ms": pct(lat, 100),
-                "samples": len(lat), "codes": results[0]["codes"], "cpu": cpu}
+                "samples": len(lat), "codes": results[0]["codes"], "cpu": cpu,
+                "accepted_per_s": results[0]["measured_acks"] / p.duration_s,
+                "answered_within_1s": sum(1 for v in lat if v <= 1000) / len(lat) if lat else None,
+                **cpu_per_bid(cpu, Counter(results[0]["codes"]))}
 
     async def fanout(self) -> dict[str, Any]:
         p = self.p
@@ -527,8 +542,11 @@ def summarize(runs: dict[str, list[dict[str, Any]]], p: Params) -> dict[str, Any
 
     return {
         "hot_lot_bids_per_s": med("hot_lot", "bids_per_s"),
+        "hot_lot_cpu_us_per_ack": med("hot_lot", "server_cpu_us_per_ack"),
         "bid_ack_p50_ms": med("ack", "p50_ms"),
         "bid_ack_p99_ms": med("ack", "p99_ms"),
+        "ack_accepted_per_s": med("ack", "accepted_per_s"),
+        "ack_answered_within_1s": med("ack", "answered_within_1s"),
         "offered_bids_per_s": p.offered_bids_per_s,
         "fanout_deliveries_per_s": med("fanout", "deliveries_per_s"),
         "fanout_p99_ms": med("fanout", "p99_ms"),

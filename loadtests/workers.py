@@ -164,7 +164,7 @@ async def ladder_bidders(pipe: Connection, url: str, tokens: list[str], lots: li
                 codes[code] += 1
                 if code in RETRY_MINIMUM:
                     ladder.behind(msg.get("minimum"))
-                elif code == "rate_limited":
+                elif code in ("rate_limited", "overloaded"):
                     await asyncio.sleep(msg.get("retry_after_ms", 50) / 1000)
             wait = sent + interval - time.time()
             if wait > 0:
@@ -190,9 +190,11 @@ async def open_loop_bidders(pipe: Connection, url: str, tokens: list[str], lots:
     due: dict[str, tuple[float, bool]] = {}
     lat: list[float] = []
     codes: Counter[str] = Counter()
+    measured_acks = 0
 
     def handler_for() -> Any:
         def on(msg: dict[str, Any]) -> None:
+            nonlocal measured_acks
             t = msg.get("t")
             if t != "ack" and t != "nack":
                 return
@@ -203,6 +205,7 @@ async def open_loop_bidders(pipe: Connection, url: str, tokens: list[str], lots:
                 lat.append(now_ms() - entry[0])
             if t == "ack":
                 codes["ack"] += 1
+                measured_acks += entry[1]
             else:
                 code = msg.get("code", "?")
                 codes[code] += 1
@@ -238,7 +241,7 @@ async def open_loop_bidders(pipe: Connection, url: str, tokens: list[str], lots:
     for s in sessions:
         s.close()
     return {"latency_ms": lat, "codes": dict(codes), "sent": total,
-            "measured": total - warm_n}
+            "measured": total - warm_n, "measured_acks": measured_acks}
 
 
 # --- fan-out: viewers and one paced bid driver --------------------------------------------------

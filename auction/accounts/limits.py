@@ -1,9 +1,15 @@
-"""Rate limits in Redis: fixed-window counters shared by every process (per bidder, per
-address, per username and address), each refusal with ``rate_limited`` and ``retry_after_ms``.
+"""Rate limits: fixed-window counters, each refusal with ``rate_limited`` and ``retry_after_ms``.
 
-One round trip per check: ``INCR`` and ``PEXPIRE … NX`` (the window starts with the first hit)
-and ``PTTL`` in one pipeline, for every counter of the check at once. The per-connection token
-bucket of ``auction/api/ws.py`` stays in front of these (no round trip for a flooding socket).
+In Redis, shared by every process (per staff member, per username and address, per address for
+commands, connects, logins …): one round trip per check, ``INCR`` and ``PEXPIRE … NX`` (the
+window starts with the first hit) and ``PTTL`` in one pipeline, for every counter of the check.
+
+Bids (``bid``, ``proxy``, ``accept``) are counted in this process's memory instead
+(:class:`LocalLimits`, the same :class:`Limit` numbers: 20/s per bidder, 200/s per address):
+a separate Redis round trip per bid cost more than the bid itself (docs/performance.md), and a
+bidder's sockets normally reach one process. With N processes a bidder holding sockets on
+several of them may bid up to 20/s on each; the per-connection token bucket of
+``auction/api/ws.py`` (20/s) stays in front of both.
 
 Logins count failures, not logins: each attempt takes a slot before the password is checked
 (so a burst of parallel guesses cannot all get through), and a successful one gives its slot
@@ -15,6 +21,7 @@ their own address, has a counter of their own that a guesser elsewhere never tou
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -112,3 +119,35 @@ async def reset(redis: Redis, keys: AccountKeys, *hits: tuple[Limit, str]) -> No
     names = [keys.counter(limit.scope, ident, limit.window_ms) for limit, ident in hits if ident]
     if names:
         await redis.delete(*names)
+
+
+class LocalLimits:
+    """Fixed-window counters in this process's memory, with the semantics of :func:`check`
+    (the window starts with the first hit; every hit counts, refused or not). No I/O, so a bid
+    can be counted at the door, in the order it arrived."""
+
+    #: forget ended windows once this many counters are kept
+    SWEEP_AT = 10_000
+
+    def __init__(self) -> None:
+        self._windows: dict[tuple[str, str], list[float]] = {}  # → [ends (monotonic s), count]
+
+    def check(self, *hits: tuple[Limit, str]) -> None:
+        """Count one hit on each ``(limit, identity)``; :class:`RateLimited` (the longest wait)
+        when any is over its count. Empty identities are skipped."""
+        now = time.monotonic()
+        if len(self._windows) >= self.SWEEP_AT:
+            self._windows = {k: w for k, w in self._windows.items() if w[0] > now}
+        wait, scope = 0.0, ""
+        for limit, ident in hits:
+            if not ident:
+                continue
+            key = (limit.scope, ident)
+            window = self._windows.get(key)
+            if window is None or window[0] <= now:
+                window = self._windows[key] = [now + limit.window_ms / 1000, 0]
+            window[1] += 1
+            if window[1] > limit.count and window[0] - now > wait:
+                wait, scope = window[0] - now, limit.scope
+        if scope:
+            raise RateLimited(max(1, int(wait * 1000) + 1), scope)

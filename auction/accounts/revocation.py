@@ -6,7 +6,8 @@ withdrawn, deposit forfeited), and closing the websockets they opened.
   that name it are void. A token names its account, the staff account that minted it (a
   session's auctioneer token dies with the market admin who minted it) and, for a bid
   credential, its registration. All of these are read with one ``MGET`` on every verification
-  of a token that carries an id (every HTTP request, every ``hello``, every bid).
+  of a token that carries an id (every HTTP request, every ``hello``, every bid: one ``MGET``
+  for each batch of a lot's bids, :func:`revoked_many`).
 - Each revocation is also published on one channel. :class:`SocketRegistry` (one per process)
   subscribes to it while the process has at least one authenticated socket, and calls the
   close callback of every socket of the revoked token, account or registration (ws.py closes
@@ -22,7 +23,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from typing import Any
 
 from redis.asyncio import Redis
@@ -52,24 +53,58 @@ def names_of(*, jti: str, account_ids: Iterable[int] = (), registration_id: int 
     return names
 
 
+#: what a token names that can revoke it: ``(jti, account ids, registration id, issued_at)``
+TokenNames = tuple[str, Iterable[int], int, int]
+
+
+def _keys_of(keys: AccountKeys, jti: str, account_ids: Iterable[int],
+             registration_id: int) -> list[str]:
+    names = [keys.revoked_token(jti)]
+    names += [keys.revoked_account(a) for a in account_ids if a]
+    if registration_id:
+        names.append(keys.revoked_registration(registration_id))
+    return names
+
+
+def _revoked(values: Sequence[Any], issued_at: int) -> bool:
+    if values[0] is not None:
+        return True
+    return any(v is not None and issued_at <= int(v) for v in values[1:])
+
+
 async def is_revoked(
     redis: Redis, keys: AccountKeys, *, jti: str, account_ids: Iterable[int] = (),
     registration_id: int = 0, issued_at: int,
 ) -> bool:
     """Was the token ``jti`` (issued at ``issued_at``, naming these accounts and registration)
     revoked?"""
-    names = [keys.revoked_token(jti)]
-    names += [keys.revoked_account(a) for a in account_ids if a]
-    if registration_id:
-        names.append(keys.revoked_registration(registration_id))
-    # one GET each in one pipeline, not MGET: on a Redis Cluster the keys live in several slots
+    return _revoked(await _get_each(redis, _keys_of(keys, jti, account_ids, registration_id)),
+                    issued_at)
+
+
+async def _get_each(redis: Redis, names: Sequence[str]) -> list[Any]:
+    """One GET each in one pipeline, not MGET: on a Redis Cluster the keys live in several
+    slots (docs/operations.md "Sharding Redis")."""
+    if not names:
+        return []
     async with redis.pipeline(transaction=False) as pipe:
         for name in names:
             pipe.get(name)
-        values = await pipe.execute()
-    if values[0] is not None:
-        return True
-    return any(v is not None and issued_at <= int(v) for v in values[1:])
+        return list(await pipe.execute())
+
+
+async def revoked_many(redis: Redis, keys: AccountKeys,
+                       tokens: Sequence[TokenNames]) -> list[bool]:
+    """:func:`is_revoked` for each of ``tokens`` in one round trip for them all (a batch of
+    bids, :mod:`auction.rooms.lanes`)."""
+    names: list[str] = []
+    spans: list[tuple[int, int, int]] = []
+    for jti, account_ids, registration_id, issued_at in tokens:
+        own = _keys_of(keys, jti, account_ids, registration_id)
+        spans.append((len(names), len(names) + len(own), issued_at))
+        names += own
+    values = await _get_each(redis, names)
+    return [_revoked(values[lo:hi], issued_at) for lo, hi, issued_at in spans]
 
 
 async def revoke_token(redis: Redis, keys: AccountKeys, *, jti: str, expires_at: int) -> None:

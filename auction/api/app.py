@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -60,6 +61,7 @@ from auction.rooms.closer import Closer
 from auction.rooms.eligibility import EligibilitySync
 from auction.rooms.fanout import Hub
 from auction.rooms.keys import Keys
+from auction.rooms.lanes import LaneLimits
 from auction.rooms.recovery import Recovery
 from auction.rooms.scheduler import Scheduler
 from auction.rooms.service import Rooms
@@ -90,7 +92,10 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
             redis, keys, store,
             after_rebuild=lambda lot: eligibility.sync_lot(redis, keys, store, lot),
         )
-        rooms = Rooms(redis, keys, fence=recovery.fence)
+        rooms = Rooms(redis, keys, fence=recovery.fence, lanes=LaneLimits(
+            per_lot=settings.bid_queue_lot, total=settings.bid_queue_total,
+            wait_ms=settings.bid_queue_wait_ms,
+        ))
         hub = Hub(redis, keys, rooms)
         await hub.start()
         services = Services(
@@ -101,6 +106,8 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
             )),
             hub=hub,
         )
+        # a batch of bids is vetted (session, revocation) before its script calls
+        rooms.lanes.vet = functools.partial(console.vet_bids, services)
         app.state.services = services
         tasks: list[asyncio.Task[None]] = []
         if background:

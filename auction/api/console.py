@@ -3,9 +3,10 @@ websocket and HTTP handlers.
 
 Authorisation lives here, once, through :mod:`auction.api.guard`:
 
-- a bid needs a bid credential of the lot's session (with a paddle; the session is the room's,
-  read from Redis) that is not revoked (checked in Redis on every bid), then the per-bidder
-  and per-address rate limits (Redis); the bid script then checks, atomically with the bid,
+- a bid needs a bid credential within the per-bidder and per-address rate limits (counted in
+  this process's memory, at the door), of the lot's session (the session is the room's, read
+  from Redis once) and not revoked (checked in Redis for every bid, one ``MGET`` per batch of
+  a lot's bids: :func:`vet_bids`); the bid script then checks, atomically with the bid,
   that the bidder is eligible for the lot (a confirmed deposit covering it, pushed from
   PostgreSQL: ``deposit_required`` otherwise). The bid path reads nothing from PostgreSQL, so
   bidding goes on while PostgreSQL is away (issue 8);
@@ -29,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,21 +38,23 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from auction.accounts import limits, revocation
 from auction.accounts.policy import Action
 from auction.api import guard, publication
 from auction.api.guard import Denied
 from auction.api.http_errors import BadRequest, read_body
-from auction.api.tokens import Principal, TokenError, check_revoked
+from auction.api.tokens import Principal, TokenError, account_keys, check_revoked
 from auction.domain import schedule
 from auction.domain.errors import Rejection
 from auction.rooms import eligibility
+from auction.rooms.lanes import QueuedBid, Reply
 from auction.rooms.service import Accepted
 from auction.services import Services
 from auction.store import ledger, registrations
 from auction.store.errors import StoreError
 from auction.wire.codec import COMMAND_OPS, MAX_KEY_LEN, ArgError, command_arg
 
-__all__ = ["Denied", "place_bid", "run_command"]
+__all__ = ["Denied", "run_command", "submit_bid", "vet_bids"]
 
 log = logging.getLogger("auction.api.console")
 
@@ -61,20 +65,67 @@ NOT_YOURS_TO_BID = "您不能对该标的出价 (不是该场次的竞买人)"
 NOT_YOURS_TO_RUN = "无权在该技术市场执行此操作"
 
 
-async def place_bid(
-    services: Services, who: Principal, lot: int, amount: int, key: str
-) -> Accepted:
-    """Token (a bid credential of the lot's session, not revoked since the socket's ``hello``),
-    rate limits, then ``bid.lua``: Redis only."""
-    await _bidder_on(services, who, lot)
-    return await services.rooms.bid(
-        lot, bidder=who.bidder_id, paddle=who.paddle, amount=amount, idem=f"b{who.bidder_id}:{key}"
+def submit_bid(
+    services: Services, who: Principal, lot: int, amount: int, key: str, reply: Reply
+) -> None:
+    """Queue ``who``'s bid behind the lot's earlier ones, at once (synchronous: the order of
+    calls is the order ``bid.lua`` sees; :mod:`auction.rooms.lanes`); ``reply`` gets the
+    answer (:class:`Accepted` or the refusal). Checked here, in memory:
+    a bidder's token, the per-bidder and per-address limits (:class:`Denied`). Checked with the
+    bid's batch (:func:`vet_bids`): the credential is of the lot's session and not revoked.
+    Then ``bid.lua``: Redis only, no PostgreSQL."""
+    if who.role == "viewer":
+        raise Denied("unauthorized", "请先登录竞买人账号")
+    _count_bid(services, who)
+    services.rooms.lanes.enqueue(
+        lot, reply, bidder=who.bidder_id, paddle=who.paddle, amount=amount,
+        idem=f"b{who.bidder_id}:{key}", credential=who,
     )
 
 
+def _count_bid(services: Services, who: Principal) -> None:
+    try:
+        services.bid_limits.check((limits.BID_PER_BIDDER, str(who.bidder_id)),
+                                  (limits.BID_PER_ADDRESS, who.address))
+    except limits.RateLimited as exc:
+        raise Denied(exc.code, exc.message, retry_after_ms=exc.retry_after_ms) from exc
+
+
+async def vet_bids(
+    services: Services, lot: int, batch: Sequence[QueuedBid]
+) -> list[BaseException | None]:
+    """The checks of a batch of bids on ``lot`` before its script calls: each credential is of
+    the lot's session (the room's, cached: no PostgreSQL) and not revoked since the socket's
+    ``hello`` (one ``MGET`` for the whole batch). Bids without a credential (staff's floor
+    bids, checked before) pass."""
+    try:
+        session = await services.rooms.session_of(lot)
+    except Rejection:
+        session = 0
+    out: list[BaseException | None] = [None] * len(batch)
+    asked: list[int] = []
+    names: list[revocation.TokenNames] = []
+    for i, bid in enumerate(batch):
+        who = bid.credential
+        if not isinstance(who, Principal):
+            continue
+        if not who.may_bid(session):
+            out[i] = Denied("forbidden", NOT_YOURS_TO_BID)
+        elif who.jti:
+            asked.append(i)
+            names.append((who.jti, who.accounts, who.registration_id, who.issued_at))
+    if names:
+        revoked = await revocation.revoked_many(services.redis, account_keys(services),
+                                                names)
+        for i, gone in zip(asked, revoked, strict=True):
+            if gone:
+                out[i] = Denied("unauthorized", "竞买凭证已失效")
+    return out
+
+
 async def _bidder_on(services: Services, who: Principal, lot: int) -> None:
-    """The checks of :func:`place_bid` before its script: a bid credential of the lot's
-    session, not revoked, within the rate limits."""
+    """The checks of a bid for ``proxy`` and ``accept`` (awaited, one at a time): a bid
+    credential of the lot's session, not revoked, within the (in-process) bid limits."""
     if who.role == "viewer":
         raise Denied("unauthorized", "请先登录竞买人账号")
     try:
@@ -87,7 +138,7 @@ async def _bidder_on(services: Services, who: Principal, lot: int) -> None:
         await check_revoked(services, who)
     except TokenError as exc:
         raise Denied("unauthorized", "竞买凭证已失效") from exc
-    await guard.check_bid_limits(services, who)
+    _count_bid(services, who)
 
 
 async def place_proxy(

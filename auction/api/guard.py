@@ -155,17 +155,6 @@ async def require_staff(services: Services, who: Principal) -> None:
         raise Denied("forbidden", "需要工作人员身份")
 
 
-async def check_bid_limits(services: Services, who: Principal) -> None:
-    try:
-        await limits.check(
-            services.redis, account_keys(services),
-            (limits.BID_PER_BIDDER, str(who.bidder_id)),
-            (limits.BID_PER_ADDRESS, who.address),
-        )
-    except limits.RateLimited as exc:
-        raise Denied(exc.code, exc.message, retry_after_ms=exc.retry_after_ms) from exc
-
-
 async def check_command_limits(services: Services, who: Principal) -> None:
     try:
         await limits.check(

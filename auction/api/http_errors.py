@@ -12,6 +12,8 @@ Every error answer is ``{"error": {"code", "message", "field"?}}`` (docs/http-ap
                                                         cookie write without X-CSRF-Token)
     guard.Denied rate_limited, RateLimited      429     rate_limited (+ retry_after_ms and a
                                                         Retry-After header)
+    rooms.lanes.Overloaded (a floor bid queued  503     overloaded (+ retry_after_ms and a
+      too long behind a flood of bids)                  Retry-After header)
     store NotFound                              404     not_found
     store Conflict                              409     conflict / wrong_state
     store Invalid (a CHECK constraint, or a     400     bad_request
@@ -58,6 +60,7 @@ from auction.api.tokens import TokenError
 from auction.domain.errors import Rejection
 from auction.domain.identity import IdentityError
 from auction.domain.inputs import parse_id, printable, text_problem
+from auction.rooms.lanes import Overloaded
 from auction.store.errors import (
     Conflict,
     Invalid,
@@ -132,6 +135,8 @@ def to_response(exc: Exception) -> JSONResponse:
         return error_response(status, exc.code, exc.message, **exc.extra)
     if isinstance(exc, RateLimited):
         return error_response(429, exc.code, exc.message, retry_after_ms=exc.retry_after_ms)
+    if isinstance(exc, Overloaded):
+        return error_response(503, exc.code, exc.message, retry_after_ms=exc.retry_after_ms)
     if isinstance(exc, StoreError):
         for cls, status in _STORE_STATUS:
             if isinstance(exc, cls):

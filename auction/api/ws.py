@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
@@ -31,11 +34,13 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from auction import metrics, outage
 from auction.api import audit, publication, staff_view, ws_auth
 from auction.api.bucket import TokenBucket
-from auction.api.console import Denied, accept_price, place_bid, place_proxy, run_command
+from auction.api.console import Denied, accept_price, place_proxy, run_command, submit_bid
 from auction.api.outbox import Outbox, Outgoing, drained
 from auction.api.tokens import VIEWER, Principal, TokenError
 from auction.domain.errors import Rejection
+from auction.rooms.lanes import Overloaded
 from auction.rooms.presence import ReserveWatch
+from auction.rooms.replies import Accepted
 from auction.services import Services
 from auction.store.errors import Unavailable
 from auction.wire import codec
@@ -130,6 +135,9 @@ class Connection:
         self.bucket = TokenBucket(RATE_PER_S, RATE_BURST)
         self.dropped = False
         self._tasks: set[asyncio.Task[None]] = set()
+        #: bids queued and not answered yet; a ``ping`` waits for them (docs/protocol.md)
+        self._bids_out = 0
+        self._bids_done: asyncio.Event | None = None
 
     # --- hub side (synchronous, never blocks) ---------------------------------------------------
 
@@ -306,7 +314,10 @@ class Connection:
         other error is ``nack internal_error``; a failed ``sub``/``ping`` gets an ``error``
         frame with the same codes. Logging: one line per outage (:mod:`auction.outage`), one
         traceback per kind of unexpected error (:data:`_UNEXPECTED`)."""
-        if isinstance(msg, Bid | Proxy | Accept | Cmd):
+        if isinstance(msg, Bid):
+            self._bid(msg)
+            return
+        if isinstance(msg, Proxy | Accept | Cmd):
             await self._request(msg)
             return
         try:
@@ -315,6 +326,7 @@ class Connection:
             elif isinstance(msg, Unsub):
                 self.unsubscribe(msg.lot)
             elif isinstance(msg, Ping):
+                await self._bids_answered()
                 now = await server_time_ms(self.services)
                 self._put(codec.pack({"t": "pong", "id": msg.id, "server_time": now}))
             elif isinstance(msg, Hello):
@@ -325,61 +337,114 @@ class Connection:
             code, message = _failure(exc, type(msg).__name__)
             self._put(codec.encode_error(code, message))
 
-    async def _request(self, msg: Bid | Proxy | Accept | Cmd) -> None:
-        """``bid`` / ``cmd`` → ``ack`` or ``nack``; bids are counted and timed (metrics)."""
+    def _bid(self, msg: Bid) -> None:
+        """``bid`` → ``ack`` or ``nack``, without holding up the socket's next frame: the bid
+        is queued behind its lot's earlier bids at once, in the order received (rooms/lanes.py),
+        and answered when its batch comes back. Refused at the door, before any work: the
+        server's queue too deep (``overloaded``), this socket's rate (``rate_limited``), then
+        :func:`auction.api.console.submit_bid`'s checks."""
         started = time.perf_counter()
-        code: str | None = None
-        try:
+        refusal: Exception | None = self.services.rooms.lanes.shed(msg.lot)
+        if refusal is None:
             wait = self.bucket.take()
             if wait:
-                code = "rate_limited"
-                self._put(codec.encode_nack(
-                    msg.key, code, "请求过于频繁", lot=msg.lot, retry_after_ms=int(wait * 1000) + 1,
-                ))
-                return
+                refusal = Denied("rate_limited", "请求过于频繁",
+                                 retry_after_ms=int(wait * 1000) + 1)
+        if refusal is None:
             try:
-                if isinstance(msg, Bid):
-                    result = await place_bid(self.services, self.who, msg.lot, msg.amount, msg.key)
-                elif isinstance(msg, Proxy):
-                    result = await place_proxy(self.services, self.who, msg.lot, msg.max,
-                                               msg.key)
-                elif isinstance(msg, Accept):
-                    result = await accept_price(self.services, self.who, msg.lot, msg.key)
-                else:
-                    result = await run_command(
-                        self.services, self.who, msg.lot, msg.op, msg.key, msg.arg
-                    )
-            except Rejection as rej:
-                code = rej.code
-                extra = {k: v for k, v in rej.data.items() if k in _NACK_DATA}
-                self._put(codec.encode_nack(msg.key, code, rej.message, lot=msg.lot, **extra))
-                if isinstance(msg, Bid):
-                    await staff_view.report_missed(self.services, self.who, msg.lot, msg.amount,
-                                                   rej)
-            except Denied as denied:
-                code = denied.code
-                self._put(codec.encode_nack(msg.key, code, denied.message, lot=msg.lot,
-                                            **denied.extra))
+                submit_bid(self.services, self.who, msg.lot, msg.amount, msg.key,
+                           functools.partial(self._bid_answered, msg, started, True))
             except Exception as exc:
-                code, message = _failure(exc, type(msg).__name__)
-                self._put(codec.encode_nack(msg.key, code, message, lot=msg.lot))
+                refusal = exc
             else:
-                outage.REDIS.ok()
-                if isinstance(msg, Bid) and not result.replay:
-                    metrics.BIDS_ACCEPTED.inc()
-                mine = {"max": msg.max} if isinstance(msg, Proxy) else {}  # P5: its owner only
-                self._put(codec.encode_ack(
-                    msg.key, result.lot or msg.lot, result.seq, result.at, result.replay, **mine
-                ))
-                if isinstance(msg, Proxy) and not result.replay:  # P5: staff see the count
-                    await staff_view.proxies_changed(self.services, msg.lot)
-                if isinstance(msg, Cmd):  # issue 12 item 7: acked commands → audit_log
-                    audit.command_acked(self.services, self.who, msg, result)
-        finally:
-            if isinstance(msg, Bid):
-                if code is not None:
-                    metrics.BIDS_REFUSED.labels(code=code).inc()
-                metrics.ACK_LATENCY.observe(time.perf_counter() - started)
+                self._bids_out += 1
+                return
+        self._bid_answered(msg, started, False, refusal)
+
+    async def _bids_answered(self) -> None:
+        """Until every bid this socket sent so far is answered (``ping`` is a barrier)."""
+        while self._bids_out:
+            self._bids_done = asyncio.Event()
+            await self._bids_done.wait()
+
+    def _bid_answered(self, msg: Bid, started: float, queued: bool,
+                      outcome: Accepted | BaseException) -> None:
+        """Encode a bid's one answer (once) and queue it for this socket; ``queued``: it came
+        back from its lot's lane (called there, synchronously)."""
+        if queued:
+            self._bids_out -= 1
+            if not self._bids_out and self._bids_done is not None:
+                self._bids_done.set()
+        if isinstance(outcome, Accepted):
+            result = outcome
+            outage.REDIS.ok()
+            if not result.replay:
+                metrics.BIDS_ACCEPTED.inc()
+            self._put(codec.encode_ack(msg.key, msg.lot, result.seq, result.at, result.replay))
+        else:
+            code = self._nack(msg, outcome)
+            metrics.BIDS_REFUSED.labels(code=code).inc()
+            if isinstance(outcome, Rejection) and outcome.code == "lot_closed":
+                self._spawn(staff_view.report_missed(self.services, self.who, msg.lot,
+                                                     msg.amount, outcome))
+        metrics.ACK_LATENCY.observe(time.perf_counter() - started)
+
+    def _nack(self, msg: Bid | Proxy | Accept | Cmd, refusal: BaseException) -> str:
+        """Queue the ``nack`` of a refused or failed request; its code."""
+        if isinstance(refusal, Rejection):
+            extra = {k: v for k, v in refusal.data.items() if k in _NACK_DATA}
+            self._put(codec.encode_nack(msg.key, refusal.code, refusal.message, lot=msg.lot,
+                                        **extra))
+            return refusal.code
+        if isinstance(refusal, Denied):
+            self._put(codec.encode_nack(msg.key, refusal.code, refusal.message, lot=msg.lot,
+                                        **refusal.extra))
+            return refusal.code
+        if isinstance(refusal, Overloaded):
+            self._put(codec.encode_nack(msg.key, refusal.code, refusal.message, lot=msg.lot,
+                                        retry_after_ms=refusal.retry_after_ms))
+            return refusal.code
+        if not isinstance(refusal, Exception):  # CancelledError and the like: not ours
+            refusal = RuntimeError(repr(refusal))
+        code, message = _failure(refusal, type(msg).__name__)
+        self._put(codec.encode_nack(msg.key, code, message, lot=msg.lot))
+        return code
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _request(self, msg: Proxy | Accept | Cmd) -> None:
+        """``proxy`` / ``accept`` / ``cmd`` → ``ack`` or ``nack``, one at a time."""
+        wait = self.bucket.take()
+        if wait:
+            self._put(codec.encode_nack(
+                msg.key, "rate_limited", "请求过于频繁", lot=msg.lot,
+                retry_after_ms=int(wait * 1000) + 1,
+            ))
+            return
+        try:
+            if isinstance(msg, Proxy):
+                result = await place_proxy(self.services, self.who, msg.lot, msg.max, msg.key)
+            elif isinstance(msg, Accept):
+                result = await accept_price(self.services, self.who, msg.lot, msg.key)
+            else:
+                result = await run_command(
+                    self.services, self.who, msg.lot, msg.op, msg.key, msg.arg
+                )
+        except Exception as exc:
+            self._nack(msg, exc)
+            return
+        outage.REDIS.ok()
+        mine = {"max": msg.max} if isinstance(msg, Proxy) else {}  # P5: its owner only
+        self._put(codec.encode_ack(
+            msg.key, result.lot or msg.lot, result.seq, result.at, result.replay, **mine
+        ))
+        if isinstance(msg, Proxy) and not result.replay:  # P5: staff see the count
+            await staff_view.proxies_changed(self.services, msg.lot)
+        if isinstance(msg, Cmd):  # issue 12 item 7: acked commands → audit_log
+            audit.command_acked(self.services, self.who, msg, result)
 
     async def _receive(self) -> bytes | None:
         """The next binary frame, ``None`` on disconnect; a text frame is a bad frame."""

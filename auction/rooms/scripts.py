@@ -66,17 +66,18 @@ class RoomScript:
         loaded, through the fence) and return the pipeline, as redis-py's scripts do."""
         if client is not None:
             if not (await self.redis.script_exists(self.sha))[0]:
-                await self._load()
+                await self.load()
             # queued by name: a Redis Cluster's pipeline refuses its ``evalsha`` method, not
             # the command (it routes EVALSHA by its keys like any other)
             return client.execute_command("EVALSHA", self.sha, len(keys), *keys, *args)
         try:
             return await self.redis.evalsha(self.sha, len(keys), *keys, *args)
         except NoScriptError:
-            await self._load()
+            await self.load()
             return await self.redis.evalsha(self.sha, len(keys), *keys, *args)
 
-    async def _load(self) -> None:
+    async def load(self) -> None:
+        """Load the script, after the fence (a Redis that lost its scripts restarted)."""
         if self.fence is not None:
             await self.fence()
         await self.redis.script_load(self.source)

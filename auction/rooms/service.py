@@ -17,9 +17,14 @@ from redis.asyncio import Redis
 from auction.domain import book
 from auction.domain.errors import Rejection
 from auction.domain.lot import LotFormat, LotMode, LotStatus
-from auction.domain.room import LotEvent, RoomState, deposit_required
+from auction.domain.room import LotEvent, RoomState
 from auction.rooms.keys import Keys
+from auction.rooms.lanes import BidLanes, LaneLimits
+from auction.rooms.replies import Accepted
+from auction.rooms.replies import decode_reply as _decode_reply
 from auction.rooms.scripts import Fence, Scripts
+
+__all__ = ["Accepted", "Rooms", "Snapshot", "decode_event"]
 
 #: Fields of the state hash that a snapshot shows to everyone. The reserve and the leader's
 #: bidder id are secret and never leave the server.
@@ -34,20 +39,6 @@ TEXT_FIELDS = ("status", "mode", "epoch", "bands", "format", "book", "holders")
 
 
 @dataclass(frozen=True, slots=True)
-class Accepted:
-    """A script accepted the command. ``seq`` is the command's own event (the bid), ``last_seq``
-    the last event it appended (an extension may follow a bid)."""
-
-    seq: int
-    last_seq: int
-    at: int
-    ends_at: int
-    outcome: str | None = None
-    replay: bool = False
-    lot: int | None = None  # the lot acted on, when not the one the request named (``next``)
-
-
-@dataclass(frozen=True, slots=True)
 class Snapshot:
     lot_id: int
     epoch: str
@@ -58,30 +49,6 @@ class Snapshot:
     @property
     def status(self) -> LotStatus:
         return LotStatus(self.state["status"])
-
-
-def _decode_reply(reply: list[Any]) -> Accepted:
-    parts = [p.decode() if isinstance(p, bytes) else p for p in reply]
-    replay = parts[-1] == "replay"
-    if replay:
-        parts = parts[:-1]
-    if parts[0] == "err":
-        if parts[1] == "deposit_required":
-            refusal = deposit_required(int(parts[3]) if len(parts) > 3 else 0)
-            refusal.data["at"] = int(parts[2])
-            raise refusal
-        data: dict[str, Any] = {}
-        if len(parts) > 3 and parts[3]:
-            name = "ends_at" if parts[1] in ("not_due", "lot_paused") else "minimum"
-            data[name] = int(parts[3])
-        if replay:
-            data["replay"] = True
-        raise Rejection(str(parts[1]), at=int(parts[2]), **data)
-    outcome = str(parts[5]) if len(parts) > 5 else None
-    return Accepted(
-        seq=int(parts[1]), last_seq=int(parts[2]), at=int(parts[3]), ends_at=int(parts[4]),
-        outcome=outcome, replay=replay,
-    )
 
 
 def decode_event(blob: bytes) -> LotEvent:
@@ -109,12 +76,16 @@ def _int_fields(raw: Mapping[bytes | str, bytes | str]) -> dict[str, Any]:
 class Rooms:
     """Commands and reads on lot rooms. One instance per process, made in the lifespan."""
 
-    def __init__(self, redis: Redis, keys: Keys, *, fence: Fence | None = None) -> None:
+    def __init__(self, redis: Redis, keys: Keys, *, fence: Fence | None = None,
+                 lanes: LaneLimits | None = None) -> None:
         """``fence``: awaited before the scripts are loaded into a Redis that lacks them (one
-        that restarted): :meth:`auction.rooms.recovery.Recovery.ensure` (see rooms/scripts.py)."""
+        that restarted): :meth:`auction.rooms.recovery.Recovery.ensure` (see rooms/scripts.py).
+        ``lanes``: how deep the bid queues may get (:mod:`auction.rooms.lanes`)."""
         self.redis = redis
         self.keys = keys
         self.scripts = Scripts.register(redis, keys.namespace, fence)
+        #: every bid goes through its lot's lane (in the order received, batched)
+        self.lanes = BidLanes(redis, keys, self.scripts.bid, lanes)
         self._sessions: dict[int, int] = {}
 
     async def init_lot(
@@ -246,15 +217,14 @@ class Rooms:
         self, lot_id: int, *, bidder: int, paddle: int, amount: int, idem: str = "",
         source: str = "online",
     ) -> Accepted:
-        """A bid (``source`` ``online``), or one the auctioneer enters (``floor`` / ``phone``)."""
+        """A bid (``source`` ``online``), or one the auctioneer enters (``floor`` / ``phone``),
+        behind the bids already queued for the lot (:mod:`auction.rooms.lanes`; never shed at
+        the door, but ``Overloaded`` if it waited too long). The websocket submits its bids to
+        :attr:`lanes` directly, without waiting for the answer."""
         if type(amount) is not int:
             raise Rejection("bad_amount")
-        return _decode_reply(
-            await self.scripts.bid(
-                keys=self.keys.lot(lot_id).bid_keys(),
-                args=[bidder, paddle, str(amount), idem, source],
-            )
-        )
+        return await self.lanes.submit(lot_id, bidder=bidder, paddle=paddle, amount=amount,
+                                       idem=idem, source=source)
 
     async def finalize(self, lot_id: int, window_ms: int) -> bool:
         """C9: make a closed lot's result final (not reopenable). ``False`` while a live lot is

@@ -27,8 +27,9 @@ Contracts:
   snapshot that replaced the history (``recovered: false``); a ``resync`` :class:`Notice` is
   emitted then.
 - **Requests.** :meth:`bid` and :meth:`command` return the :class:`Ack` or raise
-  :class:`BidRejected` / :class:`CommandRejected`; ``unavailable`` and ``rate_limited`` nacks are
-  retried with the same key (after ``retry_after_ms``) up to ``max_retries`` times.
+  :class:`BidRejected` / :class:`CommandRejected`; ``unavailable``, ``rate_limited`` and
+  ``overloaded`` nacks are retried with the same key (after ``retry_after_ms``) up to
+  ``max_retries`` times.
 - **Time.** ``server_offset_ms`` = server clock − local clock, from ``welcome`` and refined by
   every :meth:`ping` (half the round trip); :meth:`server_now_ms` is the server's "now".
 
@@ -86,7 +87,7 @@ log = logging.getLogger("auction_client")
 #: Close codes after which reconnecting cannot help.
 FATAL_CLOSE_CODES = {1009: "frame_too_big", 4400: "bad_frame", 4401: "unauthorized"}
 #: Nack codes retried automatically with the same key.
-RETRYABLE_CODES = frozenset({"unavailable", "rate_limited"})
+RETRYABLE_CODES = frozenset({"unavailable", "rate_limited", "overloaded"})
 
 Callback = Callable[[ClientEvent], Awaitable[None] | None]
 

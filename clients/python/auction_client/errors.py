@@ -23,7 +23,8 @@ class Rejected(AuctionClientError):
     """The server answered a request with ``nack`` (or an HTTP call with an error body).
 
     ``code`` is the stable error code of docs/protocol.md; ``message`` is Chinese; ``minimum`` is
-    the lowest valid bid when the server gave one; ``retry_after_ms`` for ``rate_limited``.
+    the lowest valid bid when the server gave one; ``retry_after_ms`` for ``rate_limited`` and
+    ``overloaded``.
     """
 
     def __init__(

@@ -91,6 +91,7 @@ REFUSALS = {
     "forbidden": "无权进行此操作",
     "unauthorized": "登录已过期，请重新登录",
     "rate_limited": "操作过于频繁，请稍后再试",
+    "overloaded": "服务器繁忙，请稍后再试",
     "unavailable": "服务器暂时不可用，请稍后再试",
 }
 

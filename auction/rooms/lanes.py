@@ -1,0 +1,284 @@
+"""Bid lanes: one ordered queue per lot in front of ``bid.lua``, drained by one task per lot
+that sends what is queued as one pipeline of script calls (one round trip per batch).
+
+Why (issue 17 items 1 and 2; docs/performance.md "Bid path"):
+
+- **Order.** Bids on one lot reach the script in the order the server received them: a lot has
+  at most one batch in flight, and a batch's calls run in Redis in pipeline order. Before, each
+  bid took its own pooled connection, so under load later (higher) bids overtook earlier ones
+  on the way to Redis and the earlier ones came back ``too_low``.
+- **Round trips.** Bids that arrive while a lot's batch is in flight (or in the same event-loop
+  tick) share the next round trip, so the Redis cost per bid falls as the load rises.
+- **Overload without collapse.** :meth:`BidLanes.shed` refuses a bid at the door, before any
+  work, when its lot's queue or the process's queue is full (:class:`Overloaded`, nack
+  ``overloaded`` with ``retry_after_ms``); a bid that still waited longer than
+  :attr:`LaneLimits.wait_ms` when its batch is taken is answered the same way and never sent.
+  Either way nothing was done (no script call, nothing stored under its idempotency key), so
+  every bid is answered within about ``wait_ms`` plus one round trip, whatever is offered.
+
+A batch is first *vetted* (:attr:`BidLanes.vet`, set by the API: the bid credentials' session
+and revocation, one ``MGET`` for the whole batch), then sent. Exceptions::
+
+    Overloaded        the lot's or the process's queue is too deep; nothing was done
+    Rejection         bid.lua refused the bid (auction/domain/errors.py)
+    (vet's own)       the API's refusal of a credential (passed through as the bid's answer)
+    RedisError        Redis failed for the whole batch (the caller answers ``unavailable``)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from redis.exceptions import NoScriptError
+
+from auction.rooms.replies import Accepted, decode_reply
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+    from auction.rooms.keys import Keys
+    from auction.rooms.scripts import RoomScript
+
+log = logging.getLogger("auction.rooms.lanes")
+
+
+@dataclass(frozen=True, slots=True)
+class LaneLimits:
+    """How deep the queues may get (``AUCTION_BID_QUEUE_*``, auction/settings.py)."""
+
+    #: bids queued for one lot
+    per_lot: int = 512
+    #: bids queued in this process, all lots together
+    total: int = 4096
+    #: a bid that waited longer than this (ms) when its batch is taken is refused, never sent
+    wait_ms: int = 500
+    #: most script calls in one round trip
+    batch: int = 256
+
+
+class Overloaded(Exception):
+    """The bid was not taken: this server's queue is too deep. Nothing was done; retry after
+    ``retry_after_ms`` (with the same key)."""
+
+    code = "overloaded"
+
+    def __init__(self, retry_after_ms: int) -> None:
+        super().__init__(f"overloaded; retry after {retry_after_ms} ms")
+        self.retry_after_ms = retry_after_ms
+        self.message = f"服务器繁忙, 请 {retry_after_ms} 毫秒后用同一 key 重试"
+
+
+#: called with a bid's answer (:class:`Accepted`, or the exception that refused it), once,
+#: synchronously in the lane's task (no task or callback hop per bid)
+Reply = Callable[[Accepted | BaseException], None]
+
+
+@dataclass(slots=True)
+class QueuedBid:
+    """One bid waiting in its lot's lane. ``credential``: what :attr:`BidLanes.vet` checks
+    (the API's principal; ``None``: nothing to vet, e.g. a floor bid staff entered). Its answer
+    goes to ``future`` (:meth:`BidLanes.submit`) or to ``reply`` (:meth:`BidLanes.enqueue`)."""
+
+    bidder: int
+    paddle: int
+    amount: int
+    idem: str
+    source: str
+    credential: object
+    received: float
+    future: asyncio.Future[Accepted] | None = None
+    reply: Reply | None = None
+
+    @property
+    def abandoned(self) -> bool:
+        """Its caller stopped waiting (a cancelled ``await``): nothing to send."""
+        return self.future is not None and self.future.done()
+
+
+#: ``vet(lot, batch)`` → per bid, ``None`` (send it) or the exception that answers it
+Vet = Callable[[int, Sequence[QueuedBid]], Awaitable[Sequence[BaseException | None]]]
+
+
+class _Lane:
+    __slots__ = ("busy", "queue", "task")
+
+    def __init__(self) -> None:
+        self.queue: deque[QueuedBid] = deque()
+        self.busy = False
+        #: the task draining the lane while ``busy`` (held: the loop keeps only weak ones)
+        self.task: asyncio.Task[None] | None = None
+
+
+class BidLanes:
+    """The lanes of one process (one :class:`auction.rooms.service.Rooms`)."""
+
+    def __init__(self, redis: Redis, keys: Keys, script: RoomScript,
+                 limits: LaneLimits | None = None) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.script = script
+        self.limits = limits or LaneLimits()
+        #: set by the composition root (auction/api/app.py); ``None``: nothing is vetted
+        self.vet: Vet | None = None
+        self._lanes: dict[int, _Lane] = {}
+        self._queued = 0
+        #: recent round-trip time per bid (s), for ``retry_after_ms``
+        self._per_bid_s = 0.0005
+
+    @property
+    def queued(self) -> int:
+        """Bids waiting in this process (not counting batches in flight)."""
+        return self._queued
+
+    def depth(self, lot: int) -> int:
+        lane = self._lanes.get(lot)
+        return len(lane.queue) if lane is not None else 0
+
+    def shed(self, lot: int) -> Overloaded | None:
+        """At the door: :class:`Overloaded` when a bid on ``lot`` would wait too long."""
+        depth = self.depth(lot)
+        if depth >= self.limits.per_lot:
+            return Overloaded(self._retry_ms(depth))
+        if self._queued >= self.limits.total:
+            return Overloaded(self._retry_ms(self._queued))
+        return None
+
+    def _retry_ms(self, depth: int) -> int:
+        # the time the queue ahead needs, at least a few ms, at most one second
+        return max(5, min(1000, int(depth * self._per_bid_s * 1000) + 1))
+
+    def submit(self, lot: int, *, bidder: int, paddle: int, amount: int, idem: str,
+               source: str = "online", credential: object = None) -> asyncio.Future[Accepted]:
+        """Queue a bid behind the lot's earlier ones (synchronous: the order of calls is the
+        order the script sees); the future holds :class:`Accepted` or the refusal."""
+        future: asyncio.Future[Accepted] = asyncio.get_running_loop().create_future()
+        self._queue(lot, QueuedBid(bidder, paddle, amount, idem, source, credential,
+                                   time.monotonic(), future=future))
+        return future
+
+    def enqueue(self, lot: int, reply: Reply, *, bidder: int, paddle: int, amount: int,
+                idem: str, source: str = "online", credential: object = None) -> None:
+        """:meth:`submit` for a caller that does not wait: ``reply`` gets the answer."""
+        self._queue(lot, QueuedBid(bidder, paddle, amount, idem, source, credential,
+                                   time.monotonic(), reply=reply))
+
+    def _queue(self, lot: int, bid: QueuedBid) -> None:
+        lane = self._lanes.get(lot)
+        if lane is None:
+            lane = self._lanes[lot] = _Lane()
+        lane.queue.append(bid)
+        self._queued += 1
+        if not lane.busy:
+            lane.busy = True
+            lane.task = asyncio.get_running_loop().create_task(self._drain(lot, lane),
+                                                               name=f"bid-lane-{lot}")
+
+    async def _drain(self, lot: int, lane: _Lane) -> None:
+        """Send the lane's bids, a batch at a time, until it is empty; then forget it."""
+        try:
+            while lane.queue:
+                batch = self._take(lane)
+                try:
+                    await self._send(lot, batch)
+                except Exception as exc:  # Redis away, a bug: every bid of the batch is told
+                    for bid in batch:
+                        _settle(bid, exc)
+        finally:
+            lane.busy = False
+            lane.task = None
+            if lane.queue:  # cancelled while bids waited (shutdown): tell them
+                for bid in lane.queue:
+                    _settle(bid, Overloaded(1000))
+                self._queued -= len(lane.queue)
+                lane.queue.clear()
+            if self._lanes.get(lot) is lane:
+                del self._lanes[lot]
+
+    def _take(self, lane: _Lane) -> list[QueuedBid]:
+        """The next batch, in order; bids that waited too long are answered ``overloaded``."""
+        batch: list[QueuedBid] = []
+        too_old = time.monotonic() - self.limits.wait_ms / 1000
+        queue = lane.queue
+        while queue and len(batch) < self.limits.batch:
+            bid = queue.popleft()
+            self._queued -= 1
+            if bid.abandoned:
+                continue
+            if bid.received < too_old:
+                _settle(bid, Overloaded(self._retry_ms(len(queue) + 1)))
+                continue
+            batch.append(bid)
+        return batch
+
+    async def _send(self, lot: int, batch: list[QueuedBid]) -> None:
+        if self.vet is not None and batch:
+            verdicts = await self.vet(lot, batch)
+            kept = []
+            for bid, refusal in zip(batch, verdicts, strict=True):
+                if refusal is None:
+                    kept.append(bid)
+                else:
+                    _settle(bid, refusal)
+            batch = kept
+        if not batch:
+            return
+        started = time.monotonic()
+        replies = await self._call(lot, batch)
+        missing = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
+        if missing:
+            # Redis lost its scripts (a restart): the fence first, then those calls again, in
+            # their order (a NOSCRIPT call did nothing)
+            await self.script.load()
+            again = await self._call(lot, [batch[i] for i in missing])
+            for i, reply in zip(missing, again, strict=True):
+                replies[i] = reply
+        for bid, reply in zip(batch, replies, strict=True):
+            _settle(bid, _outcome(reply))
+        spent = (time.monotonic() - started) / len(batch)
+        self._per_bid_s += (spent - self._per_bid_s) * 0.2
+
+    async def _call(self, lot: int, batch: Sequence[QueuedBid]) -> list[Any]:
+        """One round trip: the batch's ``bid.lua`` calls, in order, on one connection."""
+        keys = self.keys.lot(lot).bid_keys()
+        sha = self.script.sha
+        pipe = self.redis.pipeline(transaction=False)
+        for bid in batch:
+            # queued by name: a Redis Cluster's pipeline refuses its ``evalsha`` method (the
+            # batch is one lot's keys: one slot)
+            pipe.execute_command("EVALSHA", sha, len(keys), *keys, bid.bidder, bid.paddle,
+                                 str(bid.amount), bid.idem, bid.source)
+        return list(await pipe.execute(raise_on_error=False))
+
+
+def _outcome(reply: Any) -> Accepted | BaseException:
+    """A script call's reply as the bid's answer: accepted, refused, or the call's error."""
+    if isinstance(reply, Exception):
+        return reply
+    try:
+        return decode_reply(reply)
+    except Exception as exc:  # a Rejection (the rule said no), or a reply we cannot read
+        return exc
+
+
+def _settle(bid: QueuedBid, outcome: Accepted | BaseException) -> None:
+    """Hand ``outcome`` to whoever waits for the bid (once)."""
+    future = bid.future
+    if future is not None:
+        if future.done():
+            return
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
+        return
+    assert bid.reply is not None
+    try:
+        bid.reply(outcome)
+    except Exception:  # the answer's delivery failed: the lane goes on with the others
+        log.exception("a bid's answer could not be delivered")

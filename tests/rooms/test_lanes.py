@@ -1,0 +1,162 @@
+"""Bid lanes (auction/rooms/lanes.py) against a real Redis: the bids of a lot reach ``bid.lua``
+in the order they were submitted, share round trips, and a bid refused ``overloaded`` (at the
+door or after waiting too long) changes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+
+from auction.domain.errors import Rejection
+from auction.domain.lot import LotMode
+from auction.rooms.keys import Keys
+from auction.rooms.lanes import BidLanes, LaneLimits, Overloaded
+from auction.rooms.service import Rooms
+
+START, INC = 1_000_000, 10_000
+BIDDERS = (1, 2, 3, 4)
+
+
+async def open_lot(rooms: Rooms, lot: int) -> None:
+    """A live english lot, open, every bidder of :data:`BIDDERS` eligible."""
+    await rooms.init_lot(lot, mode=LotMode.LIVE, start=START, inc=INC, reserve=0, session_id=1)
+    await rooms.redis.hset(rooms.keys.lot(lot).eligible,
+                           mapping={"written": "1", **{str(b): "1" for b in BIDDERS}})
+    await rooms.open(lot)
+
+
+def ladder(n: int) -> list[tuple[int, int]]:
+    """``n`` bids (bidder, amount), strictly increasing, never two in a row by one bidder: all
+    valid when they reach the script in this order."""
+    return [(BIDDERS[i % len(BIDDERS)], START + i * INC) for i in range(n)]
+
+
+def counting_round_trips(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Record the size of every round trip the lanes make (the real call still runs)."""
+    sizes: list[int] = []
+    real = BidLanes._call
+
+    async def call(self: BidLanes, lot: int, batch: Any) -> list[Any]:
+        sizes.append(len(batch))
+        return await real(self, lot, batch)
+
+    monkeypatch.setattr(BidLanes, "_call", call)
+    return sizes
+
+
+async def test_a_ladder_submitted_at_once_is_all_accepted_in_order_in_one_round_trip(
+    redis: Redis, keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """60 increasing bids submitted in one tick are all accepted, with consecutive seqs in
+    submit order, and share one round trip to Redis (the script was not loaded yet: the lane
+    loads it and sends the calls again, in order)."""
+    rooms = Rooms(redis, keys)
+    await open_lot(rooms, 1)
+    sizes = counting_round_trips(monkeypatch)
+    bids = ladder(60)
+    futures = [rooms.lanes.submit(1, bidder=b, paddle=100 + b, amount=a, idem=f"b{b}:k{i}")
+               for i, (b, a) in enumerate(bids)]
+    results = await asyncio.gather(*futures)
+    assert [r.seq for r in results] == list(range(2, 62))  # seq 1 is `opened`
+    state = await rooms.room_state(1)
+    assert state is not None and (state.high, state.bids) == (bids[-1][1], 60)
+    assert sizes[-1] == 60 and sum(sizes) in (60, 120), sizes  # 120: once more after NOSCRIPT
+
+
+async def test_bids_arriving_while_a_batch_is_in_flight_follow_it_in_order(
+    redis: Redis, keys: Keys
+) -> None:
+    """Bids submitted over several ticks (each tick while the previous batch is on its way to
+    Redis) still reach the script in submit order: every one of a ladder is accepted."""
+    rooms = Rooms(redis, keys)
+    await open_lot(rooms, 2)
+    futures = []
+    for i, (b, a) in enumerate(ladder(80)):
+        futures.append(rooms.lanes.submit(2, bidder=b, paddle=100 + b, amount=a,
+                                          idem=f"b{b}:k{i}"))
+        if i % 7 == 0:
+            await asyncio.sleep(0)
+    results = await asyncio.gather(*futures)
+    assert [r.seq for r in results] == list(range(2, 82))
+
+
+async def test_the_door_sheds_a_full_lane_and_the_shed_bid_changes_nothing(
+    redis: Redis, keys: Keys
+) -> None:
+    """With the lot's queue full, :meth:`BidLanes.shed` answers ``overloaded`` with a retry
+    time; the queued bids are all answered and the lot holds only theirs."""
+    rooms = Rooms(redis, keys, lanes=LaneLimits(per_lot=5, total=100))
+    await open_lot(rooms, 3)
+    futures = [rooms.lanes.submit(3, bidder=b, paddle=100 + b, amount=a, idem=f"b{b}:k{i}")
+               for i, (b, a) in enumerate(ladder(5))]
+    refusal = rooms.lanes.shed(3)
+    assert isinstance(refusal, Overloaded) and refusal.code == "overloaded"
+    assert 1 <= refusal.retry_after_ms <= 1000
+    assert rooms.lanes.shed(4) is None, "another lot's lane is empty"
+    await asyncio.gather(*futures)
+    assert rooms.lanes.shed(3) is None, "the lane drained"
+    assert rooms.lanes.queued == 0
+
+
+async def test_the_process_queue_limit_sheds_every_lot(redis: Redis, keys: Keys) -> None:
+    """The process-wide limit counts the bids queued on all lots together."""
+    rooms = Rooms(redis, keys, lanes=LaneLimits(per_lot=100, total=3))
+    await open_lot(rooms, 5)
+    futures = [rooms.lanes.submit(5, bidder=b, paddle=100 + b, amount=a, idem=f"b{b}:k{i}")
+               for i, (b, a) in enumerate(ladder(3))]
+    assert isinstance(rooms.lanes.shed(6), Overloaded)
+    await asyncio.gather(*futures)
+
+
+async def test_a_bid_that_waited_too_long_is_refused_and_never_sent(
+    redis: Redis, keys: Keys
+) -> None:
+    """A bid still queued after ``wait_ms`` is answered ``overloaded`` and not sent: nothing is
+    stored under its key and the lot's seq does not move; the same key may be sent again."""
+    rooms = Rooms(redis, keys, lanes=LaneLimits(wait_ms=1))
+    await open_lot(rooms, 7)
+    future = rooms.lanes.submit(7, bidder=1, paddle=101, amount=START, idem="b1:late")
+    time.sleep(0.01)  # the loop is busy: the bid waits longer than wait_ms before its batch
+    with pytest.raises(Overloaded):
+        await future
+    assert not await redis.hexists(keys.lot(7).idem, "b1:late")
+    state = await rooms.room_state(7)
+    assert state is not None and (state.seq, state.bids) == (1, 0)
+    accepted = await rooms.lanes.submit(7, bidder=1, paddle=101, amount=START, idem="b1:late")
+    assert (accepted.seq, accepted.replay) == (2, False)
+
+
+async def test_rule_refusals_and_vetting_answer_each_bid_of_a_batch(
+    redis: Redis, keys: Keys
+) -> None:
+    """One batch mixes answers: the vet refuses one bid (never sent), the rules refuse another
+    (``already_leading``), the others are accepted, each future with its own answer."""
+    rooms = Rooms(redis, keys)
+    await open_lot(rooms, 8)
+
+    class Refused(Exception):
+        pass
+
+    async def vet(lot: int, batch: Any) -> list[BaseException | None]:
+        assert lot == 8
+        return [Refused() if bid.credential == "revoked" else None for bid in batch]
+
+    rooms.lanes.vet = vet
+    first = rooms.lanes.submit(8, bidder=1, paddle=101, amount=START, idem="b1:a")
+    again = rooms.lanes.submit(8, bidder=1, paddle=101, amount=START + INC, idem="b1:b")
+    vetoed = rooms.lanes.submit(8, bidder=2, paddle=102, amount=START + INC, idem="b2:a",
+                                credential="revoked")
+    other = rooms.lanes.submit(8, bidder=3, paddle=103, amount=START + INC, idem="b3:a")
+    assert (await first).seq == 2
+    with pytest.raises(Rejection) as leading:
+        await again
+    assert leading.value.code == "already_leading"
+    with pytest.raises(Refused):
+        await vetoed
+    assert not await redis.hexists(keys.lot(8).idem, "b2:a")
+    assert (await other).seq == 3
+
