@@ -557,6 +557,16 @@ export class AuctionConnection {
         break;
       }
       case "error":
+        if (msg.code === "unavailable" && this.lots.has(msg.lot)) {
+          // the sub could not be served now (Redis away, or the room being rebuilt): again soon
+          const feed = this.lots.get(msg.lot);
+          setTimeout(() => {
+            if (this.lots.get(msg.lot) === feed && this.status === "open") {
+              this._send(feed.epoch === null ? { t: "sub", lot: feed.id }
+                : { t: "sub", lot: feed.id, epoch: feed.epoch, seq: feed.seq });
+            }
+          }, 2000);
+        }
         this._emit("server_error", { msg });
         break;
       default:
