@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 #: a listing's end at most this far after its start
 MAX_LISTING = timedelta(days=400)
+#: why a listing and a registration deadline do not go together (400 ``format``, on creating
+#: the listing and on giving its session a deadline)
+LISTING_DEADLINE_TEXT = "挂牌标的所在场次不能设报名截止时间: 意向受让方在挂牌期内报名"
 
 
 def listing_terms(spec: LotSpec, session: Session, own_start: datetime | None) -> LotSpec:
@@ -44,8 +47,7 @@ def listing_terms(spec: LotSpec, session: Session, own_start: datetime | None) -
     if session.registration_deadline is not None:
         # a deadline is never after the session's start (auction/api/admin.py): it would close
         # the registration of intent before the listing period begins
-        raise BadRequest("挂牌标的所在场次不能设报名截止时间: 意向受让方在挂牌期内报名",
-                         "format")
+        raise BadRequest(LISTING_DEADLINE_TEXT, "format")
     if spec.reserve_fen:
         raise BadRequest("挂牌标的以挂牌价成交, 不设保留价", "reserve_fen")
     start = own_start or session.starts_at

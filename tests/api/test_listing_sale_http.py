@@ -129,6 +129,33 @@ async def test_listing_terms_and_refusals(
     assert [x["id"] for x in (await client.get(url)).json()["lots"]] == [lot["id"]]
 
 
+async def test_a_registration_deadline_is_refused_once_a_listing_is_in_the_session(
+    client: httpx.AsyncClient, new_session: NewSession, lot_body: LotBody,
+) -> None:
+    """PATCH /sessions/{id} adding a registration deadline to a session holding a listing is
+    400 ``format``, as creating a listing in a session with a deadline is; nothing changes;
+    the same PATCH on a session without a listing is taken."""
+    session = await new_session(mode="timed")
+    plain = await new_session(mode="timed")
+    made = await client.post(f"/api/v1/sessions/{session['id']}/lots", headers=ADMIN,
+                             json=lot_body(format="listing", reserve_fen=None, duration_s=600,
+                                           listing_days=20))
+    assert made.status_code == 201, made.text
+    deadline = {"registration_deadline": "2026-04-17T17:00:00+08:00", "terms": "新须知"}
+    resp = await client.patch(f"/api/v1/sessions/{session['id']}", headers=ADMIN,
+                              json=deadline)
+    assert resp.status_code == 400, resp.text
+    assert (error_of(resp)["code"], error_of(resp)["field"]) == ("bad_request", "format")
+    after = (await client.get(f"/api/v1/sessions/{session['id']}", headers=ADMIN)).json()
+    assert after["registration_deadline"] is None and after["terms"] != "新须知"
+    ok = await client.patch(f"/api/v1/sessions/{session['id']}", headers=ADMIN,
+                            json={"terms": "新须知"})
+    assert ok.status_code == 200, ok.text
+    other = await client.patch(f"/api/v1/sessions/{plain['id']}", headers=ADMIN, json=deadline)
+    assert other.status_code == 200, other.text
+    assert other.json()["registration_deadline"] is not None
+
+
 async def test_no_buyers_the_listing_expires_and_may_be_relisted(
     client: httpx.AsyncClient, services: Services, new_session: NewSession, lot_body: LotBody,
 ) -> None:
