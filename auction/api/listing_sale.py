@@ -61,12 +61,6 @@ def listing_terms(spec: LotSpec, session: Session, own_start: datetime | None) -
     return replace(spec, listing_ends_at=end)
 
 
-async def buyers_now(services: Services, lot: Lot) -> int:
-    """How many buyers qualify for the listing now (R0: paid registration and a covering
-    deposit)."""
-    return len(await eligibility.qualified(services.store, lot.session_id, lot.id))
-
-
 async def listing_json(services: Services, lots: list[Lot], session_starts: dict[int, datetime]
                        ) -> dict[int, dict[str, Any]]:
     """The public ``listing`` of each listing among ``lots``: ``starts_at``, ``ends_at``,
@@ -75,10 +69,13 @@ async def listing_json(services: Services, lots: list[Lot], session_starts: dict
     ``expired``, ``agreement`` or ``auction``)."""
     listed = [lot for lot in lots if lot.format == "listing"]
     ended = await store_listing_sale.ends(services.store, [lot.id for lot in listed])
+    # during the period: counted now, for all the page's listings in one query
+    now = await eligibility.qualified_counts(
+        services.store, [lot.id for lot in listed if lot.id not in ended])
     out: dict[int, dict[str, Any]] = {}
     for lot in listed:
         end = ended.get(lot.id)
-        count = end.buyers if end is not None else await buyers_now(services, lot)
+        count = end.buyers if end is not None else now[lot.id]
         start = lot.starts_at or session_starts[lot.session_id]
         out[lot.id] = {
             "starts_at": rfc3339(start), "ends_at": rfc3339(lot.listing_ends_at),
