@@ -125,7 +125,8 @@ export function listingClock(info, status, now) {
   const end = Date.parse(info.listing.ends_at);
   const left = Math.max(0, end - now);
   const days = Math.floor(left / 86_400_000);
-  const rest = duration(left - days * 86_400_000);
+  let rest = duration(left - days * 86_400_000);
+  if (days && rest.length < 6) rest = `0:${rest}`;  // "28 天 0:42:29", never "28 天 42:29"
   return { label: t("lst_clock"), endsAt: end, urgent: left < 60_000,
     text: days ? t("lst_days_left", { d: days, rest }) : rest,
     ends: `${t("lst_ends")} ${dateTime(end)}` };

@@ -117,6 +117,12 @@ function renderStanding(s) {
   } else if (s.status === "scheduled") {
     text = t("not_open_yet");
   }
+  // a listing says 挂牌中 / 挂牌期满 / 协议成交 in its banner (renderLive): not 尚未开拍 here,
+  // nor 流拍 or 成交 again (its one buyer still reads 您已竞得)
+  if (listingBanner(info, s?.status, conn.now()) && state !== "won") {
+    text = "";
+    state = "listing";
+  }
   box.textContent = text;
   box.className = `standing ${cls}${text ? "" : " hidden"}`;
   box.dataset.state = state;
