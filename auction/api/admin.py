@@ -34,7 +34,7 @@ from auction.accounts.policy import Action
 from auction.api import guard
 from auction.api.guard import Denied
 from auction.api.http_errors import MAX_FEN, BadRequest, Body, read_body
-from auction.api.listing_sale import listing_terms
+from auction.api.listing_sale import LISTING_DEADLINE_TEXT, listing_terms
 from auction.api.tokens import Principal
 from auction.domain import divisions, increments, lot_vocabularies
 from auction.domain.deadlines import CST
@@ -271,10 +271,15 @@ async def update_session(request: Request) -> JSONResponse:
         payee_account=session.payee_account,
     ))
     body.done()
-    for lot in await services.store.list_lots(session_id):
+    lots = await services.store.list_lots(session_id)
+    for lot in lots:
         state = await services.rooms.room_state(lot.id)
         if lot.status != "scheduled" or (state is not None and state.status.value != "scheduled"):
             raise Conflict("bidding_started", "竞价已开始, 不能再修改场次公告和须知", "session_id")
+    if texts.registration_deadline is not None and any(lot.format == "listing" for lot in lots):
+        # as when a listing is created in a session with a deadline (listing_terms): buyers
+        # register intent during the listing period, which a deadline would cut off
+        raise BadRequest(LISTING_DEADLINE_TEXT, "format")
     await services.store.update_session_schedule(session_id, starts_at, plan)
     updated = await services.store.update_session_texts(session_id, texts)
     return JSONResponse(updated.to_json())

@@ -192,7 +192,7 @@ async def get_listing(request: Request) -> JSONResponse:
     rows, total = await store_listing.listing(services.store, f)
     rooms = await _rooms(services, [row.id for row in rows]) if rows else {}
     read = rooms is not None
-    listed = [await services.store.get_lot(row.id) for row in rows if row.format == "listing"]
+    listed = await services.store.get_lots([row.id for row in rows if row.format == "listing"])
     listings = await listing_json(services, listed, {r.session_id: r.starts_at for r in rows})
     lots = [_lot(row, (rooms or {}).get(row.id), read) for row in rows]
     for lot in lots:  # a listing (挂牌): its period and number of qualified buyers

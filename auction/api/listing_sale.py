@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 #: a listing's end at most this far after its start
 MAX_LISTING = timedelta(days=400)
+#: why a listing and a registration deadline do not go together (400 ``format``, on creating
+#: the listing and on giving its session a deadline)
+LISTING_DEADLINE_TEXT = "挂牌标的所在场次不能设报名截止时间: 意向受让方在挂牌期内报名"
 
 
 def listing_terms(spec: LotSpec, session: Session, own_start: datetime | None) -> LotSpec:
@@ -44,8 +47,7 @@ def listing_terms(spec: LotSpec, session: Session, own_start: datetime | None) -
     if session.registration_deadline is not None:
         # a deadline is never after the session's start (auction/api/admin.py): it would close
         # the registration of intent before the listing period begins
-        raise BadRequest("挂牌标的所在场次不能设报名截止时间: 意向受让方在挂牌期内报名",
-                         "format")
+        raise BadRequest(LISTING_DEADLINE_TEXT, "format")
     if spec.reserve_fen:
         raise BadRequest("挂牌标的以挂牌价成交, 不设保留价", "reserve_fen")
     start = own_start or session.starts_at
@@ -59,12 +61,6 @@ def listing_terms(spec: LotSpec, session: Session, own_start: datetime | None) -
     return replace(spec, listing_ends_at=end)
 
 
-async def buyers_now(services: Services, lot: Lot) -> int:
-    """How many buyers qualify for the listing now (R0: paid registration and a covering
-    deposit)."""
-    return len(await eligibility.qualified(services.store, lot.session_id, lot.id))
-
-
 async def listing_json(services: Services, lots: list[Lot], session_starts: dict[int, datetime]
                        ) -> dict[int, dict[str, Any]]:
     """The public ``listing`` of each listing among ``lots``: ``starts_at``, ``ends_at``,
@@ -73,10 +69,13 @@ async def listing_json(services: Services, lots: list[Lot], session_starts: dict
     ``expired``, ``agreement`` or ``auction``)."""
     listed = [lot for lot in lots if lot.format == "listing"]
     ended = await store_listing_sale.ends(services.store, [lot.id for lot in listed])
+    # during the period: counted now, for all the page's listings in one query
+    now = await eligibility.qualified_counts(
+        services.store, [lot.id for lot in listed if lot.id not in ended])
     out: dict[int, dict[str, Any]] = {}
     for lot in listed:
         end = ended.get(lot.id)
-        count = end.buyers if end is not None else await buyers_now(services, lot)
+        count = end.buyers if end is not None else now[lot.id]
         start = lot.starts_at or session_starts[lot.session_id]
         out[lot.id] = {
             "starts_at": rfc3339(start), "ends_at": rfc3339(lot.listing_ends_at),

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from importlib import resources
 from typing import TYPE_CHECKING
 
@@ -108,6 +108,16 @@ async def qualified(store: Store, session_id: int, lot_id: int) -> set[int]:
     (意向受让方, docs/formats.md "Listing")."""
     found = await ledger.eligibility(store, session_id, lot_id)
     return eligible_bidders(lot_id, found.requirements.get(lot_id, 0), found.deposits)
+
+
+async def qualified_counts(store: Store, lot_ids: Sequence[int]) -> dict[int, int]:
+    """How many bidders are eligible now for each of ``lot_ids`` by PostgreSQL (R0): the
+    qualified buyers of a page of listings, in one query (0 for a lot with none)."""
+    found = await store_listing_sale.intents(store, lot_ids)
+    counts = dict.fromkeys(lot_ids, 0)
+    for lot, (requirement, deposits) in found.items():
+        counts[lot] = len(eligible_bidders(lot, requirement, deposits))
+    return counts
 
 
 async def sync_session(redis: Redis, keys: Keys, store: Store, session_id: int) -> int:

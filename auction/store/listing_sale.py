@@ -61,6 +61,20 @@ _ENDS = """
 SELECT lot_id, outcome, buyers, decided_at FROM listing_ends WHERE lot_id = ANY($1::bigint[])
 """
 
+# The paid registrations' deposits that may count for each of these lots (R0 decides: a
+# deposit for another lot never does), with the lot's requirement: one query for a page.
+_INTENTS = """
+SELECT l.id, l.deposit_fen, r.bidder_id, d.lot_id AS deposit_lot, d.amount_fen, d.state
+FROM lots l
+JOIN registrations r ON r.session_id = l.session_id AND r.status = 'deposit_paid'
+JOIN deposits d ON d.registration_id = r.id AND (d.lot_id IS NULL OR d.lot_id = l.id)
+WHERE l.id = ANY($1::bigint[])
+"""
+
+#: a lot's deposit requirement and its session's deposits as ``(bidder_id, deposit lot,
+#: amount_fen, state)`` (:class:`auction.store.ledger.Eligibility`'s shape)
+Intents = tuple[int, list[tuple[int, int | None, int, str]]]
+
 
 @dataclass(frozen=True, slots=True)
 class DueListing:
@@ -158,3 +172,18 @@ async def ends(store: Store, lot_ids: Sequence[int]) -> dict[int, Ended]:
         rows = await store.pool.fetch(_ENDS, list(lot_ids))
     return {int(r["lot_id"]): Ended(outcome=r["outcome"], buyers=int(r["buyers"]),
                                     decided_at=r["decided_at"]) for r in rows}
+
+
+async def intents(store: Store, lot_ids: Sequence[int]) -> dict[int, Intents]:
+    """Per lot among ``lot_ids`` with any paid registration's deposit that may cover it: its
+    requirement and those deposits (:data:`Intents`), in one query; a lot without is absent."""
+    if not lot_ids:
+        return {}
+    with translated():
+        rows = await store.pool.fetch(_INTENTS, list(lot_ids))
+    out: dict[int, Intents] = {}
+    for r in rows:
+        _, deposits = out.setdefault(int(r["id"]), (int(r["deposit_fen"]), []))
+        deposits.append((int(r["bidder_id"]), r["deposit_lot"], int(r["amount_fen"]),
+                         str(r["state"])))
+    return out

@@ -129,6 +129,33 @@ async def test_listing_terms_and_refusals(
     assert [x["id"] for x in (await client.get(url)).json()["lots"]] == [lot["id"]]
 
 
+async def test_a_registration_deadline_is_refused_once_a_listing_is_in_the_session(
+    client: httpx.AsyncClient, new_session: NewSession, lot_body: LotBody,
+) -> None:
+    """PATCH /sessions/{id} adding a registration deadline to a session holding a listing is
+    400 ``format``, as creating a listing in a session with a deadline is; nothing changes;
+    the same PATCH on a session without a listing is taken."""
+    session = await new_session(mode="timed")
+    plain = await new_session(mode="timed")
+    made = await client.post(f"/api/v1/sessions/{session['id']}/lots", headers=ADMIN,
+                             json=lot_body(format="listing", reserve_fen=None, duration_s=600,
+                                           listing_days=20))
+    assert made.status_code == 201, made.text
+    deadline = {"registration_deadline": "2026-04-17T17:00:00+08:00", "terms": "新须知"}
+    resp = await client.patch(f"/api/v1/sessions/{session['id']}", headers=ADMIN,
+                              json=deadline)
+    assert resp.status_code == 400, resp.text
+    assert (error_of(resp)["code"], error_of(resp)["field"]) == ("bad_request", "format")
+    after = (await client.get(f"/api/v1/sessions/{session['id']}", headers=ADMIN)).json()
+    assert after["registration_deadline"] is None and after["terms"] != "新须知"
+    ok = await client.patch(f"/api/v1/sessions/{session['id']}", headers=ADMIN,
+                            json={"terms": "新须知"})
+    assert ok.status_code == 200, ok.text
+    other = await client.patch(f"/api/v1/sessions/{plain['id']}", headers=ADMIN, json=deadline)
+    assert other.status_code == 200, other.text
+    assert other.json()["registration_deadline"] is not None
+
+
 async def test_no_buyers_the_listing_expires_and_may_be_relisted(
     client: httpx.AsyncClient, services: Services, new_session: NewSession, lot_body: LotBody,
 ) -> None:
@@ -255,3 +282,53 @@ async def test_a_restart_after_the_decision_keeps_it(
     assert refused.value.code == "deposit_required"
     page = (await client.get(f"/api/v1/lots/{lot['id']}")).json()
     assert (page["listing"]["buyers"], page["listing"]["state"]) == (2, "auction")
+
+
+class CountingPool:
+    """The real pool, counting the round trips asked of it (each ``acquire`` counts one)."""
+
+    def __init__(self, pool: Any) -> None:
+        self.pool, self.calls = pool, 0
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("fetch", "fetchrow", "fetchval", "execute", "executemany", "acquire"):
+            self.calls += 1
+        return getattr(self.pool, name)
+
+
+async def test_the_catalogue_counts_a_pages_buyers_in_one_query(
+    client: httpx.AsyncClient, services: Services, new_session: NewSession, lot_body: LotBody,
+    new_uscc: Callable[[], str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """GET /api/v1/listing during the period asks PostgreSQL as often for four listings as
+    for one (their qualified buyers in one query for the page), and counts right: a deposit
+    for one lot counts for it only, a session-wide one for every listing."""
+    session, first = await listed(client, new_session, lot_body, ends_in_s=3600)
+    await enrol(client, session["id"], name="意向受让企业甲", uscc_code=new_uscc(),
+                deposit_fen=PRICE // 10, lot_id=first["id"])
+    await enrol(client, session["id"], name="意向受让企业乙", uscc_code=new_uscc(),
+                deposit_fen=PRICE // 10)
+    counting = CountingPool(services.store.pool)
+    monkeypatch.setattr(services.store, "pool", counting)
+
+    async def page() -> tuple[int, dict[int, int]]:
+        before = counting.calls
+        resp = await client.get(f"/api/v1/listing?session={session['id']}")
+        assert resp.status_code == 200, resp.text
+        return counting.calls - before, {
+            lot["id"]: lot["listing"]["buyers"] for lot in resp.json()["lots"]}
+
+    one, buyers_of = await page()
+    assert buyers_of == {first["id"]: 2}
+    end = datetime.now(UTC) + timedelta(hours=1)
+    more = []
+    for _ in range(3):
+        resp = await client.post(
+            f"/api/v1/sessions/{session['id']}/lots", headers=ADMIN,
+            json=lot_body(format="listing", reserve_fen=None, duration_s=600,
+                          listing_ends_at=iso(end)))
+        assert resp.status_code == 201, resp.text
+        more.append(resp.json()["id"])
+    four, buyers_of = await page()
+    assert buyers_of == {first["id"]: 2, **dict.fromkeys(more, 1)}
+    assert four == one

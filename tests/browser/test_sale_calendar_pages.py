@@ -76,6 +76,7 @@ async def test_relist_and_schedule_pages(settings: Settings, new_context: Any) -
         relist = page.get_by_role("region", name="重新挂拍")
         await expect(relist).to_contain_text("本标的流拍")
         await relist.get_by_label("挂入场次").select_option(str(later))
+        await expect(relist.get_by_label("挂牌期 (工作日)")).to_be_hidden()  # no listing
         await expect(relist.get_by_label("新起拍价 (元)")).to_have_value("16000")
         await relist.get_by_label("新起拍价 (元)").fill("15800")
         await relist.get_by_role("button", name="重新挂拍").click()

@@ -2,7 +2,9 @@
 // or defaulted (悔拍) lot is relisted into a later, not yet started session of its market (or
 // one below: the server decides, 409 wrong_market) at a start price of at least 80 % of its own
 // (checked here for the message, decided by the server: 409 relist_discount_too_large). The
-// links to the lot it relists and the lot relisting it are shown too.
+// links to the lot it relists and the lot relisting it are shown too. A listing (挂牌) is
+// relisted as a listing with a new period (挂牌期, working days, 20 by default: its old end has
+// passed).
 import { el, parseYuan, yuan } from "./common.js";
 import { clearErrors, fieldError } from "./account.js";
 import { $, a, call, errText, fenToInput, post, say } from "./admin.js";
@@ -46,6 +48,7 @@ function paintSessions() {
       text: `${s.name} (${s.starts_at.slice(0, 16).replace("T", " ")})` })));
   }
   $("r-duration-field").classList.toggle("hidden", chosen()?.mode !== "timed");
+  $("r-listing-field").classList.toggle("hidden", lot?.format !== "listing");
 }
 
 /** Load the section for ``current`` (the lot as GET /lots/{id} answers it). */
@@ -82,6 +85,13 @@ $("r-form").addEventListener("submit", async (e) => {
     if (!/^[1-9]\d*$/.test(minutes)) { fieldError("r-duration", a("f_int")); bad = true; }
     body.duration_s = Number(minutes) * 60;
   }
+  if (lot.format === "listing") {  // a new period: the old one is over
+    const days = $("r-listing-days").value.trim();
+    if (!/^[1-9]\d*$/.test(days) || Number(days) > 250) {
+      fieldError("r-listing-days", a("f_int")); bad = true;
+    }
+    body.listing_days = Number(days);
+  }
   if (bad) { say($("r-msg"), () => a("err_fix"), "bad"); return; }
   try {
     const made = await post(`/lots/${lot.id}/relist`, body);
@@ -91,7 +101,8 @@ $("r-form").addEventListener("submit", async (e) => {
       text: a("relist_ok", { title: made.title }) }));
   } catch (err) {
     const box = { session_id: "r-session", start_price_fen: "r-start",
-      duration_s: "r-duration" }[err.field];
+      duration_s: "r-duration", listing_days: "r-listing-days", listing_ends_at: "r-listing-days",
+      format: "r-session" }[err.field];
     if (box) fieldError(box, err.message);
     say($("r-msg"), () => errText(err), "bad");
   }

@@ -12,7 +12,7 @@ import {
   retrying, setupLang, sourceText, statusText, storeToken, t, takeToken, warningText, yuan,
 } from "./common.js";
 import { formatOf, quoteAcked, renderFormat, setupFormat } from "./lot-formats.js";
-import { renderListing } from "./lot-listing.js";
+import { listingBanner, listingClock, listingState, renderListing } from "./lot-listing.js";
 import { AuctionConnection, dutchPrice, newKey, nextBid } from "./protocol.js";
 
 const LARGE_JUMP_STEPS = 5; // a bid this many increments above the next bid asks first
@@ -117,6 +117,12 @@ function renderStanding(s) {
   } else if (s.status === "scheduled") {
     text = t("not_open_yet");
   }
+  // a listing says 挂牌中 / 挂牌期满 / 协议成交 in its banner (renderLive): not 尚未开拍 here,
+  // nor 流拍 or 成交 again (its one buyer still reads 您已竞得)
+  if (listingBanner(info, s?.status, conn.now()) && state !== "won") {
+    text = "";
+    state = "listing";
+  }
   box.textContent = text;
   box.className = `standing ${cls}${text ? "" : " hidden"}`;
   box.dataset.state = state;
@@ -215,8 +221,11 @@ function renderReg() {
 function renderLive(s) {
   const banner = $("live-banner");
   const open = s && s.status === "open";
-  const state = open && s.paused_at ? "paused" : open && s.warned ? `warn-${s.warned}` : "";
-  banner.textContent = state === "paused" ? t("paused_banner") : state ? warningText(s.warned) : "";
+  let state = open && s.paused_at ? "paused" : open && s.warned ? `warn-${s.warned}` : "";
+  let text = state === "paused" ? t("paused_banner") : state ? warningText(s.warned) : "";
+  const listed = state ? null : listingBanner(info, s?.status || info?.status, conn.now());
+  if (listed) ({ state, text } = listed);  // 挂牌中 / 挂牌期满 / 协议成交 (lot-listing.js)
+  banner.textContent = text;
   banner.className = `live-banner ${state}${state ? "" : " hidden"}`;
   banner.dataset.state = state;
   const ann = $("announcement");
@@ -411,7 +420,14 @@ function renderClock() {
   $("server-time").textContent = conn.welcome ? clock(conn.now()) : "—";
   if (!s) return;
   const timed = s.mode === "timed";
-  if (s.status !== "open") {
+  const listing = listingClock(info, s.status, conn.now());
+  if (listing) {  // during a listing period: to its end, by server time
+    $("clock-label").textContent = listing.label;
+    cd.textContent = listing.text;
+    cd.className = `countdown num${listing.urgent ? " urgent" : ""}`;
+    cd.dataset.endsAt = String(listing.endsAt);
+    endsAt.textContent = listing.ends;
+  } else if (s.status !== "open") {
     const closedAt = s.closed_at || (info?.result?.closed_at ? Date.parse(info.result.closed_at) : 0);
     const over = CLOSED.has(s.status);
     $("clock-label").textContent = t(over && closedAt ? "closed_time" : "countdown");
@@ -503,8 +519,10 @@ function render() {
   const mode = s?.mode || session?.mode;
   $("mode").textContent = mode ? t(`mode_${mode}`) : "";
   const status = s?.status || info?.status;
-  const listed = info?.listing?.state === "listing" && status === "scheduled";
+  const listed = listingState(info, status) === "listing";
   $("status").textContent = listed ? t("lst_status") : status ? statusText(status) : "";
+  // the room ended the listing after the lot was read: read its outcome (card, banner)
+  if (info?.listing?.state === "listing" && status && status !== "scheduled") refetchListing();
   $("status").className = `badge st-${status || ""}`;
   $("status").dataset.status = status || "";
   const viewers = feed.viewers;
@@ -701,6 +719,20 @@ $("logout").addEventListener("click", () => {
 /** After a close the settled result (final price and paddle, or the pass reason) is written
  * within seconds: fetch the lot again until it is there. */
 let refetching = false;
+let listingRead = false;
+
+/** Read the lot again once after its listing ended (once: the outcome is recorded by then). */
+async function refetchListing() {
+  if (listingRead) return;
+  listingRead = true;
+  try {
+    info = await api(`/lots/${lotId}`);
+  } catch {
+    return;
+  }
+  render();
+}
+
 async function refetchResult() {
   if (refetching || missing) return;
   refetching = true;
