@@ -208,13 +208,14 @@ let generation = 0; // a newer search or filter wins over an older answer still 
 async function loadListing(next = false, gen = generation) {
   const want = next ? page + 1 : 1;
   const answer = await api(query({ page: String(want) }));
+  // the fields on offer are the catalogue's, whatever the filters: kept from any answer
+  for (const f of answer.fields || []) fields.add(f);
+  for (const lot of answer.lots) if (lot.technology_field) fields.add(lot.technology_field);
   if (gen !== generation) return;
   page = want;
   lots = next ? lots.concat(answer.lots) : answer.lots;
   total = answer.total;
   roomsOk = answer.rooms !== "unavailable";
-  for (const f of answer.fields || []) fields.add(f);
-  for (const lot of answer.lots) if (lot.technology_field) fields.add(lot.technology_field);
 }
 
 /** The newest running sessions: their lots (with the filters) and their rooms' live state. */
