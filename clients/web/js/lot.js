@@ -47,8 +47,12 @@ function myPaddle() {
 function mayBid() {
   const w = conn.welcome;
   if (!w || w.role !== "bidder") return false;
+  // a bid credential names its session and paddle; the login cookie's socket (a bidder's
+  // account, no session) does not bid: its bids would be refused 不是该场次的竞买人 while
+  // the credential's new socket is still opening
+  if (!w.session || !w.paddle) return false;
   const sess = feed.state?.session || info?.session_id;
-  return !sess || !w.session || w.session === sess;
+  return !sess || w.session === sess;
 }
 
 function showNotice(key, kind = "", vars = {}) {
@@ -204,7 +208,11 @@ function renderReg() {
   const w = conn.welcome;
   const reg = $("reg");
   let text = t("reg_none");
-  if (w?.role === "bidder") text = mayBid() ? t("reg_ok", { paddle: w.paddle }) : t("reg_other");
+  if (w?.role === "bidder") {
+    // the login cookie's socket (no session) until the bid credential's socket is open
+    text = !w.session ? t("reg_account")
+      : mayBid() ? t("reg_ok", { paddle: w.paddle }) : t("reg_other");
+  }
   else if (w && w.role !== "viewer") text = t("reg_staff");
   reg.textContent = text;
   reg.dataset.role = w?.role || "";
