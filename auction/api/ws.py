@@ -42,7 +42,7 @@ from auction.rooms.lanes import Overloaded
 from auction.rooms.presence import ReserveWatch
 from auction.rooms.replies import Accepted
 from auction.services import Services
-from auction.store.errors import NotFound, Unavailable
+from auction.store.errors import Unavailable
 from auction.wire import codec
 from auction.wire.codec import Accept, Bid, Cmd, Hello, Ping, Proxy, Sub, Unsub, WireError
 from auction.wire.frames import Frame
@@ -242,16 +242,6 @@ class Connection:
         snap = await self.services.rooms.snapshot(lot)
         if snap is None:
             self.unsubscribe(lot)
-            if await self._lot_exists(lot):
-                # a lot of this market whose room Redis lost (a restarted shard without its
-                # AOF): the recovery rebuilds it from PostgreSQL; saying it does not exist
-                # would be a lie. The client subscribes again (docs/protocol.md)
-                log.info("lot %d: no room in Redis yet; the subscriber is told to retry", lot)
-                self._put(codec.pack({
-                    "t": "error", "code": "unavailable", "lot": lot,
-                    "message": "该标的的竞价室正在恢复, 请稍后重新订阅",
-                }))
-                return
             self._put(codec.encode_error("unknown_lot", f"标的 {lot} 不存在"))
             return
         resumable = epoch is not None and seq is not None and epoch == snap.epoch
@@ -285,16 +275,6 @@ class Connection:
         sub.epoch = snap.epoch
         self._release(lot, sub)
         await self._watch_reserve(lot, sub)
-
-    async def _lot_exists(self, lot: int) -> bool:
-        """Whether PostgreSQL knows the lot (its room may be missing from Redis a moment)."""
-        try:
-            await self.services.store.get_lot(lot)
-        except NotFound:
-            return False
-        except Unavailable:
-            return True  # cannot tell: "try again" is true either way, "does not exist" may not be
-        return True
 
     async def _watch_reserve(self, lot: int, sub: LotSub) -> None:
         """A staff socket's ``reserve`` after its snapshot or resume, from the room as it is

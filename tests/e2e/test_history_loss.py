@@ -163,36 +163,3 @@ async def test_a_changed_event_in_redis_is_never_journalled_twice(
     assert msgpack.unpackb(stream[0][1][b"e"], raw=False)["amount"] == before[3][2]
     await asyncio.sleep(0.5)
     assert (await _seqs_and_events(store, lot))[:4] == before
-
-
-async def test_a_lot_whose_room_is_missing_is_unavailable_not_unknown(
-    server: Server, redis: Redis
-) -> None:
-    """A lot that exists in PostgreSQL but whose room Redis lost (before the recovery rebuilt
-    it): a ``sub`` is answered ``error unavailable`` naming the lot — try again — never
-    ``unknown_lot``; a lot that does not exist is still ``unknown_lot``; once the room is back
-    the same socket subscribes."""
-    sale = await create_sale(server, mode="live", bidders=1)
-    lot = sale.lots[0]
-    keys = Keys(server.settings.redis_namespace).lot(lot)
-    saved = {k: await redis.dump(k) for k in (keys.state, keys.events)}
-    await redis.delete(keys.state, keys.events)
-    try:
-        async with raw_client(server, sale.tokens[0]) as bidder:
-            await bidder.send(t="sub", lot=lot)
-            answer = await bidder.until(lambda m: m.get("t") in ("error", "snapshot"))
-            assert (answer["t"], answer["code"], answer["lot"]) == ("error", "unavailable", lot)
-            await bidder.send(t="sub", lot=99_999_999)
-            missing = await bidder.until(lambda m: m.get("t") == "error"
-                                         and m.get("code") != "unavailable")
-            assert missing["code"] == "unknown_lot"
-            for k, blob in saved.items():
-                if blob is not None:
-                    await redis.restore(k, 0, blob)
-            await bidder.send(t="sub", lot=lot)
-            snap = await bidder.until(lambda m: m.get("t") in ("error", "snapshot"))
-            assert snap["t"] == "snapshot" and snap["lot"] == lot
-    finally:
-        for k, blob in saved.items():
-            if blob is not None and not await redis.exists(k):
-                await redis.restore(k, 0, blob)
