@@ -15,6 +15,7 @@ from openpyxl import load_workbook  # type: ignore[import-untyped]
 from starlette.applications import Starlette
 
 from auction.api import admin, auth, catalogue, http_errors, registrations, statistics
+from auction.domain import deadlines
 from auction.services import Services
 from auction.store import Store
 from tests.api import stats_world
@@ -122,7 +123,8 @@ async def test_periods_select_by_close_day_and_registration_day(
     assert days["totals"]["settled"]["count"] == 4
     year = await _stats(client, code, "?from=2026&to=2026")
     assert year["totals"]["settled"]["count"] == 12
-    today = datetime.now(UTC).date().isoformat()
+    # registrations count on China's day (after 16:00 UTC it is already tomorrow there)
+    today = deadlines.day_in_china(datetime.now(UTC)).isoformat()
     registered_today = await _stats(client, code, f"?from=2020-01-01&to={today}")
     assert registered_today["totals"]["registered"]["count"] == 4
     none_yet = await _stats(client, code, "?to=2020")
