@@ -17,7 +17,7 @@ Each market's back-office chain (``audit_log``) is checked like 1., by ``chain_n
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,41 +107,35 @@ class Report:
         return not self.findings
 
 
-def check_lot_chain(lot: LotRecord) -> Finding | None:
-    """The first broken link of the lot's chain, or None."""
+def _first_break(entries: Sequence[Any], number: Callable[[Any], int],
+                 where: Callable[[int], str]) -> Finding | None:
+    """The first broken link of a chain: an ``n`` missing, a ``prev_sha256`` that is not the
+    entry before it, or a row that does not hash to its ``sha256``; ``where(n)`` names it."""
     prev = GENESIS
-    for expected, entry in enumerate(lot.entries, start=1):
-        where = f"lot {lot.lot_id} seq {entry.seq}"
-        if entry.seq != expected:
-            return Finding(f"lot {lot.lot_id} seq {expected}", f"missing (next is {entry.seq})")
+    for expected, entry in enumerate(entries, start=1):
+        n = number(entry)
+        if n != expected:
+            return Finding(where(expected), f"missing (next is {n})")
         if entry.prev_sha256 != prev:
-            return Finding(where, f"prev_sha256 {entry.prev_sha256} is not the hash of the "
+            return Finding(where(n), f"prev_sha256 {entry.prev_sha256} is not the hash of the "
                            f"entry before it ({prev})")
         computed = entry.computed()
         if computed != entry.sha256:
-            return Finding(where, f"the row does not hash to its sha256 (stored {entry.sha256}, "
-                           f"recomputed {computed}): the entry was changed")
+            return Finding(where(n), f"the row does not hash to its sha256 (stored "
+                           f"{entry.sha256}, recomputed {computed}): the entry was changed")
         prev = entry.sha256
     return None
+
+
+def check_lot_chain(lot: LotRecord) -> Finding | None:
+    """The first broken link of the lot's chain, or None."""
+    return _first_break(lot.entries, lambda e: e.seq, lambda n: f"lot {lot.lot_id} seq {n}")
 
 
 def check_book_chain(lot: LotRecord) -> Finding | None:
     """The first broken link of the lot's secret book chain (``lot_book``), or None."""
-    prev = GENESIS
-    for expected, entry in enumerate(lot.book, start=1):
-        where = f"lot {lot.lot_id} book entry {entry.n}"
-        if entry.n != expected:
-            return Finding(f"lot {lot.lot_id} book entry {expected}",
-                           f"missing (next is {entry.n})")
-        if entry.prev_sha256 != prev:
-            return Finding(where, f"prev_sha256 {entry.prev_sha256} is not the hash of the "
-                           f"entry before it ({prev})")
-        computed = entry.computed()
-        if computed != entry.sha256:
-            return Finding(where, f"the row does not hash to its sha256 (stored {entry.sha256}, "
-                           f"recomputed {computed}): the entry was changed")
-        prev = entry.sha256
-    return None
+    return _first_break(lot.book, lambda e: e.n,
+                        lambda n: f"lot {lot.lot_id} book entry {n}")
 
 
 def fold(lot: LotRecord) -> RoomState:
@@ -199,21 +193,13 @@ def check_result(lot: LotRecord) -> Finding | None:
 def check_audit_chain(market_id: int | None, entries: Sequence[AuditEntry]) -> Finding | None:
     """The first broken link of a market's back-office chain, or None."""
     name = "no market" if market_id is None else f"market {market_id}"
-    prev = GENESIS
-    for expected, entry in enumerate(entries, start=1):
-        where = f"audit chain of {name} entry {entry.chain_n} (id {entry.id})"
-        if entry.chain_n != expected:
-            return Finding(f"audit chain of {name} entry {expected}",
-                           f"missing (next is {entry.chain_n})")
-        if entry.prev_sha256 != prev:
-            return Finding(where, f"prev_sha256 {entry.prev_sha256} is not the hash of the "
-                           f"entry before it ({prev})")
-        computed = entry.computed()
-        if computed != entry.sha256:
-            return Finding(where, f"the row does not hash to its sha256 (stored {entry.sha256}, "
-                           f"recomputed {computed}): the entry was changed")
-        prev = entry.sha256
-    return None
+    ids = {e.chain_n: e.id for e in entries}
+
+    def where(n: int) -> str:
+        return (f"audit chain of {name} entry {n} (id {ids[n]})" if n in ids
+                else f"audit chain of {name} entry {n}")
+
+    return _first_break(entries, lambda e: e.chain_n, where)
 
 
 def verify_lots(lots: Iterable[LotRecord], report: Report) -> None:
