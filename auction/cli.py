@@ -44,7 +44,7 @@ from urllib.parse import urlsplit
 
 import uvicorn
 
-from auction import logs
+from auction import eventloop, logs
 from auction.api.shutdown import GracefulServer
 from auction.audit import cli as audit_cli
 from auction.registration import cli as registration_cli
@@ -322,7 +322,7 @@ def _server(settings: Settings, *, access_log: bool) -> _Server:
     from auction.api.ws_server import PROTOCOL
 
     config = uvicorn.Config(
-        create_app(settings), host=settings.host, port=settings.port,
+        create_app(settings, freeze=True), host=settings.host, port=settings.port,
         ws=PROTOCOL,  # uvicorn's default, lending the outbox its socket (api/ws_server.py)
         ws_max_size=MAX_FRAME, log_level=settings.log_level.lower(), lifespan="on",
         ws_ping_interval=20, ws_ping_timeout=20,
@@ -513,7 +513,7 @@ def main(argv: list[str] | None = None) -> int:
 
         with _resolved(settings, redis=command not in ("migrate", *offline)) as resolved:
             try:
-                return asyncio.run(_SIGNALS.run(runner(resolved)))
+                return eventloop.run(_SIGNALS.run(runner(resolved)))
             finally:
                 _SIGNALS.stopping = True  # let the embedded servers stop in order
     except StartupError as exc:

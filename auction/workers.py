@@ -55,6 +55,7 @@ from multiprocessing.process import BaseProcess
 
 import uvicorn
 
+from auction import eventloop
 from auction.settings import Settings
 
 log = logging.getLogger("auction.workers")
@@ -207,7 +208,7 @@ def worker_main(index: int, settings: Settings, sock: socket.socket, access_log:
     cli._setup_logging(settings.log_level, settings.log_format, access_log=access_log)
     cli._SIGNALS.install()
     try:
-        code = asyncio.run(cli._SIGNALS.run(_serve(settings, sock, access_log, ready)))
+        code = eventloop.run(cli._SIGNALS.run(_serve(settings, sock, access_log, ready)))
     except (KeyboardInterrupt, asyncio.CancelledError):
         code = 0
     sys.exit(code)

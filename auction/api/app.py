@@ -18,6 +18,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
+from auction import eventloop
 from auction.api import (
     admin,
     audit,
@@ -75,8 +76,10 @@ log = logging.getLogger("auction.app")
 WEB_ROOT = Path(__file__).resolve().parents[2] / "clients" / "web"
 
 
-def create_app(settings: Settings, *, background: bool = True) -> Starlette:
-    """``background=False`` leaves out the closer, drainer and deliverer (tests drive them)."""
+def create_app(settings: Settings, *, background: bool = True, freeze: bool = False) -> Starlette:
+    """``background=False`` leaves out the closer, drainer and deliverer (tests drive them);
+    ``freeze=True`` (a server process of its own: ``auction serve`` / ``demo``) freezes the
+    start-up heap for the garbage collector once the services are up (auction/eventloop.py)."""
     assert settings.database_url and settings.redis_url, "URLs are resolved before the app"
 
     @contextlib.asynccontextmanager
@@ -128,6 +131,8 @@ def create_app(settings: Settings, *, background: bool = True) -> Starlette:
                     EligibilitySync(store, redis, keys).run(), name="eligibility"
                 ),
             ]
+        if freeze:
+            eventloop.freeze_startup()
         log.info("ready: redis namespace %r", keys.namespace)
         try:
             yield
