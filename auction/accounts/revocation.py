@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 
 from auction import outage
 from auction.accounts.keys import AccountKeys
@@ -83,14 +84,25 @@ async def is_revoked(
 
 
 async def _get_each(redis: Redis, names: Sequence[str]) -> list[Any]:
-    """One GET each in one pipeline, not MGET: on a Redis Cluster the keys live in several
-    slots (docs/operations.md "Sharding Redis")."""
+    """The values of ``names`` in one round trip: one ``MGET`` on one Redis; on a Redis Cluster,
+    whose keys live in several slots (docs/operations.md "Sharding Redis"), one GET each in one
+    pipeline. A name asked twice (one bidder's bids in one batch) is read once."""
     if not names:
         return []
-    async with redis.pipeline(transaction=False) as pipe:
-        for name in names:
-            pipe.get(name)
-        return list(await pipe.execute())
+    unique = list(dict.fromkeys(names))
+    if isinstance(redis, RedisCluster):
+        async with redis.pipeline(transaction=False) as pipe:
+            for name in unique:
+                pipe.get(name)
+            values = list(await pipe.execute())
+    else:
+        # one command and one reply for a batch of 256 bids' ~770 keys: a pipeline of GETs
+        # packed and parsed each of them in Python (12 % of the server at 12,000 bids/s)
+        values = list(await redis.mget(unique))
+    if len(unique) == len(names):
+        return values
+    found = dict(zip(unique, values, strict=True))
+    return [found[name] for name in names]
 
 
 async def revoked_many(redis: Redis, keys: AccountKeys,
