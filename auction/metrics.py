@@ -45,6 +45,11 @@ BIDS_ACCEPTED = Counter(
 BIDS_REFUSED = Counter(
     "auction_bids_refused", "Bids refused, by rejection code", ["code"], registry=REGISTRY
 )
+BIDS_DIRECT = Counter(
+    "auction_ws_bids_direct",
+    "Bids taken straight from the socket, not through the ASGI receive queue "
+    "(auction/api/direct_read.py)", registry=REGISTRY,
+)
 ACK_LATENCY = Histogram(
     "auction_ack_latency_seconds", "Bid frame received to ack or nack queued",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),

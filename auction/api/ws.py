@@ -35,6 +35,7 @@ from auction import metrics, outage
 from auction.api import audit, publication, staff_view, ws_auth
 from auction.api.bucket import TokenBucket
 from auction.api.console import Denied, accept_price, place_proxy, run_command, submit_bid
+from auction.api.direct_read import DIRECT_READ, DirectReader
 from auction.api.outbox import Outbox, Outgoing, drained
 from auction.api.tokens import VIEWER, Principal, TokenError
 from auction.domain.errors import Rejection
@@ -138,6 +139,8 @@ class Connection:
         #: bids queued and not answered yet; a ``ping`` waits for them (docs/protocol.md)
         self._bids_out = 0
         self._bids_done: asyncio.Event | None = None
+        #: the receive loop waits for the next frame with nothing in hand (direct_read.py)
+        self._idle = False
 
     # --- hub side (synchronous, never blocks) ---------------------------------------------------
 
@@ -446,9 +449,15 @@ class Connection:
         if isinstance(msg, Cmd):  # issue 12 item 7: acked commands → audit_log
             audit.command_acked(self.services, self.who, msg, result)
 
-    async def _receive(self) -> bytes | None:
-        """The next binary frame, ``None`` on disconnect; a text frame is a bad frame."""
-        message = await self.ws.receive()
+    async def _receive(self, *, idle: bool = False) -> bytes | None:
+        """The next binary frame, ``None`` on disconnect; a text frame is a bad frame.
+        ``idle``: while waiting, a ``bid`` may be taken straight from the socket
+        (:meth:`_direct`)."""
+        self._idle = idle
+        try:
+            message = await self.ws.receive()
+        finally:
+            self._idle = False
         if message["type"] == "websocket.disconnect":
             return None
         data = message.get("bytes")
@@ -456,11 +465,32 @@ class Connection:
             raise codec.FrameError("bad_frame", "只接受二进制帧")
         return bytes(data)
 
+    def _direct(self, data: bytes) -> bool:
+        """A binary message straight from the protocol (auction/api/direct_read.py): a
+        well-formed ``bid`` is handled here, as the receive loop would handle it next (the loop
+        is idle, the protocol's queue empty); ``False`` hands anything else to the loop."""
+        if not self._idle or self.dropped:
+            return False
+        try:
+            msg = codec.decode(data if type(data) is bytes else bytes(data))
+        except Exception:  # the loop decodes it again and answers or closes as it does
+            return False
+        if not isinstance(msg, Bid):
+            return False
+        metrics.BIDS_DIRECT.inc()
+        try:
+            self._bid(msg)
+        except Exception as exc:  # never into the protocol's data_received
+            code, message = _failure(exc, "bid")
+            self._put(codec.encode_nack(msg.key, code, message, lot=msg.lot))
+        return True
+
     async def _writer(self) -> None:
         await self.outbox.run()
 
     async def serve(self) -> None:
         writer: asyncio.Task[None] | None = None
+        reading: DirectReader | None = None
         presence = self.services.hub.presence
         try:
             try:
@@ -492,8 +522,12 @@ class Connection:
                 await presence.bidder_connected(self.who.session_id, self.who.bidder_id)
             for lot, (epoch, seq) in list(hello.resume.items())[:MAX_SUBSCRIPTIONS]:
                 await self.handle(Sub(lot, epoch, seq))
+            direct: DirectReader | None = self.ws.scope.get("extensions", {}).get(DIRECT_READ)
+            if direct is not None:
+                direct.read_with(self._direct)
+                reading = direct
             while not self.dropped:
-                frame = await self._receive()
+                frame = await self._receive(idle=True)
                 if frame is None:
                     return
                 try:
@@ -530,6 +564,8 @@ class Connection:
                 await self._drain(writer)
             await self._close(CLOSE_TRY_AGAIN if code == "unavailable" else CLOSE_INTERNAL, code)
         finally:
+            if reading is not None:
+                reading.read_with(None)
             for lot in list(self.lots):
                 self.unsubscribe(lot)
             if writer is not None and self.who.may_bid(self.who.session_id):

@@ -24,6 +24,7 @@ from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
+from auction.api.direct_read import DIRECT_READ, Reader
 from auction.api.outbox import DIRECT_WRITE
 
 
@@ -55,14 +56,44 @@ class DirectWrite:
         self._proto.transport.write(data)
 
 
+class DirectRead:
+    """The connection's hand on the protocol's incoming binary messages
+    (auction/api/direct_read.py)."""
+
+    __slots__ = ("_proto",)
+
+    def __init__(self, proto: AuctionWebSocketProtocol) -> None:
+        self._proto = proto
+
+    def read_with(self, reader: Reader | None) -> None:
+        self._proto.reader = reader
+
+
 class AuctionWebSocketProtocol(WebSocketsSansIOProtocol):
-    """uvicorn's sans-I/O websockets protocol, offering :class:`DirectWrite` in the scope."""
+    """uvicorn's sans-I/O websockets protocol, offering :class:`DirectWrite` and
+    :class:`DirectRead` in the scope."""
+
+    reader: Reader | None = None
 
     def handle_connect(self, event: Any) -> None:
         super().handle_connect(event)
         scope = getattr(self, "scope", None)  # none when the handshake was refused
         if scope is not None:
             scope["extensions"][DIRECT_WRITE] = DirectWrite(self)
+            scope["extensions"][DIRECT_READ] = DirectRead(self)
+
+    def send_receive_event_to_app(self) -> None:
+        # uvicorn calls this once a whole message is in ``self.frames``; offer a binary one to
+        # the reader when nothing waits in the queue before it (the order stays the client's)
+        reader = self.reader
+        if (reader is not None and self.curr_msg_data_type == "bytes" and not self.close_sent
+                and self.queue.empty()):
+            frames = self.frames
+            data = frames[0] if len(frames) == 1 else b"".join(frames)
+            if reader(data):
+                self.frames = []
+                return
+        super().send_receive_event_to_app()
 
 
 #: uvicorn's ``ws=`` for ``auction serve`` (auction/cli.py), the tests' servers and the bench
