@@ -146,3 +146,18 @@ async def test_sync_lot_and_the_resync_loop(store: Store, redis: Redis, keys: Ke
     assert await loop.resync_once() >= 1
     assert await eligible(redis, keys, s.lots["b"]) == {s.bidders["band300"],
                                                          s.bidders["lot_b"]}
+
+
+async def test_a_push_in_several_pipelines_writes_every_lot(
+    store: Store, redis: Redis, keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A session's push is cut into pipelines of about ``CHUNK_IDS`` bidder ids (the event loop
+    serves bids between them); with one id per pipeline every lot is still written, each with
+    its own set."""
+    rooms = Rooms(redis, keys)
+    s = await make_session(store, rooms)
+    b = s.bidders
+    monkeypatch.setattr(eligibility, "CHUNK_IDS", 1)
+    assert await eligibility.sync_session(redis, keys, store, s.id) == 2
+    assert await eligible(redis, keys, s.lots["a"]) == {b["band200"], b["band300"]}
+    assert await eligible(redis, keys, s.lots["b"]) == {b["band300"], b["lot_b"]}
