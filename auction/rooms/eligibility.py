@@ -19,6 +19,12 @@ drops a push whose ticket is older than the one that last wrote the set. The pus
 newest ticket read PostgreSQL last, after every change that triggered any other push was
 committed, so what stays is never older than the newest change.
 
+A large session's push costs little when little changed: per lot the push first sends only a
+digest of requirement and bidder ids (``eligible_check.lua``); a lot whose stored digest (kept
+by ``eligible.lua`` beside the set, in the same hash) is the same takes the push's ticket and
+requirement and keeps its set; only the others get the whole set. The lots go in chunks of
+about :data:`CHUNK_IDS` ids so bids are served between them.
+
 A listing (挂牌) that became an auction keeps the set to the buyers qualified at its end
 (``listing_buyers``, rule L3 of :mod:`auction.domain.formats`): a bidder who qualifies later
 does not bid in it.
@@ -35,6 +41,7 @@ also pushes its session.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Iterable, Sequence
 from importlib import resources
@@ -60,12 +67,20 @@ log = logging.getLogger("auction.rooms.eligibility")
 
 RESYNC_INTERVAL_S = 10.0
 FULL_RESYNC_EVERY = 6
-#: bidder ids per pipeline of a push: a session of 1,000 lots × 300 bidders computed and packed
+#: bidder ids per chunk of a push: a session of 1,000 lots × 300 bidders computed and packed
 #: in one pipeline held the event loop 170–250 ms every resync (every bid waited behind it);
 #: 5,000 ids are a few milliseconds
 CHUNK_IDS = 5_000
 
 SCRIPT = (resources.files("auction.rooms") / "lua" / "eligible.lua").read_text(encoding="utf-8")
+CHECK = (resources.files("auction.rooms") / "lua" / "eligible_check.lua").read_text(
+    encoding="utf-8")
+
+
+def _digest(requirement: int, bidders: Sequence[int]) -> str:
+    """What a lot's pushed set is, in 32 hex digits (eligible_check.lua compares it)."""
+    text = f"{requirement}:" + ",".join(map(str, bidders))
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 def eligible_bidders(
@@ -88,30 +103,43 @@ async def _push(
     found = await ledger.eligibility(store, session_id, lot_id)
     # L3: a listing that became an auction keeps its bidding to the buyers of its end
     frozen = await store_listing_sale.frozen_buyers(store, session_id, lot_id)
-    script = redis.register_script(SCRIPT)
-    # a pipeline does not load the script itself (nor can a Redis Cluster's): load it first
+    replace, check = redis.register_script(SCRIPT), redis.register_script(CHECK)
+    # a pipeline does not load the scripts itself (nor can a Redis Cluster's): load them first
     # (SCRIPT EXISTS / LOAD reach every primary of a cluster)
-    if not (await redis.script_exists(script.sha))[0]:
-        await redis.script_load(SCRIPT)
-    # few round trips for the session (each lot's replace is still one atomic script), in
-    # pipelines of about CHUNK_IDS bidder ids, so the event loop serves bids between them
+    for script in (replace, check):
+        if not (await redis.script_exists(script.sha))[0]:
+            await redis.script_load(script.script)
+    # in chunks of about CHUNK_IDS bidder ids, so the event loop serves bids between them; per
+    # chunk one pipeline of digests (eligible_check.lua) and one replacing the sets that
+    # changed (eligible.lua); each lot's replace is one atomic script
     lots = list(found.requirements.items())
     done = 0
     while done < len(lots):
+        chunk: list[tuple[int, int, list[int], str]] = []
         size = 0
+        while done < len(lots) and size < CHUNK_IDS:
+            lot, requirement = lots[done]
+            done += 1
+            bidders = sorted(eligible_bidders(lot, requirement, found.deposits))
+            if lot in frozen:
+                bidders = [b for b in bidders if b in frozen[lot]]
+            chunk.append((lot, requirement, bidders, _digest(requirement, bidders)))
+            size += len(bidders) + 1
         async with redis.pipeline(transaction=False) as pipe:
-            while done < len(lots) and size < CHUNK_IDS:
-                lot, requirement = lots[done]
-                done += 1
-                bidders = sorted(eligible_bidders(lot, requirement, found.deposits))
-                if lot in frozen:
-                    bidders = [b for b in bidders if b in frozen[lot]]
+            for lot, requirement, _bidders, digest in chunk:
                 lot_keys = keys.lot(lot)
                 # EVALSHA queued by name: a cluster pipeline refuses its ``evalsha`` method
-                pipe.execute_command("EVALSHA", script.sha, 2, lot_keys.state,
-                                     lot_keys.eligible, ticket, requirement, *bidders)
-                size += len(bidders) + 1
-            await pipe.execute()
+                pipe.execute_command("EVALSHA", check.sha, 2, lot_keys.state, lot_keys.eligible,
+                                     ticket, requirement, digest)
+            same = await pipe.execute()
+        changed = [entry for entry, answer in zip(chunk, same, strict=True) if int(answer) == 2]
+        if changed:
+            async with redis.pipeline(transaction=False) as pipe:
+                for lot, requirement, bidders, digest in changed:
+                    lot_keys = keys.lot(lot)
+                    pipe.execute_command("EVALSHA", replace.sha, 2, lot_keys.state,
+                                         lot_keys.eligible, ticket, requirement, digest, *bidders)
+                await pipe.execute()
     return len(found.requirements)
 
 

@@ -117,10 +117,10 @@ async def test_an_older_push_never_replaces_a_newer_one(redis: Redis, keys: Keys
     that does not exist (a push must not create a half room that init would then skip)."""
     script = redis.register_script(eligibility.SCRIPT)
     lot = keys.lot(1)
-    assert await script(keys=[lot.state, lot.eligible], args=[5, 300, 11, 12]) == 1
-    assert await script(keys=[lot.state, lot.eligible], args=[4, 300, 13]) == 0
+    assert await script(keys=[lot.state, lot.eligible], args=[5, 300, "d1", 11, 12]) == 1
+    assert await script(keys=[lot.state, lot.eligible], args=[4, 300, "d2", 13]) == 0
     assert await eligible(redis, keys, 1) == {11, 12}
-    assert await script(keys=[lot.state, lot.eligible], args=[6, 300]) == 1
+    assert await script(keys=[lot.state, lot.eligible], args=[6, 300, "d3"]) == 1
     assert await eligible(redis, keys, 1) == set()  # pushed and empty: nobody may bid
     assert await redis.exists(lot.state) == 0
 
@@ -161,3 +161,49 @@ async def test_a_push_in_several_pipelines_writes_every_lot(
     assert await eligibility.sync_session(redis, keys, store, s.id) == 2
     assert await eligible(redis, keys, s.lots["a"]) == {b["band200"], b["band300"]}
     assert await eligible(redis, keys, s.lots["b"]) == {b["band300"], b["lot_b"]}
+
+
+async def test_the_digest_check_takes_the_ticket_only_for_the_same_set(
+    redis: Redis, keys: Keys
+) -> None:
+    """``eligible_check.lua``: stale → 0 (nothing written); the stored digest → 1 (the ticket
+    and the requirement taken, the set untouched); another digest or no set → 2."""
+    replace = redis.register_script(eligibility.SCRIPT)
+    check = redis.register_script(eligibility.CHECK)
+    lot = keys.lot(2)
+    both = [lot.state, lot.eligible]
+    assert await check(keys=both, args=[1, 300, "d1"]) == 2  # nothing pushed yet
+    await redis.hset(lot.state, "status", "scheduled")
+    assert await replace(keys=both, args=[5, 300, "d1", 11, 12]) == 1
+    assert await check(keys=both, args=[4, 300, "d1"]) == 0  # older than the set
+    assert await check(keys=both, args=[7, 300, "d9"]) == 2  # a different set
+    assert await redis.hget(lot.eligible, "written") == b"5"
+    assert await check(keys=both, args=[7, 500, "d1"]) == 1
+    assert await redis.hget(lot.eligible, "written") == b"7"
+    assert await redis.hget(lot.state, "deposit") == b"500"
+    assert await eligible(redis, keys, 2) == {11, 12}
+    assert await replace(keys=both, args=[6, 300, "d6", 13]) == 0  # older than the check
+
+
+async def test_a_resync_rewrites_only_the_sets_that_changed(
+    store: Store, redis: Redis, keys: Keys
+) -> None:
+    """A second push with nothing changed in PostgreSQL sends digests, not sets: a set is not
+    rewritten (a marker field left in it stays) but takes the newer ticket; once a deposit is
+    forfeited the lot's set is replaced (the marker goes)."""
+    rooms = Rooms(redis, keys)
+    s = await make_session(store, rooms)
+    b = s.bidders
+    await eligibility.sync_session(redis, keys, store, s.id)
+    await rooms.open(s.lots["b"])
+    assert await ledger.hold_session(store, s.id, actor="test") == 4  # held covers as before
+    lot_b = keys.lot(s.lots["b"]).eligible
+    before = int(await redis.hget(lot_b, "written"))
+    await redis.hset(lot_b, "marker", "1")
+    await eligibility.sync_session(redis, keys, store, s.id)
+    assert await redis.hget(lot_b, "marker") == b"1"
+    assert int(await redis.hget(lot_b, "written")) > before
+    await ledger.forfeit(store, s.deposits["band300"], reason="违约", actor="test")
+    await eligibility.sync_session(redis, keys, store, s.id)
+    assert await redis.hget(lot_b, "marker") is None
+    assert await eligible(redis, keys, s.lots["b"]) == {b["lot_b"]}
