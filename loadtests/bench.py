@@ -65,6 +65,10 @@ class Params:
     #: server processes (``auction serve --workers``), comma-separated: every scenario is run
     #: with each count in turn (e.g. ``1,2``) and the result has the figures of each
     workers: str = "1"
+    #: 1: pin a one-process server to CPU 0 and the generators to the other CPUs while a
+    #: scenario runs (issue 17's side-by-side set-up: "each server pinned to one core, the
+    #: generator on the other"); Redis and PostgreSQL are left where they are
+    pin: int = 0
 
     @classmethod
     def quick(cls) -> Params:
@@ -162,10 +166,23 @@ class CpuMeter:
         return out
 
 
+def _pin(servers: list[ServerProc], gens: list[Gen]) -> None:
+    """``--pin 1``: a one-process server on CPU 0, the generators on the other CPUs."""
+    cpus = sorted(psutil.Process().cpu_affinity() or [])
+    if len(cpus) < 2:
+        return
+    for server in servers:
+        if server.workers <= 1:
+            psutil.Process(server.pid).cpu_affinity(cpus[:1])
+    for g in gens:
+        if g.proc.pid:
+            psutil.Process(g.proc.pid).cpu_affinity(cpus[1:])
+
+
 async def run_gens(gens: list[Gen], stack: Stack, redis: Redis, *, ready_timeout: float = 180,
                    run_timeout: float = 120, lead: float = 0.5,
                    between: Any = None, profile: str = "",
-                   profile_s: float = 0.0) -> tuple[list[Any], dict[str, float], Any]:
+                   profile_s: float = 0.0, pin: int = 0) -> tuple[list[Any], dict[str, float], Any]:
     """Wait until every generator is ready, optionally run ``between()`` (e.g. measure RSS),
     start them together, and collect their results with the CPU shares of the interval."""
     loop = asyncio.get_running_loop()
@@ -175,6 +192,8 @@ async def run_gens(gens: list[Gen], stack: Stack, redis: Redis, *, ready_timeout
             await loop.run_in_executor(None, g.recv, ready_timeout)
         if between is not None:
             extra = await between()
+        if pin:
+            _pin(stack.servers, gens)
         meter = CpuMeter(stack.servers, gens, redis)
         start_at = time.time() + lead
         for g in gens:
@@ -231,7 +250,7 @@ class Bench:
 
     def _prof(self) -> dict[str, Any]:
         return {"profile": self.profile_to,
-                "profile_s": self.p.warmup_s + self.p.duration_s}
+                "profile_s": self.p.warmup_s + self.p.duration_s, "pin": self.p.pin}
 
     async def hot_lot(self) -> dict[str, Any]:
         p = self.p
