@@ -18,6 +18,12 @@ for the next frame with nothing else in hand, and only a well-formed ``bid``: an
 the loop as before. So frames are handled in the order they came, exactly as the loop would,
 minus the queue. Servers without the extension (other implementations, ``TestClient``) use the
 queue for everything.
+
+The protocol side overrides uvicorn's ``send_receive_event_to_app`` and reads its ``frames``,
+``curr_msg_data_type``, ``close_sent`` and ``queue``: internals of uvicorn's sans-I/O
+implementation, as ``auction.direct_write`` already uses. Every e2e and fuzz test goes through
+this path, and tests/e2e/test_direct_read.py compares it with the stock protocol, so a uvicorn
+release that changes them fails the suite rather than the bids.
 """
 
 from __future__ import annotations
