@@ -68,7 +68,7 @@ log = logging.getLogger("auction.rooms.eligibility")
 RESYNC_INTERVAL_S = 10.0
 FULL_RESYNC_EVERY = 6
 #: bidder ids per chunk of a push: a session of 1,000 lots × 300 bidders computed and packed
-#: in one pipeline held the event loop 170–250 ms every resync (every bid waited behind it);
+#: in one pipeline held the event loop 170–490 ms every resync (every bid waited behind it);
 #: 5,000 ids are a few milliseconds
 CHUNK_IDS = 5_000
 
