@@ -42,16 +42,19 @@ async def _markets(store: Store) -> tuple[Market, Market, list[Market]]:
         if pp == OTHER_REGION[:2]:
             continue  # the buyers "out of the province" come from there
         tag = secrets.token_hex(3)
+        # any of the four codes may be taken by another test's markets in the shared
+        # database (a city or county code under a province code that was free): try another
         try:
             province = await store.create_market(
                 code=f"{pp}0000", slug=f"sp-{tag}", name=f"统计省{tag}", level="province")
+            city = await store.create_market(code=f"{pp}1000", slug=f"sc-{tag}",
+                                             name=f"统计市{tag}", level="city",
+                                             parent_code=province.code)
+            counties = [await store.create_market(
+                code=f"{pp}10{n:02d}", slug=f"sx{n}-{tag}", name=f"统计县{n}-{tag}",
+                level="county", parent_code=city.code) for n in (1, 2)]
         except Conflict:
             continue
-        city = await store.create_market(code=f"{pp}1000", slug=f"sc-{tag}", name=f"统计市{tag}",
-                                         level="city", parent_code=province.code)
-        counties = [await store.create_market(
-            code=f"{pp}10{n:02d}", slug=f"sx{n}-{tag}", name=f"统计县{n}-{tag}", level="county",
-            parent_code=city.code) for n in (1, 2)]
         return province, city, counties
     raise AssertionError("no free province code")
 
