@@ -33,7 +33,9 @@ async def final_lots(
             if i == 0:  # makes sure Redis has the script; the others then call it by SHA
                 await finalize(keys=lot_keys, args=args, client=pipe)
             else:
-                pipe.evalsha(finalize.sha, len(lot_keys), *lot_keys, *args)
+                # EVALSHA by name: a Redis Cluster's pipeline refuses its ``evalsha`` method
+                # (with two or more closed lots in a batch the cluster's drainer never settled)
+                pipe.execute_command("EVALSHA", finalize.sha, len(lot_keys), *lot_keys, *args)
         replies = await pipe.execute(raise_on_error=False)
     final: list[int] = []
     reopened: list[int] = []

@@ -309,3 +309,51 @@ async def test_a_restarted_shard_is_checked_and_its_lot_rebuilt(settings: Settin
                 assert reply["t"] == "ack", reply
                 ev = await watcher.until(lambda m: m.get("t") == "ev" and m["kind"] == "bid")
                 assert ev["seq"] == last["seq"] + 1 and ev["amount"] == 1_020_000
+
+
+@pytest.mark.timeout(120)
+async def test_lots_on_several_shards_are_final_in_one_pass(tmp_path: Path) -> None:
+    """The drainer asks ``finalize.lua`` about every closed lot of a batch in one pipeline
+    (settlement/finality.py): on a cluster, with lots on every shard, each passed lot is final,
+    a lot without a room counts as final, and a reopenable one (inside its window) is not."""
+    from auction.domain.lot import LotMode
+    from auction.rooms.service import Rooms
+    from auction.settlement import finality
+
+    with redis_cluster(tmp_path) as cluster:
+        port = cluster.ports[0]
+        redis = connection.connect(f"redis+cluster://127.0.0.1:{port}")
+        await connection.ready(redis)
+        keys = Keys(f"test-{uuid.uuid4().hex[:10]}")
+        rooms = Rooms(redis, keys)
+        try:
+            lots: list[int] = []
+            shards: set[int] = set()
+            lot = 1
+            while len(shards) < 3 or len(lots) < 4:
+                lot += 1
+                shard = _shard(port, keys, lot)
+                if shard in shards and len(shards) < 3:
+                    continue
+                shards.add(shard)
+                lots.append(lot)
+            for lot in lots:
+                await rooms.init_lot(lot, mode=LotMode.LIVE, start=100, inc=10, reserve=0,
+                                     session_id=1)
+                await rooms.open(lot)
+                await rooms.close(lot, "pass", idem=f"pass-{lot}")
+            roomless = lot + 1000
+            final, reopened = await finality.final_lots(
+                redis, keys, rooms.scripts.finalize, [*lots, roomless], 0)
+            assert (sorted(final), reopened) == (sorted([*lots, roomless]), [])
+            # within a long window a passed lot may still be reopened: neither final nor reopened
+            again = [lots[0] + 5000]
+            await rooms.init_lot(again[0], mode=LotMode.LIVE, start=100, inc=10, reserve=0,
+                                 session_id=2)
+            await rooms.open(again[0])
+            await rooms.close(again[0], "pass", idem="pass-again")
+            assert await finality.final_lots(
+                redis, keys, rooms.scripts.finalize, [*again, roomless], 3_600_000
+            ) == ([roomless], [])
+        finally:
+            await redis.aclose()
