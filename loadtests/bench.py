@@ -29,7 +29,9 @@ from typing import Any
 import asyncpg
 import psutil
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 
+from auction.rooms import connection
 from loadtests.seed import START_FEN, Sale, new_sale
 from loadtests.stack import ServerProc, Stack, progress, server_pids
 from loadtests.workers import child_main
@@ -139,6 +141,10 @@ class CpuMeter:
         return out
 
     async def _redis_cpu(self) -> float:
+        if isinstance(self.redis, RedisCluster):  # every node's, summed
+            infos = await self.redis.info("cpu", target_nodes=RedisCluster.ALL_NODES)
+            return sum(float(i["used_cpu_user"]) + float(i["used_cpu_sys"])
+                       for i in infos.values())
         info = await self.redis.info("cpu")
         return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
@@ -385,7 +391,9 @@ class Bench:
                 # by SHA, loaded above: one round trip for the 1,000 hammers (the script's own
                 # call with client=pipe asks Redis whether it has the script, once per call)
                 lot_keys = rooms.keys.lot(lot).script_keys()
-                pipe.evalsha(close.sha, len(lot_keys), *lot_keys, "hammer", f"bench-hammer-{lot}")
+                # (EVALSHA by name: a cluster pipeline refuses its ``evalsha`` method)
+                pipe.execute_command("EVALSHA", close.sha, len(lot_keys), *lot_keys, "hammer",
+                                     f"bench-hammer-{lot}")
             replies = await pipe.execute()
         t_closed = time.monotonic() - t0
         sold = sum(1 for r in replies if (r[0] == b"ok" or r[0] == "ok"))
@@ -475,8 +483,9 @@ async def run(p: Params, scenarios: list[str]) -> dict[str, Any]:
         stack.server_root = Path(p.server_root).resolve()
     t_start = time.monotonic()
     by_workers: dict[int, dict[str, list[dict[str, Any]]]] = {}
-    redis = Redis.from_url(redis_url)
+    redis = connection.connect(redis_url)  # one Redis, or a Redis Cluster (redis+cluster://)
     try:
+        await connection.ready(redis)
         progress(f"database {stack.db_name}, redis namespace {stack.namespace}")
         await stack.create_database()
         server = await stack.start_server(counts[0])

@@ -25,7 +25,8 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import httpx
 import psutil
-from redis.asyncio import Redis
+
+from auction.rooms import connection
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -223,17 +224,27 @@ class Stack:
             server.proc.stderr.close()
 
     async def clean_redis(self) -> int:
-        redis = Redis.from_url(self.redis_url)
+        redis = connection.connect(self.redis_url)  # a cluster: keys of several slots
         deleted = 0
         try:
+            await connection.ready(redis)
             batch: list[bytes] = []
+
+            async def delete() -> int:
+                # one DEL per key in a pipeline: a cluster refuses a DEL across slots
+                async with redis.pipeline(transaction=False) as pipe:
+                    for key in batch:
+                        pipe.delete(key)
+                    gone = sum(int(n) for n in await pipe.execute())
+                batch.clear()
+                return gone
+
             async for key in redis.scan_iter(f"{self.namespace}:*", count=1000):
                 batch.append(key)
                 if len(batch) >= 500:
-                    deleted += await redis.delete(*batch)
-                    batch.clear()
+                    deleted += await delete()
             if batch:
-                deleted += await redis.delete(*batch)
+                deleted += await delete()
         finally:
             await redis.aclose()
         return deleted
