@@ -40,6 +40,8 @@ def free_port() -> int:
 class Server:
     base: str
     settings: Settings
+    #: the in-process uvicorn server (:func:`running`), for tests that reach a connection's socket
+    uvicorn_server: uvicorn.Server | None = None
 
     @property
     def ws_url(self) -> str:
@@ -76,7 +78,7 @@ async def running(settings: Settings, port: int | None = None, *,
             task.result()
         await asyncio.sleep(0.02)
     try:
-        yield Server(f"http://127.0.0.1:{port}", settings)
+        yield Server(f"http://127.0.0.1:{port}", settings, server)
     finally:
         server.should_exit = True
         done, _ = await asyncio.wait({task}, timeout=5)

@@ -96,14 +96,22 @@ async def test_every_watcher_gets_every_event_once_in_order(
         assert frames == writes == 0, (frames, writes)
 
 
-def _small_buffer_socket(port: int) -> socket.socket:
-    """A connected TCP socket with a small receive buffer: a client that stops reading makes
-    the server's transport full after a few dozen KiB, not megabytes."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.connect(("127.0.0.1", port))
-    sock.setblocking(False)
-    return sock
+def _shrink_send_buffer(srv: Server, client_port: int) -> None:
+    """Give the server's end of the client at ``client_port`` a small kernel send buffer, so
+    that a client that stops reading makes the server's transport full after a few dozen KiB.
+
+    The server's end, not the client's: a client socket with a tiny receive buffer lets the
+    kernel's send buffer grow to megabytes first (the old test dropped at its 177th burst of
+    200), and, on loopback, can wait out TCP's zero-window probe back-off for many seconds
+    once it reads again (a CI run timed out on a read that way)."""
+    assert srv.uvicorn_server is not None
+    for conn in list(srv.uvicorn_server.server_state.connections):
+        transport = getattr(conn, "transport", None)
+        sock = transport.get_extra_info("socket") if transport is not None else None
+        if sock is not None and sock.getpeername()[1] == client_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+            return
+    raise AssertionError(f"no server connection from port {client_port}")
 
 
 def _dropped() -> float:
@@ -122,12 +130,12 @@ async def test_a_watcher_that_stops_reading_gets_4429_and_resumes_without_loss(
             contextlib.AsyncExitStack() as stack:
         (fast,) = await _watchers([srv], lot, 1, stack)
         await fast.client.send(t="sub", lot=lot)
-        port = int(srv.base.rsplit(":", 1)[1])
         slow = await stack.enter_async_context(connect(
             # no permessage-deflate: the stock protocol would shrink the repeated text to a
             # few bytes a message, and the buffers would take thousands of events to fill
-            srv.ws_url, sock=_small_buffer_socket(port), max_queue=1, compression=None,
+            srv.ws_url, max_queue=1, compression=None,
             additional_headers={"X-Forwarded-For": "10.9.0.1"}))
+        _shrink_send_buffer(srv, slow.local_address[1])
         await slow.send(msgpack.packb({"t": "hello"}))
         await slow.send(msgpack.packb({"t": "sub", "lot": lot}))
         got: list[dict[str, Any]] = []
