@@ -1,12 +1,13 @@
 """Bid lanes: one ordered queue per lot in front of ``bid.lua``, drained by one task per lot
-that sends what is queued as one pipeline of script calls (one round trip per batch).
+that sends what is queued as one script call carrying the whole batch (one round trip, one
+command per batch).
 
 Why (issue 17 items 1 and 2; docs/performance.md "Bid path"):
 
 - **Order.** Bids on one lot reach the script in the order the server received them: a lot has
-  at most one batch in flight, and a batch's calls run in Redis in pipeline order. Before, each
-  bid took its own pooled connection, so under load later (higher) bids overtook earlier ones
-  on the way to Redis and the earlier ones came back ``too_low``.
+  at most one batch in flight, and ``bid.lua`` decides a batch's bids one after another, in
+  order. Before, each bid took its own pooled connection, so under load later (higher) bids
+  overtook earlier ones on the way to Redis and the earlier ones came back ``too_low``.
 - **Round trips.** Bids that arrive while a lot's batch is in flight (or in the same event-loop
   tick) share the next round trip, so the Redis cost per bid falls as the load rises.
 - **Overload without collapse.** :meth:`BidLanes.shed` refuses a bid at the door, before any
@@ -35,6 +36,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import msgpack
 from redis.exceptions import NoScriptError
 
 from auction.rooms.replies import Accepted, decode_reply
@@ -47,6 +49,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("auction.rooms.lanes")
 
+_packb = msgpack.packb
+
 
 @dataclass(frozen=True, slots=True)
 class LaneLimits:
@@ -58,7 +62,8 @@ class LaneLimits:
     total: int = 4096
     #: a bid that waited longer than this (ms) when its batch is taken is refused, never sent
     wait_ms: int = 500
-    #: most script calls in one round trip
+    #: most bids in one script call (Redis runs a batch as one call: 256 bids hold it for a
+    #: few ms)
     batch: int = 256
 
 
@@ -229,31 +234,32 @@ class BidLanes:
         if not batch:
             return
         started = time.monotonic()
-        replies = await self._call(lot, batch)
-        missing = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
-        if missing:
-            # Redis lost its scripts (a restart): the fence first, then those calls again, in
-            # their order (a NOSCRIPT call did nothing)
+        try:
+            replies = await self._call(lot, batch)
+        except NoScriptError:
+            # Redis lost its scripts (a restart): the fence first, then the batch again (a
+            # NOSCRIPT call did nothing)
             await self.script.load()
-            again = await self._call(lot, [batch[i] for i in missing])
-            for i, reply in zip(missing, again, strict=True):
-                replies[i] = reply
+            replies = await self._call(lot, batch)
         for bid, reply in zip(batch, replies, strict=True):
             _settle(bid, _outcome(reply))
         spent = (time.monotonic() - started) / len(batch)
         self._per_bid_s += (spent - self._per_bid_s) * 0.2
 
     async def _call(self, lot: int, batch: Sequence[QueuedBid]) -> list[Any]:
-        """One round trip: the batch's ``bid.lua`` calls, in order, on one connection."""
+        """One round trip: one ``bid.lua`` call carrying the whole batch, in order, as one
+        msgpack argument (so the client encodes one command of a dozen arguments, not one of
+        a dozen per bid); one reply per bid, an exception for a bid whose decision raised.
+        Queued by name: a Redis Cluster client routes ``EVALSHA`` by its keys (one lot's keys:
+        one slot)."""
         keys = self.keys.lot(lot).bid_keys()
-        sha = self.script.sha
-        pipe = self.redis.pipeline(transaction=False)
-        for bid in batch:
-            # queued by name: a Redis Cluster's pipeline refuses its ``evalsha`` method (the
-            # batch is one lot's keys: one slot)
-            pipe.execute_command("EVALSHA", sha, len(keys), *keys, bid.bidder, bid.paddle,
-                                 str(bid.amount), bid.idem, bid.source)
-        return list(await pipe.execute(raise_on_error=False))
+        bids = _packb([[str(b.bidder), str(b.paddle), str(b.amount), b.idem, b.source]
+                       for b in batch])
+        replies = await self.redis.execute_command("EVALSHA", self.script.sha, len(keys), *keys,
+                                                   bids)
+        if not isinstance(replies, list) or len(replies) != len(batch):
+            raise RuntimeError(f"bid.lua answered {len(batch)} bids with {replies!r:.200}")
+        return replies
 
 
 def _outcome(reply: Any) -> Accepted | BaseException:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from auction.domain.errors import Rejection
 from auction.domain.lot import LotMode
@@ -160,3 +161,46 @@ async def test_rule_refusals_and_vetting_answer_each_bid_of_a_batch(
     assert not await redis.hexists(keys.lot(8).idem, "b2:a")
     assert (await other).seq == 3
 
+
+
+async def test_a_bid_whose_decision_raises_fails_alone_and_the_batch_goes_on(
+    redis: Redis, keys: Keys
+) -> None:
+    """``bid.lua`` decides a batch's bids one by one: when one bid's decision raises in Redis
+    (here its idempotency entry is unreadable), that bid alone gets the error; the bids before
+    and after it in the same call are decided as if each were its own call."""
+    rooms = Rooms(redis, keys)
+    await open_lot(rooms, 9)
+    await redis.hset(keys.lot(9).idem, "b2:broken", "no separator")
+    first = rooms.lanes.submit(9, bidder=1, paddle=101, amount=START, idem="b1:a")
+    broken = rooms.lanes.submit(9, bidder=2, paddle=102, amount=START + INC, idem="b2:broken")
+    after = rooms.lanes.submit(9, bidder=3, paddle=103, amount=START + INC, idem="b3:a")
+    assert (await first).seq == 2
+    with pytest.raises(ResponseError):
+        await broken
+    assert (await after).seq == 3
+    state = await rooms.room_state(9)
+    assert state is not None and (state.high, state.leader, state.bids) == (START + INC, 3, 2)
+
+
+async def test_floor_and_online_bids_of_one_batch_keep_their_own_fingerprints(
+    redis: Redis, keys: Keys
+) -> None:
+    """The source travels with each bid of the batch: a floor bid's key covers its paddle and
+    source (C7), so the same key sent again as an online bid is a conflict, while the online
+    bid's key replays."""
+    rooms = Rooms(redis, keys)
+    await open_lot(rooms, 10)
+    floor = rooms.lanes.submit(10, bidder=1, paddle=101, amount=START, idem="f:1",
+                               source="floor")
+    online = rooms.lanes.submit(10, bidder=2, paddle=102, amount=START + INC, idem="o:2")
+    assert [(await floor).seq, (await online).seq] == [2, 3]
+    replay = await rooms.lanes.submit(10, bidder=2, paddle=102, amount=START + INC, idem="o:2")
+    assert (replay.seq, replay.replay) == (3, True)
+    with pytest.raises(Rejection) as conflict:
+        await rooms.lanes.submit(10, bidder=1, paddle=101, amount=START, idem="f:1")
+    assert conflict.value.code == "idempotency_conflict"
+    events = await rooms.events_after(10, 1)
+    assert events is not None
+    assert [(e.data["paddle"], e.data["source"]) for e in events] == [
+        (101, "floor"), (102, "online")]
