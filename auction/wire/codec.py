@@ -204,6 +204,18 @@ def _unpacker_limits() -> dict[str, int]:
     }
 
 
+_LIMITS = _unpacker_limits()
+
+
+def _too_deep(m: dict[str, Any]) -> bool:
+    """More than 4 levels of maps and arrays. Most frames are flat maps (a ``bid``): those are
+    told in one pass over their values, without the recursive walk."""
+    for v in m.values():
+        if type(v) is dict or type(v) is list:  # what msgpack builds: exact types
+            return _depth(m) > 4
+    return False
+
+
 def _depth(value: Any, level: int = 0) -> int:
     if level > 4:
         return level
@@ -256,12 +268,12 @@ def decode(frame: bytes) -> ClientMessage:
     if len(frame) > MAX_FRAME:
         raise FrameError("bad_frame", "帧过大")
     try:
-        m = msgpack.unpackb(frame, raw=False, strict_map_key=False, **_unpacker_limits())
+        m = msgpack.unpackb(frame, raw=False, strict_map_key=False, **_LIMITS)
     except Exception:
         raise FrameError("bad_frame", "不是有效的 msgpack 数据") from None
     if not isinstance(m, dict) or not isinstance(m.get("t"), str):
         raise FrameError("bad_frame", "帧必须是带字符串字段 t 的 msgpack 映射")
-    if _depth(m) > 4:
+    if _too_deep(m):
         raise FrameError("bad_frame", "嵌套过深")
     t = m["t"]
     raw_key = m.get("key")

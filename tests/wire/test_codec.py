@@ -54,6 +54,15 @@ def test_deep_nesting_is_refused() -> None:
         codec.decode(frame(t="hello", resume={1: [[[[["e"]]]], 1]}))
 
 
+def test_nesting_is_checked_in_every_value_not_only_the_first() -> None:
+    """Flat maps take a shorter check: a deep value after flat ones is still refused, and
+    nesting within the limit is still accepted."""
+    with pytest.raises(codec.FrameError):
+        codec.decode(frame(t="bid", key="k1", lot=1, amount=100, x=[[[["e"]]]]))
+    assert codec.decode(frame(t="bid", key="k1", lot=1, amount=100, x=[[["e"]]])) == codec.Bid(
+        lot=1, amount=100, key="k1")
+
+
 def test_unknown_type() -> None:
     """An unknown t is answered, not closed, and carries the key when there is one."""
     with pytest.raises(codec.WireError) as info:
