@@ -250,13 +250,11 @@ class BidLanes:
         """One round trip: one ``bid.lua`` call carrying the whole batch, in order, as one
         msgpack argument (so the client encodes one command of a dozen arguments, not one of
         a dozen per bid); one reply per bid, an exception for a bid whose decision raised.
-        Queued by name: a Redis Cluster client routes ``EVALSHA`` by its keys (one lot's keys:
-        one slot)."""
+        A Redis Cluster client routes it by its keys (one lot's keys: one slot)."""
         keys = self.keys.lot(lot).bid_keys()
         bids = _packb([[str(b.bidder), str(b.paddle), str(b.amount), b.idem, b.source]
                        for b in batch])
-        replies = await self.redis.execute_command("EVALSHA", self.script.sha, len(keys), *keys,
-                                                   bids)
+        replies = await self.redis.evalsha(self.script.sha, len(keys), *keys, bids)
         if not isinstance(replies, list) or len(replies) != len(batch):
             raise RuntimeError(f"bid.lua answered {len(batch)} bids with {replies!r:.200}")
         return replies
