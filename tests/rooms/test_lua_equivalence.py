@@ -183,6 +183,56 @@ class Harness:
         assert [e.to_map() for e in events] == [e.to_map() for e in expected.events]
         return after
 
+    def check_burst(
+        self, lot: int, before: RoomState, bids: list[tuple[int, int]],
+        eligible: frozenset[int] = ELIGIBLE,
+    ) -> RoomState:
+        """Bids that arrive in one event-loop tick: the lot's lane sends them as one
+        ``bid.lua`` call. Each must get the model's answer for the state the bids before it
+        left (at the server time the script gave it); the state and the events after the
+        call are the model's after all of them in order."""
+        lanes, sizes = self.rooms.lanes, []
+        real = lanes._call
+
+        async def counted(lot_id: int, batch: Any) -> list[Any]:
+            sizes.append(len(batch))
+            return await real(lot_id, batch)
+
+        async def send() -> list[Any]:
+            futures = [lanes.submit(lot, bidder=b, paddle=100 + b, amount=a, idem="")
+                       for b, a in bids]
+            return list(await asyncio.gather(*futures, return_exceptions=True))
+
+        lanes._call = counted  # type: ignore[method-assign]
+        try:
+            results = self.run(send())
+        finally:
+            del lanes._call
+        # one call (twice the first time: NOSCRIPT, loaded, sent again)
+        assert sizes and set(sizes) == {len(bids)} and len(sizes) <= 2, sizes
+        state, expected_events = before, []
+        for (bidder, amount), result in zip(bids, results, strict=True):
+            command = ("bid", bidder, amount)
+            if isinstance(result, Rejection):
+                outcome, at = result.code, int(result.data["at"])
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                outcome, at = "ok", result.at
+            expected = self.model(state, command, at, eligible)
+            if isinstance(expected, Rejection):
+                assert outcome == expected.code, (
+                    f"{bids}: {command}: lua {outcome}, model {expected.code}")
+                continue
+            assert outcome == "ok", f"{bids}: {command}: lua refused {outcome}, model accepted"
+            state = expected.state
+            expected_events.extend(expected.events)
+        after = self.run(self.rooms.room_state(lot))
+        events = self.run(self.rooms.events_after(lot, before.seq)) or []
+        assert after == state, f"{bids}:\n lua   {after}\n model {state}"
+        assert [e.to_map() for e in events] == [e.to_map() for e in expected_events]
+        return state
+
 
 def _schedule(args: list[Any]) -> dict[str, int]:
     """``open``'s optional schedule arguments (``ends_at``, ``max_ext``, ``hard_end``)."""
@@ -560,6 +610,17 @@ class RoomMachine(RuleBasedStateMachine):
           source=st.sampled_from(["floor", "phone"]))
     def floor(self, bidder: int, steps: int, source: str) -> None:
         self._step("floor", bidder, self.state.next_minimum() + steps * self.state.inc, source)
+
+    @rule(bids=st.lists(st.tuples(st.integers(1, 5), st.integers(-1, 2)), min_size=2,
+                        max_size=6))
+    def burst(self, bids: list[tuple[int, int]]) -> None:
+        """Several bids in one tick (one ``bid.lua`` call): the i-th aims i steps above the
+        minimum before the burst, give or take, so some are overtaken and some not."""
+        base, inc = self.state.next_minimum(), self.state.inc
+        self.state = self.harness.check_burst(
+            self.lot, self.state,
+            [(bidder, base + (i + steps) * inc) for i, (bidder, steps) in enumerate(bids)],
+            self.eligible)
 
     @rule()
     def undo(self) -> None:
