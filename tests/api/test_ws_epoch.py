@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from auction.api.ws import Connection, LotSub
+from auction.api.ws import Connection
+from auction.api.ws_subscriptions import LotSub
 from auction.wire.frames import Frame
 
 
