@@ -285,6 +285,11 @@ CASES: list[tuple[str, Callable[[], RoomState], int | None, tuple[Any, ...], str
     ("bad amount zero", lambda: live(**OPEN), None, ("bid", 1, 0), "bad_amount"),
     ("bad amount negative", lambda: live(**OPEN), None, ("bid", 1, -START), "bad_amount"),
     ("bad amount above 10^15", lambda: live(**OPEN), None, ("bid", 1, 10**15 + 1), "bad_amount"),
+    # the same amount rule (_common.lua fen_amount) for a proxy's maximum
+    ("P1 proxy maximum zero", lambda: live(**OPEN), None, ("proxy", 1, 0), "bad_amount"),
+    ("P1 proxy maximum above 10^15", lambda: live(**OPEN), None, ("proxy", 1, 10**15 + 1),
+     "bad_amount"),
+    ("P1 proxy maximum at 10^15", lambda: live(**OPEN), None, ("proxy", 1, 10**15), "ok"),
     ("R5 bid in the last window extends", lambda: timed(**OPEN), 60_000, ("bid", 1, START), "ok"),
     ("R5 bid before the window does not extend", lambda: timed(**OPEN), 3_600_000,
      ("bid", 1, START), "ok"),

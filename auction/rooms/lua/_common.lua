@@ -16,6 +16,18 @@ local function s(n)
   return string.format('%d', n)
 end
 
+-- Money is integer fen in 1 .. 10^15 (auction/domain/money.py MAX_FEN).
+local MAX_FEN = 1000000000000000
+
+-- A fen amount sent as decimal digits (no sign, no leading zero, at most MAX_FEN), as a Lua
+-- number; nil for anything else.
+local function fen_amount(text)
+  if not string.match(text, '^[1-9]%d*$') or string.len(text) > 16 then return nil end
+  local amount = tonumber(text)
+  if amount > MAX_FEN then return nil end
+  return amount
+end
+
 -- Integer fields of the state hash, as Lua numbers.
 local function num(state, name)
   return tonumber(state[name] or '0') or 0

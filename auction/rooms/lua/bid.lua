@@ -29,14 +29,8 @@ local function place_bid(bidder_text, paddle_text, amount_text, idem_field, sour
     return idem_store(idem_field, fingerprint, {'err', code, at, minimum or 0})
   end
 
-  -- money is integer fen in 1 .. 10^15 (auction/domain/money.py MAX_FEN)
-  if not string.match(amount_text, '^[1-9]%d*$') or string.len(amount_text) > 16 then
-    return refuse('bad_amount')
-  end
-  local amount = tonumber(amount_text)
-  if amount > 1000000000000000 then
-    return refuse('bad_amount')
-  end
+  local amount = fen_amount(amount_text)
+  if not amount then return refuse('bad_amount') end
 
   local state = load_state()
   local status = state['status']

@@ -150,7 +150,7 @@ elseif op == 'increment' then  -- C8
   elseif arg == 'double' then override = inc * 2
   elseif arg == 'reset' then override = 0
   else return redis.error_reply('command: bad increment') end
-  if arg ~= 'reset' and (override < 1 or override > 1000000000000000) then
+  if arg ~= 'reset' and (override < 1 or override > MAX_FEN) then
     return refuse('wrong_state')
   end
   state['inc_override'] = s(override)

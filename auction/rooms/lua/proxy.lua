@@ -17,11 +17,8 @@ local at = now_ms()
 local function refuse(code, minimum)
   return idem_store(idem_field, fingerprint, {'err', code, at, minimum or 0})
 end
-if not string.match(max_text, '^[1-9]%d*$') or string.len(max_text) > 16 then
-  return refuse('bad_amount')
-end
-local maximum = tonumber(max_text)
-if maximum > 1000000000000000 then return refuse('bad_amount') end
+local maximum = fen_amount(max_text)
+if not maximum then return refuse('bad_amount') end
 
 local state = load_state()
 local status = state['status']
