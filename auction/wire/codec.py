@@ -194,17 +194,14 @@ class Ping:
 ClientMessage = Hello | Sub | Unsub | Bid | Proxy | Accept | Cmd | Ping
 
 
-def _unpacker_limits() -> dict[str, int]:
-    return {
-        "max_str_len": MAX_STR,
-        "max_bin_len": MAX_STR,
-        "max_array_len": MAX_ITEMS,
-        "max_map_len": MAX_ITEMS,
-        "max_ext_len": 0,
-    }
-
-
-_LIMITS = _unpacker_limits()
+#: the unpacker's limits (docs/protocol.md "Decoder limits")
+_LIMITS = {
+    "max_str_len": MAX_STR,
+    "max_bin_len": MAX_STR,
+    "max_array_len": MAX_ITEMS,
+    "max_map_len": MAX_ITEMS,
+    "max_ext_len": 0,
+}
 
 
 def _too_deep(m: dict[str, Any]) -> bool:
