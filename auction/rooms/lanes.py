@@ -185,18 +185,41 @@ class BidLanes:
                                                                name=f"bid-lane-{lot}")
 
     async def _drain(self, lot: int, lane: _Lane) -> None:
-        """Send the lane's bids, a batch at a time, until it is empty; then forget it."""
+        """Send the lane's bids, a batch at a time, until it is empty; then forget it.
+
+        Two batches overlap: while one batch's script call is in flight the next one is taken
+        and vetted, so a batch's call goes out as soon as the one before it has answered (the
+        calls themselves stay one at a time, in order). Under load a batch's vetting and its
+        call each wait about one event-loop turn; done one after the other they halved what a
+        lot could take (docs/performance.md, "Issue 17, fifth pass")."""
+        loop = asyncio.get_running_loop()
+        ahead: asyncio.Task[list[QueuedBid]] | None = None
+        ahead_batch: list[QueuedBid] = []
         try:
-            while lane.queue:
-                batch = self._take(lane)
-                try:
-                    await self._send(lot, batch)
-                except Exception as exc:  # Redis away, a bug: every bid of the batch is told
-                    for bid in batch:
-                        _settle(bid, exc)
+            kept = await self._vetted(lot, self._take(lane))
+            while kept or lane.queue:
+                if lane.queue:
+                    ahead_batch = self._take(lane)
+                    ahead = loop.create_task(self._vetted(lot, ahead_batch),
+                                             name=f"bid-vet-{lot}")
+                if kept:
+                    await self._send_answered(lot, kept)
+                if ahead is not None:
+                    kept = await ahead
+                    ahead, ahead_batch = None, []
+                else:
+                    kept = []
         finally:
             lane.busy = False
             lane.task = None
+            if ahead is not None:  # cancelled (shutdown) with the next batch taken
+                waiting = ahead_batch
+                if ahead.done() and not ahead.cancelled() and ahead.exception() is None:
+                    waiting = ahead.result()  # the refused ones were answered already
+                else:
+                    ahead.cancel()
+                for bid in waiting:
+                    _settle(bid, Overloaded(1000))
             if lane.queue:  # cancelled while bids waited (shutdown): tell them
                 for bid in lane.queue:
                     _settle(bid, Overloaded(1000))
@@ -221,16 +244,35 @@ class BidLanes:
             batch.append(bid)
         return batch
 
-    async def _send(self, lot: int, batch: list[QueuedBid]) -> None:
-        if self.vet is not None and batch:
+    async def _vetted(self, lot: int, batch: list[QueuedBid]) -> list[QueuedBid]:
+        """The bids of ``batch`` that :attr:`vet` lets through; the others are answered with
+        their refusal (all of them with the error, if vetting itself failed)."""
+        if self.vet is None or not batch:
+            return batch
+        try:
             verdicts = await self.vet(lot, batch)
-            kept = []
-            for bid, refusal in zip(batch, verdicts, strict=True):
-                if refusal is None:
-                    kept.append(bid)
-                else:
-                    _settle(bid, refusal)
-            batch = kept
+        except Exception as exc:  # Redis away, a bug: every bid of the batch is told
+            for bid in batch:
+                _settle(bid, exc)
+            return []
+        kept = []
+        for bid, refusal in zip(batch, verdicts, strict=True):
+            if refusal is None:
+                kept.append(bid)
+            else:
+                _settle(bid, refusal)
+        return kept
+
+    async def _send_answered(self, lot: int, batch: list[QueuedBid]) -> None:
+        """:meth:`_send`, every bid told if the call fails as a whole."""
+        try:
+            await self._send(lot, batch)
+        except Exception as exc:  # Redis away, a bug: every bid of the batch is told
+            for bid in batch:
+                _settle(bid, exc)
+
+    async def _send(self, lot: int, batch: list[QueuedBid]) -> None:
+        """One script call for ``batch`` (vetted), each bid answered with its reply."""
         if not batch:
             return
         started = time.monotonic()

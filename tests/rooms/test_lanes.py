@@ -204,3 +204,86 @@ async def test_floor_and_online_bids_of_one_batch_keep_their_own_fingerprints(
     assert events is not None
     assert [(e.data["paddle"], e.data["source"]) for e in events] == [
         (101, "floor"), (102, "online")]
+
+
+async def test_the_next_batch_is_vetted_while_the_previous_one_is_in_flight(
+    redis: Redis, keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two batches overlap: the second batch is taken and vetted while the first one's script
+    call is on its way (a call that waits for the second vetting would wait forever if they
+    ran one after the other), and the calls still go one at a time in submit order: every bid
+    of the ladder is accepted with consecutive seqs."""
+    rooms = Rooms(redis, keys, lanes=LaneLimits(batch=5))
+    await open_lot(rooms, 11)
+    await rooms.lanes.script.load()  # no NOSCRIPT retry: one call per batch
+    vetted: list[int] = []
+    second_vetted = asyncio.Event()
+
+    async def vet(lot: int, batch: Any) -> list[BaseException | None]:
+        vetted.append(len(batch))
+        if len(vetted) == 2:
+            second_vetted.set()
+        return [None] * len(batch)
+
+    calls: list[tuple[str, int]] = []
+    real = BidLanes._call
+
+    async def call(self: BidLanes, lot: int, batch: Any) -> list[Any]:
+        calls.append(("start", batch[0].amount))
+        if len(calls) == 1:
+            await asyncio.wait_for(second_vetted.wait(), 5)
+        replies = await real(self, lot, batch)
+        calls.append(("end", batch[0].amount))
+        return replies
+
+    rooms.lanes.vet = vet
+    monkeypatch.setattr(BidLanes, "_call", call)
+    bids = ladder(15)
+    futures = [rooms.lanes.submit(11, bidder=b, paddle=100 + b, amount=a, idem=f"b{b}:k{i}")
+               for i, (b, a) in enumerate(bids)]
+    results = await asyncio.gather(*futures)
+    assert [r.seq for r in results] == list(range(2, 17))
+    assert vetted == [5, 5, 5]
+    firsts = [bids[0][1], bids[5][1], bids[10][1]]
+    expected: list[tuple[str, int]] = [(e, a) for a in firsts for e in ("start", "end")]
+    assert [c for c in calls if c[0] in ("start", "end")] == expected  # one call at a time
+
+
+async def test_a_lane_stopped_with_a_batch_vetted_ahead_answers_every_waiting_bid(
+    redis: Redis, keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lane cancelled (shutdown) while one batch's call is in flight and the next batch is
+    being vetted answers the next batch and the queue ``overloaded``: nothing of theirs was
+    sent, and no caller is left waiting for them."""
+    rooms = Rooms(redis, keys, lanes=LaneLimits(batch=2))
+    await open_lot(rooms, 12)
+    in_vet = asyncio.Event()
+    never = asyncio.Event()
+
+    async def vet(lot: int, batch: Any) -> list[BaseException | None]:
+        if batch[0].idem.endswith(":k2"):  # the second batch
+            in_vet.set()
+            await never.wait()
+        return [None] * len(batch)
+
+    async def call(self: BidLanes, lot: int, batch: Any) -> list[Any]:
+        await never.wait()
+        raise AssertionError("unreachable")
+
+    rooms.lanes.vet = vet
+    monkeypatch.setattr(BidLanes, "_call", call)
+    futures = [rooms.lanes.submit(12, bidder=b, paddle=100 + b, amount=a, idem=f"b{b}:k{i}")
+               for i, (b, a) in enumerate(ladder(6))]
+    await asyncio.wait_for(in_vet.wait(), 5)
+    task = rooms.lanes._lanes[12].task
+    assert task is not None
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    for future in futures[2:]:
+        assert isinstance(future.exception(), Overloaded)
+    assert rooms.lanes.queued == 0 and 12 not in rooms.lanes._lanes
+    state = await rooms.room_state(12)
+    assert state is not None and (state.seq, state.bids) == (1, 0)
+    for future in futures[:2]:  # the batch in flight: its outcome is unknown, never guessed
+        future.cancel()
