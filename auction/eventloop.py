@@ -24,6 +24,11 @@ allocations instead of 700 (a young collection stays ≈ 1–4 ms) and the middl
 those instead of 10, so only what is still alive after ≈ 500,000 allocations is promoted: at
 8,000 bids/s offered on one lot, 1 full collection in 20 s instead of 12
 (docs/performance.md, "Issue 17, fifth pass").
+
+**Watching it.** What found both: how late the loop runs a timer, and how long each collection
+stops it. A server process keeps measuring both (:func:`watch`, :func:`time_collections`) as
+``auction_event_loop_lag_seconds`` and ``auction_gc_pause_seconds{generation}`` on
+``/metrics``, and logs a warning when the loop was blocked for :data:`BLOCKED_WARN_S` or more.
 """
 
 from __future__ import annotations
@@ -31,8 +36,11 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import time
 from collections.abc import Coroutine
 from typing import Any, TypeVar
+
+from auction import metrics
 
 T = TypeVar("T")
 
@@ -40,6 +48,8 @@ log = logging.getLogger("auction.eventloop")
 
 #: ``gc.set_threshold`` of a server process (see the module's docstring)
 GC_THRESHOLDS = (5_000, 100, 10)
+#: :func:`watch` logs a warning when the loop ran its timer this late (s) or later
+BLOCKED_WARN_S = 1.0
 
 
 def run(main: Coroutine[Any, Any, T]) -> T:
@@ -58,4 +68,36 @@ def freeze_startup() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
+    time_collections()
     log.debug("garbage collector: %d start-up objects frozen", gc.get_freeze_count())
+
+
+_gc_started: list[float] = []
+
+
+def _on_collection(phase: str, info: dict[str, Any]) -> None:
+    if phase == "start":
+        _gc_started[:] = [time.perf_counter()]
+    elif _gc_started:
+        metrics.GC_PAUSE.labels(str(info["generation"])).observe(
+            time.perf_counter() - _gc_started[0])
+
+
+def time_collections() -> None:
+    """Time every garbage collection of this process into ``auction_gc_pause_seconds`` (once
+    per process, however often it is called)."""
+    if _on_collection not in gc.callbacks:
+        gc.callbacks.append(_on_collection)
+
+
+async def watch(interval_s: float = 0.1, warn_s: float = BLOCKED_WARN_S) -> None:
+    """Run a timer every ``interval_s`` and record how late the loop ran it (anything that
+    holds the loop — a collection, a long computation, a blocking call — delays every socket
+    and every bid by as much)."""
+    while True:
+        started = time.perf_counter()
+        await asyncio.sleep(interval_s)
+        late = max(0.0, time.perf_counter() - started - interval_s)
+        metrics.EVENT_LOOP_LAG.observe(late)
+        if late >= warn_s:
+            log.warning("event loop blocked for %.2f s", late)

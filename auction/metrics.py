@@ -30,6 +30,10 @@ redis_errors_total              counter    Redis calls that failed (connection, 
 postgres_errors_total           counter    PostgreSQL calls that failed (unavailable, timeout)
 audit_failures_total            counter    audit rows not written (the write stood; the row is
                                            in the log: auction/api/audit.py)
+event_loop_lag_seconds          histogram  how late the event loop ran a 100 ms timer (a
+                                           server process: auction/eventloop.py ``watch``)
+gc_pause_seconds{generation}    histogram  garbage collections, each one's pause (the loop
+                                           stops while it runs)
 ==============================  =========  ===============================================
 """
 
@@ -96,6 +100,16 @@ POSTGRES_ERRORS = Counter(
 AUDIT_FAILURES = Counter(
     "auction_audit_failures", "Audit rows that could not be written (logged instead)",
     registry=REGISTRY,
+)
+
+_PAUSE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+EVENT_LOOP_LAG = Histogram(
+    "auction_event_loop_lag_seconds", "How late the event loop ran a 100 ms timer",
+    buckets=_PAUSE_BUCKETS, registry=REGISTRY,
+)
+GC_PAUSE = Histogram(
+    "auction_gc_pause_seconds", "Garbage collections by generation, each one's pause",
+    ["generation"], buckets=_PAUSE_BUCKETS, registry=REGISTRY,
 )
 
 

@@ -133,6 +133,7 @@ def create_app(settings: Settings, *, background: bool = True, freeze: bool = Fa
             ]
         if freeze:
             eventloop.freeze_startup()
+            tasks.append(asyncio.create_task(eventloop.watch(), name="loop-watch"))
         log.info("ready: redis namespace %r", keys.namespace)
         try:
             yield

@@ -57,3 +57,48 @@ def test_objects_made_after_the_freeze_are_still_collected() -> None:
         print(alive() is None)
     """)
     assert out == "True"
+
+
+def test_every_collection_is_timed_once_into_the_gc_pause_metric() -> None:
+    out = _python("""
+        import gc
+        from auction import eventloop, metrics
+        eventloop.freeze_startup()
+        eventloop.time_collections()  # a second call adds no second callback
+        gc.collect()
+        gc.collect(0)
+        def count(gen):
+            return metrics.REGISTRY.get_sample_value(
+                "auction_gc_pause_seconds_count", {"generation": gen}) or 0
+        print(gc.callbacks.count(eventloop._on_collection), count("2"), count("0"))
+    """)
+    callbacks, full, young = map(float, out.split())
+    assert callbacks == 1
+    assert full >= 1 and young >= 1
+
+
+def test_a_blocked_loop_is_measured_and_logged() -> None:
+    """A coroutine that blocks the loop for 0.4 s (a blocking call) shows in
+    ``auction_event_loop_lag_seconds`` and in a warning; a loop that only sleeps does not."""
+    out = _python("""
+        import asyncio, logging, sys, time
+        from auction import eventloop, metrics
+        logging.basicConfig(level=logging.WARNING, format="%(name)s %(message)s",
+                            stream=sys.stdout)
+        async def main():
+            watcher = asyncio.create_task(eventloop.watch(interval_s=0.05, warn_s=0.2))
+            await asyncio.sleep(0.3)
+            quiet = metrics.REGISTRY.get_sample_value("auction_event_loop_lag_seconds_sum")
+            time.sleep(0.4)  # holds the loop
+            await asyncio.sleep(0.2)
+            watcher.cancel()
+            total = metrics.REGISTRY.get_sample_value("auction_event_loop_lag_seconds_sum")
+            ticks = metrics.REGISTRY.get_sample_value("auction_event_loop_lag_seconds_count")
+            print(round(quiet, 3), round(total, 3), int(ticks))
+        asyncio.run(main())
+    """)
+    lines = out.splitlines()
+    quiet, total, ticks = lines[-1].split()
+    assert float(quiet) < 0.1 and float(total) >= 0.3 and int(ticks) >= 5
+    assert any("auction.eventloop event loop blocked for 0.3" in line
+               or "auction.eventloop event loop blocked for 0.4" in line for line in lines), out

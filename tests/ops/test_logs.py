@@ -4,6 +4,7 @@ log is off unless ``--access-log``."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -57,7 +58,13 @@ async def test_serve_with_json_logs_in_china_time(auction_env: dict[str, str]) -
     async with serving(auction_env) as server:
         async with httpx.AsyncClient() as http:
             assert (await http.get(server.base + "/healthz")).status_code == 200
+            # a served process measures its event loop from the start (auction/eventloop.py)
+            await asyncio.sleep(0.5)
+            scraped = (await http.get(server.base + "/metrics")).text
         assert await server.stop() == 0
+    ticks = [line for line in scraped.splitlines()
+             if line.startswith("auction_event_loop_lag_seconds_count ")]
+    assert ticks and float(ticks[0].split()[1]) >= 2, scraped[-2000:]
     entries = [json.loads(line) for line in server.stderr().splitlines()]
     assert entries, "no log lines"
     for entry in entries:
