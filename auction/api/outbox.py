@@ -109,7 +109,11 @@ class Flusher:
 
     def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
         for box in self._due.pop(loop, ()):
-            box.flush()
+            try:
+                box.flush()
+            except Exception as exc:  # that socket is gone; the others' frames still go out
+                log.debug("flush failed, the socket's frames are dropped: %r", exc)
+                box.discard()
 
 
 FLUSHER = Flusher()

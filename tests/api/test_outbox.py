@@ -120,3 +120,32 @@ async def test_nothing_is_written_once_closed_or_discarded(box: tuple[Outbox, So
     outbox.put(b"after")
     await tick()
     assert sock.writes == []
+
+
+async def test_a_socket_whose_write_fails_does_not_hold_up_the_others_in_its_tick() -> None:
+    """Outboxes queued in one tick are flushed in one pass: when one socket's write raises (its
+    peer went away), that outbox is dropped and the next ones are still written. Before, the
+    pass stopped there and every outbox after it stayed marked as due, never to be flushed
+    again (a console missed a ``missed_bid`` that way)."""
+
+    class Broken(Socket):
+        def write(self, data: bytes) -> None:
+            raise ConnectionResetError("peer gone")
+
+    broken, fine = Broken(), Socket()
+    first = Outbox(FakeWs(broken), limit=5)  # type: ignore[arg-type]
+    second = Outbox(FakeWs(fine), limit=5)  # type: ignore[arg-type]
+    writers = [asyncio.create_task(first.run()), asyncio.create_task(second.run())]
+    await asyncio.sleep(0)
+    try:
+        assert first.put(b"to a gone peer")
+        assert second.put(b"missed_bid")
+        await tick()
+        assert [messages(w) for w in fine.writes] == [[b"missed_bid"]]
+        assert first.idle()  # dropped, nothing waits
+        assert second.put(b"next")  # the second outbox is not stuck
+        await tick()
+        assert messages(fine.writes[-1]) == [b"next"]
+    finally:
+        for writer in writers:
+            writer.cancel()
