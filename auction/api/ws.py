@@ -105,6 +105,16 @@ def _failure(exc: Exception, what: str) -> tuple[str, str]:
     return "internal_error", "服务器内部错误"
 
 
+#: short tasks that must outlive the socket that started them (the loop keeps weak refs only)
+_DETACHED: set[asyncio.Task[None]] = set()
+
+
+def _detach(coro: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.get_running_loop().create_task(coro)
+    _DETACHED.add(task)
+    task.add_done_callback(_DETACHED.discard)
+
+
 class Connection(Subscriptions):
     def __init__(self, ws: WebSocket, services: Services) -> None:
         self.ws = ws
@@ -220,8 +230,10 @@ class Connection(Subscriptions):
             code = self._nack(msg, outcome)
             metrics.BIDS_REFUSED.labels(code=code).inc()
             if isinstance(outcome, Rejection) and outcome.code == "lot_closed":
-                self._spawn(staff_view.report_missed(self.services, self.who, msg.lot,
-                                                     msg.amount, outcome))
+                # not the socket's task: a bidder who closes at once (the usual case after a
+                # refusal) would cancel it before the staff are told
+                _detach(staff_view.report_missed(self.services, self.who, msg.lot,
+                                                 msg.amount, outcome))
         metrics.ACK_LATENCY.observe(time.perf_counter() - started)
 
     def _nack(self, msg: Bid | Proxy | Accept | Cmd, refusal: BaseException) -> str:

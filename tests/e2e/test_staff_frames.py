@@ -8,6 +8,9 @@ import asyncio
 import contextlib
 from typing import Any
 
+import pytest
+
+from auction.rooms.presence import Presence
 from tests.e2e.harness import Raw, Server, create_sale, raw_client
 from tests.e2e.test_console_ops import bid, cmd, event
 
@@ -192,3 +195,31 @@ async def test_reserve_follows_undo_and_reopen(reopenable: Server) -> None:
             "not_met", "met", "not_met", "met", "not_met"]
         for client in (b1, b2):
             assert not {m["t"] for m in await drain(client)} & STAFF_TYPES
+
+
+async def test_a_late_bidder_who_closes_at_once_is_still_reported(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bidder who closes the socket right after a late bid's nack (the usual case) still
+    reaches the staff as ``missed_bid``: telling them is not the socket's task, which its
+    close cancels. Redis is made slow here (0.3 s before the notice is published), so the
+    close always comes first; before, the notice was then lost."""
+    real = Presence.missed_bid
+
+    async def slow(self: Presence, lot: int, paddle: int, amount: int, at: int) -> None:
+        await asyncio.sleep(0.3)
+        await real(self, lot, paddle, amount, at)
+
+    monkeypatch.setattr(Presence, "missed_bid", slow)
+    sale = await create_sale(server, mode="timed", bidders=1, duration_s=1)
+    lot = sale.lots[0]
+    async with raw_client(server, sale.auctioneer) as console:
+        await subscribed(console, lot)
+        assert (await cmd(console, lot, "open", "o"))["t"] == "ack"
+        await asyncio.sleep(1.6)
+        async with raw_client(server, sale.tokens[0]) as bidder:
+            late = await bid(bidder, lot, 1_000_000, "late")
+            assert (late["t"], late["code"]) == ("nack", "lot_closed")
+        # the bidder's socket is closed: the notice still comes
+        missed = await console.until(lambda m: m["t"] == "missed_bid", timeout=5)
+        assert missed["paddle"] == sale.paddles[0] and missed["amount"] == 1_000_000
