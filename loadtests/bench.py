@@ -37,7 +37,9 @@ from loadtests.stack import ServerProc, Stack, progress, server_pids
 from loadtests.workers import child_main
 from loadtests.wsclient import Session, client_address
 
-SCENARIOS = ("settle", "connections", "hot_lot", "ack", "fanout", "many_lots")
+SCENARIOS = ("settle", "connections", "hot_lot", "ack", "fanout", "many_lots", "steps")
+#: what a run does unless ``--scenarios`` says otherwise (``steps`` takes minutes: asked for)
+DEFAULT_SCENARIOS = ("settle", "connections", "hot_lot", "ack", "fanout", "many_lots")
 
 
 @dataclass
@@ -52,6 +54,12 @@ class Params:
     offered_bids_per_s: float = 1000.0
     ack_lots: int = 10
     ack_bidders: int = 100
+    #: ``steps``: issue 17's side-by-side table, one open-loop step per offered rate (bids/s),
+    #: each ``steps_s`` long on ``steps_lots`` fresh lots from ``steps_bidders`` sockets
+    steps: str = "1000,2000,3000,4000"
+    steps_s: float = 20.0
+    steps_lots: int = 1
+    steps_bidders: int = 400
     fanout_viewers: int = 2000
     fanout_viewer_procs: int = 2
     fanout_bids_per_s: float = 50.0  # × 2,000 viewers = 100,000 deliveries/s offered
@@ -76,7 +84,8 @@ class Params:
     def quick(cls) -> Params:
         """Tiny sizes for the smoke test (tests/loadtests): correctness, not speed."""
         return cls(runs=1, duration_s=1.0, warmup_s=0.3, bidders=8, hot_lot_bidders=6,
-                   offered_bids_per_s=40, ack_lots=2, ack_bidders=4, fanout_viewers=10,
+                   offered_bids_per_s=40, ack_lots=2, ack_bidders=4, steps="20,40",
+                   steps_s=1.0, steps_bidders=4, fanout_viewers=10,
                    fanout_bids_per_s=10, many_lots=4, connections=20, settle_lots=10)
 
 
@@ -305,6 +314,30 @@ class Bench:
                 "answered_within_1s": sum(1 for v in lat if v <= 1000) / len(lat) if lat else None,
                 **cpu_per_bid(cpu, Counter(results[0]["codes"]))}
 
+    async def steps(self) -> dict[str, Any]:
+        """Issue 17's table: the offered rates one after another, each on fresh lots (so every
+        step starts from the same price), each step its own open-loop run."""
+        p = self.p
+        out: dict[str, Any] = {}
+        for rate in step_rates(p.steps):
+            lots = await self.sale.add_lots(p.steps_lots)
+            gens = [Gen("open_loop", url=self.server.ws_url,
+                        tokens=self.sale.tokens[: p.steps_bidders], lots=lots, rate=rate,
+                        duration=p.steps_s, warmup=p.warmup_s)]
+            results, cpu, _ = await run_gens(gens, self.stack, self.redis, pin=p.pin,
+                                             run_timeout=p.steps_s + 120)
+            r = results[0]
+            lat = r["latency_ms"]
+            out[str(rate)] = {
+                "offered_per_s": rate, "accepted_per_s": round(r["measured_acks"] / p.steps_s, 1),
+                "p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99), "max_ms": pct(lat, 100),
+                "answered_within_1s": (sum(1 for v in lat if v <= 1000) / len(lat)
+                                       if lat else None),
+                "codes": r["codes"], "server_cores": cpu.get("server_cores"),
+                "generators_cores": cpu.get("generators_cores")}
+            await asyncio.sleep(1.0)
+        return out
+
     async def fanout(self) -> dict[str, Any]:
         p = self.p
         (lot,) = await self.sale.add_lots(1)
@@ -493,7 +526,8 @@ async def run(p: Params, scenarios: list[str]) -> dict[str, Any]:
                  f"workers {server.workers}, tree {stack.server_root})")
         sale = await new_sale(server.base, stack.admin_token)
         sale.opener = _redis_opener(redis, stack.namespace)
-        await sale.add_bidders(max(p.bidders, p.hot_lot_bidders, p.ack_bidders, fanout_drivers(p)))
+        await sale.add_bidders(max(p.bidders, p.hot_lot_bidders, p.ack_bidders, fanout_drivers(p),
+                                   p.steps_bidders if "steps" in scenarios else 0))
         progress(f"seeded session {sale.session_id} with {len(sale.tokens)} bidders")
         pg = await asyncpg.connect(stack.bench_db_url)
         try:
@@ -526,6 +560,17 @@ async def run(p: Params, scenarios: list[str]) -> dict[str, Any]:
         "runs": by_workers[counts[0]],
         "runs_by_workers": {str(n): runs for n, runs in by_workers.items()},
     }
+
+
+def step_rates(text: str) -> list[int]:
+    """``"1000,2000"`` → ``[1000, 2000]``: the offered rates of the ``steps`` scenario."""
+    try:
+        rates = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        rates = []
+    if not rates or any(r < 1 for r in rates):
+        raise SystemExit(f"--steps: comma-separated bids/s, each ≥ 1, not {text!r}")
+    return rates
 
 
 def worker_counts(text: str) -> list[int]:
@@ -585,7 +630,19 @@ def summarize(runs: dict[str, list[dict[str, Any]]], p: Params) -> dict[str, Any
         "rss_mb": med("connections", "rss_mb"),
         "settle_1000_lots_s": med("settle", "settle_s"),
         "settle_lots": p.settle_lots,
+        "steps": step_medians(runs.get("steps", [])),
     }
+
+
+def step_medians(runs: list[dict[str, Any]]) -> dict[str, dict[str, float | None]] | None:
+    """Per offered rate of the ``steps`` scenario, the medians of its runs."""
+    good = [r for r in runs if "error" not in r]
+    if not good:
+        return None
+    return {rate: {key: median([r[rate].get(key) for r in good if rate in r])
+                   for key in ("accepted_per_s", "p50_ms", "p99_ms", "max_ms",
+                               "answered_within_1s", "server_cores")}
+            for rate in good[0]}
 
 
 def _terminate(signum: int, frame: Any) -> None:
@@ -597,7 +654,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true",
                         help="print the result as one JSON object on the last stdout line")
     parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke test)")
-    parser.add_argument("--scenarios", default=",".join(SCENARIOS),
+    parser.add_argument("--scenarios", default=",".join(DEFAULT_SCENARIOS),
                         help=f"comma-separated subset of {','.join(SCENARIOS)}")
     defaults = Params()
     for name, value in asdict(defaults).items():

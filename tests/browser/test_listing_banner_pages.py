@@ -103,6 +103,7 @@ async def test_listing_banner_clock_and_relist(settings: Settings, new_context: 
         await asyncio.sleep(max(0.0, (ends - datetime.now(UTC)).total_seconds()) + 2.5)
         await expect(page.get_by_role("status").filter(has_text="协议成交")).to_contain_text(
             "协议成交 20,000")
+        await expect(page.locator("#status")).to_have_text("协议成交")  # the badge, not 成交
         await expect(page.locator("body")).not_to_contain_text("尚未开拍")
         await _shoot(page, "agreement")
         await page.goto(f"{server.base}/lot.html?id={lots[0]}")

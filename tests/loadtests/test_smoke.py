@@ -50,6 +50,28 @@ def test_bench_quick_prints_every_key(database_url: str, redis_url: str) -> None
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_bench_steps_reports_every_offered_rate(database_url: str, redis_url: str) -> None:
+    """``--scenarios steps`` (issue 17's side-by-side table): a row per offered rate, each
+    with its accepted rate and latencies, every bid answered."""
+    env = _env({"DATABASE_URL": database_url, "REDIS_URL": redis_url})
+    out = subprocess.run(
+        [sys.executable, "-m", "loadtests.bench", "--json", "--quick", "--scenarios", "steps",
+         "--steps", "20,40"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=280,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert sorted(result["steps"]) == ["20", "40"], result["steps"]
+    (run,) = result["runs"]["steps"]
+    for rate in ("20", "40"):
+        row = run[rate]
+        assert row["offered_per_s"] == int(rate)
+        assert row["codes"].get("ack", 0) > 0 and row["codes"]["unanswered"] == 0, row
+        assert result["steps"][rate]["accepted_per_s"] == row["accepted_per_s"] > 0
+        assert row["p99_ms"] is not None and row["p50_ms"] <= row["p99_ms"]
+
+
+@pytest.mark.slow
 @pytest.mark.timeout(180)
 def test_locust_headless_has_no_failures(database_url: str, redis_url: str, tmp_path: Path) -> None:
     locust = Path(sys.executable).with_name("locust")

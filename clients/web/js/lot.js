@@ -527,8 +527,10 @@ function render() {
   const mode = s?.mode || session?.mode;
   $("mode").textContent = mode ? t(`mode_${mode}`) : "";
   const status = s?.status || info?.status;
-  const listed = listingState(info, status) === "listing";
-  $("status").textContent = listed ? t("lst_status") : status ? statusText(status) : "";
+  // a listing's badge: 挂牌中 during the period, 协议成交 (not a bare 成交) after an agreement
+  const lstate = listingState(info, status);
+  $("status").textContent = lstate === "listing" ? t("lst_status")
+    : lstate === "agreement" ? t("lst_agreement_bid") : status ? statusText(status) : "";
   // the room ended the listing after the lot was read: read its outcome (card, banner)
   if (info?.listing?.state === "listing" && status && status !== "scheduled") refetchListing();
   $("status").className = `badge st-${status || ""}`;
