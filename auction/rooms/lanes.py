@@ -62,9 +62,23 @@ class LaneLimits:
     total: int = 4096
     #: a bid that waited longer than this (ms) when its batch is taken is refused, never sent
     wait_ms: int = 500
-    #: most bids in one script call (Redis runs a batch as one call: 256 bids hold it for a
-    #: few ms)
-    batch: int = 256
+    #: most bids in one script call (:func:`lane_batch`: as many as a lot may queue, so one
+    #: call takes the whole queue). A lane carries at most one batch per round trip, and under
+    #: load a round trip lasts a busy event-loop turn or two: a batch of 256 capped one lot at
+    #: ≈ 12,000 accepted bids/s where 512 takes ≈ 14,000 (docs/performance.md, "Issue 17, sixth
+    #: pass").
+    batch: int = 512
+
+
+#: the most bids one script call carries, whatever a lot may queue: Redis runs a call as one
+#: command, ≈ 25-30 µs a bid, so 1,024 hold it for ≈ 30 ms
+MAX_BATCH = 1024
+
+
+def lane_batch(per_lot: int) -> int:
+    """The batch for a lot queue of ``per_lot`` bids: the whole queue in one call, up to
+    :data:`MAX_BATCH`."""
+    return max(1, min(per_lot, MAX_BATCH))
 
 
 class Overloaded(Exception):

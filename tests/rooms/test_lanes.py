@@ -15,7 +15,7 @@ from redis.exceptions import ResponseError
 from auction.domain.errors import Rejection
 from auction.domain.lot import LotMode
 from auction.rooms.keys import Keys
-from auction.rooms.lanes import BidLanes, LaneLimits, Overloaded
+from auction.rooms.lanes import MAX_BATCH, BidLanes, LaneLimits, Overloaded, lane_batch
 from auction.rooms.service import Rooms
 
 START, INC = 1_000_000, 10_000
@@ -66,6 +66,27 @@ async def test_a_ladder_submitted_at_once_is_all_accepted_in_order_in_one_round_
     state = await rooms.room_state(1)
     assert state is not None and (state.high, state.bids) == (bids[-1][1], 60)
     assert sizes[-1] == 60 and sum(sizes) in (60, 120), sizes  # 120: once more after NOSCRIPT
+
+
+async def test_a_full_lot_queue_goes_to_redis_in_one_call(
+    redis: Redis, keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the default limits one call takes a lot's whole queue (``per_lot`` bids): a lane
+    carries at most one batch per round trip, so a smaller batch capped what one lot could take
+    under load (docs/performance.md, "Issue 17, sixth pass")."""
+    rooms = Rooms(redis, keys)
+    await rooms.lanes.script.load()  # no NOSCRIPT retry: one call per batch
+    await open_lot(rooms, 1)
+    sizes = counting_round_trips(monkeypatch)
+    full = rooms.lanes.limits.per_lot
+    assert rooms.lanes.limits.batch >= full
+    bids = ladder(full)
+    futures = [rooms.lanes.submit(1, bidder=b, paddle=100 + b, amount=a, idem=f"b{b}:k{i}")
+               for i, (b, a) in enumerate(bids)]
+    assert rooms.lanes.shed(1) is not None  # the queue is full: the next bid is refused
+    results = await asyncio.gather(*futures)
+    assert [r.seq for r in results] == list(range(2, full + 2))
+    assert sizes == [full], sizes
 
 
 async def test_bids_arriving_while_a_batch_is_in_flight_follow_it_in_order(
@@ -287,3 +308,11 @@ async def test_a_lane_stopped_with_a_batch_vetted_ahead_answers_every_waiting_bi
     assert state is not None and (state.seq, state.bids) == (1, 0)
     for future in futures[:2]:  # the batch in flight: its outcome is unknown, never guessed
         future.cancel()
+
+
+def test_a_call_carries_the_lot_queue_up_to_the_cap() -> None:
+    """``AUCTION_BID_QUEUE_LOT`` sets the batch too (the whole queue per call), but no call
+    carries more than :data:`MAX_BATCH` bids (Redis runs a call as one command)."""
+    assert lane_batch(512) == 512 == LaneLimits().batch
+    assert lane_batch(100) == 100 and lane_batch(1) == 1
+    assert lane_batch(1_000_000) == MAX_BATCH == 1024
