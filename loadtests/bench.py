@@ -670,6 +670,11 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(scenarios) - set(SCENARIOS)
     if unknown:
         parser.error(f"unknown scenarios: {sorted(unknown)}")
+    if "steps" in scenarios:
+        fastest = max(step_rates(p.steps))  # a bad --steps stops here, before any set-up
+        if fastest > 20 * p.steps_bidders:
+            progress(f"warning: {fastest} bids/s from {p.steps_bidders} sockets is over the "
+                     "server's 20 bids/s per socket: expect rate_limited answers")
     # SIGTERM unwinds like Ctrl-C, so the servers, the database and the Redis keys are removed
     signal.signal(signal.SIGTERM, _terminate)
     result = asyncio.run(run(p, scenarios))

@@ -104,6 +104,14 @@ async def test_listing_banner_clock_and_relist(settings: Settings, new_context: 
         await expect(page.get_by_role("status").filter(has_text="协议成交")).to_contain_text(
             "协议成交 20,000")
         await expect(page.locator("#status")).to_have_text("协议成交")  # the badge, not 成交
+        # a listing sold by agreement was never auctioned: no 限时竞价, 延时 rule or 加价幅度
+        await expect(page.locator("#mode")).to_have_text("挂牌")
+        facts = page.get_by_role("region", name="竞价信息")
+        await expect(facts.locator("[data-fact=mode]")).to_contain_text("挂牌")
+        await expect(facts.locator("[data-fact=end_time]")).to_contain_text(":")
+        for rule in ("extension", "extended_times", "increment_table"):
+            await expect(facts.locator(f"[data-fact={rule}]")).to_have_count(0)
+        await expect(page.locator("#inc")).to_be_hidden()
         await expect(page.locator("body")).not_to_contain_text("尚未开拍")
         await _shoot(page, "agreement")
         await page.goto(f"{server.base}/lot.html?id={lots[0]}")

@@ -122,6 +122,11 @@ async def test_listing_pages(settings: Settings, new_context: Any) -> None:
         card = page.get_by_role("region", name="挂牌", exact=True)
         await expect(card.locator("[data-fact=state]")).to_contain_text("已转为限时竞价")
         await expect(page.locator("#status")).to_have_attribute("data-status", "open")
+        # now an auction: its facts are a timed auction's again
+        await expect(page.locator("#mode")).to_have_text("限时竞价")
+        facts = page.get_by_role("region", name="竞价信息")
+        await expect(facts.locator("[data-fact=extension]")).to_be_visible()
+        await expect(page.locator("#inc")).to_be_visible()
         await expect(page.locator("#countdown")).not_to_have_text("—")
         await _shoot(page, "auction")
         await page.goto(f"{server.base}/results.html?session={session}")

@@ -322,6 +322,11 @@ function renderFacts() {
   const s = lotState() || {};
   const timed = (s.mode || session?.mode) === "timed";
   const deposit = info.deposit_fen > 0 ? yuan(info.deposit_fen) : t("deposit_none");
+  const lstate = listingState(info, s.status || info.status);
+  if (lstate && lstate !== "auction") {  // a listing (挂牌): no bidding, no 延时, no 加价幅度
+    listingFacts(box, deposit);
+    return;
+  }
   let start = null;
   if (s.opened_at) start = dateTime(s.opened_at);
   else if (info.starts_at || session?.starts_at) {
@@ -348,11 +353,6 @@ function renderFacts() {
         : `; ends by ${dateTime(session.hard_end_at)} at the latest`;
     }
   }
-  const phone = session?.contact_phone
-    ? el("a", { href: `tel:${session.contact_phone.replace(/[^\d+]/g, "")}`,
-      text: session.contact_phone }) : t("none");
-  const docs = el("span", { class: "doc-links" }, docLink("doc-announcement", "announcement_doc"),
-    " · ", docLink("doc-terms", "terms_doc"));
   const rows = [
     fact("deposit", deposit),
     fact("reserve_label", t(info.has_reserve ? "reserve_yes" : "reserve_no")),
@@ -363,12 +363,39 @@ function renderFacts() {
     fact("extension", rule),
     timed ? fact("extended_times", t("times_n", { n: s.extensions || 0 })) : null,
     fact("increment_table", bandTable() || t("band_none", { inc: yuan(info.increment_fen) })),
+    ...commonFacts(),
+  ];
+  for (const row of rows) if (row) box.append(row);
+}
+
+/** The facts every lot shows after its sale's own: 报名人数 … 合同登记, 重新挂拍. */
+function commonFacts() {
+  const phone = session?.contact_phone
+    ? el("a", { href: `tel:${session.contact_phone.replace(/[^\d+]/g, "")}`,
+      text: session.contact_phone }) : t("none");
+  const docs = el("span", { class: "doc-links" }, docLink("doc-announcement", "announcement_doc"),
+    " · ", docLink("doc-terms", "terms_doc"));
+  return [
     fact("registered", String(info.registered ?? "—")),
     fact("viewers_label", feed.viewers === null ? "—" : String(feed.viewers)),
     fact("contact_phone", phone),
     fact("docs_title", docs),
     registrationFact(info.result?.registration),
     relistFact(),
+  ];
+}
+
+/** A listing's facts while it is one (挂牌中, 协议成交, 挂牌期满): sold at its price by agreement
+ * or not at all, so no auction's start, 延时 rule or 加价幅度 (an auction it became has them). */
+function listingFacts(box, deposit) {
+  const { listing } = info;
+  const closed = info.result?.closed_at;
+  const rows = [
+    fact("deposit", deposit),
+    fact("mode", t("lst_title")),
+    fact("start_time", dateTime(listing.starts_at)),
+    fact("end_time", dateTime(closed || listing.ends_at)),
+    ...commonFacts(),
   ];
   for (const row of rows) if (row) box.append(row);
 }
@@ -525,10 +552,12 @@ function render() {
   }
   $("session-name").textContent = session ? session.name : "";
   const mode = s?.mode || session?.mode;
-  $("mode").textContent = mode ? t(`mode_${mode}`) : "";
   const status = s?.status || info?.status;
-  // a listing's badge: 挂牌中 during the period, 协议成交 (not a bare 成交) after an agreement
   const lstate = listingState(info, status);
+  // a listing is 挂牌, not 限时竞价, until it becomes an auction
+  $("mode").textContent = lstate && lstate !== "auction" ? t("lst_title")
+    : mode ? t(`mode_${mode}`) : "";
+  // a listing's badge: 挂牌中 during the period, 协议成交 (not a bare 成交) after an agreement
   $("status").textContent = lstate === "listing" ? t("lst_status")
     : lstate === "agreement" ? t("lst_agreement_bid") : status ? statusText(status) : "";
   // the room ended the listing after the lot was read: read its outcome (card, banner)
@@ -550,6 +579,7 @@ function render() {
   }
   $("next-box").classList.toggle("hidden", Boolean(closed)
     || !["english", "rounds"].includes(formatOf(s, info)));
+  $("inc-box").classList.toggle("hidden", Boolean(lstate) && lstate !== "auction");  // 挂牌
   dropStaleFeedback(s);
   renderStanding(s);
   renderLive(s);
