@@ -78,7 +78,10 @@ async def test_a_flood_is_answered_in_order_and_sheds_without_changing_anything(
         received.append((lot_id, bid.idem, bid.bidder, bid.paddle, bid.amount))
         queue(self, lot_id, bid)
 
+    batches: list[tuple[int, int]] = []  # (the lane's batch limit, the batch's size)
+
     async def slow(self: BidLanes, lot_id: int, batch: Any) -> list[Any]:
+        batches.append((self.limits.batch, len(batch)))
         await asyncio.sleep(0.01)  # the room is slower than the flood
         return await call(self, lot_id, batch)
 
@@ -104,6 +107,9 @@ async def test_a_flood_is_answered_in_order_and_sheds_without_changing_anything(
                 await asyncio.sleep(0.004)  # rounds interleave; the queue still overflows
             got = [await answers(client, ROUNDS) for client in clients]
         monkeypatch.undo()
+        # a call carries the lot's whole queue: the batch is AUCTION_BID_QUEUE_LOT
+        assert batches and {limit for limit, _ in batches} == {LANE}, batches
+        assert max(size for _, size in batches) <= LANE
 
         # every bid answered once; per socket, accepted bids in the order it sent them
         by_idem: dict[str, dict[str, Any]] = {}
