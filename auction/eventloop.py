@@ -52,6 +52,19 @@ GC_THRESHOLDS = (5_000, 100, 10)
 BLOCKED_WARN_S = 1.0
 
 
+#: tasks started by :func:`detach` and not yet done (the loop keeps only weak references)
+_DETACHED: set[asyncio.Task[Any]] = set()
+
+
+def detach(coro: Coroutine[Any, Any, None], name: str | None = None) -> None:
+    """Run ``coro`` in a task of its own that nothing awaits or cancels: short side work that
+    must outlive whatever started it (an audit row after its ack, a notice after a socket
+    closed). The task is held until it is done."""
+    task = asyncio.get_running_loop().create_task(coro, name=name)
+    _DETACHED.add(task)
+    task.add_done_callback(_DETACHED.discard)
+
+
 def run(main: Coroutine[Any, Any, T]) -> T:
     """``asyncio.run(main)``, on a uvloop loop when uvloop is importable."""
     try:

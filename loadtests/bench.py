@@ -300,19 +300,26 @@ class Bench:
             codes.update(r["codes"])
         return {"bids_per_s": acks / p.duration_s, "codes": dict(codes), "cpu": cpu}
 
+    async def _open_loop(self, lots: list[int], bidders: int, rate: float, duration: float,
+                         **run: Any) -> dict[str, Any]:
+        """One open-loop run (``workers.open_loop_bidders``) on ``lots`` from ``bidders``
+        sockets: its latencies from each bid's due time, answer codes and CPU shares."""
+        gens = [Gen("open_loop", url=self.server.ws_url, tokens=self.sale.tokens[:bidders],
+                    lots=lots, rate=rate, duration=duration, warmup=self.p.warmup_s)]
+        results, cpu, _ = await run_gens(gens, self.stack, self.redis, **run)
+        r = results[0]
+        lat = r["latency_ms"]
+        return {"p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99), "max_ms": pct(lat, 100),
+                "samples": len(lat), "codes": r["codes"], "cpu": cpu,
+                "accepted_per_s": r["measured_acks"] / duration,
+                "answered_within_1s": sum(1 for v in lat if v <= 1000) / len(lat) if lat else None,
+                **cpu_per_bid(cpu, Counter(r["codes"]))}
+
     async def ack(self) -> dict[str, Any]:
         p = self.p
         lots = await self.sale.add_lots(p.ack_lots)
-        tokens = self.sale.tokens[: p.ack_bidders]
-        gens = [Gen("open_loop", url=self.server.ws_url, tokens=tokens, lots=lots,
-                    rate=p.offered_bids_per_s, duration=p.duration_s, warmup=p.warmup_s)]
-        results, cpu, _ = await run_gens(gens, self.stack, self.redis, **self._prof())
-        lat = results[0]["latency_ms"]
-        return {"p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99), "max_ms": pct(lat, 100),
-                "samples": len(lat), "codes": results[0]["codes"], "cpu": cpu,
-                "accepted_per_s": results[0]["measured_acks"] / p.duration_s,
-                "answered_within_1s": sum(1 for v in lat if v <= 1000) / len(lat) if lat else None,
-                **cpu_per_bid(cpu, Counter(results[0]["codes"]))}
+        return await self._open_loop(lots, p.ack_bidders, p.offered_bids_per_s, p.duration_s,
+                                     **self._prof())
 
     async def steps(self) -> dict[str, Any]:
         """Issue 17's table: the offered rates one after another, each on fresh lots (so every
@@ -321,20 +328,13 @@ class Bench:
         out: dict[str, Any] = {}
         for rate in step_rates(p.steps):
             lots = await self.sale.add_lots(p.steps_lots)
-            gens = [Gen("open_loop", url=self.server.ws_url,
-                        tokens=self.sale.tokens[: p.steps_bidders], lots=lots, rate=rate,
-                        duration=p.steps_s, warmup=p.warmup_s)]
-            results, cpu, _ = await run_gens(gens, self.stack, self.redis, pin=p.pin,
-                                             run_timeout=p.steps_s + 120)
-            r = results[0]
-            lat = r["latency_ms"]
-            out[str(rate)] = {
-                "offered_per_s": rate, "accepted_per_s": round(r["measured_acks"] / p.steps_s, 1),
-                "p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99), "max_ms": pct(lat, 100),
-                "answered_within_1s": (sum(1 for v in lat if v <= 1000) / len(lat)
-                                       if lat else None),
-                "codes": r["codes"], "server_cores": cpu.get("server_cores"),
-                "generators_cores": cpu.get("generators_cores")}
+            row = await self._open_loop(lots, p.steps_bidders, rate, p.steps_s, pin=p.pin,
+                                        run_timeout=p.steps_s + 120)
+            cpu = row.pop("cpu")
+            out[str(rate)] = {"offered_per_s": rate, **row,
+                              "accepted_per_s": round(row["accepted_per_s"], 1),
+                              "server_cores": cpu.get("server_cores"),
+                              "generators_cores": cpu.get("generators_cores")}
             await asyncio.sleep(1.0)
         return out
 

@@ -34,7 +34,6 @@ own logins). Anyone else is refused like the ledger route (403; 401 without a lo
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import dataclasses
 import io
@@ -49,7 +48,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from auction import metrics, outage
+from auction import eventloop, metrics, outage
 from auction.accounts.policy import Action, allows
 from auction.api import cookies, guard
 from auction.api.admin import missing
@@ -78,10 +77,6 @@ CST = timezone(timedelta(hours=8))
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 MAX_CSV_ROWS = 10_000
-
-#: socket commands' rows being written (a reference keeps each task alive)
-_PENDING: set[asyncio.Task[None]] = set()
-
 
 def redact(value: Any, name: str = "") -> Any:
     """``value`` with secrets taken out, at any depth: ``password``, ``old_password``,
@@ -194,9 +189,7 @@ def command_acked(services: Services, who: Principal, msg: Cmd, result: Accepted
                  **({"replay": True} if result.replay else {})},
         refs={"lot_id": msg.lot},
     )
-    task = asyncio.get_running_loop().create_task(record(services, entry))
-    _PENDING.add(task)
-    task.add_done_callback(_PENDING.discard)
+    eventloop.detach(record(services, entry), "audit-cmd")
 
 
 class Trail:

@@ -27,7 +27,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from auction import metrics, outage
+from auction import eventloop, metrics, outage
 from auction.api import audit, staff_view, ws_auth
 from auction.api.bucket import TokenBucket
 from auction.api.console import Denied, accept_price, place_proxy, run_command, submit_bid
@@ -103,16 +103,6 @@ def _failure(exc: Exception, what: str) -> tuple[str, str]:
         log.error("unexpected error handling %s (logged once per kind); answered internal_error",
                   what, exc_info=exc)
     return "internal_error", "服务器内部错误"
-
-
-#: short tasks that must outlive the socket that started them (the loop keeps weak refs only)
-_DETACHED: set[asyncio.Task[None]] = set()
-
-
-def _detach(coro: Coroutine[Any, Any, None]) -> None:
-    task = asyncio.get_running_loop().create_task(coro)
-    _DETACHED.add(task)
-    task.add_done_callback(_DETACHED.discard)
 
 
 class Connection(Subscriptions):
@@ -232,8 +222,8 @@ class Connection(Subscriptions):
             if isinstance(outcome, Rejection) and outcome.code == "lot_closed":
                 # not the socket's task: a bidder who closes at once (the usual case after a
                 # refusal) would cancel it before the staff are told
-                _detach(staff_view.report_missed(self.services, self.who, msg.lot,
-                                                 msg.amount, outcome))
+                eventloop.detach(staff_view.report_missed(self.services, self.who, msg.lot,
+                                                          msg.amount, outcome))
         metrics.ACK_LATENCY.observe(time.perf_counter() - started)
 
     def _nack(self, msg: Bid | Proxy | Accept | Cmd, refusal: BaseException) -> str:
