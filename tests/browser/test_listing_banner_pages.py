@@ -114,6 +114,12 @@ async def test_listing_banner_clock_and_relist(settings: Settings, new_context: 
         await expect(page.locator("#inc")).to_be_hidden()
         await expect(page.locator("body")).not_to_contain_text("尚未开拍")
         await _shoot(page, "agreement")
+        await page.get_by_role("button", name="English").click()
+        await expect(page.locator("#status")).to_have_text("Sold by agreement")
+        await expect(page.locator("#mode")).to_have_text("Listing")
+        await expect(page.locator("#facts [data-fact=mode]")).to_contain_text("Listing")
+        await _shoot(page, "agreement-en")
+        await page.get_by_role("button", name="中文").click()
         await page.goto(f"{server.base}/lot.html?id={lots[0]}")
         await expect(page.get_by_role("status").filter(has_text="挂牌期满")).to_have_text(
             "挂牌期满 无意向受让方")

@@ -559,7 +559,7 @@ function render() {
     : mode ? t(`mode_${mode}`) : "";
   // a listing's badge: 挂牌中 during the period, 协议成交 (not a bare 成交) after an agreement
   $("status").textContent = lstate === "listing" ? t("lst_status")
-    : lstate === "agreement" ? t("lst_agreement_bid") : status ? statusText(status) : "";
+    : lstate === "agreement" ? t("lst_status_agreement") : status ? statusText(status) : "";
   // the room ended the listing after the lot was read: read its outcome (card, banner)
   if (info?.listing?.state === "listing" && status && status !== "scheduled") refetchListing();
   $("status").className = `badge st-${status || ""}`;
