@@ -218,7 +218,7 @@ class Connection(Subscriptions):
             self._put(codec.encode_ack(msg.key, msg.lot, result.seq, result.at, result.replay))
         else:
             code = self._nack(msg, outcome)
-            metrics.BIDS_REFUSED.labels(code=code).inc()
+            metrics.bid_refused(code)
             if isinstance(outcome, Rejection) and outcome.code == "lot_closed":
                 # not the socket's task: a bidder who closes at once (the usual case after a
                 # refusal) would cancel it before the staff are told

@@ -49,3 +49,18 @@ async def test_metrics_parse_and_count_connections(settings: Settings, tmp_path:
                 break
             await asyncio.sleep(0.02)
         assert after["auction_connections"].samples[0].value == 0
+
+
+def test_bid_refused_counts_under_its_code() -> None:
+    """``bid_refused`` (a cached labelled child) counts on the exposed
+    ``auction_bids_refused_total{code}``, each code apart."""
+    def refused(code: str) -> float:
+        value = metrics.REGISTRY.get_sample_value("auction_bids_refused_total", {"code": code})
+        return value or 0.0
+
+    before_low, before_over = refused("too_low"), refused("overloaded")
+    metrics.bid_refused("too_low")
+    metrics.bid_refused("too_low")
+    metrics.bid_refused("overloaded")
+    assert refused("too_low") == before_low + 2
+    assert refused("overloaded") == before_over + 1
