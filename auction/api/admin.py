@@ -411,15 +411,26 @@ def check_lot(body: Body, mode: LotMode, vocabularies: Vocabularies) -> LotSpec:
 
 def lot_start(body: Body, session: Session) -> datetime | None:
     """A lot's own opening time (``starts_at``, optional): timed sessions only, not before the
-    session's start nor (with a schedule) at or after the session's end; 400 naming it."""
+    session's start nor (with a schedule) at or after the session's end; 400 naming it, the
+    message giving the session's times in China Standard Time (the spreadsheet import reports
+    it per row)."""
     if body.raw("starts_at") is None:
         return None
     at = body.timestamp("starts_at")
     if session.mode != LotMode.TIMED.value:
         raise BadRequest("只有限时竞价场次的标的可以设置自己的开始时间", "starts_at")
-    if at < session.starts_at or (session.ends_at is not None and at >= session.ends_at):
-        raise BadRequest("标的开始时间须在场次开始与结束之间", "starts_at")
+    if session.ends_at is None and at < session.starts_at:
+        raise BadRequest(f"标的开始时间不能早于场次开始时间 {_cst(session.starts_at)}",
+                         "starts_at")
+    if session.ends_at is not None and not session.starts_at <= at < session.ends_at:
+        raise BadRequest(f"标的开始时间须在场次开始 ({_cst(session.starts_at)}) 与场次结束"
+                         f" ({_cst(session.ends_at)}) 之间", "starts_at")
     return at
+
+
+def _cst(at: datetime) -> str:
+    """``2026-04-18 09:30`` (China Standard Time), as the admin pages show times."""
+    return f"{at.astimezone(CST):%Y-%m-%d %H:%M}"
 
 
 #: ``format`` of a lot (docs/formats.md)

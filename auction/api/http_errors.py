@@ -257,6 +257,11 @@ class Body:
             raise BadRequest(f"字段 {name} {problem}", name)
         return value
 
+    def gives(self, name: str) -> bool:
+        """Does the body hold ``name`` at all (``null`` included)? An edit tells "keep" (absent)
+        from "back to the default" (``null``) by it."""
+        return name in self._data
+
     def raw(self, name: str) -> Any:
         """The field as JSON gave it (``None`` when absent), for a caller that checks it."""
         value = self._get(name)

@@ -5,6 +5,8 @@
 - ``PATCH /api/v1/lots/{id}``: any field ``POST /sessions/{id}/lots`` takes, checked by the same
   :func:`auction.api.admin.check_lot`; a field not given keeps its value (``null``: the field's
   default, as at creation). Answered as creation answers (``deposit_fen``, ``warnings``).
+  ``starts_at`` (a timed lot's own opening time, :func:`auction.api.admin.lot_start`'s rule;
+  ``null``: it opens with its session) moves only while that opening has not come: see below.
 - ``PUT /api/v1/sessions/{id}/order {lot_ids}``: the running order; ``lot_ids`` must be
   exactly the session's lots, each once (else 400 naming ``lot_ids``); ordinals become 1..n.
 
@@ -18,6 +20,16 @@ check that it is still scheduled (``terms.lua``), called inside the PostgreSQL t
 changes the row: a room that refuses rolls the row back. Should the commit fail after the room
 changed, the room gets its old terms back. A changed deposit re-pushes the lot's eligible set
 (:mod:`auction.rooms.eligibility`): who covers the lot may have changed.
+
+A lot's opening time lives in PostgreSQL alone: the scheduler opens a lot when
+``coalesce(lot.starts_at, session.starts_at) <= now()`` (:mod:`auction.store.calendar`) and the
+console's ``open`` checks the same row (``not_yet``), so a committed ``starts_at`` moves the
+opening. It may change only while the current opening time is still ahead (checked under the
+row's lock, by PostgreSQL's clock as the scheduler's query is): once it has come, the scheduler
+or the auctioneer may be opening the lot from the old time, and a move would race that, so it
+is 409 ``start_passed`` naming ``starts_at`` (a draft session's lots never open: always
+movable). A listing's period begins at its opening, so a listing's start is fixed at creation
+(400 naming ``starts_at``).
 """
 
 from __future__ import annotations
@@ -37,6 +49,7 @@ from auction.api.admin import (
     LotSpec,
     check_lot,
     lot_answer,
+    lot_start,
     missing,
     open_room,
     session_scope,
@@ -117,10 +130,17 @@ async def update_lot(request: Request) -> JSONResponse:
         if given.raw(name) is not None:
             raise BadRequest(f"字段 {name} 只能在创建标的时设置", name)
     body = given.over(_current(was, old_deposit))
+    own_start = was.starts_at
+    if given.gives("starts_at"):  # absent: kept; null: back to the session's start
+        own_start = lot_start(body, session)
+    moves = own_start != was.starts_at
+    if moves and was.format == "listing":
+        raise BadRequest("挂牌标的的挂牌期自其开始时间起算, 开始时间只能在创建时设置",
+                         "starts_at")
     spec = check_lot(body, LotMode(session.mode), await vocabularies_today(services))
     if not await _room_scheduled(services, was):
         raise _started("修改标的", "lot_id")
-    fields = {**spec.lot_fields(), "deposit_fen": spec.deposit_fen}
+    fields = {**spec.lot_fields(), "deposit_fen": spec.deposit_fen, "starts_at": own_start}
     room = {"changed": False, "missing": False}
 
     async def set_room(lot: Lot) -> None:
@@ -137,7 +157,7 @@ async def update_lot(request: Request) -> JSONResponse:
         room["changed"], room["missing"] = changed, not changed
 
     try:
-        lot = await lot_edits.update_lot(store, lot_id, fields, set_room)
+        lot = await lot_edits.update_lot(store, lot_id, fields, set_room, start_moves=moves)
     except StoreError:
         if room["changed"]:  # the row stayed as it was: so must the room
             await _restore_room(services, was, old_deposit)

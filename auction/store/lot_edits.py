@@ -30,8 +30,18 @@ format, revisions, step_fen, interval_s, floor_fen, free_s, round_s, preempt_win
 EDITABLE = (
     "title", "description", "result_type", "ip_type", "technology_field", "transaction_mode",
     "contract_type", "holder_name", "holder_uscc", "start_price_fen", "increment_fen",
-    "reserve_fen", "non_tech_fen", "duration_s", "appraisal_fen", "deposit_fen",
+    "reserve_fen", "non_tech_fen", "duration_s", "appraisal_fen", "deposit_fen", "starts_at",
 )
+
+# The lot's status, and whether its opening time (its own, else its session's) has come in a
+# published session: the scheduler's test (auction/store/calendar.py), by the same clock.
+_LOCK = """
+SELECT l.status,
+       coalesce(l.starts_at, s.starts_at) <= now() AND s.published_at IS NOT NULL AS due
+FROM lots l JOIN sessions s ON s.id = l.session_id
+WHERE l.id = $1
+FOR UPDATE OF l
+"""
 
 _UPDATE = (
     "UPDATE lots SET " + ", ".join(f"{c} = ${i}" for i, c in enumerate(EDITABLE, start=2))
@@ -45,21 +55,25 @@ def _started(what: str, field: str) -> Conflict:
 
 async def update_lot(
     store: Store, lot_id: int, fields: Mapping[str, Any],
-    then: Callable[[Lot], Awaitable[None]],
+    then: Callable[[Lot], Awaitable[None]], *, start_moves: bool = False,
 ) -> Lot:
     """Set every column of :data:`EDITABLE` from ``fields`` on a ``scheduled`` lot (row
     locked), then await ``then(lot)`` before committing: if it raises, nothing is written.
     ``NotFound`` for an unknown lot; ``Conflict('bidding_started')`` naming ``lot_id`` when the
-    row is no longer scheduled."""
+    row is no longer scheduled. ``start_moves`` (``fields`` change ``starts_at``): the lot's
+    current opening time must still be ahead, else ``Conflict('start_passed')`` naming
+    ``starts_at`` (the scheduler or the auctioneer may be opening it: docs/http-api.md "Lot
+    edits")."""
     with translated():
         async with store.pool.acquire() as conn, conn.transaction():
-            status = await conn.fetchval(
-                "SELECT status FROM lots WHERE id = $1 FOR UPDATE", lot_id
-            )
-            if status is None:
+            found = await conn.fetchrow(_LOCK, lot_id)
+            if found is None:
                 raise NotFound(message="标的不存在", field="lot_id")
-            if status != "scheduled":
+            if found["status"] != "scheduled":
                 raise _started("修改标的", "lot_id")
+            if start_moves and found["due"]:
+                raise Conflict("start_passed", "标的开始时间已到, 不能再修改开始时间",
+                               "starts_at")
             row = await conn.fetchrow(_UPDATE, lot_id, *(fields[c] for c in EDITABLE))
             lot = Lot(**dict(row))
             await then(lot)
