@@ -20,7 +20,11 @@ whose cells are the columns' field names (the template's row 2) and empty rows a
 cell becomes the JSON value the API would get: an empty cell is an absent field, an integer
 column takes whole numbers (``200000000``, ``2E8``, ``"200000000"``) and leaves anything else as
 it is (so the check refuses it as a JSON body's ``"abc"`` would be), a text column takes text
-(a number written as text). A CSV is UTF-8 (with or without BOM) or, failing that, GB 18030
+(a number written as text). The time column (``starts_at``, a timed lot's own opening time)
+takes a date-and-time cell or text such as ``2026-05-10 09:30``, both read as China Standard
+Time (an RFC 3339 text with its own offset keeps it); anything else is refused for the row.
+Its value is checked by :func:`auction.api.admin.lot_start`, the rule of the API. A CSV is
+UTF-8 (with or without BOM) or, failing that, GB 18030
 (what Excel writes on a Chinese system).
 
 openpyxl (MIT, pure Python, maintained since 2010) reads and writes the XLSX files. A workbook
@@ -35,6 +39,7 @@ import csv
 import io
 import zipfile
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from openpyxl import Workbook, load_workbook  # type: ignore[import-untyped]
@@ -50,11 +55,13 @@ from auction.api import admin, guard
 from auction.api.files import _body, _multipart, disposition  # the upload's reading
 from auction.api.http_errors import BadRequest, Body, error_response
 from auction.domain import increments
+from auction.domain.deadlines import CST
 from auction.domain.identity import IdentityError
 from auction.domain.lot import LotMode
 from auction.domain.lot_vocabularies import Vocabularies
 from auction.domain.uploads import content_type_of
 from auction.store import lot_import as store_import
+from auction.store.records import Session, rfc3339
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_TYPES = ("text/csv", "application/csv", "text/comma-separated-values")
@@ -81,6 +88,7 @@ class Column:
     integer: bool
     example: Any
     width: int = 16
+    time: bool = False  # a date and time, China Standard Time unless it says otherwise
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -97,6 +105,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("reserve_fen", "保留价(分)", True, 250_000_000),
     Column("non_tech_fen", "非技术性费用(分)", True, 0),
     Column("duration_s", "竞价时长(秒,限时竞价必填)", True, None, 20),
+    Column("starts_at", "开始时间(北京时间,限时竞价选填)", False, None, 22, time=True),
     Column("deposit_fen", "保证金(分,默认起拍价10%)", True, None, 20),
     Column("appraisal_fen", "评估价(分)", True, None),
     Column("description", "标的介绍", False, "以工业固废为原料制备建材的成套工艺, 已完成中试。",
@@ -106,7 +115,13 @@ _BY_NAME = {name: c for c in COLUMNS for name in (c.field, c.header)}
 _ROWS_NOTE = (
     "第 1 行为列名, 第 2 行为接口字段名 (导入时跳过), 第 3 行为示例, 导入前请改写或删除。"
     "金额以分计 (1 元 = 100 分); 空白单元格表示不填 (使用默认值)。"
+    "开始时间: 限时竞价场次的标的自己的开始时间, 北京时间, 如 2026-05-10 09:30,"
+    " 须在场次开始与结束之间; 空白则随场次开始。"
 )
+#: time texts beyond ISO 8601 (which wants two-digit months and hours)
+_TIME_FORMS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S")
+#: the refusal of a time cell that is not a date and time
+TIME_TEXT = "开始时间应为北京时间的日期和时刻, 如 2026-05-10 09:30"
 
 
 # -- the template ------------------------------------------------------------------------------
@@ -196,10 +211,39 @@ def _text_of(value: Any) -> str:
     return str(value).strip()
 
 
+def _time_of(value: Any) -> str:
+    """A time cell as RFC 3339 (China Standard Time unless it gives an offset), or its text
+    as it is (refused by :func:`check_rows`)."""
+    at: datetime | None = value if isinstance(value, datetime) else None
+    text = value.strip().replace("/", "-") if isinstance(value, str) else ""
+    if at is None and text:
+        try:
+            at = datetime.fromisoformat(text)
+        except ValueError:
+            for form in _TIME_FORMS:  # 2026-5-10 9:30, as people type it
+                try:
+                    at = datetime.strptime(text, form)
+                    break
+                except ValueError:
+                    continue
+    if at is None:
+        return _text_of(value)
+    return (at if at.tzinfo else at.replace(tzinfo=CST)).isoformat()
+
+
+def _is_time(value: Any) -> bool:
+    try:
+        return datetime.fromisoformat(value).tzinfo is not None
+    except (TypeError, ValueError):
+        return False
+
+
 def _cell(column: Column, value: Any) -> Any:
     """The JSON value the API would get for the cell (module docstring); None when empty."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    if column.time:
+        return _time_of(value)
     if column.integer:
         if isinstance(value, bool):
             return value
@@ -360,16 +404,32 @@ def _dry_run(request: Request) -> bool:
     return value in ("true", "1")
 
 
+@dataclass(frozen=True, slots=True)
+class Row:
+    """A checked row: its number, its lot and the lot's own opening time (or None)."""
+
+    number: int
+    spec: admin.LotSpec
+    starts_at: datetime | None
+
+
 def check_rows(
-    rows: list[tuple[int, dict[str, Any]]], mode: LotMode, vocabularies: Vocabularies
-) -> tuple[list[tuple[int, admin.LotSpec]], list[Problem]]:
-    """Each row through :func:`admin.check_lot`: the good ones' specs and the bad ones'
-    problems (the first bad field of each row, as the API names it)."""
-    good: list[tuple[int, admin.LotSpec]] = []
+    rows: list[tuple[int, dict[str, Any]]], session: Session, vocabularies: Vocabularies
+) -> tuple[list[Row], list[Problem]]:
+    """Each row through :func:`admin.lot_start` and :func:`admin.check_lot`, as
+    ``POST /sessions/{id}/lots`` checks its body: the good ones and the bad ones' problems
+    (the first bad field of each row, as the API names it)."""
+    good: list[Row] = []
     bad: list[Problem] = []
+    mode = LotMode(session.mode)
     for number, data in rows:
+        if "starts_at" in data and not _is_time(data["starts_at"]):
+            bad.append(Problem(number, "starts_at", "bad_request", TIME_TEXT))
+            continue
         try:
-            good.append((number, admin.check_lot(Body(data), mode, vocabularies)))
+            body = Body(data)
+            starts_at = admin.lot_start(body, session)
+            good.append(Row(number, admin.check_lot(body, mode, vocabularies), starts_at))
         except BadRequest as exc:
             bad.append(Problem(number, exc.field, exc.code, exc.message))
         except IdentityError as exc:  # check_lot maps it; kept in case another check raises
@@ -389,8 +449,7 @@ async def import_lots(request: Request) -> JSONResponse:
     rows, problems = _rows_of(grid)
     if not rows and not problems:
         raise BadRequest("表格中没有标的 (第 2 行起每行一个标的)", "file")
-    good, bad = check_rows(rows, LotMode(session.mode),
-                           await admin.vocabularies_today(services))
+    good, bad = check_rows(rows, session, await admin.vocabularies_today(services))
     problems += bad
     if problems:
         return error_response(
@@ -399,14 +458,16 @@ async def import_lots(request: Request) -> JSONResponse:
         )
     if dry_run:
         return JSONResponse({"dry_run": True, "session_id": session_id, "lots": [
-            {"row": number, **spec.lot_fields(), "deposit_fen": spec.deposit_fen,
-             "warnings": _warnings(spec)} for number, spec in good]})
+            {"row": row.number, **row.spec.lot_fields(), "starts_at": rfc3339(row.starts_at),
+             "deposit_fen": row.spec.deposit_fen, "warnings": _warnings(row.spec)}
+            for row in good]})
     lots = await store_import.create_lots(services.store, session_id, [
-        {**spec.lot_fields(), "deposit_fen": spec.deposit_fen} for _, spec in good])
+        {**row.spec.lot_fields(), "deposit_fen": row.spec.deposit_fen,
+         "starts_at": row.starts_at} for row in good])
     answers = []
-    for (number, spec), lot in zip(good, lots, strict=True):
-        answers.append({"row": number,
-                        **await admin.open_room(services, session, lot, spec.deposit_fen)})
+    for row, lot in zip(good, lots, strict=True):
+        answers.append({"row": row.number, **await admin.open_room(
+            services, session, lot, row.spec.deposit_fen)})
     return JSONResponse({"dry_run": False, "session_id": session_id, "lots": answers},
                         status_code=201)
 

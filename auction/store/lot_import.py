@@ -27,8 +27,9 @@ _INSERT = f"""
 INSERT INTO lots (session_id, ordinal, title, description, result_type, ip_type,
                   technology_field, transaction_mode, contract_type, holder_name, holder_uscc,
                   start_price_fen, increment_fen, reserve_fen, non_tech_fen, duration_s,
-                  appraisal_fen, deposit_fen)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+                  appraisal_fen, deposit_fen, starts_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+        $19)
 RETURNING {_COLUMNS}
 """
 
@@ -36,7 +37,8 @@ RETURNING {_COLUMNS}
 async def create_lots(
     store: Store, session_id: int, rows: Sequence[Mapping[str, Any]]
 ) -> list[Lot]:
-    """Insert ``rows`` (each the lot's columns and ``deposit_fen``) after the session's last
+    """Insert ``rows`` (each the lot's columns, ``deposit_fen`` and optionally its own
+    ``starts_at``) after the session's last
     lot, in order, in one transaction; the session row is locked so that a concurrent
     creation gets other ordinals. ``NotFound`` for an unknown session."""
     with translated():
@@ -58,7 +60,7 @@ async def create_lots(
                     row["transaction_mode"], row["contract_type"], row["holder_name"],
                     row["holder_uscc"], row["start_price_fen"], row["increment_fen"],
                     row["reserve_fen"], row["non_tech_fen"], row["duration_s"],
-                    row["appraisal_fen"], row["deposit_fen"],
+                    row["appraisal_fen"], row["deposit_fen"], row.get("starts_at"),
                 )
                 lots.append(Lot(**dict(record)))
     return lots

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -273,3 +274,67 @@ async def test_a_windows_browsers_csv_type_and_a_mislabelled_workbook_are_read(
     old = await client.post(url, headers=ADMIN, files={"file": ("lots.xls", b"\xd0\xcf", ms)})
     assert old.status_code == 415 and error_of(old)["field"] == "content_type"
     assert [lot["title"] for lot in await lots_of(client, sid)] == ["戊", "己"]
+
+
+async def test_a_timed_lots_own_start_is_imported_in_china_time(
+    client: httpx.AsyncClient, new_session: NewSession
+) -> None:
+    """The column 开始时间(北京时间,限时竞价选填): a date-and-time cell and a text
+    ``2026/4/20 9:00`` are China time, an RFC 3339 text keeps its offset, an empty cell opens
+    with the session; the lots carry them, and the template has the column with a note."""
+    session = await new_session("timed", ends_at="2026-04-25T16:00:00+08:00")
+    sid = session["id"]
+    body = xlsx([row(title="甲", duration_s=600, starts_at=datetime(2026, 4, 20, 9, 30)),
+                 row(title="乙", duration_s=600, starts_at="2026/4/20 9:00"),
+                 row(title="丙", duration_s=600, starts_at="2026-04-21T01:00:00+00:00"),
+                 row(title="丁", duration_s=600)])
+    resp = await client.post(f"/api/v1/sessions/{sid}/lots/import",
+                             headers={**ADMIN, "Content-Type": XLSX}, content=body)
+    assert resp.status_code == 201, resp.text
+    assert [lot["starts_at"] for lot in resp.json()["lots"]] == [
+        "2026-04-20T09:30:00.000+08:00", "2026-04-20T09:00:00.000+08:00",
+        "2026-04-21T09:00:00.000+08:00", None]
+    assert [lot["starts_at"] for lot in await lots_of(client, sid)] == [
+        "2026-04-20T09:30:00.000+08:00", "2026-04-20T09:00:00.000+08:00",
+        "2026-04-21T09:00:00.000+08:00", None]
+    template = load_workbook(io.BytesIO(
+        (await client.get("/api/v1/lots/import-template.xlsx")).content))
+    assert "开始时间(北京时间,限时竞价选填)" in [c.value for c in template["标的"][1]]
+    assert "starts_at" in [c.value for c in template["标的"][2]]
+    assert "开始时间" in str(template["说明"]["B1"].value)
+
+
+async def test_a_bad_own_start_is_refused_per_row_as_the_api_refuses_it(
+    client: httpx.AsyncClient, new_session: NewSession, lot_body: Any
+) -> None:
+    """Before the session's start, at its end, not a time at all, and any start on a live
+    session's sheet: 400 ``import_failed`` naming each row and the column, with the API's
+    message (the session's times in China time); nothing is created."""
+    timed = await new_session("timed", ends_at="2026-04-25T16:00:00+08:00")
+    body = xlsx([row(duration_s=600, starts_at="2026-04-20 09:00"),
+                 row(duration_s=600, starts_at="2026-04-18 09:00"),
+                 row(duration_s=600, starts_at=datetime(2026, 4, 25, 16, 0)),
+                 row(duration_s=600, starts_at="下周一上午")])
+    resp = await client.post(f"/api/v1/sessions/{timed['id']}/lots/import",
+                             headers={**ADMIN, "Content-Type": XLSX}, content=body)
+    assert resp.status_code == 400, resp.text
+    errors = error_of(resp)["errors"]
+    column = "开始时间(北京时间,限时竞价选填)"
+    assert [(e["row"], e["field"], e["column"]) for e in errors] == [
+        (4, "starts_at", column), (5, "starts_at", column), (6, "starts_at", column)]
+    single = await client.post(f"/api/v1/sessions/{timed['id']}/lots", headers=ADMIN,
+                               json=lot_body(duration_s=600,
+                                             starts_at="2026-04-18T09:00:00+08:00"))
+    assert errors[0]["message"] == error_of(single)["message"]
+    assert "2026-04-18 09:30" in errors[0]["message"]
+    assert "2026-04-25 16:00" in errors[1]["message"]
+    assert errors[2]["message"] == lot_import.TIME_TEXT
+    assert await lots_of(client, timed["id"]) == []
+    live = await new_session("live")
+    resp = await client.post(f"/api/v1/sessions/{live['id']}/lots/import",
+                             headers={**ADMIN, "Content-Type": XLSX},
+                             content=xlsx([row(starts_at="2026-04-20 09:00")]))
+    assert resp.status_code == 400, resp.text
+    [error] = error_of(resp)["errors"]
+    assert (error["row"], error["field"]) == (3, "starts_at")
+    assert "只有限时竞价场次" in error["message"]
