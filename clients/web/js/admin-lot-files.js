@@ -1,5 +1,5 @@
-// 标的管理 (/admin/lot.html?id=N): 编辑标的 (admin-lot-edit.js), 重新挂拍 (admin-lot-relist.js)
-// and a lot's pictures and
+// 标的管理 (/admin/lot.html?id=N): the lot's own opening time under the heading when it has one,
+// 编辑标的 (admin-lot-edit.js), 重新挂拍 (admin-lot-relist.js) and a lot's pictures and
 // attachments (docs/http-api.md "Files"):
 // upload one (POST /lots/{id}/attachments, the file itself as the body, its name and label in
 // the query; PNG / JPEG / WebP / PDF, 1 byte to 5 MiB, checked here before sending and by the
@@ -28,6 +28,10 @@ function paint() {
   const title = a("lot_admin_title", { title: lot.title });
   $("title").textContent = title;
   document.title = `${title} · ${a("admin")}`;
+  // a timed lot's own opening time, when it has one (else it opens with its session)
+  $("own-start").textContent = lot.starts_at ? a("lot_own_start", { at: dateTime(lot.starts_at) })
+    : "";
+  $("own-start").classList.toggle("hidden", !lot.starts_at);
   const files = lot.attachments || [];
   if (!files.length) {
     $("files").replaceChildren(el("p", { class: "muted", text: a("no_files") }));
@@ -117,7 +121,10 @@ async function load() {
   paint();
   await loadRelist(lot);  // 重新挂拍 (issue 15): a passed or defaulted lot
   // 编辑标的: a save renames the page's heading too
-  await loadEdit(id, (edited) => { lot = { ...lot, title: edited.title }; paint(); });
+  await loadEdit(id, (edited) => {
+    lot = { ...lot, title: edited.title, starts_at: edited.starts_at };
+    paint();
+  });
   if (location.hash === "#edit") $("edit").scrollIntoView({ block: "start" });
 }
 

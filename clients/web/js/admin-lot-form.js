@@ -1,11 +1,14 @@
 // The lot form, one for 新增标的 (lot-new.html: ids as they are) and 编辑标的 (lot.html: ids
 // prefixed "e-"): the vocabularies of ../shared/DOMAIN.md as choices (a value imported from a
 // spreadsheet outside them is kept as one more choice), the holder's 统一社会信用代码 checked as
-// it is typed, amounts typed in 元 and read as integer fen, a timed lot's duration in minutes.
+// it is typed, amounts typed in 元 and read as integer fen, a timed lot's duration in minutes
+// and its own opening time (开始时间, China Standard Time like the session forms; blank: the lot
+// opens with its session).
 import { el, parseYuan } from "./common.js";
 import { fieldError, usccValid } from "./account.js";
 import { $, CONTRACT_TYPES, IP_TYPES, RESULT_TYPES, TECH_FIELDS, TRANSACTION_MODES, a, call,
-  fenToInput } from "./admin.js";
+  cstToRfc, fenToInput } from "./admin.js";
+import { toCst } from "./admin-schedule.js";
 
 /** The form's element id (without the prefix) of each field of POST /sessions/{id}/lots. */
 export const IDS = { title: "title", result_type: "result-type", ip_type: "ip-type",
@@ -13,7 +16,7 @@ export const IDS = { title: "title", result_type: "result-type", ip_type: "ip-ty
   contract_type: "contract-type", holder_name: "holder-name", holder_uscc: "holder-uscc",
   start_price_fen: "start-price", increment_fen: "increment", deposit_fen: "deposit",
   reserve_fen: "reserve", appraisal_fen: "appraisal", non_tech_fen: "non-tech",
-  duration_s: "duration", description: "description" };
+  duration_s: "duration", starts_at: "starts-at", description: "description" };
 const LABELS = { title: "title", result_type: "result_type", ip_type: "ip_type",
   technology_field: "tech_field", transaction_mode: "transaction_mode",
   contract_type: "contract_type", holder_name: "holder_name", holder_uscc: "holder_uscc",
@@ -84,6 +87,9 @@ export function lotForm(prefix = "") {
       const v = box("duration_s").value.trim();
       if (!/^\d+$/.test(v) || Number(v) <= 0) { fieldError(id("duration_s"), a("f_int")); bad = true; }
       else body.duration_s = Number(v) * 60;
+      const at = box("starts_at").value;
+      if (at) body.starts_at = cstToRfc(at);
+      else if (blankIsNull) body.starts_at = null;
     }
     const description = box("description").value.trim();
     if (description || blankIsNull) body.description = description;
@@ -103,6 +109,7 @@ export function lotForm(prefix = "") {
         ? "" : fenToInput(fen);
     }
     box("duration_s").value = lot.duration_s ? String(Math.round(lot.duration_s / 60)) : "";
+    box("starts_at").value = toCst(lot.starts_at);
   }
 
   /** Name the server's refused field under its input; true when it is one of the form's. */

@@ -55,6 +55,7 @@ async function load() {
   }
   $("back").href = `session.html?id=${sessionId}`;
   $("duration-field").classList.toggle("hidden", session.mode !== "timed");
+  $("starts-at-field").classList.toggle("hidden", session.mode !== "timed");
   $("content").classList.remove("hidden");
   paint();
 }
