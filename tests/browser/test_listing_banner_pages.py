@@ -104,6 +104,7 @@ async def test_listing_banner_clock_and_relist(settings: Settings, new_context: 
         await expect(page.get_by_role("status").filter(has_text="协议成交")).to_contain_text(
             "协议成交 20,000")
         await expect(page.locator("#status")).to_have_text("协议成交")  # the badge, not 成交
+        await expect(page.locator("#price-label")).to_have_text("成交价")
         # a listing sold by agreement was never auctioned: no 限时竞价, 延时 rule or 加价幅度
         await expect(page.locator("#mode")).to_have_text("挂牌")
         facts = page.get_by_role("region", name="竞价信息")
@@ -116,6 +117,8 @@ async def test_listing_banner_clock_and_relist(settings: Settings, new_context: 
         await _shoot(page, "agreement")
         await page.get_by_role("button", name="English").click()
         await expect(page.locator("#status")).to_have_text("Sold by agreement")
+        # no hammer fell: the price is the agreed one, not a "Hammer price"
+        await expect(page.locator("#price-label")).to_have_text("Agreed price")
         await expect(page.locator("#mode")).to_have_text("Listing")
         await expect(page.locator("#facts [data-fact=mode]")).to_contain_text("Listing")
         await _shoot(page, "agreement-en")

@@ -501,7 +501,8 @@ function renderPrice(s) {
   let text = "—";
   if (s) {
     if (s.status === "sold") {
-      label = "deal_price";
+      // a listing sold by agreement (协议成交) had no hammer: its own English label
+      label = listingState(info, s.status) === "agreement" ? "lst_deal_price" : "deal_price";
       text = yuan(s.high || info?.result?.amount_fen);
     } else if (s.status === "passed" || s.status === "withdrawn") {
       label = "outcome";
