@@ -794,8 +794,10 @@ OPERATIONS: tuple[Operation, ...] = (
     # -- issue 12 items 3 and 4: lot edits, the running order, refunds --
     Operation("patch", "/api/v1/lots/{lot_id}",
               "修改标的 (竞价开始前; 字段同新建标的, 未给出的不变; 实时竞价房间的起拍价、加价幅度、"
-              "保留价、时长与保证金原子地同步; 竞价已开始为 409 bidding_started)", _ref("Lot"),
-              admin=True, tag="admin", body={"type": "object", "properties": _LOT_FIELDS}),
+              "保留价、时长与保证金原子地同步; 竞价已开始为 409 bidding_started; 限时标的的"
+              " starts_at 只能在其开始时间到来之前修改, 否则 409 start_passed, null 为随场次开始)",
+              _ref("Lot"), admin=True, tag="admin", body={"type": "object", "properties": {
+                  **_LOT_FIELDS, "starts_at": {**TIME, "type": ["string", "null"]}}}),
     Operation("get", "/api/v1/lots/{lot_id}/edit",
               "标的编辑表单: 管理视图 (含保留价、持有人信用代码), deposit_fen, warnings, editable",
               {"allOf": [_ref("Lot"), _obj(["editable"], editable={"type": "boolean"},
