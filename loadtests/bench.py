@@ -33,13 +33,15 @@ from redis.asyncio.cluster import RedisCluster
 
 from auction.rooms import connection
 from loadtests.seed import START_FEN, Sale, new_sale
-from loadtests.stack import ServerProc, Stack, progress, server_pids
+from loadtests.stack import ROOT, ServerProc, Stack, progress, server_pids
 from loadtests.workers import child_main
 from loadtests.wsclient import Session, client_address
 
-SCENARIOS = ("settle", "connections", "hot_lot", "ack", "fanout", "many_lots", "steps")
+SCENARIOS = ("reference", "settle", "connections", "hot_lot", "ack", "fanout", "many_lots",
+             "steps")
 #: what a run does unless ``--scenarios`` says otherwise (``steps`` takes minutes: asked for)
-DEFAULT_SCENARIOS = ("settle", "connections", "hot_lot", "ack", "fanout", "many_lots")
+DEFAULT_SCENARIOS = ("reference", "settle", "connections", "hot_lot", "ack", "fanout",
+                     "many_lots")
 
 
 @dataclass
@@ -266,6 +268,33 @@ class Bench:
     def _prof(self) -> dict[str, Any]:
         return {"profile": self.profile_to,
                 "profile_s": self.p.warmup_s + self.p.duration_s, "pin": self.p.pin}
+
+    async def reference(self) -> dict[str, Any]:
+        """The same-run references (loadtests/reference.py): a bid-shaped Lua script called by
+        64 redis-py coroutines, and a naive PostgreSQL row-lock engine, each in its own process
+        against this run's Redis and database, one after the other (the server idles)."""
+        p = self.p
+        out: dict[str, Any] = {}
+        for kind, url in (("redis", self.stack.redis_url), ("postgres", self.stack.bench_db_url)):
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "loadtests.reference", kind, "--url", url,
+                "--namespace", self.stack.namespace, "--warmup", str(p.warmup_s),
+                "--duration", str(p.duration_s), cwd=ROOT,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            try:
+                stdout, stderr = await asyncio.wait_for(
+                    proc.communicate(), p.warmup_s + p.duration_s + 60)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
+                raise
+            if proc.returncode != 0:
+                raise RuntimeError(f"{kind} reference failed: {stderr.decode()[-2000:]}")
+            r = json.loads(stdout.decode().strip().splitlines()[-1])
+            for key in ("calls_per_s", "accepted_per_s", "p50_ms", "p99_ms", "client_cores",
+                        "concurrency", "codes"):
+                out[f"{kind}_{key}"] = r[key]
+        return out
 
     async def hot_lot(self) -> dict[str, Any]:
         p = self.p
@@ -613,8 +642,14 @@ def summarize(runs: dict[str, list[dict[str, Any]]], p: Params) -> dict[str, Any
     def med(name: str, key: str) -> float | None:
         return median([r.get(key) for r in runs.get(name, [])])
 
+    hot = med("hot_lot", "bids_per_s")
+    reference = med("reference", "redis_calls_per_s")
     return {
-        "hot_lot_bids_per_s": med("hot_lot", "bids_per_s"),
+        "reference_redis_calls_per_s": reference,
+        "reference_postgres_calls_per_s": med("reference", "postgres_calls_per_s"),
+        "reference_postgres_accepted_per_s": med("reference", "postgres_accepted_per_s"),
+        "hot_lot_vs_redis_reference": round(hot / reference, 2) if hot and reference else None,
+        "hot_lot_bids_per_s": hot,
         "hot_lot_cpu_us_per_ack": med("hot_lot", "server_cpu_us_per_ack"),
         "bid_ack_p50_ms": med("ack", "p50_ms"),
         "bid_ack_p99_ms": med("ack", "p99_ms"),

@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 KEYS = (
     "hot_lot_bids_per_s", "bid_ack_p50_ms", "bid_ack_p99_ms", "offered_bids_per_s",
     "fanout_deliveries_per_s", "fanout_p99_ms", "fanout_viewers", "many_lots_bids_per_s",
-    "connections", "rss_mb", "settle_1000_lots_s",
+    "connections", "rss_mb", "settle_1000_lots_s", "reference_redis_calls_per_s",
+    "reference_postgres_calls_per_s", "hot_lot_vs_redis_reference",
 )
 
 
@@ -46,6 +47,10 @@ def test_bench_quick_prints_every_key(database_url: str, redis_url: str) -> None
     assert runs["fanout"][0]["complete_events"] == runs["fanout"][0]["events"] > 0
     assert runs["ack"][0]["codes"]["unanswered"] == 0
     assert runs["settle"][0]["sold"] == result["settle_lots"]
+    reference = runs["reference"][0]  # the same-run references ran and took bids
+    assert reference["redis_codes"].get("ok", 0) > 0, reference
+    assert reference["postgres_codes"].get("ok", 0) > 0, reference
+    assert set(reference["redis_codes"]) <= {"ok", "too_low"}, reference
     assert "[bench" in out.stderr  # progress goes to stderr
 
 
