@@ -122,13 +122,31 @@ def _proxies(raw: str) -> tuple[str, ...]:
             continue
         if item != "*":
             try:
-                ipaddress.ip_network(item, strict=False)
+                network = ipaddress.ip_network(item, strict=False)
             except ValueError:
                 raise ConfigError(
                     f"AUCTION_TRUSTED_PROXIES 中的 {item!r} 不是 IP 地址或网段; "
                     "例: 127.0.0.1,10.0.0.0/8 (只列反向代理的地址)") from None
+            if "/" in item and str(network) != item:
+                # uvicorn reads a network strictly: "10.0.0.1/8" would trust nobody, silently
+                raise ConfigError(
+                    f"AUCTION_TRUSTED_PROXIES 中的网段 {item!r} 含主机位; "
+                    f"应写作 {network} (或只写一个地址, 不带 /)")
         found.append(item)
     return tuple(found)
+
+
+#: ``AUCTION_PASSWORD_PROFILE``'s values (auction/accounts/passwords.py ``PROFILES``)
+PASSWORD_PROFILES = ("default", "fast")
+
+
+def _password_profile(raw: str) -> str:
+    """``AUCTION_PASSWORD_PROFILE``: one of :data:`PASSWORD_PROFILES` (a typo such as ``Fast``
+    must not silently mean the default, nor ``fast`` be guessed)."""
+    if raw not in PASSWORD_PROFILES:
+        raise ConfigError(f"AUCTION_PASSWORD_PROFILE 应为 {' / '.join(PASSWORD_PROFILES)} 之一, "
+                          f"实为 {raw!r}")
+    return raw
 
 
 def _public_url(raw: str) -> str | None:
@@ -365,7 +383,7 @@ class Settings:
                                  MAX_TOKEN_TTL_S),
             staff_token_ttl_s=_int(env, "AUCTION_STAFF_TOKEN_TTL_S", 12 * 3600, 60,
                                    MAX_TOKEN_TTL_S),
-            password_profile=env.get("AUCTION_PASSWORD_PROFILE") or "default",
+            password_profile=_password_profile(env.get("AUCTION_PASSWORD_PROFILE") or "default"),
             log_format=_choice(env, "AUCTION_LOG_FORMAT", "plain", LOG_FORMATS),
             reopen_window_s=_int(env, "AUCTION_REOPEN_WINDOW_S", 120, 0, 24 * 3600),
             scheduler_interval_ms=_int(env, "AUCTION_SCHEDULER_INTERVAL_MS", 1000, 50, 60_000),

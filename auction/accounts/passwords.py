@@ -24,9 +24,11 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from auction.settings import PASSWORD_PROFILES
+
 MIN_LENGTH = 10
 MAX_LENGTH = 256
-PROFILES = ("default", "fast")
+PROFILES = PASSWORD_PROFILES
 #: the vendored list of common passwords (see the module docstring)
 COMMON_PASSWORDS = Path(__file__).with_name("common_passwords.txt")
 

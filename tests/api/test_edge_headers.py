@@ -103,3 +103,18 @@ def test_trusted_proxies_setting() -> None:
     assert Settings.from_env({**base, "AUCTION_TRUSTED_PROXIES": "*"}).trusted_proxies == ("*",)
     with pytest.raises(ConfigError, match="AUCTION_TRUSTED_PROXIES"):
         Settings.from_env({**base, "AUCTION_TRUSTED_PROXIES": "proxy.internal"})
+    # a network with host bits would be read by uvicorn as no network at all (trusting nobody)
+    with pytest.raises(ConfigError, match=r"10\.0\.0\.0/8"):
+        Settings.from_env({**base, "AUCTION_TRUSTED_PROXIES": "127.0.0.1,10.0.0.1/8"})
+
+
+def test_password_profile_setting() -> None:
+    """AUCTION_PASSWORD_PROFILE: default or fast; anything else (a typo) is a configuration
+    error naming the variable, not the default in silence."""
+    base = {"DATABASE_URL": "postgresql://x/y", "REDIS_URL": "redis://x",
+            "AUCTION_SECRET": "s" * 20}
+    assert Settings.from_env(base).password_profile == "default"
+    assert Settings.from_env({**base, "AUCTION_PASSWORD_PROFILE": "fast"}).password_profile \
+        == "fast"
+    with pytest.raises(ConfigError, match="AUCTION_PASSWORD_PROFILE"):
+        Settings.from_env({**base, "AUCTION_PASSWORD_PROFILE": "Fast"})
