@@ -33,6 +33,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -93,27 +95,68 @@ class Counts:
 COUNTS = Counts()
 
 
+#: a flush pass that took ``d`` seconds is followed by the next one no sooner than
+#: ``PACE × d`` later (see :class:`Flusher`) …
+PACE = 1.0
+#: … and never later than this after the previous pass ended (s)
+MAX_GAP_S = 0.025
+
+
 class Flusher:
-    """One call per event-loop tick that flushes every outbox with frames queued."""
+    """One call per event-loop tick that flushes every outbox with frames queued, **paced**:
+    after a pass that took ``d`` seconds (its writes: one ``send`` system call per socket), the
+    next pass runs no sooner than ``PACE × d`` (at most :data:`MAX_GAP_S`) later. A few sockets
+    cost microseconds, so nothing waits; an event fanned out to 2,000 watchers costs a pass of
+    10–20 ms, and the frames queued meanwhile (the next events, the acks) share the following
+    pass's writes instead of each costing a write per socket of its own: the writes take at
+    most about half of the event loop, and each carries more frames when events come faster
+    (docs/performance.md "Issue 17, seventh pass")."""
 
     def __init__(self) -> None:
         self._due: dict[asyncio.AbstractEventLoop, list[Outbox]] = {}
+        #: per loop: ``loop.time()`` before which the next pass does not run
+        self._next: dict[asyncio.AbstractEventLoop, float] = {}
+        #: per loop: the outboxes with an urgent frame, flushed this tick
+        self._now: dict[asyncio.AbstractEventLoop, list[Outbox]] = {}
 
-    def enlist(self, box: Outbox) -> None:
+    def enlist(self, box: Outbox, *, urgent: bool = False) -> None:
+        """Flush ``box`` in the next paced pass, or (``urgent``: an answer its client waits
+        for) in this tick, unpaced."""
         loop = asyncio.get_running_loop()
+        if urgent:
+            now = self._now.get(loop)
+            if now is None:
+                now = self._now[loop] = []
+                loop.call_soon(self._flush_now, loop)
+            now.append(box)
+            return
         due = self._due.get(loop)
         if due is None:
             due = self._due[loop] = []
-            loop.call_soon(self._flush, loop)
+            wait = self._next.get(loop, 0.0) - loop.time()
+            if wait > 0:
+                loop.call_later(wait, self._flush, loop)
+            else:
+                loop.call_soon(self._flush, loop)
         due.append(box)
 
     def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
-        for box in self._due.pop(loop, ()):
-            try:
-                box.flush()
-            except Exception as exc:  # that socket is gone; the others' frames still go out
-                log.debug("flush failed, the socket's frames are dropped: %r", exc)
-                box.discard()
+        started = time.perf_counter()
+        _flush_all(self._due.pop(loop, ()))
+        took = time.perf_counter() - started
+        self._next[loop] = loop.time() + min(PACE * took, MAX_GAP_S)
+
+    def _flush_now(self, loop: asyncio.AbstractEventLoop) -> None:
+        _flush_all(self._now.pop(loop, ()))
+
+
+def _flush_all(boxes: Iterable[Outbox]) -> None:
+    for box in boxes:
+        try:
+            box.flush()
+        except Exception as exc:  # that socket is gone; the others' frames still go out
+            log.debug("flush failed, the socket's frames are dropped: %r", exc)
+            box.discard()
 
 
 FLUSHER = Flusher()
@@ -129,6 +172,7 @@ class Outbox:
         self._direct: DirectWriter | None = (
             ws.scope.get("extensions", {}).get(DIRECT_WRITE) if ws is not None else None)
         self._enlisted = False
+        self._urgent = False
         self._started = False
         self._closed = False
         self._busy = False  # the writer task is sending or waiting for the transport
@@ -145,16 +189,23 @@ class Outbox:
         """Nothing queued and nothing being sent."""
         return not self._frames and not self._busy
 
-    def put(self, frame: Outgoing) -> bool:
-        """Queue one frame; ``False`` (nothing queued) when ``limit`` frames already wait."""
+    def put(self, frame: Outgoing, *, urgent: bool = False) -> bool:
+        """Queue one frame; ``False`` (nothing queued) when ``limit`` frames already wait.
+        ``urgent``: an answer its client waits for (``ack``, ``nack``): written this tick with
+        whatever is queued before it, not at the next paced pass."""
         if self._closed:
             return True
         if len(self._frames) >= self.limit:
             return False
         self._frames.append(frame)
-        if not self._enlisted and self._started and not self._busy:
-            self._enlisted = True
-            FLUSHER.enlist(self)
+        if self._started and not self._busy:
+            if urgent:
+                if not self._urgent:
+                    self._urgent = True
+                    FLUSHER.enlist(self, urgent=True)
+            elif not self._enlisted:
+                self._enlisted = True
+                FLUSHER.enlist(self)
         return True
 
     def discard(self) -> None:
@@ -169,7 +220,7 @@ class Outbox:
 
     def flush(self) -> None:
         """Write what is queued now if the socket takes it, else leave it to the writer task."""
-        self._enlisted = False
+        self._enlisted = self._urgent = False
         if not self._frames or self._busy or self._closed:
             return
         direct = self._direct

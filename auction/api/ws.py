@@ -126,10 +126,13 @@ class Connection(Subscriptions):
         if frame is not None:
             self._put(frame)
 
-    def _put(self, frame: Outgoing) -> None:
+    def _put(self, frame: Outgoing, *, urgent: bool = False) -> None:
+        """Queue ``frame``; ``urgent``: an answer the client waits for (``ack``, ``nack``,
+        ``pong``, a request's ``error``), written this tick, not at the next paced flush
+        (auction/api/outbox.py)."""
         if self.dropped:
             return
-        if not self.outbox.put(frame):
+        if not self.outbox.put(frame, urgent=urgent):
             self.dropped = True
             metrics.SLOW_CLIENTS_DROPPED.inc()
             log.info("dropping a slow client (%s frames queued)", len(self.outbox))
@@ -163,14 +166,15 @@ class Connection(Subscriptions):
             elif isinstance(msg, Ping):
                 await self._bids_answered()
                 now = await server_time_ms(self.services)
-                self._put(codec.pack({"t": "pong", "id": msg.id, "server_time": now}))
+                self._put(codec.pack({"t": "pong", "id": msg.id, "server_time": now}),
+                          urgent=True)
             elif isinstance(msg, Hello):
-                self._put(codec.encode_error("bad_request", "hello 只能发送一次"))
+                self._put(codec.encode_error("bad_request", "hello 只能发送一次"), urgent=True)
         except Exception as exc:
             if isinstance(msg, Sub):
                 self.unsubscribe(msg.lot)  # nothing half-subscribed is left parking events
             code, message = _failure(exc, type(msg).__name__)
-            self._put(codec.encode_error(code, message))
+            self._put(codec.encode_error(code, message), urgent=True)
 
     def _bid(self, msg: Bid) -> None:
         """``bid`` → ``ack`` or ``nack``, without holding up the socket's next frame: the bid
@@ -215,7 +219,8 @@ class Connection(Subscriptions):
             outage.REDIS.ok()
             if not result.replay:
                 metrics.BIDS_ACCEPTED.inc()
-            self._put(codec.encode_ack(msg.key, msg.lot, result.seq, result.at, result.replay))
+            self._put(codec.encode_ack(msg.key, msg.lot, result.seq, result.at, result.replay),
+                      urgent=True)
         else:
             code = self._nack(msg, outcome)
             metrics.bid_refused(code)
@@ -231,20 +236,20 @@ class Connection(Subscriptions):
         if isinstance(refusal, Rejection):
             extra = {k: v for k, v in refusal.data.items() if k in _NACK_DATA}
             self._put(codec.encode_nack(msg.key, refusal.code, refusal.message, lot=msg.lot,
-                                        **extra))
+                                        **extra), urgent=True)
             return refusal.code
         if isinstance(refusal, Denied):
             self._put(codec.encode_nack(msg.key, refusal.code, refusal.message, lot=msg.lot,
-                                        **refusal.extra))
+                                        **refusal.extra), urgent=True)
             return refusal.code
         if isinstance(refusal, Overloaded):
             self._put(codec.encode_nack(msg.key, refusal.code, refusal.message, lot=msg.lot,
-                                        retry_after_ms=refusal.retry_after_ms))
+                                        retry_after_ms=refusal.retry_after_ms), urgent=True)
             return refusal.code
         if not isinstance(refusal, Exception):  # CancelledError and the like: not ours
             refusal = RuntimeError(repr(refusal))
         code, message = _failure(refusal, type(msg).__name__)
-        self._put(codec.encode_nack(msg.key, code, message, lot=msg.lot))
+        self._put(codec.encode_nack(msg.key, code, message, lot=msg.lot), urgent=True)
         return code
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
@@ -259,7 +264,7 @@ class Connection(Subscriptions):
             self._put(codec.encode_nack(
                 msg.key, "rate_limited", "请求过于频繁", lot=msg.lot,
                 retry_after_ms=int(wait * 1000) + 1,
-            ))
+            ), urgent=True)
             return
         try:
             if isinstance(msg, Proxy):
@@ -277,7 +282,7 @@ class Connection(Subscriptions):
         mine = {"max": msg.max} if isinstance(msg, Proxy) else {}  # P5: its owner only
         self._put(codec.encode_ack(
             msg.key, result.lot or msg.lot, result.seq, result.at, result.replay, **mine
-        ))
+        ), urgent=True)
         if isinstance(msg, Proxy) and not result.replay:  # P5: staff see the count
             await staff_view.proxies_changed(self.services, msg.lot)
         if isinstance(msg, Cmd):  # issue 12 item 7: acked commands → audit_log
@@ -316,7 +321,7 @@ class Connection(Subscriptions):
             self._bid(msg)
         except Exception as exc:  # never into the protocol's data_received
             code, message = _failure(exc, "bid")
-            self._put(codec.encode_nack(msg.key, code, message, lot=msg.lot))
+            self._put(codec.encode_nack(msg.key, code, message, lot=msg.lot), urgent=True)
         return True
 
     async def _writer(self) -> None:
@@ -370,9 +375,9 @@ class Connection(Subscriptions):
                     raise
                 except WireError as err:
                     if err.key is not None:
-                        self._put(codec.encode_nack(err.key, err.code, err.message))
+                        self._put(codec.encode_nack(err.key, err.code, err.message), urgent=True)
                     else:
-                        self._put(codec.encode_error(err.code, err.message))
+                        self._put(codec.encode_error(err.code, err.message), urgent=True)
                     continue
                 await self.handle(msg)
         except codec.FrameError as err:
@@ -394,7 +399,7 @@ class Connection(Subscriptions):
                 with contextlib.suppress(Exception):
                     await self.ws.send_bytes(codec.encode_error(code, message))
             else:
-                self._put(codec.encode_error(code, message))
+                self._put(codec.encode_error(code, message), urgent=True)
                 await self._drain(writer)
             await self._close(CLOSE_TRY_AGAIN if code == "unavailable" else CLOSE_INTERNAL, code)
         finally:

@@ -6,6 +6,7 @@ outbox refuses the frame (the connection then drops the client with 4429)."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 from websockets.frames import Opcode
 from websockets.protocol import Protocol, Side
 
-from auction.api.outbox import DIRECT_WRITE, Outbox
+from auction.api.outbox import DIRECT_WRITE, MAX_GAP_S, PACE, Outbox
 from auction.wire.frames import Frame, binary_frame
 
 
@@ -146,6 +147,61 @@ async def test_a_socket_whose_write_fails_does_not_hold_up_the_others_in_its_tic
         assert second.put(b"next")  # the second outbox is not stuck
         await tick()
         assert messages(fine.writes[-1]) == [b"next"]
+    finally:
+        for writer in writers:
+            writer.cancel()
+
+
+class Slow(Socket):
+    """A socket whose write takes ``cost`` seconds of the event loop (a send system call to many
+    sockets, in one)."""
+
+    def __init__(self, cost: float) -> None:
+        super().__init__()
+        self.cost = cost
+        self.written_at: list[float] = []
+
+    def write(self, data: bytes) -> None:
+        until = time.perf_counter() + self.cost
+        while time.perf_counter() < until:
+            pass
+        super().write(data)
+        self.written_at.append(asyncio.get_running_loop().time())
+
+
+async def _until(predicate: Any, timeout: float = 1.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.001)
+
+
+async def test_a_slow_flush_pass_paces_the_next_and_answers_are_not_paced() -> None:
+    """After a flush pass that took ``d`` (here one 20 ms write), the next pass waits
+    ``PACE × d`` (at most MAX_GAP_S), so the frames queued meanwhile share its writes; an
+    ``urgent`` frame (an answer its client waits for) is written in the tick it was queued,
+    after whatever its outbox held before it."""
+    slow, other = Slow(0.02), Socket()
+    first = Outbox(FakeWs(slow), limit=10)  # type: ignore[arg-type]
+    second = Outbox(FakeWs(other), limit=10)  # type: ignore[arg-type]
+    writers = [asyncio.create_task(first.run()), asyncio.create_task(second.run())]
+    await asyncio.sleep(0)
+    try:
+        first.put(b"ev-1")
+        await _until(lambda: slow.written_at)
+        pass_ended = slow.written_at[0]
+        first.put(b"ev-2")  # paced: not before PACE × 20 ms after the pass
+        second.put(b"ev-2")
+        await tick()
+        assert len(slow.writes) == 1 and other.writes == []
+        await _until(lambda: len(slow.writes) == 2)
+        assert slow.written_at[1] - pass_ended >= min(PACE * 0.02, MAX_GAP_S) * 0.9
+        assert [messages(w) for w in other.writes] == [[b"ev-2"]]  # the same pass
+        second.put(b"ev-3")  # the last pass took 20 ms again: the next one is paced ...
+        second.put(b"ack", urgent=True)  # ... but an answer goes out now, after ev-3
+        await tick()
+        assert [messages(w) for w in other.writes[1:]] == [[b"ev-3", b"ack"]]
+        assert second.idle()
     finally:
         for writer in writers:
             writer.cancel()
