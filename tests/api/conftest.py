@@ -4,18 +4,22 @@ real PostgreSQL and Redis, and an httpx client talking to it in-process."""
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
 from redis.asyncio import Redis
 from starlette.applications import Starlette
+from starlette.routing import BaseRoute
 
 from auction.api import admin, auth, catalogue, deposits, http_errors, openapi, registrations
 from auction.api.tokens import Tokens
 from auction.domain.identity import USCC_CHARSET, uscc_check_char
+from auction.domain.schedule import CHINA
 from auction.rooms.keys import Keys
 from auction.rooms.service import Rooms
 from auction.services import Services
@@ -36,18 +40,29 @@ def services(settings: Settings, store: Store, redis: Redis, keys: Keys) -> Serv
     )
 
 
-@pytest.fixture
-async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
-    """An httpx client on an in-process app holding only this package's HTTP routes."""
-    app = Starlette(
-        routes=[*openapi.routes, *admin.routes, *registrations.routes, *auth.routes,
-                *deposits.routes, *catalogue.routes],
-        exception_handlers=http_errors.exception_handlers(),
-    )
+@contextlib.asynccontextmanager
+async def app_client(services: Services, routes: list[BaseRoute]
+                     ) -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client on an in-process app holding ``routes`` over ``services`` (a test
+    module's own ``client`` fixture names the routes it needs)."""
+    app = Starlette(routes=routes, exception_handlers=http_errors.exception_handlers())
     app.state.services = services
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         yield http
+
+
+@pytest.fixture
+async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client on an in-process app holding only this package's HTTP routes."""
+    async with app_client(services, [*openapi.routes, *admin.routes, *registrations.routes,
+                                     *auth.routes, *deposits.routes, *catalogue.routes]) as http:
+        yield http
+
+
+def china_iso(at: datetime) -> str:
+    """``at`` as RFC 3339 in China Standard Time, to the second (what the admin pages send)."""
+    return at.astimezone(CHINA).isoformat(timespec="seconds")
 
 
 USCC = "91350100M000100Y43"

@@ -10,28 +10,23 @@ from typing import Any
 
 import httpx
 import pytest
-from starlette.applications import Starlette
 
-from auction.api import admin, catalogue, console, http_errors, lot_edits
+from auction.api import admin, catalogue, console, lot_edits
 from auction.domain.schedule import CHINA
 from auction.rooms.scheduler import Scheduler
 from auction.services import Services
-from tests.api.conftest import ADMIN, LotBody, NewSession, error_of
+from tests.api.conftest import ADMIN, LotBody, NewSession, app_client, china_iso, error_of
 
 
 @pytest.fixture
 async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
-    app = Starlette(routes=[*admin.routes, *catalogue.routes, *console.routes,
-                            *lot_edits.routes],
-                    exception_handlers=http_errors.exception_handlers())
-    app.state.services = services
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    """An in-process app with the admin, catalogue, console and lot-edit routes."""
+    async with app_client(services, [*admin.routes, *catalogue.routes, *console.routes,
+                                     *lot_edits.routes]) as http:
         yield http
 
 
-def iso(at: datetime) -> str:
-    return at.astimezone(CHINA).isoformat(timespec="seconds")
+iso = china_iso
 
 
 async def test_schedule_fields_are_kept_checked_and_edited(
