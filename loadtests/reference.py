@@ -34,6 +34,7 @@ import psutil
 
 from auction import eventloop
 from auction.rooms import connection
+from loadtests.bench import pct
 
 #: the Redis reference's coroutines (issue 17's: "64 redis-py coroutines, one round trip each")
 CONCURRENCY = 64
@@ -49,13 +50,6 @@ CREATE TABLE IF NOT EXISTS bench_ref_lots (id int PRIMARY KEY, high bigint NOT N
 CREATE TABLE IF NOT EXISTS bench_ref_bids (id bigserial PRIMARY KEY, lot int NOT NULL,
     bidder int NOT NULL, amount bigint NOT NULL, at timestamptz NOT NULL DEFAULT now());
 """
-
-
-def _pct(values: list[float], p: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
 
 class Meter:
@@ -83,7 +77,7 @@ class Meter:
         calls = sum(self.codes.values())
         cpu = (_cpu() - self.cpu0) / duration if self.cpu0 is not None else None
         return {"calls_per_s": calls / duration, "accepted_per_s": self.codes["ok"] / duration,
-                "p50_ms": _pct(self.latency_ms, 50), "p99_ms": _pct(self.latency_ms, 99),
+                "p50_ms": pct(self.latency_ms, 50), "p99_ms": pct(self.latency_ms, 99),
                 "codes": dict(self.codes), "client_cores": cpu}
 
 
