@@ -60,7 +60,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from auction.background import raise_if_stopping
+from auction.background import pause, raise_if_stopping
 from auction.registration import backlog, routing
 from auction.registration.answer import Answer, BadAnswer, read_answer
 from auction.registration.packet import packet_body, packet_file_text
@@ -140,7 +140,7 @@ class Deliverer:
                     raise_if_stopping()
                     log.exception("delivery pass failed; retrying")
                 if claimed < self.batch:
-                    await asyncio.sleep(self.interval_s)
+                    await pause(self.interval_s)
         finally:
             await self.aclose()
 

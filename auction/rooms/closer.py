@@ -9,14 +9,13 @@ comes too early gets ``not_due`` with the real time and the entry is rescored.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from auction import outage
-from auction.background import raise_if_stopping
+from auction.background import pause, raise_if_stopping
 from auction.domain.errors import Rejection
 from auction.rooms.keys import Keys
 from auction.rooms.service import Rooms
@@ -45,7 +44,7 @@ class Closer:
                 # a restarted Redis waits for its check against PostgreSQL (rooms/recovery.py),
                 # which cannot run while PostgreSQL is away (reported by the store)
                 raise_if_stopping()
-            await asyncio.sleep(self.interval_s)
+            await pause(self.interval_s)
 
     async def close_due(self, *, batch: int = 500) -> list[int]:
         """Close every due lot; return the ids this call closed."""

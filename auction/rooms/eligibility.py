@@ -40,7 +40,6 @@ also pushes its session.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 from collections.abc import Iterable, Sequence
@@ -50,7 +49,7 @@ from typing import TYPE_CHECKING
 from redis.exceptions import RedisError
 
 from auction import outage
-from auction.background import raise_if_stopping
+from auction.background import pause, raise_if_stopping
 from auction.domain.deposits import DepositState, covers
 from auction.store import ledger
 from auction.store import listing_sale as store_listing_sale
@@ -235,7 +234,7 @@ class EligibilitySync:
                 raise_if_stopping()
                 log.exception("eligibility resync failed; retrying next tick")
             self.ticks += 1
-            await asyncio.sleep(self.interval_s)
+            await pause(self.interval_s)
 
     async def resync_once(self, *, full: bool = False) -> int:
         """Push the sessions due now; the number pushed."""

@@ -55,7 +55,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from auction import metrics, outage
-from auction.background import raise_if_stopping
+from auction.background import pause, raise_if_stopping
 from auction.domain.lot import LotFormat, LotStatus
 from auction.domain.replay import ReplayError, replay
 from auction.domain.room import LotEvent, RoomState
@@ -170,7 +170,7 @@ class Recovery:
             except StoreError as exc:
                 raise_if_stopping()
                 outage.POSTGRES.failed(exc, where="recovery")
-            await asyncio.sleep(POLL_S)
+            await pause(POLL_S)
 
     async def check_all(self) -> tuple[int, int, int]:
         """Check every lot PostgreSQL knows; returns (checked, rebuilt, new epoch)."""

@@ -23,13 +23,12 @@ Nothing is kept in the process: what is due is read from PostgreSQL and the room
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from redis.exceptions import RedisError
 
 from auction import outage
-from auction.background import raise_if_stopping
+from auction.background import pause, raise_if_stopping
 from auction.domain import schedule
 from auction.domain.errors import Rejection
 from auction.rooms import eligibility, listing_end
@@ -64,7 +63,7 @@ class Scheduler:
                     outage.REDIS.failed(exc, where="scheduler")
                 except StoreError:
                     raise_if_stopping()  # PostgreSQL away: reported by the store; next tick
-                await asyncio.sleep(self.interval_s)
+                await pause(self.interval_s)
         finally:
             try:
                 await self.lease.release()

@@ -50,7 +50,6 @@ A room that is gone, or whose seq is behind the journal, is handed to the recove
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import time
@@ -60,7 +59,7 @@ from typing import TYPE_CHECKING, Any
 from redis.exceptions import RedisError
 
 from auction import metrics, outage
-from auction.background import raise_if_stopping
+from auction.background import pause, raise_if_stopping
 from auction.domain.room import LotEvent
 from auction.rooms.service import Rooms, decode_event
 from auction.settlement import finality
@@ -165,7 +164,7 @@ class Drainer:
                     raise_if_stopping()
                     log.exception("drain tick failed; retrying next tick")
                 if not self._more:
-                    await asyncio.sleep(self.interval_s)
+                    await pause(self.interval_s)
         finally:
             with contextlib.suppress(Exception):
                 await self.lease.release()
