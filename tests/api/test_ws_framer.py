@@ -104,7 +104,7 @@ class _Run:
         config.load()
         self.transport = _Transport()
         self.state = ServerState()
-        self.proto = protocol(config, self.state, app_state={})  # type: ignore[call-arg]
+        self.proto = protocol(config, self.state, app_state={})
         self.proto.connection_made(self.transport)
         _OPEN.append(self)
 
@@ -212,7 +212,7 @@ async def test_the_reader_takes_bids_without_the_parser() -> None:
     parsed: list[bytes] = []
     original = run.proto.conn.receive_data
 
-    def spy(data: bytes) -> None:
+    def spy(data: bytes | bytearray) -> None:
         parsed.append(bytes(data))
         original(data)
 
