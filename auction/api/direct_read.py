@@ -17,7 +17,8 @@ for the next frame with nothing else in hand, and only a well-formed ``bid``: an
 (every other message type, a malformed frame, a dropped connection) goes through the queue and
 the loop as before. So frames are handled in the order they came, exactly as the loop would,
 minus the queue. Servers without the extension (other implementations, ``TestClient``) use the
-queue for everything.
+queue for everything. ``auction serve``'s protocol also offers a bid frame before the
+``websockets`` parser sees it (its framer: :class:`auction.api.ws_server.AuctionWebSocketProtocol`).
 
 The protocol side overrides uvicorn's ``send_receive_event_to_app`` and reads its ``frames``,
 ``curr_msg_data_type``, ``close_sent`` and ``queue``: internals of uvicorn's sans-I/O
