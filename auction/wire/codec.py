@@ -19,7 +19,7 @@ reaching PostgreSQL or Redis out of range); a ``seq`` is in ``0 .. 2^63 − 1``;
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgpack
 
@@ -154,8 +154,13 @@ class Unsub:
     lot: int
 
 
-@dataclass(frozen=True, slots=True)
-class Bid:
+class Bid(NamedTuple):
+    """``bid {lot, amount, key}``. A named tuple, not a frozen dataclass like the other messages
+    (house style rule 3): one is built per bid frame, the hottest path, and :func:`decode` builds
+    the tuple in ≈ 0.1 µs where the dataclass's ``__init__`` took ≈ 0.55 µs (it sets each field
+    through ``object.__setattr__``). As immutable and hashable as before; unlike the dataclass it
+    also equals the plain tuple ``(lot, amount, key)``, which no caller compares it with."""
+
     lot: int
     amount: int
     key: str
@@ -194,14 +199,9 @@ class Ping:
 ClientMessage = Hello | Sub | Unsub | Bid | Proxy | Accept | Cmd | Ping
 
 
-#: the unpacker's limits (docs/protocol.md "Decoder limits")
-_LIMITS = {
-    "max_str_len": MAX_STR,
-    "max_bin_len": MAX_STR,
-    "max_array_len": MAX_ITEMS,
-    "max_map_len": MAX_ITEMS,
-    "max_ext_len": 0,
-}
+#: builds a :class:`Bid` from its three fields without the named tuple's ``__new__`` (a Python
+#: function that makes the same call)
+_new_tuple = tuple.__new__
 
 
 def _too_deep(m: dict[str, Any]) -> bool:
@@ -265,9 +265,30 @@ def decode(frame: bytes) -> ClientMessage:
     if len(frame) > MAX_FRAME:
         raise FrameError("bad_frame", "帧过大")
     try:
-        m = msgpack.unpackb(frame, raw=False, strict_map_key=False, **_LIMITS)
+        # the limits of docs/protocol.md "Decoder limits", as literal keywords: a ``**`` dict
+        # made this call take 0.9 µs instead of 0.5 µs
+        m = msgpack.unpackb(
+            frame, raw=False, strict_map_key=False, max_str_len=MAX_STR, max_bin_len=MAX_STR,
+            max_array_len=MAX_ITEMS, max_map_len=MAX_ITEMS, max_ext_len=0,
+        )
     except Exception:
         raise FrameError("bad_frame", "不是有效的 msgpack 数据") from None
+    if type(m) is dict and len(m) == 4:
+        # A well-formed bid, the frame that comes by the thousand, told in one expression: its
+        # four entries are exactly t, lot, amount and key, so it is flat (no depth to check),
+        # and each check is one the general path makes or a stricter one (an in-range lot;
+        # ``isprintable`` refuses every character text_problem refuses and more: separators,
+        # format, private-use, unassigned). Anything else falls through to the general path,
+        # which answers it as it always did; this one only returns what that path would return.
+        t, lot, amount, key = m.get("t"), m.get("lot"), m.get("amount"), m.get("key")
+        if (
+            type(t) is str and t == "bid"
+            and type(lot) is int and 0 < lot <= MAX_ID
+            and type(amount) is int and 0 < amount <= MAX_FEN
+            and type(key) is str and 0 < len(key) <= MAX_KEY_LEN and key.isprintable()
+        ):
+            bid: Bid = _new_tuple(Bid, (lot, amount, key))
+            return bid
     if not isinstance(m, dict) or not isinstance(m.get("t"), str):
         raise FrameError("bad_frame", "帧必须是带字符串字段 t 的 msgpack 映射")
     if _too_deep(m):
