@@ -218,7 +218,7 @@ class Connection(Subscriptions):
             result = outcome
             outage.REDIS.ok()
             if not result.replay:
-                metrics.BIDS_ACCEPTED.inc()
+                metrics.bid_accepted()
             self._put(codec.encode_ack(msg.key, msg.lot, result.seq, result.at, result.replay),
                       urgent=True)
         else:
@@ -229,7 +229,7 @@ class Connection(Subscriptions):
                 # refusal) would cancel it before the staff are told
                 eventloop.detach(staff_view.report_missed(self.services, self.who, msg.lot,
                                                           msg.amount, outcome))
-        metrics.ACK_LATENCY.observe(time.perf_counter() - started)
+        metrics.ack_latency(time.perf_counter() - started)
 
     def _nack(self, msg: Bid | Proxy | Accept | Cmd, refusal: BaseException) -> str:
         """Queue the ``nack`` of a refused or failed request; its code."""
@@ -316,7 +316,7 @@ class Connection(Subscriptions):
             return False
         if not isinstance(msg, Bid):
             return False
-        metrics.BIDS_DIRECT.inc()
+        metrics.bid_direct()
         try:
             self._bid(msg)
         except Exception as exc:  # never into the protocol's data_received

@@ -15,8 +15,8 @@ from tests.e2e.harness import Server, create_sale, raw_client
 START, INC = 1_000_000, 10_000
 
 
-def _direct() -> float:
-    return metrics.BIDS_DIRECT._value.get()
+def _direct() -> int:
+    return metrics.bids_direct_count()
 
 
 async def _exchange(server: Server) -> list[tuple[str, ...]]:
