@@ -62,21 +62,25 @@ class LaneLimits:
     total: int = 4096
     #: a bid that waited longer than this (ms) when its batch is taken is refused, never sent
     wait_ms: int = 500
-    #: most bids in one script call (:func:`lane_batch`: as many as a lot may queue, so one
-    #: call takes the whole queue). A lane carries at most one batch per round trip, and under
-    #: load a round trip lasts a busy event-loop turn or two: a batch of 256 capped one lot at
-    #: ≈ 12,000 accepted bids/s where 512 takes ≈ 14,000 (docs/performance.md, "Issue 17, sixth
-    #: pass").
+    #: most bids in one round trip (:func:`lane_batch`: as many as a lot may queue, so one
+    #: round trip takes the whole queue). A lane carries at most one batch per round trip, and
+    #: under load a round trip lasts a busy event-loop turn or two: a batch of 256 capped one
+    #: lot at ≈ 12,000 accepted bids/s where 512 takes ≈ 14,000 (docs/performance.md, "Issue
+    #: 17, sixth pass"). A batch larger than :data:`MAX_CALL` goes as several script calls in
+    #: one pipeline.
     batch: int = 512
 
 
-#: the most bids one script call carries, whatever a lot may queue: Redis runs a call as one
-#: command, ≈ 25-30 µs a bid, so 1,024 hold it for ≈ 30 ms
-MAX_BATCH = 1024
+#: the most bids one script call carries: Redis runs a call as one command, ≈ 25-30 µs a bid,
+#: so 512 hold it for ≈ 15 ms; a larger batch is split into calls of at most this many, sent in
+#: one pipeline (one round trip, in order on one connection, other clients served between them)
+MAX_CALL = 512
+#: the most bids one round trip carries, whatever a lot may queue
+MAX_BATCH = 4096
 
 
 def lane_batch(per_lot: int) -> int:
-    """The batch for a lot queue of ``per_lot`` bids: the whole queue in one call, up to
+    """The batch for a lot queue of ``per_lot`` bids: the whole queue in one round trip, up to
     :data:`MAX_BATCH`."""
     return max(1, min(per_lot, MAX_BATCH))
 
@@ -303,17 +307,40 @@ class BidLanes:
         self._per_bid_s += (spent - self._per_bid_s) * 0.2
 
     async def _call(self, lot: int, batch: Sequence[QueuedBid]) -> list[Any]:
-        """One round trip: one ``bid.lua`` call carrying the whole batch, in order, as one
-        msgpack argument (so the client encodes one command of a dozen arguments, not one of
-        a dozen per bid); one reply per bid, an exception for a bid whose decision raised.
-        A Redis Cluster client routes it by its keys (one lot's keys: one slot)."""
+        """One round trip: ``bid.lua`` calls carrying the whole batch, in order, each call's
+        bids as one msgpack argument (so the client encodes one command of a dozen arguments,
+        not one of a dozen per bid): one call, or for more than :data:`MAX_CALL` bids several
+        in one pipeline; one reply per bid, an exception for a bid whose decision raised.
+        A Redis Cluster client routes them by their keys (one lot's keys: one slot)."""
         keys = self.keys.lot(lot).bid_keys()
-        bids = _packb([[str(b.bidder), str(b.paddle), str(b.amount), b.idem, b.source]
-                       for b in batch])
-        replies = await self.redis.evalsha(self.script.sha, len(keys), *keys, bids)
-        if not isinstance(replies, list) or len(replies) != len(batch):
-            raise RuntimeError(f"bid.lua answered {len(batch)} bids with {replies!r:.200}")
+        sha = self.script.sha
+        if len(batch) <= MAX_CALL:
+            replies = await self.redis.evalsha(sha, len(keys), *keys, _packed(batch))
+            _check(replies, len(batch))
+            return replies  # type: ignore[no-any-return]
+        calls = [batch[i:i + MAX_CALL] for i in range(0, len(batch), MAX_CALL)]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for call in calls:
+                # queued by name: a Redis Cluster's pipeline refuses its ``evalsha`` method
+                pipe.execute_command("EVALSHA", sha, len(keys), *keys, _packed(call))
+            answers = await pipe.execute()  # NOSCRIPT: NoScriptError, as a single call
+        replies = []
+        for call, answer in zip(calls, answers, strict=True):
+            _check(answer, len(call))
+            replies.extend(answer)
         return replies
+
+
+def _packed(bids: Sequence[QueuedBid]) -> bytes:
+    """A call's bids as ``bid.lua``'s one msgpack argument."""
+    packed: bytes = _packb([[str(b.bidder), str(b.paddle), str(b.amount), b.idem, b.source]
+                            for b in bids])
+    return packed
+
+
+def _check(replies: Any, count: int) -> None:
+    if not isinstance(replies, list) or len(replies) != count:
+        raise RuntimeError(f"bid.lua answered {count} bids with {replies!r:.200}")
 
 
 def _outcome(reply: Any) -> Accepted | BaseException:

@@ -8,6 +8,7 @@ import asyncio
 import time
 from typing import Any
 
+import msgpack
 import pytest
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
@@ -15,7 +16,14 @@ from redis.exceptions import ResponseError
 from auction.domain.errors import Rejection
 from auction.domain.lot import LotMode
 from auction.rooms.keys import Keys
-from auction.rooms.lanes import MAX_BATCH, BidLanes, LaneLimits, Overloaded, lane_batch
+from auction.rooms.lanes import (
+    MAX_BATCH,
+    MAX_CALL,
+    BidLanes,
+    LaneLimits,
+    Overloaded,
+    lane_batch,
+)
 from auction.rooms.service import Rooms
 
 START, INC = 1_000_000, 10_000
@@ -87,6 +95,44 @@ async def test_a_full_lot_queue_goes_to_redis_in_one_call(
     results = await asyncio.gather(*futures)
     assert [r.seq for r in results] == list(range(2, full + 2))
     assert sizes == [full], sizes
+
+
+async def test_a_batch_larger_than_one_call_goes_as_several_calls_in_one_round_trip(
+    redis: Redis, keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch of more than ``MAX_CALL`` bids is split into script calls of at most that many
+    (Redis serves other clients between them), sent in one pipeline: one round trip, and the
+    bids decided in submit order across the calls, as one call would."""
+    n = 2 * MAX_CALL + 76
+    rooms = Rooms(redis, keys, lanes=LaneLimits(per_lot=n, total=n, batch=lane_batch(n)))
+    await rooms.lanes.script.load()
+    await open_lot(rooms, 1)
+    sizes = counting_round_trips(monkeypatch)
+    calls: list[int] = []
+    real_pipeline = redis.pipeline
+
+    def pipeline(*args: Any, **kwargs: Any) -> Any:
+        pipe = real_pipeline(*args, **kwargs)
+        queue = pipe.execute_command
+
+        def execute_command(*command: Any, **options: Any) -> Any:
+            if command[0] == "EVALSHA":
+                calls.append(len(msgpack.unpackb(command[-1])))
+            return queue(*command, **options)
+
+        pipe.execute_command = execute_command  # type: ignore[method-assign]
+        return pipe
+
+    monkeypatch.setattr(redis, "pipeline", pipeline)
+    bids = ladder(n)
+    futures = [rooms.lanes.submit(1, bidder=b, paddle=100 + b, amount=a, idem=f"b{b}:k{i}")
+               for i, (b, a) in enumerate(bids)]
+    results = await asyncio.gather(*futures)
+    assert [r.seq for r in results] == list(range(2, n + 2))
+    assert sizes == [n]
+    assert calls == [MAX_CALL, MAX_CALL, 76]
+    state = await rooms.room_state(1)
+    assert state is not None and (state.high, state.bids) == (bids[-1][1], n)
 
 
 async def test_bids_arriving_while_a_batch_is_in_flight_follow_it_in_order(
@@ -310,9 +356,11 @@ async def test_a_lane_stopped_with_a_batch_vetted_ahead_answers_every_waiting_bi
         future.cancel()
 
 
-def test_a_call_carries_the_lot_queue_up_to_the_cap() -> None:
-    """``AUCTION_BID_QUEUE_LOT`` sets the batch too (the whole queue per call), but no call
-    carries more than :data:`MAX_BATCH` bids (Redis runs a call as one command)."""
-    assert lane_batch(512) == 512 == LaneLimits().batch
+def test_a_round_trip_carries_the_lot_queue_up_to_the_cap() -> None:
+    """``AUCTION_BID_QUEUE_LOT`` sets the batch too (the whole queue per round trip), but no
+    round trip carries more than :data:`MAX_BATCH` bids, and no script call more than
+    :data:`MAX_CALL` (Redis runs a call as one command: the test above splits a batch)."""
+    assert lane_batch(LaneLimits().per_lot) == LaneLimits().batch
     assert lane_batch(100) == 100 and lane_batch(1) == 1
-    assert lane_batch(1_000_000) == MAX_BATCH == 1024
+    assert lane_batch(1_000_000) == MAX_BATCH == 4096
+    assert MAX_CALL == 512
