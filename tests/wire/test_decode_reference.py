@@ -47,56 +47,8 @@ _LIMITS = {
 }
 
 
-def _too_deep(m: dict[str, Any]) -> bool:
-    for v in m.values():
-        if type(v) is dict or type(v) is list:
-            return _depth(m) > 4
-    return False
-
-
-def _depth(value: Any, level: int = 0) -> int:
-    if level > 4:
-        return level
-    if isinstance(value, dict):
-        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
-    if isinstance(value, list):
-        return max((_depth(v, level + 1) for v in value), default=level + 1)
-    return level
-
-
-def _int(m: dict[str, Any], name: str, key: str | None, *, optional: bool = False) -> int | None:
-    value = m.get(name)
-    if value is None and optional:
-        return None
-    if type(value) is not int:
-        raise WireError("bad_request", f"字段 {name} 必须是整数", key=key)
-    return value
-
-
-def _str(
-    m: dict[str, Any], name: str, key: str | None, *, optional: bool = False, limit: int = MAX_STR
-) -> str | None:
-    value = m.get(name)
-    if value is None and optional:
-        return None
-    if (
-        not isinstance(value, str) or not value
-        or text_problem(value, max_len=limit) is not None
-    ):
-        raise WireError(
-            "bad_request", f"字段 {name} 必须是 1–{limit} 个字符的字符串, 不含控制字符", key=key
-        )
-    return value
-
-
-def _lot(m: dict[str, Any], key: str | None) -> int:
-    lot = _int(m, "lot", key)
-    assert lot is not None
-    return as_id(lot)
-
-
-def _seq(value: object) -> bool:
-    return type(value) is int and 0 <= value <= MAX_ID
+# the helpers the general path still shares with the reference (unchanged by the bid path)
+_too_deep, _int, _str, _lot, _seq = codec._too_deep, codec._int, codec._str, codec._lot, codec._seq
 
 
 def reference(frame: bytes) -> codec.ClientMessage:
