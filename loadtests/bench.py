@@ -362,8 +362,9 @@ class Bench:
             cpu = row.pop("cpu")
             out[str(rate)] = {"offered_per_s": rate, **row,
                               "accepted_per_s": round(row["accepted_per_s"], 1),
-                              "server_cores": cpu.get("server_cores"),
-                              "generators_cores": cpu.get("generators_cores")}
+                              **{k: cpu.get(k) for k in ("server_cores", "generators_cores",
+                                                         "redis_cores", "others_cores",
+                                                         "machine_cores")}}
             await asyncio.sleep(1.0)
         return out
 
