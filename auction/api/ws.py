@@ -183,22 +183,25 @@ class Connection(Subscriptions):
         server's queue too deep (``overloaded``), this socket's rate (``rate_limited``), then
         :func:`auction.api.console.submit_bid`'s checks."""
         started = time.perf_counter()
-        refusal: Exception | None = self.services.rooms.lanes.shed(msg.lot)
-        if refusal is None:
-            wait = self.bucket.take()
-            if wait:
-                refusal = Denied("rate_limited", "请求过于频繁",
-                                 retry_after_ms=int(wait * 1000) + 1)
-        if refusal is None:
-            try:
-                submit_bid(self.services, self.who, msg.lot, msg.amount, msg.key,
-                           functools.partial(self._bid_answered, msg, started, True))
-            except Exception as exc:
-                refusal = exc
-            else:
-                self._bids_out += 1
-                return
-        self._bid_answered(msg, started, False, refusal)
+        shed = self.services.rooms.lanes.shed(msg.lot)
+        if shed is not None:  # past capacity most bids end here: the shortest way out
+            self._put(codec.encode_overloaded(msg.key, msg.lot, shed.retry_after_ms,
+                                              shed.message), urgent=True)
+            metrics.bid_refused(shed.code)
+            metrics.ack_latency(time.perf_counter() - started)
+            return
+        wait = self.bucket.take()
+        if wait:
+            self._bid_answered(msg, started, False, Denied(
+                "rate_limited", "请求过于频繁", retry_after_ms=int(wait * 1000) + 1))
+            return
+        try:
+            submit_bid(self.services, self.who, msg.lot, msg.amount, msg.key,
+                       functools.partial(self._bid_answered, msg, started, True))
+        except Exception as exc:
+            self._bid_answered(msg, started, False, exc)
+            return
+        self._bids_out += 1
 
     async def _bids_answered(self) -> None:
         """Until every bid this socket sent so far is answered (``ping`` is a barrier)."""

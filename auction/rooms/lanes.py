@@ -97,6 +97,17 @@ class Overloaded(Exception):
         self.message = f"服务器繁忙, 请 {retry_after_ms} 毫秒后用同一 key 重试"
 
 
+#: the door's refusals by ``retry_after_ms`` (5 … 1,000: at most 996 of them)
+_SHED: dict[int, Overloaded] = {}
+
+
+def _overloaded(retry_after_ms: int) -> Overloaded:
+    refusal = _SHED.get(retry_after_ms)
+    if refusal is None:
+        refusal = _SHED[retry_after_ms] = Overloaded(retry_after_ms)
+    return refusal
+
+
 #: called with a bid's answer (:class:`Accepted`, or the exception that refused it), once,
 #: synchronously in the lane's task (no task or callback hop per bid)
 Reply = Callable[[Accepted | BaseException], None]
@@ -164,12 +175,15 @@ class BidLanes:
         return len(lane.queue) if lane is not None else 0
 
     def shed(self, lot: int) -> Overloaded | None:
-        """At the door: :class:`Overloaded` when a bid on ``lot`` would wait too long."""
-        depth = self.depth(lot)
+        """At the door: :class:`Overloaded` when a bid on ``lot`` would wait too long. The
+        refusal is shared by every bid refused with the same ``retry_after_ms`` (built once:
+        past capacity most bids end here); it is an answer to hand on, never to raise."""
+        lane = self._lanes.get(lot)
+        depth = len(lane.queue) if lane is not None else 0
         if depth >= self.limits.per_lot:
-            return Overloaded(self._retry_ms(depth))
+            return _overloaded(self._retry_ms(depth))
         if self._queued >= self.limits.total:
-            return Overloaded(self._retry_ms(self._queued))
+            return _overloaded(self._retry_ms(self._queued))
         return None
 
     def _retry_ms(self, depth: int) -> int:

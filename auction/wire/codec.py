@@ -392,5 +392,32 @@ def encode_nack(key: str | None, code: str, message: str, **extra: Any) -> bytes
     return pack({"t": "nack", "key": key, "code": code, "message": message, **extra})
 
 
+#: the fixed parts of an ``overloaded`` nack, in :func:`encode_nack`'s key order
+_NACK_HEAD = b"\x86" + b"".join(msgpack.packb(s) for s in ("t", "nack", "key"))
+_OVERLOADED_CODE = b"".join(msgpack.packb(s) for s in ("code", "overloaded", "message"))
+_LOT_NAME = msgpack.packb("lot")
+_RETRY_NAME = msgpack.packb("retry_after_ms")
+#: one packer for :func:`encode_overloaded` (``packb`` builds a packer per call); the event
+#: loop's thread only, like everything that encodes frames
+_PACKER = msgpack.Packer(use_bin_type=True)
+#: a refusal's message, packed (a handful of texts: one per ``retry_after_ms``)
+_PACKED_TEXT: dict[str, bytes] = {}
+
+
+def encode_overloaded(key: str, lot: int, retry_after_ms: int, message: str) -> bytes:
+    """``encode_nack(key, "overloaded", message, lot=lot, retry_after_ms=retry_after_ms)``,
+    the same bytes, from ready-packed parts: at twice a server's capacity most bids are refused
+    at the door, and this answer is most of what the server writes (docs/performance.md,
+    "Issue 17, ninth pass")."""
+    text = _PACKED_TEXT.get(message)
+    if text is None:
+        if len(_PACKED_TEXT) >= 2048:
+            _PACKED_TEXT.clear()
+        text = _PACKED_TEXT[message] = msgpack.packb(message)
+    packed = _PACKER.pack
+    return b"".join((_NACK_HEAD, packed(key), _OVERLOADED_CODE, text, _LOT_NAME, packed(lot),
+                     _RETRY_NAME, packed(retry_after_ms)))
+
+
 def encode_error(code: str, message: str) -> bytes:
     return pack({"t": "error", "code": code, "message": message})

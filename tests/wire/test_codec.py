@@ -172,3 +172,16 @@ def test_bad_command_args_name_the_field(op: str, args: object, field: str) -> N
         codec.decode(frame(**m))
     assert (info.value.code, info.value.key) == ("bad_request", "k")
     assert field in info.value.message
+
+
+@given(key=st.text(max_size=300), lot=st.integers(1, 2**63 - 1),
+       retry_after_ms=st.integers(1, 1000), message=st.text(max_size=100))
+def test_overloaded_nack_is_the_general_nack_byte_for_byte(
+        key: str, lot: int, retry_after_ms: int, message: str) -> None:
+    """The door's ready-made ``overloaded`` answer is exactly what ``encode_nack`` writes."""
+    fast = codec.encode_overloaded(key, lot, retry_after_ms, message)
+    assert fast == codec.encode_nack(key, "overloaded", message, lot=lot,
+                                     retry_after_ms=retry_after_ms)
+    assert msgpack.unpackb(fast) == {"t": "nack", "key": key, "code": "overloaded",
+                                     "message": message, "lot": lot,
+                                     "retry_after_ms": retry_after_ms}
