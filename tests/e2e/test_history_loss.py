@@ -73,7 +73,7 @@ async def test_a_torn_tail_after_the_drain_is_rebuilt_from_postgresql(
             "paddle": previous.data["paddle"], "high_seq": 5, "bids": 4,
         })
 
-        told = await viewer.until(lambda m: m["t"] == "snapshot" and m is not first, timeout=10)
+        told = await viewer.until(lambda m: m["t"] == "snapshot" and m is not first, timeout=30)
         assert told["recovered"] is False
         assert told["epoch"] != first["epoch"]
         assert told["seq"] == 6 and told["state"]["high"] == before[-1][2]
@@ -114,9 +114,11 @@ async def test_a_restarted_redis_is_checked_before_any_bid(
         await redis.script_flush()
 
         await b1.send(t="bid", lot=lot, amount=amount, key="after-restart")
-        reply = await b1.until(lambda m: m.get("key") == "after-restart")
+        # the check rebuilds every room this suite's shared server left open (hundreds in a
+        # full run): on a slow machine that took longer than the default 10 s (CI, 2026-12-02)
+        reply = await b1.until(lambda m: m.get("key") == "after-restart", timeout=60)
         assert reply["t"] == "ack" and reply["seq"] == 4, reply
-        told = await viewer.until(lambda m: m["t"] == "snapshot" and m is not first, timeout=10)
+        told = await viewer.until(lambda m: m["t"] == "snapshot" and m is not first, timeout=30)
         assert told["recovered"] is False and told["epoch"] != first["epoch"]
         run_id = (await redis.info("server"))["run_id"]
         row = await store.pool.fetchrow(
