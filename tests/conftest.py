@@ -110,6 +110,23 @@ async def database_url(postgres_admin_url: str) -> AsyncIterator[str]:
         await admin.close()
 
 
+@pytest.fixture
+async def fresh_database_url(postgres_admin_url: str) -> AsyncIterator[str]:
+    """A fresh, migrated database for one test, dropped afterwards: for a test whose work
+    covers every lot of its database (the check after a Redis restart), which on the session
+    database would also cover every lot the rest of the suite left there."""
+    name = f"auction_test_{secrets.token_hex(6)}"
+    admin = await asyncpg.connect(postgres_admin_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        url = _with_database(postgres_admin_url, name)
+        await migrate(url)
+        yield url
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
 @pytest.fixture(scope="session")
 async def redis_url(request: pytest.FixtureRequest, _embedded_dir: Path) -> str:
     """``REDIS_URL`` when set (checked with PING), else an embedded Valkey."""

@@ -265,15 +265,18 @@ async def _settled(server: Server, session_id: int, lot: int, amount: int) -> No
 
 @pytest.mark.slow
 @pytest.mark.timeout(180)
-async def test_a_restarted_shard_is_checked_and_its_lot_rebuilt(settings: Settings,
-                                                                tmp_path: Path) -> None:
+async def test_a_restarted_shard_is_checked_and_its_lot_rebuilt(
+    settings: Settings, tmp_path: Path, fresh_database_url: str
+) -> None:
     """The shard of an open lot is killed (``kill -9``) and restarted on its AOF: the recovery
     notices (the run ids of the primaries changed) and checks the lot against PostgreSQL, the
-    open lot gets a new epoch, its watcher ``recovered: false``, and bidding goes on."""
+    open lot gets a new epoch, its watcher ``recovered: false``, and bidding goes on. (A database
+    of its own: the check covers every lot of the database, tests/e2e/test_history_loss.py.)"""
     root = tmp_path / "cluster"
     root.mkdir()
+    own = settings.with_changes(database_url=fresh_database_url)
     with redis_cluster(root, durable=True) as cluster:
-        async with on_cluster(settings, tmp_path, cluster.ports[0]) as (a, b):
+        async with on_cluster(own, tmp_path, cluster.ports[0]) as (a, b):
             keys = Keys(a.settings.redis_namespace)
             sale = await create_sale(a, mode="live", lots=1, bidders=2)
             lot = sale.lots[0]
