@@ -19,8 +19,9 @@ or close runs on a restarted Redis before it is checked. Every process also poll
 every :data:`POLL_S` (:meth:`Recovery.run`), so rooms nobody bids on are checked and their
 watchers told within about a second.
 
-**Checking a lot** (:meth:`Recovery.check_lot`), with ``r`` the room's seq in Redis and ``p``
-the highest journalled seq:
+**Checking a lot** (:meth:`Recovery.check_batch`, :data:`BATCH` lots in a fixed number of round
+trips, since the first bid after a restart waits for all of them), with ``r`` the room's seq in
+Redis and ``p`` the highest journalled seq:
 
 - no room, or ``r < p`` (Redis lost events PostgreSQL has), or the stream's event ``p`` differs
   from the journal's: the room is **rebuilt** from the journal (:mod:`auction.domain.replay`:
@@ -46,7 +47,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import Any, cast
 
@@ -79,8 +80,23 @@ BATCH = 500
 AfterRebuild = Callable[[int], Awaitable[None]]
 
 
+#: a room as the check reads it: (seq, epoch, status)
+Room = tuple[int, str, str]
+
+
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _damage(max_seq: int, room: Room | None, mismatch: str | None) -> str | None:
+    """Why the room must be rebuilt from the journal (highest journalled seq ``max_seq``;
+    ``mismatch``: how the stream's event at that seq differs from the journal's), or ``None``
+    when it is whole."""
+    if room is None:
+        return "the room is gone from Redis"
+    if room[0] < max_seq:
+        return f"Redis is at seq {room[0]}, PostgreSQL has up to {max_seq}"
+    return mismatch
 
 
 def state_fields(state: RoomState, session_id: int) -> list[str]:
@@ -173,67 +189,107 @@ class Recovery:
             await pause(POLL_S)
 
     async def check_all(self) -> tuple[int, int, int]:
-        """Check every lot PostgreSQL knows; returns (checked, rebuilt, new epoch)."""
+        """Check every lot PostgreSQL knows, :data:`BATCH` at a time (:meth:`check_batch`);
+        returns (checked, rebuilt, new epoch)."""
         lots = await store_rooms.positions(self.store)
         rebuilt = reepoched = 0
         for start in range(0, len(lots), BATCH):
-            batch = lots[start : start + BATCH]
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for pos in batch:
-                    pipe.hmget(self.keys.lot(pos.lot_id).state, ["seq", "epoch", "status"])
-                rows = await pipe.execute()
-            for pos, (raw_seq, raw_epoch, raw_status) in zip(batch, rows, strict=True):
-                room = None if raw_seq is None else (
-                    int(raw_seq), _text(raw_epoch), _text(raw_status))
-                outcome = await self._check(pos.lot_id, pos.max_seq, room, restart=True)
-                rebuilt += outcome == "rebuilt"
-                reepoched += outcome == "reepoched"
+            outcomes = await self.check_batch(lots[start : start + BATCH])
+            rebuilt += outcomes.count("rebuilt")
+            reepoched += outcomes.count("reepoched")
         return len(lots), rebuilt, reepoched
 
     async def check_lot(self, lot_id: int) -> str:
         """Check one lot now (the drainer found its room behind the journal, or gone); returns
-        ``rebuilt``, ``reepoched`` or ``ok``."""
-        raw_seq, raw_epoch, raw_status = await self.redis.hmget(
-            self.keys.lot(lot_id).state, ["seq", "epoch", "status"])
-        room = None if raw_seq is None else (int(raw_seq), _text(raw_epoch), _text(raw_status))
+        ``rebuilt`` or ``ok``."""
         max_seq = await journal.max_seq(self.store, lot_id)
-        return await self._check(lot_id, max_seq, room, restart=False)
+        position = store_rooms.Position(lot_id, "", max_seq)
+        return (await self.check_batch([position], restart=False))[0]
 
-    async def _check(
-        self, lot_id: int, max_seq: int, room: tuple[int, str, str] | None, *, restart: bool
-    ) -> str:
-        if room is None:
-            return await self.rebuild(lot_id, "the room is gone from Redis")
-        seq, epoch, status = room
-        if seq < max_seq:
-            return await self.rebuild(
-                lot_id, f"Redis is at seq {seq}, PostgreSQL has up to {max_seq}")
-        if max_seq > 0:
-            mismatch = await self._compare(lot_id, max_seq)
-            if mismatch is not None:
-                metrics.HISTORY_LOSS.labels("journal_mismatch").inc()
-                return await self.rebuild(lot_id, mismatch)
-        if restart and seq > 0 and status in (LotStatus.OPEN.value, LotStatus.SCHEDULED.value):
-            new = secrets.token_hex(4)
-            changed = await self.scripts.reepoch(
-                keys=self.keys.lot(lot_id).script_keys(), args=[epoch, new])
-            if changed:
+    async def check_batch(
+        self, batch: Sequence[store_rooms.Position], *, restart: bool = True
+    ) -> list[str]:
+        """Check these lots together, each against its highest journalled seq; returns each
+        one's outcome (``rebuilt``, ``reepoched`` or ``ok``), in order. ``restart``: an open or
+        scheduled room that is whole gets a new epoch.
+
+        The whole batch costs a fixed number of round trips, not a few per lot (the first bid
+        after a restart waits for every batch): one pipelined read of the rooms, one of the
+        stream entries at the journal's last seqs with one PostgreSQL query for the journal's
+        side, one pipeline of new epochs. Only damaged rooms are rebuilt one by one."""
+        rooms = await self._rooms([pos.lot_id for pos in batch])
+        compare = {pos.lot_id: pos.max_seq for pos, room in zip(batch, rooms, strict=True)
+                   if room is not None and pos.max_seq > 0 and room[0] >= pos.max_seq}
+        mismatches = await self._compare(compare)
+        outcomes: list[str] = []
+        fresh: list[tuple[int, str, int]] = []  # (lot, epoch seen, seq): whole, given new epochs
+        for pos, room in zip(batch, rooms, strict=True):
+            why = _damage(pos.max_seq, room, mismatches.get(pos.lot_id))
+            if why is not None:
+                if why is mismatches.get(pos.lot_id):
+                    metrics.HISTORY_LOSS.labels("journal_mismatch").inc()
+                outcomes.append(await self.rebuild(pos.lot_id, why))
+                continue
+            assert room is not None
+            seq, epoch, status = room
+            if restart and seq > 0 and status in (LotStatus.OPEN.value, LotStatus.SCHEDULED.value):
+                fresh.append((pos.lot_id, epoch, seq))
+            outcomes.append("ok")
+        changed = await self._reepoch(fresh)
+        return ["reepoched" if pos.lot_id in changed else outcome
+                for pos, outcome in zip(batch, outcomes, strict=True)]
+
+    async def _rooms(self, lot_ids: Sequence[int]) -> list[Room | None]:
+        """Each lot's room as (seq, epoch, status), ``None`` when Redis has none."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for lot_id in lot_ids:
+                pipe.hmget(self.keys.lot(lot_id).state, ["seq", "epoch", "status"])
+            rows = await pipe.execute()
+        return [None if raw_seq is None else (int(raw_seq), _text(raw_epoch), _text(raw_status))
+                for raw_seq, raw_epoch, raw_status in rows]
+
+    async def _compare(self, wanted: dict[int, int]) -> dict[int, str]:
+        """For each lot → seq of ``wanted``: what differs between the stream's event at that
+        seq and the journal's, for the lots where something does."""
+        if not wanted:
+            return {}
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for lot_id, seq in wanted.items():
+                pipe.xrange(self.keys.lot(lot_id).events, min=f"{seq}-0", max=f"{seq}-0")
+            found = cast("list[list[tuple[bytes, dict[bytes, bytes]]]]", await pipe.execute())
+        stored = await journal.events_at_many(
+            self.store, {lot_id: [seq] for lot_id, seq in wanted.items()})
+        out: dict[int, str] = {}
+        for (lot_id, seq), entries in zip(wanted.items(), found, strict=True):
+            if not entries:
+                out[lot_id] = f"the stream no longer holds seq {seq}"
+                continue
+            event = decode_event(entries[0][1][b"e"])
+            journalled = stored[lot_id].get(seq)
+            if journalled is not None and event != journalled:
+                out[lot_id] = (f"seq {seq} differs: Redis {event.to_map()} / "
+                               f"PostgreSQL {journalled.to_map()}")
+        return out
+
+    async def _reepoch(self, rooms: Sequence[tuple[int, str, int]]) -> set[int]:
+        """Give each (lot, epoch seen, seq) room a new epoch, in one pipeline; returns the lots
+        changed (a room whose epoch moved meanwhile is left to whoever moved it)."""
+        if not rooms:
+            return set()
+        script = self.scripts.reepoch
+        await script.loaded()
+        news = [secrets.token_hex(4) for _ in rooms]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for (lot_id, seen, _), new in zip(rooms, news, strict=True):
+                script.queue(pipe, self.keys.lot(lot_id).script_keys(), [seen, new])
+            replies = await pipe.execute()
+        changed: set[int] = set()
+        for (lot_id, _, seq), new, reply in zip(rooms, news, replies, strict=True):
+            if int(reply):
+                changed.add(lot_id)
                 metrics.HISTORY_LOSS.labels("epoch_bumped").inc()
                 log.info("lot %d: new epoch %s after the Redis restart (seq %d)", lot_id, new, seq)
-                return "reepoched"
-        return "ok"
-
-    async def _compare(self, lot_id: int, seq: int) -> str | None:
-        """``None`` when the stream's event ``seq`` is the journal's, else what differs."""
-        entries = cast("list[tuple[bytes, dict[bytes, bytes]]]", await self.redis.xrange(
-            self.keys.lot(lot_id).events, min=f"{seq}-0", max=f"{seq}-0"))
-        stored = (await store_rooms.events_at(self.store, lot_id, [seq])).get(seq)
-        if not entries:
-            return f"the stream no longer holds seq {seq}"
-        found = decode_event(entries[0][1][b"e"])
-        if stored is not None and found != stored:
-            return f"seq {seq} differs: Redis {found.to_map()} / PostgreSQL {stored.to_map()}"
-        return None
+        return changed
 
     async def rebuild(self, lot_id: int, why: str) -> str:
         """Replace the room with the one the journal describes, under a new epoch."""

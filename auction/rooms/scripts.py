@@ -65,16 +65,26 @@ class RoomScript:
         """Run the script; with ``client`` a pipeline, queue it there (after making sure it is
         loaded, through the fence) and return the pipeline, as redis-py's scripts do."""
         if client is not None:
-            if not (await self.redis.script_exists(self.sha))[0]:
-                await self.load()
-            # queued by name: a Redis Cluster's pipeline refuses its ``evalsha`` method, not
-            # the command (it routes EVALSHA by its keys like any other)
-            return client.execute_command("EVALSHA", self.sha, len(keys), *keys, *args)
+            await self.loaded()
+            return self.queue(client, keys, args)
         try:
             return await self.redis.evalsha(self.sha, len(keys), *keys, *args)
         except NoScriptError:
             await self.load()
             return await self.redis.evalsha(self.sha, len(keys), *keys, *args)
+
+    async def loaded(self) -> None:
+        """Make sure Redis has the script (loading it through the fence if not), before it is
+        queued on pipelines with :meth:`queue`."""
+        if not (await self.redis.script_exists(self.sha))[0]:
+            await self.load()
+
+    def queue(self, client: Any, keys: Sequence[Any] = (), args: Sequence[Any] = ()) -> Any:
+        """Queue the script on the pipeline ``client`` by SHA (call :meth:`loaded` first: a
+        pipeline's ``NOSCRIPT`` is not retried)."""
+        # queued by name: a Redis Cluster's pipeline refuses its ``evalsha`` method, not the
+        # command (it routes EVALSHA by its keys like any other)
+        return client.execute_command("EVALSHA", self.sha, len(keys), *keys, *args)
 
     async def load(self) -> None:
         """Load the script, after the fence (a Redis that lost its scripts restarted)."""

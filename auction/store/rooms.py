@@ -3,7 +3,7 @@
 
 - :func:`positions`: every lot with its catalogue status and the highest journalled seq;
 - :func:`room_terms`: the terms a room is created with (lot, session, deposit requirement);
-- :func:`events` / :func:`events_at`: journalled events rebuilt as the stream carried them;
+- :func:`events`: a lot's journalled events rebuilt as the stream carried them;
 - :func:`verified_run` / :func:`record_verification`: table ``redis_verifications``, which Redis
   instance (by run id) each namespace last checked, under a transaction-level advisory lock so
   one process checks while the others wait.
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -50,7 +50,7 @@ FROM lots l JOIN sessions s ON s.id = l.session_id WHERE l.id = $1
 _EVENTS = """
 SELECT seq, kind, (extract(epoch FROM at) * 1000)::bigint AS at_ms,
        bidder_id, paddle, amount_fen, data::text AS data
-FROM lot_events WHERE lot_id = $1 {where} ORDER BY seq
+FROM lot_events WHERE lot_id = $1 ORDER BY seq
 """
 
 _VERIFIED = "SELECT run_id FROM redis_verifications WHERE namespace = $1"
@@ -140,19 +140,8 @@ def _bands(raw: Any) -> str:
 async def events(store: Store, lot_id: int) -> list[LotEvent]:
     """Every journalled event of the lot, in seq order."""
     with translated():
-        rows = await store.pool.fetch(_EVENTS.format(where=""), lot_id)
+        rows = await store.pool.fetch(_EVENTS, lot_id)
     return [_event(r) for r in rows]
-
-
-async def events_at(store: Store, lot_id: int, seqs: Sequence[int]) -> dict[int, LotEvent]:
-    """The journalled events of the lot with these seqs (those that exist)."""
-    if not seqs:
-        return {}
-    with translated():
-        rows = await store.pool.fetch(
-            _EVENTS.format(where="AND seq = ANY($2::bigint[])"), lot_id, list(seqs)
-        )
-    return {int(r["seq"]): _event(r) for r in rows}
 
 
 def _lock_key(namespace: str) -> int:

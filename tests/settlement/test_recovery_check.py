@@ -1,0 +1,93 @@
+"""The check after a Redis restart takes many lots together (:meth:`Recovery.check_batch`,
+invariant 11): in one batch a lost room, a room whose stream changed an event, a room whose
+stream lost its last event, a whole open room and a whole closed one each get their own
+outcome — rebuilt from the journal, a new epoch, or left as they are."""
+
+from __future__ import annotations
+
+import msgpack
+from redis.asyncio import Redis
+from settlement_factory import MakeSession
+
+from auction import metrics
+from auction.rooms.keys import Keys
+from auction.rooms.recovery import Recovery
+from auction.rooms.service import Rooms
+from auction.settlement.drainer import Drainer
+from auction.store import Store
+from auction.store import rooms as store_rooms
+
+
+async def _epoch(redis: Redis, keys: Keys, lot: int) -> bytes | None:
+    epoch: bytes | None = await redis.hget(keys.lot(lot).state, "epoch")
+    return epoch
+
+
+async def test_one_batch_gives_each_room_its_outcome(
+    store: Store, redis: Redis, keys: Keys, rooms: Rooms, make_session: MakeSession
+) -> None:
+    sale = await make_session(lots=5, bidders=2)
+    lots = sale.lot_ids
+    b = sale.bidders[0]
+    for lot in lots:
+        await rooms.open(lot)
+        await rooms.bid(lot, bidder=b.id, paddle=b.paddle, amount=sale.start)
+    await rooms.close(lots[4], "hammer")
+    drainer = Drainer(store, redis, keys)
+    for _ in range(3):
+        await drainer.drain_once()
+    positions = {p.lot_id: p for p in await store_rooms.positions(store) if p.lot_id in lots}
+    assert [positions[lot].max_seq for lot in lots[:4]] == [2, 2, 2, 2]
+    journal = {lot: await store_rooms.events(store, lot) for lot in lots}
+
+    # lot 0: gone; lot 1: the stream's last event says another amount; lot 2: the stream lost
+    # its last event (the room's seq did not move); lot 3: whole and open; lot 4: whole, closed
+    gone = keys.lot(lots[0])
+    await redis.delete(gone.state, gone.events, gone.book)
+    changed = keys.lot(lots[1]).events
+    entries = await redis.xrange(changed)
+    await redis.delete(changed)
+    for entry_id, fields in entries:
+        event = msgpack.unpackb(fields[b"e"], raw=False)
+        if event["seq"] == 2:
+            event["amount"] += 990_000
+        await redis.xadd(changed, {"e": msgpack.packb(event)}, id=entry_id)
+    await redis.xdel(keys.lot(lots[2]).events, "2-0")
+    epochs = {lot: await _epoch(redis, keys, lot) for lot in lots}
+    mismatches = metrics.HISTORY_LOSS.labels("journal_mismatch")._value.get()
+
+    outcomes = await Recovery(redis, keys, store).check_batch([positions[lot] for lot in lots])
+
+    assert outcomes == ["rebuilt", "rebuilt", "rebuilt", "reepoched", "ok"]
+    # the changed event and the missing one are both the journal's mismatch
+    assert metrics.HISTORY_LOSS.labels("journal_mismatch")._value.get() == mismatches + 2
+    for lot in lots[:3]:  # rebuilt: the journal's events again, under a new epoch
+        stream = await redis.xrange(keys.lot(lot).events)
+        assert [msgpack.unpackb(f[b"e"], raw=False)["seq"] for _, f in stream] == [1, 2]
+        assert [msgpack.unpackb(f[b"e"], raw=False) for _, f in stream] == [
+            e.to_map() for e in journal[lot]]
+        assert await _epoch(redis, keys, lot) not in (None, epochs[lot])
+    assert await _epoch(redis, keys, lots[3]) != epochs[lots[3]]
+    assert await _epoch(redis, keys, lots[4]) == epochs[lots[4]]
+    # every rebuilt or re-epoched open room takes the next bid at the next seq
+    for lot in lots[:4]:
+        other = sale.bidders[1]
+        accepted = await rooms.bid(lot, bidder=other.id, paddle=other.paddle,
+                                   amount=sale.start + sale.inc)
+        assert accepted.seq == 3
+
+
+async def test_an_empty_batch_and_a_lot_with_no_journal(
+    store: Store, redis: Redis, keys: Keys, rooms: Rooms, make_session: MakeSession
+) -> None:
+    """A scheduled room nobody opened (nothing journalled, seq 0) keeps its epoch; an empty
+    batch is no work."""
+    sale = await make_session(lots=1, bidders=1)
+    (lot,) = sale.lot_ids
+    recovery = Recovery(redis, keys, store)
+    assert await recovery.check_batch([]) == []
+    before = await _epoch(redis, keys, lot)
+    (position,) = [p for p in await store_rooms.positions(store) if p.lot_id == lot]
+    assert position.max_seq == 0
+    assert await recovery.check_batch([position]) == ["ok"]
+    assert await _epoch(redis, keys, lot) == before
