@@ -9,7 +9,9 @@ Why (issue 17 items 1 and 2; docs/performance.md "Bid path"):
   order. Before, each bid took its own pooled connection, so under load later (higher) bids
   overtook earlier ones on the way to Redis and the earlier ones came back ``too_low``.
 - **Round trips.** Bids that arrive while a lot's batch is in flight (or in the same event-loop
-  tick) share the next round trip, so the Redis cost per bid falls as the load rises.
+  tick) share the next round trip, so the Redis cost per bid falls as the load rises; while
+  several lots' lanes are busy, their calls of one event-loop turn share one round trip too
+  (:mod:`auction.rooms.coalesce`).
 - **Overload without collapse.** :meth:`BidLanes.shed` refuses a bid at the door, before any
   work, when its lot's queue or the process's queue is full (:class:`Overloaded`, nack
   ``overloaded`` with ``retry_after_ms``); a bid that still waited longer than
@@ -39,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 import msgpack
 from redis.exceptions import NoScriptError
 
+from auction.rooms.coalesce import Coalescer
 from auction.rooms.replies import Accepted, decode_reply
 
 if TYPE_CHECKING:
@@ -164,6 +167,8 @@ class BidLanes:
         self._queued = 0
         #: recent round-trip time per bid (s), for ``retry_after_ms``
         self._per_bid_s = 0.0005
+        #: several lots' calls in one round trip (auction/rooms/coalesce.py)
+        self._shared = Coalescer(redis)
 
     @property
     def queued(self) -> int:
@@ -329,7 +334,11 @@ class BidLanes:
         keys = self.keys.lot(lot).bid_keys()
         sha = self.script.sha
         if len(batch) <= MAX_CALL:
-            replies = await self.redis.evalsha(sha, len(keys), *keys, _packed(batch))
+            if len(self._lanes) > 1:  # other lots' lanes are busy: share their round trip
+                replies = await self._shared.execute(
+                    "EVALSHA", sha, len(keys), *keys, _packed(batch))
+            else:
+                replies = await self.redis.evalsha(sha, len(keys), *keys, _packed(batch))
             _check(replies, len(batch))
             return replies  # type: ignore[no-any-return]
         calls = [batch[i:i + MAX_CALL] for i in range(0, len(batch), MAX_CALL)]

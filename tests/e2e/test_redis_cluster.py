@@ -10,6 +10,7 @@ processes are killed at the end, whatever happened.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
@@ -314,49 +315,80 @@ async def test_a_restarted_shard_is_checked_and_its_lot_rebuilt(
                 assert ev["seq"] == last["seq"] + 1 and ev["amount"] == 1_020_000
 
 
-@pytest.mark.timeout(120)
-async def test_lots_on_several_shards_are_final_in_one_pass(tmp_path: Path) -> None:
-    """The drainer asks ``finalize.lua`` about every closed lot of a batch in one pipeline
-    (settlement/finality.py): on a cluster, with lots on every shard, each passed lot is final,
-    a lot without a room counts as final, and a reopenable one (inside its window) is not."""
-    from auction.domain.lot import LotMode
+@contextlib.asynccontextmanager
+async def cluster_rooms(tmp_path: Path) -> AsyncIterator[tuple[int, Any, Keys, Any]]:
+    """A fresh 3-master cluster, a client on it and the rooms service of a fresh namespace:
+    (a node's port, client, keys, rooms)."""
     from auction.rooms.service import Rooms
-    from auction.settlement import finality
 
     with redis_cluster(tmp_path) as cluster:
         port = cluster.ports[0]
         redis = connection.connect(f"redis+cluster://127.0.0.1:{port}")
         await connection.ready(redis)
         keys = Keys(f"test-{uuid.uuid4().hex[:10]}")
-        rooms = Rooms(redis, keys)
         try:
-            lots: list[int] = []
-            shards: set[int] = set()
-            lot = 1
-            while len(shards) < 3 or len(lots) < 4:
-                lot += 1
-                shard = _shard(port, keys, lot)
-                if shard in shards and len(shards) < 3:
-                    continue
-                shards.add(shard)
-                lots.append(lot)
-            for lot in lots:
-                await rooms.init_lot(lot, mode=LotMode.LIVE, start=100, inc=10, reserve=0,
-                                     session_id=1)
-                await rooms.open(lot)
-                await rooms.close(lot, "pass", idem=f"pass-{lot}")
-            roomless = lot + 1000
-            final, reopened = await finality.final_lots(
-                redis, keys, rooms.scripts.finalize, [*lots, roomless], 0)
-            assert (sorted(final), reopened) == (sorted([*lots, roomless]), [])
-            # within a long window a passed lot may still be reopened: neither final nor reopened
-            again = [lots[0] + 5000]
-            await rooms.init_lot(again[0], mode=LotMode.LIVE, start=100, inc=10, reserve=0,
-                                 session_id=2)
-            await rooms.open(again[0])
-            await rooms.close(again[0], "pass", idem="pass-again")
-            assert await finality.final_lots(
-                redis, keys, rooms.scripts.finalize, [*again, roomless], 3_600_000
-            ) == ([roomless], [])
+            yield port, redis, keys, Rooms(redis, keys)
         finally:
             await redis.aclose()
+
+
+@pytest.mark.timeout(120)
+async def test_lots_on_several_shards_are_final_in_one_pass(tmp_path: Path) -> None:
+    """The drainer asks ``finalize.lua`` about every closed lot of a batch in one pipeline
+    (settlement/finality.py): on a cluster, with lots on every shard, each passed lot is final,
+    a lot without a room counts as final, and a reopenable one (inside its window) is not."""
+    from auction.domain.lot import LotMode
+    from auction.settlement import finality
+
+    async with cluster_rooms(tmp_path) as (port, redis, keys, rooms):
+        lots: list[int] = []
+        shards: set[int] = set()
+        lot = 1
+        while len(shards) < 3 or len(lots) < 4:
+            lot += 1
+            shard = _shard(port, keys, lot)
+            if shard in shards and len(shards) < 3:
+                continue
+            shards.add(shard)
+            lots.append(lot)
+        for lot in lots:
+            await rooms.init_lot(lot, mode=LotMode.LIVE, start=100, inc=10, reserve=0,
+                                 session_id=1)
+            await rooms.open(lot)
+            await rooms.close(lot, "pass", idem=f"pass-{lot}")
+        roomless = lot + 1000
+        final, reopened = await finality.final_lots(
+            redis, keys, rooms.scripts.finalize, [*lots, roomless], 0)
+        assert (sorted(final), reopened) == (sorted([*lots, roomless]), [])
+        # within a long window a passed lot may still be reopened: neither final nor reopened
+        again = [lots[0] + 5000]
+        await rooms.init_lot(again[0], mode=LotMode.LIVE, start=100, inc=10, reserve=0,
+                             session_id=2)
+        await rooms.open(again[0])
+        await rooms.close(again[0], "pass", idem="pass-again")
+        assert await finality.final_lots(
+            redis, keys, rooms.scripts.finalize, [*again, roomless], 3_600_000
+        ) == ([roomless], [])
+
+
+@pytest.mark.timeout(120)
+async def test_bids_on_lots_of_every_shard_share_round_trips(tmp_path: Path) -> None:
+    """Lots on every shard bid at once: the lanes' shared round trip (rooms/coalesce.py) is a
+    cluster pipeline split by node, the first one meets ``NOSCRIPT`` on every shard (a new
+    namespace's script), and every lot's bids are accepted in order."""
+    from auction.domain.lot import LotMode
+
+    async with cluster_rooms(tmp_path) as (port, redis, keys, rooms):
+        lots = list(range(1, 13))
+        assert len({_shard(port, keys, lot) for lot in lots}) == 3
+        for lot in lots:
+            await rooms.init_lot(lot, mode=LotMode.LIVE, start=100, inc=10, reserve=0,
+                                 session_id=1)
+            await redis.hset(keys.lot(lot).eligible,
+                             mapping={"written": "1", "1": "1", "2": "1"})
+            await rooms.open(lot)
+        futures = {lot: [rooms.lanes.submit(lot, bidder=1 + i % 2, paddle=101 + i % 2,
+                                            amount=100 + 10 * i, idem=f"b{lot}-{i}")
+                         for i in range(3)] for lot in lots}
+        for lot in lots:
+            assert [a.seq for a in await asyncio.gather(*futures[lot])] == [2, 3, 4]
