@@ -4,9 +4,9 @@ tenth pass").
 A lot's lane (:mod:`auction.rooms.lanes`) sends its batch as one ``bid.lua`` call and waits for
 the answer before sending the next, so one lot's bids stay in order. Lanes of *different* lots
 used to send their calls each on its own pooled connection: at 1,000 bids/s spread over ten
-lots that is one write, one read and one trip through redis-py's command path per bid —
-≈ 95 µs of client CPU a call, where a pipeline of ten costs ≈ 30 µs a call (measured with ten
-coroutines calling a trivial script, /tmp microbenchmark in docs/performance.md).
+lots that is one write, one read and one trip through redis-py's command path per bid, where a
+pipeline of ten costs about a third of the client CPU a call (``python -m
+loadtests.shared_round_trips``; figures in docs/performance.md).
 
 :class:`Coalescer` gathers the calls issued in one event-loop turn: the first caller waits one
 turn (``asyncio.sleep(0)``) so that the other lanes ready in that turn can join, then sends them
