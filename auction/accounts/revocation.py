@@ -83,14 +83,23 @@ async def is_revoked(
                     issued_at)
 
 
-async def _get_each(redis: Redis, names: Sequence[str]) -> list[Any]:
-    """The values of ``names`` in one round trip: one ``MGET`` on one Redis; on a Redis Cluster,
-    whose keys live in several slots (docs/operations.md "Sharding Redis"), one GET each in one
-    pipeline. A name asked twice (one bidder's bids in one batch) is read once."""
+#: runs one Redis command and returns its reply (the bid lanes' shared round trip,
+#: :meth:`auction.rooms.lanes.BidLanes.execute`)
+Execute = Callable[..., Awaitable[Any]]
+
+
+async def _get_each(redis: Redis, names: Sequence[str], execute: Execute | None = None
+                    ) -> list[Any]:
+    """The values of ``names`` in one round trip: one ``MGET`` on one Redis (through
+    ``execute`` when given); on a Redis Cluster, whose keys live in several slots
+    (docs/operations.md "Sharding Redis"), one GET each in one pipeline. A name asked twice (one
+    bidder's bids in one batch) is read once."""
     if not names:
         return []
     unique = list(dict.fromkeys(names))
-    if isinstance(redis, RedisCluster):
+    if execute is not None and not isinstance(redis, RedisCluster):
+        values = list(await execute("MGET", *unique))
+    elif isinstance(redis, RedisCluster):
         async with redis.pipeline(transaction=False) as pipe:
             for name in unique:
                 pipe.get(name)
@@ -105,17 +114,18 @@ async def _get_each(redis: Redis, names: Sequence[str]) -> list[Any]:
     return [found[name] for name in names]
 
 
-async def revoked_many(redis: Redis, keys: AccountKeys,
-                       tokens: Sequence[TokenNames]) -> list[bool]:
+async def revoked_many(redis: Redis, keys: AccountKeys, tokens: Sequence[TokenNames],
+                       execute: Execute | None = None) -> list[bool]:
     """:func:`is_revoked` for each of ``tokens`` in one round trip for them all (a batch of
-    bids, :mod:`auction.rooms.lanes`)."""
+    bids, :mod:`auction.rooms.lanes`; ``execute``: how to send the ``MGET``, see
+    :func:`_get_each`)."""
     names: list[str] = []
     spans: list[tuple[int, int, int]] = []
     for jti, account_ids, registration_id, issued_at in tokens:
         own = _keys_of(keys, jti, account_ids, registration_id)
         spans.append((len(names), len(names) + len(own), issued_at))
         names += own
-    values = await _get_each(redis, names)
+    values = await _get_each(redis, names, execute)
     return [_revoked(values[lo:hi], issued_at) for lo, hi, issued_at in spans]
 
 

@@ -96,8 +96,8 @@ async def vet_bids(
 ) -> list[BaseException | None]:
     """The checks of a batch of bids on ``lot`` before its script calls: each credential is of
     the lot's session (the room's, cached: no PostgreSQL) and not revoked since the socket's
-    ``hello`` (one ``MGET`` for the whole batch). Bids without a credential (staff's floor
-    bids, checked before) pass."""
+    ``hello`` (one ``MGET`` for the whole batch, in the round trip the busy lanes share). Bids
+    without a credential (staff's floor bids, checked before) pass."""
     try:
         session = await services.rooms.session_of(lot)
     except Rejection:
@@ -116,7 +116,7 @@ async def vet_bids(
             names.append((who.jti, who.accounts, who.registration_id, who.issued_at))
     if names:
         revoked = await revocation.revoked_many(services.redis, account_keys(services),
-                                                names)
+                                                names, services.rooms.lanes.execute)
         for i, gone in zip(asked, revoked, strict=True):
             if gone:
                 out[i] = Denied("unauthorized", "竞买凭证已失效")

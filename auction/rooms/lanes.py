@@ -325,6 +325,13 @@ class BidLanes:
         spent = (time.monotonic() - started) / len(batch)
         self._per_bid_s += (spent - self._per_bid_s) * 0.2
 
+    async def execute(self, *args: Any) -> Any:
+        """One Redis command of a lane (a batch's call, its vetting's ``MGET``): while other
+        lots' lanes are busy, in the round trip they share (:mod:`auction.rooms.coalesce`)."""
+        if len(self._lanes) > 1:
+            return await self._shared.execute(*args)
+        return await self.redis.execute_command(*args)  # type: ignore[no-untyped-call]
+
     async def _call(self, lot: int, batch: Sequence[QueuedBid]) -> list[Any]:
         """One round trip: ``bid.lua`` calls carrying the whole batch, in order, each call's
         bids as one msgpack argument (so the client encodes one command of a dozen arguments,
@@ -334,11 +341,7 @@ class BidLanes:
         keys = self.keys.lot(lot).bid_keys()
         sha = self.script.sha
         if len(batch) <= MAX_CALL:
-            if len(self._lanes) > 1:  # other lots' lanes are busy: share their round trip
-                replies = await self._shared.execute(
-                    "EVALSHA", sha, len(keys), *keys, _packed(batch))
-            else:
-                replies = await self.redis.evalsha(sha, len(keys), *keys, _packed(batch))
+            replies = await self.execute("EVALSHA", sha, len(keys), *keys, _packed(batch))
             _check(replies, len(batch))
             return replies  # type: ignore[no-any-return]
         calls = [batch[i:i + MAX_CALL] for i in range(0, len(batch), MAX_CALL)]

@@ -3,12 +3,14 @@ on one Redis), each answer the same as the one-token check, a name asked twice r
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from redis.asyncio import Redis
 
 from auction.accounts import revocation
 from auction.accounts.keys import AccountKeys
+from auction.rooms.coalesce import Coalescer
 from auction.rooms.keys import Keys
 
 
@@ -35,3 +37,9 @@ async def test_a_batch_answers_each_token_like_the_single_check(redis: Redis, ke
                                              registration_id=reg, issued_at=issued)
         assert single == expected, jti
     assert await revocation.revoked_many(redis, ak, []) == []
+    # the same MGET through the bid lanes' shared round trip, beside another lane's batch
+    shared = Coalescer(redis)
+    together = await asyncio.gather(
+        revocation.revoked_many(redis, ak, tokens, shared.execute),
+        revocation.revoked_many(redis, ak, tokens[::-1], shared.execute))
+    assert together == [many, many[::-1]]
