@@ -118,10 +118,13 @@ def new_session(client: httpx.AsyncClient) -> NewSession:
     """Factory: a new market and a session in it, through the admin API."""
 
     async def make(mode: str = "live", **extra: Any) -> dict[str, Any]:
-        code = division_code()
-        market = await client.post("/api/v1/markets", headers=ADMIN, json={
-            "code": code, "slug": f"m-{code}", "name": "历城区技术市场", "level": "county",
-        })
+        while True:  # a code another module's market took (drawn without division_code): again
+            code = division_code()
+            market = await client.post("/api/v1/markets", headers=ADMIN, json={
+                "code": code, "slug": f"m-{code}", "name": "历城区技术市场", "level": "county",
+            })
+            if market.status_code != 409:
+                break
         assert market.status_code == 201, market.text
         session = await client.post("/api/v1/sessions", headers=ADMIN, json={
             "market_code": code, "name": "2026年春季科技成果竞价活动", "season": "spring",
