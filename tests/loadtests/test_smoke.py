@@ -135,3 +135,25 @@ def test_bench_measures_one_and_two_worker_processes(database_url: str, redis_ur
         assert runs["settle"][0]["sold"] == result["settle_lots"]
         # viewers and driver land on either process: every event reached every viewer
         assert runs["fanout"][0]["complete_events"] == runs["fanout"][0]["events"] > 0
+
+
+@pytest.mark.timeout(120)
+def test_recheck_and_shared_round_trips_run_at_tiny_sizes(database_url: str, redis_url: str
+                                                          ) -> None:
+    """``loadtests.recheck`` checks every lot it made (the lost ones rebuilt, the others given
+    a new epoch); ``loadtests.shared_round_trips`` prints both modes."""
+    env = _env({"DATABASE_URL": database_url, "REDIS_URL": redis_url})
+    out = subprocess.run(
+        [sys.executable, "-m", "loadtests.recheck", "--lots", "6", "--gone", "2", "--runs", "1"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=100)
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = json.loads(out.stdout)
+    assert result["outcomes"] == [
+        {"rooms_checked": 6, "rooms_rebuilt": 2, "rooms_reepoched": 4}], result
+    out = subprocess.run(
+        [sys.executable, "-m", "loadtests.shared_round_trips", "--callers", "3",
+         "--seconds", "0.3"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr[-3000:]
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [(r["mode"], r["callers"]) for r in rows] == [("plain", 3), ("shared", 3)]
+    assert all(r["calls_per_s"] > 0 for r in rows)
