@@ -25,6 +25,7 @@ from auction.rooms.service import Rooms
 from auction.services import Services
 from auction.settings import Settings
 from auction.store import Store
+from tests.codes import market_code
 
 ADMIN = {"Authorization": "Bearer test-admin-token"}
 
@@ -72,20 +73,13 @@ NewSession = Callable[..., Awaitable[dict[str, Any]]]
 NewLot = Callable[..., Awaitable[dict[str, Any]]]
 
 
-_CODES_GIVEN: set[str] = set()
 
 
 def division_code() -> str:
-    """A random county's division code, never the same twice in this test run (markets are
-    unique by code in the session database, and a thousand random draws from 870,000 codes
-    collide more often than not; a county's form leaves the most room:
-    auction/domain/divisions.py)."""
-    while True:
-        code = (f"{secrets.randbelow(89) + 11:02d}{secrets.randbelow(99) + 1:02d}"
-                f"{secrets.randbelow(99) + 1:02d}")
-        if code not in _CODES_GIVEN:
-            _CODES_GIVEN.add(code)
-            return code
+    """A random county's division code, never a code any helper gave before in this test run
+    (tests/codes.py; a county's form leaves the most room: auction/domain/divisions.py)."""
+    return market_code(lambda: f"{secrets.randbelow(89) + 11:02d}{secrets.randbelow(99) + 1:02d}"
+                               f"{secrets.randbelow(99) + 1:02d}")
 
 
 def error_of(response: httpx.Response) -> dict[str, Any]:

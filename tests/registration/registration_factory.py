@@ -28,6 +28,7 @@ from auction.settings import Secret, Settings
 from auction.settlement.settle import Settled, settle
 from auction.store import Store, journal
 from auction.store.records import Market
+from tests.codes import market_code
 
 SECRET = Secret("registration-test-secret")
 
@@ -125,7 +126,7 @@ async def sold_lot(
     tag = secrets.token_hex(4)
     if market is None:
         market = await store.create_market(
-            code=f"{secrets.randbelow(900_000) + 100_000}", slug=f"r-{tag}",
+            code=market_code(), slug=f"r-{tag}",
             name=f"测试市场{tag}", level="county",
         )
     session = await store.create_session(
@@ -161,7 +162,7 @@ async def unsold_lot(store: Store) -> int:
     """A scheduled lot (so with no registration row); its id."""
     tag = secrets.token_hex(4)
     market = await store.create_market(
-        code=f"{secrets.randbelow(900_000) + 100_000}", slug=f"u-{tag}",
+        code=market_code(), slug=f"u-{tag}",
         name=f"测试市场{tag}", level="county",
     )
     session = await store.create_session(

@@ -17,6 +17,7 @@ from auction.rooms.keys import Keys
 from auction.rooms.service import Rooms
 from auction.store import Store, ledger, registrations
 from auction.store.steps import Actor
+from tests.codes import market_code
 from tests.e2e.harness import uscc
 
 START, INC = 1_000_000, 10_000
@@ -41,7 +42,7 @@ async def make_session(store: Store, rooms: Rooms) -> Session:
     ``unpaid`` (approved, deposit only required)."""
     tag = secrets.token_hex(4)
     market = await store.create_market(
-        code=f"{secrets.randbelow(900_000) + 100_000}", slug=f"e-{tag}", name=f"资格{tag}",
+        code=market_code(), slug=f"e-{tag}", name=f"资格{tag}",
         level="county",
     )
     session = await store.create_session(

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from auction.domain.lot import LotMode
 from auction.rooms.service import Rooms
 from auction.store import Store
+from tests.codes import market_code
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +43,7 @@ def lot_maker(store: Store, rooms: Rooms) -> MakeLot:
         *, reserve_fen: int = 0, non_tech_fen: int = 50_000_00, bidders: int = 2
     ) -> LotFixture:
         tag = secrets.token_hex(4)
-        code = f"{secrets.randbelow(900_000) + 100_000}"
+        code = market_code()
         market = await store.create_market(
             code=code, slug=f"m-{tag}", name=f"测试技术市场{tag}", level="city"
         )
@@ -97,7 +98,7 @@ def session_maker(store: Store, rooms: Rooms) -> MakeSession:
     async def make(*, lots: int, bidders: int = 3,
                    high_reserve: frozenset[int] = frozenset()) -> SessionFixture:
         tag = secrets.token_hex(4)
-        code = f"{secrets.randbelow(900_000) + 100_000}"
+        code = market_code()
         market = await store.create_market(
             code=code, slug=f"m-{tag}", name=f"测试技术市场{tag}", level="city"
         )

@@ -13,6 +13,7 @@ import pytest
 
 from auction.store import Store
 from auction.store.records import Lot, Session
+from tests.codes import market_code
 
 USCC_OK = "91350100M000100Y43"
 
@@ -31,8 +32,8 @@ async def empty_database(postgres_admin_url: str) -> AsyncIterator[str]:
 
 
 def unique_code() -> str:
-    """A random 6-digit division code (markets are unique by code within the session DB)."""
-    return f"{secrets.randbelow(900_000) + 100_000}"
+    """A 6-digit market code no helper gave before in this run (tests/codes.py)."""
+    return market_code()
 
 
 MakeSession = Callable[..., Awaitable[Session]]

@@ -12,6 +12,7 @@ import pytest
 from auction.store import Conflict, Invalid, NotFound, Store
 from auction.store.errors import constraint_field
 from auction.store.records import Lot, Session
+from tests.codes import market_code
 
 USCC_OK = "91350100M000100Y43"
 MakeSession = Callable[..., Awaitable[Session]]
@@ -19,7 +20,7 @@ MakeLot = Callable[..., Awaitable[Lot]]
 
 
 def unique_code() -> str:
-    return f"{secrets.randbelow(900_000) + 100_000}"
+    return market_code()
 
 
 async def _bidders(store: Store, n: int) -> list[int]:

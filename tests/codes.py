@@ -1,0 +1,25 @@
+"""Market codes for tests. Markets are unique by code in the session database, and a thousand
+random draws from 900,000 codes collide more often than not (the birthday bound: CI failed on
+``code 已存在`` twice on 2026-12-02), so every helper that makes a market draws its code here:
+never the same code twice in one test run."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+
+_GIVEN: set[str] = set()
+
+
+def _six_digits() -> str:
+    return f"{secrets.randbelow(900_000) + 100_000}"
+
+
+def market_code(draw: Callable[[], str] = _six_digits) -> str:
+    """A code ``draw`` makes (any six digits by default) that no helper gave before in this
+    run."""
+    while True:
+        code = draw()
+        if code not in _GIVEN:
+            _GIVEN.add(code)
+            return code
