@@ -23,6 +23,7 @@ exception in the event loop (a task nobody awaited that failed, a callback that 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import shutil
@@ -95,9 +96,9 @@ async def postgres_admin_url(
     yield url
 
 
-@pytest.fixture(scope="session")
-async def database_url(postgres_admin_url: str) -> AsyncIterator[str]:
-    """A fresh, fully migrated database for this test session, dropped afterwards."""
+@contextlib.asynccontextmanager
+async def new_database(postgres_admin_url: str) -> AsyncIterator[str]:
+    """A new, migrated database on the server of ``postgres_admin_url``, dropped on leaving."""
     name = f"auction_test_{secrets.token_hex(6)}"
     admin = await asyncpg.connect(postgres_admin_url)
     try:
@@ -108,6 +109,23 @@ async def database_url(postgres_admin_url: str) -> AsyncIterator[str]:
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+@contextlib.asynccontextmanager
+async def opened_store(url: str) -> AsyncIterator[Store]:
+    """A Store on ``url``, closed on leaving."""
+    opened = await Store.connect(url, max_size=5)
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+@pytest.fixture(scope="session")
+async def database_url(postgres_admin_url: str) -> AsyncIterator[str]:
+    """A fresh, fully migrated database for this test session, dropped afterwards."""
+    async with new_database(postgres_admin_url) as url:
+        yield url
 
 
 @pytest.fixture
@@ -115,16 +133,8 @@ async def fresh_database_url(postgres_admin_url: str) -> AsyncIterator[str]:
     """A fresh, migrated database for one test, dropped afterwards: for a test whose work
     covers every lot of its database (the check after a Redis restart), which on the session
     database would also cover every lot the rest of the suite left there."""
-    name = f"auction_test_{secrets.token_hex(6)}"
-    admin = await asyncpg.connect(postgres_admin_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        url = _with_database(postgres_admin_url, name)
-        await migrate(url)
+    async with new_database(postgres_admin_url) as url:
         yield url
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 @pytest.fixture(scope="session")
@@ -193,11 +203,8 @@ async def keys(redis: Redis) -> AsyncIterator[Keys]:
 @pytest.fixture
 async def store(database_url: str) -> AsyncIterator[Store]:
     """A Store on the session database, closed after the test."""
-    opened = await Store.connect(database_url, max_size=5)
-    try:
+    async with opened_store(database_url) as opened:
         yield opened
-    finally:
-        await opened.close()
 
 
 # -- unhandled event-loop exceptions fail the test (house style rule 19) ----------------------

@@ -25,6 +25,7 @@ from auction.rooms.keys import Keys
 from auction.settings import Settings
 from auction.store import Store, journal
 from auction.store import rooms as store_rooms
+from tests.conftest import opened_store
 from tests.e2e.conftest import fresh_server
 from tests.e2e.harness import Raw, Server, create_sale, raw_client
 from tests.e2e.test_live_auction import command
@@ -43,11 +44,8 @@ async def server(
 @pytest.fixture
 async def store(fresh_database_url: str) -> AsyncIterator[Store]:
     """A Store on the server's own database."""
-    opened = await Store.connect(fresh_database_url, max_size=5)
-    try:
+    async with opened_store(fresh_database_url) as opened:
         yield opened
-    finally:
-        await opened.close()
 
 
 async def _bids(sale: Any, clients: tuple[Raw, Raw], lot: int, count: int, start: int) -> int:

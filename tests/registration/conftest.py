@@ -4,11 +4,8 @@ routes in process over that database."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import AsyncIterator
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg  # type: ignore[import-untyped]
 import httpx
 import pytest
 from redis.asyncio import Redis
@@ -30,32 +27,21 @@ from auction.rooms.service import Rooms
 from auction.services import Services
 from auction.settings import Settings
 from auction.store import Store
-from auction.store.migrate import migrate
+from tests.conftest import new_database, opened_store
 
 
 @pytest.fixture
 async def outbox_database_url(postgres_admin_url: str) -> AsyncIterator[str]:
     """A fresh migrated database private to the test, dropped afterwards."""
-    name = f"auction_test_reg_{secrets.token_hex(6)}"
-    admin = await asyncpg.connect(postgres_admin_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        url = urlunsplit(urlsplit(postgres_admin_url)._replace(path=f"/{name}"))
-        await migrate(url)
+    async with new_database(postgres_admin_url) as url:
         yield url
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 @pytest.fixture
 async def outbox_store(outbox_database_url: str) -> AsyncIterator[Store]:
     """A Store on the test's private database."""
-    store = await Store.connect(outbox_database_url, max_size=4)
-    try:
+    async with opened_store(outbox_database_url) as store:
         yield store
-    finally:
-        await store.close()
 
 
 @pytest.fixture
