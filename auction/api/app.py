@@ -152,7 +152,6 @@ def create_app(settings: Settings, *, background: bool = True, freeze: bool = Fa
                 for task in stuck:
                     log.error("background task %s did not stop within 5 s", task.get_name())
             await hub.stop()
-            await rooms.lanes.aclose()
             await redis.aclose()
             await store.close()
 

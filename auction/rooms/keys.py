@@ -22,9 +22,6 @@ Per lot:
   to ``lot_book`` (docs/formats.md "The secret book's journal")
 - ``<ns>:{lot:<id>}:staff``   pub/sub channel of the lot's staff frames (``missed_bid``: a msgpack
   map ``{lot, paddle, amount, late_ms}``); never in the event stream (:mod:`auction.rooms.presence`)
-- ``<ns>:{lot:<id>}:lane:<process>`` string: the id of the last ``bid.lua`` call of a process's
-  lane for the lot (expires after a minute); a call sent while another is in flight runs only
-  if this names the call before it (:mod:`auction.rooms.lanes`, "several batches in flight")
 - ``<ns>:{lot:<id>}:viewers`` hash   process id → ``<sockets subscribed to the lot>:<written ms>``,
   rewritten every second by each process watching the lot; a field older than 3 s is a dead
   process's and is ignored and deleted (:mod:`auction.rooms.presence`)
@@ -65,11 +62,6 @@ class LotKeys:
 
     def script_keys(self) -> list[str]:
         return [self.state, self.events, self.idem, self.channel]
-
-    def lane(self, owner: str) -> str:
-        """The chain key of process ``owner``'s bid lane for this lot (``bid.lua``'s
-        ``KEYS[7]``)."""
-        return f"{self.state.removesuffix(':state')}:lane:{owner}"
 
     def bid_keys(self) -> list[str]:
         """``bid.lua`` (and ``open``, ``proxy``, ``accept``) also read the eligibility hash

@@ -33,18 +33,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import msgpack
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError
 
 from auction.rooms.coalesce import Coalescer
-from auction.rooms.ordered import OrderedLink
 from auction.rooms.replies import Accepted, decode_reply
 
 if TYPE_CHECKING:
@@ -83,23 +80,6 @@ class LaneLimits:
 MAX_CALL = 512
 #: the most bids one round trip carries, whatever a lot may queue
 MAX_BATCH = 4096
-#: script calls of one lot in flight at once on the ordered link (one running in Redis while the
-#: server answers the one before it and sends the next)
-WINDOW = 2
-#: ``bid.lua``'s answer to a call whose predecessor never ran (it did nothing)
-SKIPPED = b"skipped"
-
-
-@dataclass(slots=True)
-class _Flight:
-    """One script call of a lane, sent and not yet answered."""
-
-    bids: list[QueuedBid]
-    #: its replies (one per bid, or :data:`SKIPPED`), or the call's error
-    answer: Awaitable[Any]
-    #: its id in the lane's chain ('' : sent with nothing ahead of it, or not on the link)
-    chain: str
-    sent: float
 
 
 def lane_batch(per_lot: int) -> int:
@@ -151,11 +131,6 @@ class QueuedBid:
     received: float
     future: asyncio.Future[Accepted] | None = None
     reply: Reply | None = None
-    #: times it was sent again after ``NOSCRIPT`` (once; the second time it is answered)
-    resent: int = 0
-    #: put back after a call that did nothing (skipped, ``NOSCRIPT``): it waited for the
-    #: server's own recovery, not in a queue too deep, so :attr:`LaneLimits.wait_ms` spares it
-    requeued: bool = False
 
     @property
     def abandoned(self) -> bool:
@@ -194,18 +169,6 @@ class BidLanes:
         self._per_bid_s = 0.0005
         #: several lots' calls in one round trip (auction/rooms/coalesce.py)
         self._shared = Coalescer(redis)
-        #: one connection, commands written at once and answered in order: several calls of a
-        #: lot in flight (``None`` on a Redis Cluster: one at a time)
-        self._link = OrderedLink.for_client(redis)
-        #: this process in the lanes' chain keys, and its script calls so far (the chain ids)
-        self._owner = uuid.uuid4().hex[:12]
-        self._calls = 0
-
-    async def aclose(self) -> None:
-        """Close the ordered link (the lanes' own connection). Bids still in flight on it are
-        answered with an error."""
-        if self._link is not None:
-            await self._link.close()
 
     @property
     def queued(self) -> int:
@@ -261,66 +224,39 @@ class BidLanes:
     async def _drain(self, lot: int, lane: _Lane) -> None:
         """Send the lane's bids, a batch at a time, until it is empty; then forget it.
 
-        On the ordered link (:mod:`auction.rooms.ordered`, one Redis) up to :data:`WINDOW`
-        script calls of the lot are in flight at once: Redis runs the next batch while the server
-        answers the one before it, and runs them in the order written. Each call sent behind
-        another names it (``bid.lua``'s chain, ``KEYS[7]``) and runs only if that one ran, so a
-        call whose predecessor never ran (``NOSCRIPT`` after a restart, a lost connection) does
-        nothing and answers ``skipped``; the lane then waits for its calls in flight, runs the
-        fence if Redis lost its scripts, and sends the bids that did nothing again, ahead of the
-        ones queued since. On a Redis Cluster one call is in flight at a time.
-
-        The next batch is taken and vetted while calls are in flight, so its vetting never waits
-        in front of Redis (docs/performance.md, "Issue 17, fifth pass")."""
-        window: deque[_Flight] = deque()
-        limit = WINDOW if self._link is not None else 1
-        kept: list[QueuedBid] = []
-        taken: list[QueuedBid] = []  # being vetted
-        sending: list[QueuedBid] = []  # in a call awaited here
-        #: bids that did nothing (skipped, NOSCRIPT): sent again once the window is empty
-        again: list[QueuedBid] = []
-        broken = noscript = False
+        Two batches overlap: while one batch's script call is in flight the next one is taken
+        and vetted, so a batch's call goes out as soon as the one before it has answered (the
+        calls themselves stay one at a time, in order). Under load a batch's vetting and its
+        call each wait about one event-loop turn; done one after the other they halved what a
+        lot could take (docs/performance.md, "Issue 17, fifth pass")."""
+        loop = asyncio.get_running_loop()
+        ahead: asyncio.Task[list[QueuedBid]] | None = None
+        ahead_batch: list[QueuedBid] = []
         try:
-            while True:
-                if kept and not broken and not window and not lane.queue:
-                    # nothing in flight, nothing behind it: one call, awaited here (no task
-                    # or reader hop: the quickest answer when the lot is not busy)
-                    sending, kept = kept, []
-                    window.append(await self._direct(lot, sending))
-                    sending = []
-                elif kept and not broken and len(window) < limit:
-                    await self._launch(lot, kept, window)
-                    kept = []
-                elif not kept and lane.queue and not broken:
-                    # taken and vetted while the calls in flight run
-                    taken = self._take(lane)
-                    kept = await self._vetted(lot, taken)
-                    taken = []
-                elif window:
-                    await _settled(window[0])
-                    failed, lost_script = self._answer(window.popleft(), again)
-                    broken = broken or failed
-                    noscript = noscript or lost_script
-                    if broken and not window:  # every call in flight is in: start over
-                        if noscript:
-                            await self._reload(again)
-                        self._requeue(lane, [*again, *kept])
-                        again, kept = [], []
-                        broken = noscript = False
+            kept = await self._vetted(lot, self._take(lane))
+            while kept or lane.queue:
+                if lane.queue:
+                    ahead_batch = self._take(lane)
+                    ahead = loop.create_task(self._vetted(lot, ahead_batch),
+                                             name=f"bid-vet-{lot}")
+                if kept:
+                    await self._send_answered(lot, kept)
+                if ahead is not None:
+                    kept = await ahead
+                    ahead, ahead_batch = None, []
                 else:
-                    break
+                    kept = []
         finally:
             lane.busy = False
             lane.task = None
-            stopping = RedisConnectionError("the bid lanes are stopping")
-            for flight in window:  # cancelled (shutdown): whether these ran is unknown
-                flight.answer.cancel()  # type: ignore[attr-defined]
-                for bid in flight.bids:
-                    _settle(bid, stopping)
-            for bid in sending:
-                _settle(bid, stopping)
-            for bid in [*again, *kept, *taken]:  # these did nothing
-                _settle(bid, Overloaded(1000))
+            if ahead is not None:  # cancelled (shutdown) with the next batch taken
+                waiting = ahead_batch
+                if ahead.done() and not ahead.cancelled() and ahead.exception() is None:
+                    waiting = ahead.result()  # the refused ones were answered already
+                else:
+                    ahead.cancel()
+                for bid in waiting:
+                    _settle(bid, Overloaded(1000))
             if lane.queue:  # cancelled while bids waited (shutdown): tell them
                 for bid in lane.queue:
                     _settle(bid, Overloaded(1000))
@@ -328,97 +264,6 @@ class BidLanes:
                 lane.queue.clear()
             if self._lanes.get(lot) is lane:
                 del self._lanes[lot]
-
-    async def _direct(self, lot: int, batch: list[QueuedBid]) -> _Flight:
-        """One call for ``batch`` with nothing else of the lane in flight, awaited in the
-        lane's own task (through :meth:`execute`: a round trip shared with other busy lanes);
-        returns it answered."""
-        answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        now = time.monotonic()
-        try:
-            answer.set_result(await self._call(lot, batch))
-        except Exception as exc:
-            answer.set_exception(exc)
-        return _Flight(batch, answer, "", now)
-
-    async def _launch(self, lot: int, batch: list[QueuedBid], window: deque[_Flight]) -> None:
-        """Send ``batch`` (vetted) behind the lane's calls in flight: on the link, as calls of
-        at most :data:`MAX_CALL` bids, each chained to the one before it; otherwise as one call
-        or one pipeline of calls, in a task of its own."""
-        loop = asyncio.get_running_loop()
-        now = time.monotonic()
-        if self._link is None:
-            window.append(_Flight(batch, loop.create_task(self._call(lot, batch),
-                                                          name=f"bid-call-{lot}"), "", now))
-            return
-        lot_keys = self.keys.lot(lot)
-        keys = [*lot_keys.bid_keys(), lot_keys.lane(self._owner)]
-        for i in range(0, len(batch), MAX_CALL):
-            bids = batch[i:i + MAX_CALL]
-            after = window[-1].chain if window else ""
-            self._calls += 1
-            chain = f"{self._owner}:{self._calls}"
-            try:
-                answer: Awaitable[Any] = await self._link.send(
-                    "EVALSHA", self.script.sha, len(keys), *keys, _packed(bids), chain, after)
-            except Exception as exc:  # nothing written (no connection): answered as failed
-                failed: asyncio.Future[Any] = loop.create_future()
-                failed.set_exception(exc)
-                answer = failed
-            window.append(_Flight(bids, answer, chain, now))
-
-    def _answer(self, flight: _Flight, again: list[QueuedBid]) -> tuple[bool, bool]:
-        """Answer the bids of ``flight`` (its answer is in). Returns (the lane's chain broke,
-        Redis lost its scripts); bids that did nothing go to ``again``."""
-        answer = flight.answer
-        assert isinstance(answer, asyncio.Future)
-        bids = flight.bids
-        try:
-            replies = answer.result()
-        except NoScriptError as exc:  # Redis lost its scripts (a restart): nothing ran
-            for bid in bids:
-                if bid.resent:
-                    _settle(bid, exc)
-                else:
-                    bid.resent += 1
-                    again.append(bid)
-            return True, True
-        except Exception as exc:  # Redis away, a bug: every bid of the call is told
-            for bid in bids:
-                _settle(bid, exc)
-            return True, False
-        if replies == SKIPPED:  # the call before it never ran: this one did nothing
-            again.extend(bids)
-            return True, False
-        try:
-            _check(replies, len(bids))
-        except Exception as exc:
-            for bid in bids:
-                _settle(bid, exc)
-            return True, False
-        for bid, reply in zip(bids, replies, strict=True):
-            _settle(bid, _outcome(reply))
-        spent = (time.monotonic() - flight.sent) / len(bids)
-        self._per_bid_s += (spent - self._per_bid_s) * 0.2
-        return False, False
-
-    async def _reload(self, again: list[QueuedBid]) -> None:
-        """Redis lost its scripts: the fence, then the script again (:meth:`RoomScript.load`).
-        If that fails, the bids waiting to go again are answered with its error."""
-        try:
-            await self.script.load()
-        except Exception as exc:
-            for bid in again:
-                _settle(bid, exc)
-            again.clear()
-
-    def _requeue(self, lane: _Lane, bids: list[QueuedBid]) -> None:
-        """Put bids that did nothing back at the head of the lane, in order, ahead of the ones
-        queued since (they were received first)."""
-        for bid in bids:
-            bid.requeued = True
-        lane.queue.extendleft(reversed(bids))
-        self._queued += len(bids)
 
     def _take(self, lane: _Lane) -> list[QueuedBid]:
         """The next batch, in order; bids that waited too long are answered ``overloaded``."""
@@ -430,7 +275,7 @@ class BidLanes:
             self._queued -= 1
             if bid.abandoned:
                 continue
-            if bid.received < too_old and not bid.requeued:
+            if bid.received < too_old:
                 _settle(bid, Overloaded(self._retry_ms(len(queue) + 1)))
                 continue
             batch.append(bid)
@@ -454,6 +299,31 @@ class BidLanes:
             else:
                 _settle(bid, refusal)
         return kept
+
+    async def _send_answered(self, lot: int, batch: list[QueuedBid]) -> None:
+        """:meth:`_send`, every bid told if the call fails as a whole."""
+        try:
+            await self._send(lot, batch)
+        except Exception as exc:  # Redis away, a bug: every bid of the batch is told
+            for bid in batch:
+                _settle(bid, exc)
+
+    async def _send(self, lot: int, batch: list[QueuedBid]) -> None:
+        """One script call for ``batch`` (vetted), each bid answered with its reply."""
+        if not batch:
+            return
+        started = time.monotonic()
+        try:
+            replies = await self._call(lot, batch)
+        except NoScriptError:
+            # Redis lost its scripts (a restart): the fence first, then the batch again (a
+            # NOSCRIPT call did nothing)
+            await self.script.load()
+            replies = await self._call(lot, batch)
+        for bid, reply in zip(batch, replies, strict=True):
+            _settle(bid, _outcome(reply))
+        spent = (time.monotonic() - started) / len(batch)
+        self._per_bid_s += (spent - self._per_bid_s) * 0.2
 
     async def execute(self, *args: Any) -> Any:
         """One Redis command of a lane (a batch's call, its vetting's ``MGET``): while other
@@ -485,16 +355,6 @@ class BidLanes:
             _check(answer, len(call))
             replies.extend(answer)
         return replies
-
-
-async def _settled(flight: _Flight) -> None:
-    """Wait until ``flight``'s answer is in (its error is read by :meth:`BidLanes._answer`)."""
-    try:
-        await flight.answer
-    except asyncio.CancelledError:
-        raise
-    except Exception:  # read where the bids are answered (BidLanes._answer)
-        pass
 
 
 def _packed(bids: Sequence[QueuedBid]) -> bytes:

@@ -72,7 +72,7 @@ async def test_a_flood_is_answered_in_order_and_sheds_without_changing_anything(
     sale = await create_sale(server, bidders=SOCKETS)
     lot = sale.lots[0]
     received: list[tuple[int, str, int, int, int]] = []  # lot, idem, bidder, paddle, amount
-    queue, launch = BidLanes._queue, BidLanes._launch
+    queue, call = BidLanes._queue, BidLanes._call
 
     def recording(self: BidLanes, lot_id: int, bid: QueuedBid) -> None:
         received.append((lot_id, bid.idem, bid.bidder, bid.paddle, bid.amount))
@@ -80,10 +80,10 @@ async def test_a_flood_is_answered_in_order_and_sheds_without_changing_anything(
 
     batches: list[tuple[int, int]] = []  # (the lane's batch limit, the batch's size)
 
-    async def slow(self: BidLanes, lot_id: int, batch: Any, window: Any) -> None:
+    async def slow(self: BidLanes, lot_id: int, batch: Any) -> list[Any]:
         batches.append((self.limits.batch, len(batch)))
         await asyncio.sleep(0.01)  # the room is slower than the flood
-        await launch(self, lot_id, batch, window)
+        return await call(self, lot_id, batch)
 
     async with raw_client(server, sale.auctioneer) as console:
         await console.send(t="cmd", lot=lot, op="open", key="open")
@@ -94,7 +94,7 @@ async def test_a_flood_is_answered_in_order_and_sheds_without_changing_anything(
         state = await rooms.room_state(lot)
         assert state is not None
         monkeypatch.setattr(BidLanes, "_queue", recording)
-        monkeypatch.setattr(BidLanes, "_launch", slow)
+        monkeypatch.setattr(BidLanes, "_call", slow)
         async with _sockets(server, sale.tokens) as clients:
             sent: list[list[str]] = [[] for _ in clients]
             amount = START

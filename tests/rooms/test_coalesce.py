@@ -39,7 +39,6 @@ async def test_ten_lots_bid_in_one_turn_share_one_round_trip_and_keep_their_orde
     """Three increasing bids on each of ten lots, submitted in one tick: one round trip carries
     the ten lots' calls, every bid is accepted at its lot's next seq in submit order."""
     rooms = Rooms(redis, keys)
-    rooms.lanes._link = None  # as on a Redis Cluster: lanes share round trips here
     lots = list(range(1, 11))
     for lot in lots:
         await open_lot(rooms, lot)
@@ -64,7 +63,6 @@ async def test_a_shared_round_trip_after_a_restart_loads_the_script_and_sends_ag
     the shared round trip gets ``NOSCRIPT``, each lane loads the script and sends again, and
     every bid is accepted once, in order; a refused bid is refused for its own lot only."""
     rooms = Rooms(redis, keys)
-    rooms.lanes._link = None  # as on a Redis Cluster: lanes share round trips here
     lots = [21, 22, 23, 24, 25]
     for lot in lots:
         await open_lot(rooms, lot)

@@ -25,7 +25,6 @@ from auction.rooms.lanes import (
     lane_batch,
 )
 from auction.rooms.service import Rooms
-from tests.rooms.lane_calls import counting_calls
 
 START, INC = 1_000_000, 10_000
 BIDDERS = (1, 2, 3, 4)
@@ -45,11 +44,17 @@ def ladder(n: int) -> list[tuple[int, int]]:
     return [(BIDDERS[i % len(BIDDERS)], START + i * INC) for i in range(n)]
 
 
-def one_in_flight(rooms: Rooms) -> Rooms:
-    """The lanes as on a Redis Cluster: no ordered link, one call of a lot in flight at a time,
-    each through :meth:`BidLanes._call` (tests that replace ``_call`` use this)."""
-    rooms.lanes._link = None
-    return rooms
+def counting_round_trips(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Record the size of every round trip the lanes make (the real call still runs)."""
+    sizes: list[int] = []
+    real = BidLanes._call
+
+    async def call(self: BidLanes, lot: int, batch: Any) -> list[Any]:
+        sizes.append(len(batch))
+        return await real(self, lot, batch)
+
+    monkeypatch.setattr(BidLanes, "_call", call)
+    return sizes
 
 
 async def test_a_ladder_submitted_at_once_is_all_accepted_in_order_in_one_round_trip(
@@ -60,11 +65,11 @@ async def test_a_ladder_submitted_at_once_is_all_accepted_in_order_in_one_round_
     loads it and sends the calls again, in order)."""
     rooms = Rooms(redis, keys)
     await open_lot(rooms, 1)
+    sizes = counting_round_trips(monkeypatch)
     bids = ladder(60)
-    with counting_calls(rooms.lanes) as sizes:
-        futures = [rooms.lanes.submit(1, bidder=b, paddle=100 + b, amount=a, idem=f"b{b}:k{i}")
-                   for i, (b, a) in enumerate(bids)]
-        results = await asyncio.gather(*futures)
+    futures = [rooms.lanes.submit(1, bidder=b, paddle=100 + b, amount=a, idem=f"b{b}:k{i}")
+               for i, (b, a) in enumerate(bids)]
+    results = await asyncio.gather(*futures)
     assert [r.seq for r in results] == list(range(2, 62))  # seq 1 is `opened`
     state = await rooms.room_state(1)
     assert state is not None and (state.high, state.bids) == (bids[-1][1], 60)
@@ -80,14 +85,14 @@ async def test_a_full_lot_queue_goes_to_redis_in_one_call(
     rooms = Rooms(redis, keys)
     await rooms.lanes.script.load()  # no NOSCRIPT retry: one call per batch
     await open_lot(rooms, 1)
+    sizes = counting_round_trips(monkeypatch)
     full = rooms.lanes.limits.per_lot
     assert rooms.lanes.limits.batch >= full
     bids = ladder(full)
-    with counting_calls(rooms.lanes) as sizes:
-        futures = [rooms.lanes.submit(1, bidder=b, paddle=100 + b, amount=a, idem=f"b{b}:k{i}")
-                   for i, (b, a) in enumerate(bids)]
-        assert rooms.lanes.shed(1) is not None  # the queue is full: the next bid is refused
-        results = await asyncio.gather(*futures)
+    futures = [rooms.lanes.submit(1, bidder=b, paddle=100 + b, amount=a, idem=f"b{b}:k{i}")
+               for i, (b, a) in enumerate(bids)]
+    assert rooms.lanes.shed(1) is not None  # the queue is full: the next bid is refused
+    results = await asyncio.gather(*futures)
     assert [r.seq for r in results] == list(range(2, full + 2))
     assert sizes == [full], sizes
 
@@ -99,10 +104,10 @@ async def test_a_batch_larger_than_one_call_goes_as_several_calls_in_one_round_t
     (Redis serves other clients between them), sent in one pipeline: one round trip, and the
     bids decided in submit order across the calls, as one call would."""
     n = 2 * MAX_CALL + 76
-    rooms = one_in_flight(
-        Rooms(redis, keys, lanes=LaneLimits(per_lot=n, total=n, batch=lane_batch(n))))
+    rooms = Rooms(redis, keys, lanes=LaneLimits(per_lot=n, total=n, batch=lane_batch(n)))
     await rooms.lanes.script.load()
     await open_lot(rooms, 1)
+    sizes = counting_round_trips(monkeypatch)
     calls: list[int] = []
     real_pipeline = redis.pipeline
 
@@ -120,10 +125,9 @@ async def test_a_batch_larger_than_one_call_goes_as_several_calls_in_one_round_t
 
     monkeypatch.setattr(redis, "pipeline", pipeline)
     bids = ladder(n)
-    with counting_calls(rooms.lanes) as sizes:
-        futures = [rooms.lanes.submit(1, bidder=b, paddle=100 + b, amount=a, idem=f"b{b}:k{i}")
-                   for i, (b, a) in enumerate(bids)]
-        results = await asyncio.gather(*futures)
+    futures = [rooms.lanes.submit(1, bidder=b, paddle=100 + b, amount=a, idem=f"b{b}:k{i}")
+               for i, (b, a) in enumerate(bids)]
+    results = await asyncio.gather(*futures)
     assert [r.seq for r in results] == list(range(2, n + 2))
     assert sizes == [n]
     assert calls == [MAX_CALL, MAX_CALL, 76]
@@ -276,7 +280,7 @@ async def test_the_next_batch_is_vetted_while_the_previous_one_is_in_flight(
     call is on its way (a call that waits for the second vetting would wait forever if they
     ran one after the other), and the calls still go one at a time in submit order: every bid
     of the ladder is accepted with consecutive seqs."""
-    rooms = one_in_flight(Rooms(redis, keys, lanes=LaneLimits(batch=5)))
+    rooms = Rooms(redis, keys, lanes=LaneLimits(batch=5))
     await open_lot(rooms, 11)
     await rooms.lanes.script.load()  # no NOSCRIPT retry: one call per batch
     vetted: list[int] = []
@@ -318,7 +322,7 @@ async def test_a_lane_stopped_with_a_batch_vetted_ahead_answers_every_waiting_bi
     """A lane cancelled (shutdown) while one batch's call is in flight and the next batch is
     being vetted answers the next batch and the queue ``overloaded``: nothing of theirs was
     sent, and no caller is left waiting for them."""
-    rooms = one_in_flight(Rooms(redis, keys, lanes=LaneLimits(batch=2)))
+    rooms = Rooms(redis, keys, lanes=LaneLimits(batch=2))
     await open_lot(rooms, 12)
     in_vet = asyncio.Event()
     never = asyncio.Event()

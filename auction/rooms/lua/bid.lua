@@ -7,11 +7,7 @@
 -- ARGV: 1 a msgpack array of bids, each an array of five strings: bidder id, paddle, amount
 --       fen (decimal digits), idempotency field ('' for none), source ('online', or 'floor' /
 --       'phone' for a bid the auctioneer enters: C7; '' is 'online').
--- KEYS 7 and ARGV 2-3 (optional; auction/rooms/lanes.py, several batches in flight): the lane's
---       chain key, this call's id and the id of the call it must follow ('' for none). A call
---       that must follow one the chain key does not name did nothing and answers 'skipped'
---       (the call before it never ran: NOSCRIPT, a lost connection); the lane sends it again.
--- Returns 'skipped', or one reply per bid, in order: {'ok', bid_seq, last_seq, at, ends_at} or
+-- Returns one reply per bid, in order: {'ok', bid_seq, last_seq, at, ends_at} or
 -- {'err', code, at, minimum} ('minimum' is the deposit requirement for deposit_required).
 local ELIGIBLE = KEYS[5]
 
@@ -162,15 +158,6 @@ end
 -- as if each were its own call. A bid whose decision raised (a bug; Redis out of memory) gets
 -- that error as its reply and the rest go on; Lua does not roll back, so a bid that raised after
 -- a write may have taken effect, as a failed pipelined call could before.
-local CHAIN = KEYS[7]
-if CHAIN then
-  local after = ARGV[3] or ''
-  if after ~= '' and redis.call('GET', CHAIN) ~= after then
-    return 'skipped'
-  end
-  redis.call('SET', CHAIN, ARGV[2], 'PX', 60000)
-end
-
 local replies = {}
 for i, b in ipairs(cmsgpack.unpack(ARGV[1])) do
   local ok, reply = pcall(place_bid, b[1], b[2], b[3], b[4], b[5])
