@@ -26,9 +26,9 @@ def _tls() -> ssl.SSLContext:
     """One TLS context for every client, built on first use. httpx builds a new one for each
     client by default, reading the whole CA bundle (≈ 78 ms on the 2-core machine, blocking the
     event loop): a load generator enrolling bidders makes four clients a bidder, and with
-    sixteen enrolments at once the loop stalled for seconds, long enough for the server to close an idle
-    keep-alive connection just as the next request went out on it ("Server disconnected
-    without sending a response")."""
+    sixteen enrolments at once the loop stalled for seconds, long enough for the server to
+    close an idle keep-alive connection just as the next request went out on it ("Server
+    disconnected without sending a response")."""
     global _TLS
     if _TLS is None:
         _TLS = httpx.create_ssl_context()
