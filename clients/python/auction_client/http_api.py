@@ -8,6 +8,7 @@ need the admin token say so, the server decides.
 
 from __future__ import annotations
 
+import functools
 import ssl
 from types import TracebackType
 from typing import Any
@@ -18,10 +19,8 @@ from auction_client.errors import ApiError
 
 JSON = dict[str, Any]
 
-#: the one TLS context of this process's clients (:func:`_tls`)
-_TLS: ssl.SSLContext | None = None
 
-
+@functools.cache
 def _tls() -> ssl.SSLContext:
     """One TLS context for every client, built on first use. httpx builds a new one for each
     client by default, reading the whole CA bundle (≈ 78 ms on the 2-core machine, blocking the
@@ -29,10 +28,7 @@ def _tls() -> ssl.SSLContext:
     sixteen enrolments at once the loop stalled for seconds, long enough for the server to
     close an idle keep-alive connection just as the next request went out on it ("Server
     disconnected without sending a response")."""
-    global _TLS
-    if _TLS is None:
-        _TLS = httpx.create_ssl_context()
-    return _TLS
+    return httpx.create_ssl_context()
 
 
 class AuctionHTTP:
