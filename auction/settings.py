@@ -337,11 +337,14 @@ class Settings:
     #: server processes of ``auction serve`` (``AUCTION_WORKERS``, or ``--workers``; 1..64;
     #: auction/workers.py)
     workers: int = 1
-    #: bids queued for one lot before more are refused ``overloaded`` at the door
+    #: bids one lot may always queue before more are refused ``overloaded`` at the door
     #: (``AUCTION_BID_QUEUE_LOT``; auction/rooms/lanes.py)
     bid_queue_lot: int = 512
+    #: the deepest one lot's queue may grow while it drains within a quarter of the wait
+    #: (``AUCTION_BID_QUEUE_LOT_MAX``; no growth when not above ``bid_queue_lot``)
+    bid_queue_lot_most: int = 4096
     #: bids queued in the process, all lots together (``AUCTION_BID_QUEUE_TOTAL``)
-    bid_queue_total: int = 4096
+    bid_queue_total: int = 8192
     #: a queued bid that waited longer (ms) is answered ``overloaded``, never sent
     #: (``AUCTION_BID_QUEUE_WAIT_MS``)
     bid_queue_wait_ms: int = 500
@@ -393,7 +396,8 @@ class Settings:
             receipt_key=receipt, receipt_key_file=receipt_file,
             workers=_int(env, "AUCTION_WORKERS", 1, 1, 64),
             bid_queue_lot=_int(env, "AUCTION_BID_QUEUE_LOT", 512, 1, 1_000_000),
-            bid_queue_total=_int(env, "AUCTION_BID_QUEUE_TOTAL", 4096, 1, 10_000_000),
+            bid_queue_lot_most=_int(env, "AUCTION_BID_QUEUE_LOT_MAX", 4096, 1, 1_000_000),
+            bid_queue_total=_int(env, "AUCTION_BID_QUEUE_TOTAL", 8192, 1, 10_000_000),
             bid_queue_wait_ms=_int(env, "AUCTION_BID_QUEUE_WAIT_MS", 500, 1, 60_000),
         )
 

@@ -95,9 +95,11 @@ def create_app(settings: Settings, *, background: bool = True, freeze: bool = Fa
             redis, keys, store,
             after_rebuild=lambda lot: eligibility.sync_lot(redis, keys, store, lot),
         )
+        deepest = max(settings.bid_queue_lot, settings.bid_queue_lot_most)
         rooms = Rooms(redis, keys, fence=recovery.fence, lanes=LaneLimits(
-            per_lot=settings.bid_queue_lot, total=settings.bid_queue_total,
-            wait_ms=settings.bid_queue_wait_ms, batch=lane_batch(settings.bid_queue_lot),
+            per_lot=settings.bid_queue_lot, most=settings.bid_queue_lot_most,
+            total=settings.bid_queue_total, wait_ms=settings.bid_queue_wait_ms,
+            batch=lane_batch(deepest),
         ))
         hub = Hub(redis, keys, rooms)
         await hub.start()

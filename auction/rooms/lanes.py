@@ -55,25 +55,6 @@ log = logging.getLogger("auction.rooms.lanes")
 _packb = msgpack.packb
 
 
-@dataclass(frozen=True, slots=True)
-class LaneLimits:
-    """How deep the queues may get (``AUCTION_BID_QUEUE_*``, auction/settings.py)."""
-
-    #: bids queued for one lot
-    per_lot: int = 512
-    #: bids queued in this process, all lots together
-    total: int = 4096
-    #: a bid that waited longer than this (ms) when its batch is taken is refused, never sent
-    wait_ms: int = 500
-    #: most bids in one round trip (:func:`lane_batch`: as many as a lot may queue, so one
-    #: round trip takes the whole queue). A lane carries at most one batch per round trip, and
-    #: under load a round trip lasts a busy event-loop turn or two: a batch of 256 capped one
-    #: lot at ≈ 12,000 accepted bids/s where 512 takes ≈ 14,000 (docs/performance.md, "Issue
-    #: 17, sixth pass"). A batch larger than :data:`MAX_CALL` goes as several script calls in
-    #: one pipeline.
-    batch: int = 512
-
-
 #: the most bids one script call carries: Redis runs a call as one command, ≈ 25-30 µs a bid,
 #: so 512 hold it for ≈ 15 ms; a larger batch is split into calls of at most this many, sent in
 #: one pipeline (one round trip, in order on one connection, other clients served between them)
@@ -86,6 +67,34 @@ def lane_batch(per_lot: int) -> int:
     """The batch for a lot queue of ``per_lot`` bids: the whole queue in one round trip, up to
     :data:`MAX_BATCH`."""
     return max(1, min(per_lot, MAX_BATCH))
+
+
+@dataclass(frozen=True, slots=True)
+class LaneLimits:
+    """How deep the queues may get (``AUCTION_BID_QUEUE_*``, auction/settings.py)."""
+
+    #: bids one lot may always queue; past this many its queue grows only while the lot drains
+    #: it within a quarter of :attr:`wait_ms` at the rate last measured (:meth:`BidLanes.shed`)
+    per_lot: int = 512
+    #: bids one lot may queue at most, however fast it drains (at least :attr:`per_lot`)
+    most: int = 4096
+    #: bids queued in this process, all lots together
+    total: int = 8192
+    #: a bid that waited longer than this (ms) when its batch is taken is refused, never sent
+    wait_ms: int = 500
+    #: most bids in one round trip (the API: :func:`lane_batch` of :attr:`deepest`, so one
+    #: round trip takes the lot's whole queue). A lane carries at most one batch per round
+    #: trip, and under load a round trip lasts a busy event-loop turn or two: a batch of 256
+    #: capped one lot at ≈ 12,000 accepted bids/s where 512 takes ≈ 14,000
+    #: (docs/performance.md, "Issue 17, sixth pass"). A batch larger than :data:`MAX_CALL`
+    #: goes as several script calls in one pipeline.
+    batch: int = MAX_BATCH
+
+    @property
+    def deepest(self) -> int:
+        """The deepest a lot's queue may get."""
+        return max(self.per_lot, self.most)
+
 
 
 class Overloaded(Exception):
@@ -165,6 +174,12 @@ class BidLanes:
         self.vet: Vet | None = None
         self._lanes: dict[int, _Lane] = {}
         self._queued = 0
+        #: the longest a lot's queue may take to drain before the door sheds past ``per_lot``:
+        #: a quarter of the wait (:meth:`shed`)
+        self._budget_s = self.limits.wait_ms / 4000
+        #: per lot, how long its lane took per bid while busy (s; a moving average of its
+        #: batches' cycles, from one batch answered to the next); kept while the lane is idle
+        self._per_bid: dict[int, float] = {}
         #: recent round-trip time per bid (s), for ``retry_after_ms``
         self._per_bid_s = 0.0005
         #: several lots' calls in one round trip (auction/rooms/coalesce.py)
@@ -182,18 +197,32 @@ class BidLanes:
     def shed(self, lot: int) -> Overloaded | None:
         """At the door: :class:`Overloaded` when a bid on ``lot`` would wait too long. The
         refusal is shared by every bid refused with the same ``retry_after_ms`` (built once:
-        past capacity most bids end here); it is an answer to hand on, never to raise."""
+        past capacity most bids end here); it is an answer to hand on, never to raise.
+
+        A lot's queue takes :attr:`LaneLimits.per_lot` bids, and more (up to
+        :attr:`LaneLimits.most`) while the lane, at the rate it last drained, would send the
+        whole queue within a quarter of :attr:`LaneLimits.wait_ms` (a bid at the back waits
+        for the batch in flight, then for its own, and a batch's answers lengthen the event
+        loop's turn for every socket: half of the wait let answers pass 1 s). A round trip
+        takes the lot's whole queue, so under load a lot's rate grows with its queue; bounding
+        the queue by its expected wait rather than by a count lets the round trips fill up
+        past capacity, where a fixed 512 let the refusals starve the lot
+        (docs/performance.md, "twelfth pass")."""
         lane = self._lanes.get(lot)
-        depth = len(lane.queue) if lane is not None else 0
-        if depth >= self.limits.per_lot:
-            return _overloaded(self._retry_ms(depth))
+        if lane is not None:
+            depth = len(lane.queue)
+            limits = self.limits
+            if depth >= limits.per_lot:
+                per_bid = self._per_bid.get(lot, 0.0)
+                if depth >= limits.most or not per_bid or depth * per_bid >= self._budget_s:
+                    return _overloaded(self._retry_ms(depth, per_bid))
         if self._queued >= self.limits.total:
             return _overloaded(self._retry_ms(self._queued))
         return None
 
-    def _retry_ms(self, depth: int) -> int:
+    def _retry_ms(self, depth: int, per_bid_s: float = 0.0) -> int:
         # the time the queue ahead needs, at least a few ms, at most one second
-        return max(5, min(1000, int(depth * self._per_bid_s * 1000) + 1))
+        return max(5, min(1000, int(depth * (per_bid_s or self._per_bid_s) * 1000) + 1))
 
     def submit(self, lot: int, *, bidder: int, paddle: int, amount: int, idem: str,
                source: str = "online", credential: object = None) -> asyncio.Future[Accepted]:
@@ -232,6 +261,7 @@ class BidLanes:
         loop = asyncio.get_running_loop()
         ahead: asyncio.Task[list[QueuedBid]] | None = None
         ahead_batch: list[QueuedBid] = []
+        mark = time.monotonic()
         try:
             kept = await self._vetted(lot, self._take(lane))
             while kept or lane.queue:
@@ -241,6 +271,11 @@ class BidLanes:
                                              name=f"bid-vet-{lot}")
                 if kept:
                     await self._send_answered(lot, kept)
+                    now = time.monotonic()
+                    cycle = (now - mark) / len(kept)
+                    mark = now
+                    last = self._per_bid.get(lot)
+                    self._per_bid[lot] = cycle if last is None else (last + cycle) / 2
                 if ahead is not None:
                     kept = await ahead
                     ahead, ahead_batch = None, []

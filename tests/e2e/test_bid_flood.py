@@ -33,13 +33,14 @@ from tests.e2e.harness import Raw, Server, create_sale, raw_client
 
 START, INC = 1_000_000, 10_000
 SOCKETS, ROUNDS = 4, 15  # 60 bids; 15 per bidder stays under its 20/s and the socket's burst
-LANE = 6  # bids queued for the lot before the door sheds (AUCTION_BID_QUEUE_LOT)
+LANE = 6  # bids queued for the lot before the door sheds (AUCTION_BID_QUEUE_LOT and _LOT_MAX)
 
 
 @pytest.fixture
 async def small_queue(settings: Settings, tmp_path: Any) -> AsyncIterator[Server]:
     """A fresh server whose lots queue at most :data:`LANE` bids."""
-    async with fresh_server(settings, tmp_path, bid_queue_lot=LANE) as srv:
+    async with fresh_server(settings, tmp_path, bid_queue_lot=LANE,
+                            bid_queue_lot_most=LANE) as srv:
         yield srv
 
 
@@ -107,7 +108,7 @@ async def test_a_flood_is_answered_in_order_and_sheds_without_changing_anything(
                 await asyncio.sleep(0.004)  # rounds interleave; the queue still overflows
             got = [await answers(client, ROUNDS) for client in clients]
         monkeypatch.undo()
-        # a call carries the lot's whole queue: the batch is AUCTION_BID_QUEUE_LOT
+        # a call carries the lot's whole queue: the batch is the deepest it may get
         assert batches and {limit for limit, _ in batches} == {LANE}, batches
         assert max(size for _, size in batches) <= LANE
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import Any
 
 import msgpack
@@ -25,6 +26,7 @@ from auction.rooms.lanes import (
     lane_batch,
 )
 from auction.rooms.service import Rooms
+from auction.settings import ConfigError, Settings
 
 START, INC = 1_000_000, 10_000
 BIDDERS = (1, 2, 3, 4)
@@ -104,7 +106,7 @@ async def test_a_batch_larger_than_one_call_goes_as_several_calls_in_one_round_t
     (Redis serves other clients between them), sent in one pipeline: one round trip, and the
     bids decided in submit order across the calls, as one call would."""
     n = 2 * MAX_CALL + 76
-    rooms = Rooms(redis, keys, lanes=LaneLimits(per_lot=n, total=n, batch=lane_batch(n)))
+    rooms = Rooms(redis, keys, lanes=LaneLimits(per_lot=n, total=n))
     await rooms.lanes.script.load()
     await open_lot(rooms, 1)
     sizes = counting_round_trips(monkeypatch)
@@ -357,10 +359,72 @@ async def test_a_lane_stopped_with_a_batch_vetted_ahead_answers_every_waiting_bi
 
 
 def test_a_round_trip_carries_the_lot_queue_up_to_the_cap() -> None:
-    """``AUCTION_BID_QUEUE_LOT`` sets the batch too (the whole queue per round trip), but no
+    """The deepest a lot's queue may get sets the batch too (the whole queue per round trip), but no
     round trip carries more than :data:`MAX_BATCH` bids, and no script call more than
     :data:`MAX_CALL` (Redis runs a call as one command: the test above splits a batch)."""
-    assert lane_batch(LaneLimits().per_lot) == LaneLimits().batch
+    assert LaneLimits().batch == lane_batch(LaneLimits().deepest) == MAX_BATCH
+    assert LaneLimits(per_lot=5000, most=100).deepest == 5000
     assert lane_batch(100) == 100 and lane_batch(1) == 1
     assert lane_batch(1_000_000) == MAX_BATCH == 4096
     assert MAX_CALL == 512
+
+
+async def test_a_lot_that_drains_fast_may_queue_past_per_lot_up_to_most(
+    redis: Redis, keys: Keys
+) -> None:
+    """Past ``per_lot`` the door lets a lot's queue grow while the lane, at the rate it last
+    drained, would send it all within a quarter of ``wait_ms``, and never past ``most``. Before the
+    lane has drained a batch nothing is known, so ``per_lot`` holds."""
+    rooms = Rooms(redis, keys, lanes=LaneLimits(per_lot=4, most=40, total=1000,
+                                                wait_ms=60_000))
+    await open_lot(rooms, 11)
+    bids = ladder(44)
+    first = [rooms.lanes.submit(11, bidder=b, paddle=100 + b, amount=a, idem=f"b{b}:k{i}")
+             for i, (b, a) in enumerate(bids[:4])]
+    assert isinstance(rooms.lanes.shed(11), Overloaded), "not measured yet: per_lot holds"
+    await asyncio.gather(*first)  # the lane drained a batch: its rate is known
+    rest = []
+    for i, (b, a) in enumerate(bids[4:], start=4):
+        if rooms.lanes.depth(11) == 40:
+            break
+        assert rooms.lanes.shed(11) is None, f"refused at depth {rooms.lanes.depth(11)}"
+        rest.append(rooms.lanes.submit(11, bidder=b, paddle=100 + b, amount=a,
+                                       idem=f"b{b}:k{i}"))
+    assert rooms.lanes.depth(11) == 40
+    assert isinstance(rooms.lanes.shed(11), Overloaded), "most holds however fast the lane"
+    assert [r.seq for r in await asyncio.gather(*rest)] == list(range(6, 46))
+
+
+async def test_a_lot_that_drains_slowly_sheds_at_per_lot(
+    redis: Redis, keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lane whose batches take longer than the queue's budget (a quarter of ``wait_ms``) for
+    ``per_lot`` bids keeps its queue at ``per_lot``: the answers stay within the wait."""
+    real = BidLanes._call
+
+    async def slow(self: BidLanes, lot: int, batch: Any) -> list[Any]:
+        await asyncio.sleep(0.02)  # a round trip of 20 ms: a slow machine under load
+        return await real(self, lot, batch)
+
+    monkeypatch.setattr(BidLanes, "_call", slow)
+    rooms = Rooms(redis, keys, lanes=LaneLimits(per_lot=4, most=40, total=1000, wait_ms=100))
+    await open_lot(rooms, 12)
+    bids = ladder(9)
+    await rooms.lanes.submit(12, bidder=bids[0][0], paddle=100, amount=bids[0][1], idem="k0")
+    queued = [rooms.lanes.submit(12, bidder=b, paddle=100 + b, amount=a, idem=f"b{b}:k{i}")
+              for i, (b, a) in enumerate(bids[1:5], start=1)]
+    # 4 bids at ≥ 20 ms each would take ≥ 80 ms to drain, past the budget of 25 ms
+    assert isinstance(rooms.lanes.shed(12), Overloaded)
+    await asyncio.gather(*queued)
+
+
+def test_the_queue_settings_come_from_the_environment(tmp_path: Path) -> None:
+    """``AUCTION_BID_QUEUE_LOT_MAX`` beside the other queue variables: defaults, a value, and a
+    value out of range refused with the variable's name."""
+    base = {"AUCTION_DATA_DIR": str(tmp_path), "AUCTION_SECRET": "s" * 40}
+    default = Settings.from_env(base)
+    assert (default.bid_queue_lot, default.bid_queue_lot_most, default.bid_queue_total,
+            default.bid_queue_wait_ms) == (512, 4096, 8192, 500)
+    assert Settings.from_env({**base, "AUCTION_BID_QUEUE_LOT_MAX": "300"}).bid_queue_lot_most == 300
+    with pytest.raises(ConfigError, match="AUCTION_BID_QUEUE_LOT_MAX"):
+        Settings.from_env({**base, "AUCTION_BID_QUEUE_LOT_MAX": "0"})
