@@ -96,7 +96,6 @@ class LaneLimits:
         return max(self.per_lot, self.most)
 
 
-
 class Overloaded(Exception):
     """The bid was not taken: this server's queue is too deep. Nothing was done; retry after
     ``retry_after_ms`` (with the same key)."""
@@ -206,8 +205,8 @@ class BidLanes:
         loop's turn for every socket: half of the wait let answers pass 1 s). A round trip
         takes the lot's whole queue, so under load a lot's rate grows with its queue; bounding
         the queue by its expected wait rather than by a count lets the round trips fill up
-        past capacity, where a fixed 512 let the refusals starve the lot
-        (docs/performance.md, "twelfth pass")."""
+        past capacity, where a fixed 512 lets the refusals' work shrink what the lot takes
+        (docs/performance.md, "twelfth pass": more in most pairs of runs, not in all)."""
         lane = self._lanes.get(lot)
         if lane is not None:
             depth = len(lane.queue)
