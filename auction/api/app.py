@@ -62,7 +62,7 @@ from auction.rooms.closer import Closer
 from auction.rooms.eligibility import EligibilitySync
 from auction.rooms.fanout import Hub
 from auction.rooms.keys import Keys
-from auction.rooms.lanes import LaneLimits, lane_batch
+from auction.rooms.lanes import LaneLimits
 from auction.rooms.recovery import Recovery
 from auction.rooms.scheduler import Scheduler
 from auction.rooms.service import Rooms
@@ -95,11 +95,9 @@ def create_app(settings: Settings, *, background: bool = True, freeze: bool = Fa
             redis, keys, store,
             after_rebuild=lambda lot: eligibility.sync_lot(redis, keys, store, lot),
         )
-        deepest = max(settings.bid_queue_lot, settings.bid_queue_lot_most)
         rooms = Rooms(redis, keys, fence=recovery.fence, lanes=LaneLimits(
             per_lot=settings.bid_queue_lot, most=settings.bid_queue_lot_most,
             total=settings.bid_queue_total, wait_ms=settings.bid_queue_wait_ms,
-            batch=lane_batch(deepest),
         ))
         hub = Hub(redis, keys, rooms)
         await hub.start()

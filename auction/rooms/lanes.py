@@ -82,10 +82,10 @@ class LaneLimits:
     total: int = 8192
     #: a bid that waited longer than this (ms) when its batch is taken is refused, never sent
     wait_ms: int = 500
-    #: most bids in one round trip (the API: :func:`lane_batch` of :attr:`deepest`, so one
-    #: round trip takes the lot's whole queue). A lane carries at most one batch per round
-    #: trip, and under load a round trip lasts a busy event-loop turn or two: a batch of 256
-    #: capped one lot at ≈ 12,000 accepted bids/s where 512 takes ≈ 14,000
+    #: most bids in one round trip (never more than :attr:`deepest`: :attr:`BidLanes.batch`,
+    #: so by default one round trip takes the lot's whole queue). A lane carries at most one
+    #: batch per round trip, and under load a round trip lasts a busy event-loop turn or two:
+    #: a batch of 256 capped one lot at ≈ 12,000 accepted bids/s where 512 takes ≈ 14,000
     #: (docs/performance.md, "Issue 17, sixth pass"). A batch larger than :data:`MAX_CALL`
     #: goes as several script calls in one pipeline.
     batch: int = MAX_BATCH
@@ -179,8 +179,8 @@ class BidLanes:
         #: per lot, how long its lane took per bid while busy (s; a moving average of its
         #: batches' cycles, from one batch answered to the next); kept while the lane is idle
         self._per_bid: dict[int, float] = {}
-        #: recent round-trip time per bid (s), for ``retry_after_ms``
-        self._per_bid_s = 0.0005
+        #: most bids one round trip takes: never more than a lot may queue
+        self.batch = min(self.limits.batch, lane_batch(self.limits.deepest))
         #: several lots' calls in one round trip (auction/rooms/coalesce.py)
         self._shared = Coalescer(redis)
 
@@ -216,12 +216,14 @@ class BidLanes:
                 if depth >= limits.most or not per_bid or depth * per_bid >= self._budget_s:
                     return _overloaded(self._retry_ms(depth, per_bid))
         if self._queued >= self.limits.total:
-            return _overloaded(self._retry_ms(self._queued))
+            return _overloaded(self._retry_ms(self._queued, self._per_bid.get(lot, 0.0)))
         return None
 
-    def _retry_ms(self, depth: int, per_bid_s: float = 0.0) -> int:
-        # the time the queue ahead needs, at least a few ms, at most one second
-        return max(5, min(1000, int(depth * (per_bid_s or self._per_bid_s) * 1000) + 1))
+    @staticmethod
+    def _retry_ms(depth: int, per_bid_s: float) -> int:
+        # the time the queue ahead needs at the lot's measured rate (0.5 ms a bid before it is
+        # measured), at least a few ms, at most one second
+        return max(5, min(1000, int(depth * (per_bid_s or 0.0005) * 1000) + 1))
 
     def submit(self, lot: int, *, bidder: int, paddle: int, amount: int, idem: str,
                source: str = "online", credential: object = None) -> asyncio.Future[Accepted]:
@@ -262,10 +264,10 @@ class BidLanes:
         ahead_batch: list[QueuedBid] = []
         mark = time.monotonic()
         try:
-            kept = await self._vetted(lot, self._take(lane))
+            kept = await self._vetted(lot, self._take(lot, lane))
             while kept or lane.queue:
                 if lane.queue:
-                    ahead_batch = self._take(lane)
+                    ahead_batch = self._take(lot, lane)
                     ahead = loop.create_task(self._vetted(lot, ahead_batch),
                                              name=f"bid-vet-{lot}")
                 if kept:
@@ -299,18 +301,19 @@ class BidLanes:
             if self._lanes.get(lot) is lane:
                 del self._lanes[lot]
 
-    def _take(self, lane: _Lane) -> list[QueuedBid]:
+    def _take(self, lot: int, lane: _Lane) -> list[QueuedBid]:
         """The next batch, in order; bids that waited too long are answered ``overloaded``."""
         batch: list[QueuedBid] = []
         too_old = time.monotonic() - self.limits.wait_ms / 1000
         queue = lane.queue
-        while queue and len(batch) < self.limits.batch:
+        while queue and len(batch) < self.batch:
             bid = queue.popleft()
             self._queued -= 1
             if bid.abandoned:
                 continue
             if bid.received < too_old:
-                _settle(bid, Overloaded(self._retry_ms(len(queue) + 1)))
+                _settle(bid, Overloaded(self._retry_ms(len(queue) + 1,
+                                                       self._per_bid.get(lot, 0.0))))
                 continue
             batch.append(bid)
         return batch
@@ -346,7 +349,6 @@ class BidLanes:
         """One script call for ``batch`` (vetted), each bid answered with its reply."""
         if not batch:
             return
-        started = time.monotonic()
         try:
             replies = await self._call(lot, batch)
         except NoScriptError:
@@ -356,8 +358,6 @@ class BidLanes:
             replies = await self._call(lot, batch)
         for bid, reply in zip(batch, replies, strict=True):
             _settle(bid, _outcome(reply))
-        spent = (time.monotonic() - started) / len(batch)
-        self._per_bid_s += (spent - self._per_bid_s) * 0.2
 
     async def execute(self, *args: Any) -> Any:
         """One Redis command of a lane (a batch's call, its vetting's ``MGET``): while other

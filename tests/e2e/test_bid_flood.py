@@ -82,7 +82,7 @@ async def test_a_flood_is_answered_in_order_and_sheds_without_changing_anything(
     batches: list[tuple[int, int]] = []  # (the lane's batch limit, the batch's size)
 
     async def slow(self: BidLanes, lot_id: int, batch: Any) -> list[Any]:
-        batches.append((self.limits.batch, len(batch)))
+        batches.append((self.batch, len(batch)))
         await asyncio.sleep(0.01)  # the room is slower than the flood
         return await call(self, lot_id, batch)
 

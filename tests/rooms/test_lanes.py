@@ -89,7 +89,7 @@ async def test_a_full_lot_queue_goes_to_redis_in_one_call(
     await open_lot(rooms, 1)
     sizes = counting_round_trips(monkeypatch)
     full = rooms.lanes.limits.per_lot
-    assert rooms.lanes.limits.batch >= full
+    assert rooms.lanes.batch >= full
     bids = ladder(full)
     futures = [rooms.lanes.submit(1, bidder=b, paddle=100 + b, amount=a, idem=f"b{b}:k{i}")
                for i, (b, a) in enumerate(bids)]
