@@ -179,6 +179,10 @@ class BidLanes:
         #: per lot, how long its lane took per bid while busy (s; a moving average of its
         #: batches' cycles, from one batch answered to the next); kept while the lane is idle
         self._per_bid: dict[int, float] = {}
+        #: per busy lane whose rate is measured, the bids a second it drains (1 / its per-bid
+        #: time), and their sum: the process's drain rate (:meth:`shed`)
+        self._rates: dict[int, float] = {}
+        self._rate = 0.0
         #: most bids one round trip takes: never more than a lot may queue
         self.batch = min(self.limits.batch, lane_batch(self.limits.deepest))
         #: several lots' calls in one round trip (auction/rooms/coalesce.py)
@@ -206,7 +210,15 @@ class BidLanes:
         takes the lot's whole queue, so under load a lot's rate grows with its queue; bounding
         the queue by its expected wait rather than by a count lets the round trips fill up
         past capacity, where a fixed 512 lets the refusals' work shrink what the lot takes
-        (docs/performance.md, "twelfth pass": more in most pairs of runs, not in all)."""
+        (docs/performance.md, "twelfth pass": more in most pairs of runs, not in all).
+
+        The same bound holds for the process: busy lots' calls share round trips, so past
+        :attr:`LaneLimits.per_lot` bids queued in all, the door sheds every lot while the
+        busy lanes together (the sum of their measured rates) would need more than the quarter
+        of the wait to drain them. Ten lots' queues of ``per_lot`` each filled one shared
+        round trip of ≈ 0.4 s on a slow guest and answers passed 1 s ("thirteenth pass").
+        Before a lane has been measured it adds nothing, so a burst on many quiet lots is
+        taken (up to :attr:`LaneLimits.total`)."""
         lane = self._lanes.get(lot)
         if lane is not None:
             depth = len(lane.queue)
@@ -215,9 +227,23 @@ class BidLanes:
                 per_bid = self._per_bid.get(lot, 0.0)
                 if depth >= limits.most or not per_bid or depth * per_bid >= self._budget_s:
                     return _overloaded(self._retry_ms(depth, per_bid))
-        if self._queued >= self.limits.total:
-            return _overloaded(self._retry_ms(self._queued, self._per_bid.get(lot, 0.0)))
+        queued = self._queued
+        if queued >= self.limits.total:
+            return _overloaded(self._retry_ms(queued, self._per_bid.get(lot, 0.0)))
+        rate = self._rate
+        if queued >= self.limits.per_lot and rate > 0.0 and queued >= rate * self._budget_s:
+            return _overloaded(self._retry_ms(queued, 1.0 / rate))
         return None
+
+    def _measured(self, lot: int, per_bid_s: float | None) -> None:
+        """The lot's lane drains a bid per ``per_bid_s`` (``None``: it went idle); the
+        process's drain rate follows."""
+        rates = self._rates
+        rate = self._rate - rates.pop(lot, 0.0)
+        if per_bid_s:
+            rates[lot] = 1.0 / per_bid_s
+            rate += rates[lot]
+        self._rate = rate if rates else 0.0  # idle: no rounding left over from the sums
 
     @staticmethod
     def _retry_ms(depth: int, per_bid_s: float) -> int:
@@ -276,7 +302,8 @@ class BidLanes:
                     cycle = (now - mark) / len(kept)
                     mark = now
                     last = self._per_bid.get(lot)
-                    self._per_bid[lot] = cycle if last is None else (last + cycle) / 2
+                    per_bid = self._per_bid[lot] = cycle if last is None else (last + cycle) / 2
+                    self._measured(lot, per_bid)
                 if ahead is not None:
                     kept = await ahead
                     ahead, ahead_batch = None, []
@@ -285,6 +312,7 @@ class BidLanes:
         finally:
             lane.busy = False
             lane.task = None
+            self._measured(lot, None)
             if ahead is not None:  # cancelled (shutdown) with the next batch taken
                 waiting = ahead_batch
                 if ahead.done() and not ahead.cancelled() and ahead.exception() is None:

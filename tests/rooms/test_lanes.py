@@ -428,3 +428,61 @@ def test_the_queue_settings_come_from_the_environment(tmp_path: Path) -> None:
     assert Settings.from_env({**base, "AUCTION_BID_QUEUE_LOT_MAX": "300"}).bid_queue_lot_most == 300
     with pytest.raises(ConfigError, match="AUCTION_BID_QUEUE_LOT_MAX"):
         Settings.from_env({**base, "AUCTION_BID_QUEUE_LOT_MAX": "0"})
+
+
+async def test_busy_lots_together_shed_by_the_process_drain_rate(
+    redis: Redis, keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lots whose queues are each below ``per_lot`` but which together would take longer than the
+    budget (a quarter of ``wait_ms``) to drain at their lanes' measured rates: the door sheds
+    every lot, a quiet one too. Once the lanes are idle again nothing is shed."""
+    real = BidLanes._call
+
+    async def slow(self: BidLanes, lot: int, batch: Any) -> list[Any]:
+        await asyncio.sleep(0.05)  # a round trip of 50 ms: a slow machine under load
+        return await real(self, lot, batch)
+
+    monkeypatch.setattr(BidLanes, "_call", slow)
+    rooms = Rooms(redis, keys, lanes=LaneLimits(per_lot=4, most=4, total=1000, wait_ms=200))
+    lots = (21, 22, 23)
+    for lot in lots:
+        await open_lot(rooms, lot)
+    await rooms.lanes.script.loaded()  # no NOSCRIPT round trip in the measured ones
+    bids = ladder(4)
+
+    def bid(lot: int, i: int) -> asyncio.Future[Any]:
+        b, a = bids[i]
+        return rooms.lanes.submit(lot, bidder=b, paddle=100 + b, amount=a, idem=f"{lot}:k{i}")
+
+    # each lane: one bid in flight, one queued behind it; once the first is answered, each lane
+    # has drained one bid in ≥ 50 ms (≤ 20 bids/s a lot, ≤ 60 for the process) and is busy
+    # sending the second
+    firsts = [bid(lot, 0) for lot in lots]
+    await asyncio.sleep(0.005)
+    seconds = [bid(lot, 1) for lot in lots]
+    await asyncio.gather(*firsts)
+    await asyncio.sleep(0.005)
+    thirds = [bid(lot, 2) for lot in lots]
+    assert rooms.lanes.shed(21) is None, "3 queued: fewer than per_lot in all"
+    fourths = [bid(lot, 3) for lot in lots[:1]]
+    # 4 queued (1 a lot, 2 on lot 21) at ≤ 60 bids/s: ≥ 66 ms, past the budget of 50 ms
+    assert max(rooms.lanes.depth(lot) for lot in lots) < 4
+    assert isinstance(rooms.lanes.shed(22), Overloaded)
+    assert isinstance(rooms.lanes.shed(99), Overloaded), "a quiet lot shares the round trips"
+    await asyncio.gather(*seconds, *thirds, *fourths)
+    assert rooms.lanes.shed(99) is None, "idle lanes: nothing measured is busy"
+
+
+async def test_a_burst_on_many_quiet_lots_is_taken(redis: Redis, keys: Keys) -> None:
+    """Bids on many lots at once, none of whose lanes has been measured while busy: the door
+    takes them all (up to ``total``), however many more than ``per_lot`` they are."""
+    rooms = Rooms(redis, keys, lanes=LaneLimits(per_lot=4, most=4, total=1000, wait_ms=100))
+    lots = range(31, 51)
+    for lot in lots:
+        await open_lot(rooms, lot)
+    futures = []
+    for lot in lots:
+        assert rooms.lanes.shed(lot) is None, f"refused on lot {lot}"
+        futures.append(rooms.lanes.submit(lot, bidder=1, paddle=101, amount=START, idem=f"{lot}"))
+    assert rooms.lanes.queued == 20
+    assert [r.seq for r in await asyncio.gather(*futures)] == [2] * 20, "each lot's first bid"
