@@ -73,8 +73,10 @@ def lane_batch(per_lot: int) -> int:
 class LaneLimits:
     """How deep the queues may get (``AUCTION_BID_QUEUE_*``, auction/settings.py)."""
 
-    #: bids one lot may always queue; past this many its queue grows only while the lot drains
-    #: it within a quarter of :attr:`wait_ms` at the rate last measured (:meth:`BidLanes.shed`)
+    #: bids one lot may queue whatever its rate; past this many its queue grows only while the
+    #: lot drains it within a quarter of :attr:`wait_ms` at the rate last measured. Past this
+    #: many in the whole process, the busy lanes' rates bound the process's queue the same
+    #: way (:meth:`BidLanes.shed`)
     per_lot: int = 512
     #: bids one lot may queue at most, however fast it drains (at least :attr:`per_lot`)
     most: int = 4096
