@@ -59,10 +59,10 @@ from auction.api.ws import ws_endpoint
 from auction.registration.deliverer import Deliverer
 from auction.rooms import connection, eligibility
 from auction.rooms.closer import Closer
+from auction.rooms.door import LaneLimits
 from auction.rooms.eligibility import EligibilitySync
 from auction.rooms.fanout import Hub
 from auction.rooms.keys import Keys
-from auction.rooms.lanes import LaneLimits
 from auction.rooms.recovery import Recovery
 from auction.rooms.scheduler import Scheduler
 from auction.rooms.service import Rooms

@@ -60,7 +60,7 @@ from auction.api.tokens import TokenError
 from auction.domain.errors import Rejection
 from auction.domain.identity import IdentityError
 from auction.domain.inputs import parse_id, printable, text_problem
-from auction.rooms.lanes import Overloaded
+from auction.rooms.door import Overloaded
 from auction.store.errors import (
     Conflict,
     Invalid,

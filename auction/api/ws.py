@@ -36,7 +36,7 @@ from auction.api.outbox import Outbox, Outgoing, drained
 from auction.api.tokens import VIEWER, Principal, TokenError
 from auction.api.ws_subscriptions import MAX_SUBSCRIPTIONS, LotSub, Subscriptions
 from auction.domain.errors import Rejection
-from auction.rooms.lanes import Overloaded
+from auction.rooms.door import Overloaded
 from auction.rooms.replies import Accepted
 from auction.services import Services
 from auction.store.errors import Unavailable

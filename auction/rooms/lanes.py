@@ -42,6 +42,7 @@ import msgpack
 from redis.exceptions import NoScriptError
 
 from auction.rooms.coalesce import Coalescer
+from auction.rooms.door import MAX_CALL, Door, LaneLimits, Overloaded, lane_batch
 from auction.rooms.replies import Accepted, decode_reply
 
 if TYPE_CHECKING:
@@ -53,72 +54,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("auction.rooms.lanes")
 
 _packb = msgpack.packb
-
-
-#: the most bids one script call carries: Redis runs a call as one command, ≈ 25-30 µs a bid,
-#: so 512 hold it for ≈ 15 ms; a larger batch is split into calls of at most this many, sent in
-#: one pipeline (one round trip, in order on one connection, other clients served between them)
-MAX_CALL = 512
-#: the most bids one round trip carries, whatever a lot may queue
-MAX_BATCH = 4096
-
-
-def lane_batch(per_lot: int) -> int:
-    """The batch for a lot queue of ``per_lot`` bids: the whole queue in one round trip, up to
-    :data:`MAX_BATCH`."""
-    return max(1, min(per_lot, MAX_BATCH))
-
-
-@dataclass(frozen=True, slots=True)
-class LaneLimits:
-    """How deep the queues may get (``AUCTION_BID_QUEUE_*``, auction/settings.py)."""
-
-    #: bids one lot may queue whatever its rate; past this many its queue grows only while the
-    #: lot drains it within a quarter of :attr:`wait_ms` at the rate last measured. Past this
-    #: many in the whole process, the busy lanes' rates bound the process's queue the same
-    #: way (:meth:`BidLanes.shed`)
-    per_lot: int = 512
-    #: bids one lot may queue at most, however fast it drains (at least :attr:`per_lot`)
-    most: int = 4096
-    #: bids queued in this process, all lots together
-    total: int = 8192
-    #: a bid that waited longer than this (ms) when its batch is taken is refused, never sent
-    wait_ms: int = 500
-    #: most bids in one round trip (never more than :attr:`deepest`: :attr:`BidLanes.batch`,
-    #: so by default one round trip takes the lot's whole queue). A lane carries at most one
-    #: batch per round trip, and under load a round trip lasts a busy event-loop turn or two:
-    #: a batch of 256 capped one lot at ≈ 12,000 accepted bids/s where 512 takes ≈ 14,000
-    #: (docs/performance.md, "Issue 17, sixth pass"). A batch larger than :data:`MAX_CALL`
-    #: goes as several script calls in one pipeline.
-    batch: int = MAX_BATCH
-
-    @property
-    def deepest(self) -> int:
-        """The deepest a lot's queue may get."""
-        return max(self.per_lot, self.most)
-
-
-class Overloaded(Exception):
-    """The bid was not taken: this server's queue is too deep. Nothing was done; retry after
-    ``retry_after_ms`` (with the same key)."""
-
-    code = "overloaded"
-
-    def __init__(self, retry_after_ms: int) -> None:
-        super().__init__(f"overloaded; retry after {retry_after_ms} ms")
-        self.retry_after_ms = retry_after_ms
-        self.message = f"服务器繁忙, 请 {retry_after_ms} 毫秒后用同一 key 重试"
-
-
-#: the door's refusals by ``retry_after_ms`` (5 … 1,000: at most 996 of them)
-_SHED: dict[int, Overloaded] = {}
-
-
-def _overloaded(retry_after_ms: int) -> Overloaded:
-    refusal = _SHED.get(retry_after_ms)
-    if refusal is None:
-        refusal = _SHED[retry_after_ms] = Overloaded(retry_after_ms)
-    return refusal
 
 
 #: called with a bid's answer (:class:`Accepted`, or the exception that refused it), once,
@@ -175,16 +110,8 @@ class BidLanes:
         self.vet: Vet | None = None
         self._lanes: dict[int, _Lane] = {}
         self._queued = 0
-        #: the longest a lot's queue may take to drain before the door sheds past ``per_lot``:
-        #: a quarter of the wait (:meth:`shed`)
-        self._budget_s = self.limits.wait_ms / 4000
-        #: per lot, how long its lane took per bid while busy (s; a moving average of its
-        #: batches' cycles, from one batch answered to the next); kept while the lane is idle
-        self._per_bid: dict[int, float] = {}
-        #: per busy lane whose rate is measured, the bids a second it drains (1 / its per-bid
-        #: time), and their sum: the process's drain rate (:meth:`shed`)
-        self._rates: dict[int, float] = {}
-        self._rate = 0.0
+        #: what the queues may take, from the lanes' measured rates
+        self.door = Door(self.limits)
         #: most bids one round trip takes: never more than a lot may queue
         self.batch = min(self.limits.batch, lane_batch(self.limits.deepest))
         #: several lots' calls in one round trip (auction/rooms/coalesce.py)
@@ -200,58 +127,9 @@ class BidLanes:
         return len(lane.queue) if lane is not None else 0
 
     def shed(self, lot: int) -> Overloaded | None:
-        """At the door: :class:`Overloaded` when a bid on ``lot`` would wait too long. The
-        refusal is shared by every bid refused with the same ``retry_after_ms`` (built once:
-        past capacity most bids end here); it is an answer to hand on, never to raise.
-
-        A lot's queue takes :attr:`LaneLimits.per_lot` bids, and more (up to
-        :attr:`LaneLimits.most`) while the lane, at the rate it last drained, would send the
-        whole queue within a quarter of :attr:`LaneLimits.wait_ms` (a bid at the back waits
-        for the batch in flight, then for its own, and a batch's answers lengthen the event
-        loop's turn for every socket: half of the wait let answers pass 1 s). A round trip
-        takes the lot's whole queue, so under load a lot's rate grows with its queue; bounding
-        the queue by its expected wait rather than by a count lets the round trips fill up
-        past capacity, where a fixed 512 lets the refusals' work shrink what the lot takes
-        (docs/performance.md, "twelfth pass": more in most pairs of runs, not in all).
-
-        The same bound holds for the process: busy lots' calls share round trips, so past
-        :attr:`LaneLimits.per_lot` bids queued in all, the door sheds every lot while the
-        busy lanes together (the sum of their measured rates) would need more than the quarter
-        of the wait to drain them. Ten lots' queues of ``per_lot`` each filled one shared
-        round trip of ≈ 0.4 s on a slow guest and answers passed 1 s ("thirteenth pass").
-        Before a lane has been measured it adds nothing, so a burst on many quiet lots is
-        taken (up to :attr:`LaneLimits.total`)."""
-        lane = self._lanes.get(lot)
-        if lane is not None:
-            depth = len(lane.queue)
-            limits = self.limits
-            if depth >= limits.per_lot:
-                per_bid = self._per_bid.get(lot, 0.0)
-                if depth >= limits.most or not per_bid or depth * per_bid >= self._budget_s:
-                    return _overloaded(self._retry_ms(depth, per_bid))
-        queued = self._queued
-        if queued >= self.limits.total:
-            return _overloaded(self._retry_ms(queued, self._per_bid.get(lot, 0.0)))
-        rate = self._rate
-        if queued >= self.limits.per_lot and rate > 0.0 and queued >= rate * self._budget_s:
-            return _overloaded(self._retry_ms(queued, 1.0 / rate))
-        return None
-
-    def _measured(self, lot: int, per_bid_s: float | None) -> None:
-        """The lot's lane drains a bid per ``per_bid_s`` (``None``: it went idle); the
-        process's drain rate follows."""
-        rates = self._rates
-        rate = self._rate - rates.pop(lot, 0.0)
-        if per_bid_s:
-            rates[lot] = 1.0 / per_bid_s
-            rate += rates[lot]
-        self._rate = rate if rates else 0.0  # idle: no rounding left over from the sums
-
-    @staticmethod
-    def _retry_ms(depth: int, per_bid_s: float) -> int:
-        # the time the queue ahead needs at the lot's measured rate (0.5 ms a bid before it is
-        # measured), at least a few ms, at most one second
-        return max(5, min(1000, int(depth * (per_bid_s or 0.0005) * 1000) + 1))
+        """At the door: :class:`Overloaded` when a bid on ``lot`` would wait too long
+        (:meth:`auction.rooms.door.Door.shed`); an answer to hand on, never to raise."""
+        return self.door.shed(lot, self.depth(lot), self._queued)
 
     def submit(self, lot: int, *, bidder: int, paddle: int, amount: int, idem: str,
                source: str = "online", credential: object = None) -> asyncio.Future[Accepted]:
@@ -301,11 +179,8 @@ class BidLanes:
                 if kept:
                     await self._send_answered(lot, kept)
                     now = time.monotonic()
-                    cycle = (now - mark) / len(kept)
+                    self.door.measured(lot, (now - mark) / len(kept))
                     mark = now
-                    last = self._per_bid.get(lot)
-                    per_bid = self._per_bid[lot] = cycle if last is None else (last + cycle) / 2
-                    self._measured(lot, per_bid)
                 if ahead is not None:
                     kept = await ahead
                     ahead, ahead_batch = None, []
@@ -314,7 +189,7 @@ class BidLanes:
         finally:
             lane.busy = False
             lane.task = None
-            self._measured(lot, None)
+            self.door.idle(lot)
             if ahead is not None:  # cancelled (shutdown) with the next batch taken
                 waiting = ahead_batch
                 if ahead.done() and not ahead.cancelled() and ahead.exception() is None:
@@ -342,8 +217,7 @@ class BidLanes:
             if bid.abandoned:
                 continue
             if bid.received < too_old:
-                _settle(bid, Overloaded(self._retry_ms(len(queue) + 1,
-                                                       self._per_bid.get(lot, 0.0))))
+                _settle(bid, Overloaded(self.door.retry_ms(lot, len(queue) + 1)))
                 continue
             batch.append(bid)
         return batch

@@ -18,8 +18,9 @@ from auction.domain import book
 from auction.domain.errors import Rejection
 from auction.domain.lot import LotFormat, LotMode, LotStatus
 from auction.domain.room import LotEvent, RoomState
+from auction.rooms.door import LaneLimits
 from auction.rooms.keys import Keys
-from auction.rooms.lanes import BidLanes, LaneLimits
+from auction.rooms.lanes import BidLanes
 from auction.rooms.replies import Accepted
 from auction.rooms.replies import decode_reply as _decode_reply
 from auction.rooms.scripts import Fence, Scripts

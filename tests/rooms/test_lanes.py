@@ -16,15 +16,9 @@ from redis.exceptions import ResponseError
 
 from auction.domain.errors import Rejection
 from auction.domain.lot import LotMode
+from auction.rooms.door import MAX_BATCH, MAX_CALL, LaneLimits, Overloaded, lane_batch
 from auction.rooms.keys import Keys
-from auction.rooms.lanes import (
-    MAX_BATCH,
-    MAX_CALL,
-    BidLanes,
-    LaneLimits,
-    Overloaded,
-    lane_batch,
-)
+from auction.rooms.lanes import BidLanes
 from auction.rooms.service import Rooms
 from auction.settings import ConfigError, Settings
 
