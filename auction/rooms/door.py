@@ -141,7 +141,7 @@ class Door:
             return overloaded(retry_ms(queued, 1.0 / rate))
         return None
 
-    def retry_ms(self, lot: int, depth: int) -> int:
+    def retry_after_ms(self, lot: int, depth: int) -> int:
         """``retry_after_ms`` for a bid behind ``depth`` others on ``lot``, at its rate."""
         return retry_ms(depth, self.per_bid.get(lot, 0.0))
 

@@ -217,7 +217,7 @@ class BidLanes:
             if bid.abandoned:
                 continue
             if bid.received < too_old:
-                _settle(bid, Overloaded(self.door.retry_ms(lot, len(queue) + 1)))
+                _settle(bid, Overloaded(self.door.retry_after_ms(lot, len(queue) + 1)))
                 continue
             batch.append(bid)
         return batch
