@@ -101,7 +101,7 @@ class EligibleIndex:
     bidders as :func:`eligible_bidders` (so as :func:`covers`: a spendable deposit of the lot
     itself, or the session band, reaching the requirement), without walking every deposit per
     lot. A session of 3,000 lots and 1,600 paid bidders walked 4.8 million deposits per
-    resync, a quarter of the server's time, and held the event loop ≈ 10-20 ms per chunk, every
+    resync, a fifth of the server's time, and held the event loop ≈ 10-20 ms per chunk, every
     bid waiting behind it (docs/performance.md, "thirteenth pass"). tests/rooms/
     test_eligibility_index.py checks it against :func:`eligible_bidders` (Hypothesis)."""
 
@@ -170,8 +170,9 @@ async def _push(
                 bidders = [b for b in bidders if b in frozen[lot]]
                 digest = _digest(requirement, bidders)
             elif shared:
-                digest = digests.get(requirement) or digests.setdefault(
-                    requirement, _digest(requirement, bidders))
+                digest = digests.get(requirement, "")
+                if not digest:
+                    digest = digests[requirement] = _digest(requirement, bidders)
             else:
                 digest = _digest(requirement, bidders)
             chunk.append((lot, requirement, bidders, digest))
