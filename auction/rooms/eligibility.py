@@ -100,10 +100,10 @@ class EligibleIndex:
     """A session's deposits indexed once, for the eligible sets of many lots: per lot the same
     bidders as :func:`eligible_bidders` (so as :func:`covers`: a spendable deposit of the lot
     itself, or the session band, reaching the requirement), without walking every deposit per
-    lot. A session of 3,000 lots and 1,600 paid bidders walked 4.8 million deposits per
-    resync, a fifth of the server's time, and held the event loop ≈ 10-20 ms per chunk, every
-    bid waiting behind it (docs/performance.md, "thirteenth pass"). tests/rooms/
-    test_eligibility_index.py checks it against :func:`eligible_bidders` (Hypothesis)."""
+    lot. A session of ≈ 3,000 lots and 300 paid bidders walked ≈ 900,000 deposits per resync,
+    a fifth of the server's time, chunk after chunk on the event loop, and bids waited behind
+    them (ack p99 16-27 ms instead of 7-9: docs/performance.md, "thirteenth pass").
+    tests/rooms/test_eligibility_index.py checks it against :func:`eligible_bidders`."""
 
     __slots__ = ("_amounts", "_bands", "_bidders", "_own")
 
