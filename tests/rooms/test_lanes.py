@@ -40,6 +40,18 @@ def ladder(n: int) -> list[tuple[int, int]]:
     return [(BIDDERS[i % len(BIDDERS)], START + i * INC) for i in range(n)]
 
 
+def slow_round_trips(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    """Every round trip of the lanes takes ``seconds`` longer (a slow machine under load); the
+    real call still runs."""
+    real = BidLanes._call
+
+    async def slow(self: BidLanes, lot: int, batch: Any) -> list[Any]:
+        await asyncio.sleep(seconds)
+        return await real(self, lot, batch)
+
+    monkeypatch.setattr(BidLanes, "_call", slow)
+
+
 def counting_round_trips(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Record the size of every round trip the lanes make (the real call still runs)."""
     sizes: list[int] = []
@@ -394,13 +406,7 @@ async def test_a_lot_that_drains_slowly_sheds_at_per_lot(
 ) -> None:
     """A lane whose batches take longer than the queue's budget (a quarter of ``wait_ms``) for
     ``per_lot`` bids keeps its queue at ``per_lot``: the answers stay within the wait."""
-    real = BidLanes._call
-
-    async def slow(self: BidLanes, lot: int, batch: Any) -> list[Any]:
-        await asyncio.sleep(0.02)  # a round trip of 20 ms: a slow machine under load
-        return await real(self, lot, batch)
-
-    monkeypatch.setattr(BidLanes, "_call", slow)
+    slow_round_trips(monkeypatch, 0.02)
     rooms = Rooms(redis, keys, lanes=LaneLimits(per_lot=4, most=40, total=1000, wait_ms=100))
     await open_lot(rooms, 12)
     bids = ladder(9)
@@ -430,13 +436,7 @@ async def test_busy_lots_together_shed_by_the_process_drain_rate(
     """Lots whose queues are each below ``per_lot`` but which together would take longer than the
     budget (a quarter of ``wait_ms``) to drain at their lanes' measured rates: the door sheds
     every lot, a quiet one too. Once the lanes are idle again nothing is shed."""
-    real = BidLanes._call
-
-    async def slow(self: BidLanes, lot: int, batch: Any) -> list[Any]:
-        await asyncio.sleep(0.05)  # a round trip of 50 ms: a slow machine under load
-        return await real(self, lot, batch)
-
-    monkeypatch.setattr(BidLanes, "_call", slow)
+    slow_round_trips(monkeypatch, 0.05)
     rooms = Rooms(redis, keys, lanes=LaneLimits(per_lot=4, most=4, total=1000, wait_ms=200))
     lots = (21, 22, 23)
     for lot in lots:
