@@ -11,6 +11,7 @@ lasts a busy event-loop turn or two.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 #: the most bids one script call carries: Redis runs a call as one command, ≈ 25-30 µs a bid,
@@ -68,6 +69,12 @@ class Overloaded(Exception):
         self.retry_after_ms = retry_after_ms
         self.message = f"服务器繁忙, 请 {retry_after_ms} 毫秒后用同一 key 重试"
 
+
+#: the most lots whose time per bid the door remembers while their lanes are idle: past this
+#: many, the estimates measured longest ago are forgotten (a lot busy again starts afresh,
+#: as a new lot does), so a process that runs for many sessions does not keep one per lot
+#: it ever served
+KEEP_ESTIMATES = 4096
 
 #: the door's refusals by ``retry_after_ms`` (5 … 1,000: at most 996 of them)
 _SHED: dict[int, Overloaded] = {}
@@ -148,7 +155,7 @@ class Door:
     def measured(self, lot: int, per_bid_s: float) -> None:
         """The lot's lane, busy, took ``per_bid_s`` a bid over its last batch: its estimate
         (a moving average) and the process's drain rate follow."""
-        last = self.per_bid.get(lot)
+        last = self.per_bid.pop(lot, None)  # re-inserted: the dict runs oldest first
         per_bid = self.per_bid[lot] = per_bid_s if last is None else (last + per_bid_s) / 2
         rates = self._rates
         rate = self._rate - rates.pop(lot, 0.0)
@@ -159,7 +166,14 @@ class Door:
 
     def idle(self, lot: int) -> None:
         """The lot's lane went idle: it no longer adds to the process's drain rate (its own
-        estimate is kept for when it is busy again)."""
+        estimate is kept for when it is busy again, among the :data:`KEEP_ESTIMATES` measured
+        last)."""
         rates = self._rates
         rate = self._rate - rates.pop(lot, 0.0)
         self._rate = rate if rates else 0.0  # none busy: no rounding left over from the sums
+        per_bid = self.per_bid
+        excess = len(per_bid) - KEEP_ESTIMATES
+        if excess > 0:  # oldest first; a busy lane's estimate is its rate: never dropped
+            idle = (old for old in per_bid if old not in rates)
+            for old in list(itertools.islice(idle, excess)):
+                del per_bid[old]

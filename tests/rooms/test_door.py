@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from auction.rooms import door as door_module
 from auction.rooms.door import Door, LaneLimits, Overloaded, overloaded, retry_ms
 
 
@@ -60,3 +61,21 @@ def test_retry_after_ms_is_the_wait_ahead_between_5_ms_and_1_s() -> None:
     door.measured(7, 0.002)
     assert door.retry_after_ms(7, 100) == 201
     assert door.retry_after_ms(8, 100) == 51
+
+
+def test_the_door_forgets_the_estimates_measured_longest_ago_but_never_a_busy_lanes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(door_module, "KEEP_ESTIMATES", 3)
+    door = Door(LaneLimits(per_lot=10, most=100, total=10_000, wait_ms=400))
+    door.measured(1, 0.01)  # lot 1 stays busy throughout
+    for lot in (2, 3, 4, 5):
+        door.measured(lot, 0.01)
+        door.idle(lot)
+    assert list(door.per_bid) == [1, 4, 5], "lots 2 and 3 forgotten, busy lot 1 kept"
+    door.measured(4, 0.01)  # measured again: now the newest
+    door.idle(4)
+    door.measured(6, 0.01)
+    door.idle(6)
+    assert list(door.per_bid) == [1, 4, 6]
+    assert isinstance(door.shed(9, depth=0, queued=20), Overloaded), "lot 1's rate still counts"
+    assert door.shed(9, depth=0, queued=9) is None
