@@ -357,8 +357,11 @@ class Bench:
         out: dict[str, Any] = {}
         for rate in step_rates(p.steps):
             lots = await self.sale.add_lots(p.steps_lots)
+            # --profile: one py-spy profile per step, named by its offered rate
+            spy = self.profile_to.replace(".txt", f"-{rate}.txt") if self.profile_to else ""
             row = await self._open_loop(lots, p.steps_bidders, rate, p.steps_s, pin=p.pin,
-                                        run_timeout=p.steps_s + 120)
+                                        run_timeout=p.steps_s + 120, profile=spy,
+                                        profile_s=p.warmup_s + p.steps_s)
             cpu = row.pop("cpu")
             out[str(rate)] = {"offered_per_s": rate, **row,
                               "accepted_per_s": round(row["accepted_per_s"], 1),
