@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import itertools
 import random
 import time
@@ -341,6 +342,11 @@ def child_main(kind: str, kwargs: dict[str, Any], pipe: Connection) -> None:
     from loadtests.stack import _raise_nofile
 
     _raise_nofile()
+    # No garbage collection in a generator (a run lasts seconds to minutes): a collection
+    # stalls every socket of the process at once, the bids due meanwhile go out as one burst,
+    # and the server is measured on a burst no population of clients sends
+    # (docs/performance.md, "fourteenth pass")
+    gc.disable()
     runner: Any = asyncio.run
     with contextlib.suppress(ImportError):
         import uvloop
