@@ -358,7 +358,7 @@ class Bench:
         for rate in step_rates(p.steps):
             lots = await self.sale.add_lots(p.steps_lots)
             # --profile: one py-spy profile per step, named by its offered rate
-            spy = self.profile_to.replace(".txt", f"-{rate}.txt") if self.profile_to else ""
+            spy = self.profile_to.removesuffix(".txt") + f"-{rate}.txt" if self.profile_to else ""
             row = await self._open_loop(lots, p.steps_bidders, rate, p.steps_s, pin=p.pin,
                                         run_timeout=p.steps_s + 120, profile=spy,
                                         profile_s=p.warmup_s + p.steps_s)
