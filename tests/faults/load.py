@@ -8,7 +8,10 @@ msgpack maps over binary websocket frames), recording everything the checker nee
 - :class:`Watcher` subscribes to every lot and records every ``snapshot`` / ``resumed`` / ``ev``
   per lot. After a disconnect it resumes as the protocol says, with ``hello {resume}`` or with
   ``sub {lot, epoch, seq}`` (every other watcher), and records what each resume was answered.
-  With ``churn`` it also reconnects on its own every few seconds (subscribes under load).
+  A ``sub`` answered ``error unavailable`` (with the lot) is sent again after
+  :data:`RESUB_AFTER_S`, as the protocol says. With ``churn`` it also reconnects on its own
+  every few seconds (subscribes under load); :meth:`Watcher.go_offline` keeps it away (a client
+  that misses what happens meanwhile) until :meth:`Watcher.come_back`.
 
 Every client sends its own ``X-Forwarded-For`` (the servers trust it from 127.0.0.1:
 ``AUCTION_TRUSTED_PROXIES`` in tests/faults/cluster.py), so the
@@ -35,6 +38,8 @@ from tests.faults.seed import Bidder, Sale
 Content = tuple[str, int | None, int | None, int]
 
 ANSWER_TIMEOUT_S = 5.0
+#: a ``sub`` answered ``error unavailable`` is sent again after this long (docs/protocol.md)
+RESUB_AFTER_S = 0.3
 NETWORK_ERRORS = (OSError, TimeoutError, WebSocketException)
 
 
@@ -271,8 +276,14 @@ class Watcher:
         self.connects = 0
         self.disconnects = 0
         self.kick = asyncio.Event()
+        self.online = asyncio.Event()
+        self.online.set()
+        #: set while the watcher is offline with its socket closed
+        self.away = asyncio.Event()
         self.churning = churn_s is not None
         self._burst: dict[int, int] = {}
+        #: lots whose ``sub`` was answered ``error unavailable``: when to send it again
+        self._resub: dict[int, float] = {}
 
     @property
     def ready(self) -> bool:
@@ -287,9 +298,27 @@ class Watcher:
     def last_seq(self, lot: int) -> tuple[str, int] | None:
         return self.pos.get(lot)
 
+    def go_offline(self) -> None:
+        """Close the socket and stay away until :meth:`come_back`."""
+        self.online.clear()
+        self.kick.set()
+
+    def come_back(self) -> None:
+        """Reconnect now, resuming every lot from where the watcher was."""
+        self.online.set()
+
     async def run(self, stop: asyncio.Event) -> None:
         delay = 0.05
         while not stop.is_set():
+            if not self.online.is_set():
+                self.away.set()
+                back = asyncio.ensure_future(self.online.wait())
+                stopped = asyncio.ensure_future(stop.wait())
+                await asyncio.wait([back, stopped], return_when=asyncio.FIRST_COMPLETED)
+                back.cancel()
+                stopped.cancel()
+                self.away.clear()
+                continue
             url = self.urls[self.url_i % len(self.urls)]
             try:
                 ws = await open_ws(url, self.xff)
@@ -330,16 +359,33 @@ class Watcher:
             else:
                 await ws.send(pack(t="sub", lot=lot))
                 asked[lot] = None
-        self.kick.clear()
+        if self.online.is_set():
+            self.kick.clear()
+        self._resub.clear()
         until = (time.monotonic() + self.rng.uniform(*self.churn_s)) if self.churn_s else None
         while not stop.is_set() and not self.kick.is_set():
             if until is not None and self.churning and time.monotonic() > until:
                 return  # reconnect on our own: resume under load
+            await self._send_resubs(ws, asked)
             try:
                 data = await asyncio.wait_for(ws.recv(), 0.2)
             except TimeoutError:
                 continue
             self._on(unpack(data), asked)
+
+    async def _send_resubs(self, ws: ClientConnection,
+                           asked: dict[int, tuple[str, int] | None]) -> None:
+        """Subscribe again the lots whose ``sub`` was answered ``unavailable``, once due."""
+        due = [lot for lot, at in self._resub.items() if at <= time.monotonic()]
+        for lot in due:
+            del self._resub[lot]
+            if lot in self.pos:
+                epoch, seq = self.pos[lot]
+                await ws.send(pack(t="sub", lot=lot, epoch=epoch, seq=seq))
+                asked[lot] = (epoch, seq)
+            else:
+                await ws.send(pack(t="sub", lot=lot))
+                asked[lot] = None
 
     def _on(self, msg: dict[str, Any], asked: dict[int, tuple[str, int] | None]) -> None:
         t = msg.get("t")
@@ -378,6 +424,10 @@ class Watcher:
             self.pos[lot] = (rec.epoch, rec.seq)
         elif t == "error":
             self.errors.append(msg)
+            lot = msg.get("lot")
+            if msg.get("code") == "unavailable" and isinstance(lot, int) and lot in self.records:
+                asked.pop(lot, None)
+                self._resub[lot] = time.monotonic() + RESUB_AFTER_S
 
 
 @dataclass

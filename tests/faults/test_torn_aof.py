@@ -7,10 +7,14 @@ PostgreSQL (and the watchers) have seen history that Redis then loses: the last
 the journal with a new epoch, every client resuming with the old epoch gets ``snapshot
 recovered: false``, and no (lot, seq) ever carries two different events. Then bidding goes on.
 
+Six watchers go offline before the fault, so that nothing can tell them of it before they
+resume: three come back right after the restart, three after new bids. Two stay connected
+through it and must be told by the server unasked.
+
 Checked: lost / duplicated / gaps are 0 (check.py; the rows PostgreSQL held before the fault
-are still there, unchanged); on every lot whose history Redis lost, every resume with the
-pre-fault epoch after the restart — right after it, and again after new bids — is answered
-``snapshot`` with ``recovered: false``.
+are still there, unchanged; every watcher ends at the room's epoch and seq); on every lot whose
+history Redis lost, every resume with the pre-fault epoch after the restart — right after it,
+and again after new bids — is answered ``snapshot`` with ``recovered: false``.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ async def test_torn_aof_tail_is_detected_and_told(pg_cluster: PgCluster, case_ro
     async with world(pg_cluster, case_root, apps=2) as w:
         sale = await create_sale(w.base, w.admin_token, lots=3, bidders=6)
         load = Load.make(w.urls, sale, bidders=6, watchers=8, seed=3)
-        first, second = load.watchers[:4], load.watchers[4:]
+        first, second = load.watchers[:3], load.watchers[3:6]
         notes: list[str] = []
         try:
             await load.start_watchers()
@@ -48,6 +52,10 @@ async def test_torn_aof_tail_is_detected_and_told(pg_cluster: PgCluster, case_ro
             old = await room_seqs(w.redis.url, w.namespace, sale.lots)
             missing = [(a.lot, a.seq) for a in load.acks if (a.lot, a.seq) not in before]
             assert not missing, f"acked bids not drained before the fault: {missing[:10]}"
+            for watcher in [*first, *second]:
+                watcher.go_offline()
+            await asyncio.wait_for(
+                asyncio.gather(*(wt.away.wait() for wt in [*first, *second])), 10)
 
             w.redis.kill9()
             torn = tear_before_last_events(w.redis.incr_aof(), w.namespace, LOST_EVENTS)
@@ -66,12 +74,12 @@ async def test_torn_aof_tail_is_detected_and_told(pg_cluster: PgCluster, case_ro
 
             # resume right after the restart …
             for watcher in first:
-                watcher.kick.set()
+                watcher.come_back()
             load.start_bidders()
             await asyncio.sleep(RUN_S)
             # … and after new bids, with the epoch they had before the fault
             for watcher in second:
-                watcher.kick.set()
+                watcher.come_back()
             await asyncio.sleep(1.0)
             await load.stop_bidders()
             fig = await settle_and_check(
