@@ -2,8 +2,9 @@
 
 Speaks enough of docs/protocol.md: hello/welcome, sub (snapshot or resumed + missed events),
 unsub, bid (idempotent per key, ``ack`` / ``nack too_low``), ping/pong. Test hooks: ``drop()``
-closes every connection (1001), ``drop_after_next_bid`` applies the next bid and then drops the
-connection before its ack, ``push_raw`` sends an arbitrary frame to every connection,
+closes every connection (1001), ``subs_unavailable`` answers the next subs ``error
+unavailable`` (as when Redis is away), ``drop_after_next_bid`` applies the next bid and then
+drops the connection before its ack, ``push_raw`` sends an arbitrary frame to every connection,
 ``mute()`` makes every open connection half-open: the server keeps it, still reads what comes
 (bids are applied or, with ``apply=False``, lost on the way) but answers nothing, not even a
 ping, and never closes it — as when the network is cut without a close.
@@ -73,6 +74,8 @@ class FakeServer:
         self.muted: set[ServerConnection] = set()
         self.mute_applies = True
         self.ping_errors = False  # answer pings with ``error unavailable`` (Redis away)
+        #: answer this many coming subs (or resumes) with ``error unavailable`` naming the lot
+        self.subs_unavailable = 0
         self.valid_token = "good"
         self._server: Server | None = None
         self.url = ""
@@ -154,6 +157,12 @@ class FakeServer:
         self, ws: ServerConnection, lot: int, epoch: str | None, seq: int | None
     ) -> None:
         fl = self.lots.get(lot)
+        if self.subs_unavailable > 0:
+            self.subs_unavailable -= 1
+            self.conns[ws].discard(lot)
+            await ws.send(pack({"t": "error", "code": "unavailable", "lot": lot,
+                                "message": "服务暂时不可用, 请稍后重新订阅"}))
+            return
         if fl is None:
             await ws.send(
                 pack({"t": "error", "code": "unknown_lot", "message": f"标的 {lot} 不存在"})

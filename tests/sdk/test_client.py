@@ -99,6 +99,40 @@ async def test_duplicates_dropped_and_gap_resubscribes(server: FakeServer) -> No
         assert subs[-1] == {"t": "sub", "lot": 1, "epoch": "e1", "seq": 1}
 
 
+async def test_a_sub_the_server_could_not_serve_is_sent_again(
+    server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("auction_client.client.RESUBSCRIBE_AFTER_S", 0.05)
+    server.subs_unavailable = 2
+    async with AuctionClient(server.url) as client:
+        view = await client.subscribe(1, timeout=5)  # waits through both refusals
+        assert view.ready and view.epoch == "e1"
+        assert [m["lot"] for m in server.received if m["t"] == "sub"] == [1, 1, 1]
+        assert client.stats.resubscribes == 2
+
+
+async def test_a_resume_the_server_could_not_serve_is_asked_again_and_misses_nothing(
+    server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("auction_client.client.RESUBSCRIBE_AFTER_S", 0.05)
+    client = AuctionClient(server.url, "good", backoff_initial=0.05)
+    await client.connect()
+    try:
+        await client.subscribe(1)
+        await client.bid(1, 100_000_00, timeout=5)
+        await client.wait_until(1, lambda v: v.seq == 1, timeout=2)
+        server.lots[1].add("bid", paddle=7, amount=101_000_00)  # the client will miss it
+        server.subs_unavailable = 1  # the resume in the next hello is refused
+        await server.drop()
+        view = await client.wait_until(1, lambda v: v.seq == 2, timeout=5)
+        assert view.high == 101_000_00
+        again = [m for m in server.received if m["t"] == "sub"]
+        assert again and again[-1] == {"t": "sub", "lot": 1, "epoch": "e1", "seq": 1}
+        assert client.last_resume[1] is True  # resumed, nothing replaced
+    finally:
+        await client.close()
+
+
 async def test_unknown_lot_raises(server: FakeServer) -> None:
     async with AuctionClient(server.url) as client:
         with pytest.raises(Exception) as info:

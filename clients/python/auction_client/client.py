@@ -23,6 +23,10 @@ Contracts:
 - **Order.** Per lot, events are delivered in ``seq`` order, never twice: duplicates
   (``seq <= last``) are dropped; a gap (``seq > last + 1``) or a foreign epoch makes the client
   resubscribe with resume from the last seq it holds and drop events until the server answers.
+- **Unserved subscriptions.** A ``sub`` (or a resume in ``hello``) the server could not serve
+  for the moment (``error unavailable`` naming the lot: Redis was unreachable) is sent again,
+  with resume, after :data:`RESUBSCRIBE_AFTER_S` (with jitter) until served; a caller waiting
+  in :meth:`subscribe` keeps waiting (its ``timeout`` bounds it) instead of being refused.
 - **Recovered.** ``last_resume[lot]`` is ``True`` after a successful resume and ``False`` after a
   snapshot that replaced the history (``recovered: false``); a ``resync`` :class:`Notice` is
   emitted then.
@@ -88,6 +92,8 @@ log = logging.getLogger("auction_client")
 FATAL_CLOSE_CODES = {1009: "frame_too_big", 4400: "bad_frame", 4401: "unauthorized"}
 #: Nack codes retried automatically with the same key.
 RETRYABLE_CODES = frozenset({"unavailable", "rate_limited", "overloaded"})
+#: a ``sub`` answered ``error unavailable`` is sent again after about this long (s)
+RESUBSCRIBE_AFTER_S = 1.0
 
 Callback = Callable[[ClientEvent], Awaitable[None] | None]
 
@@ -120,6 +126,7 @@ class _Stats:
     bad_frames: int = 0
     resends: int = 0
     retries: int = 0
+    resubscribes: int = 0  # ``sub`` sent again after ``error unavailable``
     extra: dict[str, int] = field(default_factory=dict)
 
 
@@ -772,6 +779,20 @@ class AuctionClient:
             self._resume_asked.add(ev.lot)
             self._spawn(self._resubscribe(ev.lot, view.epoch, view.seq))
 
+    async def _subscribe_again(self, lot: int, ws: ClientConnection | None) -> None:
+        """Send ``lot``'s ``sub`` again (with resume when its view holds a snapshot) after
+        :data:`RESUBSCRIBE_AFTER_S` with jitter, on the same socket (a new one subscribes every
+        lot itself)."""
+        await asyncio.sleep(RESUBSCRIBE_AFTER_S * random.uniform(0.5, 1.5))
+        if lot not in self._subscribed or ws is None or self._ws is not ws:
+            return
+        frame: dict[str, Any] = {"t": "sub", "lot": lot}
+        view = self._views.get(lot)
+        if view is not None and view.ready:
+            frame |= {"epoch": view.epoch, "seq": view.seq}
+            self._resume_asked.add(lot)
+        await self._send(frame)
+
     async def _resubscribe(self, lot: int, epoch: str, seq: int) -> None:
         if await self._send({"t": "unsub", "lot": lot}):
             await self._send({"t": "sub", "lot": lot, "epoch": epoch, "seq": seq})
@@ -854,6 +875,12 @@ class AuctionClient:
     def _on_error(self, msg: ErrorMsg) -> None:
         log.warning("auction_client: server error %s: %s", msg.code, msg.message)
         self._emit(N.Notice(N.ERROR, lot=msg.lot or 0, message=msg.message, code=msg.code))
+        if msg.code == "unavailable" and msg.lot is not None and msg.lot in self._subscribed:
+            # the server could not serve this lot's sub for now and dropped it: ask again
+            # (a caller waiting in subscribe keeps waiting; the answer will resolve it)
+            self.stats.resubscribes += 1
+            self._spawn(self._subscribe_again(msg.lot, self._ws))
+            return
         target = msg.lot
         if target is None and msg.code == "unknown_lot":
             # the server's error frame may not name the lot: find it in the message
