@@ -47,6 +47,7 @@ from redis.asyncio.client import PubSub
 from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.maint_notifications import MaintNotificationsConfig
 
 #: ``REDIS_URL`` schemes that mean a Redis Cluster (``rediss+cluster``: with TLS)
 CLUSTER_SCHEMES = ("redis+cluster", "rediss+cluster")
@@ -114,9 +115,14 @@ def connect(url: str, **options: Any) -> Redis:
         cluster = RedisCluster.from_url(
             node_url(url), max_connections=MAX_CONNECTIONS, **options)
         return cast("Redis", cluster)
+    # Maintenance notifications (a managed Redis announcing a node move) are off: we use none,
+    # and while they are on ("auto" for RESP3) the pool skips its check of a connection it
+    # hands out, so after a Redis restart every connection it held failed one command
+    # ("Connection closed by server") although Redis was back (tests/rooms/test_connection.py)
     return Redis.from_pool(BlockingConnectionPool.from_url(
         url, max_connections=MAX_CONNECTIONS, timeout=POOL_TIMEOUT_S,
-        connection_class=Connection, **options))
+        connection_class=Connection,
+        maint_notifications_config=MaintNotificationsConfig(enabled=False), **options))
 
 
 async def ready(redis: Redis) -> None:
