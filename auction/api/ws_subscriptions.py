@@ -41,6 +41,9 @@ class LotSub:
     #: a resync (fresh snapshot, ``recovered: false``) is running / another one was asked for
     resyncing: bool = False
     again: bool = False
+    #: held while a start (the ``sub``'s snapshot or resume, or a resync) reads and sends: one
+    #: at a time, so a resync asked for meanwhile follows it and its snapshot is the last word
+    starting: asyncio.Lock = field(default_factory=asyncio.Lock)
     #: the lot's staff frames go to this socket (api/staff_view.py); its reserve as it knows it
     staff: bool = False
     reserve: ReserveWatch | None = None
@@ -119,11 +122,12 @@ class Subscriptions:
             self._put(codec.encode_error("unknown_lot", f"标的 {lot} 不存在"))
             return
         sub = self.lots.setdefault(lot, LotSub())
-        sub.pending = []
         try:
-            sub.staff = await staff_view.sees_staff_frames(self.services, self.who, lot)
-            await self.services.hub.watch(lot, self)
-            await self._start(lot, sub, epoch, seq)
+            async with sub.starting:
+                sub.pending = []
+                sub.staff = await staff_view.sees_staff_frames(self.services, self.who, lot)
+                await self.services.hub.watch(lot, self)
+                await self._start(lot, sub, epoch, seq)
             if self.lots.get(lot) is sub:
                 await self.services.hub.presence.join(lot, self, staff=sub.staff)
         except (RedisError, OSError):
@@ -186,19 +190,26 @@ class Subscriptions:
             self.push(sub.reserve.frame(lot) if sub.reserve is not None else None)
 
     async def _resync(self, lot: int, sub: LotSub) -> None:
-        """Fresh snapshots with ``recovered: false`` until no reset arrived meanwhile."""
+        """Fresh snapshots with ``recovered: false`` until no reset arrived meanwhile; each
+        after the start running now, if any (a resume read before the reset must not be the
+        last word: it would put the subscription back on the old epoch for good)."""
         try:
             while self.lots.get(lot) is sub:
-                sub.again = False
-                sub.pending = []
-                try:
-                    await self._start(lot, sub, None, None, lost=True)
-                except (RedisError, OSError):
-                    outage.REDIS.failed("resync failed", where="websocket")
-                    await asyncio.sleep(0.2)
-                    sub.again = True
+                failed = False
+                async with sub.starting:
+                    if self.lots.get(lot) is not sub:
+                        return
+                    sub.again = False
+                    sub.pending = []
+                    try:
+                        await self._start(lot, sub, None, None, lost=True)
+                    except (RedisError, OSError):
+                        outage.REDIS.failed("resync failed", where="websocket")
+                        failed = sub.again = True
                 if not sub.again:
                     return
+                if failed:
+                    await asyncio.sleep(0.2)
         finally:
             sub.resyncing = False
 
