@@ -89,11 +89,9 @@ async def test_a_write_to_a_frozen_redis_times_out_and_the_connection_recovers()
 
 async def test_pooled_connections_to_a_redis_that_restarted_are_made_anew_not_failed() -> None:
     """Redis killed and started again on the same port: connections the pool held to the old
-    process were closed by it, and the pool makes new ones when it hands them out, so no
-    command fails once Redis is back. (redis-py's "maintenance notifications", on by default
-    for RESP3, skip that check at checkout; without it each stale connection failed one
-    command with "Connection closed by server", and a sub right after a restart was answered
-    ``unavailable``.)"""
+    process were closed by it, and each is made anew before its next command is sent, so no
+    command fails once Redis is back. (Before, each failed one command with "Connection
+    closed by server", and a sub right after a restart was answered ``unavailable``.)"""
     root = make_root("auction-restarted-redis-")
     server = RedisServer(root)
     server.start("--appendonly", "no")
