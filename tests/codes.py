@@ -23,3 +23,14 @@ def market_code(draw: Callable[[], str] = _six_digits) -> str:
         if code not in _GIVEN:
             _GIVEN.add(code)
             return code
+
+
+def city_and_county(county_suffix: str) -> tuple[str, str]:
+    """A city's code (``XXYY00``) and the code of a county under it (``XXYY`` +
+    ``county_suffix``), neither given before in this run; both are taken."""
+    while True:
+        city = f"{secrets.randbelow(89) + 11:02d}{secrets.randbelow(99) + 1:02d}00"
+        county = city[:4] + county_suffix
+        if city not in _GIVEN and county not in _GIVEN:
+            _GIVEN.update((city, county))
+            return city, county

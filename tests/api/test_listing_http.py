@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from auction.api import admin, catalogue, http_errors, listing
 from auction.services import Services
 from auction.store import Store
-from tests.api.conftest import ADMIN, NewLot, NewSession, error_of
+from tests.api.conftest import ADMIN, NewLot, NewSession, error_of, new_city_and_county
 
 HAMMER = datetime(2026, 4, 17, 6, 30, tzinfo=UTC)  # a Friday, 14:30 in Beijing
 
@@ -125,13 +125,7 @@ async def test_filters_by_market_subtree_status_season_and_field(
     client: httpx.AsyncClient, new_lot: NewLot, lot_body: Any
 ) -> None:
     """A city's code lists its counties' lots; status, season and field narrow the list."""
-    city = f"{secrets.randbelow(89) + 11:02d}{secrets.randbelow(99) + 1:02d}00"
-    county = city[:4] + "01"
-    for code, level, parent in ((city, "city", None), (county, "county", city)):
-        made = await client.post("/api/v1/markets", headers=ADMIN, json={
-            "code": code, "slug": f"l-{code}", "name": f"{code}市场", "level": level,
-            **({"parent_code": parent} if parent else {})})
-        assert made.status_code in (201, 409), made.text
+    city, county = await new_city_and_county(client, "01", "l")
     session = await client.post("/api/v1/sessions", headers=ADMIN, json={
         "market_code": county, "name": "秋季专场", "season": "autumn", "mode": "live",
         "starts_at": "2026-10-18T09:30:00+08:00"})

@@ -15,7 +15,7 @@ from auction.api import admin, catalogue, http_errors, listing
 from auction.services import Services
 from auction.store import Store
 from auction.store.listing import PublicityRow
-from tests.api.conftest import ADMIN, NewLot, NewSession, error_of
+from tests.api.conftest import ADMIN, NewLot, NewSession, error_of, new_city_and_county
 
 FRIDAY = datetime(2026, 4, 17, 6, 30, tzinfo=UTC)  # 14:30 in Beijing
 
@@ -93,13 +93,7 @@ async def test_market_filter_covers_its_subtree(
     client: httpx.AsyncClient, new_lot: NewLot, store: Store
 ) -> None:
     """``market`` of a city lists the sales of its counties, and not of other markets."""
-    city = f"{secrets.randbelow(89) + 11:02d}{secrets.randbelow(99) + 1:02d}00"
-    county = city[:4] + "02"
-    for code, level, parent in ((city, "city", None), (county, "county", city)):
-        made = await client.post("/api/v1/markets", headers=ADMIN, json={
-            "code": code, "slug": f"p-{code}", "name": f"{code}市场", "level": level,
-            **({"parent_code": parent} if parent else {})})
-        assert made.status_code in (201, 409), made.text
+    city, county = await new_city_and_county(client, "02", "p")
     session = await client.post("/api/v1/sessions", headers=ADMIN, json={
         "market_code": county, "name": "专场", "season": "special", "mode": "live",
         "starts_at": "2026-04-18T09:30:00+08:00"})
