@@ -7,6 +7,13 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from auction.store.errors import Conflict
+
+if TYPE_CHECKING:
+    from auction.store import Store
+    from auction.store.records import Market
 
 _GIVEN: set[str] = set()
 
@@ -34,3 +41,19 @@ def city_and_county(county_suffix: str) -> tuple[str, str]:
         if city not in _GIVEN and county not in _GIVEN:
             _GIVEN.update((city, county))
             return city, county
+
+
+async def new_market(store: Store, *, slug: str, name: str, level: str,
+                     parent_code: str | None = None) -> Market:
+    """``store.create_market`` with a code from :func:`market_code`, drawn again while the
+    code is taken: some modules make markets of set shapes without this helper (a city
+    ``XXYY00`` with counties ``…01``, ``…02``; a province ``pp0000``), and a draw can meet
+    one of theirs (CI, 2026-12-03: ``code 已存在``)."""
+    for _ in range(20):
+        try:
+            return await store.create_market(code=market_code(), slug=slug, name=name,
+                                             level=level, parent_code=parent_code)
+        except Conflict as exc:
+            if exc.field != "code":
+                raise
+    raise AssertionError("no free market code in 20 draws")

@@ -28,7 +28,7 @@ from auction.settings import Secret, Settings
 from auction.settlement.settle import Settled, settle
 from auction.store import Store, journal
 from auction.store.records import Market
-from tests.codes import market_code
+from tests.codes import new_market
 
 SECRET = Secret("registration-test-secret")
 
@@ -125,10 +125,7 @@ async def sold_lot(
     market of its own unless ``market`` is given)."""
     tag = secrets.token_hex(4)
     if market is None:
-        market = await store.create_market(
-            code=market_code(), slug=f"r-{tag}",
-            name=f"测试市场{tag}", level="county",
-        )
+        market = await new_market(store, slug=f"r-{tag}", name=f"测试市场{tag}", level="county")
     session = await store.create_session(
         market_code=market.code, name="产业专场", season="special", mode="live",
         starts_at=datetime.now(UTC),
@@ -161,10 +158,7 @@ async def sold_lot(
 async def unsold_lot(store: Store) -> int:
     """A scheduled lot (so with no registration row); its id."""
     tag = secrets.token_hex(4)
-    market = await store.create_market(
-        code=market_code(), slug=f"u-{tag}",
-        name=f"测试市场{tag}", level="county",
-    )
+    market = await new_market(store, slug=f"u-{tag}", name=f"测试市场{tag}", level="county")
     session = await store.create_session(
         market_code=market.code, name="未成交专场", season="special", mode="live",
         starts_at=datetime.now(UTC),

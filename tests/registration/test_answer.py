@@ -28,7 +28,7 @@ from auction.settings import Secret, Settings
 from auction.store import Store
 from auction.store.records import Market
 from tests.api.people import staff
-from tests.codes import market_code
+from tests.codes import new_market
 
 ADMIN = {"Authorization": "Bearer test-admin-token"}
 NUMBER = "2026370100000001"
@@ -40,8 +40,8 @@ def registered(number: str = NUMBER) -> str:
 
 async def market(store: Store, level: str, parent: Market | None = None) -> Market:
     tag = secrets.token_hex(3)
-    return await store.create_market(
-        code=market_code(), slug=f"m-{tag}", name=f"{level}市场{tag}",
+    return await new_market(
+        store, slug=f"m-{tag}", name=f"{level}市场{tag}",
         level=level, parent_code=parent.code if parent is not None else None,
     )
 

@@ -17,7 +17,7 @@ from auction.rooms.keys import Keys
 from auction.rooms.service import Rooms
 from auction.store import Store, ledger, registrations
 from auction.store.steps import Actor
-from tests.codes import market_code
+from tests.codes import new_market
 from tests.e2e.harness import uscc
 
 START, INC = 1_000_000, 10_000
@@ -41,10 +41,7 @@ async def make_session(store: Store, rooms: Rooms) -> Session:
     ``band300`` (band 300), ``lot_b`` (deposit 300 for lot b only), ``small_b`` (100 for lot b),
     ``unpaid`` (approved, deposit only required)."""
     tag = secrets.token_hex(4)
-    market = await store.create_market(
-        code=market_code(), slug=f"e-{tag}", name=f"资格{tag}",
-        level="county",
-    )
+    market = await new_market(store, slug=f"e-{tag}", name=f"资格{tag}", level="county")
     session = await store.create_session(
         market_code=market.code, name="资格推送专场", season="special", mode="live",
         starts_at=datetime.now(UTC),

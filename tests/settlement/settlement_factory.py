@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from auction.domain.lot import LotMode
 from auction.rooms.service import Rooms
 from auction.store import Store
-from tests.codes import market_code
+from tests.codes import new_market
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +43,7 @@ def lot_maker(store: Store, rooms: Rooms) -> MakeLot:
         *, reserve_fen: int = 0, non_tech_fen: int = 50_000_00, bidders: int = 2
     ) -> LotFixture:
         tag = secrets.token_hex(4)
-        code = market_code()
-        market = await store.create_market(
-            code=code, slug=f"m-{tag}", name=f"测试技术市场{tag}", level="city"
-        )
+        market = await new_market(store, slug=f"m-{tag}", name=f"测试技术市场{tag}", level="city")
         session = await store.create_session(
             market_code=market.code, name="2026年春季科技成果竞价活动", season="spring",
             mode="live", starts_at=datetime.now(UTC),
@@ -98,10 +95,7 @@ def session_maker(store: Store, rooms: Rooms) -> MakeSession:
     async def make(*, lots: int, bidders: int = 3,
                    high_reserve: frozenset[int] = frozenset()) -> SessionFixture:
         tag = secrets.token_hex(4)
-        code = market_code()
-        market = await store.create_market(
-            code=code, slug=f"m-{tag}", name=f"测试技术市场{tag}", level="city"
-        )
+        market = await new_market(store, slug=f"m-{tag}", name=f"测试技术市场{tag}", level="city")
         session = await store.create_session(
             market_code=market.code, name="2026年秋季科技成果竞价活动", season="autumn",
             mode="live", starts_at=datetime.now(UTC),

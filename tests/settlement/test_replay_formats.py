@@ -33,7 +33,7 @@ from auction.store import Store
 from auction.store import book as book_store
 from auction.store import chain as store_chain
 from auction.store import rooms as store_rooms
-from tests.codes import market_code
+from tests.codes import new_market
 
 START, INC = 1_000_000_00, 100_000_00
 
@@ -43,8 +43,7 @@ async def make_room(store: Store, rooms: Rooms, *, bidders: int = 3, **lot: Any
     """A live session's lot of the given format in PostgreSQL and its room, made from the
     terms the recovery reads back (so the two agree), with ``bidders`` eligible."""
     tag = secrets.token_hex(4)
-    market = await store.create_market(code=market_code(),
-                                       slug=f"m-{tag}", name=f"回放测试市场{tag}", level="city")
+    market = await new_market(store, slug=f"m-{tag}", name=f"回放测试市场{tag}", level="city")
     session = await store.create_session(market_code=market.code, name="回放测试场次",
                                          season="spring", mode="live",
                                          starts_at=datetime.now(UTC))
