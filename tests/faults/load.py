@@ -350,15 +350,8 @@ class Watcher:
             asked.update({lot: (e, s) for lot, (e, s) in self.pos.items()})
         await hello(ws, None, resume)
         for lot in self.lots:
-            if lot in asked:
-                continue
-            if lot in self.pos:
-                epoch, seq = self.pos[lot]
-                await ws.send(pack(t="sub", lot=lot, epoch=epoch, seq=seq))
-                asked[lot] = (epoch, seq)
-            else:
-                await ws.send(pack(t="sub", lot=lot))
-                asked[lot] = None
+            if lot not in asked:
+                await self._sub(ws, lot, asked)
         if self.online.is_set():
             self.kick.clear()
         self._resub.clear()
@@ -379,13 +372,17 @@ class Watcher:
         due = [lot for lot, at in self._resub.items() if at <= time.monotonic()]
         for lot in due:
             del self._resub[lot]
-            if lot in self.pos:
-                epoch, seq = self.pos[lot]
-                await ws.send(pack(t="sub", lot=lot, epoch=epoch, seq=seq))
-                asked[lot] = (epoch, seq)
-            else:
-                await ws.send(pack(t="sub", lot=lot))
-                asked[lot] = None
+            await self._sub(ws, lot, asked)
+
+    async def _sub(self, ws: ClientConnection, lot: int,
+                   asked: dict[int, tuple[str, int] | None]) -> None:
+        """``sub`` the lot, resuming from where the watcher is when it holds a position."""
+        at = self.pos.get(lot)
+        if at is not None:
+            await ws.send(pack(t="sub", lot=lot, epoch=at[0], seq=at[1]))
+        else:
+            await ws.send(pack(t="sub", lot=lot))
+        asked[lot] = at
 
     def _on(self, msg: dict[str, Any], asked: dict[int, tuple[str, int] | None]) -> None:
         t = msg.get("t")

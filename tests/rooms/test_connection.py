@@ -4,15 +4,17 @@ of its own, and a write that cannot finish is still bounded by ``socket_timeout`
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
 import time
 import uuid
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
 import pytest
+from redis.asyncio import Redis
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from auction.rooms import connection
@@ -55,17 +57,29 @@ async def test_commands_are_sent_without_a_task_each(redis_url: str) -> None:
         await redis.aclose()
 
 
-async def test_a_write_to_a_frozen_redis_times_out_and_the_connection_recovers() -> None:
-    """SIGSTOP a Redis of the test's own, write more than the sockets hold: the write gives
-    up after ``socket_timeout`` with redis-py's ``TimeoutError``; after SIGCONT the client
-    works again on a new connection."""
-    root = make_root("auction-frozen-redis-")
+@contextlib.asynccontextmanager
+async def own_redis(socket_timeout: float) -> AsyncIterator[tuple[RedisServer, Redis]]:
+    """A Redis of the test's own (no AOF) and the engine's client for it; both gone after."""
+    root = make_root("auction-own-redis-")
     server = RedisServer(root)
     server.start("--appendonly", "no")
     redis = None
     try:
         await server.wait_ready()
-        redis = connection.connect(server.url, socket_timeout=0.5)
+        redis = connection.connect(server.url, socket_timeout=socket_timeout)
+        yield server, redis
+    finally:
+        if redis is not None:
+            await redis.aclose()
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+async def test_a_write_to_a_frozen_redis_times_out_and_the_connection_recovers() -> None:
+    """SIGSTOP a Redis of the test's own, write more than the sockets hold: the write gives
+    up after ``socket_timeout`` with redis-py's ``TimeoutError``; after SIGCONT the client
+    works again on a new connection."""
+    async with own_redis(socket_timeout=0.5) as (server, redis):
         assert await redis.ping()
         assert server.process.proc is not None
         os.kill(server.process.proc.pid, signal.SIGSTOP)
@@ -80,11 +94,6 @@ async def test_a_write_to_a_frozen_redis_times_out_and_the_connection_recovers()
         assert took < 3, took
         assert await redis.ping()
         assert await redis.set("small", "1")
-    finally:
-        if redis is not None:
-            await redis.aclose()
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 async def test_pooled_connections_to_a_redis_that_restarted_are_made_anew_not_failed() -> None:
@@ -92,14 +101,7 @@ async def test_pooled_connections_to_a_redis_that_restarted_are_made_anew_not_fa
     process were closed by it, and each is made anew before its next command is sent, so no
     command fails once Redis is back. (Before, each failed one command with "Connection
     closed by server", and a sub right after a restart was answered ``unavailable``.)"""
-    root = make_root("auction-restarted-redis-")
-    server = RedisServer(root)
-    server.start("--appendonly", "no")
-    redis = None
-    try:
-        await server.wait_ready()
-        redis = connection.connect(server.url, socket_timeout=2)
-
+    async with own_redis(socket_timeout=2) as (server, redis):
         # each holds its connection a moment: the pool grows to 8
         await asyncio.gather(*(redis.blpop(["nothing"], timeout=0.1) for _ in range(8)))
         assert len(redis.connection_pool._available_connections) == 8
@@ -111,8 +113,3 @@ async def test_pooled_connections_to_a_redis_that_restarted_are_made_anew_not_fa
                                        return_exceptions=True)
         assert answers == [True] * 8, answers
         assert [await redis.ping() for _ in range(8)] == [True] * 8
-    finally:
-        if redis is not None:
-            await redis.aclose()
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
