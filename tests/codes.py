@@ -1,7 +1,13 @@
 """Market codes for tests. Markets are unique by code in the session database, and a thousand
 random draws from 900,000 codes collide more often than not (the birthday bound: CI failed on
 ``code 已存在`` twice on 2026-12-02), so every helper that makes a market draws its code here:
-never the same code twice in one test run."""
+never the same code twice in one test run.
+
+Helpers that make markets of a set shape (a province ``PP0000`` with its city and counties, a
+city ``XXYY00`` with counties ``…01``, ``…02``) :func:`claim` their codes first and pick another
+shape when a code was given; helpers that share a market on purpose (the end-to-end tests'
+city ``37XX00``) :func:`reserve` it. Random draws never give a claimed or reserved code (CI,
+2026-12-03: a random draw met a fixed-shape city twice in one day)."""
 
 from __future__ import annotations
 
@@ -32,15 +38,35 @@ def market_code(draw: Callable[[], str] = _six_digits) -> str:
             return code
 
 
-def city_and_county(county_suffix: str) -> tuple[str, str]:
-    """A city's code (``XXYY00``) and the code of a county under it (``XXYY`` +
-    ``county_suffix``), neither given before in this run; both are taken."""
+def claim(*codes: str) -> bool:
+    """Take ``codes`` for one helper's markets: True when none of them was given before in this
+    run (they are now), False when one was (nothing is taken: pick another shape)."""
+    if _GIVEN.intersection(codes):
+        return False
+    _GIVEN.update(codes)
+    return True
+
+
+def reserve(*codes: str) -> None:
+    """Keep ``codes`` out of every later draw: for a market tests share on purpose, made by
+    whichever test comes first."""
+    _GIVEN.update(codes)
+
+
+def city_with_counties(*county_suffixes: str) -> tuple[str, list[str]]:
+    """A city's code (``XXYY00``) and the codes of counties under it (``XXYY`` + each suffix),
+    none given before in this run; all are taken."""
     while True:
         city = f"{secrets.randbelow(89) + 11:02d}{secrets.randbelow(99) + 1:02d}00"
-        county = city[:4] + county_suffix
-        if city not in _GIVEN and county not in _GIVEN:
-            _GIVEN.update((city, county))
-            return city, county
+        counties = [city[:4] + suffix for suffix in county_suffixes]
+        if claim(city, *counties):
+            return city, counties
+
+
+def city_and_county(county_suffix: str) -> tuple[str, str]:
+    """A city's code and one county's under it (:func:`city_with_counties`)."""
+    city, (county,) = city_with_counties(county_suffix)
+    return city, county
 
 
 async def new_market(store: Store, *, slug: str, name: str, level: str,

@@ -25,7 +25,7 @@ from auction.rooms.service import Rooms
 from auction.services import Services
 from auction.settings import Settings
 from auction.store import Store
-from tests.codes import city_and_county, market_code
+from tests.codes import city_with_counties, market_code
 
 ADMIN = {"Authorization": "Bearer test-admin-token"}
 
@@ -82,26 +82,35 @@ def division_code() -> str:
                                f"{secrets.randbelow(99) + 1:02d}")
 
 
-async def new_city_and_county(client: httpx.AsyncClient, county_suffix: str,
-                              slug: str) -> tuple[str, str]:
-    """A city market and one county market under it, both made now: a city's subtree then
-    holds only what the test puts there. (A code some module drew without tests/codes.py, or
-    a county of ``new_session`` with the same code, makes the POST answer 409: draw again.)"""
+async def new_city_with_counties(client: httpx.AsyncClient, county_suffixes: tuple[str, ...],
+                                 slug: str) -> tuple[str, list[str]]:
+    """A city market and county markets under it (``XXYY`` + each suffix), all made now: a
+    city's subtree then holds only what the test puts there. (A code some module drew without
+    tests/codes.py makes a POST answer 409: draw again.)"""
     for _ in range(50):
-        city, county = city_and_county(county_suffix)
+        city, counties = city_with_counties(*county_suffixes)
         made = await client.post("/api/v1/markets", headers=ADMIN, json={
             "code": city, "slug": f"{slug}-{city}", "name": f"{city}市场", "level": "city"})
         if made.status_code == 409:
             continue
         assert made.status_code == 201, made.text
-        made = await client.post("/api/v1/markets", headers=ADMIN, json={
-            "code": county, "slug": f"{slug}-{county}", "name": f"{county}市场",
-            "level": "county", "parent_code": city})
-        if made.status_code == 409:
-            continue
-        assert made.status_code == 201, made.text
-        return city, county
+        for county in counties:
+            made = await client.post("/api/v1/markets", headers=ADMIN, json={
+                "code": county, "slug": f"{slug}-{county}", "name": f"{county}市场",
+                "level": "county", "parent_code": city})
+            if made.status_code == 409:
+                break
+            assert made.status_code == 201, made.text
+        else:
+            return city, counties
     raise AssertionError("no free city code in 50 draws")
+
+
+async def new_city_and_county(client: httpx.AsyncClient, county_suffix: str,
+                              slug: str) -> tuple[str, str]:
+    """A city market and one county market under it (:func:`new_city_with_counties`)."""
+    city, (county,) = await new_city_with_counties(client, (county_suffix,), slug)
+    return city, county
 
 
 def error_of(response: httpx.Response) -> dict[str, Any]:

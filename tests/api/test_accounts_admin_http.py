@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 
 from auction.api import admin, auth, catalogue, http_errors, staff_accounts
 from auction.services import Services
-from tests.api.conftest import ADMIN, division_code, error_of
+from tests.api.conftest import ADMIN, error_of, new_city_with_counties
 from tests.api.people import PASSWORD, bearer
 
 NEW_PASSWORD = "river-lantern-orchard-42"
@@ -30,17 +30,6 @@ async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://test") as http:
         yield http
-
-
-async def market(client: httpx.AsyncClient, code: str, level: str,
-                 parent: str | None = None) -> str:
-    body: dict[str, Any] = {"code": code, "slug": f"m-{code}", "name": f"{code}技术市场",
-                            "level": level}
-    if parent:
-        body["parent_code"] = parent
-    resp = await client.post("/api/v1/markets", headers=ADMIN, json=body)
-    assert resp.status_code == 201, resp.text
-    return code
 
 
 async def account(client: httpx.AsyncClient, role: str, code: str) -> dict[str, Any]:
@@ -60,15 +49,8 @@ async def account(client: httpx.AsyncClient, role: str, code: str) -> dict[str, 
 
 @pytest.fixture
 async def tree(client: httpx.AsyncClient) -> dict[str, str]:
-    """A city with two counties (A and B)."""
-    for _ in range(20):  # markets are unique by code in the session's database
-        city = division_code()[:4] + "00"
-        resp = await client.post("/api/v1/markets", headers=ADMIN, json={
-            "code": city, "slug": f"m-{city}", "name": f"{city}技术市场", "level": "city"})
-        if resp.status_code == 201:
-            break
-    a = await market(client, city[:4] + "01", "county", city)
-    b = await market(client, city[:4] + "02", "county", city)
+    """A city with two counties (A and B), all three made now."""
+    city, (a, b) = await new_city_with_counties(client, ("01", "02"), "m")
     return {"city": city, "a": a, "b": b}
 
 
@@ -87,7 +69,7 @@ async def test_list_shows_the_subtree_and_a_sibling_sees_nothing(
     assert {city_admin["id"], a_admin["id"], b_finance["id"]} <= set(rows)
     row = rows[b_finance["id"]]
     assert row["role"] == "finance" and row["market_code"] == tree["b"]
-    assert row["name"] == "张三" and row["market_name"] == f"{tree['b']}技术市场"
+    assert row["name"] == "张三" and row["market_name"] == f"{tree['b']}市场"
     assert row["disabled"] is False and row["created_at"]
     assert "password_hash" not in listed.text and "argon2" not in listed.text
     refused = await client.get(f"/api/v1/markets/{tree['b']}/accounts",

@@ -10,6 +10,7 @@ import httpx
 
 from auction.domain.divisions import MUNICIPALITIES
 from tests.api.conftest import ADMIN, error_of
+from tests.codes import claim
 
 
 async def _free_province(client: httpx.AsyncClient) -> int:
@@ -19,7 +20,7 @@ async def _free_province(client: httpx.AsyncClient) -> int:
             continue
         mine = {f"{pp}{rest}" for rest in ("0000", "0100", "0102", "0103", "9001")}
         theirs = {f"{pp + 1}{rest}" for rest in ("0000", "0100", "0102")}
-        if not (mine | theirs) & codes:
+        if not (mine | theirs) & codes and claim(*mine, *theirs):
             return pp
     raise AssertionError("no free province code in the test database")
 

@@ -20,6 +20,7 @@ from playwright.async_api import expect
 
 from auction.settings import Settings
 from tests.browser.test_admin_pages import STAFF_PASSWORD, _apply, _login, _look
+from tests.codes import claim
 from tests.e2e.harness import ADMIN, Server, enrol, raw_client, running, uscc
 
 START_FEN = 1_000_000  # 10,000 元; the deposit is 10 %: 1,000 元
@@ -34,7 +35,7 @@ async def _city(server: Server, tag: int) -> tuple[str, str]:
         known = {m["code"] for m in (await http.get("/api/v1/markets")).json()["markets"]}
         free = [f"{pp}{cc:02d}00" for pp in ("37", "41", "35", "45", "13", "32", "33", "44")
                 for cc in range(10 + tag % 7, 99, 7)]
-        city = next(c for c in free if c not in known)
+        city = next(c for c in free if c not in known and claim(c))
         r = await http.post("/api/v1/markets", json={
             "code": city, "slug": f"m-{city}", "name": f"测试{city}技术市场", "level": "city"})
         assert r.status_code == 201, r.text

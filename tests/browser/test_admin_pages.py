@@ -18,6 +18,7 @@ from playwright.async_api import expect
 
 from auction.settings import Settings
 from tests.browser.conftest import ARTIFACTS, UNNAMED
+from tests.codes import claim
 from tests.e2e.harness import ADMIN, BIDDER_PASSWORD, Server, running, uscc
 
 TIMEOUT_MS = 10_000
@@ -35,7 +36,8 @@ async def _county_markets(server: Server, tag: int) -> tuple[str, str, dict[str,
         known = {m["code"] for m in (await http.get("/api/v1/markets")).json()["markets"]}
         city = next(c for c in (f"{pp}{cc:02d}00" for pp in ("37", "41", "35", "13", "32", "33")
                                 for cc in range(11 + tag % 5, 99, 5))
-                    if not {c, c[:4] + "21", c[:4] + "22"} & known)
+                    if not {c, c[:4] + "21", c[:4] + "22"} & known
+                    and claim(c, c[:4] + "21", c[:4] + "22"))
         county, sibling = city[:4] + "21", city[:4] + "22"
         for code, level, parent in ((city, "city", None), (county, "county", city),
                                     (sibling, "county", city)):

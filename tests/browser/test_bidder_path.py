@@ -21,6 +21,7 @@ from playwright.async_api import expect
 from auction.domain.identity import resident_id_check_char, uscc_check_char
 from auction.settings import Settings
 from tests.browser.conftest import ARTIFACTS, UNNAMED
+from tests.codes import reserve
 from tests.e2e.harness import ADMIN, Server, enrol, raw_client, running, uscc
 
 TIMEOUT_MS = 10_000
@@ -38,6 +39,7 @@ async def _sale(server: Server, tag: int) -> tuple[int, list[int], str, str]:
     credential)."""
     async with httpx.AsyncClient(base_url=server.base, headers=ADMIN, timeout=10) as http:
         code = f"37{10 + tag % 90:02d}00"
+        reserve(code)
         markets = {m["code"] for m in (await http.get("/api/v1/markets")).json()["markets"]}
         if code not in markets:
             r = await http.post("/api/v1/markets", json={

@@ -42,6 +42,7 @@ from playwright.async_api import expect
 
 from auction.settings import Settings
 from tests.browser.conftest import UNNAMED
+from tests.codes import claim, reserve
 from tests.e2e.harness import ADMIN, Server, running, uscc
 
 STAFF_PASSWORD = "County-Back-Office-2026"
@@ -55,6 +56,7 @@ async def _operator(server: Server, tag: int) -> tuple[str, str, str]:
     """What only the deployment's operator does (the admin token): a province market and its
     first admin account. Returns (province code, a free city code under it, admin username)."""
     province = "620000"  # 甘肃省: no other browser test uses it
+    reserve(province)
     username = f"pro{uuid.uuid4().hex[:10]}"
     async with httpx.AsyncClient(base_url=server.base, headers=ADMIN, timeout=10) as http:
         known = {m["code"] for m in (await http.get("/api/v1/markets")).json()["markets"]}
@@ -68,7 +70,7 @@ async def _operator(server: Server, tag: int) -> tuple[str, str, str]:
             "market_code": province})
         assert r.status_code == 201, r.text
     city = next(code for n in range(tag % 90, tag % 90 + 90)
-                if (code := f"62{n % 90 + 10:02d}00") not in known)
+                if (code := f"62{n % 90 + 10:02d}00") not in known and claim(code))
     return province, city, username
 
 

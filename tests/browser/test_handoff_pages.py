@@ -21,6 +21,7 @@ from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_admin_back_office import _city, _session_with_a_lot
 from tests.browser.test_admin_pages import STAFF_PASSWORD, _login
 from tests.browser.test_registration_answer import Office, _registration, _sell, office
+from tests.codes import claim
 from tests.e2e.harness import ADMIN, running
 
 __all__ = ["office"]  # the receiver fixture, used here as in test_registration_answer
@@ -50,8 +51,8 @@ async def test_a_city_admin_sets_its_endpoint_and_its_county_inherits_it(
         city, admin = await _city(server, tag)
         async with httpx.AsyncClient(base_url=server.base, headers=ADMIN, timeout=10) as http:
             known = {m["code"] for m in (await http.get("/api/v1/markets")).json()["markets"]}
-            county = next(f"{city[:4]}{n:02d}" for n in range(1, 99)
-                          if f"{city[:4]}{n:02d}" not in known)
+            county = next(c for n in range(1, 99)
+                          if (c := f"{city[:4]}{n:02d}") not in known and claim(c))
             r = await http.post("/api/v1/markets", json={
                 "code": county, "slug": f"m-{county}", "name": f"测试{county}县市场",
                 "level": "county", "parent_code": city})

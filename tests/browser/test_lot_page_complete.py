@@ -21,6 +21,7 @@ from playwright.async_api import expect
 
 from auction.settings import Settings
 from tests.browser.conftest import UNNAMED
+from tests.codes import reserve
 from tests.e2e.harness import ADMIN, Server, enrol, raw_client, running, uscc
 
 TIMEOUT_MS = 10_000
@@ -55,6 +56,7 @@ async def full_sale(server: Server, *, result_type: str = "技术秘密") -> Ful
     tag = uuid.uuid4().int % 10**6
     async with httpx.AsyncClient(base_url=server.base, headers=ADMIN, timeout=10) as http:
         code = f"37{10 + tag % 90:02d}00"
+        reserve(code)
         markets = {m["code"]: m for m in (await http.get("/api/v1/markets")).json()["markets"]}
         if code not in markets:
             r = await http.post("/api/v1/markets", json={

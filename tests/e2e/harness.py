@@ -26,6 +26,7 @@ from auction.api.ws_server import PROTOCOL
 from auction.domain.identity import uscc_check_char
 from auction.settings import Settings
 from auction.wire.codec import MAX_FRAME
+from tests.codes import reserve
 
 ADMIN = {"Authorization": "Bearer test-admin-token"}
 
@@ -246,6 +247,7 @@ async def create_sale(
     tag = uuid.uuid4().int % 10**6
     async with httpx.AsyncClient(base_url=server.base, headers=ADMIN, timeout=10) as http:
         code = f"37{10 + tag % 90:02d}00"  # a city's form (auction/domain/divisions.py)
+        reserve(code)  # shared on purpose: no random draw of a test gives it
         r = await http.get("/api/v1/markets")
         existing = {m["code"]: m for m in r.json()["markets"]}
         if code not in existing:

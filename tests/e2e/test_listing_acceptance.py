@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from tests.codes import reserve
 from tests.e2e.harness import ADMIN, enrol, raw_client, uscc
 from tests.e2e.test_live_auction import wait_for
 from tests.e2e.test_scheduled_sessions import Processes, iso, ms, processes, sleep_until
@@ -32,6 +33,7 @@ async def test_listings_end_as_agreement_and_as_auction(processes: Processes) ->
     ends = now + timedelta(seconds=14)
     async with httpx.AsyncClient(base_url=a.base, headers=ADMIN, timeout=10) as http:
         code = f"41{10 + tag % 90:02d}00"
+        reserve(code)
         if code not in {m["code"] for m in (await http.get("/api/v1/markets")).json()["markets"]}:
             r = await http.post("/api/v1/markets", json={
                 "code": code, "slug": f"l-{tag}", "name": f"挂牌市场{tag}", "level": "city"})

@@ -23,6 +23,7 @@ import pytest
 
 from auction.domain.schedule import CHINA
 from auction.settings import Settings
+from tests.codes import reserve
 from tests.e2e.harness import ADMIN, Enrolled, Server, enrol, free_port, raw_client, uscc
 from tests.e2e.test_live_auction import wait_for
 
@@ -113,6 +114,7 @@ async def test_a_timed_session_runs_itself_across_a_restart(processes: Processes
     hard = ends + timedelta(seconds=5)  # the third lot's close (ends + 6 s) is cut to it
     async with httpx.AsyncClient(base_url=a.base, headers=ADMIN, timeout=10) as http:
         code = f"37{10 + tag % 90:02d}00"
+        reserve(code)
         if code not in {m["code"] for m in (await http.get("/api/v1/markets")).json()["markets"]}:
             r = await http.post("/api/v1/markets", json={
                 "code": code, "slug": f"m-{tag}", "name": f"测试市场{tag}", "level": "city"})
