@@ -392,3 +392,35 @@ async def test_bids_on_lots_of_every_shard_share_round_trips(tmp_path: Path) -> 
                          for i in range(3)] for lot in lots}
         for lot in lots:
             assert [a.seq for a in await asyncio.gather(*futures[lot])] == [2, 3, 4]
+
+
+@pytest.mark.timeout(120)
+async def test_a_restarted_shards_pooled_connections_answer_their_next_commands(
+    tmp_path: Path,
+) -> None:
+    """A shard is killed (``kill -9``) and started again while the client holds eight pooled
+    connections to it: once the cluster is ok, eight commands at once to that shard all
+    succeed. The cluster client drops a failed node's free connections and tries again
+    (redis-py's own retry), so a restarted shard costs no command an ``unavailable``; the one
+    Redis case is tests/rooms/test_connection.py."""
+    with redis_cluster(tmp_path) as cluster:
+        port = cluster.ports[0]
+        redis = connection.connect(f"redis+cluster://127.0.0.1:{port}")
+        await connection.ready(redis)
+        try:
+            keys = Keys(f"test-{uuid.uuid4().hex[:10]}")
+            shard = _shard(port, keys, 1)
+            key = keys.lot(1).state
+            # eight commands in flight at once: eight pooled connections to the shard
+            assert sorted(await asyncio.gather(*(redis.incr(key) for _ in range(8)))) \
+                == list(range(1, 9))
+            clients = _cli(shard, "client", "list").splitlines()
+            assert len(clients) >= 8 + 1, clients  # and redis-cli's own
+            cluster.kill9(shard)
+            cluster.start_node(shard)
+            cluster.wait_ok()
+            answers = await asyncio.gather(*(redis.incr(key) for _ in range(8)),
+                                           return_exceptions=True)
+            assert sorted(answers) == list(range(1, 9)), answers  # type: ignore[type-var]
+        finally:
+            await redis.aclose()
