@@ -13,6 +13,7 @@ import asyncio
 import re
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -34,6 +35,8 @@ APPRAISAL_FEN = 1_500_000
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
     "0000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+#: Chinese characters (CJK unified ideographs)
+CJK = re.compile(r"[\u4e00-\u9fff]")
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -369,3 +372,45 @@ async def test_no_untranslated_key_on_the_public_pages(
             await w.page.wait_for_load_state("networkidle")
             await one_line_header(w.page, lang)
             await w.page.close()
+
+
+def _error_codes() -> list[str]:
+    """The codes of docs/protocol.md's table "Error codes (`nack.code`, `error.code`)"."""
+    text = (Path(__file__).parents[2] / "docs" / "protocol.md").read_text(encoding="utf-8")
+    table = text.split("## Error codes", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^\| `([a-z_]+)` \|", table, flags=re.MULTILINE)
+
+
+async def test_refusals_are_in_english_after_the_switch(
+    settings: Settings, new_context: Any
+) -> None:
+    """With the English switch on, a bid below the next one is refused in English ("Below the
+    lowest valid bid", with the next bid), not in the server's Chinese; and every code of the
+    protocol's error table has English words, whatever the server's message says."""
+    codes = _error_codes()
+    assert {"too_low", "deposit_required", "overloaded", "rate_limited"} <= set(codes), codes
+    async with running(settings) as server:
+        sale = await full_sale(server)
+        context = await new_context(viewport={"width": 375, "height": 800})
+        await context.add_init_script("localStorage.setItem('auction.lang', 'en')")
+        w = await watched(context, f"{server.base}/lot.html?id={sale.lot}#token={sale.tokens[0]}")
+        page = w.page
+        await page.wait_for_selector("#conn[data-status=open]")
+        await command(server, sale.lot, "open")
+        await bid(server, sale.tokens[1], sale.lot, 1_020_000)
+        await expect(page.locator("#next")).to_have_text(re.compile("10,300.00"))
+        await page.get_by_label("Bid amount (yuan; 21万 works too)").fill("10,200")
+        await page.get_by_role("button", name="Bid", exact=True).click()
+        refusal = page.locator("#feedback[data-kind=bad]")
+        await expect(refusal).to_contain_text(
+            "Bid not accepted: Below the lowest valid bid (Next bid 10,300.00")
+        assert not CJK.search(await refusal.inner_text())
+        texts = await page.evaluate(
+            """async (codes) => {
+                 const common = await import("/js/common.js");
+                 return codes.map((code) => common.nackText({code, message: "服务器的中文说明"}));
+               }""", codes)
+        untranslated = {code: text for code, text in zip(codes, texts, strict=True)
+                        if CJK.search(text) or text == code}
+        assert untranslated == {}, untranslated
+        assert w.errors == []
