@@ -75,6 +75,8 @@ log = logging.getLogger("auction.recovery")
 POLL_S = 0.5
 #: lots per pipelined read while checking
 BATCH = 500
+#: about how many ``restore.lua`` arguments one pipeline of rebuilds carries
+RESTORE_ARGS = 20_000
 
 #: called after a room was rebuilt (the eligibility push: auction/rooms/eligibility.py)
 AfterRebuild = Callable[[int], Awaitable[None]]
@@ -216,28 +218,29 @@ class Recovery:
         The whole batch costs a fixed number of round trips, not a few per lot (the first bid
         after a restart waits for every batch): one pipelined read of the rooms, one of the
         stream entries at the journal's last seqs with one PostgreSQL query for the journal's
-        side, one pipeline of new epochs. Only damaged rooms are rebuilt one by one."""
+        side, one pipeline of new epochs. The damaged rooms of the batch are rebuilt together
+        (:meth:`rebuild_many`)."""
         rooms = await self._rooms([pos.lot_id for pos in batch])
         compare = {pos.lot_id: pos.max_seq for pos, room in zip(batch, rooms, strict=True)
                    if room is not None and pos.max_seq > 0 and room[0] >= pos.max_seq}
         mismatches = await self._compare(compare)
-        outcomes: list[str] = []
+        damaged: dict[int, str] = {}  # lot → why it is rebuilt
         fresh: list[tuple[int, str, int]] = []  # (lot, epoch seen, seq): whole, given new epochs
         for pos, room in zip(batch, rooms, strict=True):
             why = _damage(pos.max_seq, room, mismatches.get(pos.lot_id))
             if why is not None:
                 if why is mismatches.get(pos.lot_id):
                     metrics.HISTORY_LOSS.labels("journal_mismatch").inc()
-                outcomes.append(await self.rebuild(pos.lot_id, why))
+                damaged[pos.lot_id] = why
                 continue
             assert room is not None
             seq, epoch, status = room
             if restart and seq > 0 and status in (LotStatus.OPEN.value, LotStatus.SCHEDULED.value):
                 fresh.append((pos.lot_id, epoch, seq))
-            outcomes.append("ok")
+        rebuilt = await self.rebuild_many(damaged)
         changed = await self._reepoch(fresh)
-        return ["reepoched" if pos.lot_id in changed else outcome
-                for pos, outcome in zip(batch, outcomes, strict=True)]
+        return [rebuilt[pos.lot_id] if pos.lot_id in rebuilt
+                else "reepoched" if pos.lot_id in changed else "ok" for pos in batch]
 
     async def _rooms(self, lot_ids: Sequence[int]) -> list[Room | None]:
         """Each lot's room as (seq, epoch, status), ``None`` when Redis has none."""
@@ -292,47 +295,103 @@ class Recovery:
         return changed
 
     async def rebuild(self, lot_id: int, why: str) -> str:
-        """Replace the room with the one the journal describes, under a new epoch."""
-        terms = await store_rooms.room_terms(self.store, lot_id)
-        if terms is None:
-            return "ok"  # not a lot of this database
-        journal = await store_rooms.events(self.store, lot_id)
-        writes = await book_store.writes(self.store, lot_id)  # the secret book (lot_book)
-        initial = RoomState(
-            mode=terms.mode, start=terms.start, inc=terms.inc, reserve=terms.reserve,
-            window_ms=terms.window_ms, ext_ms=terms.ext_ms, duration_ms=terms.duration_ms,
-            deposit=terms.deposit, inc0=terms.inc, bands=terms.bands,
-            format=LotFormat(terms.format), revisions=terms.revisions, step=terms.step,
-            interval_ms=terms.interval_ms, floor=terms.floor, free_ms=terms.free_ms,
-            round_ms=terms.round_ms, holders=terms.holders, preempt_ms=terms.preempt_ms,
-        )
-        try:
-            state = replay(initial, journal, writes)
-        except ReplayError as exc:
-            log.error("lot %d: cannot rebuild the room (%s): %s; left as it is", lot_id, why, exc)
-            return "ok"
-        if state.status.terminal:
-            # a rebuilt room's close is final (C9): it may have been settled already
-            state = replace(state, final=1)
-        epoch = secrets.token_hex(4)
-        args: list[Any] = [epoch, 0]
-        fields = state_fields(state, terms.session_id)
-        args[1] = len(fields) // 2
-        args += fields
-        for event in journal:
-            args += [event.seq, _blob(event)]
-        lot_keys = self.keys.lot(lot_id)
-        await self.scripts.restore(keys=[*lot_keys.script_keys(), lot_keys.book], args=args)
-        if state.status is LotStatus.OPEN:
-            await self.redis.sadd(self.keys.active, str(lot_id))
-            if state.ends_at:
-                await self.redis.zadd(self.keys.timed, {str(lot_id): state.ends_at})
-        metrics.HISTORY_LOSS.labels("rebuilt").inc()
-        log.error("lot %d: history lost in Redis (%s); room rebuilt from PostgreSQL at seq %d, "
-                  "new epoch %s: clients get recovered: false", lot_id, why, state.seq, epoch)
+        """Replace the room with the one the journal describes, under a new epoch; returns
+        ``rebuilt`` (``ok``: a lot PostgreSQL does not know, or whose journal cannot be
+        replayed, is left as it is)."""
+        return (await self.rebuild_many({lot_id: why}))[lot_id]
+
+    async def rebuild_many(self, damaged: dict[int, str]) -> dict[int, str]:
+        """:meth:`rebuild` of several lots (lot → why) in a fixed number of round trips: three
+        PostgreSQL queries (terms, journal, secret book) and pipelines of ``restore.lua`` calls
+        of about :data:`RESTORE_ARGS` arguments each, not a few round trips a lot (a Redis that
+        lost every room rebuilds every lot of every past session before the first bid)."""
+        if not damaged:
+            return {}
+        ids = list(damaged)
+        terms_of = await store_rooms.room_terms_many(self.store, ids)
+        journals = await store_rooms.events_many(self.store, ids)
+        books = await book_store.entries(self.store, ids)
+        outcomes = dict.fromkeys(ids, "ok")  # a lot not of this database stays as it is
+        restores: list[tuple[int, RoomState, str, list[Any]]] = []
+        for lot_id, why in damaged.items():
+            terms = terms_of.get(lot_id)
+            if terms is None:
+                continue
+            journal = journals.get(lot_id, [])
+            try:
+                state = replay(_initial(terms), journal,
+                               book_store.writes_of(books.get(lot_id, [])))
+            except ReplayError as exc:
+                log.error("lot %d: cannot rebuild the room (%s): %s; left as it is",
+                          lot_id, why, exc)
+                continue
+            if state.status.terminal:
+                # a rebuilt room's close is final (C9): it may have been settled already
+                state = replace(state, final=1)
+            epoch = secrets.token_hex(4)
+            fields = state_fields(state, terms.session_id)
+            args: list[Any] = [epoch, len(fields) // 2, *fields]
+            for event in journal:
+                args += [event.seq, _blob(event)]
+            restores.append((lot_id, state, epoch, args))
+        if not restores:
+            return outcomes
+        script = self.scripts.restore
+        await script.loaded()
+        for chunk in _chunks(restores):
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for lot_id, _, _, args in chunk:
+                    lot_keys = self.keys.lot(lot_id)
+                    script.queue(pipe, [*lot_keys.script_keys(), lot_keys.book], args)
+                await pipe.execute()
+        running = [(lot_id, state) for lot_id, state, _, _ in restores
+                   if state.status is LotStatus.OPEN]
+        if running:  # after their rooms (the closer and the scheduler read these)
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for lot_id, state in running:
+                    pipe.sadd(self.keys.active, str(lot_id))
+                    if state.ends_at:
+                        pipe.zadd(self.keys.timed, {str(lot_id): state.ends_at})
+                await pipe.execute()
+        for lot_id, state, epoch, _ in restores:
+            outcomes[lot_id] = "rebuilt"
+            metrics.HISTORY_LOSS.labels("rebuilt").inc()
+            log.error("lot %d: history lost in Redis (%s); room rebuilt from PostgreSQL at seq "
+                      "%d, new epoch %s: clients get recovered: false",
+                      lot_id, damaged[lot_id], state.seq, epoch)
         if self.after_rebuild is not None:
-            await self.after_rebuild(lot_id)
-        return "rebuilt"
+            for lot_id, state, _, _ in restores:
+                # a rebuilt close is final: no bid and no reopen needs its eligible set
+                if not state.status.terminal:
+                    await self.after_rebuild(lot_id)
+        return outcomes
+
+
+def _initial(terms: store_rooms.RoomTerms) -> RoomState:
+    """The room a lot of these terms starts as (what the journal is replayed onto)."""
+    return RoomState(
+        mode=terms.mode, start=terms.start, inc=terms.inc, reserve=terms.reserve,
+        window_ms=terms.window_ms, ext_ms=terms.ext_ms, duration_ms=terms.duration_ms,
+        deposit=terms.deposit, inc0=terms.inc, bands=terms.bands,
+        format=LotFormat(terms.format), revisions=terms.revisions, step=terms.step,
+        interval_ms=terms.interval_ms, floor=terms.floor, free_ms=terms.free_ms,
+        round_ms=terms.round_ms, holders=terms.holders, preempt_ms=terms.preempt_ms,
+    )
+
+
+def _chunks(restores: Sequence[tuple[int, RoomState, str, list[Any]]],
+            ) -> list[Sequence[tuple[int, RoomState, str, list[Any]]]]:
+    """``restores`` cut into pipelines of about :data:`RESTORE_ARGS` script arguments (a lot
+    with a long journal gets a pipeline of its own)."""
+    out: list[Sequence[tuple[int, RoomState, str, list[Any]]]] = []
+    first = size = 0
+    for i, restore in enumerate(restores):
+        if size and size + len(restore[3]) > RESTORE_ARGS:
+            out.append(restores[first:i])
+            first, size = i, 0
+        size += len(restore[3])
+    out.append(restores[first:])
+    return out
 
 
 def _blob(event: LotEvent) -> bytes:

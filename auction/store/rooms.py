@@ -2,8 +2,10 @@
 (:mod:`auction.rooms.recovery`) and for the drainer's comparison of what it copies.
 
 - :func:`positions`: every lot with its catalogue status and the highest journalled seq;
-- :func:`room_terms`: the terms a room is created with (lot, session, deposit requirement);
-- :func:`events`: a lot's journalled events rebuilt as the stream carried them;
+- :func:`room_terms` (:func:`room_terms_many`): the terms a room is created with (lot, session,
+  deposit requirement);
+- :func:`events` (:func:`events_many`): a lot's journalled events rebuilt as the stream carried
+  them;
 - :func:`verified_run` / :func:`record_verification`: table ``redis_verifications``, which Redis
   instance (by run id) each namespace last checked, under a transaction-level advisory lock so
   one process checks while the others wait.
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -44,13 +46,13 @@ SELECT l.id, s.mode, l.start_price_fen, l.increment_fen, l.reserve_fen, l.durati
        l.preempt_window_s,
        (SELECT string_agg(p.bidder_id || ':' || p.rank, ',' ORDER BY p.bidder_id)
         FROM lot_preemptors p WHERE p.lot_id = l.id) AS holders
-FROM lots l JOIN sessions s ON s.id = l.session_id WHERE l.id = $1
+FROM lots l JOIN sessions s ON s.id = l.session_id WHERE l.id = ANY($1::bigint[])
 """
 
 _EVENTS = """
-SELECT seq, kind, (extract(epoch FROM at) * 1000)::bigint AS at_ms,
+SELECT lot_id, seq, kind, (extract(epoch FROM at) * 1000)::bigint AS at_ms,
        bidder_id, paddle, amount_fen, data::text AS data
-FROM lot_events WHERE lot_id = $1 ORDER BY seq
+FROM lot_events WHERE lot_id = ANY($1::bigint[]) ORDER BY lot_id, seq
 """
 
 _VERIFIED = "SELECT run_id FROM redis_verifications WHERE namespace = $1"
@@ -114,10 +116,17 @@ async def positions(store: Store) -> list[Position]:
 
 
 async def room_terms(store: Store, lot_id: int) -> RoomTerms | None:
+    return (await room_terms_many(store, [lot_id])).get(lot_id)
+
+
+async def room_terms_many(store: Store, lot_ids: Sequence[int]) -> dict[int, RoomTerms]:
+    """:func:`room_terms` of several lots in one query (lots unknown to PostgreSQL: absent)."""
     with translated():
-        r = await store.pool.fetchrow(_TERMS, lot_id)
-    if r is None:
-        return None
+        rows = await store.pool.fetch(_TERMS, list(lot_ids))
+    return {int(r["id"]): _terms(r) for r in rows}
+
+
+def _terms(r: Any) -> RoomTerms:
     return RoomTerms(
         lot_id=int(r["id"]), mode=LotMode(r["mode"]), start=int(r["start_price_fen"]),
         inc=int(r["increment_fen"]), reserve=int(r["reserve_fen"]),
@@ -139,9 +148,17 @@ def _bands(raw: Any) -> str:
 
 async def events(store: Store, lot_id: int) -> list[LotEvent]:
     """Every journalled event of the lot, in seq order."""
+    return (await events_many(store, [lot_id])).get(lot_id, [])
+
+
+async def events_many(store: Store, lot_ids: Sequence[int]) -> dict[int, list[LotEvent]]:
+    """:func:`events` of several lots in one query (lots with none: absent)."""
     with translated():
-        rows = await store.pool.fetch(_EVENTS, lot_id)
-    return [_event(r) for r in rows]
+        rows = await store.pool.fetch(_EVENTS, list(lot_ids))
+    out: dict[int, list[LotEvent]] = {}
+    for r in rows:
+        out.setdefault(int(r["lot_id"]), []).append(_event(r))
+    return out
 
 
 def _lock_key(namespace: str) -> int:

@@ -6,10 +6,12 @@ outcome — rebuilt from the journal, a new epoch, or left as they are."""
 from __future__ import annotations
 
 import msgpack
+import pytest
 from redis.asyncio import Redis
 from settlement_factory import MakeSession
 
 from auction import metrics
+from auction.rooms import recovery as recovery_module
 from auction.rooms.keys import Keys
 from auction.rooms.recovery import Recovery
 from auction.rooms.service import Rooms
@@ -91,3 +93,54 @@ async def test_an_empty_batch_and_a_lot_with_no_journal(
     assert position.max_seq == 0
     assert await recovery.check_batch([position]) == ["ok"]
     assert await _epoch(redis, keys, lot) == before
+
+
+async def test_rooms_lost_together_are_rebuilt_together(
+    store: Store, redis: Redis, keys: Keys, rooms: Rooms, make_session: MakeSession,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every room of a session lost at once (a Redis that lost everything) is rebuilt in one
+    pass (:meth:`Recovery.rebuild_many`), in pipelines cut by size: the open rooms take bids
+    again and are back in the active set, the hammered one is sold and final; the eligibility
+    push follows only the rooms that can still take a bid; a lot PostgreSQL does not know is
+    left alone."""
+    monkeypatch.setattr(recovery_module, "RESTORE_ARGS", 1)  # a pipeline per room
+    sale = await make_session(lots=4, bidders=2)
+    lots = sale.lot_ids
+    b, other = sale.bidders
+    for lot in lots:
+        await rooms.open(lot)
+        await rooms.bid(lot, bidder=b.id, paddle=b.paddle, amount=sale.start)
+    await rooms.close(lots[3], "hammer")
+    drainer = Drainer(store, redis, keys)
+    for _ in range(3):
+        await drainer.drain_once()
+    positions = {p.lot_id: p for p in await store_rooms.positions(store) if p.lot_id in lots}
+    journal = {lot: await store_rooms.events(store, lot) for lot in lots}
+    for lot in lots:
+        lost = keys.lot(lot)
+        await redis.delete(lost.state, lost.events, lost.book)
+    await redis.srem(keys.active, *map(str, lots))
+    pushed: list[int] = []
+
+    async def after_rebuild(lot: int) -> None:
+        pushed.append(lot)
+
+    recovery = Recovery(redis, keys, store, after_rebuild=after_rebuild)
+    unknown = store_rooms.Position(max(lots) + 10**9, "open", 2)
+    outcomes = await recovery.check_batch([*(positions[lot] for lot in lots), unknown])
+
+    assert outcomes == ["rebuilt"] * 4 + ["ok"]
+    assert sorted(pushed) == sorted(lots[:3])
+    for lot in lots:
+        stream = await redis.xrange(keys.lot(lot).events)
+        assert [msgpack.unpackb(f[b"e"], raw=False) for _, f in stream] == [
+            e.to_map() for e in journal[lot]]
+    assert {int(m) for m in await redis.smembers(keys.active)} & set(lots) == set(lots[:3])
+    sold = await redis.hmget(keys.lot(lots[3]).state, ["status", "final"])
+    assert sold == [b"sold", b"1"]
+    assert await redis.exists(keys.lot(unknown.lot_id).state) == 0
+    for lot in lots[:3]:
+        accepted = await rooms.bid(lot, bidder=other.id, paddle=other.paddle,
+                                   amount=sale.start + sale.inc)
+        assert accepted.seq == 3
