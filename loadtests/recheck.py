@@ -8,6 +8,10 @@ drainer journal them, loses ``--gone`` rooms, then makes the namespace look rest
 recorded run id) and times :meth:`Recovery.ensure`.
 
     python -m loadtests.recheck --lots 1000 --bids 2 --gone 10 --runs 3
+    python -m loadtests.recheck --lots 2000 --closed 2000 --gone 2000 --runs 3   # all lost
+
+``--closed`` hammers that many lots first (rooms of past sessions); rebuilt rooms get their
+eligibility pushed as in the app.
 
 Prints one JSON object (seconds per run, per-lot cost, what was rebuilt and re-epoched) on
 stdout; progress on stderr. Needs ``DATABASE_URL`` and ``REDIS_URL``.
@@ -27,7 +31,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from auction.domain.lot import LotMode
-from auction.rooms import connection
+from auction.rooms import connection, eligibility
 from auction.rooms.keys import Keys
 from auction.rooms.recovery import Recovery
 from auction.rooms.service import Rooms
@@ -38,7 +42,7 @@ from loadtests.seed import INC_FEN, START_FEN, bounded, uscc
 from loadtests.stack import Stack, progress
 
 
-async def _lots(store: Store, rooms: Rooms, n: int, bids: int) -> list[int]:
+async def _lots(store: Store, rooms: Rooms, n: int, bids: int, closed: int) -> list[int]:
     tag = secrets.token_hex(3)
     market = await store.create_market(code=f"{secrets.randbelow(900_000) + 100_000}",
                                        slug=f"recheck-{tag}", name=f"复核基准市场{tag}",
@@ -64,20 +68,22 @@ async def _lots(store: Store, rooms: Rooms, n: int, bids: int) -> list[int]:
             b = bidders[k % 2]
             await rooms.bid(row.id, bidder=b.id, paddle=100 + k % 2,
                             amount=START_FEN + (k + 1) * INC_FEN)
+        if i < closed:  # a lot of a past session: hammered (passed when it has no bid)
+            await rooms.close(row.id, "hammer" if bids else "pass")
         return row.id
 
     return list(await bounded(range(n), make, 16))
 
 
-async def _drain(store: Store, rooms: Rooms, lots: list[int], bids: int) -> None:
+async def _drain(store: Store, rooms: Rooms, lots: list[int], bids: int, closed: int) -> None:
     drainer = Drainer(store, rooms.redis, rooms.keys)
-    want = 1 + bids  # the opening and each bid
+    # the opening and each bid of every lot, and the close of each closed one
+    want = len(lots) * (1 + bids) + min(closed, len(lots))
     while True:
         await drainer.drain_once()
         done = await store.pool.fetchval(
-            "SELECT count(*) FROM (SELECT lot_id FROM lot_events WHERE lot_id = ANY($1::bigint[])"
-            " GROUP BY lot_id HAVING max(seq) >= $2) d", lots, want)
-        if done == len(lots):
+            "SELECT count(*) FROM lot_events WHERE lot_id = ANY($1::bigint[])", lots)
+        if done >= want:
             return
 
 
@@ -91,10 +97,10 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
     rooms = Rooms(redis, keys)
     try:
         t0 = time.monotonic()
-        lots = await _lots(store, rooms, args.lots, args.bids)
-        await _drain(store, rooms, lots, args.bids)
-        progress(f"{len(lots)} open lots, {args.bids} bids each, journalled "
-                 f"({time.monotonic() - t0:.1f} s)")
+        lots = await _lots(store, rooms, args.lots, args.bids, args.closed)
+        await _drain(store, rooms, lots, args.bids, args.closed)
+        progress(f"{len(lots)} lots ({min(args.closed, len(lots))} closed), {args.bids} bids "
+                 f"each, journalled ({time.monotonic() - t0:.1f} s)")
         seconds: list[float] = []
         outcomes: list[dict[str, int]] = []
         for run in range(args.runs):
@@ -104,7 +110,10 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
             await store_rooms.record_verification(
                 store, keys.namespace, f"before-restart-{run}", checked=0, rebuilt=0,
                 reepoched=0)
-            recovery = Recovery(redis, keys, store)
+            # as the app does (auction/api/app.py): a rebuilt room's eligibility is pushed
+            recovery = Recovery(
+                redis, keys, store,
+                after_rebuild=lambda lots: eligibility.sync_rebuilt(redis, keys, store, lots))
             t = time.monotonic()
             await recovery.ensure(fresh=True)
             seconds.append(time.monotonic() - t)
@@ -115,6 +124,7 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
             progress(f"run {run + 1}/{args.runs}: {seconds[-1]:.3f} s {dict(row)}")
         med = statistics.median(seconds)
         return {"lots": len(lots), "bids_per_lot": args.bids, "gone_per_run": args.gone,
+                "closed": min(args.closed, len(lots)),
                 "seconds": [round(s, 4) for s in seconds], "median_s": round(med, 4),
                 "ms_per_lot": round(1000 * med / len(lots), 3), "outcomes": outcomes}
     finally:
@@ -130,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bids", type=int, default=2, help="bids on each lot")
     parser.add_argument("--gone", type=int, default=10, help="rooms lost before each run")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--closed", type=int, default=0,
+                        help="lots hammered before the runs (a past session's; lost first)")
     args = parser.parse_args(argv)
     result = asyncio.run(_run(args))
     json.dump(result, sys.stdout)

@@ -93,7 +93,7 @@ def create_app(settings: Settings, *, background: bool = True, freeze: bool = Fa
         # restarted (the fence); rebuilt rooms get their eligibility pushed again.
         recovery = Recovery(
             redis, keys, store,
-            after_rebuild=lambda lot: eligibility.sync_lot(redis, keys, store, lot),
+            after_rebuild=lambda lots: eligibility.sync_rebuilt(redis, keys, store, lots),
         )
         rooms = Rooms(redis, keys, fence=recovery.fence, lanes=LaneLimits(
             per_lot=settings.bid_queue_lot, most=settings.bid_queue_lot_most,

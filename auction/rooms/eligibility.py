@@ -226,6 +226,15 @@ async def sync_lot(redis: Redis, keys: Keys, store: Store, lot_id: int) -> None:
         await _push(redis, keys, store, terms[0], lot_id)
 
 
+async def sync_rebuilt(redis: Redis, keys: Keys, store: Store,
+                       by_session: dict[int, list[int]]) -> None:
+    """The eligible sets of rooms just rebuilt (:class:`auction.rooms.recovery.Recovery`), lots
+    by session: one lot's push for a session with one rebuilt lot, the whole session's for
+    several (one push instead of one a lot when Redis lost every room)."""
+    for session_id, lots in by_session.items():
+        await _push(redis, keys, store, session_id, lots[0] if len(lots) == 1 else None)
+
+
 async def push_session(services: Services, session_id: int) -> None:
     """:func:`sync_session` after a committed change; a failure is reported, not raised (the
     change is in PostgreSQL and :class:`EligibilitySync` pushes it again)."""

@@ -78,8 +78,9 @@ BATCH = 500
 #: about how many ``restore.lua`` arguments one pipeline of rebuilds carries
 RESTORE_ARGS = 20_000
 
-#: called after a room was rebuilt (the eligibility push: auction/rooms/eligibility.py)
-AfterRebuild = Callable[[int], Awaitable[None]]
+#: called after rooms were rebuilt, with their lots by session (the eligibility push:
+#: auction/rooms/eligibility.py :func:`~auction.rooms.eligibility.sync_rebuilt`)
+AfterRebuild = Callable[[dict[int, list[int]]], Awaitable[None]]
 
 
 #: a room as the check reads it: (seq, epoch, status)
@@ -313,6 +314,7 @@ class Recovery:
         books = await book_store.entries(self.store, ids)
         outcomes = dict.fromkeys(ids, "ok")  # a lot not of this database stays as it is
         restores: list[tuple[int, RoomState, str, list[Any]]] = []
+        by_session: dict[int, list[int]] = {}
         for lot_id, why in damaged.items():
             terms = terms_of.get(lot_id)
             if terms is None:
@@ -334,6 +336,7 @@ class Recovery:
             for event in journal:
                 args += [event.seq, _blob(event)]
             restores.append((lot_id, state, epoch, args))
+            by_session.setdefault(terms.session_id, []).append(lot_id)
         if not restores:
             return outcomes
         script = self.scripts.restore
@@ -360,10 +363,9 @@ class Recovery:
                       "%d, new epoch %s: clients get recovered: false",
                       lot_id, damaged[lot_id], state.seq, epoch)
         if self.after_rebuild is not None:
-            for lot_id, state, _, _ in restores:
-                # a rebuilt close is final: no bid and no reopen needs its eligible set
-                if not state.status.terminal:
-                    await self.after_rebuild(lot_id)
+            # closed rooms too: a bid on one is told lot_closed (and staff missed_bid) only when
+            # its bidder is in the lot's eligible set (R0 comes first)
+            await self.after_rebuild(by_session)
         return outcomes
 
 

@@ -146,6 +146,25 @@ async def test_sync_lot_and_the_resync_loop(store: Store, redis: Redis, keys: Ke
                                                          s.bidders["lot_b"]}
 
 
+async def test_sync_rebuilt_pushes_one_lot_or_the_whole_session(
+    store: Store, redis: Redis, keys: Keys
+) -> None:
+    """Rooms rebuilt after a Redis loss get their eligible sets: one rebuilt lot of a session
+    alone is pushed alone; several are pushed by one push of their session (every lot of it)."""
+    rooms = Rooms(redis, keys)
+    s = await make_session(store, rooms)
+    a_may = {s.bidders["band200"], s.bidders["band300"]}
+    b_may = {s.bidders["band300"], s.bidders["lot_b"]}
+    await eligibility.sync_rebuilt(redis, keys, store, {s.id: [s.lots["b"]]})
+    assert await eligible(redis, keys, s.lots["b"]) == b_may
+    assert await redis.exists(keys.lot(s.lots["a"]).eligible) == 0
+    for lot in s.lots.values():
+        await redis.delete(keys.lot(lot).eligible)
+    await eligibility.sync_rebuilt(redis, keys, store, {s.id: [s.lots["a"], s.lots["b"]]})
+    assert await eligible(redis, keys, s.lots["a"]) == a_may
+    assert await eligible(redis, keys, s.lots["b"]) == b_may
+
+
 async def test_a_push_in_several_pipelines_writes_every_lot(
     store: Store, redis: Redis, keys: Keys, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -102,8 +102,8 @@ async def test_rooms_lost_together_are_rebuilt_together(
     """Every room of a session lost at once (a Redis that lost everything) is rebuilt in one
     pass (:meth:`Recovery.rebuild_many`), in pipelines cut by size: the open rooms take bids
     again and are back in the active set, the hammered one is sold and final; the eligibility
-    push follows only the rooms that can still take a bid; a lot PostgreSQL does not know is
-    left alone."""
+    push is asked once, with the session's four lots; a lot PostgreSQL does not know is left
+    alone."""
     monkeypatch.setattr(recovery_module, "RESTORE_ARGS", 1)  # a pipeline per room
     sale = await make_session(lots=4, bidders=2)
     lots = sale.lot_ids
@@ -121,17 +121,17 @@ async def test_rooms_lost_together_are_rebuilt_together(
         lost = keys.lot(lot)
         await redis.delete(lost.state, lost.events, lost.book)
     await redis.srem(keys.active, *map(str, lots))
-    pushed: list[int] = []
+    pushed: list[dict[int, list[int]]] = []
 
-    async def after_rebuild(lot: int) -> None:
-        pushed.append(lot)
+    async def after_rebuild(by_session: dict[int, list[int]]) -> None:
+        pushed.append(by_session)
 
     recovery = Recovery(redis, keys, store, after_rebuild=after_rebuild)
     unknown = store_rooms.Position(max(lots) + 10**9, "open", 2)
     outcomes = await recovery.check_batch([*(positions[lot] for lot in lots), unknown])
 
     assert outcomes == ["rebuilt"] * 4 + ["ok"]
-    assert sorted(pushed) == sorted(lots[:3])
+    assert pushed == [{sale.session_id: list(lots)}]
     for lot in lots:
         stream = await redis.xrange(keys.lot(lot).events)
         assert [msgpack.unpackb(f[b"e"], raw=False) for _, f in stream] == [
