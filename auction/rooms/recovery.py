@@ -196,10 +196,12 @@ class Recovery:
         returns (checked, rebuilt, new epoch)."""
         lots = await store_rooms.positions(self.store)
         rebuilt = reepoched = 0
+        pushes: dict[int, list[int]] = {}  # the rebuilt lots by session, pushed once at the end
         for start in range(0, len(lots), BATCH):
-            outcomes = await self.check_batch(lots[start : start + BATCH])
+            outcomes = await self.check_batch(lots[start : start + BATCH], pushes=pushes)
             rebuilt += outcomes.count("rebuilt")
             reepoched += outcomes.count("reepoched")
+        await self._after_rebuild(pushes)
         return len(lots), rebuilt, reepoched
 
     async def check_lot(self, lot_id: int) -> str:
@@ -210,11 +212,13 @@ class Recovery:
         return (await self.check_batch([position], restart=False))[0]
 
     async def check_batch(
-        self, batch: Sequence[store_rooms.Position], *, restart: bool = True
+        self, batch: Sequence[store_rooms.Position], *, restart: bool = True,
+        pushes: dict[int, list[int]] | None = None,
     ) -> list[str]:
         """Check these lots together, each against its highest journalled seq; returns each
         one's outcome (``rebuilt``, ``reepoched`` or ``ok``), in order. ``restart``: an open or
-        scheduled room that is whole gets a new epoch.
+        scheduled room that is whole gets a new epoch. ``pushes``: the rebuilt lots are added
+        there by session, for the caller to push their eligibility, instead of pushed now.
 
         The whole batch costs a fixed number of round trips, not a few per lot (the first bid
         after a restart waits for every batch): one pipelined read of the rooms, one of the
@@ -238,7 +242,7 @@ class Recovery:
             seq, epoch, status = room
             if restart and seq > 0 and status in (LotStatus.OPEN.value, LotStatus.SCHEDULED.value):
                 fresh.append((pos.lot_id, epoch, seq))
-        rebuilt = await self.rebuild_many(damaged)
+        rebuilt = await self.rebuild_many(damaged, pushes=pushes)
         changed = await self._reepoch(fresh)
         return [rebuilt[pos.lot_id] if pos.lot_id in rebuilt
                 else "reepoched" if pos.lot_id in changed else "ok" for pos in batch]
@@ -301,11 +305,14 @@ class Recovery:
         replayed, is left as it is)."""
         return (await self.rebuild_many({lot_id: why}))[lot_id]
 
-    async def rebuild_many(self, damaged: dict[int, str]) -> dict[int, str]:
+    async def rebuild_many(
+        self, damaged: dict[int, str], *, pushes: dict[int, list[int]] | None = None,
+    ) -> dict[int, str]:
         """:meth:`rebuild` of several lots (lot → why) in a fixed number of round trips: three
         PostgreSQL queries (terms, journal, secret book) and pipelines of ``restore.lua`` calls
         of about :data:`RESTORE_ARGS` arguments each, not a few round trips a lot (a Redis that
-        lost every room rebuilds every lot of every past session before the first bid)."""
+        lost every room rebuilds every lot of every past session before the first bid).
+        ``pushes``: as in :meth:`check_batch`."""
         if not damaged:
             return {}
         ids = list(damaged)
@@ -362,11 +369,19 @@ class Recovery:
             log.error("lot %d: history lost in Redis (%s); room rebuilt from PostgreSQL at seq "
                       "%d, new epoch %s: clients get recovered: false",
                       lot_id, damaged[lot_id], state.seq, epoch)
-        if self.after_rebuild is not None:
-            # closed rooms too: a bid on one is told lot_closed (and staff missed_bid) only when
-            # its bidder is in the lot's eligible set (R0 comes first)
-            await self.after_rebuild(by_session)
+        if pushes is None:
+            await self._after_rebuild(by_session)
+        else:
+            for session_id, lots in by_session.items():
+                pushes.setdefault(session_id, []).extend(lots)
         return outcomes
+
+    async def _after_rebuild(self, by_session: dict[int, list[int]]) -> None:
+        """Push the eligible sets of rebuilt rooms (closed rooms too: a bid on one is told
+        ``lot_closed``, and staff ``missed_bid``, only when its bidder is in the lot's eligible
+        set, since R0 comes first)."""
+        if by_session and self.after_rebuild is not None:
+            await self.after_rebuild(by_session)
 
 
 def _initial(terms: store_rooms.RoomTerms) -> RoomState:
