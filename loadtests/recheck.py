@@ -113,7 +113,7 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
             # as the app does (auction/api/app.py): a rebuilt room's eligibility is pushed
             recovery = Recovery(
                 redis, keys, store,
-                after_rebuild=lambda lots: eligibility.sync_rebuilt(redis, keys, store, lots))
+                after_rebuild=lambda rebuilt: eligibility.sync_rebuilt(redis, keys, store, rebuilt))
             t = time.monotonic()
             await recovery.ensure(fresh=True)
             seconds.append(time.monotonic() - t)

@@ -140,16 +140,18 @@ def test_bench_measures_one_and_two_worker_processes(database_url: str, redis_ur
 @pytest.mark.timeout(120)
 def test_recheck_and_shared_round_trips_run_at_tiny_sizes(database_url: str, redis_url: str
                                                           ) -> None:
-    """``loadtests.recheck`` checks every lot it made (the lost ones rebuilt, the others given
-    a new epoch); ``loadtests.shared_round_trips`` prints both modes."""
+    """``loadtests.recheck`` checks every lot it made (the lost ones rebuilt, the other open
+    ones given a new epoch, the whole closed one left as it is); ``loadtests.shared_round_trips``
+    prints both modes."""
     env = _env({"DATABASE_URL": database_url, "REDIS_URL": redis_url})
     out = subprocess.run(
-        [sys.executable, "-m", "loadtests.recheck", "--lots", "6", "--gone", "2", "--runs", "1"],
+        [sys.executable, "-m", "loadtests.recheck", "--lots", "6", "--closed", "3", "--gone",
+         "2", "--runs", "1"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=100)
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout)
     assert result["outcomes"] == [
-        {"rooms_checked": 6, "rooms_rebuilt": 2, "rooms_reepoched": 4}], result
+        {"rooms_checked": 6, "rooms_rebuilt": 2, "rooms_reepoched": 3}], result
     out = subprocess.run(
         [sys.executable, "-m", "loadtests.shared_round_trips", "--callers", "3",
          "--seconds", "0.3"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
