@@ -5,8 +5,6 @@ results, lots), and the province's figures equal the sum of its cities' and coun
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,8 +18,7 @@ from auction.rooms.service import Rooms
 from auction.services import Services
 from auction.settings import Settings
 from auction.store import Store
-from tests.ops.conftest import AUCTION
-from tests.ops.test_demo_registration import Office, office  # noqa: F401  (the fixture)
+from tests.ops.demo_once import DemoRun
 
 ADMIN = {"Authorization": "Bearer test-admin-token"}
 PROVINCE = "370000"
@@ -62,27 +59,11 @@ async def _public_figures(http: httpx.AsyncClient, code: str) -> dict[str, int]:
 
 
 async def test_demo_statistics_equal_the_public_results_and_roll_up(
-    auction_env: dict[str, str], office: tuple[Office, str],  # noqa: F811
-    settings: Settings, store: Store, redis: Redis, keys: Keys,
+    demo_run: DemoRun, settings: Settings, store: Store, redis: Redis, keys: Keys,
 ) -> None:
     """The province, each city and county of the demo: statistics = the public recomputation;
     the province = Σ its children + Σ its own sessions, and a child's figures = its own."""
-    _, url = office
-    env = {**auction_env, "AUCTION_REGISTRATION_URL": url,
-           "AUCTION_REGISTRATION_SECRET": "demo-secret"}
-    err_path = Path(env["AUCTION_DATA_DIR"]).parent / "demo.err"
-    err_path.parent.mkdir(parents=True, exist_ok=True)
-    with err_path.open("wb") as err:
-        proc = await asyncio.create_subprocess_exec(
-            str(AUCTION), "demo", "--fast", "--once", env=env,
-            stdout=asyncio.subprocess.DEVNULL, stderr=err)
-        try:
-            code = await asyncio.wait_for(proc.wait(), timeout=420)
-        finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
-    assert code == 0, err_path.read_text(encoding="utf-8", errors="replace")
+    assert demo_run.code == 0, demo_run.output
 
     services = Services(
         settings=settings, store=store, redis=redis, keys=keys, rooms=Rooms(redis, keys),
