@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -19,7 +18,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from auction.api import http_errors, inbound
-from tests.e2e.harness import free_port
+from tests.e2e.harness import serving_app
 
 
 async def boom(request: Request) -> JSONResponse:
@@ -37,18 +36,8 @@ async def serving() -> AsyncIterator[int]:
         exception_handlers=http_errors.exception_handlers(),
         middleware=[Middleware(inbound.Inbound)],
     )
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off",
-                                           log_level="warning"))
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    try:
+    async with serving_app(app) as port:
         yield port
-    finally:
-        server.should_exit = True
-        await task
 
 
 class Recorder(logging.Handler):

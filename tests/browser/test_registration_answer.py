@@ -15,7 +15,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from playwright.async_api import expect
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -31,9 +30,9 @@ from tests.e2e.harness import (
     BIDDER_PASSWORD,
     Server,
     enrol,
-    free_port,
     raw_client,
     running,
+    serving_app,
     uscc,
 )
 
@@ -64,18 +63,9 @@ class Office:
 @pytest.fixture
 async def office() -> AsyncIterator[tuple[Office, str]]:
     office = Office()
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(
-        Starlette(routes=[Route("/r", office.register, methods=["POST"])]), host="127.0.0.1",
-        port=port, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.05)
-    try:
+    async with serving_app(Starlette(routes=[Route("/r", office.register, methods=["POST"])])
+                           ) as port:
         yield office, f"http://127.0.0.1:{port}/r"
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def _sell(server: Server, session: int, lot: int, tag: int) -> str:

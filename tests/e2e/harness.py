@@ -37,6 +37,24 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@contextlib.asynccontextmanager
+async def serving_app(app: Any) -> AsyncIterator[int]:
+    """A small ASGI app (a registration office, a test's own routes) served by uvicorn on a
+    free local port, in this event loop: its port."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off",
+                                           log_level="warning"))
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        await task
+
+
 @dataclass
 class Server:
     base: str

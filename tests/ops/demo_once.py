@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from auction.store import Store
-from tests.e2e.harness import free_port
+from tests.e2e.harness import serving_app
 
 #: the registration number the office gives every packet
 NUMBER = "2026370100009876"
@@ -43,21 +43,10 @@ class Office:
 @asynccontextmanager
 async def office_server() -> AsyncIterator[tuple[Office, str]]:
     """The office on a free local port: (office, its registration URL)."""
-    import uvicorn
-
     office = Office()
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(
-        Starlette(routes=[Route("/register", office.register, methods=["POST"])]),
-        host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.05)
-    try:
+    app = Starlette(routes=[Route("/register", office.register, methods=["POST"])])
+    async with serving_app(app) as port:
         yield office, f"http://127.0.0.1:{port}/register"
-    finally:
-        server.should_exit = True
-        await task
 
 
 @dataclass

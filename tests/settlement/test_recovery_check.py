@@ -8,9 +8,10 @@ from __future__ import annotations
 import msgpack
 import pytest
 from redis.asyncio import Redis
-from settlement_factory import MakeSession
+from settlement_factory import MakeSession, SessionFixture
 
 from auction import metrics
+from auction.domain.room import LotEvent
 from auction.rooms import recovery as recovery_module
 from auction.rooms.keys import Keys
 from auction.rooms.recovery import Recovery
@@ -25,22 +26,31 @@ async def _epoch(redis: Redis, keys: Keys, lot: int) -> bytes | None:
     return epoch
 
 
-async def test_one_batch_gives_each_room_its_outcome(
-    store: Store, redis: Redis, keys: Keys, rooms: Rooms, make_session: MakeSession
-) -> None:
-    sale = await make_session(lots=5, bidders=2)
+async def _journalled(
+    store: Store, redis: Redis, keys: Keys, rooms: Rooms, sale: SessionFixture,
+) -> tuple[dict[int, store_rooms.Position], dict[int, list[LotEvent]]]:
+    """Every lot of ``sale`` opened with one bid, the last one hammered, all of it journalled:
+    each lot's position and journal."""
     lots = sale.lot_ids
     b = sale.bidders[0]
     for lot in lots:
         await rooms.open(lot)
         await rooms.bid(lot, bidder=b.id, paddle=b.paddle, amount=sale.start)
-    await rooms.close(lots[4], "hammer")
+    await rooms.close(lots[-1], "hammer")
     drainer = Drainer(store, redis, keys)
     for _ in range(3):
         await drainer.drain_once()
     positions = {p.lot_id: p for p in await store_rooms.positions(store) if p.lot_id in lots}
+    return positions, {lot: await store_rooms.events(store, lot) for lot in lots}
+
+
+async def test_one_batch_gives_each_room_its_outcome(
+    store: Store, redis: Redis, keys: Keys, rooms: Rooms, make_session: MakeSession
+) -> None:
+    sale = await make_session(lots=5, bidders=2)
+    lots = sale.lot_ids
+    positions, journal = await _journalled(store, redis, keys, rooms, sale)
     assert [positions[lot].max_seq for lot in lots[:4]] == [2, 2, 2, 2]
-    journal = {lot: await store_rooms.events(store, lot) for lot in lots}
 
     # lot 0: gone; lot 1: the stream's last event says another amount; lot 2: the stream lost
     # its last event (the room's seq did not move); lot 3: whole and open; lot 4: whole, closed
@@ -107,16 +117,8 @@ async def test_rooms_lost_together_are_rebuilt_together(
     monkeypatch.setattr(recovery_module, "RESTORE_ARGS", 1)  # a pipeline per room
     sale = await make_session(lots=4, bidders=2)
     lots = sale.lot_ids
-    b, other = sale.bidders
-    for lot in lots:
-        await rooms.open(lot)
-        await rooms.bid(lot, bidder=b.id, paddle=b.paddle, amount=sale.start)
-    await rooms.close(lots[3], "hammer")
-    drainer = Drainer(store, redis, keys)
-    for _ in range(3):
-        await drainer.drain_once()
-    positions = {p.lot_id: p for p in await store_rooms.positions(store) if p.lot_id in lots}
-    journal = {lot: await store_rooms.events(store, lot) for lot in lots}
+    other = sale.bidders[1]
+    positions, journal = await _journalled(store, redis, keys, rooms, sale)
     for lot in lots:
         lost = keys.lot(lot)
         await redis.delete(lost.state, lost.events, lost.book)
