@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import io
 import secrets
-import socket
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -27,14 +26,9 @@ from auction.domain.identity import uscc_check_char
 from auction.settings import Settings
 from auction.wire.codec import MAX_FRAME
 from tests.codes import reserve
+from tests.ports import free_port
 
 ADMIN = {"Authorization": "Bearer test-admin-token"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextlib.asynccontextmanager

@@ -8,13 +8,17 @@ new epoch, watchers get ``snapshot recovered: false``, and no (lot, seq) carries
 Each test's server runs on a database of its own: the check after a restart covers every lot of
 the database, and on the suite's shared one that is every lot the other tests left there (rooms
 of other namespaces, each "gone" and rebuilt: thousands in a full run, past 10 s on a slow
-machine; CI, 2026-12-02).
+machine; CI, 2026-12-02). And on a ``redis-server`` of its own: ``SCRIPT FLUSH`` empties the
+script cache of every client of a Redis, and the machine's is shared by the tests running beside
+these (``pytest -n``): a pipeline of theirs queued after its script was checked would meet
+``NOSCRIPT``.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import msgpack
@@ -29,15 +33,39 @@ from tests.conftest import opened_store
 from tests.e2e.conftest import fresh_server
 from tests.e2e.harness import Raw, Server, create_sale, raw_client
 from tests.e2e.test_live_auction import command
+from tests.faults.cluster import RedisServer
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A ``redis-server`` of the test's own (module docstring), stopped after it."""
+    own = RedisServer(tmp_path / "own-redis")
+    own.start("--appendonly", "no")
+    try:
+        yield own
+    finally:
+        own.stop()
+
+
+@pytest.fixture
+async def redis(own_redis: RedisServer) -> AsyncIterator[Redis]:
+    """A client of the test's own Redis."""
+    await own_redis.wait_ready()
+    client = Redis.from_url(own_redis.url)
+    try:
+        yield client
+    finally:
+        await client.aclose()
 
 
 @pytest.fixture
 async def server(
-    settings: Settings, tmp_path: Any, fresh_database_url: str
+    settings: Settings, tmp_path: Any, fresh_database_url: str, redis: Redis,
+    own_redis: RedisServer,
 ) -> AsyncIterator[Server]:
-    """A fresh server on a database of its own (module docstring)."""
-    async with fresh_server(settings.with_changes(database_url=fresh_database_url),
-                            tmp_path) as srv:
+    """A fresh server on a database and a Redis of its own (module docstring)."""
+    own = settings.with_changes(database_url=fresh_database_url, redis_url=own_redis.url)
+    async with fresh_server(own, tmp_path) as srv:
         yield srv
 
 

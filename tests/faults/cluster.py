@@ -29,7 +29,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,18 +42,14 @@ import asyncpg  # type: ignore[import-untyped]
 import httpx
 import pytest
 
+from tests.ports import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "faults"
 REDIS_SERVER = "/usr/bin/redis-server"
 ADMIN_TOKEN = "fault-admin-token"
 SECRET = "fault-secret-0123456789abcdef0123456789abcdef"
 REGISTRATION_SECRET = "fault-registration-secret"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def missing(what: str) -> None:

@@ -5,7 +5,6 @@ told in words rather than as Python exceptions or close codes."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 
 import pytest
@@ -13,6 +12,8 @@ from auction_client import cli
 from auction_client.errors import AmountError
 from auction_client.money import parse_amount
 from sdk_fake_server import FakeServer
+
+from tests.ports import free_port
 
 
 @pytest.fixture
@@ -127,9 +128,7 @@ async def test_a_bad_amount_is_told_in_words(capsys: pytest.CaptureFixture[str])
 
 async def test_no_server_listening_is_told_in_words(capsys: pytest.CaptureFixture[str]) -> None:
     """A port nobody listens on names the settings to check (AUCTION_PORT among them)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     code = await run("watch", "--lot", "1", env={"AUCTION_PORT": str(port)})
     err = capsys.readouterr().err
     assert code == 2
