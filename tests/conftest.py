@@ -38,6 +38,7 @@ import asyncpg  # type: ignore[import-untyped]
 import pytest
 from redis.asyncio import Redis
 
+from auction import outage
 from auction.embedded import EmbeddedServers
 from auction.rooms.keys import Keys
 from auction.settings import Settings
@@ -236,3 +237,36 @@ def _fail_on_loop_exceptions(_loop_exception_collector: None) -> Iterator[None]:
         ]
         _LOOP_ERRORS.clear()
         pytest.fail("unhandled exception in the event loop:\n" + "\n".join(errors), pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def _no_outage_from_an_earlier_test() -> None:
+    """Each test starts with Redis and PostgreSQL up in :mod:`auction.outage`'s eyes: the
+    trackers are one per process, and an outage a test made on purpose (a Redis it killed) would
+    otherwise be reported "back" by the next test's first call, in that test's log."""
+    for tracker in (outage.REDIS, outage.POSTGRES):
+        tracker.down_since = None
+        tracker.failures = 0
+
+
+# -- pytest -n (pytest-xdist; pyproject's addopts run the suite on 2 workers) -------------------
+
+#: files whose tests share a session fixture too costly to make twice: scheduled as one unit
+#: (tests/ops/demo_once.py: one ``auction demo --once`` of ≈ 35 s for the three demo files)
+SHARED_SCOPES = {"tests/ops/test_demo_": "tests/ops/test_demo_*"}
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Each test file runs whole in one worker (its module fixtures made once), as with
+    ``--dist loadfile``; the files of :data:`SHARED_SCOPES` run together in one."""
+    from xdist.scheduler import LoadFileScheduling
+
+    class Scheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            scope = str(super()._split_scope(nodeid))
+            for prefix, shared in SHARED_SCOPES.items():
+                if scope.startswith(prefix):
+                    return shared
+            return scope
+
+    return Scheduling(config, log)

@@ -74,9 +74,23 @@ class Sale:
 
 
 def _json(value: Any) -> dict[str, Any]:
-    if value is None:
-        return {}
-    return dict(json.loads(value) if isinstance(value, str) else value)
+    """A stored JSON object; anything else (none, another JSON value) reads as ``{}``."""
+    if isinstance(value, str):
+        value = json.loads(value)
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def _part(packet: dict[str, Any], name: str) -> dict[str, Any]:
+    """A packet's part (``contract``, ``lot``, ``seller``, ``buyer``): ``{}`` when it is absent
+    or not an object, so a packet of another shape falls back to the lot's own columns rather
+    than failing every statistics read of the deployment."""
+    part = packet.get(name)
+    return dict(part) if isinstance(part, dict) else {}
+
+
+def _amount(part: dict[str, Any], name: str, default: int) -> int:
+    value = part.get(name)
+    return value if type(value) is int else default
 
 
 def _party(side: dict[str, Any], uscc: str | None, resident_id: str | None) -> tuple[str, str,
@@ -119,13 +133,13 @@ async def sales(store: Store, market_ids: list[int],
         ):
             for r in await conn.fetch(_SOLD, market_ids):
                 packet = _json(r["packet"])
-                contract = dict(packet.get("contract") or {})
-                lot = dict(packet.get("lot") or {})
+                contract = _part(packet, "contract")
+                lot = _part(packet, "lot")
                 price = int(r["amount_fen"])
                 seller_key, seller_region, seller_nature = _party(
-                    dict(packet.get("seller") or {}), r["holder_uscc"], None)
+                    _part(packet, "seller"), r["holder_uscc"], None)
                 buyer_key, buyer_region, buyer_nature = _party(
-                    dict(packet.get("buyer") or {}),
+                    _part(packet, "buyer"),
                     None if r["buyer_kind"] == "person" and r["resident_id"] else r["buyer_uscc"],
                     r["resident_id"] if r["buyer_kind"] == "person" else None)
                 registered = r["status"] == "registered" and r["registration_no"] is not None
@@ -134,8 +148,8 @@ async def sales(store: Store, market_ids: list[int],
                     if registered and r["answered_at"] is not None else None)
                 if registered and registered_on is None:
                     registered = False
-                total = int(contract.get("total_amount_fen", price))
-                tech = int(contract.get("tech_amount_fen", max(price - r["non_tech_fen"], 0)))
+                total = _amount(contract, "total_amount_fen", price)
+                tech = _amount(contract, "tech_amount_fen", max(price - r["non_tech_fen"], 0))
                 c = Contract(
                     lot_id=r["lot_id"], session_id=r["session_id"],
                     session_name=r["session_name"], market_id=r["market_id"],

@@ -59,8 +59,11 @@ async def test_demo_once_ends_with_every_sold_lot_registered_with_the_number(
             results = (await http.get("/api/v1/results",
                                       params={"session": session_id})).json()["results"]
             assert {r["registration"]["registration_no"] for r in results} == {NUMBER}
+        # the demo's deliverer also sends what other tests left pending in the shared database
+        # (rows of any shape: tests/store/test_catalogue.py's {"lot": id}); ours name a session
         ours = [p for p in demo_run.office.packets.values()
-                if p["session"]["id"] in sessions]  # type: ignore[index]
+                if isinstance(p.get("session"), dict)
+                and p["session"].get("id") in sessions]  # type: ignore[union-attr]
         assert sold == len(ours) > 0
         await _confirmations_and_notices(http, store, sessions, sold)
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from auction.store import Conflict, Invalid, NotFound, Store
+from auction.store import statistics as stats_store
 from auction.store.errors import constraint_field
 from auction.store.records import Lot, Session
 from tests.codes import market_code
@@ -144,6 +145,39 @@ async def test_public_bids_results_and_registration_status(
     assert lot.id in [r.lot_id for r in await store.results()]
     status = await store.registration_status(lot.id)
     assert (status.status, status.attempts, status.delivered_at) == ("pending", 0, None)
+
+
+async def test_statistics_read_a_packet_of_another_shape_from_the_lots_columns(
+    store: Store, make_lot: MakeLot
+) -> None:
+    """A sold lot whose packet is not of the builder's shape (its ``lot`` a number, its
+    ``contract`` a string, its amounts text) is counted from the lot's own columns: the
+    statistics of the whole deployment read every sold lot, so one odd packet must not make
+    them all fail (a 500 on every statistics page; xdist run, 2026-12-03)."""
+    lot = await make_lot()
+    (bidder,) = await _bidders(store, 1)
+    at = datetime(2026, 4, 18, 2, 0, tzinfo=UTC)
+    async with store.pool.acquire() as conn:
+        await conn.execute(
+            "INSERT INTO lot_results (lot_id, outcome, winner_id, paddle, amount_fen,"
+            " winning_seq, closed_at, bid_count, bid_log_sha256)"
+            " VALUES ($1, 'sold', $2, 102, 110000000, 3, $3, 2, repeat('0', 64))",
+            lot.id, bidder, at,
+        )
+        await conn.execute(
+            "INSERT INTO registration_outbox (lot_id, idempotency_key, packet)"
+            " VALUES ($1, $2, $3)",
+            lot.id, f"lot-{lot.id}",
+            {"lot": lot.id, "contract": "技术转让", "seller": [1],
+             "buyer": {"uscc": None}},
+        )
+        market_id = await conn.fetchval(
+            "SELECT market_id FROM sessions WHERE id = $1", lot.session_id)
+    (sale,) = await stats_store.sales(store, [market_id], {})
+    contract = sale.contract
+    assert (contract.lot_id, contract.total_fen, contract.tech_fen) == (
+        lot.id, 110_000_000, 110_000_000 - lot.non_tech_fen)
+    assert (contract.contract_type, contract.result_type) == (lot.contract_type, lot.result_type)
 
 
 async def test_ping_and_unreachable_server() -> None:
