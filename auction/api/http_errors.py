@@ -55,11 +55,13 @@ from starlette.responses import JSONResponse, Response
 
 from auction import outage
 from auction.accounts.limits import RateLimited
+from auction.api.english import HEADER, wants_english
+from auction.api.english import message as english_message
 from auction.api.guard import Denied
 from auction.api.tokens import TokenError
 from auction.domain.errors import Rejection
 from auction.domain.identity import IdentityError
-from auction.domain.inputs import parse_id, printable, text_problem
+from auction.domain.inputs import parse_id, printable, text_problems
 from auction.rooms.door import Overloaded
 from auction.store.errors import (
     Conflict,
@@ -79,17 +81,19 @@ MAX_FEN = 10**15
 
 
 class BadRequest(Exception):
-    """The request itself is malformed. ``status`` is 400 unless said otherwise."""
+    """The request itself is malformed. ``status`` is 400 unless said otherwise; ``en``: the
+    message in English, when it says more than the code's (:mod:`auction.api.english`)."""
 
     def __init__(
         self, message: str, field: str | None = None, *, code: str = "bad_request",
-        status: int = 400,
+        status: int = 400, en: str | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.field = field
         self.status = status
+        self.en = en
 
 
 def error_response(
@@ -107,6 +111,8 @@ def error_response(
     return JSONResponse({"error": error}, status_code=status, headers=headers)
 
 
+answer = error_response  # the module's, under the name to_response's own wrapper calls
+
 _STORE_STATUS: tuple[tuple[type[StoreError], int], ...] = (
     (NotFound, 404), (Conflict, 409), (Invalid, 400), (Unavailable, 503),
 )
@@ -122,8 +128,18 @@ _HTTP_CODES = {
 _HTTP_MESSAGES = {404: "请求的资源不存在", 405: "不支持该请求方法"}
 
 
-def to_response(exc: Exception) -> JSONResponse:
-    """The error answer for ``exc`` (the table in the module docstring)."""
+def to_response(exc: Exception, *, english: bool = False) -> JSONResponse:
+    """The error answer for ``exc`` (the table in the module docstring); with ``english`` its
+    ``message`` in English (:mod:`auction.api.english`)."""
+
+    def error_response(
+        status: int, code: str, message: str, field: str | None = None, **extra: Any
+    ) -> JSONResponse:
+        if english:
+            own = exc.en if isinstance(exc, BadRequest) else None
+            message = english_message(code, message, field, own)
+        return answer(status, code, message, field, **extra)
+
     if isinstance(exc, BadRequest):
         return error_response(exc.status, exc.code, exc.message, exc.field)
     if isinstance(exc, IdentityError):
@@ -156,13 +172,13 @@ def to_response(exc: Exception) -> JSONResponse:
     if mapped is not None:
         if isinstance(mapped, Unavailable):
             log.warning("answered 503: %s: %s", type(exc).__name__, exc)
-        return to_response(mapped)
+        return to_response(mapped, english=english)
     log.exception("unhandled error", exc_info=exc)
     return error_response(500, "internal_error", "服务器内部错误")
 
 
 async def _handle(request: Request, exc: Exception) -> Response:
-    return to_response(exc)
+    return to_response(exc, english=wants_english(request.headers.get(HEADER)))
 
 
 Handler = Callable[[Request, Exception], Awaitable[Response]]
@@ -187,19 +203,22 @@ async def read_body(request: Request, *, optional: bool = False) -> Body:
     """The request's JSON object. An empty body is ``{}`` when ``optional``."""
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
-        raise BadRequest("请求体过大", code="too_large", status=413)
+        raise BadRequest("请求体过大", code="too_large", status=413,
+                         en="The request body is too large")
     if not raw.strip():
         if optional:
             return Body({})
-        raise BadRequest("请求体不能为空, 应为 JSON 对象")
+        raise BadRequest("请求体不能为空, 应为 JSON 对象",
+                         en="The request body is empty: a JSON object is expected")
     try:
         data = json.loads(raw)
     except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError included
-        raise BadRequest(f"请求体不是合法的 JSON: {exc}") from exc
+        raise BadRequest(f"请求体不是合法的 JSON: {exc}",
+                         en=f"The request body is not valid JSON: {exc}") from exc
     except RecursionError:
-        raise BadRequest("请求体嵌套过深") from None
+        raise BadRequest("请求体嵌套过深", en="The request body is nested too deeply") from None
     if not isinstance(data, dict):
-        raise BadRequest("请求体应为 JSON 对象")
+        raise BadRequest("请求体应为 JSON 对象", en="The request body must be a JSON object")
     return Body(data)
 
 
@@ -212,6 +231,12 @@ def _integer_unit(name: str) -> str:
     if name.endswith("_fen"):
         return " (金额以分计)"
     return " (单位: 秒)" if name.endswith("_s") else ""
+
+
+def _integer_unit_en(name: str) -> str:
+    if name.endswith("_fen"):
+        return " (money in fen)"
+    return " (seconds)" if name.endswith("_s") else ""
 
 
 class Body:
@@ -243,18 +268,19 @@ class Body:
         value = self._get(name)
         if value is _MISSING:
             if default is None:
-                raise BadRequest(f"缺少字段 {name}", name)
+                raise BadRequest(f"缺少字段 {name}", name, en=f"Missing field {name}")
             return default
         if not isinstance(value, str):
-            raise BadRequest(f"字段 {name} 应为字符串", name)
+            raise BadRequest(f"字段 {name} 应为字符串", name, en=f"Field {name} must be text")
         value = value.strip()
         if not value and not allow_empty:
-            raise BadRequest(f"字段 {name} 不能为空", name)
+            raise BadRequest(f"字段 {name} 不能为空", name, en=f"Field {name} may not be empty")
         if multiline is None:
             multiline = max_len > 200
-        problem = text_problem(value, max_len=max_len, multiline=multiline)
-        if problem is not None:
-            raise BadRequest(f"字段 {name} {problem}", name)
+        problems = text_problems(value, max_len=max_len, multiline=multiline)
+        if problems is not None:
+            raise BadRequest(f"字段 {name} {problems[0]}", name,
+                             en=f"Field {name} {problems[1]}")
         return value
 
     def gives(self, name: str) -> bool:
@@ -281,18 +307,21 @@ class Body:
         value = self._get(name)
         if value is _MISSING:
             if default is None:
-                raise BadRequest(f"缺少字段 {name}", name)
+                raise BadRequest(f"缺少字段 {name}", name, en=f"Missing field {name}")
             return default
         if type(value) is not int:
-            raise BadRequest(f"字段 {name} 应为整数{_integer_unit(name)}", name)
+            raise BadRequest(f"字段 {name} 应为整数{_integer_unit(name)}", name,
+                             en=f"Field {name} must be a whole number{_integer_unit_en(name)}")
         if not minimum <= value <= maximum:
-            raise BadRequest(f"字段 {name} 应在 {minimum} 到 {maximum} 之间", name)
+            raise BadRequest(f"字段 {name} 应在 {minimum} 到 {maximum} 之间", name,
+                             en=f"Field {name} must be between {minimum} and {maximum}")
         return value
 
     def choice(self, name: str, options: tuple[str, ...], *, default: str | None = None) -> str:
         value = self.text(name, default=default)
         if value not in options:
-            raise BadRequest(f"字段 {name} 应为 {' / '.join(options)} 之一", name)
+            raise BadRequest(f"字段 {name} 应为 {' / '.join(options)} 之一", name,
+                             en=f"Field {name} must be one of {' / '.join(options)}")
         return value
 
     def timestamp(self, name: str) -> datetime:
@@ -301,9 +330,11 @@ class Body:
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError as exc:
-            raise BadRequest(f"字段 {name} 应为 RFC 3339 时间", name) from exc
+            raise BadRequest(f"字段 {name} 应为 RFC 3339 时间", name,
+                             en=f"Field {name} must be an RFC 3339 time") from exc
         if parsed.tzinfo is None:
-            raise BadRequest(f"字段 {name} 须带时区偏移, 如 +08:00", name)
+            raise BadRequest(f"字段 {name} 须带时区偏移, 如 +08:00", name,
+                             en=f"Field {name} needs a time zone offset, e.g. +08:00")
         return parsed
 
     def done(self) -> None:
@@ -311,7 +342,7 @@ class Body:
         for name in self._data:
             if name not in self._seen:
                 shown = printable(name)  # the caller's text: cut, and escaped if need be
-                raise BadRequest(f"未知字段 {shown}", shown)
+                raise BadRequest(f"未知字段 {shown}", shown, en=f"Unknown field {shown}")
 
 
 def query_int(request: Request, name: str) -> int | None:
@@ -324,4 +355,5 @@ def query_int(request: Request, name: str) -> int | None:
     try:
         return parse_id(raw)
     except ValueError:
-        raise BadRequest(f"查询参数 {name} 应为正整数", name) from None
+        raise BadRequest(f"查询参数 {name} 应为正整数", name,
+                         en=f"Query parameter {name} must be a positive whole number") from None

@@ -20,10 +20,12 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from auction.api.http_errors import error_response, to_response
-from auction.domain.inputs import text_problem
+from auction.api.english import HEADER, wants_english
+from auction.api.http_errors import BadRequest, to_response
+from auction.domain.inputs import text_problems
 
 #: longest query parameter value (codes, states and ids are far shorter)
 MAX_QUERY_VALUE = 256
@@ -31,21 +33,20 @@ MAX_QUERY_VALUE = 256
 MAX_PATH = 2048
 
 
-def input_problem(scope: Scope) -> tuple[str, str] | None:
-    """``(field, problem)`` for the first bad part of the request line, else ``None``."""
+def input_problem(scope: Scope) -> tuple[str, str, str] | None:
+    """``(field, problem, problem in English)`` for the first bad part of the request line,
+    else ``None``."""
     path: str = scope.get("path", "")
-    problem = text_problem(path, max_len=MAX_PATH)
-    if problem is not None:
-        return "path", problem
+    problems = text_problems(path, max_len=MAX_PATH)
+    if problems is not None:
+        return "path", *problems
     query = scope.get("query_string", b"").decode("latin-1")
     # as Starlette decodes it (invalid UTF-8 becomes U+FFFD, which is harmless)
     for name, value in parse_qsl(query, keep_blank_values=True):
-        problem = text_problem(name, max_len=MAX_QUERY_VALUE)
-        if problem is not None:
-            return name, problem
-        problem = text_problem(value, max_len=MAX_QUERY_VALUE)
-        if problem is not None:
-            return name, problem
+        problems = (text_problems(name, max_len=MAX_QUERY_VALUE)
+                    or text_problems(value, max_len=MAX_QUERY_VALUE))
+        if problems is not None:
+            return name, *problems
     return None
 
 
@@ -59,13 +60,14 @@ class Inbound:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        english = wants_english(Headers(scope=scope).get(HEADER))
         bad = input_problem(scope)
         if bad is not None:
-            field, problem = bad
+            field, problem, problem_en = bad
             name = "路径" if field == "path" else f"查询参数 {field}"
-            await error_response(400, "bad_request", f"{name} {problem}", field)(
-                scope, receive, send
-            )
+            name_en = "The path" if field == "path" else f"Query parameter {field}"
+            refused = BadRequest(f"{name} {problem}", field, en=f"{name_en} {problem_en}")
+            await to_response(refused, english=english)(scope, receive, send)
             return
         started = False
 
@@ -80,4 +82,4 @@ class Inbound:
         except Exception as exc:
             if started:
                 raise  # half an answer is out: only the server can end it (it closes)
-            await to_response(exc)(scope, receive, send)
+            await to_response(exc, english=english)(scope, receive, send)

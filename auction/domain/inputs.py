@@ -46,14 +46,24 @@ def parse_id(digits: str) -> int:
 
 def text_problem(value: str, *, max_len: int, multiline: bool = False) -> str | None:
     """Why ``value`` is not acceptable text (a short Chinese phrase), or ``None`` when it is."""
+    found = text_problems(value, max_len=max_len, multiline=multiline)
+    return None if found is None else found[0]
+
+
+def text_problems(
+    value: str, *, max_len: int, multiline: bool = False
+) -> tuple[str, str] | None:
+    """:func:`text_problem` in Chinese and in English, or ``None``."""
     if len(value) > max_len:
-        return f"过长 (最多 {max_len} 字)"
+        return f"过长 (最多 {max_len} 字)", f"is too long (at most {max_len} characters)"
     bad = (_BAD_MULTILINE if multiline else _BAD).search(value)
     if bad is None:
         return None
     if "\ud800" <= bad.group() <= "\udfff":
-        return "含有无效的 Unicode 字符 (孤立代理项)"
-    return f"含有控制字符 U+{ord(bad.group()):04X}"
+        return ("含有无效的 Unicode 字符 (孤立代理项)",
+                "holds an invalid Unicode character (a lone surrogate)")
+    return (f"含有控制字符 U+{ord(bad.group()):04X}",
+            f"holds the control character U+{ord(bad.group()):04X}")
 
 
 def printable(value: str, limit: int = 64) -> str:

@@ -50,9 +50,10 @@ class Recorder(logging.Handler):
 
 
 async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                   target: str) -> tuple[int, dict[str, str], Any]:
-    """One HTTP/1.1 request on an open connection: status, headers, JSON body."""
-    writer.write(f"GET {target} HTTP/1.1\r\nHost: test\r\n\r\n".encode("latin-1"))
+                   target: str, extra: str = "") -> tuple[int, dict[str, str], Any]:
+    """One HTTP/1.1 request on an open connection: status, headers, JSON body (``extra``:
+    more header lines, each ending in CRLF)."""
+    writer.write(f"GET {target} HTTP/1.1\r\nHost: test\r\n{extra}\r\n".encode("latin-1"))
     await writer.drain()
     head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
     status_line, *lines = head.decode("latin-1").split("\r\n")
@@ -99,6 +100,22 @@ async def test_control_characters_in_the_request_line_are_400(target: str, field
         writer.close()
     assert status == 400 and body["error"]["code"] == "bad_request"
     assert body["error"]["field"] == (field if field.isprintable() else ascii(field))
+
+
+async def test_the_request_lines_refusals_and_500s_in_english() -> None:
+    """With ``X-Auction-Lang: en`` the same answers, their messages in English."""
+    async with serving() as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        en = "X-Auction-Lang: en\r\n"
+        status, _, body = await exchange(reader, writer, "/items/1?q=%00", en)
+        assert (status, body["error"]["field"], body["error"]["message"]) == (
+            400, "q", "Query parameter q holds the control character U+0000")
+        status, _, body = await exchange(reader, writer, "/items/" + "9" * 3000, en)
+        assert (status, body["error"]["message"]) == (
+            400, "The path is too long (at most 2048 characters)")
+        status, _, body = await exchange(reader, writer, "/boom", en)
+        assert (status, body["error"]["message"]) == (500, "Server error, try again")
+        writer.close()
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@
 // every write carries the readable CSRF cookie's value in X-CSRF-Token), and the identity checks
 // the server also makes (USCC check character, resident id check digit), so a typo is named at
 // the field before anything is sent.
-import { api, lang, t as common } from "./common.js";
+import { api, apiHeaders, lang, t as common } from "./common.js";
 
 const DICT = {
   zh: {
@@ -327,7 +327,7 @@ export function loginHref() {
 /** The same as common.api, but keeps the error's ``field`` (a 400 names what was wrong). */
 export async function call(path, opts = {}) {
   const r = await fetch(`/api/v1${path}`, {
-    ...opts, headers: { Accept: "application/json", ...(opts.headers || {}) },
+    ...opts, headers: apiHeaders(opts.headers || {}),
   });
   let body = null;
   try {

@@ -2,7 +2,7 @@
 // and the upload (POST /sessions/{id}/lots/import, multipart ``file``; ``?dry_run=true`` to
 // check only). All rows or none: a refusal lists every bad row (行, 列, 原因); an import lists the
 // lots made with their increment-guideline warnings. Market admins only.
-import { el, param } from "./common.js";
+import { apiHeaders, el, param } from "./common.js";
 import { $, a, call, errText, may, money, roleText, say, setupPage, whoAmI } from "./admin.js";
 
 const sessionId = Number(param("session")) || 0;
@@ -63,7 +63,7 @@ async function send(dry) {
   for (const b of document.querySelectorAll("#form button")) b.disabled = true;
   try {
     const r = await fetch(`/api/v1/sessions/${sessionId}/lots/import${dry ? "?dry_run=true" : ""}`,
-      { method: "POST", body: form, headers: { Accept: "application/json", "X-CSRF-Token": csrf() } });
+      { method: "POST", body: form, headers: apiHeaders({ "X-CSRF-Token": csrf() }) });
     const body = await r.json().catch(() => null);
     if (r.ok) {
       last = { dry, answer: body };

@@ -782,11 +782,14 @@ export function storeToken(kind, token) {
 
 // --- HTTP ----------------------------------------------------------------------------------------
 
+/** Headers of every API request of the pages: JSON, and the page's language, so that error
+ * messages come back in it (X-Auction-Lang: docs/http-api.md). */
+export function apiHeaders(more = {}) {
+  return { Accept: "application/json", "X-Auction-Lang": lang(), ...more };
+}
+
 export async function api(path, opts = {}) {
-  const r = await fetch(`/api/v1${path}`, {
-    headers: { Accept: "application/json", ...(opts.headers || {}) },
-    ...opts,
-  });
+  const r = await fetch(`/api/v1${path}`, { ...opts, headers: apiHeaders(opts.headers || {}) });
   let body = null;
   try {
     body = await r.json();
