@@ -32,6 +32,7 @@ from starlette.routing import BaseRoute, Route
 from auction.accounts.cache import LotTerms
 from auction.accounts.policy import Action
 from auction.api import guard
+from auction.api.english import asked as asks_english
 from auction.api.guard import Denied
 from auction.api.http_errors import MAX_FEN, BadRequest, Body, read_body
 from auction.api.listing_sale import LISTING_DEADLINE_TEXT, listing_terms
@@ -485,7 +486,7 @@ def check_format(body: Body, start: int) -> dict[str, Any]:
 
 
 async def open_room(
-    services: Services, session: Session, lot: Lot, deposit: int
+    services: Services, session: Session, lot: Lot, deposit: int, *, english: bool = False
 ) -> dict[str, Any]:
     """After the lot's row committed: its room (``Rooms.init_lot`` is a no-op if it exists)
     with the session's increment table, and its eligible set; the lot's answer, with
@@ -498,7 +499,7 @@ async def open_room(
         bands=increments.to_text(session.increments), **room_format(lot),
     )
     await eligibility.push_lot(services, lot.id)
-    return lot_answer(lot, deposit)
+    return lot_answer(lot, deposit, english=english)
 
 
 def room_format(lot: Lot) -> dict[str, Any]:
@@ -509,11 +510,13 @@ def room_format(lot: Lot) -> dict[str, Any]:
             "preempt_ms": lot.preempt_window_s * 1000}
 
 
-def lot_answer(lot: Lot, deposit: int) -> dict[str, Any]:
+def lot_answer(lot: Lot, deposit: int, *, english: bool = False) -> dict[str, Any]:
     """A lot as staff writes answer it: the admin's view with ``deposit_fen`` and ``warnings``
-    (``[{code: "increment_guideline", message}]`` when the increment breaks the guideline)."""
+    (``[{code: "increment_guideline", message}]`` when the increment breaks the guideline; the
+    message in English with ``english``: :mod:`auction.api.english`)."""
     warnings = []
-    advice = increments.guideline_warning(lot.start_price_fen, lot.increment_fen)
+    advice = increments.guideline_warning(lot.start_price_fen, lot.increment_fen,
+                                          english=english)
     if advice is not None:
         warnings.append({"code": "increment_guideline", "message": advice})
     return {**lot.to_json(), "deposit_fen": deposit, "warnings": warnings}
@@ -534,7 +537,8 @@ async def create_lot(request: Request) -> JSONResponse:
     spec = listing_terms(spec, session, own_start)
     lot = await services.store.create_lot(session.id, **spec.lot_fields(), starts_at=own_start)
     await ledger.set_lot_deposit(services.store, lot.id, spec.deposit_fen)
-    return JSONResponse(await open_room(services, session, lot, spec.deposit_fen),
+    return JSONResponse(await open_room(services, session, lot, spec.deposit_fen,
+                                        english=asks_english(request)),
                         status_code=201)
 
 

@@ -15,6 +15,8 @@ every request, and our pages are Chinese first whatever the system is.
 
 from __future__ import annotations
 
+from starlette.requests import Request
+
 from auction.accounts.passwords import MIN_LENGTH
 
 HEADER = "x-auction-lang"
@@ -109,6 +111,11 @@ BY_MESSAGE: dict[str, str] = {
 def wants_english(header: str | None) -> bool:
     """Does the ``X-Auction-Lang`` value ask for English (``en``, ``en-GB``, …)?"""
     return header is not None and header.strip().lower().startswith("en")
+
+
+def asked(request: Request) -> bool:
+    """Does ``request`` ask for English (:func:`wants_english` of its header)?"""
+    return wants_english(request.headers.get(HEADER))
 
 
 def message(code: str, chinese: str, field: str | None, own: str | None = None) -> str:

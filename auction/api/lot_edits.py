@@ -55,6 +55,7 @@ from auction.api.admin import (
     session_scope,
     vocabularies_today,
 )
+from auction.api.english import asked as asks_english
 from auction.api.http_errors import BadRequest, read_body
 from auction.api.tokens import Principal
 from auction.domain.errors import Rejection
@@ -111,7 +112,8 @@ async def get_lot_for_edit(request: Request) -> JSONResponse:
     session = await services.store.get_session(session_id)
     deposit = (await ledger.lot_deposits(services.store, [lot_id])).get(lot_id, 0)
     return JSONResponse({
-        **lot_answer(lot, deposit), "editable": await _room_scheduled(services, lot),
+        **lot_answer(lot, deposit, english=asks_english(request)),
+        "editable": await _room_scheduled(services, lot),
         "session": {"id": session.id, "name": session.name, "mode": session.mode},
     })
 
@@ -163,10 +165,11 @@ async def update_lot(request: Request) -> JSONResponse:
             await _restore_room(services, was, old_deposit)
         raise
     if room["missing"]:  # a lot whose room was never made (Redis was away): make it now
-        return JSONResponse(await open_room(services, session, lot, spec.deposit_fen))
+        return JSONResponse(await open_room(services, session, lot, spec.deposit_fen,
+                                            english=asks_english(request)))
     if spec.deposit_fen != old_deposit:
         await eligibility.push_lot(services, lot_id)
-    return JSONResponse(lot_answer(lot, spec.deposit_fen))
+    return JSONResponse(lot_answer(lot, spec.deposit_fen, english=asks_english(request)))
 
 
 async def _restore_room(services: Services, lot: Lot, deposit: int) -> None:

@@ -52,6 +52,7 @@ from starlette.routing import BaseRoute, Route
 
 from auction.accounts.policy import Action
 from auction.api import admin, guard
+from auction.api.english import asked as asks_english
 from auction.api.files import _body, _multipart, disposition  # the upload's reading
 from auction.api.http_errors import BadRequest, Body, error_response
 from auction.domain import increments
@@ -459,7 +460,8 @@ async def import_lots(request: Request) -> JSONResponse:
     if dry_run:
         return JSONResponse({"dry_run": True, "session_id": session_id, "lots": [
             {"row": row.number, **row.spec.lot_fields(), "starts_at": rfc3339(row.starts_at),
-             "deposit_fen": row.spec.deposit_fen, "warnings": _warnings(row.spec)}
+             "deposit_fen": row.spec.deposit_fen,
+             "warnings": _warnings(row.spec, english=asks_english(request))}
             for row in good]})
     lots = await store_import.create_lots(services.store, session_id, [
         {**row.spec.lot_fields(), "deposit_fen": row.spec.deposit_fen,
@@ -467,13 +469,14 @@ async def import_lots(request: Request) -> JSONResponse:
     answers = []
     for row, lot in zip(good, lots, strict=True):
         answers.append({"row": row.number, **await admin.open_room(
-            services, session, lot, row.spec.deposit_fen)})
+            services, session, lot, row.spec.deposit_fen, english=asks_english(request))})
     return JSONResponse({"dry_run": False, "session_id": session_id, "lots": answers},
                         status_code=201)
 
 
-def _warnings(spec: admin.LotSpec) -> list[dict[str, str]]:
-    advice = increments.guideline_warning(spec.start_price_fen, spec.increment_fen)
+def _warnings(spec: admin.LotSpec, *, english: bool) -> list[dict[str, str]]:
+    advice = increments.guideline_warning(spec.start_price_fen, spec.increment_fen,
+                                          english=english)
     return [] if advice is None else [{"code": "increment_guideline", "message": advice}]
 
 

@@ -26,6 +26,7 @@ from starlette.routing import BaseRoute, Route
 from auction.accounts.policy import Action
 from auction.api import guard
 from auction.api.admin import check_lot, lot_start, missing, open_room, vocabularies_today
+from auction.api.english import asked as asks_english
 from auction.api.http_errors import Body, read_body
 from auction.api.listing_sale import listing_terms
 from auction.domain import schedule
@@ -99,7 +100,8 @@ async def relist_lot(request: Request) -> JSONResponse:
     lot = await services.store.create_lot(target.id, **spec.lot_fields(), starts_at=own_start,
                                           relisted_from=old.id)
     await ledger.set_lot_deposit(services.store, lot.id, spec.deposit_fen)
-    return JSONResponse(await open_room(services, target, lot, spec.deposit_fen),
+    return JSONResponse(await open_room(services, target, lot, spec.deposit_fen,
+                                        english=asks_english(request)),
                         status_code=201)
 
 

@@ -90,9 +90,10 @@ def band_of(bands: Sequence[Band], price: int) -> int:
     return index
 
 
-def guideline_warning(start_fen: int, inc_fen: int) -> str | None:
+def guideline_warning(start_fen: int, inc_fen: int, *, english: bool = False) -> str | None:
     """DESIGN §6 guideline: the increment is ≤ 2 % of the start price up to 10万元, ≤ 1 % up to
-    100万元, ≤ 0.5 % above. A lot that breaks it is still created, with this warning."""
+    100万元, ≤ 0.5 % above. A lot that breaks it is still created, with this warning (in
+    English with ``english``)."""
     if start_fen <= 10_000_000:
         limit_per_mille, label = 20, "2%"
     elif start_fen <= 100_000_000:
@@ -101,5 +102,8 @@ def guideline_warning(start_fen: int, inc_fen: int) -> str | None:
         limit_per_mille, label = 5, "0.5%"
     if inc_fen * 1000 <= start_fen * limit_per_mille:
         return None
+    if english:
+        return (f"The increment exceeds the guideline: for a starting price of "
+                f"{start_fen / 100:,.2f} yuan it should be at most {label} of it")
     return (f"加价幅度超过指导标准: 起拍价 {start_fen / 100:,.2f} 元的加价幅度"
             f"宜不超过起拍价的 {label}")

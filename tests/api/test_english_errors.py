@@ -103,3 +103,21 @@ def test_every_code_the_server_answers_has_english() -> None:
     missing = sorted((raised | documented) - set(english.BY_CODE))
     assert not missing, missing
     assert not [text for text in english.BY_CODE.values() if CJK.search(text)]
+
+
+async def test_the_increment_guideline_warning_in_english(
+    client: httpx.AsyncClient, new_session: Any, lot_body: Any
+) -> None:
+    """A lot whose increment breaks the guideline is made all the same, its warning in the
+    language asked for (creation and the edit form's read)."""
+    session = await new_session()
+    body = lot_body(start_price_fen=200_000_000, increment_fen=10_000_000)  # 5 % > 0.5 %
+    made = await client.post(f"/api/v1/sessions/{session['id']}/lots",
+                             headers={**ADMIN, **EN}, json=body)
+    assert made.status_code == 201, made.text
+    (warning,) = made.json()["warnings"]
+    assert warning == {"code": "increment_guideline", "message":
+                       "The increment exceeds the guideline: for a starting price of "
+                       "2,000,000.00 yuan it should be at most 0.5% of it"}
+    zh = await client.post(f"/api/v1/sessions/{session['id']}/lots", headers=ADMIN, json=body)
+    assert zh.json()["warnings"][0]["message"].startswith("加价幅度超过指导标准")
