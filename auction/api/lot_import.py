@@ -53,6 +53,7 @@ from starlette.routing import BaseRoute, Route
 from auction.accounts.policy import Action
 from auction.api import admin, guard
 from auction.api.english import asked as asks_english
+from auction.api.english import message as english_message
 from auction.api.files import _body, _multipart, disposition  # the upload's reading
 from auction.api.http_errors import BadRequest, Body, error_response
 from auction.domain import increments
@@ -123,6 +124,7 @@ _ROWS_NOTE = (
 _TIME_FORMS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S")
 #: the refusal of a time cell that is not a date and time
 TIME_TEXT = "开始时间应为北京时间的日期和时刻, 如 2026-05-10 09:30"
+TIME_TEXT_EN = "The opening time is a date and time of China Standard Time, e.g. 2026-05-10 09:30"
 
 
 # -- the template ------------------------------------------------------------------------------
@@ -198,12 +200,15 @@ class Problem:
     field: str | None
     code: str
     message: str
+    en: str | None = None  # the message in English, when it says more than the code's
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, english: bool = False) -> dict[str, Any]:
         column = _BY_NAME.get(self.field or "")
+        message = (english_message(self.code, self.message, self.field, self.en) if english
+                   else self.message)
         return {"row": self.row, "field": self.field,
                 "column": column.header if column else self.field,
-                "code": self.code, "message": self.message}
+                "code": self.code, "message": message}
 
 
 def _text_of(value: Any) -> str:
@@ -276,10 +281,12 @@ def _rows_of(grid: list[tuple[int, list[Any]]]) -> tuple[list[tuple[int, dict[st
             continue
         column = _BY_NAME.get(name)
         if column is None:
-            problems.append(Problem(header_row, name, "bad_request", f"未知列 {name}"))
+            problems.append(Problem(header_row, name, "bad_request", f"未知列 {name}",
+                                    f"Unknown column {name}"))
         elif column in columns.values():
             problems.append(Problem(header_row, column.field, "bad_request",
-                                    f"列 {column.header} 出现了两次"))
+                                    f"列 {column.header} 出现了两次",
+                                    f"Column {column.header} appears twice"))
         else:
             columns[index] = column
     if not columns:
@@ -425,14 +432,14 @@ def check_rows(
     mode = LotMode(session.mode)
     for number, data in rows:
         if "starts_at" in data and not _is_time(data["starts_at"]):
-            bad.append(Problem(number, "starts_at", "bad_request", TIME_TEXT))
+            bad.append(Problem(number, "starts_at", "bad_request", TIME_TEXT, TIME_TEXT_EN))
             continue
         try:
             body = Body(data)
             starts_at = admin.lot_start(body, session)
             good.append(Row(number, admin.check_lot(body, mode, vocabularies), starts_at))
         except BadRequest as exc:
-            bad.append(Problem(number, exc.field, exc.code, exc.message))
+            bad.append(Problem(number, exc.field, exc.code, exc.message, exc.en))
         except IdentityError as exc:  # check_lot maps it; kept in case another check raises
             bad.append(Problem(number, None, exc.code, exc.message))
     return good, bad
@@ -453,9 +460,12 @@ async def import_lots(request: Request) -> JSONResponse:
     good, bad = check_rows(rows, session, await admin.vocabularies_today(services))
     problems += bad
     if problems:
+        english = asks_english(request)
         return error_response(
-            400, "import_failed", f"{len(problems)} 处错误, 未导入任何标的", "file",
-            errors=[p.to_json() for p in problems],
+            400, "import_failed",
+            f"{len(problems)} errors: no lot was imported" if english
+            else f"{len(problems)} 处错误, 未导入任何标的", "file",
+            errors=[p.to_json(english=english) for p in problems],
         )
     if dry_run:
         return JSONResponse({"dry_run": True, "session_id": session_id, "lots": [

@@ -168,6 +168,18 @@ async def test_a_bad_row_is_reported_by_row_and_column_and_nothing_is_created(
     assert errors[2]["message"] == "字段 start_price_fen 应为整数 (金额以分计)"
     assert await lots_of(client, sid) == []
 
+    # the same report in English (X-Auction-Lang: en), each message as the API's would be
+    english = await client.post(f"/api/v1/sessions/{sid}/lots/import", content=body, headers={
+        **ADMIN, "Content-Type": XLSX, "X-Auction-Lang": "en"})
+    error = error_of(english)
+    single = await client.post(f"/api/v1/sessions/{sid}/lots", json=lot_body(
+        holder_uscc=bad_uscc), headers={**ADMIN, "X-Auction-Lang": "en"})
+    assert (error["code"], error["message"]) == ("import_failed", "3 errors: no lot was imported")
+    assert [e["message"] for e in error["errors"]] == [
+        error_of(single)["message"], "Missing field title",
+        "Field start_price_fen must be a whole number (money in fen)"]
+    assert "Not a valid unified social credit code" in error["errors"][0]["message"]
+
 
 async def test_a_dry_run_checks_and_creates_nothing(
     client: httpx.AsyncClient, new_session: NewSession
