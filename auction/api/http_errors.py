@@ -111,8 +111,6 @@ def error_response(
     return JSONResponse({"error": error}, status_code=status, headers=headers)
 
 
-answer = error_response  # the module's, under the name to_response's own wrapper calls
-
 _STORE_STATUS: tuple[tuple[type[StoreError], int], ...] = (
     (NotFound, 404), (Conflict, 409), (Invalid, 400), (Unavailable, 503),
 )
@@ -132,49 +130,49 @@ def to_response(exc: Exception, *, english: bool = False) -> JSONResponse:
     """The error answer for ``exc`` (the table in the module docstring); with ``english`` its
     ``message`` in English (:mod:`auction.api.english`)."""
 
-    def error_response(
+    def reply(
         status: int, code: str, message: str, field: str | None = None, **extra: Any
     ) -> JSONResponse:
         if english:
             own = exc.en if isinstance(exc, BadRequest) else None
             message = english_message(code, message, field, own)
-        return answer(status, code, message, field, **extra)
+        return error_response(status, code, message, field, **extra)
 
     if isinstance(exc, BadRequest):
-        return error_response(exc.status, exc.code, exc.message, exc.field)
+        return reply(exc.status, exc.code, exc.message, exc.field)
     if isinstance(exc, IdentityError):
-        return error_response(400, exc.code, exc.message)
+        return reply(400, exc.code, exc.message)
     if isinstance(exc, TokenError):
-        return error_response(401, "unauthorized", "需要有效的访问令牌 (Authorization: Bearer)")
+        return reply(401, "unauthorized", "需要有效的访问令牌 (Authorization: Bearer)")
     if isinstance(exc, Denied):
         status = _DENIED_STATUS.get(exc.code, 403)
-        return error_response(status, exc.code, exc.message, **exc.extra)
+        return reply(status, exc.code, exc.message, **exc.extra)
     if isinstance(exc, RateLimited):
-        return error_response(429, exc.code, exc.message, retry_after_ms=exc.retry_after_ms)
+        return reply(429, exc.code, exc.message, retry_after_ms=exc.retry_after_ms)
     if isinstance(exc, Overloaded):
-        return error_response(503, exc.code, exc.message, retry_after_ms=exc.retry_after_ms)
+        return reply(503, exc.code, exc.message, retry_after_ms=exc.retry_after_ms)
     if isinstance(exc, StoreError):
         for cls, status in _STORE_STATUS:
             if isinstance(exc, cls):
-                return error_response(status, exc.code, exc.message, exc.field)
+                return reply(status, exc.code, exc.message, exc.field)
         log.error("store error without an HTTP mapping: %r", exc)
-        return error_response(500, "internal_error", "服务器内部错误")
+        return reply(500, "internal_error", "服务器内部错误")
     if isinstance(exc, Rejection):
-        return error_response(_REJECTION_STATUS.get(exc.code, 422), exc.code, exc.message)
+        return reply(_REJECTION_STATUS.get(exc.code, 422), exc.code, exc.message)
     if isinstance(exc, RedisConnectionError | RedisTimeoutError):
         outage.REDIS.failed(exc, where="http")
-        return error_response(503, "unavailable", "实时竞价服务暂时不可用")
+        return reply(503, "unavailable", "实时竞价服务暂时不可用")
     if isinstance(exc, HTTPException):
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         message = _HTTP_MESSAGES.get(exc.status_code, str(exc.detail))
-        return error_response(exc.status_code, code, message)
+        return reply(exc.status_code, code, message)
     mapped = translate(exc)  # a database failure that escaped the store's translation
     if mapped is not None:
         if isinstance(mapped, Unavailable):
             log.warning("answered 503: %s: %s", type(exc).__name__, exc)
         return to_response(mapped, english=english)
     log.exception("unhandled error", exc_info=exc)
-    return error_response(500, "internal_error", "服务器内部错误")
+    return reply(500, "internal_error", "服务器内部错误")
 
 
 async def _handle(request: Request, exc: Exception) -> Response:
