@@ -141,6 +141,9 @@ class Recovery:
         self.scripts = RecoveryScripts.register(redis, keys.namespace)
         self._verified: str | None = None
         self._lock = asyncio.Lock()
+        #: rebuilt lots by session whose eligibility push failed: pushed with the next one (a
+        #: retried check finds their rooms whole and would rebuild, so push, nothing)
+        self._owed: dict[int, set[int]] = {}
 
     async def run_id(self) -> str:
         return await connection.run_id(self.redis)
@@ -314,6 +317,8 @@ class Recovery:
         lost every room rebuilds every lot of every past session before the first bid).
         ``pushes``: as in :meth:`check_batch`."""
         if not damaged:
+            if pushes is None:
+                await self._after_rebuild({})  # what an earlier push that failed still owes
             return {}
         ids = list(damaged)
         terms_of = await store_rooms.room_terms_many(self.store, ids)
@@ -379,9 +384,22 @@ class Recovery:
     async def _after_rebuild(self, by_session: dict[int, list[int]]) -> None:
         """Push the eligible sets of rebuilt rooms (closed rooms too: a bid on one is told
         ``lot_closed``, and staff ``missed_bid``, only when its bidder is in the lot's eligible
-        set, since R0 comes first)."""
-        if by_session and self.after_rebuild is not None:
-            await self.after_rebuild(by_session)
+        set, since R0 comes first), with those of an earlier push that failed. When this one
+        fails too, they stay owed, and the exception goes on (the check is run again)."""
+        if self.after_rebuild is None:
+            return
+        for session_id, lots in by_session.items():
+            self._owed.setdefault(session_id, set()).update(lots)
+        if not self._owed:
+            return
+        owed = {session_id: sorted(lots) for session_id, lots in self._owed.items()}
+        await self.after_rebuild(owed)
+        for session_id, lots in owed.items():
+            left = self._owed.get(session_id, set()) - set(lots)
+            if left:
+                self._owed[session_id] = left
+            else:
+                self._owed.pop(session_id, None)
 
 
 def _initial(terms: store_rooms.RoomTerms) -> RoomState:

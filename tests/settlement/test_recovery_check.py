@@ -19,6 +19,7 @@ from auction.rooms.service import Rooms
 from auction.settlement.drainer import Drainer
 from auction.store import Store
 from auction.store import rooms as store_rooms
+from auction.store.errors import Unavailable
 
 
 async def _epoch(redis: Redis, keys: Keys, lot: int) -> bytes | None:
@@ -103,6 +104,40 @@ async def test_an_empty_batch_and_a_lot_with_no_journal(
     assert position.max_seq == 0
     assert await recovery.check_batch([position]) == ["ok"]
     assert await _epoch(redis, keys, lot) == before
+
+
+async def test_a_failed_eligibility_push_is_pushed_on_the_next_check(
+    store: Store, redis: Redis, keys: Keys, rooms: Rooms, make_session: MakeSession,
+) -> None:
+    """The push after a rebuild fails (PostgreSQL went away): the check raises, and the check
+    run again finds the rooms whole, rebuilds nothing, and still pushes the lots it owes, once
+    (a session whose lots are all closed gets no other push)."""
+    sale = await make_session(lots=2, bidders=2)
+    lots = sale.lot_ids
+    positions, _ = await _journalled(store, redis, keys, rooms, sale)
+    for lot in lots:
+        lost = keys.lot(lot)
+        await redis.delete(lost.state, lost.events, lost.book)
+    pushed: list[dict[int, list[int]]] = []
+    calls = 0
+
+    async def after_rebuild(by_session: dict[int, list[int]]) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise Unavailable(message="PostgreSQL away")
+        pushed.append(by_session)
+
+    recovery = Recovery(redis, keys, store, after_rebuild=after_rebuild)
+    batch = [positions[lot] for lot in lots]
+    with pytest.raises(Unavailable):
+        await recovery.check_batch(batch, restart=False)
+    assert pushed == []
+    # whole now: nothing rebuilt (restart=False: as the drainer's check_lot, no new epochs)
+    assert await recovery.check_batch(batch, restart=False) == ["ok", "ok"]
+    assert pushed == [{sale.session_id: sorted(lots)}]
+    assert await recovery.check_batch(batch, restart=False) == ["ok", "ok"]
+    assert len(pushed) == 1  # owed once, pushed once
 
 
 async def test_rooms_lost_together_are_rebuilt_together(
