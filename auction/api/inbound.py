@@ -50,6 +50,11 @@ def input_problem(scope: Scope) -> tuple[str, str, str] | None:
     return None
 
 
+def _english(scope: Scope) -> bool:
+    """Does the request ask for English messages (read only when answering an error)?"""
+    return wants_english(Headers(scope=scope).get(HEADER))
+
+
 class Inbound:
     """The pure ASGI middleware described in the module docstring."""
 
@@ -60,14 +65,13 @@ class Inbound:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        english = wants_english(Headers(scope=scope).get(HEADER))
         bad = input_problem(scope)
         if bad is not None:
             field, problem, problem_en = bad
             name = "路径" if field == "path" else f"查询参数 {field}"
             name_en = "The path" if field == "path" else f"Query parameter {field}"
             refused = BadRequest(f"{name} {problem}", field, en=f"{name_en} {problem_en}")
-            await to_response(refused, english=english)(scope, receive, send)
+            await to_response(refused, english=_english(scope))(scope, receive, send)
             return
         started = False
 
@@ -82,4 +86,4 @@ class Inbound:
         except Exception as exc:
             if started:
                 raise  # half an answer is out: only the server can end it (it closes)
-            await to_response(exc, english=english)(scope, receive, send)
+            await to_response(exc, english=_english(scope))(scope, receive, send)
