@@ -32,6 +32,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+EXPECT_TIMEOUT_MS = 10_000
 
 #: ``page.evaluate(UNNAMED)``: the visible inputs without a label and visible buttons without a
 #: name (every page's tests expect none)
@@ -62,9 +63,12 @@ async def chromium() -> AsyncIterator[Any]:
         _unavailable(f"no Chromium at {CHROMIUM}: run .ci/install-browser "
                      "(apt-get install chromium)")
     try:
-        from playwright.async_api import async_playwright
+        from playwright.async_api import async_playwright, expect
     except ImportError as exc:  # pragma: no cover - depends on the environment
         _unavailable(f"playwright is not installed: {exc}")
+    # an ``expect`` waits up to 10 s (Playwright's default: 5 s): the suite runs on two workers
+    # (pytest -n 2), and a page's navigation can take seconds when both run a browser at once
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     pw = await async_playwright().start()
     try:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
