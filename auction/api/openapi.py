@@ -62,7 +62,10 @@ INCREMENTS: Schema = {
 
 
 SCHEMAS: dict[str, Schema] = {
-    "Error": _obj(["error"], error=_obj(["code", "message"], code=STR, message=STR, field=STR)),
+    "Error": _obj(["error"], error=_obj(
+        ["code", "message"], code=STR, field=STR,
+        message={**STR, "description": "Chinese; English for a request with the header "
+                 "X-Auction-Lang: en"})),
     "Market": _obj(
         ["id", "code", "slug", "name", "level", "parent_id"], id=INT,
         code={"type": "string", "pattern": "^[0-9]{6}$"}, slug=STR, name=STR,
