@@ -105,6 +105,24 @@ BY_MESSAGE: dict[str, str] = {
         "This password is too common (it is on the list of common passwords): choose one "
         "that is harder to guess",
     "新密码不能与原密码相同": "The new password must differ from the current one",
+    "请先登录竞买人账号": "Log in with your bidder account first",
+    "只有竞买人本人的登录令牌可以办理": "Only the bidder's own login can do this",
+    "只有竞买人本人的登录令牌可以报名": "Only the bidder's own login can apply",
+    "只有竞买人本人的登录令牌可以查看": "Only the bidder's own login can see this",
+    "只有竞买人本人可以同意拍卖公告和竞买须知":
+        "Only the bidder can accept the announcement and the bidding terms",
+    "退款账户只能由竞买人本人填写": "Only the bidder can give the refund account",
+    "须阅读并同意本场次的拍卖公告和竞买须知 (agreed: true)":
+        "Read and accept the session's announcement and bidding terms first (agreed: true)",
+    "委托代理人不能办理此项": "An agent cannot do this",
+    "只能为本人的报名领取竞买凭证": "A bid credential is given only for your own application",
+    "保证金确认到账后才能领取竞买凭证":
+        "The bid credential is given once the deposit is confirmed as received",
+    "只能查看本人的报名": "Only your own applications can be seen",
+    "该竞买人曾对本场次重新挂拍的标的悔拍, 不能报名":
+        "This bidder defaulted on a lot relisted in this session and cannot apply",
+    "账号已停用": "This account is disabled",
+    "不接受来自其他网站的登录": "Logins from other sites are not accepted",
 }
 
 
