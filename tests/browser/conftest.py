@@ -143,3 +143,18 @@ def settings(settings: Settings) -> Iterator[Settings]:
             client.delete(key)
     finally:
         client.close()
+
+
+async def refusing_phone_page(new_context: Any, timeout_ms: int) -> tuple[Any, Any, list[str]]:
+    """A 375 px touch phone's context, its first page (``timeout_ms`` its default wait) and the
+    list its console errors and page errors go to, failed loads left out: the refusals (4xx) a
+    test provokes on purpose are logged by Chromium as failed loads, not errors of the pages."""
+    context = await new_context(viewport={"width": 375, "height": 812}, is_mobile=True,
+                                has_touch=True)
+    errors: list[str] = []
+    context.on("console", lambda m: errors.append(m.text) if m.type == "error"
+               and "Failed to load resource" not in m.text else None)
+    page = await context.new_page()
+    page.set_default_timeout(timeout_ms)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return context, page, errors

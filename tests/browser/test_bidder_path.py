@@ -20,7 +20,7 @@ from playwright.async_api import expect
 
 from auction.domain.identity import resident_id_check_char, uscc_check_char
 from auction.settings import Settings
-from tests.browser.conftest import ARTIFACTS, UNNAMED
+from tests.browser.conftest import ARTIFACTS, UNNAMED, refusing_phone_page
 from tests.codes import reserve
 from tests.e2e.harness import ADMIN, Server, enrol, raw_client, running, uscc
 
@@ -266,16 +266,8 @@ async def test_person_signs_up_and_the_login_holds_across_tabs_until_logged_out(
     takes the right one; 退出 in the header ends the login in every tab; the new password logs
     in. The English switch leaves no untranslated text on these pages."""
     async with running(settings) as server:
-        context = await new_context(viewport={"width": 375, "height": 812}, is_mobile=True,
-                                    has_touch=True)
-        errors: list[str] = []
-        # the refusals this test provokes (401, 400, 404) are logged by Chromium as failed
-        # loads: those are the answers asked for, not errors of the pages
-        context.on("console", lambda m: errors.append(m.text) if m.type == "error"
-                   and "Failed to load resource" not in m.text else None)
-        page = await context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        page.on("pageerror", lambda e: errors.append(str(e)))
+        # the refusals this test provokes (401, 400, 404) are asked for: not page errors
+        context, page, errors = await refusing_phone_page(new_context, TIMEOUT_MS)
         first17 = f"11010519800101{secrets.randbelow(1000):03d}"
         resident_id = first17 + resident_id_check_char(first17)
         wrong = first17 + ("1" if resident_id[-1] != "1" else "2")

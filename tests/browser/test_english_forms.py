@@ -14,6 +14,7 @@ from playwright.async_api import expect
 
 from auction.domain.identity import resident_id_check_char
 from auction.settings import Settings
+from tests.browser.conftest import refusing_phone_page
 from tests.e2e.harness import running
 
 TIMEOUT_MS = 10_000
@@ -28,17 +29,9 @@ async def test_a_refused_sign_up_is_told_in_the_pages_language(
     settings: Settings, new_context: Any, lang: str
 ) -> None:
     async with running(settings) as server:
-        context = await new_context(viewport={"width": 375, "height": 812}, is_mobile=True,
-                                    has_touch=True)
+        context, page, errors = await refusing_phone_page(new_context, TIMEOUT_MS)
         if lang == "en":
             await context.add_init_script("localStorage.setItem('auction.lang', 'en')")
-        errors: list[str] = []
-        # the 400 this test provokes is logged by Chromium as a failed load: asked for
-        context.on("console", lambda m: errors.append(m.text) if m.type == "error"
-                   and "Failed to load resource" not in m.text else None)
-        page = await context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        page.on("pageerror", lambda e: errors.append(str(e)))
         first17 = f"11010519800101{secrets.randbelow(1000):03d}"
         words = {
             "en": ("Natural person", "Name", "Resident ID number", "Mobile phone", "Username",

@@ -6,6 +6,7 @@ import asyncio
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -104,6 +105,22 @@ async def test_session_json_uses_china_time(store: Store, make_session: MakeSess
     assert [s.id for s in listed] == [session.id]
 
 
+async def _sold_with_packet(
+    conn: Any, lot_id: int, bidder: int, at: datetime, packet: dict[str, Any]
+) -> None:
+    """Lot ``lot_id`` sold to ``bidder`` for 110万元 at ``at``, with ``packet`` in its outbox."""
+    await conn.execute(
+        "INSERT INTO lot_results (lot_id, outcome, winner_id, paddle, amount_fen,"
+        " winning_seq, closed_at, bid_count, bid_log_sha256)"
+        " VALUES ($1, 'sold', $2, 102, 110000000, 3, $3, 2, repeat('0', 64))",
+        lot_id, bidder, at,
+    )
+    await conn.execute(
+        "INSERT INTO registration_outbox (lot_id, idempotency_key, packet) VALUES ($1, $2, $3)",
+        lot_id, f"lot-{lot_id}", packet,
+    )
+
+
 async def test_public_bids_results_and_registration_status(
     store: Store, make_lot: MakeLot
 ) -> None:
@@ -122,17 +139,7 @@ async def test_public_bids_results_and_registration_status(
                 (lot.id, 4, "sold", at, bidder, 102, 1_100_000_00),
             ],
         )
-        await conn.execute(
-            "INSERT INTO lot_results (lot_id, outcome, winner_id, paddle, amount_fen,"
-            " winning_seq, closed_at, bid_count, bid_log_sha256)"
-            " VALUES ($1, 'sold', $2, 102, 110000000, 3, $3, 2, repeat('0', 64))",
-            lot.id, bidder, at,
-        )
-        await conn.execute(
-            "INSERT INTO registration_outbox (lot_id, idempotency_key, packet)"
-            " VALUES ($1, $2, $3)",
-            lot.id, f"lot-{lot.id}", {"lot": lot.id, "名称": "标的"},
-        )
+        await _sold_with_packet(conn, lot.id, bidder, at, {"lot": lot.id, "名称": "标的"})
         packet = await conn.fetchval(
             "SELECT packet FROM registration_outbox WHERE lot_id = $1", lot.id
         )
@@ -158,19 +165,8 @@ async def test_statistics_read_a_packet_of_another_shape_from_the_lots_columns(
     (bidder,) = await _bidders(store, 1)
     at = datetime(2026, 4, 18, 2, 0, tzinfo=UTC)
     async with store.pool.acquire() as conn:
-        await conn.execute(
-            "INSERT INTO lot_results (lot_id, outcome, winner_id, paddle, amount_fen,"
-            " winning_seq, closed_at, bid_count, bid_log_sha256)"
-            " VALUES ($1, 'sold', $2, 102, 110000000, 3, $3, 2, repeat('0', 64))",
-            lot.id, bidder, at,
-        )
-        await conn.execute(
-            "INSERT INTO registration_outbox (lot_id, idempotency_key, packet)"
-            " VALUES ($1, $2, $3)",
-            lot.id, f"lot-{lot.id}",
-            {"lot": lot.id, "contract": "技术转让", "seller": [1],
-             "buyer": {"uscc": None}},
-        )
+        await _sold_with_packet(conn, lot.id, bidder, at, {
+            "lot": lot.id, "contract": "技术转让", "seller": [1], "buyer": {"uscc": None}})
         market_id = await conn.fetchval(
             "SELECT market_id FROM sessions WHERE id = $1", lot.session_id)
     (sale,) = await stats_store.sales(store, [market_id], {})
