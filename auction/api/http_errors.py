@@ -223,18 +223,12 @@ async def read_body(request: Request, *, optional: bool = False) -> Body:
 _MISSING = object()
 
 
-def _integer_unit(name: str) -> str:
-    """What an integer field counts, for its message: money in fen (``*_fen``), seconds
-    (``*_s``), or nothing to add (ids)."""
+def _integer_unit(name: str) -> tuple[str, str]:
+    """What an integer field counts, for its message in Chinese and in English: money in fen
+    (``*_fen``), seconds (``*_s``), or nothing to add (ids)."""
     if name.endswith("_fen"):
-        return " (金额以分计)"
-    return " (单位: 秒)" if name.endswith("_s") else ""
-
-
-def _integer_unit_en(name: str) -> str:
-    if name.endswith("_fen"):
-        return " (money in fen)"
-    return " (seconds)" if name.endswith("_s") else ""
+        return " (金额以分计)", " (money in fen)"
+    return (" (单位: 秒)", " (seconds)") if name.endswith("_s") else ("", "")
 
 
 class Body:
@@ -308,8 +302,9 @@ class Body:
                 raise BadRequest(f"缺少字段 {name}", name, en=f"Missing field {name}")
             return default
         if type(value) is not int:
-            raise BadRequest(f"字段 {name} 应为整数{_integer_unit(name)}", name,
-                             en=f"Field {name} must be a whole number{_integer_unit_en(name)}")
+            unit, unit_en = _integer_unit(name)
+            raise BadRequest(f"字段 {name} 应为整数{unit}", name,
+                             en=f"Field {name} must be a whole number{unit_en}")
         if not minimum <= value <= maximum:
             raise BadRequest(f"字段 {name} 应在 {minimum} 到 {maximum} 之间", name,
                              en=f"Field {name} must be between {minimum} and {maximum}")
