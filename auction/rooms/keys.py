@@ -39,6 +39,9 @@ Global (each a single key, so each lives on one shard):
 - ``<ns>:lease:<name>`` string: a short lease held by the one process running a singleton loop
 - ``<ns>:eligibility:<session id>`` string: counter handing out the tickets that order the
   eligibility pushes of a session's lots (a push older than the one stored is dropped)
+- ``<ns>:eligibility:owed`` set: ``<session id>:<lot id>`` of rooms rebuilt from the journal
+  whose eligible set is not pushed yet; written before the rebuild, removed after the push, so
+  any process pushes what a failed push or a dead process left (:mod:`auction.rooms.recovery`)
 - ``<ns>:hub``      pub/sub channel every fan-out hub subscribes to (nothing is published on it)
 """
 
@@ -121,6 +124,11 @@ class Keys:
 
     def eligibility_ticket(self, session_id: int) -> str:
         return f"{self.namespace}:eligibility:{int(session_id)}"
+
+    @property
+    def eligibility_owed(self) -> str:
+        """The rebuilt rooms (``<session id>:<lot id>``) whose eligible set is owed a push."""
+        return f"{self.namespace}:eligibility:owed"
 
     @property
     def pattern(self) -> str:

@@ -33,6 +33,9 @@ Redis and ``p`` the highest journalled seq:
 
 Both scripts publish a control message on the lot's channel; every hub then compares epochs and
 sends its watchers a fresh snapshot with ``recovered: false`` (:mod:`auction.rooms.fanout`).
+A rebuilt room's eligible set is pushed from PostgreSQL afterwards; the room is recorded in
+Redis as owed that push before it is rebuilt, so a failed push or a dead process leaves it owed
+for the next check or any process's poll (:meth:`Recovery.push_owed`).
 The drainer calls :meth:`Recovery.check_lot` too when it finds a room behind the journal or gone.
 
 Guarantees and limits (docs/operations.md "Failure modes"): with ``appendfsync always`` Redis
@@ -141,9 +144,6 @@ class Recovery:
         self.scripts = RecoveryScripts.register(redis, keys.namespace)
         self._verified: str | None = None
         self._lock = asyncio.Lock()
-        #: rebuilt lots by session whose eligibility push failed: pushed with the next one (a
-        #: retried check finds their rooms whole and would rebuild, so push, nothing)
-        self._owed: dict[int, set[int]] = {}
 
     async def run_id(self) -> str:
         return await connection.run_id(self.redis)
@@ -181,11 +181,14 @@ class Recovery:
             self._verified = run_id
 
     async def run(self) -> None:
-        """Poll the run id every :data:`POLL_S` and check a new instance, until cancelled."""
+        """Poll the run id every :data:`POLL_S` and check a new instance, and push what a
+        rebuild's eligibility push left owed (:meth:`push_owed`: a push that failed, a process
+        that died), until cancelled."""
         while True:
             raise_if_stopping()
             try:
                 await self.ensure()
+                await self.push_owed()
             except (RedisError, OSError) as exc:
                 raise_if_stopping()
                 outage.REDIS.failed(exc, where="recovery")
@@ -199,12 +202,11 @@ class Recovery:
         returns (checked, rebuilt, new epoch)."""
         lots = await store_rooms.positions(self.store)
         rebuilt = reepoched = 0
-        pushes: dict[int, list[int]] = {}  # the rebuilt lots by session, pushed once at the end
         for start in range(0, len(lots), BATCH):
-            outcomes = await self.check_batch(lots[start : start + BATCH], pushes=pushes)
+            outcomes = await self.check_batch(lots[start : start + BATCH], push=False)
             rebuilt += outcomes.count("rebuilt")
             reepoched += outcomes.count("reepoched")
-        await self._after_rebuild(pushes)
+        await self.push_owed()  # the rebuilt lots' eligibility, once per session at the end
         return len(lots), rebuilt, reepoched
 
     async def check_lot(self, lot_id: int) -> str:
@@ -215,13 +217,12 @@ class Recovery:
         return (await self.check_batch([position], restart=False))[0]
 
     async def check_batch(
-        self, batch: Sequence[store_rooms.Position], *, restart: bool = True,
-        pushes: dict[int, list[int]] | None = None,
+        self, batch: Sequence[store_rooms.Position], *, restart: bool = True, push: bool = True,
     ) -> list[str]:
         """Check these lots together, each against its highest journalled seq; returns each
         one's outcome (``rebuilt``, ``reepoched`` or ``ok``), in order. ``restart``: an open or
-        scheduled room that is whole gets a new epoch. ``pushes``: the rebuilt lots are added
-        there by session, for the caller to push their eligibility, instead of pushed now.
+        scheduled room that is whole gets a new epoch. ``push``: push the owed eligibility now
+        (:meth:`push_owed`); else the caller does, once after many batches.
 
         The whole batch costs a fixed number of round trips, not a few per lot (the first bid
         after a restart waits for every batch): one pipelined read of the rooms, one of the
@@ -245,7 +246,7 @@ class Recovery:
             seq, epoch, status = room
             if restart and seq > 0 and status in (LotStatus.OPEN.value, LotStatus.SCHEDULED.value):
                 fresh.append((pos.lot_id, epoch, seq))
-        rebuilt = await self.rebuild_many(damaged, pushes=pushes)
+        rebuilt = await self.rebuild_many(damaged, push=push)
         changed = await self._reepoch(fresh)
         return [rebuilt[pos.lot_id] if pos.lot_id in rebuilt
                 else "reepoched" if pos.lot_id in changed else "ok" for pos in batch]
@@ -309,16 +310,17 @@ class Recovery:
         return (await self.rebuild_many({lot_id: why}))[lot_id]
 
     async def rebuild_many(
-        self, damaged: dict[int, str], *, pushes: dict[int, list[int]] | None = None,
+        self, damaged: dict[int, str], *, push: bool = True,
     ) -> dict[int, str]:
         """:meth:`rebuild` of several lots (lot → why) in a fixed number of round trips: three
         PostgreSQL queries (terms, journal, secret book) and pipelines of ``restore.lua`` calls
         of about :data:`RESTORE_ARGS` arguments each, not a few round trips a lot (a Redis that
         lost every room rebuilds every lot of every past session before the first bid).
-        ``pushes``: as in :meth:`check_batch`."""
+        ``push``: as in :meth:`check_batch`; the rebuilt rooms are recorded as owed their
+        eligibility push before they are rebuilt (:meth:`push_owed`)."""
         if not damaged:
-            if pushes is None:
-                await self._after_rebuild({})  # what an earlier push that failed still owes
+            if push:
+                await self.push_owed()  # what an earlier push that failed still owes
             return {}
         ids = list(damaged)
         terms_of = await store_rooms.room_terms_many(self.store, ids)
@@ -326,7 +328,7 @@ class Recovery:
         books = await book_store.entries(self.store, ids)
         outcomes = dict.fromkeys(ids, "ok")  # a lot not of this database stays as it is
         restores: list[tuple[int, RoomState, str, list[Any]]] = []
-        by_session: dict[int, list[int]] = {}
+        owed: list[str] = []
         for lot_id, why in damaged.items():
             terms = terms_of.get(lot_id)
             if terms is None:
@@ -348,9 +350,11 @@ class Recovery:
             for event in journal:
                 args += [event.seq, _blob(event)]
             restores.append((lot_id, state, epoch, args))
-            by_session.setdefault(terms.session_id, []).append(lot_id)
+            owed.append(f"{terms.session_id}:{lot_id}")
         if not restores:
             return outcomes
+        if self.after_rebuild is not None:  # before the rooms: owed even if this process dies
+            await self.redis.sadd(self.keys.eligibility_owed, *owed)
         script = self.scripts.restore
         await script.loaded()
         for chunk in _chunks(restores):
@@ -374,32 +378,33 @@ class Recovery:
             log.error("lot %d: history lost in Redis (%s); room rebuilt from PostgreSQL at seq "
                       "%d, new epoch %s: clients get recovered: false",
                       lot_id, damaged[lot_id], state.seq, epoch)
-        if pushes is None:
-            await self._after_rebuild(by_session)
-        else:
-            for session_id, lots in by_session.items():
-                pushes.setdefault(session_id, []).extend(lots)
+        if push:
+            await self.push_owed()
         return outcomes
 
-    async def _after_rebuild(self, by_session: dict[int, list[int]]) -> None:
-        """Push the eligible sets of rebuilt rooms (closed rooms too: a bid on one is told
-        ``lot_closed``, and staff ``missed_bid``, only when its bidder is in the lot's eligible
-        set, since R0 comes first), with those of an earlier push that failed. When this one
-        fails too, they stay owed, and the exception goes on (the check is run again)."""
+    async def push_owed(self) -> None:
+        """Push the eligible sets of the rebuilt rooms still owed one (closed rooms too: a bid
+        on one is told ``lot_closed``, and staff ``missed_bid``, only when its bidder is in the
+        lot's eligible set, since R0 comes first), once per session, and strike them off.
+
+        The owed rooms live in Redis (``keys.eligibility_owed``), written before each rebuild:
+        a push that failed (PostgreSQL away) or a process that died between its rebuild and its
+        push leaves them there, and the next check or any process's poll (:meth:`run`) pushes
+        them. When this push fails they stay owed and the exception goes on. Pushing twice is
+        harmless (each push replaces the set with what PostgreSQL says)."""
         if self.after_rebuild is None:
             return
-        for session_id, lots in by_session.items():
-            self._owed.setdefault(session_id, set()).update(lots)
-        if not self._owed:
+        owed = self.keys.eligibility_owed
+        members = [_text(member) for member in await self.redis.smembers(owed)]
+        if not members:
             return
-        owed = {session_id: sorted(lots) for session_id, lots in self._owed.items()}
-        await self.after_rebuild(owed)
-        for session_id, lots in owed.items():
-            left = self._owed.get(session_id, set()) - set(lots)
-            if left:
-                self._owed[session_id] = left
-            else:
-                self._owed.pop(session_id, None)
+        by_session: dict[int, list[int]] = {}
+        for member in members:
+            session_id, _, lot_id = member.partition(":")
+            by_session.setdefault(int(session_id), []).append(int(lot_id))
+        await self.after_rebuild({session_id: sorted(lots)
+                                  for session_id, lots in sorted(by_session.items())})
+        await self.redis.srem(owed, *members)
 
 
 def _initial(terms: store_rooms.RoomTerms) -> RoomState:

@@ -5,6 +5,9 @@ outcome — rebuilt from the journal, a new epoch, or left as they are."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 import msgpack
 import pytest
 from redis.asyncio import Redis
@@ -138,6 +141,51 @@ async def test_a_failed_eligibility_push_is_pushed_on_the_next_check(
     assert pushed == [{sale.session_id: sorted(lots)}]
     assert await recovery.check_batch(batch, restart=False) == ["ok", "ok"]
     assert len(pushed) == 1  # owed once, pushed once
+
+
+async def test_a_push_owed_by_a_process_that_died_is_pushed_by_another(
+    store: Store, redis: Redis, keys: Keys, rooms: Rooms, make_session: MakeSession,
+) -> None:
+    """A process rebuilds rooms and dies before their eligibility push: another process, which
+    never saw the rebuild, pushes them from its poll (:meth:`Recovery.run`), once, and the
+    owed set is empty afterwards."""
+    sale = await make_session(lots=2, bidders=2)
+    lots = sale.lot_ids
+    positions, _ = await _journalled(store, redis, keys, rooms, sale)
+    for lot in lots:
+        lost = keys.lot(lot)
+        await redis.delete(lost.state, lost.events, lost.book)
+    pushing = asyncio.Event()
+
+    async def dies_pushing(by_session: dict[int, list[int]]) -> None:
+        pushing.set()
+        await asyncio.Event().wait()  # never returns: the process dies here
+
+    dying = Recovery(redis, keys, store, after_rebuild=dies_pushing)
+    task = asyncio.create_task(dying.check_batch([positions[lot] for lot in lots]))
+    await asyncio.wait_for(pushing.wait(), 10)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert await redis.hget(keys.lot(lots[0]).state, "seq") == b"2"  # rebuilt, not pushed
+
+    pushed: list[dict[int, list[int]]] = []
+    done = asyncio.Event()
+
+    async def after_rebuild(by_session: dict[int, list[int]]) -> None:
+        pushed.append(by_session)
+        done.set()
+
+    other = asyncio.create_task(Recovery(redis, keys, store, after_rebuild=after_rebuild).run())
+    try:
+        await asyncio.wait_for(done.wait(), 10)
+        await asyncio.sleep(3 * recovery_module.POLL_S)  # more polls: nothing more to push
+    finally:
+        other.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await other
+    assert pushed == [{sale.session_id: sorted(lots)}]
+    assert await redis.smembers(keys.eligibility_owed) == set()
 
 
 async def test_rooms_lost_together_are_rebuilt_together(
